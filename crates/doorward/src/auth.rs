@@ -1,0 +1,363 @@
+//! Registration, login, token verification, refresh and logout: `dw.auth()`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::core::Core;
+use crate::error::{Error, Result};
+use crate::password::Verdict;
+use crate::store::{EndSessions, UserRecord, now};
+use crate::token::access::to_datetime;
+use crate::token::refresh;
+use crate::users::{User, validate};
+
+/// An access token and the refresh token that renews it.
+///
+/// `Debug` shows neither token.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct TokenPair {
+    /// Short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque, single-use token for [`Auth::refresh_token`].
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl TokenPair {
+    pub(crate) fn new(access_token: String, refresh_token: String, expires_in: u64) -> Self {
+        TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in,
+        }
+    }
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// What [`Auth::register_user`] returns: the new user, already logged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registration {
+    /// The account.
+    pub user: User,
+    /// Its first session's tokens.
+    pub tokens: TokenPair,
+}
+
+/// Who an access token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    /// The user's id (`sub`).
+    pub user_id: String,
+    /// The username when the token was issued.
+    pub username: String,
+    /// The session (`sid`).
+    pub session_id: String,
+    /// Role names when the token was issued. Decisions use [`Auth::can`],
+    /// which reads current grants.
+    pub roles: Vec<String>,
+    /// When the access token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Where a login comes from, kept with the session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// Client address.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+}
+
+/// The authentication service.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Auth {
+    /// Create an account and log it in.
+    ///
+    /// Validates the three inputs (see [`crate::users`]), hashes the
+    /// password, stores the user with the `user` role and starts a session.
+    /// `duplicate_email` / `duplicate_username` come from the store's unique
+    /// indexes, so they hold under concurrent registrations too.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery").await.unwrap();
+    /// assert_eq!(reg.user.username, "john");
+    /// let again = dw.auth().register_user("johnny", "JOHN@example.com", "correct horse battery").await;
+    /// assert_eq!(again.unwrap_err().code().as_str(), "duplicate_email");
+    /// # });
+    /// ```
+    #[tracing::instrument(name = "user_registration", skip_all, fields(user_id))]
+    pub async fn register_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<Registration> {
+        self.core.keys()?;
+        let user = crate::users::create_user(&self.core, username, email, password).await?;
+        tracing::Span::current().record("user_id", user.id.as_str());
+        let tokens = self.core.start_session(&user, None).await?;
+        Ok(Registration {
+            user: User::from(&user),
+            tokens,
+        })
+    }
+
+    /// Log in with a username or an email address.
+    ///
+    /// An unknown login and a wrong password both answer
+    /// `invalid_credentials` after the same argon2 work. A disabled account
+    /// answers `user_disabled`, but only to the right password. A hash with
+    /// outdated parameters is replaced on the way.
+    #[tracing::instrument(name = "login", skip_all, fields(user_id))]
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        client: Option<ClientInfo>,
+    ) -> Result<TokenPair> {
+        self.core.keys()?;
+        let login = login.trim();
+        if login.is_empty() || login.len() > 320 || login.contains('\0') {
+            return Err(Error::validation(
+                "login",
+                "must be a username or an email address",
+            ));
+        }
+        if password.is_empty()
+            || password.len() > validate::MAX_PASSWORD_BYTES
+            || password.contains('\0')
+        {
+            return Err(Error::validation(
+                "password",
+                "is required and at most 1024 bytes",
+            ));
+        }
+        let password = validate::normalize_password(password);
+        let user = crate::users::find_by_login(&self.core, login).await?;
+        let Some(user) = user else {
+            self.core.hasher.verify_dummy(&password).await?;
+            tracing::info!(outcome = "unknown_user", "login failed");
+            return Err(Error::InvalidCredentials);
+        };
+        tracing::Span::current().record("user_id", user.id.as_str());
+        let verdict = self
+            .core
+            .hasher
+            .verify(&password, &user.password_hash)
+            .await?;
+        if verdict == Verdict::Invalid {
+            tracing::info!(outcome = "wrong_password", "login failed");
+            return Err(Error::InvalidCredentials);
+        }
+        if user.disabled {
+            tracing::info!(outcome = "disabled", "login refused");
+            return Err(Error::UserDisabled);
+        }
+        if verdict == Verdict::ValidNeedsRehash {
+            let fresh = self.core.hasher.hash(&password).await?;
+            self.core
+                .store
+                .update_password(&user.id, &fresh, now(), EndSessions::None)
+                .await?;
+            tracing::info!("password hash upgraded to current parameters");
+        }
+        self.core.store.touch_login(&user.id, now()).await?;
+        let tokens = self.core.start_session(&user, client.as_ref()).await?;
+        tracing::info!("login succeeded");
+        Ok(tokens)
+    }
+
+    /// Check an access token and say whom it speaks for.
+    ///
+    /// Signature, algorithm, `typ`, `iss`, `aud`, `exp`, `nbf` and `iat` are
+    /// checked, then (unless `stateless_verify` is on) that the session is
+    /// still live, so logout, revocation and disabling take effect at once.
+    #[tracing::instrument(name = "verify_token", skip_all)]
+    pub async fn verify_token(&self, access_token: &str) -> Result<Principal> {
+        let config = &self.core.config;
+        let claims = self.core.keys()?.verify(
+            access_token,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            true,
+        )?;
+        if !config.stateless_verify {
+            let session = self.core.store.session(&claims.sid).await?;
+            match session {
+                None => return Err(Error::TokenRevoked),
+                Some(s) if s.revoked_at.is_some() || s.user_id != claims.sub => {
+                    return Err(Error::TokenRevoked);
+                }
+                Some(s) if s.expires_at <= now() => return Err(Error::TokenExpired),
+                Some(_) => {}
+            }
+        }
+        Ok(Principal {
+            user_id: claims.sub,
+            username: claims.preferred_username,
+            session_id: claims.sid,
+            roles: claims.roles,
+            expires_at: to_datetime(claims.exp),
+        })
+    }
+
+    /// Trade a refresh token for a new pair; the old refresh token stops
+    /// working.
+    ///
+    /// Presenting a refresh token that was already rotated means it leaked or
+    /// raced: the answer is `token_reused` and the whole session (every token
+    /// of the family) is revoked. With `refresh_reuse_grace` set, a reuse
+    /// within that many seconds instead gets a further pair of the same
+    /// session.
+    #[tracing::instrument(name = "refresh_token", skip_all, fields(session_id))]
+    pub async fn refresh_token(&self, refresh_token: &str) -> Result<TokenPair> {
+        self.core.keys()?;
+        let token_hash = refresh::parse(refresh_token)?;
+        let store = &self.core.store;
+        let record = store
+            .refresh_token(&token_hash)
+            .await?
+            .ok_or_else(|| Error::token_invalid("unknown refresh token"))?;
+        tracing::Span::current().record("session_id", record.session_id.as_str());
+        let at = now();
+        let session = store
+            .session(&record.session_id)
+            .await?
+            .ok_or(Error::TokenRevoked)?;
+        if session.revoked_at.is_some() {
+            return Err(Error::TokenRevoked);
+        }
+        if session.expires_at <= at || record.expires_at <= at {
+            return Err(Error::TokenExpired);
+        }
+        let user = store
+            .user_by_id(&record.user_id)
+            .await?
+            .ok_or(Error::TokenRevoked)?;
+        if user.disabled {
+            return Err(Error::TokenRevoked);
+        }
+        let (new_token, new_record) = self.core.new_refresh(&session.id, &user.id);
+        let rotated =
+            record.used_at.is_none() && store.rotate_refresh(&token_hash, &new_record, at).await?;
+        if !rotated {
+            let used_at = match record.used_at {
+                Some(t) => Some(t),
+                None => store
+                    .refresh_token(&token_hash)
+                    .await?
+                    .and_then(|r| r.used_at),
+            };
+            let grace = chrono::Duration::seconds(self.core.config.refresh_reuse_grace as i64);
+            if grace > chrono::Duration::zero() && used_at.is_some_and(|t| at - t <= grace) {
+                store.add_refresh(&new_record, at).await?;
+                tracing::info!("refresh token reused within the grace window");
+            } else {
+                store.revoke_session(&session.id, at, "reuse").await?;
+                tracing::warn!(user_id = %user.id, "refresh token reuse: session revoked");
+                return Err(Error::TokenReused);
+            }
+        }
+        let roles = store.user_roles(&user.id).await?;
+        let (access_token, expires_in) = self.core.access_token(&user, &session.id, roles)?;
+        Ok(TokenPair::new(access_token, new_token, expires_in))
+    }
+
+    /// End the session an access token belongs to. Works with an expired
+    /// access token too, and ending an already-ended session is not an error.
+    #[tracing::instrument(name = "logout", skip_all)]
+    pub async fn logout(&self, access_token: &str) -> Result<()> {
+        let config = &self.core.config;
+        let claims = self.core.keys()?.verify(
+            access_token,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            false,
+        )?;
+        self.core
+            .store
+            .revoke_session(&claims.sid, now(), "logout")
+            .await?;
+        tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
+        Ok(())
+    }
+
+    /// Whether `user_id` holds `permission` through any of its roles. A
+    /// disabled or unknown user holds nothing.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let reg = dw.auth().register_user("jane", "jane@example.com", "correct horse battery").await.unwrap();
+    /// assert!(dw.auth().can(&reg.user.id, "users:read").await.unwrap());
+    /// assert!(!dw.auth().can(&reg.user.id, "users:write").await.unwrap());
+    /// # });
+    /// ```
+    pub async fn can(&self, user_id: &str, permission: &str) -> Result<bool> {
+        self.core.can(user_id, permission).await
+    }
+
+    /// Like [`Auth::can`], but a missing permission is the `forbidden` error.
+    pub async fn require(&self, user_id: &str, permission: &str) -> Result<()> {
+        if self.core.can(user_id, permission).await? {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                permission: permission.to_string(),
+            })
+        }
+    }
+
+    /// Start a session for a user without a password: for administrators
+    /// (`doorward token issue`) and trusted flows such as a verified magic
+    /// link the host implements.
+    pub async fn issue_tokens(
+        &self,
+        user_id: &str,
+        client: Option<ClientInfo>,
+    ) -> Result<TokenPair> {
+        let user = self.user(user_id).await?;
+        if user.disabled {
+            return Err(Error::UserDisabled);
+        }
+        self.core.start_session(&user, client.as_ref()).await
+    }
+
+    /// The public verification keys as a JWKS document, for services that
+    /// verify doorward's tokens themselves. Empty for HS256, whose secret is
+    /// never published.
+    pub fn jwks(&self) -> Result<serde_json::Value> {
+        Ok(self.core.keys()?.jwks())
+    }
+
+    async fn user(&self, user_id: &str) -> Result<UserRecord> {
+        self.core
+            .store
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
+    }
+}

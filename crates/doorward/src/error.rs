@@ -1,0 +1,291 @@
+//! Errors with stable machine codes.
+//!
+//! Two layers, as hosts need them: [`Error`] carries what went wrong for
+//! people and logs, [`ErrorCode`] is the public contract that bindings map to
+//! exception classes and that callers branch on. A message never contains a
+//! password, token, hash, key or email address.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything doorward can fail with.
+///
+/// Branch on [`Error::code`], not on the message: messages may be reworded,
+/// codes never are.
+///
+/// ```
+/// use doorward::{Error, ErrorCode};
+/// let err = Error::validation("email", "must contain exactly one @");
+/// assert_eq!(err.code(), ErrorCode::ValidationError);
+/// assert_eq!(err.code().as_str(), "validation_error");
+/// assert_eq!(err.field(), Some("email"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input was rejected before anything was written.
+    #[error("invalid {field}: {message}")]
+    Validation {
+        /// Which input was wrong (`"email"`, `"password"`, `"cursor"`, ...).
+        field: String,
+        /// Why, in words a user can act on.
+        message: String,
+    },
+    /// Another account already uses this email address.
+    #[error("an account with this email address already exists")]
+    DuplicateEmail,
+    /// Another account already uses this username.
+    #[error("an account with this username already exists")]
+    DuplicateUsername,
+    /// Unknown login or wrong password; deliberately does not say which.
+    #[error("invalid login or password")]
+    InvalidCredentials,
+    /// The account exists but has been disabled by an administrator.
+    #[error("this account is disabled")]
+    UserDisabled,
+    /// Too many failed logins: the account is locked for a while.
+    #[error("this account is locked; retry in {}s", retry_after.as_secs())]
+    AccountLocked {
+        /// How long until a login may be tried again.
+        retry_after: Duration,
+    },
+    /// The thing asked for does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What kind of thing (`"user"`, `"role"`, `"session"`).
+        what: &'static str,
+    },
+    /// A token that is malformed, forged, for someone else, or otherwise unusable.
+    #[error("invalid token: {reason}")]
+    TokenInvalid {
+        /// Which check failed (never the token itself).
+        reason: &'static str,
+    },
+    /// A well-formed token past its lifetime.
+    #[error("token expired")]
+    TokenExpired,
+    /// A token whose session was ended (logout, revocation, disabled account).
+    #[error("token revoked")]
+    TokenRevoked,
+    /// A refresh token presented after it was already rotated: its whole
+    /// family (session) has been revoked.
+    #[error("refresh token was already used; its session has been revoked")]
+    TokenReused,
+    /// The user lacks the permission asked for.
+    #[error("permission denied: {permission}")]
+    Forbidden {
+        /// The permission that was required.
+        permission: String,
+    },
+    /// A rate limit was hit.
+    #[error("rate limited; retry in {}s", retry_after.as_secs())]
+    RateLimited {
+        /// How long until the call may be retried.
+        retry_after: Duration,
+    },
+    /// The configuration cannot work (missing key, bad URL, unknown option).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The store failed (connection lost, disk full, ...).
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// A bug or an unexpected state; also what a caught panic becomes.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A [`Error::Validation`] for `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Validation { .. } => ErrorCode::ValidationError,
+            Error::DuplicateEmail => ErrorCode::DuplicateEmail,
+            Error::DuplicateUsername => ErrorCode::DuplicateUsername,
+            Error::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Error::UserDisabled => ErrorCode::UserDisabled,
+            Error::AccountLocked { .. } => ErrorCode::AccountLocked,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::TokenInvalid { .. } => ErrorCode::TokenInvalid,
+            Error::TokenExpired => ErrorCode::TokenExpired,
+            Error::TokenRevoked => ErrorCode::TokenRevoked,
+            Error::TokenReused => ErrorCode::TokenReused,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Config(_) => ErrorCode::ConfigError,
+            Error::Storage(_) => ErrorCode::StorageError,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The input field a validation error is about.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before retrying, for `rate_limited` and `account_locked`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after } | Error::AccountLocked { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn not_found(what: &'static str) -> Self {
+        Error::NotFound { what }
+    }
+
+    pub(crate) fn token_invalid(reason: &'static str) -> Self {
+        Error::TokenInvalid { reason }
+    }
+}
+
+/// The stable, public error codes. Their string forms are the contract every
+/// binding exposes (`err.code` in Python and Node, the error enum in
+/// Kotlin/Swift).
+///
+/// ```
+/// use doorward::ErrorCode;
+/// assert_eq!(ErrorCode::TokenReused.as_str(), "token_reused");
+/// assert_eq!("token_reused".parse::<ErrorCode>(), Ok(ErrorCode::TokenReused));
+/// assert!(ErrorCode::ALL.len() >= 16);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `validation_error`
+    ValidationError,
+    /// `duplicate_email`
+    DuplicateEmail,
+    /// `duplicate_username`
+    DuplicateUsername,
+    /// `invalid_credentials`
+    InvalidCredentials,
+    /// `user_disabled`
+    UserDisabled,
+    /// `account_locked`
+    AccountLocked,
+    /// `not_found`
+    NotFound,
+    /// `token_invalid`
+    TokenInvalid,
+    /// `token_expired`
+    TokenExpired,
+    /// `token_revoked`
+    TokenRevoked,
+    /// `token_reused`
+    TokenReused,
+    /// `forbidden`
+    Forbidden,
+    /// `rate_limited`
+    RateLimited,
+    /// `config_error`
+    ConfigError,
+    /// `storage_error`
+    StorageError,
+    /// `internal`
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in documentation order.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::ValidationError,
+        ErrorCode::DuplicateEmail,
+        ErrorCode::DuplicateUsername,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::UserDisabled,
+        ErrorCode::AccountLocked,
+        ErrorCode::NotFound,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::TokenReused,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::ConfigError,
+        ErrorCode::StorageError,
+        ErrorCode::Internal,
+    ];
+
+    /// The snake_case string form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationError => "validation_error",
+            ErrorCode::DuplicateEmail => "duplicate_email",
+            ErrorCode::DuplicateUsername => "duplicate_username",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::UserDisabled => "user_disabled",
+            ErrorCode::AccountLocked => "account_locked",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::TokenInvalid => "token_invalid",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenRevoked => "token_revoked",
+            ErrorCode::TokenReused => "token_reused",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ConfigError => "config_error",
+            ErrorCode::StorageError => "storage_error",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = ();
+
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str() == s)
+            .ok_or(())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        // sqlx messages carry SQL and driver text, never bound values, so they
+        // are safe to keep for the operator.
+        Error::Storage(err.to_string())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        Error::Storage(format!("migration failed: {err}"))
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(err: tokio::task::JoinError) -> Self {
+        if err.is_panic() {
+            Error::Internal("a worker task panicked".into())
+        } else {
+            Error::Internal("a worker task was cancelled".into())
+        }
+    }
+}

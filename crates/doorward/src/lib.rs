@@ -1,0 +1,134 @@
+//! # doorward
+//!
+//! Embeddable identity and access: registration, argon2id passwords, JWT
+//! access tokens with rotating refresh tokens, sessions and role-based access
+//! control, in process, with no server. The same core serves the Python,
+//! Node.js and Kotlin/Swift bindings, so every language gets one behaviour.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use doorward::{Config, Doorward};
+//!
+//! let mut config = Config::default();
+//! config.database_url = "sqlite::memory:".into();
+//! config.jwt_secret = Some("change-me-to-32-random-bytes-or-more".into());
+//! let dw = Doorward::open(config).await?;
+//!
+//! let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery").await?;
+//! let principal = dw.auth().verify_token(&reg.tokens.access_token).await?;
+//! assert_eq!(principal.username, "john");
+//! assert!(dw.auth().can(&principal.user_id, "users:read").await?);
+//! # Ok::<(), doorward::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! ## Services
+//!
+//! | accessor | what it holds |
+//! |---|---|
+//! | [`Doorward::auth`] | `register_user`, `login`, `verify_token`, `refresh_token`, `logout`, `can`, `require`, `jwks` |
+//! | [`Doorward::users`] | get / list / update / change password / disable / enable / delete |
+//! | [`Doorward::roles`] | create / delete / grant / revoke roles |
+//! | [`Doorward::sessions`] | list / revoke / revoke all of a user's sessions |
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sqlite` | yes | the embedded SQLite store (`sqlite://path`, `sqlite::memory:`) |
+//!
+//! Without default features the in-memory store (`memory://`) still works.
+//!
+//! Errors carry stable codes ([`ErrorCode`]); see `docs/errors.md`.
+
+pub mod auth;
+pub mod config;
+mod core;
+pub mod error;
+pub mod password;
+pub mod rbac;
+pub mod sessions;
+pub mod store;
+pub mod token;
+pub mod users;
+
+use std::sync::Arc;
+
+pub use auth::{Auth, ClientInfo, Principal, Registration, TokenPair};
+pub use config::Config;
+pub use error::{Error, ErrorCode, Result};
+pub use rbac::{Role, Roles};
+pub use sessions::{Session, Sessions};
+pub use users::{Page, User, UserUpdate, Users};
+
+/// An open doorward: a store, keys and the services over them.
+///
+/// Cheap to clone; clones share everything.
+#[derive(Debug, Clone)]
+pub struct Doorward {
+    auth: Auth,
+    users: Users,
+    roles: Roles,
+    sessions: Sessions,
+}
+
+impl Doorward {
+    /// Open the store the configuration names (applying migrations and
+    /// seeding the built-in roles) and load the keys.
+    ///
+    /// Without key material (`jwt_secret`, or `jwt_private_key` and
+    /// `jwt_public_key`) users and roles can be managed, but operations that
+    /// issue or verify tokens answer `config_error`.
+    pub async fn open(config: Config) -> Result<Self> {
+        let core = Arc::new(core::Core::new(config).await?);
+        Ok(Doorward {
+            auth: Auth { core: core.clone() },
+            users: Users { core: core.clone() },
+            roles: Roles { core: core.clone() },
+            sessions: Sessions { core },
+        })
+    }
+
+    /// Registration, login, tokens and permission checks.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// Accounts.
+    pub fn users(&self) -> &Users {
+        &self.users
+    }
+
+    /// Roles and grants.
+    pub fn roles(&self) -> &Roles {
+        &self.roles
+    }
+
+    /// Sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The store backend in use (`sqlite`, `memory`).
+    pub fn backend(&self) -> &'static str {
+        self.auth.core.store.backend()
+    }
+
+    /// The argon2 computations run so far (see [`password::Hasher::operations`]).
+    pub fn hash_operations(&self) -> u64 {
+        self.auth.core.hasher.operations()
+    }
+
+    /// An in-memory instance with cheap hashing, for the examples in these docs.
+    #[doc(hidden)]
+    pub async fn open_in_memory_for_docs() -> Self {
+        let config = Config {
+            database_url: "memory://".into(),
+            jwt_secret: Some("documentation-secret-of-32-bytes!!".into()),
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..Config::default()
+        };
+        Doorward::open(config).await.expect("memory store opens")
+    }
+}

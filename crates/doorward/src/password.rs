@@ -1,0 +1,336 @@
+//! Argon2id password hashing.
+//!
+//! Hashing is deliberately expensive, so it never runs on the async threads:
+//! each hash takes a permit from a semaphore and runs on tokio's blocking
+//! pool. The permit count bounds memory to `hash_concurrency × m_cost`
+//! however many logins arrive at once.
+//!
+//! Stored hashes are input too. A PHC string read from the database names its
+//! own cost, so parameters are capped before verifying: one imported hash
+//! cannot make the server allocate 8 GiB.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Result};
+
+/// Largest memory cost accepted from a stored hash: 1 GiB.
+pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+/// Largest iteration count accepted from a stored hash.
+pub const MAX_ITERATIONS: u32 = 64;
+/// Largest lane count accepted from a stored hash.
+pub const MAX_PARALLELISM: u32 = 64;
+
+/// Argon2id cost parameters.
+///
+/// ```
+/// let p = doorward::password::HashParams::default();
+/// assert_eq!((p.memory_kib, p.iterations, p.parallelism), (19_456, 2, 1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    /// Memory in KiB (OWASP: 19456).
+    pub memory_kib: u32,
+    /// Passes over memory (OWASP: 2).
+    pub iterations: u32,
+    /// Lanes (OWASP: 1).
+    pub parallelism: u32,
+}
+
+impl Default for HashParams {
+    fn default() -> Self {
+        HashParams {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// What verifying a password against a stored hash found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The password matches and the hash uses the current parameters.
+    Valid,
+    /// The password matches but the hash should be replaced by a new one
+    /// (older parameters, or a variant other than argon2id).
+    ValidNeedsRehash,
+    /// The password does not match.
+    Invalid,
+}
+
+/// The password hasher: argon2id under a concurrency cap.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use doorward::password::{Hasher, HashParams, Verdict};
+/// let fast = HashParams { memory_kib: 64, iterations: 1, parallelism: 1 };
+/// let hasher = Hasher::new(fast, 2).unwrap();
+/// let phc = hasher.hash("correct horse battery").await.unwrap();
+/// assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+/// assert_eq!(hasher.verify("correct horse battery", &phc).await.unwrap(), Verdict::Valid);
+/// assert_eq!(hasher.verify("wrong", &phc).await.unwrap(), Verdict::Invalid);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Hasher {
+    params: HashParams,
+    argon2: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    /// A hash of nothing with the current parameters: verifying against it
+    /// costs what a real verification costs, so unknown logins take as long
+    /// as wrong passwords.
+    dummy: Arc<str>,
+    operations: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("params", &self.params)
+            .field("concurrency", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hasher {
+    /// A hasher with these parameters, running at most `concurrency` hashes at once.
+    pub fn new(params: HashParams, concurrency: usize) -> Result<Self> {
+        let argon2_params = to_argon2_params(params)?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params);
+        Ok(Hasher {
+            params,
+            argon2,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy: dummy_phc(params).into(),
+            operations: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The parameters new hashes get.
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+
+    /// How many argon2 computations (hashes and verifications) this hasher
+    /// has run: lets tests prove that every login path does the same work.
+    pub fn operations(&self) -> u64 {
+        self.operations.load(Ordering::Relaxed)
+    }
+
+    /// Hash a password into a PHC string.
+    pub async fn hash(&self, password: &str) -> Result<String> {
+        let password = password.to_owned();
+        let argon2 = self.argon2.clone();
+        self.run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| Error::Internal(format!("hashing failed: {e}")))
+        })
+        .await
+    }
+
+    /// Verify a password against a stored PHC string.
+    ///
+    /// A stored hash that cannot be parsed, or that asks for more than the
+    /// caps allow, is an `internal` error, not a wrong password: it needs an
+    /// operator, not a retry.
+    pub async fn verify(&self, password: &str, phc: &str) -> Result<Verdict> {
+        let stored = PasswordHash::new(phc)
+            .map_err(|_| Error::Internal("stored password hash is not a PHC string".into()))?;
+        let stored_params = check_stored(&stored)?;
+        let current = self.is_current(&stored, stored_params);
+        let password = password.to_owned();
+        let phc = phc.to_owned();
+        let matched = self
+            .run(move || {
+                let stored = PasswordHash::new(&phc)
+                    .map_err(|_| Error::Internal("stored password hash changed".into()))?;
+                Ok(Argon2::default()
+                    .verify_password(password.as_bytes(), &stored)
+                    .is_ok())
+            })
+            .await?;
+        Ok(match (matched, current) {
+            (false, _) => Verdict::Invalid,
+            (true, true) => Verdict::Valid,
+            (true, false) => Verdict::ValidNeedsRehash,
+        })
+    }
+
+    /// Spend exactly the work of one verification and fail, for logins whose
+    /// account does not exist.
+    pub async fn verify_dummy(&self, password: &str) -> Result<()> {
+        let dummy = self.dummy.clone();
+        self.verify(password, &dummy).await.map(|_| ())
+    }
+
+    fn is_current(&self, stored: &PasswordHash<'_>, params: HashParams) -> bool {
+        stored.algorithm == Algorithm::Argon2id.ident()
+            && stored.version == Some(Version::V0x13.into())
+            && params == self.params
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Internal("hasher closed".into()))?;
+        self.operations.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(work).await?
+    }
+}
+
+fn to_argon2_params(p: HashParams) -> Result<Params> {
+    if p.memory_kib > MAX_MEMORY_KIB
+        || p.iterations > MAX_ITERATIONS
+        || p.parallelism > MAX_PARALLELISM
+    {
+        return Err(Error::Config(format!(
+            "argon2 parameters above the caps (m ≤ {MAX_MEMORY_KIB} KiB, t ≤ {MAX_ITERATIONS}, p ≤ {MAX_PARALLELISM})"
+        )));
+    }
+    Params::new(p.memory_kib, p.iterations, p.parallelism, Some(32))
+        .map_err(|e| Error::Config(format!("invalid argon2 parameters: {e}")))
+}
+
+/// Reads and bounds the parameters a stored hash asks for.
+fn check_stored(stored: &PasswordHash<'_>) -> Result<HashParams> {
+    let known = [
+        Algorithm::Argon2id.ident(),
+        Algorithm::Argon2i.ident(),
+        Algorithm::Argon2d.ident(),
+    ];
+    if !known.contains(&stored.algorithm) {
+        return Err(Error::Internal(
+            "stored password hash uses an unsupported algorithm".into(),
+        ));
+    }
+    let get = |name: &str| {
+        stored
+            .params
+            .get_decimal(name)
+            .ok_or_else(|| Error::Internal(format!("stored password hash lacks `{name}`")))
+    };
+    let params = HashParams {
+        memory_kib: get("m")?,
+        iterations: get("t")?,
+        parallelism: get("p")?,
+    };
+    if params.memory_kib > MAX_MEMORY_KIB
+        || params.iterations > MAX_ITERATIONS
+        || params.parallelism > MAX_PARALLELISM
+    {
+        return Err(Error::Internal(
+            "stored password hash exceeds the parameter caps".into(),
+        ));
+    }
+    if let Some(output) = &stored.hash
+        && !(4..=64).contains(&output.len())
+    {
+        return Err(Error::Internal(
+            "stored password hash has an unusual output length".into(),
+        ));
+    }
+    Ok(params)
+}
+
+/// A well-formed PHC string with random salt and output: it matches no
+/// password, and verifying against it costs one full argon2 computation.
+fn dummy_phc(p: HashParams) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let mut salt = [0u8; 16];
+    let mut output = [0u8; 32];
+    OsRng.fill_bytes(&mut salt);
+    OsRng.fill_bytes(&mut output);
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        p.memory_kib,
+        p.iterations,
+        p.parallelism,
+        b64.encode(salt),
+        b64.encode(output)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: HashParams = HashParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    #[tokio::test]
+    async fn old_parameters_ask_for_a_rehash() {
+        let old = Hasher::new(FAST, 1).unwrap();
+        let new = Hasher::new(
+            HashParams {
+                iterations: 2,
+                ..FAST
+            },
+            1,
+        )
+        .unwrap();
+        let phc = old.hash("pw-one-two-three").await.unwrap();
+        assert_eq!(
+            new.verify("pw-one-two-three", &phc).await.unwrap(),
+            Verdict::ValidNeedsRehash
+        );
+        assert_eq!(
+            old.verify("pw-one-two-three", &phc).await.unwrap(),
+            Verdict::Valid
+        );
+    }
+
+    #[tokio::test]
+    async fn argon2i_hashes_verify_and_ask_for_a_rehash() {
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            to_argon2_params(FAST).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = argon2i
+            .hash_password(b"legacy-password", &salt)
+            .unwrap()
+            .to_string();
+        let hasher = Hasher::new(FAST, 1).unwrap();
+        assert_eq!(
+            hasher.verify("legacy-password", &phc).await.unwrap(),
+            Verdict::ValidNeedsRehash
+        );
+    }
+
+    #[tokio::test]
+    async fn hostile_stored_parameters_are_refused_before_hashing() {
+        let hasher = Hasher::new(FAST, 1).unwrap();
+        let hostile = "$argon2id$v=19$m=8388608,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        let err = hasher.verify("x", hostile).await.unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::Internal);
+        assert_eq!(hasher.operations(), 0);
+        let err = hasher.verify("x", "$2b$12$notargon").await.unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::Internal);
+    }
+
+    #[tokio::test]
+    async fn dummy_costs_one_verification() {
+        let hasher = Hasher::new(FAST, 1).unwrap();
+        hasher.verify_dummy("anything").await.unwrap();
+        assert_eq!(hasher.operations(), 1);
+    }
+}

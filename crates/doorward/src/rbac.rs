@@ -1,0 +1,353 @@
+//! Role-based access control.
+//!
+//! A permission is `resource:action`. A grant may put `*` in either place
+//! (`users:*`, `*:read`), or be `*` alone for everything. A query is matched
+//! literally against the grants, so asking `can(u, "admin:*")` is true only for
+//! holders of `admin:*` or `*`, never for holders of a single `admin:read`.
+//!
+//! `can` is on the hot path of every request, so a user's permissions are
+//! resolved once into a [`PermissionSet`] and cached; changes made through
+//! this instance invalidate the cache at once, others within
+//! `permission_cache_ttl`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::core::Core;
+use crate::error::{Error, Result};
+use crate::store::now;
+
+/// A role: a named set of permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    /// Unique name (`admin`, `moderator`, `user`, or one you create).
+    pub name: String,
+    /// What the role is for.
+    pub description: String,
+    /// Granted permissions, wildcards allowed.
+    pub permissions: Vec<String>,
+    /// Seeded roles cannot be deleted.
+    pub builtin: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The roles every store starts with.
+pub fn seeded_roles() -> Vec<Role> {
+    let at = DateTime::<Utc>::UNIX_EPOCH;
+    let role = |name: &str, description: &str, permissions: &[&str]| Role {
+        name: name.into(),
+        description: description.into(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        builtin: true,
+        created_at: at,
+    };
+    vec![
+        role(
+            "admin",
+            "Administrators: every permission",
+            &["admin:*", "*"],
+        ),
+        role(
+            "moderator",
+            "Moderators: read and change users",
+            &["users:read", "users:write"],
+        ),
+        role("user", "Every registered user", &["users:read"]),
+    ]
+}
+
+/// The role every new user gets.
+pub const DEFAULT_ROLE: &str = "user";
+
+/// Checks a permission's syntax: `*`, or `resource:action` where each part is
+/// `*` or 1–64 of `a-z A-Z 0-9 _ . -`.
+///
+/// ```
+/// use doorward::rbac::validate_permission;
+/// assert!(validate_permission("users:read").is_ok());
+/// assert!(validate_permission("admin:*").is_ok());
+/// assert!(validate_permission("*").is_ok());
+/// assert!(validate_permission("users").is_err());
+/// assert!(validate_permission("us*rs:read").is_err());
+/// ```
+pub fn validate_permission(permission: &str) -> Result<()> {
+    let part_ok = |p: &str| {
+        p == "*"
+            || (!p.is_empty()
+                && p.len() <= 64
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    };
+    if permission == "*" {
+        return Ok(());
+    }
+    match permission.split_once(':') {
+        Some((resource, action)) if part_ok(resource) && part_ok(action) => Ok(()),
+        _ => Err(Error::validation(
+            "permission",
+            "must be `resource:action` (letters, digits, _ . -; `*` as a wildcard part)",
+        )),
+    }
+}
+
+fn validate_role_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        return Err(Error::validation(
+            "role",
+            "must be 1 to 64 of letters, digits, '_', '.' and '-'",
+        ));
+    }
+    Ok(())
+}
+
+/// A user's permissions, compiled for matching in a few hash lookups.
+///
+/// ```
+/// use doorward::rbac::PermissionSet;
+/// let set = PermissionSet::new(["users:read", "posts:*"]);
+/// assert!(set.allows("users:read"));
+/// assert!(set.allows("posts:delete"));
+/// assert!(!set.allows("users:write"));
+/// assert!(PermissionSet::new(["*"]).allows("anything:at-all"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct PermissionSet {
+    all: bool,
+    exact: HashSet<String>,
+    any_action: HashSet<String>,
+    any_resource: HashSet<String>,
+}
+
+impl PermissionSet {
+    /// Compile a list of granted permissions; malformed ones grant nothing.
+    pub fn new<I, S>(granted: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut set = PermissionSet::default();
+        for p in granted {
+            let p = p.as_ref();
+            if validate_permission(p).is_err() {
+                continue;
+            }
+            match p.split_once(':') {
+                None => set.all = true,
+                Some(("*", "*")) => set.all = true,
+                Some((resource, "*")) => {
+                    set.any_action.insert(resource.to_string());
+                }
+                Some(("*", action)) => {
+                    set.any_resource.insert(action.to_string());
+                }
+                Some(_) => {
+                    set.exact.insert(p.to_string());
+                }
+            }
+        }
+        set
+    }
+
+    /// Whether `permission` is granted.
+    pub fn allows(&self, permission: &str) -> bool {
+        if self.all || self.exact.contains(permission) {
+            return true;
+        }
+        match permission.split_once(':') {
+            Some((resource, action)) => {
+                self.any_action.contains(resource) || self.any_resource.contains(action)
+            }
+            None => false,
+        }
+    }
+}
+
+/// Resolved permissions per user, kept briefly in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct PermissionCache {
+    cache: moka::sync::Cache<String, Arc<PermissionSet>>,
+}
+
+impl PermissionCache {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        PermissionCache {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl.max(Duration::from_millis(1)))
+                .build(),
+        }
+    }
+
+    pub(crate) fn get(&self, user_id: &str) -> Option<Arc<PermissionSet>> {
+        self.cache.get(user_id)
+    }
+
+    pub(crate) fn insert(&self, user_id: &str, set: Arc<PermissionSet>) {
+        self.cache.insert(user_id.to_string(), set);
+    }
+
+    pub(crate) fn forget(&self, user_id: &str) {
+        self.cache.invalidate(user_id);
+    }
+
+    pub(crate) fn clear(&self) {
+        self.cache.invalidate_all();
+    }
+}
+
+impl Core {
+    pub(crate) async fn permissions_of(&self, user_id: &str) -> Result<Arc<PermissionSet>> {
+        if let Some(set) = self.permissions.get(user_id) {
+            return Ok(set);
+        }
+        let granted = self.store.user_permissions(user_id).await?;
+        let set = Arc::new(PermissionSet::new(granted));
+        self.permissions.insert(user_id, set.clone());
+        Ok(set)
+    }
+
+    pub(crate) async fn can(&self, user_id: &str, permission: &str) -> Result<bool> {
+        validate_permission(permission)?;
+        Ok(self.permissions_of(user_id).await?.allows(permission))
+    }
+}
+
+/// Roles and grants: `dw.roles()`.
+#[derive(Debug, Clone)]
+pub struct Roles {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Roles {
+    /// Every role, by name.
+    pub async fn list(&self) -> Result<Vec<Role>> {
+        self.core.store.list_roles().await
+    }
+
+    /// One role; `not_found` if absent.
+    pub async fn get(&self, name: &str) -> Result<Role> {
+        self.core
+            .store
+            .role(name)
+            .await?
+            .ok_or_else(|| Error::not_found("role"))
+    }
+
+    /// Create a role with these permissions.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let role = dw.roles().create("editor", &["posts:*"], "Writes posts").await.unwrap();
+    /// assert_eq!(role.permissions, vec!["posts:*"]);
+    /// # });
+    /// ```
+    pub async fn create(
+        &self,
+        name: &str,
+        permissions: &[&str],
+        description: &str,
+    ) -> Result<Role> {
+        validate_role_name(name)?;
+        for p in permissions {
+            validate_permission(p)?;
+        }
+        if description.len() > 1024 || description.contains('\0') {
+            return Err(Error::validation(
+                "description",
+                "must be at most 1024 bytes, without NUL",
+            ));
+        }
+        let role = Role {
+            name: name.to_string(),
+            description: description.to_string(),
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+            builtin: false,
+            created_at: now(),
+        };
+        self.core.store.create_role(&role).await?;
+        tracing::info!(role = name, "role created");
+        Ok(role)
+    }
+
+    /// Delete a role and take it from everyone who had it. Seeded roles
+    /// (`admin`, `moderator`, `user`) cannot be deleted.
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        let role = self.get(name).await?;
+        if role.builtin {
+            return Err(Error::validation(
+                "role",
+                "built-in roles cannot be deleted",
+            ));
+        }
+        self.core.store.delete_role(name).await?;
+        self.core.permissions.clear();
+        tracing::info!(role = name, "role deleted");
+        Ok(())
+    }
+
+    /// Give `user_id` the role `name`; true if it was new.
+    pub async fn grant(&self, user_id: &str, name: &str) -> Result<bool> {
+        let granted = self.core.store.grant_role(user_id, name, now()).await?;
+        self.core.permissions.forget(user_id);
+        tracing::info!(user_id, role = name, granted, "role granted");
+        Ok(granted)
+    }
+
+    /// Take the role `name` from `user_id`; true if they had it.
+    pub async fn revoke(&self, user_id: &str, name: &str) -> Result<bool> {
+        if self.core.store.user_by_id(user_id).await?.is_none() {
+            return Err(Error::not_found("user"));
+        }
+        let revoked = self.core.store.revoke_role(user_id, name).await?;
+        self.core.permissions.forget(user_id);
+        tracing::info!(user_id, role = name, revoked, "role revoked");
+        Ok(revoked)
+    }
+
+    /// The names of a user's roles.
+    pub async fn of_user(&self, user_id: &str) -> Result<Vec<String>> {
+        if self.core.store.user_by_id(user_id).await?.is_none() {
+            return Err(Error::not_found("user"));
+        }
+        self.core.store.user_roles(user_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_literally() {
+        let admin = PermissionSet::new(["admin:*", "*"]);
+        assert!(admin.allows("admin:*"));
+        assert!(admin.allows("billing:refund"));
+        let scoped = PermissionSet::new(["admin:*"]);
+        assert!(scoped.allows("admin:users"));
+        assert!(scoped.allows("admin:*"));
+        assert!(!scoped.allows("users:read"));
+        let reader = PermissionSet::new(["*:read"]);
+        assert!(reader.allows("posts:read"));
+        assert!(!reader.allows("posts:write"));
+        let one = PermissionSet::new(["admin:read"]);
+        assert!(!one.allows("admin:*"));
+    }
+
+    #[test]
+    fn malformed_grants_grant_nothing() {
+        let set = PermissionSet::new(["", "users", "a:b:c", "us*:read"]);
+        assert!(!set.allows("users:read"));
+        assert!(!set.allows("a:b:c"));
+    }
+}

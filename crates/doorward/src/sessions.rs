@@ -1,0 +1,106 @@
+//! A user's logins ("your devices"): `dw.sessions()`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::core::Core;
+use crate::error::{Error, Result};
+use crate::store::{SessionRecord, now};
+
+/// A live login session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// The `sid` of its access tokens.
+    pub id: String,
+    /// Whose session.
+    pub user_id: String,
+    /// When the login happened.
+    pub created_at: DateTime<Utc>,
+    /// When it ends unless refreshed.
+    pub expires_at: DateTime<Utc>,
+    /// When it was last refreshed.
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    /// Client address at login.
+    pub ip: Option<String>,
+    /// Client user agent at login.
+    pub user_agent: Option<String>,
+}
+
+impl From<SessionRecord> for Session {
+    fn from(r: SessionRecord) -> Self {
+        Session {
+            id: r.id,
+            user_id: r.user_id,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_refreshed_at: r.last_refreshed_at,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+/// The session service.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Sessions {
+    /// A user's live sessions, newest first.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let reg = dw.auth().register_user("ann", "ann@example.com", "correct horse battery").await.unwrap();
+    /// dw.auth().login("ann", "correct horse battery", None).await.unwrap();
+    /// assert_eq!(dw.sessions().list(&reg.user.id).await.unwrap().len(), 2);
+    /// assert_eq!(dw.sessions().revoke_all(&reg.user.id).await.unwrap(), 2);
+    /// assert!(dw.sessions().list(&reg.user.id).await.unwrap().is_empty());
+    /// # });
+    /// ```
+    pub async fn list(&self, user_id: &str) -> Result<Vec<Session>> {
+        if self.core.store.user_by_id(user_id).await?.is_none() {
+            return Err(Error::not_found("user"));
+        }
+        Ok(self
+            .core
+            .store
+            .live_sessions(user_id, now())
+            .await?
+            .into_iter()
+            .map(Session::from)
+            .collect())
+    }
+
+    /// End one session: its refresh token stops working and its access
+    /// tokens fail `verify_token` at once. `not_found` if it is not live.
+    pub async fn revoke(&self, session_id: &str) -> Result<()> {
+        if !self
+            .core
+            .store
+            .revoke_session(session_id, now(), "revoked")
+            .await?
+        {
+            return Err(Error::not_found("session"));
+        }
+        tracing::info!(session_id, "session revoked");
+        Ok(())
+    }
+
+    /// End every session of a user; returns how many were live.
+    pub async fn revoke_all(&self, user_id: &str) -> Result<u64> {
+        if self.core.store.user_by_id(user_id).await?.is_none() {
+            return Err(Error::not_found("user"));
+        }
+        let n = self
+            .core
+            .store
+            .revoke_user_sessions(user_id, None, now(), "revoked")
+            .await?;
+        tracing::info!(user_id, count = n, "sessions revoked");
+        Ok(n)
+    }
+}

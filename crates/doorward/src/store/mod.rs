@@ -1,0 +1,261 @@
+//! Where users, sessions and roles are kept.
+//!
+//! The services ([`crate::Auth`], [`crate::Users`], ...) hold every rule; a
+//! store only persists, and makes the few multi-row changes atomic (a user and
+//! its first role, a password and the sessions it ends, a refresh-token
+//! rotation). Uniqueness is decided by the store, so concurrent registrations
+//! of one email cannot both win.
+//!
+//! Backends: [`memory::MemoryStore`] (always built) and, behind the `sqlite`
+//! feature, `sqlite::SqliteStore`. Every backend passes the one conformance
+//! suite in `tests/store_conformance.rs`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::rbac::Role;
+
+pub mod memory;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+/// A user row, including its password hash. Never leaves the core: hosts see
+/// [`crate::User`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// UUIDv7, so ids sort by creation.
+    pub id: String,
+    /// Display form (NFKC).
+    pub username: String,
+    /// Lowercased form; unique.
+    pub username_key: String,
+    /// Display form (domain lowercased).
+    pub email: String,
+    /// Lowercased form; unique.
+    pub email_key: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the account last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When the account last logged in.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("email", &"[redacted]")
+            .field("password_hash", &"[redacted]")
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A login session: one refresh-token family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// UUIDv7; the `sid` claim of its access tokens.
+    pub id: String,
+    /// Whose session.
+    pub user_id: String,
+    /// When the login happened.
+    pub created_at: DateTime<Utc>,
+    /// When the session ends unless refreshed.
+    pub expires_at: DateTime<Utc>,
+    /// When its refresh token was last rotated.
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    /// Client address at login.
+    pub ip: Option<String>,
+    /// Client user agent at login.
+    pub user_agent: Option<String>,
+    /// When it was ended, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why it was ended (`logout`, `revoked`, `reuse`, `disabled`, `password_changed`).
+    pub revoked_reason: Option<String>,
+}
+
+/// A refresh token, known only by its SHA-256.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// The session (family) it belongs to.
+    pub session_id: String,
+    /// Whose token.
+    pub user_id: String,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was rotated; a second use after this is reuse.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for RefreshRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRecord")
+            .field("token_hash", &"[redacted]")
+            .field("session_id", &self.session_id)
+            .field("expires_at", &self.expires_at)
+            .field("used_at", &self.used_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which sessions a password change ends, in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndSessions<'a> {
+    /// None (a rehash on login).
+    None,
+    /// Every session of the user except, optionally, this one.
+    AllExcept(Option<&'a str>),
+}
+
+/// Where listing resumes: after this `(created_at, id)`.
+pub type ListAfter = (DateTime<Utc>, String);
+
+/// Users and their credentials.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Insert a user with its initial roles, atomically. Fails with
+    /// `duplicate_email` / `duplicate_username` when the unique index says so.
+    async fn create_user(&self, user: &UserRecord, roles: &[&str]) -> Result<()>;
+    /// By id.
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>>;
+    /// By lowercased email.
+    async fn user_by_email_key(&self, email_key: &str) -> Result<Option<UserRecord>>;
+    /// By lowercased username.
+    async fn user_by_username_key(&self, username_key: &str) -> Result<Option<UserRecord>>;
+    /// Up to `limit` users ordered by `(created_at, id)`, after `after`.
+    async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>>;
+    /// Replace username and email (both forms); `not_found` when absent.
+    async fn update_identity(&self, user: &UserRecord) -> Result<()>;
+    /// Replace the password hash and end sessions, atomically.
+    async fn update_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+        end: EndSessions<'_>,
+    ) -> Result<()>;
+    /// Disable (ending every session, atomically) or enable.
+    async fn set_disabled(&self, user_id: &str, disabled: bool, now: DateTime<Utc>) -> Result<()>;
+    /// Record a successful login.
+    async fn touch_login(&self, user_id: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Delete a user with its sessions, tokens and grants; false if absent.
+    async fn delete_user(&self, user_id: &str) -> Result<bool>;
+}
+
+/// Sessions and refresh-token families.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Insert a session with its first refresh token.
+    async fn create_session(&self, session: &SessionRecord, refresh: &RefreshRecord) -> Result<()>;
+    /// By id, revoked or not.
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
+    /// A user's sessions that are neither revoked nor expired at `now`, newest first.
+    async fn live_sessions(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>>;
+    /// End one session; false if it was absent or already ended.
+    async fn revoke_session(&self, id: &str, now: DateTime<Utc>, reason: &str) -> Result<bool>;
+    /// End every live session of a user, but `except`; returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&str>,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<u64>;
+    /// By token hash.
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>>;
+    /// Atomically: mark `old_hash` used if it is still unused, insert `new`
+    /// and extend the session to `new.expires_at`. Returns false, changing
+    /// nothing, when another caller used `old_hash` first.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new: &RefreshRecord,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Insert a further token into a live family and extend the session (the
+    /// reuse grace window).
+    async fn add_refresh(&self, new: &RefreshRecord, now: DateTime<Utc>) -> Result<()>;
+}
+
+/// Roles, their permissions and who holds them.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Insert roles that do not exist yet (seeding); existing ones are kept as they are.
+    async fn ensure_roles(&self, roles: &[Role]) -> Result<()>;
+    /// Insert a role; `validation_error` (field `name`) if it exists.
+    async fn create_role(&self, role: &Role) -> Result<()>;
+    /// Delete a role and its grants; false if absent.
+    async fn delete_role(&self, name: &str) -> Result<bool>;
+    /// By name.
+    async fn role(&self, name: &str) -> Result<Option<Role>>;
+    /// All roles by name.
+    async fn list_roles(&self) -> Result<Vec<Role>>;
+    /// Give a user a role; false if they had it. `not_found` if either is missing.
+    async fn grant_role(&self, user_id: &str, role: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// Take a role away; false if they did not have it.
+    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool>;
+    /// A user's role names, sorted.
+    async fn user_roles(&self, user_id: &str) -> Result<Vec<String>>;
+    /// The permissions of every role of a user that is enabled (none for a
+    /// disabled or unknown user).
+    async fn user_permissions(&self, user_id: &str) -> Result<Vec<String>>;
+}
+
+/// A complete backend.
+#[async_trait]
+pub trait Store: UserStore + SessionStore + RoleStore + std::fmt::Debug + 'static {
+    /// Bring the schema up to date (idempotent).
+    async fn migrate(&self) -> Result<()>;
+    /// The backend's name, for logs and `doorward` output.
+    fn backend(&self) -> &'static str;
+}
+
+/// Open the store a `database_url` names.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = doorward::store::open("memory://", 5).await.unwrap();
+/// assert_eq!(store.backend(), "memory");
+/// assert!(doorward::store::open("mysql://x", 5).await.is_err());
+/// # });
+/// ```
+pub async fn open(url: &str, max_connections: u32) -> Result<std::sync::Arc<dyn Store>> {
+    if url == "memory://" || url == "memory:" {
+        return Ok(std::sync::Arc::new(memory::MemoryStore::new()));
+    }
+    if url.starts_with("sqlite:") {
+        #[cfg(feature = "sqlite")]
+        {
+            return Ok(std::sync::Arc::new(
+                sqlite::SqliteStore::connect(url, max_connections).await?,
+            ));
+        }
+        #[cfg(not(feature = "sqlite"))]
+        {
+            let _ = max_connections;
+            return Err(Error::Config(
+                "database_url is sqlite but doorward was built without the `sqlite` feature".into(),
+            ));
+        }
+    }
+    Err(Error::Config(
+        "database_url must start with sqlite: or be memory://".into(),
+    ))
+}
+
+/// Now, truncated to microseconds.
+pub(crate) fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now)
+}

@@ -1,0 +1,138 @@
+//! JWT access tokens (RFC 9068 shape: `typ: at+jwt`).
+//!
+//! `jsonwebtoken` checks the signature, `exp`, `nbf`, `iss` and `aud`. What
+//! it leaves to us, we do before it sees the token: a size cap, a header
+//! allow-list (`alg`, `typ`, `kid` only: no `jku`, `x5u`, `jwk`, `x5c`,
+//! `crit`), the `typ`, and the algorithm pinned to the key the `kid` names.
+//! After it: `iat` not in the future.
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::keys::{KeyRing, algorithm_name};
+use crate::error::{Error, Result};
+
+/// Largest token accepted, in bytes; larger ones are refused unparsed.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECS: u64 = 60;
+const TYP: &str = "at+jwt";
+const ALLOWED_HEADER: [&str; 3] = ["alg", "typ", "kid"];
+
+/// The claims of a doorward access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// User id.
+    pub sub: String,
+    /// Session id.
+    pub sid: String,
+    /// Username at issue time.
+    pub preferred_username: String,
+    /// Role names at issue time.
+    pub roles: Vec<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Expires at.
+    pub exp: i64,
+    /// Unique token id.
+    pub jti: String,
+}
+
+impl KeyRing {
+    pub(crate) fn sign(&self, claims: &AccessClaims) -> Result<String> {
+        let mut header = Header::new(self.signing.alg);
+        header.typ = Some(TYP.into());
+        header.kid = Some(self.signing.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.signing.key)
+            .map_err(|e| Error::Internal(format!("signing failed: {e}")))
+    }
+
+    /// Check a token and return its claims. `check_exp: false` is for logout,
+    /// which must work with an expired token.
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        issuer: &str,
+        audience: &str,
+        check_exp: bool,
+    ) -> Result<AccessClaims> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Error::token_invalid("too large"));
+        }
+        let kid = check_header(token)?;
+        let key = self
+            .verifying
+            .get(&kid.kid)
+            .ok_or_else(|| Error::token_invalid("unknown key id"))?;
+        if kid.alg != algorithm_name(key.alg) {
+            return Err(Error::token_invalid("algorithm not allowed for this key"));
+        }
+        let mut validation = Validation::new(key.alg);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_exp = check_exp;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation).map_err(
+            |e| match e.kind() {
+                ErrorKind::ExpiredSignature => Error::TokenExpired,
+                ErrorKind::InvalidSignature => Error::token_invalid("bad signature"),
+                ErrorKind::InvalidIssuer => Error::token_invalid("wrong issuer"),
+                ErrorKind::InvalidAudience => Error::token_invalid("wrong audience"),
+                ErrorKind::ImmatureSignature => Error::token_invalid("not valid yet"),
+                ErrorKind::InvalidAlgorithm => Error::token_invalid("algorithm not allowed"),
+                ErrorKind::MissingRequiredClaim(_) => Error::token_invalid("missing claim"),
+                _ => Error::token_invalid("malformed"),
+            },
+        )?;
+        let claims = data.claims;
+        if claims.iat > Utc::now().timestamp() + LEEWAY_SECS as i64 {
+            return Err(Error::token_invalid("issued in the future"));
+        }
+        Ok(claims)
+    }
+}
+
+struct CheckedHeader {
+    alg: String,
+    kid: String,
+}
+
+/// Reads the header ourselves, so only the three parameters we issue pass.
+fn check_header(token: &str) -> Result<CheckedHeader> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::token_invalid("not a JWS compact token"));
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| Error::token_invalid("malformed header"))?;
+    let value: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).map_err(|_| Error::token_invalid("malformed header"))?;
+    if value.keys().any(|k| !ALLOWED_HEADER.contains(&k.as_str())) {
+        return Err(Error::token_invalid("header parameter not allowed"));
+    }
+    let text = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    if text("typ").as_deref() != Some(TYP) {
+        return Err(Error::token_invalid("not an access token"));
+    }
+    let alg = text("alg").ok_or_else(|| Error::token_invalid("missing alg"))?;
+    let kid = text("kid").ok_or_else(|| Error::token_invalid("missing kid"))?;
+    Ok(CheckedHeader { alg, kid })
+}
+
+pub(crate) fn to_datetime(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}

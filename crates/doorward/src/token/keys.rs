@@ -1,0 +1,327 @@
+//! Signing and verification keys, and their JWKS export.
+//!
+//! One key signs; every configured key (the signing one and the previous
+//! ones) verifies, looked up by `kid`. Each key is bound to one algorithm, and
+//! a token is only checked with the algorithm of the key its `kid` names:
+//! that is what makes `alg: none` and HS256-with-an-RSA-public-key
+//! (algorithm confusion) fail before any signature is computed.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// Shortest HS256 secret accepted, in bytes (RFC 7518 §3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+pub(crate) struct SigningKey {
+    pub kid: String,
+    pub alg: Algorithm,
+    pub key: EncodingKey,
+}
+
+pub(crate) struct VerifyingKey {
+    pub alg: Algorithm,
+    pub key: DecodingKey,
+    /// The public JWK, for asymmetric keys; shared secrets are never exported.
+    pub jwk: Option<Value>,
+}
+
+/// The keys a [`crate::Doorward`] signs and verifies with.
+pub(crate) struct KeyRing {
+    pub signing: SigningKey,
+    pub verifying: HashMap<String, VerifyingKey>,
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut kids: Vec<_> = self.verifying.keys().collect();
+        kids.sort();
+        f.debug_struct("KeyRing")
+            .field("signing_kid", &self.signing.kid)
+            .field("signing_alg", &self.signing.alg)
+            .field("verifying_kids", &kids)
+            .finish()
+    }
+}
+
+pub(crate) fn parse_algorithm(name: &str) -> Result<Algorithm> {
+    match name {
+        "HS256" => Ok(Algorithm::HS256),
+        "EdDSA" => Ok(Algorithm::EdDSA),
+        "RS256" => Ok(Algorithm::RS256),
+        "ES256" => Ok(Algorithm::ES256),
+        other => Err(Error::Config(format!(
+            "jwt algorithm `{other}` is not supported (HS256, EdDSA, RS256, ES256)"
+        ))),
+    }
+}
+
+/// PEM given inline, or the path of a file holding it.
+fn pem_text(value: &str, what: &str) -> Result<Vec<u8>> {
+    if value.trim_start().starts_with("-----BEGIN") {
+        return Ok(value.as_bytes().to_vec());
+    }
+    std::fs::read(value.trim()).map_err(|e| {
+        Error::Config(format!(
+            "{what}: not PEM text and not a readable file ({e})"
+        ))
+    })
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn hmac_key(secret: &SecretString, what: &str) -> Result<(EncodingKey, DecodingKey)> {
+    let bytes = secret.expose_secret().as_bytes();
+    if bytes.len() < MIN_SECRET_BYTES {
+        return Err(Error::Config(format!(
+            "{what} must be at least {MIN_SECRET_BYTES} bytes"
+        )));
+    }
+    Ok((
+        EncodingKey::from_secret(bytes),
+        DecodingKey::from_secret(bytes),
+    ))
+}
+
+/// A `kid` for a shared secret that reveals nothing usable about it.
+fn secret_kid(secret: &SecretString) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"doorward kid\0")
+        .chain_update(secret.expose_secret().as_bytes())
+        .finalize();
+    format!("hs256-{}", &b64(&digest)[..12])
+}
+
+/// Public key PEM → decoding key and its JWK (with an RFC 7638 thumbprint as `kid`).
+fn public_key(alg: Algorithm, pem: &[u8], kid: Option<&str>) -> Result<(String, VerifyingKey)> {
+    let bad = |e: jsonwebtoken::errors::Error| {
+        Error::Config(format!(
+            "jwt public key is not a valid {alg:?} PEM public key: {e}"
+        ))
+    };
+    let (key, members) = match alg {
+        Algorithm::EdDSA => {
+            let key = DecodingKey::from_ed_pem(pem).map_err(bad)?;
+            let raw = key.as_bytes();
+            if raw.len() != 32 {
+                return Err(Error::Config("jwt public key is not an Ed25519 key".into()));
+            }
+            let members = json!({"crv": "Ed25519", "kty": "OKP", "x": b64(raw)});
+            (key, members)
+        }
+        Algorithm::ES256 => {
+            let key = DecodingKey::from_ec_pem(pem).map_err(bad)?;
+            let point = key.as_bytes();
+            if point.len() != 65 || point[0] != 4 {
+                return Err(Error::Config("jwt public key is not a P-256 key".into()));
+            }
+            let members = json!({
+                "crv": "P-256", "kty": "EC",
+                "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+            });
+            (key, members)
+        }
+        Algorithm::RS256 => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            use rsa::traits::PublicKeyParts;
+            let key = DecodingKey::from_rsa_pem(pem).map_err(bad)?;
+            let public = rsa::RsaPublicKey::from_pkcs1_der(key.as_bytes())
+                .map_err(|_| Error::Config("jwt public key is not an RSA public key".into()))?;
+            if public.size() < 256 {
+                return Err(Error::Config("RSA keys must be at least 2048 bits".into()));
+            }
+            let members = json!({
+                "e": b64(&public.e().to_bytes_be()), "kty": "RSA",
+                "n": b64(&public.n().to_bytes_be()),
+            });
+            (key, members)
+        }
+        _ => return Err(Error::Config("not an asymmetric algorithm".into())),
+    };
+    // serde_json orders object keys, which is the canonical form RFC 7638 wants.
+    let thumbprint = b64(&Sha256::digest(members.to_string().as_bytes()));
+    let kid = kid.map(str::to_string).unwrap_or(thumbprint);
+    let mut jwk = members;
+    jwk["kid"] = json!(kid);
+    jwk["alg"] = json!(algorithm_name(alg));
+    jwk["use"] = json!("sig");
+    Ok((
+        kid,
+        VerifyingKey {
+            alg,
+            key,
+            jwk: Some(jwk),
+        },
+    ))
+}
+
+pub(crate) fn algorithm_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::HS256 => "HS256",
+        Algorithm::EdDSA => "EdDSA",
+        Algorithm::RS256 => "RS256",
+        Algorithm::ES256 => "ES256",
+        _ => "unsupported",
+    }
+}
+
+fn private_key(alg: Algorithm, pem: &[u8]) -> Result<EncodingKey> {
+    let key = match alg {
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(pem),
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(pem),
+        _ => return Err(Error::Config("not an asymmetric algorithm".into())),
+    };
+    key.map_err(|_| {
+        Error::Config(format!(
+            "jwt_private_key is not a valid {alg:?} PEM private key"
+        ))
+    })
+}
+
+impl KeyRing {
+    /// The key ring the configuration describes, or `None` when it names no
+    /// key at all (a `Doorward` can then manage users but not issue tokens).
+    pub(crate) fn from_config(config: &Config) -> Result<Option<KeyRing>> {
+        let alg = parse_algorithm(&config.jwt_algorithm)?;
+        let kid_override = config.jwt_key_id.as_deref();
+        let (signing, current) = match alg {
+            Algorithm::HS256 => {
+                let Some(secret) = &config.jwt_secret else {
+                    if config.jwt_private_key.is_some() {
+                        return Err(Error::Config(
+                            "jwt_private_key is set but jwt_algorithm is HS256".into(),
+                        ));
+                    }
+                    return Ok(None);
+                };
+                let (enc, dec) = hmac_key(secret, "jwt_secret")?;
+                let kid = kid_override
+                    .map(str::to_string)
+                    .unwrap_or_else(|| secret_kid(secret));
+                (
+                    SigningKey {
+                        kid: kid.clone(),
+                        alg,
+                        key: enc,
+                    },
+                    (
+                        kid,
+                        VerifyingKey {
+                            alg,
+                            key: dec,
+                            jwk: None,
+                        },
+                    ),
+                )
+            }
+            _ => {
+                let (Some(private), Some(public)) =
+                    (&config.jwt_private_key, &config.jwt_public_key)
+                else {
+                    return Err(Error::Config(format!(
+                        "jwt_algorithm {} needs both jwt_private_key and jwt_public_key",
+                        config.jwt_algorithm
+                    )));
+                };
+                if config.jwt_secret.is_some() {
+                    return Err(Error::Config(format!(
+                        "jwt_secret is set but jwt_algorithm is {}",
+                        config.jwt_algorithm
+                    )));
+                }
+                let enc = private_key(alg, &pem_text(private.expose_secret(), "jwt_private_key")?)?;
+                let (kid, verifying) =
+                    public_key(alg, &pem_text(public, "jwt_public_key")?, kid_override)?;
+                (
+                    SigningKey {
+                        kid: kid.clone(),
+                        alg,
+                        key: enc,
+                    },
+                    (kid, verifying),
+                )
+            }
+        };
+        let mut verifying = HashMap::new();
+        verifying.insert(current.0, current.1);
+        for previous in &config.jwt_previous_keys {
+            let alg = parse_algorithm(&previous.algorithm)?;
+            let key = match (alg, &previous.secret, &previous.public_key) {
+                (Algorithm::HS256, Some(secret), None) => VerifyingKey {
+                    alg,
+                    key: hmac_key(secret, "a previous key's secret")?.1,
+                    jwk: None,
+                },
+                (Algorithm::HS256, _, _) => {
+                    return Err(Error::Config(format!(
+                        "previous key `{}`: HS256 needs `secret` and no `public_key`",
+                        previous.kid
+                    )));
+                }
+                (_, None, Some(public)) => {
+                    public_key(
+                        alg,
+                        &pem_text(public, "a previous key's public_key")?,
+                        Some(&previous.kid),
+                    )?
+                    .1
+                }
+                _ => {
+                    return Err(Error::Config(format!(
+                        "previous key `{}`: {} needs `public_key` and no `secret`",
+                        previous.kid, previous.algorithm
+                    )));
+                }
+            };
+            if verifying.insert(previous.kid.clone(), key).is_some() {
+                return Err(Error::Config(format!(
+                    "key id `{}` is used twice",
+                    previous.kid
+                )));
+            }
+        }
+        let ring = KeyRing { signing, verifying };
+        ring.self_check()?;
+        Ok(Some(ring))
+    }
+
+    /// Sign and verify a probe, so a private key that does not match its
+    /// public key fails at open, not at the first login.
+    fn self_check(&self) -> Result<()> {
+        let message = b"doorward key check";
+        let signature = jsonwebtoken::crypto::sign(message, &self.signing.key, self.signing.alg)
+            .map_err(|e| Error::Config(format!("signing key cannot sign: {e}")))?;
+        let verifier = &self.verifying[&self.signing.kid];
+        let ok = jsonwebtoken::crypto::verify(&signature, message, &verifier.key, verifier.alg)
+            .map_err(|e| Error::Config(format!("verification key cannot verify: {e}")))?;
+        if !ok {
+            return Err(Error::Config(
+                "jwt_private_key and jwt_public_key are not a pair".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The public keys as a JWKS document (`{"keys": [...]}`); shared
+    /// secrets are never included.
+    pub(crate) fn jwks(&self) -> Value {
+        let mut keys: Vec<&Value> = self
+            .verifying
+            .values()
+            .filter_map(|k| k.jwk.as_ref())
+            .collect();
+        keys.sort_by_key(|k| k["kid"].as_str().unwrap_or_default().to_string());
+        json!({ "keys": keys })
+    }
+}

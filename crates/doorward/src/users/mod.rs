@@ -1,0 +1,367 @@
+//! Accounts: `dw.users()`.
+//!
+//! What makes a valid username, email and password is in [`validate`]'s
+//! module docs; every write here re-validates, so an update cannot sneak in
+//! what registration would refuse.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tracing::Instrument as _;
+use unicode_normalization::UnicodeNormalization;
+use uuid::Uuid;
+
+use crate::core::Core;
+use crate::error::{Error, Result};
+use crate::password::Verdict;
+use crate::rbac::DEFAULT_ROLE;
+use crate::store::{EndSessions, ListAfter, UserRecord, now};
+
+pub mod validate;
+
+/// An account as hosts see it (no password hash).
+///
+/// `Debug` leaves the email address out, so users can be logged safely.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// UUIDv7.
+    pub id: String,
+    /// Display form.
+    pub username: String,
+    /// As registered (domain lowercased).
+    pub email: String,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it last logged in.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("email", &"[redacted]")
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<&UserRecord> for User {
+    fn from(r: &UserRecord) -> Self {
+        User {
+            id: r.id.clone(),
+            username: r.username.clone(),
+            email: r.email.clone(),
+            disabled: r.disabled,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_login_at: r.last_login_at,
+        }
+    }
+}
+
+/// One page of a listing, and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    /// The items, oldest first.
+    pub items: Vec<T>,
+    /// Pass to the next call; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Changes to an account's identity; `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// New username.
+    pub username: Option<String>,
+    /// New email address.
+    pub email: Option<String>,
+}
+
+/// Largest page [`Users::list`] returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// Validate, hash and store a new user with the default role.
+pub(crate) async fn create_user(
+    core: &Core,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<UserRecord> {
+    let (name, mail, password) = tracing::info_span!("validate_input").in_scope(|| {
+        let name = validate::username(username)?;
+        let mail = validate::email(email)?;
+        let local = mail.display.split('@').next().unwrap_or("");
+        let password = validate::password(
+            password,
+            core.config.password_min_length,
+            &[&name.display, &mail.display, local],
+        )?;
+        Ok::<_, Error>((name, mail, password))
+    })?;
+    let password_hash = core.hasher.hash(&password).await?;
+    let at = now();
+    let user = UserRecord {
+        id: Uuid::now_v7().to_string(),
+        username: name.display,
+        username_key: name.key,
+        email: mail.display,
+        email_key: mail.key,
+        password_hash,
+        disabled: false,
+        created_at: at,
+        updated_at: at,
+        last_login_at: None,
+    };
+    core.store
+        .create_user(&user, &[DEFAULT_ROLE])
+        .instrument(tracing::info_span!("create_user"))
+        .await?;
+    tracing::info!(user_id = %user.id, "user registered");
+    Ok(user)
+}
+
+/// Find by username or email address: what `login` accepts.
+pub(crate) async fn find_by_login(core: &Core, login: &str) -> Result<Option<UserRecord>> {
+    if login.contains('@') {
+        core.store.user_by_email_key(&email_key(login)).await
+    } else {
+        core.store.user_by_username_key(&username_key(login)).await
+    }
+}
+
+fn email_key(raw: &str) -> String {
+    raw.trim().nfc().collect::<String>().to_lowercase()
+}
+
+fn username_key(raw: &str) -> String {
+    raw.trim().nfkc().collect::<String>().to_ascii_lowercase()
+}
+
+fn encode_cursor(after: &ListAfter) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{}:{}",
+        after.0.timestamp_micros(),
+        after.1
+    ))
+}
+
+fn decode_cursor(cursor: &str) -> Result<ListAfter> {
+    let bad = || Error::validation("cursor", "is not a cursor this listing returned");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Uuid::parse_str(id).map_err(|_| bad())?;
+    Ok((at, id.to_string()))
+}
+
+/// The account service.
+#[derive(Debug, Clone)]
+pub struct Users {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Users {
+    /// Create an account without logging it in (admin tools, imports).
+    pub async fn create(&self, username: &str, email: &str, password: &str) -> Result<User> {
+        create_user(&self.core, username, email, password)
+            .await
+            .map(|u| User::from(&u))
+    }
+
+    /// By id; `not_found` if absent.
+    pub async fn get(&self, user_id: &str) -> Result<User> {
+        Ok(User::from(&self.record(user_id).await?))
+    }
+
+    /// By email address, case-insensitively.
+    pub async fn get_by_email(&self, email: &str) -> Result<User> {
+        self.core
+            .store
+            .user_by_email_key(&email_key(email))
+            .await?
+            .map(|u| User::from(&u))
+            .ok_or_else(|| Error::not_found("user"))
+    }
+
+    /// By username, case-insensitively.
+    pub async fn get_by_username(&self, username: &str) -> Result<User> {
+        self.core
+            .store
+            .user_by_username_key(&username_key(username))
+            .await?
+            .map(|u| User::from(&u))
+            .ok_or_else(|| Error::not_found("user"))
+    }
+
+    /// Accounts in creation order, `limit` (1 to 500) at a time.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// for name in ["ann", "bob", "cyd"] {
+    ///     dw.users().create(name, &format!("{name}@example.com"), "correct horse battery").await.unwrap();
+    /// }
+    /// let first = dw.users().list(None, 2).await.unwrap();
+    /// assert_eq!(first.items.len(), 2);
+    /// let rest = dw.users().list(first.next_cursor.as_deref(), 2).await.unwrap();
+    /// assert_eq!(rest.items[0].username, "cyd");
+    /// assert!(rest.next_cursor.is_none());
+    /// # });
+    /// ```
+    pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<Page<User>> {
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::validation(
+                "limit",
+                format!("must be 1 to {MAX_PAGE}"),
+            ));
+        }
+        let after = cursor.map(decode_cursor).transpose()?;
+        // One extra row says whether another page exists.
+        let mut rows = self
+            .core
+            .store
+            .list_users(after.as_ref(), limit + 1)
+            .await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last()
+                .map(|u| encode_cursor(&(u.created_at, u.id.clone())))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.iter().map(User::from).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Change username and/or email, validated and kept unique as at registration.
+    pub async fn update(&self, user_id: &str, update: UserUpdate) -> Result<User> {
+        let mut user = self.record(user_id).await?;
+        if let Some(username) = &update.username {
+            let name = validate::username(username)?;
+            user.username = name.display;
+            user.username_key = name.key;
+        }
+        if let Some(email) = &update.email {
+            let mail = validate::email(email)?;
+            user.email = mail.display;
+            user.email_key = mail.key;
+        }
+        user.updated_at = now();
+        self.core.store.update_identity(&user).await?;
+        tracing::info!(user_id, "user updated");
+        Ok(User::from(&user))
+    }
+
+    /// Change a password, proving the old one. Every other session ends;
+    /// `keep_session` (the caller's own, from its [`crate::Principal`]) stays.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        old_password: &str,
+        new_password: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
+        let user = self.record(user_id).await?;
+        if old_password.len() > validate::MAX_PASSWORD_BYTES {
+            return Err(Error::InvalidCredentials);
+        }
+        let old = validate::normalize_password(old_password);
+        if self.core.hasher.verify(&old, &user.password_hash).await? == Verdict::Invalid {
+            return Err(Error::InvalidCredentials);
+        }
+        self.store_password(&user, new_password, EndSessions::AllExcept(keep_session))
+            .await
+    }
+
+    /// Set a password without the old one (administrators). Every session ends.
+    pub async fn set_password(&self, user_id: &str, new_password: &str) -> Result<()> {
+        let user = self.record(user_id).await?;
+        self.store_password(&user, new_password, EndSessions::AllExcept(None))
+            .await
+    }
+
+    async fn store_password(
+        &self,
+        user: &UserRecord,
+        new_password: &str,
+        end: EndSessions<'_>,
+    ) -> Result<()> {
+        let local = user.email.split('@').next().unwrap_or("");
+        let password = validate::password(
+            new_password,
+            self.core.config.password_min_length,
+            &[&user.username, &user.email, local],
+        )?;
+        let hash = self.core.hasher.hash(&password).await?;
+        self.core
+            .store
+            .update_password(&user.id, &hash, now(), end)
+            .await?;
+        tracing::info!(user_id = %user.id, "password changed");
+        Ok(())
+    }
+
+    /// Disable an account: it cannot log in, and its sessions end now.
+    pub async fn disable(&self, user_id: &str) -> Result<()> {
+        self.core.store.set_disabled(user_id, true, now()).await?;
+        self.core.permissions.forget(user_id);
+        tracing::info!(user_id, "user disabled");
+        Ok(())
+    }
+
+    /// Enable a disabled account.
+    pub async fn enable(&self, user_id: &str) -> Result<()> {
+        self.core.store.set_disabled(user_id, false, now()).await?;
+        self.core.permissions.forget(user_id);
+        tracing::info!(user_id, "user enabled");
+        Ok(())
+    }
+
+    /// Delete an account with its sessions and role grants.
+    pub async fn delete(&self, user_id: &str) -> Result<()> {
+        if !self.core.store.delete_user(user_id).await? {
+            return Err(Error::not_found("user"));
+        }
+        self.core.permissions.forget(user_id);
+        tracing::info!(user_id, "user deleted");
+        Ok(())
+    }
+
+    async fn record(&self, user_id: &str) -> Result<UserRecord> {
+        self.core
+            .store
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_junk_is_a_validation_error() {
+        let after = (now(), Uuid::now_v7().to_string());
+        assert_eq!(decode_cursor(&encode_cursor(&after)).unwrap(), after);
+        for junk in ["", "!!", "bm90LWEtY3Vyc29y"] {
+            assert_eq!(decode_cursor(junk).unwrap_err().field(), Some("cursor"));
+        }
+    }
+}
