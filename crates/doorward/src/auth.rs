@@ -243,6 +243,14 @@ impl Auth {
             .ok_or_else(|| Error::token_invalid("unknown refresh token"))?;
         tracing::Span::current().record("session_id", record.session_id.as_str());
         let at = now();
+        let grace = chrono::Duration::seconds(self.core.config.refresh_reuse_grace as i64);
+        let in_grace = |used_at: Option<chrono::DateTime<Utc>>| {
+            grace > chrono::Duration::zero() && used_at.is_some_and(|t| at - t <= grace)
+        };
+        // A rotated token is reuse whatever state its family is in now.
+        if record.used_at.is_some() && !in_grace(record.used_at) {
+            return self.reused(&record.session_id, &record.user_id).await;
+        }
         let session = store
             .session(&record.session_id)
             .await?
@@ -261,25 +269,20 @@ impl Auth {
             return Err(Error::TokenRevoked);
         }
         let (new_token, new_record) = self.core.new_refresh(&session.id, &user.id);
-        let rotated =
-            record.used_at.is_none() && store.rotate_refresh(&token_hash, &new_record, at).await?;
-        if !rotated {
-            let used_at = match record.used_at {
-                Some(t) => Some(t),
-                None => store
-                    .refresh_token(&token_hash)
-                    .await?
-                    .and_then(|r| r.used_at),
-            };
-            let grace = chrono::Duration::seconds(self.core.config.refresh_reuse_grace as i64);
-            if grace > chrono::Duration::zero() && used_at.is_some_and(|t| at - t <= grace) {
-                store.add_refresh(&new_record, at).await?;
-                tracing::info!("refresh token reused within the grace window");
-            } else {
-                store.revoke_session(&session.id, at, "reuse").await?;
-                tracing::warn!(user_id = %user.id, "refresh token reuse: session revoked");
-                return Err(Error::TokenReused);
+        if record.used_at.is_some() {
+            store.add_refresh(&new_record, at).await?;
+            tracing::info!("refresh token reused within the grace window");
+        } else if !store.rotate_refresh(&token_hash, &new_record, at).await? {
+            // Lost a race: another caller rotated it between our read and write.
+            let used_at = store
+                .refresh_token(&token_hash)
+                .await?
+                .and_then(|r| r.used_at);
+            if !in_grace(used_at) {
+                return self.reused(&session.id, &user.id).await;
             }
+            store.add_refresh(&new_record, at).await?;
+            tracing::info!("refresh token reused within the grace window");
         }
         let roles = store.user_roles(&user.id).await?;
         let (access_token, expires_in) = self.core.access_token(&user, &session.id, roles)?;
@@ -351,6 +354,15 @@ impl Auth {
     /// never published.
     pub fn jwks(&self) -> Result<serde_json::Value> {
         Ok(self.core.keys()?.jwks())
+    }
+
+    async fn reused(&self, session_id: &str, user_id: &str) -> Result<TokenPair> {
+        self.core
+            .store
+            .revoke_session(session_id, now(), "reuse")
+            .await?;
+        tracing::warn!(user_id, session_id, "refresh token reuse: session revoked");
+        Err(Error::TokenReused)
     }
 
     async fn user(&self, user_id: &str) -> Result<UserRecord> {

@@ -16,7 +16,10 @@ use crate::error::{Error, Result};
 /// The library's configuration.
 ///
 /// Every field has a default, so `Config::default()` plus a JWT secret opens
-/// an embedded SQLite database `doorward.db` in the working directory.
+/// an embedded SQLite database `doorward.db` in the working directory. Build
+/// one in code with struct-update syntax
+/// (`Config { access_ttl: 600, ..Config::default() }`): keys added later get
+/// defaults, so that stays source-compatible.
 ///
 /// ```
 /// let config = doorward::Config::from_toml_str(r#"
@@ -29,7 +32,6 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
 pub struct Config {
     /// Where users, sessions and roles live: `sqlite://path`,
     /// `sqlite::memory:` or `memory://`.

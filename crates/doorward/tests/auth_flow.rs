@@ -1,0 +1,838 @@
+//! The public contract end to end, on every backend the build has.
+
+mod common;
+
+use common::{PASSWORD, backends, config, open};
+use doorward::{ClientInfo, Doorward, ErrorCode, UserUpdate};
+
+async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(Doorward) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for url in backends() {
+        test(open(&url).await).await;
+    }
+}
+
+#[tokio::test]
+async fn register_login_verify_refresh_logout() {
+    each_backend(|dw| async move {
+        let reg = dw
+            .auth()
+            .register_user("john", "John@Example.com", PASSWORD)
+            .await
+            .unwrap();
+        assert_eq!(reg.user.email, "John@example.com");
+        assert_eq!(reg.tokens.token_type, "Bearer");
+        assert_eq!(reg.tokens.expires_in, 900);
+        assert!(reg.tokens.refresh_token.len() >= 43);
+
+        let p = dw
+            .auth()
+            .verify_token(&reg.tokens.access_token)
+            .await
+            .unwrap();
+        assert_eq!(
+            (p.user_id.as_str(), p.username.as_str()),
+            (reg.user.id.as_str(), "john")
+        );
+        assert_eq!(p.roles, ["user"]);
+
+        // Login by username or email, any case.
+        let client = ClientInfo {
+            ip: Some("10.0.0.7".into()),
+            user_agent: Some("curl/8".into()),
+        };
+        let by_email = dw
+            .auth()
+            .login("JOHN@example.COM", PASSWORD, Some(client))
+            .await
+            .unwrap();
+        dw.auth().login("John", PASSWORD, None).await.unwrap();
+        let sessions = dw.sessions().list(&reg.user.id).await.unwrap();
+        assert_eq!(sessions.len(), 3);
+        assert!(sessions.iter().any(|s| s.ip.as_deref() == Some("10.0.0.7")));
+
+        let next = dw
+            .auth()
+            .refresh_token(&by_email.refresh_token)
+            .await
+            .unwrap();
+        assert_ne!(next.refresh_token, by_email.refresh_token);
+        let p2 = dw.auth().verify_token(&next.access_token).await.unwrap();
+        assert_eq!(
+            p2.session_id,
+            dw.auth()
+                .verify_token(&by_email.access_token)
+                .await
+                .unwrap()
+                .session_id
+        );
+
+        dw.auth().logout(&next.access_token).await.unwrap();
+        dw.auth().logout(&next.access_token).await.unwrap(); // idempotent
+        for token in [&next.access_token, &by_email.access_token] {
+            assert_eq!(
+                dw.auth().verify_token(token).await.unwrap_err().code(),
+                ErrorCode::TokenRevoked
+            );
+        }
+        assert_eq!(
+            dw.auth()
+                .refresh_token(&next.refresh_token)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::TokenRevoked
+        );
+        // The registration's own session is untouched.
+        dw.auth()
+            .verify_token(&reg.tokens.access_token)
+            .await
+            .unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reuse_revokes_the_whole_family() {
+    each_backend(|dw| async move {
+        let reg = dw
+            .auth()
+            .register_user("ann", "ann@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let first = reg.tokens;
+        let second = dw.auth().refresh_token(&first.refresh_token).await.unwrap();
+        let third = dw
+            .auth()
+            .refresh_token(&second.refresh_token)
+            .await
+            .unwrap();
+        let err = dw
+            .auth()
+            .refresh_token(&first.refresh_token)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::TokenReused);
+        // Every token of the family is now dead, access and refresh.
+        assert_eq!(
+            dw.auth()
+                .refresh_token(&third.refresh_token)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::TokenRevoked
+        );
+        for t in [&first, &second, &third] {
+            assert_eq!(
+                dw.auth()
+                    .verify_token(&t.access_token)
+                    .await
+                    .unwrap_err()
+                    .code(),
+                ErrorCode::TokenRevoked
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_refresh_has_one_winner_without_grace() {
+    for url in backends() {
+        let dw = open(&url).await;
+        let reg = dw
+            .auth()
+            .register_user("race", "race@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let dw = dw.clone();
+                let token = reg.tokens.refresh_token.clone();
+                tokio::spawn(async move { dw.auth().refresh_token(&token).await })
+            })
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(e) => assert_eq!(e.code(), ErrorCode::TokenReused, "{url}"),
+            }
+        }
+        assert!(ok <= 1, "{url}: at most one winner, got {ok}");
+        // The losers revoked the family, the winner's pair included.
+        assert!(
+            dw.sessions().list(&reg.user.id).await.unwrap().is_empty(),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn grace_window_lets_racing_refreshes_through() {
+    for url in backends() {
+        let dw = Doorward::open(doorward::Config {
+            refresh_reuse_grace: 30,
+            ..config(&url)
+        })
+        .await
+        .unwrap();
+        let reg = dw
+            .auth()
+            .register_user("grace", "grace@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let dw = dw.clone();
+                let token = reg.tokens.refresh_token.clone();
+                tokio::spawn(async move { dw.auth().refresh_token(&token).await })
+            })
+            .collect();
+        let mut pairs = Vec::new();
+        for t in tasks {
+            pairs.push(t.await.unwrap().unwrap());
+        }
+        for pair in &pairs {
+            dw.auth().verify_token(&pair.access_token).await.unwrap();
+        }
+        assert_eq!(
+            dw.sessions().list(&reg.user.id).await.unwrap().len(),
+            1,
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn duplicates_and_bad_input_write_nothing() {
+    each_backend(|dw| async move {
+        dw.auth()
+            .register_user("bob", "bob@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let cases: &[(&str, &str, &str, ErrorCode, Option<&str>)] = &[
+            (
+                "bobby",
+                "BOB@example.com",
+                PASSWORD,
+                ErrorCode::DuplicateEmail,
+                None,
+            ),
+            (
+                "BOB",
+                "other@example.com",
+                PASSWORD,
+                ErrorCode::DuplicateUsername,
+                None,
+            ),
+            (
+                "ｂｏｂ",
+                "other@example.com",
+                PASSWORD,
+                ErrorCode::DuplicateUsername,
+                None,
+            ),
+            (
+                "",
+                "a@example.com",
+                PASSWORD,
+                ErrorCode::ValidationError,
+                Some("username"),
+            ),
+            (
+                "nul\0name",
+                "a@example.com",
+                PASSWORD,
+                ErrorCode::ValidationError,
+                Some("username"),
+            ),
+            (
+                "carol",
+                "not-an-email",
+                PASSWORD,
+                ErrorCode::ValidationError,
+                Some("email"),
+            ),
+            (
+                "carol",
+                "carol@example.com",
+                "",
+                ErrorCode::ValidationError,
+                Some("password"),
+            ),
+            (
+                "carol",
+                "carol@example.com",
+                "short",
+                ErrorCode::ValidationError,
+                Some("password"),
+            ),
+            (
+                "carol",
+                "carol@example.com",
+                "password123",
+                ErrorCode::ValidationError,
+                Some("password"),
+            ),
+            (
+                "carol",
+                "carol@example.com",
+                "carol@example.com",
+                ErrorCode::ValidationError,
+                Some("password"),
+            ),
+        ];
+        for (username, email, password, code, field) in cases {
+            let err = dw
+                .auth()
+                .register_user(username, email, password)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (err.code(), err.field()),
+                (*code, *field),
+                "{username:?} {email:?}"
+            );
+        }
+        let long = "x".repeat(1025);
+        let err = dw
+            .auth()
+            .register_user("carol", "carol@example.com", &long)
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("password"));
+        assert_eq!(dw.users().list(None, 10).await.unwrap().items.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_racing_registrations_of_one_email() {
+    for url in backends() {
+        let dw = open(&url).await;
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let dw = dw.clone();
+                tokio::spawn(async move {
+                    dw.auth()
+                        .register_user(&format!("racer{i}"), "Same@Example.com", PASSWORD)
+                        .await
+                })
+            })
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(e) => assert_eq!(e.code(), ErrorCode::DuplicateEmail, "{url}: {e}"),
+            }
+        }
+        assert_eq!(ok, 1, "{url}");
+        assert_eq!(
+            dw.users().list(None, 100).await.unwrap().items.len(),
+            1,
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_user_costs_one_verification_like_a_wrong_password() {
+    each_backend(|dw| async move {
+        dw.auth()
+            .register_user("dave", "dave@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let before = dw.hash_operations();
+        let unknown = dw.auth().login("nobody", PASSWORD, None).await.unwrap_err();
+        let after_unknown = dw.hash_operations();
+        let wrong = dw
+            .auth()
+            .login("dave", "wrong password here", None)
+            .await
+            .unwrap_err();
+        let after_wrong = dw.hash_operations();
+        assert_eq!(unknown.code(), ErrorCode::InvalidCredentials);
+        assert_eq!(wrong.code(), ErrorCode::InvalidCredentials);
+        assert_eq!(unknown.to_string(), wrong.to_string());
+        assert_eq!(after_unknown - before, 1);
+        assert_eq!(after_wrong - after_unknown, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn outdated_hashes_are_upgraded_on_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("rehash.db").display());
+    let url = if cfg!(feature = "sqlite") {
+        url
+    } else {
+        "memory://".into()
+    };
+    let old = open(&url).await;
+    let reg = old
+        .auth()
+        .register_user("erin", "erin@example.com", PASSWORD)
+        .await
+        .unwrap();
+    drop(old);
+    if url == "memory://" {
+        return; // a memory store does not outlive its instance
+    }
+    let newer = Doorward::open(doorward::Config {
+        argon2_iterations: 2,
+        ..config(&url)
+    })
+    .await
+    .unwrap();
+    let ops = newer.hash_operations();
+    newer.auth().login("erin", PASSWORD, None).await.unwrap();
+    assert_eq!(newer.hash_operations() - ops, 2, "verify + rehash");
+    let ops = newer.hash_operations();
+    newer.auth().login("erin", PASSWORD, None).await.unwrap();
+    assert_eq!(newer.hash_operations() - ops, 1, "already current");
+    assert_eq!(
+        newer.users().get(&reg.user.id).await.unwrap().username,
+        "erin"
+    );
+}
+
+#[tokio::test]
+async fn disabling_ends_sessions_and_blocks_login() {
+    each_backend(|dw| async move {
+        let reg = dw
+            .auth()
+            .register_user("fred", "fred@example.com", PASSWORD)
+            .await
+            .unwrap();
+        dw.users().disable(&reg.user.id).await.unwrap();
+        assert_eq!(
+            dw.auth()
+                .verify_token(&reg.tokens.access_token)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::TokenRevoked
+        );
+        assert_eq!(
+            dw.auth()
+                .login("fred", PASSWORD, None)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::UserDisabled
+        );
+        assert_eq!(
+            dw.auth()
+                .login("fred", "not the password", None)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::InvalidCredentials
+        );
+        assert!(!dw.auth().can(&reg.user.id, "users:read").await.unwrap());
+        dw.users().enable(&reg.user.id).await.unwrap();
+        dw.auth().login("fred", PASSWORD, None).await.unwrap();
+        assert!(dw.auth().can(&reg.user.id, "users:read").await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn change_password_keeps_only_the_current_session() {
+    each_backend(|dw| async move {
+        let reg = dw
+            .auth()
+            .register_user("gina", "gina@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let other = dw.auth().login("gina", PASSWORD, None).await.unwrap();
+        let me = dw
+            .auth()
+            .verify_token(&reg.tokens.access_token)
+            .await
+            .unwrap();
+        let err = dw
+            .users()
+            .change_password(
+                &me.user_id,
+                "not it",
+                "a brand new passphrase",
+                Some(&me.session_id),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidCredentials);
+        let err = dw
+            .users()
+            .change_password(&me.user_id, PASSWORD, "gina", Some(&me.session_id))
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("password"));
+        dw.users()
+            .change_password(
+                &me.user_id,
+                PASSWORD,
+                "a brand new passphrase",
+                Some(&me.session_id),
+            )
+            .await
+            .unwrap();
+        dw.auth()
+            .verify_token(&reg.tokens.access_token)
+            .await
+            .unwrap();
+        assert_eq!(
+            dw.auth()
+                .verify_token(&other.access_token)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::TokenRevoked
+        );
+        assert_eq!(
+            dw.auth()
+                .login("gina", PASSWORD, None)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::InvalidCredentials
+        );
+        dw.auth()
+            .login("gina", "a brand new passphrase", None)
+            .await
+            .unwrap();
+        dw.users()
+            .set_password(&me.user_id, "reset by an administrator")
+            .await
+            .unwrap();
+        assert!(dw.sessions().list(&me.user_id).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_get_update_list_delete() {
+    each_backend(|dw| async move {
+        let a = dw
+            .users()
+            .create("hank", "hank@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let b = dw
+            .users()
+            .create("ivy", "ivy@example.com", PASSWORD)
+            .await
+            .unwrap();
+        assert_eq!(
+            dw.users().get_by_email("HANK@example.com").await.unwrap(),
+            a
+        );
+        assert_eq!(dw.users().get_by_username("IVY").await.unwrap(), b);
+        assert_eq!(
+            dw.users().get("nope").await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        let err = dw
+            .users()
+            .update(
+                &b.id,
+                UserUpdate {
+                    email: Some("Hank@example.com".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::DuplicateEmail);
+        let err = dw
+            .users()
+            .update(
+                &b.id,
+                UserUpdate {
+                    username: Some("x".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("username"));
+        let ivy = dw
+            .users()
+            .update(
+                &b.id,
+                UserUpdate {
+                    username: Some("ivy2".into()),
+                    email: Some("ivy2@example.com".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (ivy.username.as_str(), ivy.email.as_str()),
+            ("ivy2", "ivy2@example.com")
+        );
+        dw.auth().login("ivy2", PASSWORD, None).await.unwrap();
+        let page = dw.users().list(None, 1).await.unwrap();
+        assert_eq!(page.items[0].id, a.id);
+        let page = dw
+            .users()
+            .list(page.next_cursor.as_deref(), 1)
+            .await
+            .unwrap();
+        assert_eq!(page.items[0].id, b.id);
+        assert_eq!(
+            dw.users()
+                .list(Some("garbage"), 1)
+                .await
+                .unwrap_err()
+                .field(),
+            Some("cursor")
+        );
+        assert_eq!(
+            dw.users().list(None, 0).await.unwrap_err().field(),
+            Some("limit")
+        );
+        dw.users().delete(&a.id).await.unwrap();
+        assert_eq!(
+            dw.users().delete(&a.id).await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            dw.auth()
+                .login("hank", PASSWORD, None)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::InvalidCredentials
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rbac_can_require_grant_revoke() {
+    each_backend(|dw| async move {
+        let u = dw
+            .users()
+            .create("jack", "jack@example.com", PASSWORD)
+            .await
+            .unwrap();
+        assert!(dw.auth().can(&u.id, "users:read").await.unwrap());
+        let err = dw.auth().require(&u.id, "users:write").await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Forbidden);
+        assert_eq!(
+            dw.auth()
+                .can(&u.id, "not a permission")
+                .await
+                .unwrap_err()
+                .field(),
+            Some("permission")
+        );
+        assert!(dw.roles().grant(&u.id, "moderator").await.unwrap());
+        dw.auth().require(&u.id, "users:write").await.unwrap();
+        assert!(!dw.auth().can(&u.id, "billing:refund").await.unwrap());
+        dw.roles().grant(&u.id, "admin").await.unwrap();
+        assert!(dw.auth().can(&u.id, "billing:refund").await.unwrap());
+        assert!(dw.auth().can(&u.id, "admin:*").await.unwrap());
+        assert_eq!(
+            dw.roles().of_user(&u.id).await.unwrap(),
+            ["admin", "moderator", "user"]
+        );
+        dw.roles().revoke(&u.id, "admin").await.unwrap();
+        assert!(!dw.auth().can(&u.id, "billing:refund").await.unwrap());
+
+        dw.roles()
+            .create("billing", &["billing:*"], "Money")
+            .await
+            .unwrap();
+        assert_eq!(
+            dw.roles()
+                .create("billing", &[], "")
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::ValidationError
+        );
+        assert_eq!(
+            dw.roles()
+                .create("bad name", &[], "")
+                .await
+                .unwrap_err()
+                .field(),
+            Some("role")
+        );
+        assert_eq!(
+            dw.roles()
+                .create("x", &["nope"], "")
+                .await
+                .unwrap_err()
+                .field(),
+            Some("permission")
+        );
+        dw.roles().grant(&u.id, "billing").await.unwrap();
+        assert!(dw.auth().can(&u.id, "billing:refund").await.unwrap());
+        dw.roles().delete("billing").await.unwrap();
+        assert!(!dw.auth().can(&u.id, "billing:refund").await.unwrap());
+        assert_eq!(
+            dw.roles().delete("admin").await.unwrap_err().code(),
+            ErrorCode::ValidationError
+        );
+        assert_eq!(
+            dw.roles().delete("billing").await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            dw.roles().grant(&u.id, "ghost").await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            dw.roles().grant("ghost", "user").await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        // Unknown users hold nothing.
+        assert!(!dw.auth().can("ghost", "users:read").await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_revoke_one_and_all() {
+    each_backend(|dw| async move {
+        let reg = dw
+            .auth()
+            .register_user("kim", "kim@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let second = dw.auth().login("kim", PASSWORD, None).await.unwrap();
+        let sid = dw
+            .auth()
+            .verify_token(&second.access_token)
+            .await
+            .unwrap()
+            .session_id;
+        dw.sessions().revoke(&sid).await.unwrap();
+        assert_eq!(
+            dw.sessions().revoke(&sid).await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            dw.auth()
+                .verify_token(&second.access_token)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::TokenRevoked
+        );
+        dw.auth()
+            .verify_token(&reg.tokens.access_token)
+            .await
+            .unwrap();
+        assert_eq!(dw.sessions().revoke_all(&reg.user.id).await.unwrap(), 1);
+        assert_eq!(
+            dw.auth()
+                .verify_token(&reg.tokens.access_token)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::TokenRevoked
+        );
+        assert_eq!(
+            dw.sessions().list("ghost").await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stateless_mode_skips_the_session_lookup() {
+    let dw = Doorward::open(doorward::Config {
+        stateless_verify: true,
+        ..config("memory://")
+    })
+    .await
+    .unwrap();
+    let reg = dw
+        .auth()
+        .register_user("lee", "lee@example.com", PASSWORD)
+        .await
+        .unwrap();
+    dw.auth().logout(&reg.tokens.access_token).await.unwrap();
+    // Documented trade-off: the access token lives until it expires...
+    dw.auth()
+        .verify_token(&reg.tokens.access_token)
+        .await
+        .unwrap();
+    // ...but its refresh token is dead at once.
+    let err = dw
+        .auth()
+        .refresh_token(&reg.tokens.refresh_token)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::TokenRevoked);
+}
+
+#[tokio::test]
+async fn without_keys_users_work_and_tokens_are_a_config_error() {
+    let dw = Doorward::open(doorward::Config {
+        jwt_secret: None,
+        ..config("memory://")
+    })
+    .await
+    .unwrap();
+    let u = dw
+        .users()
+        .create("mia", "mia@example.com", PASSWORD)
+        .await
+        .unwrap();
+    let err = dw.auth().login("mia", PASSWORD, None).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ConfigError);
+    let err = dw
+        .auth()
+        .register_user("max", "max@example.com", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ConfigError);
+    assert_eq!(dw.users().list(None, 10).await.unwrap().items, vec![u]);
+}
+
+#[tokio::test]
+async fn bad_config_is_refused_at_open() {
+    let cases = [
+        doorward::Config {
+            jwt_secret: Some("too-short".into()),
+            ..config("memory://")
+        },
+        doorward::Config {
+            jwt_algorithm: "none".into(),
+            ..config("memory://")
+        },
+        doorward::Config {
+            jwt_algorithm: "EdDSA".into(),
+            ..config("memory://")
+        },
+        doorward::Config {
+            password_min_length: 4,
+            ..config("memory://")
+        },
+        doorward::Config {
+            access_ttl: 0,
+            ..config("memory://")
+        },
+        config("mysql://localhost/db"),
+        doorward::Config {
+            argon2_memory_kib: 4 * 1024 * 1024,
+            ..config("memory://")
+        },
+    ];
+    for c in cases {
+        let err = Doorward::open(c).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigError, "{err}");
+    }
+}

@@ -1,0 +1,36 @@
+//! Shared set-up for the integration tests.
+#![allow(dead_code)]
+
+use doorward::{Config, Doorward};
+
+pub const SECRET: &str = "integration-test-secret-32-bytes-long!";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Cheap argon2 parameters: the tests exercise logic, the benchmarks cost.
+pub fn config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.into(),
+        jwt_secret: Some(SECRET.into()),
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        ..Config::default()
+    }
+}
+
+pub async fn open(database_url: &str) -> Doorward {
+    Doorward::open(config(database_url)).await.unwrap()
+}
+
+/// Every backend the build has, as database URLs for one fresh store each.
+pub fn backends() -> Vec<String> {
+    let mut urls = vec!["memory://".to_string()];
+    if cfg!(feature = "sqlite") {
+        let dir = tempfile::tempdir().unwrap().keep();
+        urls.push(format!("sqlite://{}", dir.join("test.db").display()));
+    }
+    urls
+}
+
+pub fn keys_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/keys")
+}

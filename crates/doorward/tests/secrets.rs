@@ -1,0 +1,127 @@
+//! No password, token, hash, key or email address reaches a `Debug` print or
+//! a log line, at any level.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::{PASSWORD, SECRET, config};
+use doorward::Doorward;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn nothing_secret_in_debug_or_logs() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = if cfg!(feature = "sqlite") {
+        format!("sqlite://{}", dir.path().join("secrets.db").display())
+    } else {
+        "memory://".into()
+    };
+    let cfg = config(&url);
+    let mut printed = vec![format!("{cfg:?}")];
+    let dw = Doorward::open(cfg).await.unwrap();
+    printed.push(format!("{dw:?}"));
+
+    let email = "secret.person@example.com";
+    let reg = dw
+        .auth()
+        .register_user("walt", email, PASSWORD)
+        .await
+        .unwrap();
+    printed.push(format!("{reg:?}"));
+    let _ = dw
+        .auth()
+        .login("walt", "a wrong password guess", None)
+        .await;
+    let _ = dw.auth().login(email, "a wrong password guess", None).await;
+    let pair = dw.auth().login(email, PASSWORD, None).await.unwrap();
+    printed.push(format!("{pair:?}"));
+    let p = dw.auth().verify_token(&pair.access_token).await.unwrap();
+    printed.push(format!("{p:?}"));
+    let next = dw.auth().refresh_token(&pair.refresh_token).await.unwrap();
+    let reuse = dw
+        .auth()
+        .refresh_token(&pair.refresh_token)
+        .await
+        .unwrap_err();
+    printed.push(format!("{reuse:?} {reuse}"));
+    let bad = dw
+        .auth()
+        .verify_token(&format!("{}x", next.access_token))
+        .await
+        .unwrap_err();
+    printed.push(format!("{bad:?} {bad}"));
+    let dup = dw
+        .auth()
+        .register_user("walt2", email, PASSWORD)
+        .await
+        .unwrap_err();
+    printed.push(format!("{dup:?} {dup}"));
+    let weak = dw
+        .auth()
+        .register_user("walt3", "w3@example.com", "password1")
+        .await
+        .unwrap_err();
+    printed.push(format!("{weak:?} {weak}"));
+    dw.users()
+        .change_password(&p.user_id, PASSWORD, "another long passphrase", None)
+        .await
+        .unwrap();
+    let user = dw.users().get(&p.user_id).await.unwrap();
+    printed.push(format!("{user:?}"));
+    printed.push(format!(
+        "{:?}",
+        dw.sessions().list(&p.user_id).await.unwrap()
+    ));
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("login"), "the logs were captured: {logs}");
+    printed.push(logs);
+    let all = printed.join("\n");
+
+    let secrets = [
+        PASSWORD,
+        "a wrong password guess",
+        "another long passphrase",
+        "password1",
+        SECRET,
+        email,
+        "secret.person",
+        "$argon2",
+        &reg.tokens.access_token,
+        &reg.tokens.refresh_token,
+        &pair.access_token,
+        &pair.refresh_token,
+        &next.refresh_token,
+        &pair.access_token[pair.access_token.rfind('.').unwrap() + 1..],
+    ];
+    for secret in secrets {
+        assert!(
+            !all.contains(secret),
+            "found a secret ({} chars) in:\n{all}",
+            secret.len()
+        );
+    }
+}

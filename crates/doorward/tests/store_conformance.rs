@@ -1,0 +1,482 @@
+//! One conformance suite for every store backend.
+//!
+//! Each check is an `async fn(Arc<dyn Store>)`; `store_conformance!` runs all
+//! of them against a fresh store of one backend. A new backend adds one
+//! invocation at the bottom and must pass unchanged.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use doorward::store::{EndSessions, RefreshRecord, SessionRecord, Store, UserRecord};
+use doorward::{ErrorCode, Role};
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + seconds, 123_456_000).unwrap()
+}
+
+/// Now at the microsecond precision every backend keeps.
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap()
+}
+
+fn user(n: u32) -> UserRecord {
+    UserRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        username: format!("User{n}"),
+        username_key: format!("user{n}"),
+        email: format!("user{n}@example.com"),
+        email_key: format!("user{n}@example.com"),
+        password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        created_at: at(n as i64),
+        updated_at: at(n as i64),
+        last_login_at: None,
+    }
+}
+
+fn session(user: &UserRecord, n: i64) -> (SessionRecord, RefreshRecord) {
+    let id = uuid::Uuid::now_v7().to_string();
+    let s = SessionRecord {
+        id: id.clone(),
+        user_id: user.id.clone(),
+        created_at: now() + Duration::seconds(n),
+        expires_at: now() + Duration::hours(1),
+        last_refreshed_at: None,
+        ip: Some("127.0.0.1".into()),
+        user_agent: Some("tests".into()),
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    (s, refresh(&id, &user.id))
+}
+
+fn refresh(session_id: &str, user_id: &str) -> RefreshRecord {
+    RefreshRecord {
+        token_hash: uuid::Uuid::new_v4().simple().to_string(),
+        session_id: session_id.into(),
+        user_id: user_id.into(),
+        created_at: now(),
+        expires_at: now() + Duration::hours(2),
+        used_at: None,
+    }
+}
+
+async fn seeded(store: &Arc<dyn Store>) {
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap(); // idempotent
+    store
+        .ensure_roles(&doorward::rbac::seeded_roles())
+        .await
+        .unwrap();
+}
+
+pub async fn users_round_trip(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &["user"]).await.unwrap();
+    assert_eq!(store.user_by_id(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(
+        store.user_by_email_key("user1@example.com").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(
+        store.user_by_username_key("user1").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(store.user_by_id("missing").await.unwrap(), None);
+    assert_eq!(store.user_roles(&u.id).await.unwrap(), vec!["user"]);
+}
+
+pub async fn duplicates_are_typed(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &["user"]).await.unwrap();
+    let mut same_email = user(2);
+    same_email.email_key = u.email_key.clone();
+    let err = store.create_user(&same_email, &["user"]).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DuplicateEmail);
+    let mut same_name = user(3);
+    same_name.username_key = u.username_key.clone();
+    let err = store.create_user(&same_name, &["user"]).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DuplicateUsername);
+    // Nothing half-written: the failed users left no rows and no grants.
+    assert_eq!(store.list_users(None, 10).await.unwrap().len(), 1);
+    assert!(store.user_roles(&same_email.id).await.unwrap().is_empty());
+}
+
+pub async fn listing_pages_by_creation(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    for n in [3, 1, 2, 5, 4] {
+        store.create_user(&user(n), &[]).await.unwrap();
+    }
+    let first = store.list_users(None, 2).await.unwrap();
+    let names: Vec<_> = first.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["User1", "User2"]);
+    let last = first.last().unwrap();
+    let rest = store
+        .list_users(Some(&(last.created_at, last.id.clone())), 10)
+        .await
+        .unwrap();
+    let names: Vec<_> = rest.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["User3", "User4", "User5"]);
+}
+
+pub async fn identity_updates_keep_uniqueness(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let a = user(1);
+    let b = user(2);
+    store.create_user(&a, &[]).await.unwrap();
+    store.create_user(&b, &[]).await.unwrap();
+    let mut moved = b.clone();
+    moved.email_key = a.email_key.clone();
+    assert_eq!(
+        store.update_identity(&moved).await.unwrap_err().code(),
+        ErrorCode::DuplicateEmail
+    );
+    let mut renamed = b.clone();
+    renamed.username = "Renamed".into();
+    renamed.username_key = "renamed".into();
+    store.update_identity(&renamed).await.unwrap();
+    assert!(store.user_by_username_key("user2").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .user_by_username_key("renamed")
+            .await
+            .unwrap()
+            .unwrap()
+            .username,
+        "Renamed"
+    );
+    let mut ghost = user(9);
+    ghost.id = "missing".into();
+    assert_eq!(
+        store.update_identity(&ghost).await.unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+}
+
+pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &[]).await.unwrap();
+    let (keep, keep_rt) = session(&u, 0);
+    let (other, other_rt) = session(&u, 1);
+    store.create_session(&keep, &keep_rt).await.unwrap();
+    store.create_session(&other, &other_rt).await.unwrap();
+    store
+        .update_password(
+            &u.id,
+            "new-hash",
+            Utc::now(),
+            EndSessions::AllExcept(Some(&keep.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_by_id(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "new-hash"
+    );
+    let live: Vec<_> = store.live_sessions(&u.id, Utc::now()).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].id, keep.id);
+    let ended = store.session(&other.id).await.unwrap().unwrap();
+    assert_eq!(ended.revoked_reason.as_deref(), Some("password_changed"));
+    store
+        .update_password(&u.id, "h2", Utc::now(), EndSessions::None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.live_sessions(&u.id, Utc::now()).await.unwrap().len(),
+        1
+    );
+}
+
+pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &["moderator"]).await.unwrap();
+    let (s, rt) = session(&u, 0);
+    store.create_session(&s, &rt).await.unwrap();
+    assert!(!store.user_permissions(&u.id).await.unwrap().is_empty());
+    store.set_disabled(&u.id, true, Utc::now()).await.unwrap();
+    assert!(store.user_by_id(&u.id).await.unwrap().unwrap().disabled);
+    assert!(
+        store
+            .live_sessions(&u.id, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.user_permissions(&u.id).await.unwrap().is_empty());
+    store.set_disabled(&u.id, false, Utc::now()).await.unwrap();
+    let mut perms = store.user_permissions(&u.id).await.unwrap();
+    perms.sort();
+    assert_eq!(perms, ["users:read", "users:write"]);
+    assert_eq!(
+        store
+            .set_disabled("missing", true, Utc::now())
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+}
+
+pub async fn delete_cascades(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &["user"]).await.unwrap();
+    let (s, rt) = session(&u, 0);
+    store.create_session(&s, &rt).await.unwrap();
+    assert!(store.delete_user(&u.id).await.unwrap());
+    assert!(!store.delete_user(&u.id).await.unwrap());
+    assert!(store.session(&s.id).await.unwrap().is_none());
+    assert!(store.refresh_token(&rt.token_hash).await.unwrap().is_none());
+    assert!(store.user_roles(&u.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .user_by_email_key(&u.email_key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The freed email can be registered again.
+    let mut again = user(2);
+    again.email_key = u.email_key.clone();
+    store.create_user(&again, &[]).await.unwrap();
+}
+
+pub async fn sessions_revoke(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &[]).await.unwrap();
+    let (a, art) = session(&u, 0);
+    let (b, brt) = session(&u, 1);
+    store.create_session(&a, &art).await.unwrap();
+    store.create_session(&b, &brt).await.unwrap();
+    let live = store.live_sessions(&u.id, Utc::now()).await.unwrap();
+    assert_eq!(
+        live.iter().map(|s| &s.id).collect::<Vec<_>>(),
+        [&b.id, &a.id],
+        "newest first"
+    );
+    assert_eq!(live[0], b);
+    assert!(
+        store
+            .revoke_session(&a.id, Utc::now(), "logout")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke_session(&a.id, Utc::now(), "logout")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .session(&a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_reason
+            .as_deref(),
+        Some("logout")
+    );
+    assert_eq!(
+        store
+            .revoke_user_sessions(&u.id, None, Utc::now(), "revoked")
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .live_sessions(&u.id, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut ghost = session(&u, 2);
+    ghost.0.user_id = "missing".into();
+    assert_eq!(
+        store
+            .create_session(&ghost.0, &ghost.1)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+}
+
+pub async fn rotation_has_one_winner(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &[]).await.unwrap();
+    let (s, first) = session(&u, 0);
+    store.create_session(&s, &first).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let next = refresh(&s.id, &u.id);
+        let old = first.token_hash.clone();
+        tasks.push(tokio::spawn(async move {
+            store.rotate_refresh(&old, &next, Utc::now()).await.unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += t.await.unwrap() as u32;
+    }
+    assert_eq!(winners, 1);
+    let used = store
+        .refresh_token(&first.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(used.used_at.is_some());
+    assert!(
+        store
+            .session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_refreshed_at
+            .is_some()
+    );
+    let extra = refresh(&s.id, &u.id);
+    store.add_refresh(&extra, Utc::now()).await.unwrap();
+    assert_eq!(
+        store.refresh_token(&extra.token_hash).await.unwrap(),
+        Some(extra)
+    );
+}
+
+pub async fn roles_and_grants(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let names: Vec<_> = store
+        .list_roles()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["admin", "moderator", "user"]);
+    let editor = Role {
+        name: "editor".into(),
+        description: "Edits".into(),
+        permissions: vec!["posts:*".into()],
+        builtin: false,
+        created_at: at(0),
+    };
+    store.create_role(&editor).await.unwrap();
+    assert_eq!(
+        store.create_role(&editor).await.unwrap_err().code(),
+        ErrorCode::ValidationError
+    );
+    assert_eq!(store.role("editor").await.unwrap(), Some(editor.clone()));
+    // Seeding again keeps what exists.
+    store
+        .ensure_roles(&doorward::rbac::seeded_roles())
+        .await
+        .unwrap();
+    let u = user(1);
+    store.create_user(&u, &["user"]).await.unwrap();
+    assert!(store.grant_role(&u.id, "editor", Utc::now()).await.unwrap());
+    assert!(!store.grant_role(&u.id, "editor", Utc::now()).await.unwrap());
+    assert_eq!(
+        store
+            .grant_role(&u.id, "nope", Utc::now())
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        store
+            .grant_role("nobody", "editor", Utc::now())
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(store.user_roles(&u.id).await.unwrap(), ["editor", "user"]);
+    let mut perms = store.user_permissions(&u.id).await.unwrap();
+    perms.sort();
+    assert_eq!(perms, ["posts:*", "users:read"]);
+    assert!(store.revoke_role(&u.id, "editor").await.unwrap());
+    assert!(!store.revoke_role(&u.id, "editor").await.unwrap());
+    store.grant_role(&u.id, "editor", Utc::now()).await.unwrap();
+    assert!(store.delete_role("editor").await.unwrap());
+    assert!(!store.delete_role("editor").await.unwrap());
+    assert_eq!(store.user_roles(&u.id).await.unwrap(), ["user"]);
+    assert!(store.user_permissions("nobody").await.unwrap().is_empty());
+}
+
+pub async fn racing_creates_leave_one_row(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let mut tasks = Vec::new();
+    for n in 0..50 {
+        let store = store.clone();
+        let mut u = user(100 + n);
+        u.email_key = "same@example.com".into();
+        tasks.push(tokio::spawn(async move {
+            store.create_user(&u, &["user"]).await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(e) => assert_eq!(e.code(), ErrorCode::DuplicateEmail),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(store.list_users(None, 100).await.unwrap().len(), 1);
+}
+
+macro_rules! store_conformance {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+
+            store_conformance!(@tests $make;
+                users_round_trip, duplicates_are_typed, listing_pages_by_creation,
+                identity_updates_keep_uniqueness, password_change_ends_sessions_atomically,
+                disabling_ends_sessions_and_permissions, delete_cascades, sessions_revoke,
+                rotation_has_one_winner, roles_and_grants, racing_creates_leave_one_row);
+        }
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store: Arc<dyn Store> = $make;
+                super::$name(store).await;
+            }
+        )*
+    };
+}
+
+store_conformance!(
+    memory,
+    Arc::new(doorward::store::memory::MemoryStore::new())
+);
+
+#[cfg(feature = "sqlite")]
+store_conformance!(
+    sqlite_memory,
+    doorward::store::open("sqlite::memory:", 4).await.unwrap()
+);
+
+#[cfg(feature = "sqlite")]
+store_conformance!(sqlite_file, {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let url = format!("sqlite://{}", dir.join("conformance.db").display());
+    doorward::store::open(&url, 8).await.unwrap()
+});
