@@ -1,1 +1,134 @@
-fn main() {}
+//! `cargo bench -p doorward`: the costs docs/BENCHMARKS.md reports.
+//!
+//! - verify, stateless (HS256, EdDSA): signature and claims only
+//! - verify, stateful (SQLite): plus the session lookup
+//! - can: a permission check with the user's permissions cached
+//! - hash / verify at the default argon2id parameters
+//! - login end to end on SQLite, to compare with one argon2 verification
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use doorward::password::{HashParams, Hasher};
+use doorward::{Config, Doorward};
+use tokio::runtime::Runtime;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn keys(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn base(url: &str) -> Config {
+    Config {
+        database_url: url.into(),
+        jwt_secret: Some("benchmark-secret-of-at-least-32-bytes".into()),
+        ..Config::default()
+    }
+}
+
+fn open(rt: &Runtime, config: Config) -> (Doorward, doorward::Registration) {
+    rt.block_on(async {
+        let dw = Doorward::open(config).await.unwrap();
+        let reg = dw
+            .auth()
+            .register_user("bench", "bench@example.com", PASSWORD)
+            .await
+            .unwrap();
+        (dw, reg)
+    })
+}
+
+fn verify(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let mut group = c.benchmark_group("verify_token");
+    let stateless = [
+        (
+            "stateless_hs256",
+            Config {
+                stateless_verify: true,
+                ..base("memory://")
+            },
+        ),
+        (
+            "stateless_eddsa",
+            Config {
+                stateless_verify: true,
+                jwt_secret: None,
+                jwt_algorithm: "EdDSA".into(),
+                jwt_private_key: Some(keys("ed25519.pem").into()),
+                jwt_public_key: Some(keys("ed25519.pub.pem")),
+                ..base("memory://")
+            },
+        ),
+    ];
+    for (name, config) in stateless {
+        let (dw, reg) = open(&rt, config);
+        let token = reg.tokens.access_token;
+        group.bench_function(name, |b| {
+            b.to_async(&rt)
+                .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let (dw, reg) = open(&rt, base(&url));
+    let token = reg.tokens.access_token;
+    group.bench_function("stateful_sqlite", |b| {
+        b.to_async(&rt)
+            .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
+    });
+    group.finish();
+}
+
+fn can(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let (dw, reg) = open(&rt, base("memory://"));
+    let id = reg.user.id;
+    rt.block_on(async { dw.auth().can(&id, "users:read").await.unwrap() });
+    let mut group = c.benchmark_group("rbac");
+    group.bench_function("can_cached", |b| {
+        b.to_async(&rt)
+            .iter(|| async { dw.auth().can(&id, "users:write").await.unwrap() })
+    });
+    group.finish();
+}
+
+fn argon2(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let hasher = Hasher::new(HashParams::default(), 1).unwrap();
+    let phc = rt.block_on(hasher.hash(PASSWORD)).unwrap();
+    let mut group = c.benchmark_group("argon2id_default");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("hash", |b| b.to_async(&rt).iter(|| hasher.hash(PASSWORD)));
+    group.bench_function("verify", |b| {
+        b.to_async(&rt).iter(|| hasher.verify(PASSWORD, &phc))
+    });
+    group.finish();
+}
+
+fn login(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("login.db").display());
+    let (dw, _) = open(&rt, base(&url));
+    let mut group = c.benchmark_group("login");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("sqlite_end_to_end", |b| {
+        b.to_async(&rt)
+            .iter(|| async { dw.auth().login("bench", PASSWORD, None).await.unwrap() })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verify, can, argon2, login);
+criterion_main!(benches);

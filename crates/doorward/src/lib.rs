@@ -61,6 +61,11 @@ pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
 pub use users::{Page, User, UserUpdate, Users};
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 /// An open doorward: a store, keys and the services over them.
 ///
 /// Cheap to clone; clones share everything.
