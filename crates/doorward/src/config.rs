@@ -194,10 +194,18 @@ impl Config {
 
     /// This configuration overridden by `DOORWARD_<KEY>` environment variables.
     pub fn with_env(self) -> Result<Self> {
-        self.with_overrides(ENV_KEYS.iter().filter_map(|key| {
+        let mut pairs = Vec::new();
+        for key in ENV_KEYS {
             let name = format!("DOORWARD_{}", key.to_ascii_uppercase());
-            std::env::var(&name).ok().map(|value| (*key, value))
-        }))
+            match std::env::var(&name) {
+                Ok(value) => pairs.push((*key, value)),
+                Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(Error::Config(format!("{name} is not valid UTF-8")));
+                }
+            }
+        }
+        self.with_overrides(pairs)
     }
 
     /// This configuration with some keys replaced by text values, parsed as

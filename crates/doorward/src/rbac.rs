@@ -304,11 +304,13 @@ impl Roles {
         Ok(granted)
     }
 
-    /// Take the role `name` from `user_id`; true if they had it.
+    /// Take the role `name` from `user_id`; true if they had it. Like
+    /// [`Roles::grant`], an unknown user or role is `not_found`.
     pub async fn revoke(&self, user_id: &str, name: &str) -> Result<bool> {
         if self.core.store.user_by_id(user_id).await?.is_none() {
             return Err(Error::not_found("user"));
         }
+        self.get(name).await?;
         let revoked = self.core.store.revoke_role(user_id, name).await?;
         self.core.permissions.forget(user_id);
         tracing::info!(user_id, role = name, revoked, "role revoked");

@@ -1,0 +1,108 @@
+//! One module per command group; this one holds what they share: the
+//! configuration, opening the store and finding a user from what an
+//! administrator types.
+
+mod demo;
+mod migrate;
+mod role;
+mod token;
+mod user;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use doorward::{Config, Doorward, ErrorCode, Result, User};
+
+use crate::args::{Cli, Command, utf8_opt};
+use crate::output::Output;
+
+/// What every command needs besides its own arguments.
+#[derive(Debug)]
+pub struct Ctx {
+    config_file: Option<PathBuf>,
+    database: Option<String>,
+    pub out: Output,
+}
+
+impl Ctx {
+    fn new(config_file: Option<PathBuf>, database: Option<OsString>, out: Output) -> Result<Self> {
+        Ok(Ctx {
+            config_file,
+            database: utf8_opt("database", database)?,
+            out,
+        })
+    }
+
+    /// The file (or the defaults), then `DOORWARD_*` variables; without the
+    /// `--database` override, which the demo applies its own way.
+    fn base_config(&self) -> Result<Config> {
+        reject_non_utf8_env()?;
+        let config = match &self.config_file {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        config.with_env()
+    }
+
+    /// The configuration every command but the demo runs with.
+    fn config(&self) -> Result<Config> {
+        let config = self.base_config()?;
+        match &self.database {
+            Some(url) => config.with_overrides([("database_url", url.clone())]),
+            None => Ok(config),
+        }
+    }
+
+    async fn open(&self) -> Result<Doorward> {
+        Doorward::open(self.config()?).await
+    }
+}
+
+/// `Config::with_env` skips a variable that is not valid UTF-8, which would
+/// quietly fall back to the default database; refuse instead.
+fn reject_non_utf8_env() -> Result<()> {
+    for (name, value) in std::env::vars_os() {
+        if let Some(name) = name.to_str()
+            && let Some(key) = name.strip_prefix("DOORWARD_")
+            && value.to_str().is_none()
+        {
+            return Err(doorward::Error::validation(
+                key.to_ascii_lowercase(),
+                format!("must be valid UTF-8 (environment variable {name})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(cli: Cli, out: Output) -> Result<()> {
+    let ctx = Ctx::new(cli.global.config, cli.global.database, out)?;
+    match cli.command {
+        Command::Migrate => migrate::run(&ctx).await,
+        Command::User(command) => user::run(&ctx, command).await,
+        Command::Role(command) => role::run(&ctx, command).await,
+        Command::Token(command) => token::run(&ctx, command).await,
+        Command::Demo(args) => demo::run(&ctx, args).await,
+    }
+}
+
+/// A user from an id, an email address or a username.
+///
+/// A UUID-shaped argument that is no user's id is retried as a username,
+/// because a UUID is also a valid username. UUIDs are accepted in any form
+/// the uuid crate reads (upper case, braces, `urn:uuid:`) and looked up in
+/// the hyphenated lower-case form ids are stored in.
+pub async fn resolve_user(dw: &Doorward, user: &str) -> Result<User> {
+    let user = user.trim();
+    if let Ok(id) = uuid::Uuid::try_parse(user) {
+        match dw.users().get(&id.hyphenated().to_string()).await {
+            Err(err) if err.code() == ErrorCode::NotFound => {}
+            found => return found,
+        }
+    }
+    if user.contains('@') {
+        dw.users().get_by_email(user).await
+    } else {
+        dw.users().get_by_username(user).await
+    }
+}

@@ -1,0 +1,193 @@
+//! `doorward user ...`.
+
+use std::io::{self, Write};
+
+use doorward::{Doorward, Result, Session, User};
+use serde::Serialize;
+
+use super::{Ctx, resolve_user};
+use crate::args::{UserCommand, utf8, utf8_opt};
+use crate::output::{table, time, time_opt};
+use crate::secrets;
+
+/// An account as `user show` presents it: the core's [`User`] plus what an
+/// administrator looks at next (roles, live sessions).
+#[derive(Debug, Serialize)]
+struct UserDetails {
+    #[serde(flatten)]
+    user: User,
+    roles: Vec<String>,
+    sessions: Vec<Session>,
+}
+
+#[derive(Debug, Serialize)]
+struct PasswordSet<'a> {
+    user_id: &'a str,
+    username: &'a str,
+    password_changed: bool,
+    sessions_ended: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Deleted {
+    deleted: bool,
+    user: User,
+}
+
+pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
+    // Arguments are checked before the store is opened, so bad input never
+    // creates or migrates a database.
+    match command {
+        UserCommand::Add { username, email } => {
+            let username = utf8("username", username)?;
+            let email = utf8("email", email)?;
+            let dw = ctx.open().await?;
+            let password = secrets::new_password()?;
+            let user = dw.users().create(&username, &email, &password).await?;
+            drop(password);
+            let roles = dw.roles().of_user(&user.id).await?;
+            ctx.out.emit(&user, |w| {
+                writeln!(w, "created user {}", user.username)?;
+                user_lines(w, &user, &roles)
+            })
+        }
+        UserCommand::List { limit, cursor } => {
+            let cursor = utf8_opt("cursor", cursor)?;
+            let dw = ctx.open().await?;
+            let page = dw.users().list(cursor.as_deref(), limit).await?;
+            ctx.out.emit(&page, |w| {
+                if page.items.is_empty() {
+                    writeln!(w, "no users")?;
+                } else {
+                    let rows: Vec<Vec<String>> = page
+                        .items
+                        .iter()
+                        .map(|u| {
+                            vec![
+                                u.id.clone(),
+                                u.username.clone(),
+                                u.email.clone(),
+                                status(u).to_string(),
+                                time(&u.created_at),
+                                time_opt(&u.last_login_at),
+                            ]
+                        })
+                        .collect();
+                    table(
+                        w,
+                        &["ID", "USERNAME", "EMAIL", "STATUS", "CREATED", "LAST LOGIN"],
+                        &rows,
+                    )?;
+                }
+                if let Some(next) = &page.next_cursor {
+                    writeln!(w, "more: --cursor {next}")?;
+                }
+                Ok(())
+            })
+        }
+        UserCommand::Show { user } => {
+            let user = utf8("user", user)?;
+            let dw = ctx.open().await?;
+            let user = resolve_user(&dw, &user).await?;
+            let details = UserDetails {
+                roles: dw.roles().of_user(&user.id).await?,
+                sessions: dw.sessions().list(&user.id).await?,
+                user,
+            };
+            ctx.out.emit(&details, |w| {
+                user_lines(w, &details.user, &details.roles)?;
+                writeln!(w, "sessions    {} live", details.sessions.len())?;
+                for s in &details.sessions {
+                    writeln!(
+                        w,
+                        "  {}  started {}  expires {}  {}",
+                        s.id,
+                        time(&s.created_at),
+                        time(&s.expires_at),
+                        s.user_agent.as_deref().unwrap_or("")
+                    )?;
+                }
+                Ok(())
+            })
+        }
+        UserCommand::Passwd { user } => {
+            let user = utf8("user", user)?;
+            let dw = ctx.open().await?;
+            // Find the account first: a typo should fail before anyone types
+            // a password twice.
+            let user = resolve_user(&dw, &user).await?;
+            let password = secrets::new_password()?;
+            dw.users().set_password(&user.id, &password).await?;
+            drop(password);
+            let report = PasswordSet {
+                user_id: &user.id,
+                username: &user.username,
+                password_changed: true,
+                sessions_ended: true,
+            };
+            ctx.out.emit(&report, |w| {
+                writeln!(
+                    w,
+                    "password changed for {}; every session has ended",
+                    user.username
+                )
+            })
+        }
+        UserCommand::Disable { user } => {
+            let (dw, user) = open_and_resolve(ctx, user).await?;
+            dw.users().disable(&user.id).await?;
+            let user = dw.users().get(&user.id).await?;
+            ctx.out.emit(&user, |w| {
+                writeln!(
+                    w,
+                    "disabled {}; it cannot log in and its sessions have ended",
+                    user.username
+                )
+            })
+        }
+        UserCommand::Enable { user } => {
+            let (dw, user) = open_and_resolve(ctx, user).await?;
+            dw.users().enable(&user.id).await?;
+            let user = dw.users().get(&user.id).await?;
+            ctx.out
+                .emit(&user, |w| writeln!(w, "enabled {}", user.username))
+        }
+        UserCommand::Delete { user } => {
+            let (dw, user) = open_and_resolve(ctx, user).await?;
+            dw.users().delete(&user.id).await?;
+            let report = Deleted {
+                deleted: true,
+                user,
+            };
+            ctx.out.emit(&report, |w| {
+                writeln!(
+                    w,
+                    "deleted {} ({}) with its sessions and role grants",
+                    report.user.username, report.user.id
+                )
+            })
+        }
+    }
+}
+
+async fn open_and_resolve(ctx: &Ctx, user: std::ffi::OsString) -> Result<(Doorward, User)> {
+    let user = utf8("user", user)?;
+    let dw = ctx.open().await?;
+    let user = resolve_user(&dw, &user).await?;
+    Ok((dw, user))
+}
+
+fn status(user: &User) -> &'static str {
+    if user.disabled { "disabled" } else { "active" }
+}
+
+fn user_lines(w: &mut dyn Write, user: &User, roles: &[String]) -> io::Result<()> {
+    writeln!(w, "id          {}", user.id)?;
+    writeln!(w, "username    {}", user.username)?;
+    writeln!(w, "email       {}", user.email)?;
+    writeln!(w, "status      {}", status(user))?;
+    writeln!(w, "roles       {}", roles.join(", "))?;
+    writeln!(w, "created     {}", time(&user.created_at))?;
+    writeln!(w, "updated     {}", time(&user.updated_at))?;
+    writeln!(w, "last login  {}", time_opt(&user.last_login_at))
+}

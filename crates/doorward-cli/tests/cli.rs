@@ -1,0 +1,847 @@
+//! The `doorward` binary end to end, each test on its own SQLite file.
+//!
+//! Hashing is made cheap through the environment (as any deployment could),
+//! except in the demo test that checks the real defaults are announced.
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write as _;
+use std::os::unix::ffi::OsStringExt as _;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const SECRET: &str = "test-secret-of-at-least-32-bytes-long!!";
+const PASSWORD: &str = "a perfectly fine passphrase";
+
+/// A fresh database and the environment every command runs with.
+struct Env {
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        Env { _dir: dir, url }
+    }
+
+    /// The binary with `--database` set, no inherited `DOORWARD_*`
+    /// variables and stdin closed (never a terminal).
+    fn cmd<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = bare_cmd();
+        cmd.arg("--database").arg(&self.url).args(args);
+        cmd
+    }
+
+    fn run<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd(args).output().expect("run doorward")
+    }
+
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.cmd(args);
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        cmd.output().expect("run doorward")
+    }
+
+    /// Runs a `--json` command that must succeed, and returns its document.
+    fn json(&self, args: &[&str]) -> Value {
+        self.json_with(args, &[])
+    }
+
+    fn json_with(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run_with(&all, env);
+        assert!(out.status.success(), "{args:?} failed: {}", describe(&out));
+        parse(&out)
+    }
+
+    /// Runs a `--json` command that must fail with exit code 1, and returns
+    /// its error object.
+    fn json_error(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run_with(&all, env);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", describe(&out));
+        parse(&out)["error"].clone()
+    }
+
+    fn add_user(&self, username: &str, email: &str) -> Value {
+        self.json_with(
+            &["user", "add", username, email],
+            &[("DOORWARD_PASSWORD", PASSWORD)],
+        )
+    }
+
+    fn user_count(&self) -> usize {
+        self.json(&["user", "list"])["items"]
+            .as_array()
+            .expect("items")
+            .len()
+    }
+}
+
+/// Environment variables for one command.
+type Vars<'a> = Vec<(&'a str, &'a str)>;
+
+fn bare_cmd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorward"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("DOORWARD_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env_remove("RUST_LOG")
+        .env("DOORWARD_JWT_SECRET", SECRET)
+        .env("DOORWARD_ARGON2_MEMORY_KIB", "64")
+        .env("DOORWARD_ARGON2_ITERATIONS", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// The whole of stdout as exactly one JSON document on one line.
+fn parse(out: &Output) -> Value {
+    let text = stdout(out);
+    assert_eq!(text.lines().count(), 1, "one JSON line expected: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn doorward");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait doorward")
+}
+
+#[test]
+fn migrate_creates_the_schema_and_reports_the_backend() {
+    let env = Env::new();
+    let out = env.run(["migrate"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("sqlite backend"), "{text}");
+    assert!(text.contains("admin, moderator, user"), "{text}");
+
+    let doc = env.json(&["migrate"]);
+    assert_eq!(doc["migrated"], true);
+    assert_eq!(doc["backend"], "sqlite");
+    assert_eq!(
+        doc["roles"],
+        serde_json::json!(["admin", "moderator", "user"])
+    );
+    assert_eq!(env.user_count(), 0);
+}
+
+#[test]
+fn user_lifecycle() {
+    let env = Env::new();
+
+    // add
+    let alice = env.add_user("alice", "Alice@Example.com");
+    assert_eq!(alice["username"], "alice");
+    assert_eq!(alice["email"], "Alice@example.com");
+    assert_eq!(alice["disabled"], false);
+    let id = alice["id"].as_str().expect("id").to_string();
+    let human = env.run_with(
+        &["user", "add", "bob", "bob@example.com"],
+        &[("DOORWARD_PASSWORD", PASSWORD)],
+    );
+    assert!(human.status.success(), "{}", describe(&human));
+    assert!(stdout(&human).contains("created user bob"));
+    assert!(
+        !stdout(&human).contains(PASSWORD) && !stderr(&human).contains(PASSWORD),
+        "the password must never be echoed"
+    );
+
+    // list, human and paged
+    let list = env.run(["user", "list"]);
+    let text = stdout(&list);
+    assert!(text.starts_with("ID"), "{text}");
+    assert!(text.contains("alice") && text.contains("bob"), "{text}");
+    let page = env.json(&["user", "list", "--limit", "1"]);
+    assert_eq!(page["items"][0]["username"], "alice");
+    let cursor = page["next_cursor"].as_str().expect("a second page");
+    let rest = env.json(&["user", "list", "--limit", "1", "--cursor", cursor]);
+    assert_eq!(rest["items"][0]["username"], "bob");
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let bad = env.json_error(&["user", "list", "--cursor", "junk"], &[]);
+    assert_eq!(bad["code"], "validation_error");
+    assert_eq!(bad["field"], "cursor");
+
+    // show: by id (any case), email (any case) and username
+    for who in [
+        id.as_str(),
+        &id.to_uppercase(),
+        "ALICE@example.com",
+        "Alice",
+    ] {
+        let shown = env.json(&["user", "show", who]);
+        assert_eq!(shown["id"], id.as_str(), "{who}");
+        assert_eq!(shown["roles"], serde_json::json!(["user"]));
+        assert_eq!(shown["sessions"], serde_json::json!([]));
+    }
+
+    // passwd ends every session
+    let pair = env.json(&["token", "issue", "alice"]);
+    let access = pair["access_token"].as_str().expect("access token");
+    let new_password = "an even better passphrase";
+    let changed = env.json_with(
+        &["user", "passwd", "alice"],
+        &[("DOORWARD_PASSWORD", new_password)],
+    );
+    assert_eq!(changed["password_changed"], true);
+    assert_eq!(changed["user_id"], id.as_str());
+    let revoked = env.json_error(&["token", "verify"], &[("DOORWARD_TOKEN", access)]);
+    assert_eq!(revoked["code"], "token_revoked");
+    let weak = env.json_error(
+        &["user", "passwd", "alice"],
+        &[("DOORWARD_PASSWORD", "short")],
+    );
+    assert_eq!(weak["code"], "validation_error");
+    assert_eq!(weak["field"], "password");
+
+    // disable / enable
+    let disabled = env.json(&["user", "disable", "alice"]);
+    assert_eq!(disabled["disabled"], true);
+    let refused = env.json_error(&["token", "issue", "alice"], &[]);
+    assert_eq!(refused["code"], "user_disabled");
+    let human = env.run(["user", "show", "alice"]);
+    assert!(stdout(&human).contains("status      disabled"));
+    let enabled = env.json(&["user", "enable", &id]);
+    assert_eq!(enabled["disabled"], false);
+    env.json(&["token", "issue", "alice"]);
+
+    // delete
+    let deleted = env.json(&["user", "delete", "alice@example.com"]);
+    assert_eq!(deleted["deleted"], true);
+    assert_eq!(deleted["user"]["id"], id.as_str());
+    assert_eq!(env.user_count(), 1);
+    let gone = env.json_error(&["user", "show", &id], &[]);
+    assert_eq!(gone["code"], "not_found");
+}
+
+#[test]
+fn role_lifecycle() {
+    let env = Env::new();
+    let alice = env.add_user("alice", "alice@example.com");
+
+    let role = env.json(&[
+        "role",
+        "create",
+        "editor",
+        "--permission",
+        "posts:read",
+        "-p",
+        "posts:*",
+        "--description",
+        "Writes posts",
+    ]);
+    assert_eq!(role["name"], "editor");
+    assert_eq!(
+        role["permissions"],
+        serde_json::json!(["posts:read", "posts:*"])
+    );
+    assert_eq!(role["builtin"], false);
+    let bad = env.json_error(&["role", "create", "bad", "-p", "posts"], &[]);
+    assert_eq!(bad["code"], "validation_error");
+    assert_eq!(bad["field"], "permission");
+
+    let granted = env.json(&["role", "grant", "alice", "editor"]);
+    assert_eq!(granted["changed"], true);
+    assert_eq!(granted["user_id"], alice["id"]);
+    assert_eq!(granted["roles"], serde_json::json!(["editor", "user"]));
+    let again = env.json(&["role", "grant", "alice", "editor"]);
+    assert_eq!(again["changed"], false);
+    let missing = env.json_error(&["role", "grant", "alice", "nope"], &[]);
+    assert_eq!(missing["code"], "not_found");
+
+    // The grant shows in new tokens.
+    let pair = env.json(&["token", "issue", "alice"]);
+    let access = pair["access_token"].as_str().expect("access token");
+    let principal = env.json_with(&["token", "verify"], &[("DOORWARD_TOKEN", access)]);
+    assert_eq!(principal["roles"], serde_json::json!(["editor", "user"]));
+
+    let list = env.json(&["role", "list"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("roles")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["admin", "editor", "moderator", "user"]);
+    let human = stdout(&env.run(["role", "list"]));
+    assert!(
+        human.contains("editor     custom    posts:read posts:*"),
+        "{human}"
+    );
+
+    let revoked = env.json(&["role", "revoke", "alice", "editor"]);
+    assert_eq!(revoked["changed"], true);
+    assert_eq!(revoked["roles"], serde_json::json!(["user"]));
+
+    let deleted = env.json(&["role", "delete", "editor"]);
+    assert_eq!(deleted["deleted"], true);
+    let builtin = env.json_error(&["role", "delete", "admin"], &[]);
+    assert_eq!(builtin["code"], "validation_error");
+    assert_eq!(builtin["field"], "role");
+    let names = env.json(&["role", "list"]);
+    assert_eq!(names.as_array().expect("roles").len(), 3);
+}
+
+#[test]
+fn token_issue_verify_decode_jwks() {
+    let env = Env::new();
+    let alice = env.add_user("alice", "alice@example.com");
+    let id = alice["id"].as_str().expect("id");
+
+    let pair = env.json(&["token", "issue", "alice"]);
+    assert_eq!(pair["token_type"], "Bearer");
+    assert_eq!(pair["expires_in"], 900);
+    let access = pair["access_token"].as_str().expect("access").to_string();
+    assert!(
+        pair["refresh_token"]
+            .as_str()
+            .expect("refresh")
+            .starts_with("dwr_")
+    );
+
+    // verify: from the environment, and from one line of stdin
+    let principal = env.json_with(&["token", "verify"], &[("DOORWARD_TOKEN", &access)]);
+    assert_eq!(principal["user_id"], id);
+    assert_eq!(principal["username"], "alice");
+    let piped = with_stdin(
+        env.cmd(["--json", "token", "verify"]),
+        &format!("{access}\n"),
+    );
+    assert!(piped.status.success(), "{}", describe(&piped));
+    assert_eq!(parse(&piped)["session_id"], principal["session_id"]);
+    let human = with_stdin(env.cmd(["token", "verify"]), &access);
+    assert!(stdout(&human).contains("username    alice"));
+
+    // A forged signature is refused; decode still shows it, labelled.
+    let mut forged = access.clone();
+    forged.truncate(access.rfind('.').expect("three parts") + 1);
+    forged.push_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let invalid = env.json_error(&["token", "verify"], &[("DOORWARD_TOKEN", &forged)]);
+    assert_eq!(invalid["code"], "token_invalid");
+    let decoded = env.json_with(&["token", "decode"], &[("DOORWARD_TOKEN", &forged)]);
+    assert_eq!(decoded["verified"], false);
+    assert!(
+        decoded["warning"]
+            .as_str()
+            .expect("warning")
+            .contains("UNVERIFIED")
+    );
+    assert_eq!(decoded["header"]["alg"], "HS256");
+    assert_eq!(decoded["header"]["typ"], "at+jwt");
+    assert_eq!(decoded["claims"]["sub"], id);
+    assert_eq!(decoded["claims"]["preferred_username"], "alice");
+    let human = with_stdin(env.cmd(["token", "decode"]), &access);
+    let text = stdout(&human);
+    assert!(text.starts_with("UNVERIFIED"), "{text}");
+    assert!(text.contains("\"preferred_username\": \"alice\""), "{text}");
+
+    // No token at all.
+    let none = env.json_error(&["token", "verify"], &[]);
+    assert_eq!(none["code"], "validation_error");
+    assert_eq!(none["field"], "token");
+    let junk = env.json_error(&["token", "decode"], &[("DOORWARD_TOKEN", "junk")]);
+    assert_eq!(junk["code"], "token_invalid");
+
+    // HS256 publishes nothing.
+    let jwks = env.json(&["token", "jwks"]);
+    assert_eq!(jwks, serde_json::json!({ "keys": [] }));
+
+    // Without any key, token commands say so.
+    let mut cmd = env.cmd(["--json", "token", "issue", "alice"]);
+    cmd.env_remove("DOORWARD_JWT_SECRET");
+    let out = cmd.output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(parse(&out)["error"]["code"], "config_error");
+}
+
+#[test]
+fn every_command_speaks_json() {
+    let env = Env::new();
+    let password = [("DOORWARD_PASSWORD", PASSWORD)];
+    // A token to verify and decode, from a user the list below leaves alone.
+    env.add_user("carol", "carol@example.com");
+    let pair = env.json(&["token", "issue", "carol"]);
+    let access = pair["access_token"].as_str().expect("access").to_string();
+    let mut commands: Vec<(Vec<&str>, Vars<'_>)> = vec![
+        (vec!["migrate"], vec![]),
+        (
+            vec!["user", "add", "alice", "alice@example.com"],
+            password.to_vec(),
+        ),
+        (
+            vec!["user", "add", "bob", "bob@example.com"],
+            password.to_vec(),
+        ),
+        (vec!["user", "list"], vec![]),
+        (vec!["user", "show", "alice"], vec![]),
+        (
+            vec!["user", "passwd", "alice"],
+            vec![("DOORWARD_PASSWORD", "a new fine passphrase")],
+        ),
+        (vec!["user", "disable", "bob"], vec![]),
+        (vec!["user", "enable", "bob"], vec![]),
+        (vec!["role", "create", "editor", "-p", "posts:*"], vec![]),
+        (vec!["role", "grant", "alice", "editor"], vec![]),
+        (vec!["role", "revoke", "alice", "editor"], vec![]),
+        (vec!["role", "list"], vec![]),
+        (vec!["role", "delete", "editor"], vec![]),
+        (vec!["token", "issue", "alice"], vec![]),
+        (vec!["token", "jwks"], vec![]),
+        (vec!["user", "delete", "bob"], vec![]),
+        // failures are JSON too
+        (vec!["user", "show", "nobody"], vec![]),
+        (vec!["token", "verify"], vec![]),
+    ];
+    commands.push((
+        vec!["token", "verify"],
+        vec![("DOORWARD_TOKEN", access.as_str())],
+    ));
+    commands.push((
+        vec!["token", "decode"],
+        vec![("DOORWARD_TOKEN", access.as_str())],
+    ));
+
+    for (args, vars) in &commands {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = env.run_with(&all, vars);
+        let doc = parse(&out);
+        match out.status.code() {
+            Some(0) => assert!(doc.get("error").is_none(), "{args:?}: {doc}"),
+            Some(1) => assert!(doc["error"]["code"].is_string(), "{args:?}: {doc}"),
+            other => panic!("{args:?} exited {other:?}: {}", describe(&out)),
+        }
+        assert!(
+            stderr(&out).is_empty(),
+            "{args:?} wrote to stderr: {}",
+            describe(&out)
+        );
+    }
+
+    // A usage error stays a usage error (exit 2), but in JSON.
+    let out = env.run(["--json", "user", "frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(parse(&out)["error"]["code"], "usage_error");
+    let out = env.run(["user", "frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("frobnicate"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn doorward_errors_exit_1_with_their_code() {
+    let env = Env::new();
+    env.add_user("alice", "alice@example.com");
+
+    let dup = env.json_error(
+        &["user", "add", "alice2", "ALICE@example.com"],
+        &[("DOORWARD_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(dup["code"], "duplicate_email");
+    assert_eq!(dup["field"], Value::Null);
+    assert!(
+        dup["message"]
+            .as_str()
+            .expect("message")
+            .contains("already exists")
+    );
+    let dup = env.json_error(
+        &["user", "add", "Alice", "other@example.com"],
+        &[("DOORWARD_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(dup["code"], "duplicate_username");
+
+    // Human form: the code on stderr, nothing on stdout.
+    let out = env.run_with(
+        &["user", "add", "alice3", "alice@example.com"],
+        &[("DOORWARD_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).starts_with("error[duplicate_email]: "),
+        "{}",
+        describe(&out)
+    );
+
+    for args in [
+        vec!["user", "show", "nobody"],
+        vec!["user", "show", "nobody@example.com"],
+        vec!["user", "show", "01234567-89ab-7def-8123-456789abcdef"],
+        vec!["user", "delete", "nobody"],
+        vec!["role", "grant", "nobody", "moderator"],
+        vec!["token", "issue", "nobody"],
+        vec!["role", "delete", "nope"],
+    ] {
+        let err = env.json_error(&args, &[]);
+        assert_eq!(err["code"], "not_found", "{args:?}");
+    }
+    let out = env.run(["user", "show", "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "error[not_found]: user not found\n");
+
+    assert_eq!(env.user_count(), 1);
+}
+
+#[test]
+fn invalid_utf8_arguments_are_validation_errors_and_write_nothing() {
+    let env = Env::new();
+    env.json(&["migrate"]);
+    let bad = OsString::from_vec(vec![b'a', b'b', 0xff, b'c']);
+    let email = OsString::from("x@example.com");
+
+    let cases: Vec<(Vec<OsString>, &str)> = vec![
+        (
+            vec!["user".into(), "add".into(), bad.clone(), email.clone()],
+            "username",
+        ),
+        (
+            vec!["user".into(), "add".into(), "valid".into(), bad.clone()],
+            "email",
+        ),
+        (vec!["user".into(), "show".into(), bad.clone()], "user"),
+        (vec!["role".into(), "create".into(), bad.clone()], "role"),
+        (
+            vec![
+                "role".into(),
+                "create".into(),
+                "ok".into(),
+                "-p".into(),
+                bad.clone(),
+            ],
+            "permission",
+        ),
+        (
+            vec!["user".into(), "list".into(), "--cursor".into(), bad.clone()],
+            "cursor",
+        ),
+    ];
+    for (args, field) in cases {
+        let out = env
+            .cmd(std::iter::once(OsString::from("--json")).chain(args.iter().cloned()))
+            .env("DOORWARD_PASSWORD", PASSWORD)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", describe(&out));
+        let err = &parse(&out)["error"];
+        assert_eq!(err["code"], "validation_error", "{args:?}");
+        assert_eq!(err["field"], field, "{args:?}");
+        assert!(
+            stderr(&out).is_empty(),
+            "no panic message: {}",
+            describe(&out)
+        );
+
+        // The human form too, without a panic.
+        let out = env
+            .cmd(args.iter().cloned())
+            .env("DOORWARD_PASSWORD", PASSWORD)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            stderr(&out),
+            format!("error[validation_error]: invalid {field}: must be valid UTF-8\n")
+        );
+    }
+    assert_eq!(env.user_count(), 0);
+    assert_eq!(
+        env.json(&["role", "list"]).as_array().expect("roles").len(),
+        3
+    );
+
+    // The database URL itself: nothing is created at all.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut url = format!("sqlite://{}/", dir.path().display()).into_bytes();
+    url.extend_from_slice(&[0xff, b'.', b'd', b'b']);
+    let out = bare_cmd()
+        .arg("--json")
+        .arg("--database")
+        .arg(OsString::from_vec(url))
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(parse(&out)["error"]["field"], "database");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn a_password_is_never_read_from_a_pipe() {
+    let env = Env::new();
+    env.json(&["migrate"]);
+
+    // stdin closed, no DOORWARD_PASSWORD
+    let err = env.json_error(&["user", "add", "alice", "alice@example.com"], &[]);
+    assert_eq!(err["code"], "validation_error");
+    assert_eq!(err["field"], "password");
+    assert!(
+        err["message"]
+            .as_str()
+            .expect("message")
+            .contains("DOORWARD_PASSWORD")
+    );
+
+    // A password piped on stdin is not taken either.
+    let out = with_stdin(
+        env.cmd(["--json", "user", "add", "alice", "alice@example.com"]),
+        &format!("{PASSWORD}\n{PASSWORD}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(parse(&out)["error"]["field"], "password");
+    assert!(!stdout(&out).contains(PASSWORD) && !stderr(&out).contains(PASSWORD));
+    assert_eq!(env.user_count(), 0);
+
+    // passwd likewise leaves the old password in place.
+    env.add_user("alice", "alice@example.com");
+    let err = env.json_error(&["user", "passwd", "alice"], &[]);
+    assert_eq!(err["field"], "password");
+}
+
+#[test]
+fn demo_walks_the_flow_and_shows_reuse_detection() {
+    let out = bare_cmd()
+        .args(["demo", "--json"])
+        .output()
+        .expect("run demo");
+    assert!(out.status.success(), "{}", describe(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert_eq!(lines.len(), 10, "setup, 8 steps, summary");
+    assert_eq!(lines[0]["event"], "setup");
+    assert_eq!(lines[0]["temporary"], true);
+    let steps: Vec<&Value> = lines.iter().filter(|l| l["event"] == "step").collect();
+    let numbers: Vec<u64> = steps.iter().filter_map(|s| s["step"].as_u64()).collect();
+    assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "register",
+            "login",
+            "verify",
+            "permissions",
+            "grant",
+            "refresh",
+            "reuse",
+            "logout"
+        ]
+    );
+
+    let outcome = |name: &str| &steps.iter().find(|s| s["name"] == name).expect(name)["outcome"];
+    assert_eq!(outcome("register")["username"], "john");
+    assert!(
+        outcome("register")["access_token"]
+            .as_str()
+            .expect("prefix")
+            .ends_with('…'),
+        "only token prefixes are shown"
+    );
+    assert_eq!(outcome("verify")["principal"]["username"], "john");
+    assert_eq!(
+        outcome("verify")["principal"]["roles"],
+        serde_json::json!(["user"])
+    );
+    let checks = &outcome("permissions")["checks"];
+    assert_eq!(checks[0]["permission"], "users:write");
+    assert_eq!(checks[0]["can"], false);
+    assert_eq!(checks[0]["require"], "forbidden");
+    assert_eq!(checks[1]["permission"], "users:read");
+    assert_eq!(checks[1]["can"], true);
+    assert_eq!(outcome("grant")["can"]["users:write"], true);
+    let reuse = outcome("reuse");
+    assert_eq!(reuse["old_refresh_token"], "token_reused");
+    assert_eq!(reuse["newest_refresh_token"], "token_revoked");
+    assert_eq!(reuse["newest_access_token"], "token_revoked");
+    assert_eq!(outcome("logout")["verify_after_logout"], "token_revoked");
+
+    let summary = lines.last().expect("summary");
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["steps"], 8);
+    assert_eq!(summary["database_kept"], false);
+
+    // Tokens appear only as 12-character prefixes.
+    let text = stdout(&out);
+    let tokens: Vec<&str> = text
+        .split('"')
+        .filter(|s| s.starts_with("eyJ") || s.starts_with("dwr_"))
+        .collect();
+    assert_eq!(tokens.len(), 6, "three pairs shown: {tokens:?}");
+    for token in tokens {
+        assert_eq!(token.chars().count(), 13, "{token}");
+        assert!(token.ends_with('…'), "{token}");
+    }
+}
+
+#[test]
+fn demo_in_human_form_with_a_generated_secret_and_default_hashing() {
+    let mut cmd = bare_cmd();
+    cmd.env_remove("DOORWARD_JWT_SECRET")
+        .env_remove("DOORWARD_ARGON2_MEMORY_KIB")
+        .env_remove("DOORWARD_ARGON2_ITERATIONS")
+        .arg("demo");
+    let out = cmd.output().expect("run demo");
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("random secret generated for this run"),
+        "{text}"
+    );
+    assert!(text.contains("argon2id, 19456 KiB, 2 iterations"), "{text}");
+    for n in 1..=8 {
+        assert!(
+            text.contains(&format!("\n{n}. ")),
+            "step {n} missing: {text}"
+        );
+    }
+    assert!(text.contains("old refresh token → token_reused"), "{text}");
+    assert!(
+        text.contains("verify after logout → token_revoked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Done: 8 steps, every outcome as expected"),
+        "{text}"
+    );
+    assert!(stderr(&out).is_empty(), "{}", describe(&out));
+}
+
+#[test]
+fn demo_refuses_a_database_that_has_users() {
+    let env = Env::new();
+    env.add_user("alice", "alice@example.com");
+    let err = env.json_error(&["demo"], &[]);
+    assert_eq!(err["code"], "validation_error");
+    assert_eq!(err["field"], "database");
+    assert_eq!(env.user_count(), 1);
+
+    // An empty one named with --database is used, and keeps the data.
+    let fresh = Env::new();
+    let out = fresh.run(["demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(stdout(&out).contains(&format!("The data stays in {}", fresh.url)));
+    let users = fresh.json(&["user", "show", "john"]);
+    assert_eq!(users["roles"], serde_json::json!(["moderator", "user"]));
+}
+
+#[test]
+fn the_demo_ignores_a_database_url_from_the_environment() {
+    let env = Env::new();
+    env.add_user("alice", "alice@example.com");
+    let out = bare_cmd()
+        .env("DOORWARD_DATABASE_URL", &env.url)
+        .args(["--json", "demo"])
+        .output()
+        .expect("run demo");
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(env.user_count(), 1);
+    // ...while every other command follows it.
+    let out = bare_cmd()
+        .env("DOORWARD_DATABASE_URL", &env.url)
+        .args(["--json", "user", "show", "alice"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[test]
+fn configuration_file_then_environment_then_database_flag() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from_file = format!("sqlite://{}", dir.path().join("file.db").display());
+    let from_flag = format!("sqlite://{}", dir.path().join("flag.db").display());
+    let config = dir.path().join("doorward.toml");
+    std::fs::write(
+        &config,
+        format!("database_url = \"{from_file}\"\njwt_secret = \"{SECRET}\"\naccess_ttl = 120\n"),
+    )
+    .expect("write config");
+    let run = |extra: &[&str], args: &[&str]| {
+        let mut cmd = bare_cmd();
+        cmd.env_remove("DOORWARD_JWT_SECRET")
+            .env("DOORWARD_PASSWORD", PASSWORD)
+            .arg("--json")
+            .arg("--config")
+            .arg(&config)
+            .args(extra)
+            .args(args);
+        let out = cmd.output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", describe(&out));
+        parse(&out)
+    };
+
+    // The file names the database and the key.
+    run(&[], &["user", "add", "alice", "alice@example.com"]);
+    let pair = run(&[], &["token", "issue", "alice"]);
+    assert_eq!(pair["expires_in"], 120);
+    // The environment overrides the file...
+    let mut cmd = bare_cmd();
+    cmd.env_remove("DOORWARD_JWT_SECRET")
+        .env("DOORWARD_ACCESS_TTL", "60")
+        .args(["--json", "--config"])
+        .arg(&config)
+        .args(["token", "issue", "alice"]);
+    let out = cmd.output().expect("run");
+    assert_eq!(parse(&out)["expires_in"], 60, "{}", describe(&out));
+    // ...and --database overrides both.
+    let flagged = run(&["--database", &from_flag], &["user", "list"]);
+    assert_eq!(flagged["items"], serde_json::json!([]));
+    let in_file = run(&[], &["user", "list"]);
+    assert_eq!(in_file["items"][0]["username"], "alice");
+
+    // A misspelt key is an error, not silently ignored.
+    std::fs::write(&config, "jwt_isuer = \"typo\"\n").expect("write config");
+    let out = bare_cmd()
+        .args(["--json", "--config"])
+        .arg(&config)
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(parse(&out)["error"]["code"], "config_error");
+}
