@@ -88,6 +88,10 @@ pub struct Hasher {
     /// as wrong passwords.
     dummy: Arc<str>,
     operations: Arc<AtomicU64>,
+    /// Hashes running right now, and the most ever seen at once: the
+    /// evidence that the cap bounds memory.
+    running: Arc<AtomicU64>,
+    peak: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Hasher {
@@ -110,6 +114,8 @@ impl Hasher {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: dummy_phc(params).into(),
             operations: Arc::new(AtomicU64::new(0)),
+            running: Arc::new(AtomicU64::new(0)),
+            peak: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -189,7 +195,20 @@ impl Hasher {
             .await
             .map_err(|_| Error::Internal("hasher closed".into()))?;
         self.operations.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(work).await?
+        let (running, peak) = (self.running.clone(), self.peak.clone());
+        tokio::task::spawn_blocking(move || {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let result = work();
+            running.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+        .await?
+    }
+
+    /// The most argon2 computations that ever ran at once.
+    pub fn peak_concurrency(&self) -> u64 {
+        self.peak.load(Ordering::SeqCst)
     }
 }
 
@@ -325,6 +344,33 @@ mod tests {
         assert_eq!(hasher.operations(), 0);
         let err = hasher.verify("x", "$2b$12$notargon").await.unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::Internal);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_cap_bounds_hashes_in_flight() {
+        // 1 MiB each, so a breach of the cap would show while they overlap.
+        let params = HashParams {
+            memory_kib: 1024,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let hasher = Hasher::new(params, 2).unwrap();
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let h = hasher.clone();
+                tokio::spawn(async move { h.hash(&format!("password number {i}")).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(hasher.operations(), 16);
+        assert!(
+            hasher.peak_concurrency() <= 2,
+            "peak {}",
+            hasher.peak_concurrency()
+        );
+        assert!(hasher.peak_concurrency() >= 1);
     }
 
     #[tokio::test]

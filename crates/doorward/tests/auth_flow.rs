@@ -5,6 +5,26 @@ mod common;
 use common::{PASSWORD, backends, config, open};
 use doorward::{ClientInfo, Doorward, ErrorCode, UserUpdate};
 
+/// Present one refresh token `n` times at once.
+async fn racing_refreshes(
+    dw: &Doorward,
+    token: &str,
+    n: usize,
+) -> Vec<doorward::Result<doorward::TokenPair>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let dw = dw.clone();
+            let token = token.to_string();
+            tokio::spawn(async move { dw.auth().refresh_token(&token).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
+}
+
 async fn each_backend<F, Fut>(test: F)
 where
     F: Fn(Doorward) -> Fut,
@@ -148,16 +168,9 @@ async fn concurrent_refresh_has_one_winner_without_grace() {
             .register_user("race", "race@example.com", PASSWORD)
             .await
             .unwrap();
-        let tasks: Vec<_> = (0..6)
-            .map(|_| {
-                let dw = dw.clone();
-                let token = reg.tokens.refresh_token.clone();
-                tokio::spawn(async move { dw.auth().refresh_token(&token).await })
-            })
-            .collect();
         let mut ok = 0;
-        for t in tasks {
-            match t.await.unwrap() {
+        for result in racing_refreshes(&dw, &reg.tokens.refresh_token, 6).await {
+            match result {
                 Ok(_) => ok += 1,
                 Err(e) => assert_eq!(e.code(), ErrorCode::TokenReused, "{url}"),
             }
@@ -185,19 +198,11 @@ async fn grace_window_lets_racing_refreshes_through() {
             .register_user("grace", "grace@example.com", PASSWORD)
             .await
             .unwrap();
-        let tasks: Vec<_> = (0..6)
-            .map(|_| {
-                let dw = dw.clone();
-                let token = reg.tokens.refresh_token.clone();
-                tokio::spawn(async move { dw.auth().refresh_token(&token).await })
-            })
-            .collect();
-        let mut pairs = Vec::new();
-        for t in tasks {
-            pairs.push(t.await.unwrap().unwrap());
-        }
-        for pair in &pairs {
-            dw.auth().verify_token(&pair.access_token).await.unwrap();
+        for pair in racing_refreshes(&dw, &reg.tokens.refresh_token, 6).await {
+            dw.auth()
+                .verify_token(&pair.unwrap().access_token)
+                .await
+                .unwrap();
         }
         assert_eq!(
             dw.sessions().list(&reg.user.id).await.unwrap().len(),

@@ -76,6 +76,19 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// The user whose `column` (a fixed, indexed column name) equals `value`.
+    async fn user_where(&self, column: &'static str, value: &str) -> Result<Option<UserRecord>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?"
+        ))
+        .bind(value)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+    }
+
     /// Start a write transaction that takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout
     /// instead of failing when a read lock would have to be upgraded.
@@ -226,37 +239,15 @@ impl UserStore for SqliteStore {
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>> {
-        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(user_from)
-            .transpose()
+        self.user_where("id", id).await
     }
 
     async fn user_by_email_key(&self, email_key: &str) -> Result<Option<UserRecord>> {
-        sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email_key = ?"
-        ))
-        .bind(email_key)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(user_from)
-        .transpose()
+        self.user_where("email_key", email_key).await
     }
 
     async fn user_by_username_key(&self, username_key: &str) -> Result<Option<UserRecord>> {
-        sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE username_key = ?"
-        ))
-        .bind(username_key)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(user_from)
-        .transpose()
+        self.user_where("username_key", username_key).await
     }
 
     async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>> {
