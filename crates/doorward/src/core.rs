@@ -107,7 +107,6 @@ impl Core {
         user: &UserRecord,
         client: Option<&ClientInfo>,
     ) -> Result<TokenPair> {
-        self.keys()?;
         let session_id = Uuid::now_v7().to_string();
         let (refresh_token, record) = self.new_refresh(&session_id, &user.id);
         let clip = |v: &Option<String>| {

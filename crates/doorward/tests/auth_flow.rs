@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{PASSWORD, backends, config, open};
+use common::{ErrCode as _, PASSWORD, backends, config, open};
 use doorward::{ClientInfo, Doorward, ErrorCode, UserUpdate};
 
 /// Present one refresh token `n` times at once.
@@ -94,7 +94,7 @@ async fn register_login_verify_refresh_logout() {
         dw.auth().logout(&next.access_token).await.unwrap(); // idempotent
         for token in [&next.access_token, &by_email.access_token] {
             assert_eq!(
-                dw.auth().verify_token(token).await.unwrap_err().code(),
+                dw.auth().verify_token(token).await.err_code(),
                 ErrorCode::TokenRevoked
             );
         }
@@ -102,8 +102,7 @@ async fn register_login_verify_refresh_logout() {
             dw.auth()
                 .refresh_token(&next.refresh_token)
                 .await
-                .unwrap_err()
-                .code(),
+                .err_code(),
             ErrorCode::TokenRevoked
         );
         // The registration's own session is untouched.
@@ -141,17 +140,12 @@ async fn reuse_revokes_the_whole_family() {
             dw.auth()
                 .refresh_token(&third.refresh_token)
                 .await
-                .unwrap_err()
-                .code(),
+                .err_code(),
             ErrorCode::TokenRevoked
         );
         for t in [&first, &second, &third] {
             assert_eq!(
-                dw.auth()
-                    .verify_token(&t.access_token)
-                    .await
-                    .unwrap_err()
-                    .code(),
+                dw.auth().verify_token(&t.access_token).await.err_code(),
                 ErrorCode::TokenRevoked
             );
         }
@@ -420,24 +414,18 @@ async fn disabling_ends_sessions_and_blocks_login() {
             dw.auth()
                 .verify_token(&reg.tokens.access_token)
                 .await
-                .unwrap_err()
-                .code(),
+                .err_code(),
             ErrorCode::TokenRevoked
         );
         assert_eq!(
-            dw.auth()
-                .login("fred", PASSWORD, None)
-                .await
-                .unwrap_err()
-                .code(),
+            dw.auth().login("fred", PASSWORD, None).await.err_code(),
             ErrorCode::UserDisabled
         );
         assert_eq!(
             dw.auth()
                 .login("fred", "not the password", None)
                 .await
-                .unwrap_err()
-                .code(),
+                .err_code(),
             ErrorCode::InvalidCredentials
         );
         assert!(!dw.auth().can(&reg.user.id, "users:read").await.unwrap());
@@ -493,19 +481,11 @@ async fn change_password_keeps_only_the_current_session() {
             .await
             .unwrap();
         assert_eq!(
-            dw.auth()
-                .verify_token(&other.access_token)
-                .await
-                .unwrap_err()
-                .code(),
+            dw.auth().verify_token(&other.access_token).await.err_code(),
             ErrorCode::TokenRevoked
         );
         assert_eq!(
-            dw.auth()
-                .login("gina", PASSWORD, None)
-                .await
-                .unwrap_err()
-                .code(),
+            dw.auth().login("gina", PASSWORD, None).await.err_code(),
             ErrorCode::InvalidCredentials
         );
         dw.auth()
@@ -539,10 +519,7 @@ async fn users_get_update_list_delete() {
             a
         );
         assert_eq!(dw.users().get_by_username("IVY").await.unwrap(), b);
-        assert_eq!(
-            dw.users().get("nope").await.unwrap_err().code(),
-            ErrorCode::NotFound
-        );
+        assert_eq!(dw.users().get("nope").await.err_code(), ErrorCode::NotFound);
         let err = dw
             .users()
             .update(
@@ -605,15 +582,11 @@ async fn users_get_update_list_delete() {
         );
         dw.users().delete(&a.id).await.unwrap();
         assert_eq!(
-            dw.users().delete(&a.id).await.unwrap_err().code(),
+            dw.users().delete(&a.id).await.err_code(),
             ErrorCode::NotFound
         );
         assert_eq!(
-            dw.auth()
-                .login("hank", PASSWORD, None)
-                .await
-                .unwrap_err()
-                .code(),
+            dw.auth().login("hank", PASSWORD, None).await.err_code(),
             ErrorCode::InvalidCredentials
         );
     })
@@ -657,11 +630,7 @@ async fn rbac_can_require_grant_revoke() {
             .await
             .unwrap();
         assert_eq!(
-            dw.roles()
-                .create("billing", &[], "")
-                .await
-                .unwrap_err()
-                .code(),
+            dw.roles().create("billing", &[], "").await.err_code(),
             ErrorCode::ValidationError
         );
         assert_eq!(
@@ -685,19 +654,19 @@ async fn rbac_can_require_grant_revoke() {
         dw.roles().delete("billing").await.unwrap();
         assert!(!dw.auth().can(&u.id, "billing:refund").await.unwrap());
         assert_eq!(
-            dw.roles().delete("admin").await.unwrap_err().code(),
+            dw.roles().delete("admin").await.err_code(),
             ErrorCode::ValidationError
         );
         assert_eq!(
-            dw.roles().delete("billing").await.unwrap_err().code(),
+            dw.roles().delete("billing").await.err_code(),
             ErrorCode::NotFound
         );
         assert_eq!(
-            dw.roles().grant(&u.id, "ghost").await.unwrap_err().code(),
+            dw.roles().grant(&u.id, "ghost").await.err_code(),
             ErrorCode::NotFound
         );
         assert_eq!(
-            dw.roles().grant("ghost", "user").await.unwrap_err().code(),
+            dw.roles().grant("ghost", "user").await.err_code(),
             ErrorCode::NotFound
         );
         // Unknown users hold nothing.
@@ -723,15 +692,14 @@ async fn sessions_revoke_one_and_all() {
             .session_id;
         dw.sessions().revoke(&sid).await.unwrap();
         assert_eq!(
-            dw.sessions().revoke(&sid).await.unwrap_err().code(),
+            dw.sessions().revoke(&sid).await.err_code(),
             ErrorCode::NotFound
         );
         assert_eq!(
             dw.auth()
                 .verify_token(&second.access_token)
                 .await
-                .unwrap_err()
-                .code(),
+                .err_code(),
             ErrorCode::TokenRevoked
         );
         dw.auth()
@@ -743,12 +711,11 @@ async fn sessions_revoke_one_and_all() {
             dw.auth()
                 .verify_token(&reg.tokens.access_token)
                 .await
-                .unwrap_err()
-                .code(),
+                .err_code(),
             ErrorCode::TokenRevoked
         );
         assert_eq!(
-            dw.sessions().list("ghost").await.unwrap_err().code(),
+            dw.sessions().list("ghost").await.err_code(),
             ErrorCode::NotFound
         );
     })

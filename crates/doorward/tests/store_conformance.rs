@@ -4,9 +4,12 @@
 //! of them against a fresh store of one backend. A new backend adds one
 //! invocation at the bottom and must pass unchanged.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use common::ErrCode as _;
 use doorward::store::{EndSessions, RefreshRecord, SessionRecord, Store, UserRecord};
 use doorward::{ErrorCode, Role};
 
@@ -130,7 +133,7 @@ pub async fn identity_updates_keep_uniqueness(store: Arc<dyn Store>) {
     let mut moved = b.clone();
     moved.email_key = a.email_key.clone();
     assert_eq!(
-        store.update_identity(&moved).await.unwrap_err().code(),
+        store.update_identity(&moved).await.err_code(),
         ErrorCode::DuplicateEmail
     );
     let mut renamed = b.clone();
@@ -150,7 +153,7 @@ pub async fn identity_updates_keep_uniqueness(store: Arc<dyn Store>) {
     let mut ghost = user(9);
     ghost.id = "missing".into();
     assert_eq!(
-        store.update_identity(&ghost).await.unwrap_err().code(),
+        store.update_identity(&ghost).await.err_code(),
         ErrorCode::NotFound
     );
 }
@@ -221,8 +224,7 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
         store
             .set_disabled("missing", true, Utc::now())
             .await
-            .unwrap_err()
-            .code(),
+            .err_code(),
         ErrorCode::NotFound
     );
 }
@@ -305,11 +307,7 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
     let mut ghost = session(&u, 2);
     ghost.0.user_id = "missing".into();
     assert_eq!(
-        store
-            .create_session(&ghost.0, &ghost.1)
-            .await
-            .unwrap_err()
-            .code(),
+        store.create_session(&ghost.0, &ghost.1).await.err_code(),
         ErrorCode::NotFound
     );
 }
@@ -376,7 +374,7 @@ pub async fn roles_and_grants(store: Arc<dyn Store>) {
     };
     store.create_role(&editor).await.unwrap();
     assert_eq!(
-        store.create_role(&editor).await.unwrap_err().code(),
+        store.create_role(&editor).await.err_code(),
         ErrorCode::ValidationError
     );
     assert_eq!(store.role("editor").await.unwrap(), Some(editor.clone()));
@@ -390,19 +388,14 @@ pub async fn roles_and_grants(store: Arc<dyn Store>) {
     assert!(store.grant_role(&u.id, "editor", Utc::now()).await.unwrap());
     assert!(!store.grant_role(&u.id, "editor", Utc::now()).await.unwrap());
     assert_eq!(
-        store
-            .grant_role(&u.id, "nope", Utc::now())
-            .await
-            .unwrap_err()
-            .code(),
+        store.grant_role(&u.id, "nope", Utc::now()).await.err_code(),
         ErrorCode::NotFound
     );
     assert_eq!(
         store
             .grant_role("nobody", "editor", Utc::now())
             .await
-            .unwrap_err()
-            .code(),
+            .err_code(),
         ErrorCode::NotFound
     );
     assert_eq!(store.user_roles(&u.id).await.unwrap(), ["editor", "user"]);

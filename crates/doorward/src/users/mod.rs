@@ -11,7 +11,6 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tracing::Instrument as _;
-use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use crate::core::Core;
@@ -21,6 +20,8 @@ use crate::rbac::DEFAULT_ROLE;
 use crate::store::{EndSessions, ListAfter, UserRecord, now};
 
 pub mod validate;
+
+use validate::{email_key, username_key};
 
 /// An account as hosts see it (no password hash).
 ///
@@ -137,14 +138,6 @@ pub(crate) async fn find_by_login(core: &Core, login: &str) -> Result<Option<Use
     } else {
         core.store.user_by_username_key(&username_key(login)).await
     }
-}
-
-fn email_key(raw: &str) -> String {
-    raw.trim().nfc().collect::<String>().to_lowercase()
-}
-
-fn username_key(raw: &str) -> String {
-    raw.trim().nfkc().collect::<String>().to_ascii_lowercase()
 }
 
 fn encode_cursor(after: &ListAfter) -> String {

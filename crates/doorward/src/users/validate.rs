@@ -92,7 +92,7 @@ pub(crate) fn username(raw: &str) -> Result<Username> {
             "must start with a letter or a digit",
         ));
     }
-    let key = display.to_ascii_lowercase();
+    let key = username_key(&display);
     Ok(Username { display, key })
 }
 
@@ -150,8 +150,18 @@ pub(crate) fn email(raw: &str) -> Result<Email> {
         ));
     }
     let display = format!("{local}@{domain}");
-    let key = display.to_lowercase();
+    let key = email_key(&display);
     Ok(Email { display, key })
+}
+
+/// What username uniqueness is decided on; also how `login` looks one up.
+pub(crate) fn username_key(raw: &str) -> String {
+    raw.trim().nfkc().collect::<String>().to_ascii_lowercase()
+}
+
+/// What email uniqueness is decided on; also how `login` looks one up.
+pub(crate) fn email_key(raw: &str) -> String {
+    raw.trim().nfc().collect::<String>().to_lowercase()
 }
 
 /// Normalises a password and checks it against the policy.

@@ -1,7 +1,7 @@
 //! Shared set-up for the integration tests.
 #![allow(dead_code)]
 
-use doorward::{Config, Doorward};
+use doorward::{Config, Doorward, ErrorCode};
 
 pub const SECRET: &str = "integration-test-secret-32-bytes-long!";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -33,4 +33,15 @@ pub fn backends() -> Vec<String> {
 
 pub fn keys_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/keys")
+}
+
+/// The code of an expected failure: `op.await.err_code()`.
+pub trait ErrCode {
+    fn err_code(self) -> ErrorCode;
+}
+
+impl<T: std::fmt::Debug> ErrCode for doorward::Result<T> {
+    fn err_code(self) -> ErrorCode {
+        self.expect_err("expected an error").code()
+    }
 }
