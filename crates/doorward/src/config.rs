@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -30,21 +30,88 @@ use crate::error::{Error, Result};
 /// assert_eq!(config.access_ttl, 600);
 /// assert!(doorward::Config::from_toml_str("jwt_isuer = 'typo'").is_err());
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where users, sessions and roles live: `sqlite://path`,
-    /// `sqlite::memory:` or `memory://`.
+    /// `sqlite::memory:`, `postgres://…` or `memory://`.
     pub database_url: String,
-    /// Upper bound of pooled database connections.
+    /// Read replicas of a PostgreSQL `database_url`. Plain reads (listing
+    /// and looking up users, roles and sessions) go to them in turn; writes
+    /// and reads that must see a write just made (login, refresh, token
+    /// checks, permission resolution) stay on the primary. A comma-separated
+    /// list in the environment.
+    #[serde(deserialize_with = "flexible_list")]
+    pub database_read_urls: Vec<String>,
+    /// Upper bound of pooled database connections (per URL).
     #[serde(deserialize_with = "flexible")]
     pub database_max_connections: u32,
+    /// Connections each pool keeps open while idle.
+    #[serde(deserialize_with = "flexible")]
+    pub database_min_connections: u32,
+    /// Seconds a call waits for a free pooled connection before failing with
+    /// `storage_error`.
+    #[serde(deserialize_with = "flexible")]
+    pub database_acquire_timeout: u64,
+
+    /// Redis for sessions, the shared cache, cross-instance invalidation and
+    /// shared rate limits (`redis://host:port/db`, `rediss://` for TLS).
+    /// Without it everything stays in process.
+    pub redis_url: Option<String>,
+    /// Prefix of every key and channel doorward uses in Redis, so several
+    /// applications can share one server. Instances that must see each
+    /// other's changes need the same prefix.
+    pub redis_prefix: String,
+    /// Milliseconds before a Redis connection attempt or command counts as
+    /// failed (and the fault policy applies).
+    #[serde(deserialize_with = "flexible")]
+    pub redis_timeout_ms: u64,
+    /// What `verify_token` does when Redis cannot answer: `fail_closed`
+    /// (default: `storage_error`, nobody gets in unchecked) or `database`
+    /// (check the session in the database instead).
+    pub redis_session_policy: RedisSessionPolicy,
+
+    /// Seconds a cached user, role or permission set may live in the
+    /// in-process (L1) and Redis (L2) caches: the staleness bound should an
+    /// invalidation message be lost.
+    #[serde(deserialize_with = "flexible")]
+    pub cache_ttl: u64,
+    /// Most entries the in-process cache holds.
+    #[serde(deserialize_with = "flexible")]
+    pub cache_max_entries: u64,
+    /// Seconds a live session may be remembered in process by
+    /// `verify_token`. Off (0) by default, so a revocation anywhere is seen at
+    /// once; when on, a revocation elsewhere reaches this instance through
+    /// Redis pub/sub, or at the latest after this many seconds.
+    #[serde(deserialize_with = "flexible")]
+    pub session_cache_ttl: u64,
+
+    /// Login attempts per account (`"10/5m"`: a burst of 10, then one every
+    /// 30 s), or `"off"`. Counted per login name, so unknown names are
+    /// throttled too.
+    pub rate_limit_login_account: String,
+    /// Login attempts per client address, or `"off"`.
+    pub rate_limit_login_ip: String,
+    /// Registrations per client address, or `"off"`.
+    pub rate_limit_register_ip: String,
+    /// Failed logins in a row after which an account is locked; 0 turns
+    /// lockout off.
+    #[serde(deserialize_with = "flexible")]
+    pub lockout_threshold: u32,
+    /// Seconds of the first lock; each further failure doubles it.
+    #[serde(deserialize_with = "flexible")]
+    pub lockout_base_delay: u64,
+    /// Longest lock in seconds.
+    #[serde(deserialize_with = "flexible")]
+    pub lockout_max_delay: u64,
 
     /// HS256 shared secret (at least 32 bytes).
+    #[serde(skip_serializing)]
     pub jwt_secret: Option<SecretString>,
     /// `HS256` (default), `EdDSA`, `RS256` or `ES256`.
     pub jwt_algorithm: String,
     /// PEM text, or a path to a PEM file, of the signing key for asymmetric algorithms.
+    #[serde(skip_serializing)]
     pub jwt_private_key: Option<SecretString>,
     /// PEM text, or a path to a PEM file, of the matching public key.
     pub jwt_public_key: Option<String>,
@@ -89,14 +156,21 @@ pub struct Config {
     /// `argon2_memory_kib`. Defaults to the number of cores.
     #[serde(deserialize_with = "flexible")]
     pub hash_concurrency: usize,
-    /// Seconds a user's resolved permissions are cached in memory. Changes
-    /// made through this instance invalidate the cache at once.
-    #[serde(deserialize_with = "flexible")]
-    pub permission_cache_ttl: u64,
+}
+
+/// What session checks do while Redis is unreachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedisSessionPolicy {
+    /// Refuse with `storage_error`: no token is accepted unchecked.
+    #[default]
+    FailClosed,
+    /// Check the session in the database, as without Redis.
+    Database,
 }
 
 /// A key that still verifies tokens after it stopped signing them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerificationKeyConfig {
     /// The `kid` its tokens carry.
@@ -104,6 +178,7 @@ pub struct VerificationKeyConfig {
     /// Its algorithm (`HS256`, `EdDSA`, `RS256`, `ES256`).
     pub algorithm: String,
     /// The HS256 secret, for `HS256`.
+    #[serde(skip_serializing)]
     pub secret: Option<SecretString>,
     /// PEM text or path of the public key, for the others.
     pub public_key: Option<String>,
@@ -113,7 +188,23 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             database_url: "sqlite://doorward.db".into(),
+            database_read_urls: Vec::new(),
             database_max_connections: 10,
+            database_min_connections: 0,
+            database_acquire_timeout: 10,
+            redis_url: None,
+            redis_prefix: "doorward:".into(),
+            redis_timeout_ms: 500,
+            redis_session_policy: RedisSessionPolicy::FailClosed,
+            cache_ttl: 60,
+            cache_max_entries: 100_000,
+            session_cache_ttl: 0,
+            rate_limit_login_account: "10/5m".into(),
+            rate_limit_login_ip: "60/1m".into(),
+            rate_limit_register_ip: "20/1h".into(),
+            lockout_threshold: 10,
+            lockout_base_delay: 60,
+            lockout_max_delay: 3600,
             jwt_secret: None,
             jwt_algorithm: "HS256".into(),
             jwt_private_key: None,
@@ -133,7 +224,6 @@ impl Default for Config {
             hash_concurrency: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
-            permission_cache_ttl: 60,
         }
     }
 }
@@ -142,7 +232,23 @@ impl Default for Config {
 /// (every scalar key; `jwt_previous_keys` needs a file or a dict).
 pub(crate) const ENV_KEYS: &[&str] = &[
     "database_url",
+    "database_read_urls",
     "database_max_connections",
+    "database_min_connections",
+    "database_acquire_timeout",
+    "redis_url",
+    "redis_prefix",
+    "redis_timeout_ms",
+    "redis_session_policy",
+    "cache_ttl",
+    "cache_max_entries",
+    "session_cache_ttl",
+    "rate_limit_login_account",
+    "rate_limit_login_ip",
+    "rate_limit_register_ip",
+    "lockout_threshold",
+    "lockout_base_delay",
+    "lockout_max_delay",
     "jwt_secret",
     "jwt_algorithm",
     "jwt_private_key",
@@ -159,7 +265,6 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "argon2_iterations",
     "argon2_parallelism",
     "hash_concurrency",
-    "permission_cache_ttl",
 ];
 
 impl Config {
@@ -224,54 +329,28 @@ impl Config {
         if overrides.is_empty() {
             return Ok(self);
         }
+        let overridden = |key: &str| overrides.contains_key(key);
+        let keep_secret = !overridden("jwt_secret");
+        let keep_private_key = !overridden("jwt_private_key");
         let mut base = self.to_json_map();
         base.extend(overrides);
-        Self::from_json(serde_json::Value::Object(base))
+        let mut config = Self::from_json(serde_json::Value::Object(base))?;
+        // Secrets are never serialised: carry them over as they were.
+        if keep_secret {
+            config.jwt_secret = self.jwt_secret;
+        }
+        if keep_private_key {
+            config.jwt_private_key = self.jwt_private_key;
+        }
+        config.jwt_previous_keys = self.jwt_previous_keys;
+        Ok(config)
     }
 
-    /// Every key and value, secrets included, as a JSON map: only used to
-    /// re-read the configuration with overrides, never printed.
+    /// Every key and value but the secrets, which are never serialised.
     fn to_json_map(&self) -> serde_json::Map<String, serde_json::Value> {
-        use secrecy::ExposeSecret;
-        use serde_json::json;
-        let secret = |s: &Option<SecretString>| s.as_ref().map(|s| s.expose_secret().to_string());
-        let previous: Vec<_> = self
-            .jwt_previous_keys
-            .iter()
-            .map(|k| {
-                json!({
-                    "kid": k.kid,
-                    "algorithm": k.algorithm,
-                    "secret": secret(&k.secret),
-                    "public_key": k.public_key,
-                })
-            })
-            .collect();
-        let value = json!({
-            "database_url": self.database_url,
-            "database_max_connections": self.database_max_connections,
-            "jwt_secret": secret(&self.jwt_secret),
-            "jwt_algorithm": self.jwt_algorithm,
-            "jwt_private_key": secret(&self.jwt_private_key),
-            "jwt_public_key": self.jwt_public_key,
-            "jwt_key_id": self.jwt_key_id,
-            "jwt_previous_keys": previous,
-            "jwt_issuer": self.jwt_issuer,
-            "jwt_audience": self.jwt_audience,
-            "access_ttl": self.access_ttl,
-            "refresh_ttl": self.refresh_ttl,
-            "refresh_reuse_grace": self.refresh_reuse_grace,
-            "stateless_verify": self.stateless_verify,
-            "password_min_length": self.password_min_length,
-            "argon2_memory_kib": self.argon2_memory_kib,
-            "argon2_iterations": self.argon2_iterations,
-            "argon2_parallelism": self.argon2_parallelism,
-            "hash_concurrency": self.hash_concurrency,
-            "permission_cache_ttl": self.permission_cache_ttl,
-        });
-        match value {
-            serde_json::Value::Object(map) => map,
-            _ => unreachable!("json! of an object literal is an object"),
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => unreachable!("a Config serialises to a JSON object"),
         }
     }
 
@@ -298,6 +377,32 @@ impl Config {
                 "database_max_connections must be at least 1".into(),
             ));
         }
+        if self.database_min_connections > self.database_max_connections {
+            return Err(Error::Config(
+                "database_min_connections must not exceed database_max_connections".into(),
+            ));
+        }
+        if self.redis_timeout_ms == 0 {
+            return Err(Error::Config("redis_timeout_ms must be positive".into()));
+        }
+        if self.cache_ttl == 0 {
+            return Err(Error::Config(
+                "cache_ttl must be positive: it bounds how stale a cached entry can be".into(),
+            ));
+        }
+        for (key, value) in [
+            ("rate_limit_login_account", &self.rate_limit_login_account),
+            ("rate_limit_login_ip", &self.rate_limit_login_ip),
+            ("rate_limit_register_ip", &self.rate_limit_register_ip),
+        ] {
+            crate::ratelimit::Quota::parse_setting(value)
+                .map_err(|e| Error::Config(format!("{key}: {e}")))?;
+        }
+        if self.lockout_threshold > 0 && self.lockout_base_delay == 0 {
+            return Err(Error::Config(
+                "lockout_base_delay must be positive when lockout is on".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -320,6 +425,28 @@ where
         Flexible::Native(value) => Ok(value),
         Flexible::Text(text) => text.trim().parse().map_err(serde::de::Error::custom),
     }
+}
+
+/// Accepts a list, or text with comma-separated items (from the environment).
+fn flexible_list<'de, D>(deserializer: D) -> std::result::Result<Vec<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        Items(Vec<String>),
+        Text(String),
+    }
+    Ok(match List::deserialize(deserializer)? {
+        List::Items(items) => items,
+        List::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::auth::{ClientInfo, TokenPair};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::password::{HashParams, Hasher};
+use crate::ratelimit::{BuiltinQuotas, MemoryLimiter};
 use crate::rbac::PermissionCache;
 use crate::store::{RefreshRecord, SessionRecord, Store, UserRecord, now};
 use crate::token::access::AccessClaims;
@@ -24,6 +25,8 @@ pub(crate) struct Core {
     pub hasher: Hasher,
     pub keys: Option<KeyRing>,
     pub permissions: PermissionCache,
+    pub limiter: MemoryLimiter,
+    pub quotas: BuiltinQuotas,
 }
 
 /// Longest client address and user agent kept with a session.
@@ -45,13 +48,17 @@ impl Core {
             crate::store::open(&config.database_url, config.database_max_connections).await?;
         store.migrate().await?;
         store.ensure_roles(&crate::rbac::seeded_roles()).await?;
-        let permissions = PermissionCache::new(Duration::from_secs(config.permission_cache_ttl));
+        let permissions = PermissionCache::new(Duration::from_secs(config.cache_ttl));
+        let limiter = MemoryLimiter::new(config.cache_max_entries);
+        let quotas = BuiltinQuotas::from_config(&config)?;
         Ok(Core {
             config,
             store,
             hasher,
             keys,
             permissions,
+            limiter,
+            quotas,
         })
     }
 

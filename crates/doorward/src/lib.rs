@@ -46,6 +46,7 @@ pub mod config;
 mod core;
 pub mod error;
 pub mod password;
+pub mod ratelimit;
 pub mod rbac;
 pub mod sessions;
 pub mod store;
@@ -57,6 +58,7 @@ use std::sync::Arc;
 pub use auth::{Auth, ClientInfo, Principal, Registration, TokenPair};
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
+pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
 pub use users::{Page, User, UserUpdate, Users};
@@ -75,6 +77,7 @@ pub struct Doorward {
     users: Users,
     roles: Roles,
     sessions: Sessions,
+    limits: Limits,
 }
 
 impl Doorward {
@@ -90,7 +93,8 @@ impl Doorward {
             auth: Auth { core: core.clone() },
             users: Users { core: core.clone() },
             roles: Roles { core: core.clone() },
-            sessions: Sessions { core },
+            sessions: Sessions { core: core.clone() },
+            limits: Limits { core },
         })
     }
 
@@ -112,6 +116,11 @@ impl Doorward {
     /// Sessions.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// Rate limits for the host's own endpoints.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The store backend in use (`sqlite`, `memory`).

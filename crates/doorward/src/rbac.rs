@@ -8,7 +8,7 @@
 //! `can` is on the hot path of every request, so a user's permissions are
 //! resolved once into a [`PermissionSet`] and cached; changes made through
 //! this instance invalidate the cache at once, others within
-//! `permission_cache_ttl`.
+//! `cache_ttl`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
