@@ -37,7 +37,7 @@ fn open(rt: &Runtime, config: Config) -> (Doorward, doorward::Registration) {
         let dw = Doorward::open(config).await.unwrap();
         let reg = dw
             .auth()
-            .register_user("bench", "bench@example.com", PASSWORD)
+            .register_user("bench", "bench@example.com", PASSWORD, None)
             .await
             .unwrap();
         (dw, reg)

@@ -96,15 +96,17 @@ impl Auth {
     ///
     /// Validates the three inputs (see [`crate::users`]), hashes the
     /// password, stores the user with the `user` role and starts a session.
+    /// With a client address, registrations from it are rate limited
+    /// (`rate_limit_register_ip`).
     /// `duplicate_email` / `duplicate_username` come from the store's unique
     /// indexes, so they hold under concurrent registrations too.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery").await.unwrap();
+    /// let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery", None).await.unwrap();
     /// assert_eq!(reg.user.username, "john");
-    /// let again = dw.auth().register_user("johnny", "JOHN@example.com", "correct horse battery").await;
+    /// let again = dw.auth().register_user("johnny", "JOHN@example.com", "correct horse battery", None).await;
     /// assert_eq!(again.unwrap_err().code().as_str(), "duplicate_email");
     /// # });
     /// ```
@@ -114,11 +116,20 @@ impl Auth {
         username: &str,
         email: &str,
         password: &str,
+        client: Option<ClientInfo>,
     ) -> Result<Registration> {
         self.core.keys()?;
+        if let (Some(quota), Some(ip)) = (
+            &self.core.quotas.register_ip,
+            client.as_ref().and_then(|c| c.ip.as_deref()),
+        ) {
+            self.core
+                .rate_check(&format!("register:ip:{ip}"), quota)
+                .await?;
+        }
         let user = crate::users::create_user(&self.core, username, email, password).await?;
         tracing::Span::current().record("user_id", user.id.as_str());
-        let tokens = self.core.start_session(&user, None).await?;
+        let tokens = self.core.start_session(&user, client.as_ref()).await?;
         Ok(Registration {
             user: User::from(&user),
             tokens,
@@ -131,6 +142,10 @@ impl Auth {
     /// `invalid_credentials` after the same argon2 work. A disabled account
     /// answers `user_disabled`, but only to the right password. A hash with
     /// outdated parameters is replaced on the way.
+    ///
+    /// Attempts are rate limited per login name (`rate_limit_login_account`)
+    /// and per client address (`rate_limit_login_ip`): `rate_limited`, with
+    /// a retry-after, before any password work.
     #[tracing::instrument(name = "login", skip_all, fields(user_id))]
     pub async fn login(
         &self,
@@ -154,6 +169,22 @@ impl Auth {
                 "password",
                 "is required and at most 1024 bytes",
             ));
+        }
+        // Throttle before any argon2 work, so a flood costs the attacker
+        // more than it costs us. Counted per login name, known or not.
+        if let Some(quota) = &self.core.quotas.login_account {
+            let key = crate::users::login_key(login);
+            self.core
+                .rate_check(&format!("login:account:{key}"), quota)
+                .await?;
+        }
+        if let (Some(quota), Some(ip)) = (
+            &self.core.quotas.login_ip,
+            client.as_ref().and_then(|c| c.ip.as_deref()),
+        ) {
+            self.core
+                .rate_check(&format!("login:ip:{ip}"), quota)
+                .await?;
         }
         let password = validate::normalize_password(password);
         let user = crate::users::find_by_login(&self.core, login).await?;
@@ -205,12 +236,9 @@ impl Auth {
             true,
         )?;
         if !config.stateless_verify {
-            let session = self.core.store.session(&claims.sid).await?;
-            match session {
+            match self.core.live_session(&claims.sid).await? {
                 None => return Err(Error::TokenRevoked),
-                Some(s) if s.revoked_at.is_some() || s.user_id != claims.sub => {
-                    return Err(Error::TokenRevoked);
-                }
+                Some(s) if s.user_id != claims.sub => return Err(Error::TokenRevoked),
                 Some(s) if s.expires_at <= now() => return Err(Error::TokenExpired),
                 Some(_) => {}
             }
@@ -284,6 +312,9 @@ impl Auth {
             store.add_refresh(&new_record, at).await?;
             tracing::info!("refresh token reused within the grace window");
         }
+        self.core
+            .session_extended(&session.id, &user.id, new_record.expires_at)
+            .await;
         let roles = store.user_roles(&user.id).await?;
         let (access_token, expires_in) = self.core.access_token(&user, &session.id, roles)?;
         Ok(TokenPair::new(access_token, new_token, expires_in))
@@ -300,10 +331,14 @@ impl Auth {
             &config.jwt_audience,
             false,
         )?;
-        self.core
+        if self
+            .core
             .store
             .revoke_session(&claims.sid, now(), "logout")
-            .await?;
+            .await?
+        {
+            self.core.sessions_ended(&[claims.sid.clone()]).await;
+        }
         tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
         Ok(())
     }
@@ -314,7 +349,7 @@ impl Auth {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let reg = dw.auth().register_user("jane", "jane@example.com", "correct horse battery").await.unwrap();
+    /// let reg = dw.auth().register_user("jane", "jane@example.com", "correct horse battery", None).await.unwrap();
     /// assert!(dw.auth().can(&reg.user.id, "users:read").await.unwrap());
     /// assert!(!dw.auth().can(&reg.user.id, "users:write").await.unwrap());
     /// # });
@@ -357,10 +392,14 @@ impl Auth {
     }
 
     async fn reused(&self, session_id: &str, user_id: &str) -> Result<TokenPair> {
-        self.core
+        if self
+            .core
             .store
             .revoke_session(session_id, now(), "reuse")
-            .await?;
+            .await?
+        {
+            self.core.sessions_ended(&[session_id.to_string()]).await;
+        }
         tracing::warn!(user_id, session_id, "refresh token reuse: session revoked");
         Err(Error::TokenReused)
     }

@@ -8,11 +8,11 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::auth::{ClientInfo, TokenPair};
+use crate::cache::Tiered;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::password::{HashParams, Hasher};
 use crate::ratelimit::{BuiltinQuotas, MemoryLimiter};
-use crate::rbac::PermissionCache;
 use crate::store::{RefreshRecord, SessionRecord, Store, UserRecord, now};
 use crate::token::access::AccessClaims;
 use crate::token::keys::KeyRing;
@@ -24,9 +24,18 @@ pub(crate) struct Core {
     pub store: Arc<dyn Store>,
     pub hasher: Hasher,
     pub keys: Option<KeyRing>,
-    pub permissions: PermissionCache,
+    pub cache: Arc<Tiered>,
     pub limiter: MemoryLimiter,
     pub quotas: BuiltinQuotas,
+    #[cfg(feature = "redis")]
+    pub redis: Option<Arc<crate::redis::Redis>>,
+}
+
+/// What `verify_token` learns of a session.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct LiveSession {
+    pub user_id: String,
+    pub expires_at: chrono::DateTime<Utc>,
 }
 
 /// Longest client address and user agent kept with a session.
@@ -48,17 +57,38 @@ impl Core {
             crate::store::open(&config.database_url, config.database_max_connections).await?;
         store.migrate().await?;
         store.ensure_roles(&crate::rbac::seeded_roles()).await?;
-        let permissions = PermissionCache::new(Duration::from_secs(config.cache_ttl));
         let limiter = MemoryLimiter::new(config.cache_max_entries);
         let quotas = BuiltinQuotas::from_config(&config)?;
+        let cache = Tiered::new(&config);
+        #[cfg(feature = "redis")]
+        let (cache, redis) = match &config.redis_url {
+            Some(url) => {
+                let redis = Arc::new(crate::redis::Redis::connect(url, &config).await?);
+                let cache = Arc::new(cache.with_redis(redis.clone()));
+                crate::redis::subscriber::spawn(redis.clone(), Arc::downgrade(&cache));
+                (cache, Some(redis))
+            }
+            None => (Arc::new(cache), None),
+        };
+        #[cfg(not(feature = "redis"))]
+        let cache = {
+            if config.redis_url.is_some() {
+                return Err(Error::Config(
+                    "redis_url is set but doorward was built without the `redis` feature".into(),
+                ));
+            }
+            Arc::new(cache)
+        };
         Ok(Core {
             config,
             store,
             hasher,
             keys,
-            permissions,
+            cache,
             limiter,
             quotas,
+            #[cfg(feature = "redis")]
+            redis,
         })
     }
 
@@ -134,7 +164,149 @@ impl Core {
         let roles = self.store.user_roles(&user.id).await?;
         let (access_token, expires_in) = self.access_token(user, &session_id, roles)?;
         self.store.create_session(&session, &record).await?;
+        self.session_extended(&session_id, &user.id, session.expires_at)
+            .await;
         tracing::info!(user_id = %user.id, session_id = %session_id, "session started");
         Ok(TokenPair::new(access_token, refresh_token, expires_in))
     }
+
+    /// Whether a session is live, for `verify_token`: from this process's
+    /// cache when `session_cache_ttl` allows, else from Redis when
+    /// configured (refilled from the database on a miss), else from the
+    /// database.
+    pub(crate) async fn live_session(&self, session_id: &str) -> Result<Option<LiveSession>> {
+        if self.config.session_cache_ttl > 0 {
+            let ttl = Duration::from_secs(self.config.session_cache_ttl);
+            let found = self
+                .cache
+                .get_or_load(&session_key(session_id), ttl, || async {
+                    match self.session_from_redis_or_store(session_id).await? {
+                        Some(live) => Ok(live),
+                        // Not cached: an error skips the fill.
+                        None => Err(Error::TokenRevoked),
+                    }
+                })
+                .await;
+            return match found {
+                Ok(live) => Ok(Some(LiveSession::clone(&live))),
+                Err(Error::TokenRevoked) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        self.session_from_redis_or_store(session_id).await
+    }
+
+    async fn session_from_redis_or_store(&self, session_id: &str) -> Result<Option<LiveSession>> {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            use crate::redis::sessions::Cached;
+            match redis.session_get(session_id).await {
+                Ok(Some(Cached::Live {
+                    user_id,
+                    expires_at,
+                })) => {
+                    return Ok(Some(LiveSession {
+                        user_id,
+                        expires_at,
+                    }));
+                }
+                Ok(Some(Cached::Revoked)) => return Ok(None),
+                Ok(None) => {
+                    let live = self.session_from_store(session_id).await?;
+                    match &live {
+                        Some(s) => {
+                            let _ = redis
+                                .session_live(session_id, &s.user_id, s.expires_at)
+                                .await;
+                        }
+                        None => {
+                            let _ = redis
+                                .sessions_revoked(
+                                    &[session_id.to_string()],
+                                    self.tombstone_ttl_ms(),
+                                )
+                                .await;
+                        }
+                    }
+                    return Ok(live);
+                }
+                Err(e) => match self.config.redis_session_policy {
+                    crate::config::RedisSessionPolicy::FailClosed => return Err(e),
+                    crate::config::RedisSessionPolicy::Database => {}
+                },
+            }
+        }
+        self.session_from_store(session_id).await
+    }
+
+    async fn session_from_store(&self, session_id: &str) -> Result<Option<LiveSession>> {
+        Ok(self
+            .store
+            .session(session_id)
+            .await?
+            .filter(|s| s.revoked_at.is_none())
+            .map(|s| LiveSession {
+                user_id: s.user_id,
+                expires_at: s.expires_at,
+            }))
+    }
+
+    /// Tell Redis a session is live until `expires_at` (login, refresh). A
+    /// failure is only logged: the database holds the session, and a later
+    /// check refills Redis from it.
+    pub(crate) async fn session_extended(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        expires_at: chrono::DateTime<Utc>,
+    ) {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            let _ = redis.session_live(session_id, user_id, expires_at).await;
+        }
+        #[cfg(not(feature = "redis"))]
+        let _ = (session_id, user_id, expires_at);
+    }
+
+    /// Spread the end of sessions the store just ended: tombstones in Redis
+    /// (replayed later if Redis is away) and, when sessions are cached in
+    /// process, an invalidation to every instance.
+    pub(crate) async fn sessions_ended(&self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            let ttl = self.tombstone_ttl_ms();
+            if redis.sessions_revoked(ids, ttl).await.is_err() {
+                self.cache.defer_tombstones(ids, ttl);
+            }
+        }
+        if self.config.session_cache_ttl > 0 {
+            self.cache
+                .invalidate(ids.iter().map(|id| session_key(id)).collect())
+                .await;
+        }
+    }
+
+    /// How long a revoked session's tombstone must live: as long as one of
+    /// its access tokens can still pass the signature checks.
+    #[cfg(feature = "redis")]
+    fn tombstone_ttl_ms(&self) -> u64 {
+        (self.config.access_ttl + crate::token::access::LEEWAY_SECS + 60) * 1000
+    }
+
+    /// Drop a user's cached account and permissions everywhere.
+    pub(crate) async fn user_changed(&self, user_id: &str) {
+        self.cache
+            .invalidate(vec![
+                crate::users::user_key(user_id),
+                crate::rbac::permissions_key(user_id),
+            ])
+            .await;
+    }
+}
+
+fn session_key(session_id: &str) -> String {
+    format!("session:{session_id}")
 }

@@ -14,7 +14,7 @@
 //! config.jwt_secret = Some("change-me-to-32-random-bytes-or-more".into());
 //! let dw = Doorward::open(config).await?;
 //!
-//! let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery").await?;
+//! let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery", None).await?;
 //! let principal = dw.auth().verify_token(&reg.tokens.access_token).await?;
 //! assert_eq!(principal.username, "john");
 //! assert!(dw.auth().can(&principal.user_id, "users:read").await?);
@@ -42,12 +42,15 @@
 //! Errors carry stable codes ([`ErrorCode`]); see `docs/errors.md`.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 mod core;
 pub mod error;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
+#[cfg(feature = "redis")]
+mod redis;
 pub mod sessions;
 pub mod store;
 pub mod token;
@@ -56,6 +59,7 @@ pub mod users;
 use std::sync::Arc;
 
 pub use auth::{Auth, ClientInfo, Principal, Registration, TokenPair};
+pub use cache::{CacheService, CacheStats};
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
 pub use ratelimit::{Decision, Limits, Quota};
@@ -78,6 +82,7 @@ pub struct Doorward {
     roles: Roles,
     sessions: Sessions,
     limits: Limits,
+    cache: CacheService,
 }
 
 impl Doorward {
@@ -94,7 +99,8 @@ impl Doorward {
             users: Users { core: core.clone() },
             roles: Roles { core: core.clone() },
             sessions: Sessions { core: core.clone() },
-            limits: Limits { core },
+            limits: Limits { core: core.clone() },
+            cache: CacheService { core },
         })
     }
 
@@ -121,6 +127,11 @@ impl Doorward {
     /// Rate limits for the host's own endpoints.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The cache: statistics, flushing, and memoizing for host code.
+    pub fn cache(&self) -> &CacheService {
+        &self.cache
     }
 
     /// The store backend in use (`sqlite`, `memory`).

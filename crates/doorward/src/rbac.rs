@@ -6,13 +6,12 @@
 //! holders of `admin:*` or `*`, never for holders of a single `admin:read`.
 //!
 //! `can` is on the hot path of every request, so a user's permissions are
-//! resolved once into a [`PermissionSet`] and cached; changes made through
-//! this instance invalidate the cache at once, others within
-//! `cache_ttl`.
+//! resolved once into a [`PermissionSet`] and cached ([`crate::cache`]); a
+//! change invalidates it here at once and on other instances through Redis
+//! pub/sub, or at the latest after `cache_ttl`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -120,8 +119,11 @@ fn validate_role_name(name: &str) -> Result<()> {
 /// assert!(!set.allows("users:write"));
 /// assert!(PermissionSet::new(["*"]).allows("anything:at-all"));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(from = "Vec<String>", into = "Vec<String>")]
 pub struct PermissionSet {
+    /// The grants as given, which is what caches store.
+    granted: Vec<String>,
     all: bool,
     exact: HashSet<String>,
     any_action: HashSet<String>,
@@ -141,6 +143,7 @@ impl PermissionSet {
             if validate_permission(p).is_err() {
                 continue;
             }
+            set.granted.push(p.to_string());
             match p.split_once(':') {
                 None => set.all = true,
                 Some(("*", "*")) => set.all = true,
@@ -172,48 +175,34 @@ impl PermissionSet {
     }
 }
 
-/// Resolved permissions per user, kept briefly in memory.
-#[derive(Debug, Clone)]
-pub(crate) struct PermissionCache {
-    cache: moka::sync::Cache<String, Arc<PermissionSet>>,
+impl From<Vec<String>> for PermissionSet {
+    fn from(granted: Vec<String>) -> Self {
+        PermissionSet::new(granted)
+    }
 }
 
-impl PermissionCache {
-    pub(crate) fn new(ttl: Duration) -> Self {
-        PermissionCache {
-            cache: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(ttl.max(Duration::from_millis(1)))
-                .build(),
-        }
+impl From<PermissionSet> for Vec<String> {
+    fn from(set: PermissionSet) -> Self {
+        set.granted
     }
+}
 
-    pub(crate) fn get(&self, user_id: &str) -> Option<Arc<PermissionSet>> {
-        self.cache.get(user_id)
-    }
-
-    pub(crate) fn insert(&self, user_id: &str, set: Arc<PermissionSet>) {
-        self.cache.insert(user_id.to_string(), set);
-    }
-
-    pub(crate) fn forget(&self, user_id: &str) {
-        self.cache.invalidate(user_id);
-    }
-
-    pub(crate) fn clear(&self) {
-        self.cache.invalidate_all();
-    }
+/// The cache key of a user's resolved permissions.
+pub(crate) fn permissions_key(user_id: &str) -> String {
+    format!("perms:{user_id}")
 }
 
 impl Core {
+    /// A user's permissions through the cache (L1 → Redis → store). Filled
+    /// from the primary store: a grant just made must be seen.
     pub(crate) async fn permissions_of(&self, user_id: &str) -> Result<Arc<PermissionSet>> {
-        if let Some(set) = self.permissions.get(user_id) {
-            return Ok(set);
-        }
-        let granted = self.store.user_permissions(user_id).await?;
-        let set = Arc::new(PermissionSet::new(granted));
-        self.permissions.insert(user_id, set.clone());
-        Ok(set)
+        let store = self.store.clone();
+        let id = user_id.to_string();
+        self.cache
+            .get_or_load(&permissions_key(user_id), self.cache.ttl(), || async move {
+                Ok(PermissionSet::new(store.user_permissions(&id).await?))
+            })
+            .await
     }
 
     pub(crate) async fn can(&self, user_id: &str, permission: &str) -> Result<bool> {
@@ -291,7 +280,7 @@ impl Roles {
             ));
         }
         self.core.store.delete_role(name).await?;
-        self.core.permissions.clear();
+        self.core.cache.invalidate_namespace("perms").await;
         tracing::info!(role = name, "role deleted");
         Ok(())
     }
@@ -299,7 +288,10 @@ impl Roles {
     /// Give `user_id` the role `name`; true if it was new.
     pub async fn grant(&self, user_id: &str, name: &str) -> Result<bool> {
         let granted = self.core.store.grant_role(user_id, name, now()).await?;
-        self.core.permissions.forget(user_id);
+        self.core
+            .cache
+            .invalidate(vec![permissions_key(user_id)])
+            .await;
         tracing::info!(user_id, role = name, granted, "role granted");
         Ok(granted)
     }
@@ -312,7 +304,10 @@ impl Roles {
         }
         self.get(name).await?;
         let revoked = self.core.store.revoke_role(user_id, name).await?;
-        self.core.permissions.forget(user_id);
+        self.core
+            .cache
+            .invalidate(vec![permissions_key(user_id)])
+            .await;
         tracing::info!(user_id, role = name, revoked, "role revoked");
         Ok(revoked)
     }

@@ -54,7 +54,7 @@ impl Sessions {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let reg = dw.auth().register_user("ann", "ann@example.com", "correct horse battery").await.unwrap();
+    /// let reg = dw.auth().register_user("ann", "ann@example.com", "correct horse battery", None).await.unwrap();
     /// dw.auth().login("ann", "correct horse battery", None).await.unwrap();
     /// assert_eq!(dw.sessions().list(&reg.user.id).await.unwrap().len(), 2);
     /// assert_eq!(dw.sessions().revoke_all(&reg.user.id).await.unwrap(), 2);
@@ -86,6 +86,7 @@ impl Sessions {
         {
             return Err(Error::not_found("session"));
         }
+        self.core.sessions_ended(&[session_id.to_string()]).await;
         tracing::info!(session_id, "session revoked");
         Ok(())
     }

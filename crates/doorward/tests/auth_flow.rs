@@ -40,7 +40,7 @@ async fn register_login_verify_refresh_logout() {
     each_backend(|dw| async move {
         let reg = dw
             .auth()
-            .register_user("john", "John@Example.com", PASSWORD)
+            .register_user("john", "John@Example.com", PASSWORD, None)
             .await
             .unwrap();
         assert_eq!(reg.user.email, "John@example.com");
@@ -119,7 +119,7 @@ async fn reuse_revokes_the_whole_family() {
     each_backend(|dw| async move {
         let reg = dw
             .auth()
-            .register_user("ann", "ann@example.com", PASSWORD)
+            .register_user("ann", "ann@example.com", PASSWORD, None)
             .await
             .unwrap();
         let first = reg.tokens;
@@ -159,7 +159,7 @@ async fn concurrent_refresh_has_one_winner_without_grace() {
         let dw = open(&url).await;
         let reg = dw
             .auth()
-            .register_user("race", "race@example.com", PASSWORD)
+            .register_user("race", "race@example.com", PASSWORD, None)
             .await
             .unwrap();
         let mut ok = 0;
@@ -189,7 +189,7 @@ async fn grace_window_lets_racing_refreshes_through() {
         .unwrap();
         let reg = dw
             .auth()
-            .register_user("grace", "grace@example.com", PASSWORD)
+            .register_user("grace", "grace@example.com", PASSWORD, None)
             .await
             .unwrap();
         for pair in racing_refreshes(&dw, &reg.tokens.refresh_token, 6).await {
@@ -210,7 +210,7 @@ async fn grace_window_lets_racing_refreshes_through() {
 async fn duplicates_and_bad_input_write_nothing() {
     each_backend(|dw| async move {
         dw.auth()
-            .register_user("bob", "bob@example.com", PASSWORD)
+            .register_user("bob", "bob@example.com", PASSWORD, None)
             .await
             .unwrap();
         let cases: &[(&str, &str, &str, ErrorCode, Option<&str>)] = &[
@@ -288,7 +288,7 @@ async fn duplicates_and_bad_input_write_nothing() {
         for (username, email, password, code, field) in cases {
             let err = dw
                 .auth()
-                .register_user(username, email, password)
+                .register_user(username, email, password, None)
                 .await
                 .unwrap_err();
             assert_eq!(
@@ -300,7 +300,7 @@ async fn duplicates_and_bad_input_write_nothing() {
         let long = "x".repeat(1025);
         let err = dw
             .auth()
-            .register_user("carol", "carol@example.com", &long)
+            .register_user("carol", "carol@example.com", &long, None)
             .await
             .unwrap_err();
         assert_eq!(err.field(), Some("password"));
@@ -318,7 +318,7 @@ async fn fifty_racing_registrations_of_one_email() {
                 let dw = dw.clone();
                 tokio::spawn(async move {
                     dw.auth()
-                        .register_user(&format!("racer{i}"), "Same@Example.com", PASSWORD)
+                        .register_user(&format!("racer{i}"), "Same@Example.com", PASSWORD, None)
                         .await
                 })
             })
@@ -343,7 +343,7 @@ async fn fifty_racing_registrations_of_one_email() {
 async fn unknown_user_costs_one_verification_like_a_wrong_password() {
     each_backend(|dw| async move {
         dw.auth()
-            .register_user("dave", "dave@example.com", PASSWORD)
+            .register_user("dave", "dave@example.com", PASSWORD, None)
             .await
             .unwrap();
         let before = dw.hash_operations();
@@ -376,7 +376,7 @@ async fn outdated_hashes_are_upgraded_on_login() {
     let old = open(&url).await;
     let reg = old
         .auth()
-        .register_user("erin", "erin@example.com", PASSWORD)
+        .register_user("erin", "erin@example.com", PASSWORD, None)
         .await
         .unwrap();
     drop(old);
@@ -406,7 +406,7 @@ async fn disabling_ends_sessions_and_blocks_login() {
     each_backend(|dw| async move {
         let reg = dw
             .auth()
-            .register_user("fred", "fred@example.com", PASSWORD)
+            .register_user("fred", "fred@example.com", PASSWORD, None)
             .await
             .unwrap();
         dw.users().disable(&reg.user.id).await.unwrap();
@@ -441,7 +441,7 @@ async fn change_password_keeps_only_the_current_session() {
     each_backend(|dw| async move {
         let reg = dw
             .auth()
-            .register_user("gina", "gina@example.com", PASSWORD)
+            .register_user("gina", "gina@example.com", PASSWORD, None)
             .await
             .unwrap();
         let other = dw.auth().login("gina", PASSWORD, None).await.unwrap();
@@ -680,7 +680,7 @@ async fn sessions_revoke_one_and_all() {
     each_backend(|dw| async move {
         let reg = dw
             .auth()
-            .register_user("kim", "kim@example.com", PASSWORD)
+            .register_user("kim", "kim@example.com", PASSWORD, None)
             .await
             .unwrap();
         let second = dw.auth().login("kim", PASSWORD, None).await.unwrap();
@@ -732,7 +732,7 @@ async fn stateless_mode_skips_the_session_lookup() {
     .unwrap();
     let reg = dw
         .auth()
-        .register_user("lee", "lee@example.com", PASSWORD)
+        .register_user("lee", "lee@example.com", PASSWORD, None)
         .await
         .unwrap();
     dw.auth().logout(&reg.tokens.access_token).await.unwrap();
@@ -767,7 +767,7 @@ async fn without_keys_users_work_and_tokens_are_a_config_error() {
     assert_eq!(err.code(), ErrorCode::ConfigError);
     let err = dw
         .auth()
-        .register_user("max", "max@example.com", PASSWORD)
+        .register_user("max", "max@example.com", PASSWORD, None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::ConfigError);

@@ -47,7 +47,7 @@ async fn nothing_secret_in_debug_or_logs() {
     let email = "secret.person@example.com";
     let reg = dw
         .auth()
-        .register_user("walt", email, PASSWORD)
+        .register_user("walt", email, PASSWORD, None)
         .await
         .unwrap();
     printed.push(format!("{reg:?}"));
@@ -75,13 +75,13 @@ async fn nothing_secret_in_debug_or_logs() {
     printed.push(format!("{bad:?} {bad}"));
     let dup = dw
         .auth()
-        .register_user("walt2", email, PASSWORD)
+        .register_user("walt2", email, PASSWORD, None)
         .await
         .unwrap_err();
     printed.push(format!("{dup:?} {dup}"));
     let weak = dw
         .auth()
-        .register_user("walt3", "w3@example.com", "password1")
+        .register_user("walt3", "w3@example.com", "password1", None)
         .await
         .unwrap_err();
     printed.push(format!("{weak:?} {weak}"));

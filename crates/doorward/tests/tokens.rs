@@ -27,7 +27,7 @@ fn asymmetric(alg: &str, private: &str, public: &str) -> Config {
 async fn issued(dw: &Doorward) -> (String, Value) {
     let reg = dw
         .auth()
-        .register_user("tess", "tess@example.com", PASSWORD)
+        .register_user("tess", "tess@example.com", PASSWORD, None)
         .await
         .unwrap();
     let token = reg.tokens.access_token;
@@ -378,7 +378,7 @@ async fn refresh_tokens_are_opaque_and_stored_hashed() {
     let dw = common::open(&url).await;
     let reg = dw
         .auth()
-        .register_user("uma", "uma@example.com", PASSWORD)
+        .register_user("uma", "uma@example.com", PASSWORD, None)
         .await
         .unwrap();
     let rt = &reg.tokens.refresh_token;

@@ -316,7 +316,7 @@ async fn walk(dw: &Doorward, demo: &mut Narrator) -> Result<()> {
     let auth = dw.auth();
 
     // 1
-    let reg = auth.register_user(USERNAME, EMAIL, PASSWORD).await?;
+    let reg = auth.register_user(USERNAME, EMAIL, PASSWORD, None).await?;
     let user_id = reg.user.id.clone();
     let roles = dw.roles().of_user(&user_id).await?;
     demo.step(

@@ -73,10 +73,6 @@ impl MemoryLimiter {
         });
         verdict
     }
-
-    pub(crate) fn clear(&self) {
-        self.cells.invalidate_all();
-    }
 }
 
 #[cfg(test)]

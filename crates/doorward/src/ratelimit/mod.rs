@@ -207,6 +207,14 @@ impl Core {
     /// One check of `key` (already namespaced) against `quota`: in Redis when
     /// configured and reachable, else in this process.
     pub(crate) async fn rate_check(&self, key: &str, quota: &Quota) -> Result<Decision> {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            // A failure is counted and logged by the connection; limiting
+            // then goes on in this process rather than not at all.
+            if let Ok(verdict) = redis.gcra(key, quota).await {
+                return verdict_to_result(verdict);
+            }
+        }
         verdict_to_result(self.limiter.check(key, quota))
     }
 }

@@ -26,7 +26,7 @@ use validate::{email_key, username_key};
 /// An account as hosts see it (no password hash).
 ///
 /// `Debug` leaves the email address out, so users can be logged safely.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct User {
     /// UUIDv7.
     pub id: String,
@@ -131,12 +131,27 @@ pub(crate) async fn create_user(
     Ok(user)
 }
 
+/// The cache key of an account.
+pub(crate) fn user_key(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
 /// Find by username or email address: what `login` accepts.
 pub(crate) async fn find_by_login(core: &Core, login: &str) -> Result<Option<UserRecord>> {
     if login.contains('@') {
         core.store.user_by_email_key(&email_key(login)).await
     } else {
         core.store.user_by_username_key(&username_key(login)).await
+    }
+}
+
+/// The uniqueness key a login name maps to, so `John`, `john` and ` john`
+/// share one rate limit.
+pub(crate) fn login_key(login: &str) -> String {
+    if login.contains('@') {
+        email_key(login)
+    } else {
+        username_key(login)
     }
 }
 
@@ -174,9 +189,17 @@ impl Users {
             .map(|u| User::from(&u))
     }
 
-    /// By id; `not_found` if absent.
+    /// By id; `not_found` if absent. Served from the cache (L1, then Redis),
+    /// which every change to the account invalidates on every instance.
     pub async fn get(&self, user_id: &str) -> Result<User> {
-        Ok(User::from(&self.record(user_id).await?))
+        let user = self
+            .core
+            .cache
+            .get_or_load(&user_key(user_id), self.core.cache.ttl(), || async {
+                Ok(User::from(&self.record(user_id).await?))
+            })
+            .await?;
+        Ok(User::clone(&user))
     }
 
     /// By email address, case-insensitively.
@@ -257,6 +280,7 @@ impl Users {
         }
         user.updated_at = now();
         self.core.store.update_identity(&user).await?;
+        self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user updated");
         Ok(User::from(&user))
     }
@@ -313,7 +337,7 @@ impl Users {
     /// Disable an account: it cannot log in, and its sessions end now.
     pub async fn disable(&self, user_id: &str) -> Result<()> {
         self.core.store.set_disabled(user_id, true, now()).await?;
-        self.core.permissions.forget(user_id);
+        self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user disabled");
         Ok(())
     }
@@ -321,7 +345,7 @@ impl Users {
     /// Enable a disabled account.
     pub async fn enable(&self, user_id: &str) -> Result<()> {
         self.core.store.set_disabled(user_id, false, now()).await?;
-        self.core.permissions.forget(user_id);
+        self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user enabled");
         Ok(())
     }
@@ -331,7 +355,7 @@ impl Users {
         if !self.core.store.delete_user(user_id).await? {
             return Err(Error::not_found("user"));
         }
-        self.core.permissions.forget(user_id);
+        self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user deleted");
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! Shared set-up for the integration tests.
 #![allow(dead_code)]
 
+pub mod proxy;
+pub mod services;
+
 use doorward::{Config, Doorward, ErrorCode};
 
 pub const SECRET: &str = "integration-test-secret-32-bytes-long!";
