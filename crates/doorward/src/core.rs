@@ -26,6 +26,8 @@ pub(crate) struct Core {
     pub keys: Option<KeyRing>,
     pub permissions: PermissionCache,
     pub limiter: MemoryLimiter,
+    // Read by login and registration once throttling is wired in (issue 3).
+    #[allow(dead_code)]
     pub quotas: BuiltinQuotas,
 }
 

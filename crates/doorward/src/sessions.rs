@@ -99,7 +99,8 @@ impl Sessions {
             .core
             .store
             .revoke_user_sessions(user_id, None, now(), "revoked")
-            .await?;
+            .await?
+            .len() as u64;
         tracing::info!(user_id, count = n, "sessions revoked");
         Ok(n)
     }

@@ -186,6 +186,8 @@ fn micros(d: i64) -> Duration {
 }
 
 /// The built-in limits, resolved from the configuration.
+// Read by login and registration once throttling is wired in (issue 3).
+#[allow(dead_code)]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BuiltinQuotas {
     pub login_account: Option<Quota>,

@@ -122,6 +122,8 @@ pub(crate) async fn create_user(
         created_at: at,
         updated_at: at,
         last_login_at: None,
+        failed_logins: 0,
+        locked_until: None,
     };
     core.store
         .create_user(&user, &[DEFAULT_ROLE])
@@ -328,7 +330,7 @@ impl Users {
 
     /// Delete an account with its sessions and role grants.
     pub async fn delete(&self, user_id: &str) -> Result<()> {
-        if !self.core.store.delete_user(user_id).await? {
+        if self.core.store.delete_user(user_id).await?.is_none() {
             return Err(Error::not_found("user"));
         }
         self.core.permissions.forget(user_id);
