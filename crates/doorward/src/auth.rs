@@ -145,7 +145,10 @@ impl Auth {
     ///
     /// Attempts are rate limited per login name (`rate_limit_login_account`)
     /// and per client address (`rate_limit_login_ip`): `rate_limited`, with
-    /// a retry-after, before any password work.
+    /// a retry-after, before any password work. After `lockout_threshold`
+    /// wrong passwords in a row the account is locked (`account_locked`,
+    /// with a retry-after) for a delay that doubles with each further
+    /// failure; a successful login or [`crate::Users::unlock`] resets it.
     #[tracing::instrument(name = "login", skip_all, fields(user_id))]
     pub async fn login(
         &self,
@@ -194,6 +197,13 @@ impl Auth {
             return Err(Error::InvalidCredentials);
         };
         tracing::Span::current().record("user_id", user.id.as_str());
+        let at = now();
+        if let Some(until) = user.locked_until.filter(|until| *until > at) {
+            tracing::info!(outcome = "locked", "login refused");
+            return Err(Error::AccountLocked {
+                retry_after: (until - at).to_std().unwrap_or_default(),
+            });
+        }
         let verdict = self
             .core
             .hasher
@@ -201,6 +211,7 @@ impl Auth {
             .await?;
         if verdict == Verdict::Invalid {
             tracing::info!(outcome = "wrong_password", "login failed");
+            self.failed_login(&user.id).await?;
             return Err(Error::InvalidCredentials);
         }
         if user.disabled {
@@ -216,6 +227,7 @@ impl Auth {
             tracing::info!("password hash upgraded to current parameters");
         }
         self.core.store.touch_login(&user.id, now()).await?;
+        self.core.user_changed(&user.id).await;
         let tokens = self.core.start_session(&user, client.as_ref()).await?;
         tracing::info!("login succeeded");
         Ok(tokens)
@@ -337,7 +349,9 @@ impl Auth {
             .revoke_session(&claims.sid, now(), "logout")
             .await?
         {
-            self.core.sessions_ended(&[claims.sid.clone()]).await;
+            self.core
+                .sessions_ended(std::slice::from_ref(&claims.sid))
+                .await;
         }
         tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
         Ok(())
@@ -391,6 +405,30 @@ impl Auth {
         Ok(self.core.keys()?.jwks())
     }
 
+    /// Count a wrong password; from `lockout_threshold` failures in a row
+    /// on, lock the account for `lockout_base_delay`, doubling with each
+    /// further failure up to `lockout_max_delay`. The count lives in the
+    /// store, so every instance adds to it.
+    async fn failed_login(&self, user_id: &str) -> Result<()> {
+        let config = &self.core.config;
+        if config.lockout_threshold == 0 {
+            return Ok(());
+        }
+        let failures = self.core.store.record_failed_login(user_id).await?;
+        if failures >= config.lockout_threshold {
+            let delay = lock_delay(
+                failures - config.lockout_threshold,
+                config.lockout_base_delay,
+                config.lockout_max_delay,
+            );
+            let until = now() + chrono::Duration::seconds(delay as i64);
+            self.core.store.lock_user(user_id, until).await?;
+            tracing::warn!(user_id, failures, seconds = delay, "account locked");
+        }
+        self.core.user_changed(user_id).await;
+        Ok(())
+    }
+
     async fn reused(&self, session_id: &str, user_id: &str) -> Result<TokenPair> {
         if self
             .core
@@ -410,5 +448,22 @@ impl Auth {
             .user_by_id(user_id)
             .await?
             .ok_or_else(|| Error::not_found("user"))
+    }
+}
+
+/// Seconds of the lock after `extra` failures beyond the threshold:
+/// `base`, doubled per extra failure, at most `max`.
+fn lock_delay(extra: u32, base: u64, max: u64) -> u64 {
+    base.saturating_mul(1u64.checked_shl(extra.min(63)).unwrap_or(u64::MAX))
+        .min(max.max(base))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lock_delay_doubles_up_to_the_cap() {
+        let delays: Vec<u64> = (0..8).map(|n| super::lock_delay(n, 60, 3600)).collect();
+        assert_eq!(delays, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(super::lock_delay(200, 60, 3600), 3600);
     }
 }

@@ -96,12 +96,13 @@ impl Sessions {
         if self.core.store.user_by_id(user_id).await?.is_none() {
             return Err(Error::not_found("user"));
         }
-        let n = self
+        let ended = self
             .core
             .store
             .revoke_user_sessions(user_id, None, now(), "revoked")
             .await?;
-        tracing::info!(user_id, count = n, "sessions revoked");
-        Ok(n)
+        self.core.sessions_ended(&ended).await;
+        tracing::info!(user_id, count = ended.len(), "sessions revoked");
+        Ok(ended.len() as u64)
     }
 }

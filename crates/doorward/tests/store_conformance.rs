@@ -34,6 +34,8 @@ fn user(n: u32) -> UserRecord {
         created_at: at(n as i64),
         updated_at: at(n as i64),
         last_login_at: None,
+        failed_logins: 0,
+        locked_until: None,
     }
 }
 
@@ -164,9 +166,16 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     store.create_user(&u, &[]).await.unwrap();
     let (keep, keep_rt) = session(&u, 0);
     let (other, other_rt) = session(&u, 1);
+    let (gone, gone_rt) = session(&u, 2);
     store.create_session(&keep, &keep_rt).await.unwrap();
     store.create_session(&other, &other_rt).await.unwrap();
+    store.create_session(&gone, &gone_rt).await.unwrap();
+    // An ended session is not ended again, so not reported again.
     store
+        .revoke_session(&gone.id, Utc::now(), "logout")
+        .await
+        .unwrap();
+    let ended = store
         .update_password(
             &u.id,
             "new-hash",
@@ -175,6 +184,7 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
+    assert_eq!(ended, [other.id.as_str()]);
     assert_eq!(
         store
             .user_by_id(&u.id)
@@ -189,13 +199,27 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     assert_eq!(live[0].id, keep.id);
     let ended = store.session(&other.id).await.unwrap().unwrap();
     assert_eq!(ended.revoked_reason.as_deref(), Some("password_changed"));
-    store
+    let ended = store
         .update_password(&u.id, "h2", Utc::now(), EndSessions::None)
         .await
         .unwrap();
+    assert!(ended.is_empty());
     assert_eq!(
         store.live_sessions(&u.id, Utc::now()).await.unwrap().len(),
         1
+    );
+    // Ending everything reports the one that was still live.
+    let ended = store
+        .update_password(&u.id, "h3", Utc::now(), EndSessions::AllExcept(None))
+        .await
+        .unwrap();
+    assert_eq!(ended, [keep.id.as_str()]);
+    assert_eq!(
+        store
+            .update_password("missing", "h", Utc::now(), EndSessions::None)
+            .await
+            .err_code(),
+        ErrorCode::NotFound
     );
 }
 
@@ -204,9 +228,36 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
     let u = user(1);
     store.create_user(&u, &["moderator"]).await.unwrap();
     let (s, rt) = session(&u, 0);
+    let (t, trt) = session(&u, 1);
     store.create_session(&s, &rt).await.unwrap();
+    store.create_session(&t, &trt).await.unwrap();
+    // Another user's session is not touched.
+    let bystander = user(2);
+    store.create_user(&bystander, &[]).await.unwrap();
+    let (b, brt) = session(&bystander, 0);
+    store.create_session(&b, &brt).await.unwrap();
     assert!(!store.user_permissions(&u.id).await.unwrap().is_empty());
-    store.set_disabled(&u.id, true, Utc::now()).await.unwrap();
+    let mut expected = vec![s.id.clone(), t.id.clone()];
+    expected.sort();
+    assert_eq!(
+        store.set_disabled(&u.id, true, Utc::now()).await.unwrap(),
+        expected
+    );
+    assert_eq!(
+        store
+            .live_sessions(&bystander.id, Utc::now())
+            .await
+            .unwrap(),
+        [b]
+    );
+    // Disabling again finds nothing left to end.
+    assert!(
+        store
+            .set_disabled(&u.id, true, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.user_by_id(&u.id).await.unwrap().unwrap().disabled);
     assert!(
         store
@@ -216,7 +267,13 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
             .is_empty()
     );
     assert!(store.user_permissions(&u.id).await.unwrap().is_empty());
-    store.set_disabled(&u.id, false, Utc::now()).await.unwrap();
+    assert!(
+        store
+            .set_disabled(&u.id, false, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let mut perms = store.user_permissions(&u.id).await.unwrap();
     perms.sort();
     assert_eq!(perms, ["users:read", "users:write"]);
@@ -234,10 +291,25 @@ pub async fn delete_cascades(store: Arc<dyn Store>) {
     let u = user(1);
     store.create_user(&u, &["user"]).await.unwrap();
     let (s, rt) = session(&u, 0);
+    let (ended, ended_rt) = session(&u, 1);
+    let (mut expired, expired_rt) = session(&u, 2);
+    expired.expires_at = now() - Duration::seconds(1);
     store.create_session(&s, &rt).await.unwrap();
-    assert!(store.delete_user(&u.id).await.unwrap());
-    assert!(!store.delete_user(&u.id).await.unwrap());
-    assert!(store.session(&s.id).await.unwrap().is_none());
+    store.create_session(&ended, &ended_rt).await.unwrap();
+    store.create_session(&expired, &expired_rt).await.unwrap();
+    store
+        .revoke_session(&ended.id, Utc::now(), "logout")
+        .await
+        .unwrap();
+    // Only the session that was live is reported.
+    assert_eq!(
+        store.delete_user(&u.id).await.unwrap(),
+        Some(vec![s.id.clone()])
+    );
+    assert_eq!(store.delete_user(&u.id).await.unwrap(), None);
+    for gone in [&s.id, &ended.id, &expired.id] {
+        assert!(store.session(gone).await.unwrap().is_none());
+    }
     assert!(store.refresh_token(&rt.token_hash).await.unwrap().is_none());
     assert!(store.user_roles(&u.id).await.unwrap().is_empty());
     assert!(
@@ -290,12 +362,28 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
             .as_deref(),
         Some("logout")
     );
+    let (c, crt) = session(&u, 2);
+    store.create_session(&c, &crt).await.unwrap();
+    assert_eq!(
+        store
+            .revoke_user_sessions(&u.id, Some(&c.id), Utc::now(), "revoked")
+            .await
+            .unwrap(),
+        [b.id.as_str()]
+    );
     assert_eq!(
         store
             .revoke_user_sessions(&u.id, None, Utc::now(), "revoked")
             .await
             .unwrap(),
-        1
+        [c.id.as_str()]
+    );
+    assert!(
+        store
+            .revoke_user_sessions(&u.id, None, Utc::now(), "revoked")
+            .await
+            .unwrap()
+            .is_empty()
     );
     assert!(
         store
@@ -433,6 +521,107 @@ pub async fn racing_creates_leave_one_row(store: Arc<dyn Store>) {
     assert_eq!(store.list_users(None, 100).await.unwrap().len(), 1);
 }
 
+pub async fn lockout_state_round_trips(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    // A user created already locked keeps its state exactly.
+    let mut u = user(1);
+    u.failed_logins = 3;
+    u.locked_until = Some(at(600));
+    store.create_user(&u, &[]).await.unwrap();
+    assert_eq!(store.user_by_id(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(store.record_failed_login(&u.id).await.unwrap(), 4);
+    assert_eq!(store.record_failed_login(&u.id).await.unwrap(), 5);
+    let until = at(900);
+    store.lock_user(&u.id, until).await.unwrap();
+    let locked = store.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!(
+        (locked.failed_logins, locked.locked_until),
+        (5, Some(until))
+    );
+    // A successful login clears the lockout state and nothing else.
+    let login_at = at(1000);
+    store.touch_login(&u.id, login_at).await.unwrap();
+    let fresh = store.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!(fresh.failed_logins, 0);
+    assert_eq!(fresh.locked_until, None);
+    assert_eq!(fresh.last_login_at, Some(login_at));
+    assert_eq!(fresh.password_hash, u.password_hash);
+    assert_eq!(fresh.updated_at, u.updated_at);
+    // Counting starts over after the reset.
+    assert_eq!(store.record_failed_login(&u.id).await.unwrap(), 1);
+}
+
+pub async fn unlock_reports_what_it_cleared(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &[]).await.unwrap();
+    assert!(!store.unlock_user(&u.id).await.unwrap(), "nothing to clear");
+    store.record_failed_login(&u.id).await.unwrap();
+    assert!(store.unlock_user(&u.id).await.unwrap(), "failures only");
+    assert_eq!(
+        store
+            .user_by_id(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_logins,
+        0
+    );
+    store.lock_user(&u.id, at(60)).await.unwrap();
+    assert!(store.unlock_user(&u.id).await.unwrap(), "lock only");
+    let cleared = store.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
+    assert!(!store.unlock_user(&u.id).await.unwrap());
+}
+
+pub async fn lockout_of_unknown_users_is_not_found(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    assert_eq!(
+        store.record_failed_login("missing").await.err_code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        store.lock_user("missing", at(60)).await.err_code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        store.unlock_user("missing").await.err_code(),
+        ErrorCode::NotFound
+    );
+    // touch_login stays a no-op for a user deleted meanwhile.
+    store.touch_login("missing", at(0)).await.unwrap();
+    assert!(store.user_by_id("missing").await.unwrap().is_none());
+}
+
+pub async fn racing_failed_logins_are_each_counted(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &[]).await.unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            let id = u.id.clone();
+            tokio::spawn(async move { store.record_failed_login(&id).await.unwrap() })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap());
+    }
+    counts.sort_unstable();
+    // Every caller saw a different count: no increment was lost or shared.
+    assert_eq!(counts, (1..=20).collect::<Vec<u32>>());
+    assert_eq!(
+        store
+            .user_by_id(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_logins,
+        20
+    );
+}
+
 macro_rules! store_conformance {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -442,7 +631,9 @@ macro_rules! store_conformance {
                 users_round_trip, duplicates_are_typed, listing_pages_by_creation,
                 identity_updates_keep_uniqueness, password_change_ends_sessions_atomically,
                 disabling_ends_sessions_and_permissions, delete_cascades, sessions_revoke,
-                rotation_has_one_winner, roles_and_grants, racing_creates_leave_one_row);
+                rotation_has_one_winner, roles_and_grants, racing_creates_leave_one_row,
+                lockout_state_round_trips, unlock_reports_what_it_cleared,
+                lockout_of_unknown_users_is_not_found, racing_failed_logins_are_each_counted);
         }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -143,6 +143,7 @@ pub(crate) struct Invalidation {
 pub(crate) struct Tiered {
     pub(crate) l1: MemoryCache,
     l2: Option<Arc<dyn Cache>>,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) origin: String,
     ttl: Duration,
     pub(crate) counters: Counters,
@@ -154,6 +155,7 @@ pub(crate) struct Tiered {
 }
 
 #[derive(Debug, Default)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 struct Pending {
     all: bool,
     namespaces: std::collections::BTreeSet<String>,
@@ -163,6 +165,7 @@ struct Pending {
 }
 
 impl Pending {
+    #[cfg(feature = "redis")]
     fn is_empty(&self) -> bool {
         !self.all
             && self.namespaces.is_empty()
@@ -301,6 +304,7 @@ impl Tiered {
     }
 
     /// Apply a message from another instance to this L1.
+    #[cfg(feature = "redis")]
     pub(crate) fn apply(&self, message: &Invalidation) {
         if message.origin == self.origin {
             return;
@@ -320,6 +324,7 @@ impl Tiered {
 
     /// Empty L1 after the subscription (re)connected: anything published
     /// while it was down was missed.
+    #[cfg(feature = "redis")]
     pub(crate) fn resync(&self) {
         bump(&self.counters.resyncs);
         self.l1.clear_now();
@@ -330,6 +335,7 @@ impl Tiered {
     }
 
     /// Remember session tombstones that could not be written.
+    #[cfg(feature = "redis")]
     pub(crate) fn defer_tombstones(&self, ids: &[String], ttl_ms: u64) {
         self.pending()
             .tombstones
@@ -338,6 +344,7 @@ impl Tiered {
 
     /// Write to Redis what failed to reach it while it was away; what fails
     /// again stays pending for the next reconnection.
+    #[cfg(feature = "redis")]
     pub(crate) async fn replay_pending(&self) {
         let pending = std::mem::take(&mut *self.pending());
         if pending.is_empty() {

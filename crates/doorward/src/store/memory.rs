@@ -52,16 +52,23 @@ impl State {
         now: DateTime<Utc>,
         reason: &str,
         pick: impl Fn(&SessionRecord) -> bool,
-    ) -> u64 {
-        let mut n = 0;
+    ) -> Vec<String> {
+        let mut ended = Vec::new();
         for s in self.sessions.values_mut() {
             if s.revoked_at.is_none() && s.expires_at > now && pick(s) {
                 s.revoked_at = Some(now);
                 s.revoked_reason = Some(reason.to_string());
-                n += 1;
+                ended.push(s.id.clone());
             }
         }
-        n
+        ended.sort_unstable();
+        ended
+    }
+
+    fn user_mut(&mut self, user_id: &str) -> Result<&mut UserRecord> {
+        self.users
+            .get_mut(user_id)
+            .ok_or_else(|| Error::not_found("user"))
     }
 }
 
@@ -168,53 +175,86 @@ impl UserStore for MemoryStore {
         password_hash: &str,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let mut st = self.lock();
-        let Some(user) = st.users.get_mut(user_id) else {
-            return Err(Error::not_found("user"));
-        };
+        let user = st.user_mut(user_id)?;
         user.password_hash = password_hash.to_string();
         user.updated_at = now;
-        if let EndSessions::AllExcept(keep) = end {
-            st.revoke_where(now, "password_changed", |s| {
+        Ok(match end {
+            EndSessions::AllExcept(keep) => st.revoke_where(now, "password_changed", |s| {
                 s.user_id == user_id && Some(s.id.as_str()) != keep
-            });
-        }
-        Ok(())
+            }),
+            EndSessions::None => Vec::new(),
+        })
     }
 
-    async fn set_disabled(&self, user_id: &str, disabled: bool, now: DateTime<Utc>) -> Result<()> {
+    async fn set_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
         let mut st = self.lock();
-        let Some(user) = st.users.get_mut(user_id) else {
-            return Err(Error::not_found("user"));
-        };
+        let user = st.user_mut(user_id)?;
         user.disabled = disabled;
         user.updated_at = now;
-        if disabled {
-            st.revoke_where(now, "disabled", |s| s.user_id == user_id);
-        }
-        Ok(())
+        Ok(if disabled {
+            st.revoke_where(now, "disabled", |s| s.user_id == user_id)
+        } else {
+            Vec::new()
+        })
     }
 
     async fn touch_login(&self, user_id: &str, now: DateTime<Utc>) -> Result<()> {
         if let Some(user) = self.lock().users.get_mut(user_id) {
             user.last_login_at = Some(now);
+            user.failed_logins = 0;
+            user.locked_until = None;
         }
         Ok(())
     }
 
-    async fn delete_user(&self, user_id: &str) -> Result<bool> {
+    async fn record_failed_login(&self, user_id: &str) -> Result<u32> {
+        let mut st = self.lock();
+        let user = st.user_mut(user_id)?;
+        user.failed_logins = user.failed_logins.saturating_add(1);
+        Ok(user.failed_logins)
+    }
+
+    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>) -> Result<()> {
+        self.lock().user_mut(user_id)?.locked_until = Some(until);
+        Ok(())
+    }
+
+    async fn unlock_user(&self, user_id: &str) -> Result<bool> {
+        let mut st = self.lock();
+        let user = st.user_mut(user_id)?;
+        let had = user.failed_logins > 0 || user.locked_until.is_some();
+        user.failed_logins = 0;
+        user.locked_until = None;
+        Ok(had)
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<Option<Vec<String>>> {
         let mut st = self.lock();
         let Some(user) = st.users.remove(user_id) else {
-            return Ok(false);
+            return Ok(None);
         };
+        let now = super::now();
+        let mut live: Vec<String> = st
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now)
+            .map(|s| s.id.clone())
+            .collect();
+        live.sort_unstable();
         st.by_email.remove(&user.email_key);
         st.by_username.remove(&user.username_key);
         st.by_created.remove(&(user.created_at, user.id.clone()));
         st.grants.remove(user_id);
         st.sessions.retain(|_, s| s.user_id != user_id);
         st.refresh.retain(|_, r| r.user_id != user_id);
-        Ok(true)
+        Ok(Some(live))
     }
 }
 
@@ -248,7 +288,10 @@ impl SessionStore for MemoryStore {
     }
 
     async fn revoke_session(&self, id: &str, now: DateTime<Utc>, reason: &str) -> Result<bool> {
-        Ok(self.lock().revoke_where(now, reason, |s| s.id == id) == 1)
+        Ok(!self
+            .lock()
+            .revoke_where(now, reason, |s| s.id == id)
+            .is_empty())
     }
 
     async fn revoke_user_sessions(
@@ -257,7 +300,7 @@ impl SessionStore for MemoryStore {
         except: Option<&str>,
         now: DateTime<Utc>,
         reason: &str,
-    ) -> Result<u64> {
+    ) -> Result<Vec<String>> {
         Ok(self.lock().revoke_where(now, reason, |s| {
             s.user_id == user_id && Some(s.id.as_str()) != except
         }))

@@ -6,6 +6,10 @@
 //! rotation). Uniqueness is decided by the store, so concurrent registrations
 //! of one email cannot both win.
 //!
+//! Writes that end sessions return the ids of exactly the sessions they
+//! ended, sorted, so a cache of live sessions can drop them without a
+//! second query that could race with another change.
+//!
 //! Backends: [`memory::MemoryStore`] (always built) and, behind the `sqlite`
 //! feature, `sqlite::SqliteStore`. Every backend passes the one conformance
 //! suite in `tests/store_conformance.rs`.
@@ -44,6 +48,12 @@ pub struct UserRecord {
     pub updated_at: DateTime<Utc>,
     /// When the account last logged in.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Failed logins in a row since the last successful one: what lockout
+    /// counts. Kept in the store, not in process, so every instance of a
+    /// host sees the same count.
+    pub failed_logins: u32,
+    /// Until when the account refuses logins, if it is locked.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -55,6 +65,8 @@ impl std::fmt::Debug for UserRecord {
             .field("password_hash", &"[redacted]")
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
             .finish_non_exhaustive()
     }
 }
@@ -138,20 +150,41 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>>;
     /// Replace username and email (both forms); `not_found` when absent.
     async fn update_identity(&self, user: &UserRecord) -> Result<()>;
-    /// Replace the password hash and end sessions, atomically.
+    /// Replace the password hash and end sessions, atomically. Returns the
+    /// ids of the sessions it ended (none for [`EndSessions::None`]), so
+    /// callers can drop them from caches of live sessions.
     async fn update_password(
         &self,
         user_id: &str,
         password_hash: &str,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
-    ) -> Result<()>;
-    /// Disable (ending every session, atomically) or enable.
-    async fn set_disabled(&self, user_id: &str, disabled: bool, now: DateTime<Utc>) -> Result<()>;
-    /// Record a successful login.
+    ) -> Result<Vec<String>>;
+    /// Disable (ending every session, atomically) or enable. Returns the ids
+    /// of the sessions it ended (none when enabling).
+    async fn set_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>>;
+    /// Record a successful login: sets `last_login_at` and clears the
+    /// lockout state (`failed_logins` back to 0, no `locked_until`).
     async fn touch_login(&self, user_id: &str, now: DateTime<Utc>) -> Result<()>;
-    /// Delete a user with its sessions, tokens and grants; false if absent.
-    async fn delete_user(&self, user_id: &str) -> Result<bool>;
+    /// Count one more failed login in a row and return the new count.
+    /// Atomic in the store, so concurrent failures on several instances
+    /// are each counted once. `not_found` if there is no such user.
+    async fn record_failed_login(&self, user_id: &str) -> Result<u32>;
+    /// Refuse logins until `until`. `not_found` if there is no such user.
+    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>) -> Result<()>;
+    /// Clear the lockout state (an administrator's unlock). True if the user
+    /// had failed logins or a lock, false if there was nothing to clear;
+    /// `not_found` if there is no such user.
+    async fn unlock_user(&self, user_id: &str) -> Result<bool>;
+    /// Delete a user with its sessions, tokens and grants. `None` if there
+    /// was no such user, else the ids of its sessions that were live (not
+    /// revoked, not expired) when it went.
+    async fn delete_user(&self, user_id: &str) -> Result<Option<Vec<String>>>;
 }
 
 /// Sessions and refresh-token families.
@@ -165,14 +198,15 @@ pub trait SessionStore: Send + Sync {
     async fn live_sessions(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>>;
     /// End one session; false if it was absent or already ended.
     async fn revoke_session(&self, id: &str, now: DateTime<Utc>, reason: &str) -> Result<bool>;
-    /// End every live session of a user, but `except`; returns how many.
+    /// End every live session of a user, but `except`; returns the ids of
+    /// the sessions it ended.
     async fn revoke_user_sessions(
         &self,
         user_id: &str,
         except: Option<&str>,
         now: DateTime<Utc>,
         reason: &str,
-    ) -> Result<u64>;
+    ) -> Result<Vec<String>>;
     /// By token hash.
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>>;
     /// Atomically: mark `old_hash` used if it is still unused, insert `new`

@@ -126,6 +126,11 @@ fn time(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>> {
     from_micros(row.try_get(column)?)
 }
 
+/// A stored counter that a `u32` must hold; anything else is corruption.
+fn failed_logins(n: i64) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::Storage(format!("failed_logins out of range: {n}")))
+}
+
 fn user_from(row: &SqliteRow) -> Result<UserRecord> {
     Ok(UserRecord {
         id: row.try_get("id")?,
@@ -138,6 +143,8 @@ fn user_from(row: &SqliteRow) -> Result<UserRecord> {
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
         last_login_at: opt_time(row, "last_login_at")?,
+        failed_logins: failed_logins(row.try_get("failed_logins")?)?,
+        locked_until: opt_time(row, "locked_until")?,
     })
 }
 
@@ -179,7 +186,7 @@ fn role_from(row: &SqliteRow) -> Result<Role> {
 }
 
 const USER_COLUMNS: &str = "id, username, username_key, email, email_key, password_hash, \
-     disabled, created_at, updated_at, last_login_at";
+     disabled, created_at, updated_at, last_login_at, failed_logins, locked_until";
 const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, last_refreshed_at, ip, \
      user_agent, revoked_at, revoked_reason";
 
@@ -189,19 +196,21 @@ async fn revoke_sessions_in(
     except: Option<&str>,
     now: DateTime<Utc>,
     reason: &str,
-) -> Result<u64> {
-    let done = sqlx::query(
+) -> Result<Vec<String>> {
+    let mut ended: Vec<String> = sqlx::query_scalar(
         "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 \
          WHERE user_id = ?3 AND revoked_at IS NULL AND expires_at > ?1 \
-           AND (?4 IS NULL OR id <> ?4)",
+           AND (?4 IS NULL OR id <> ?4) \
+         RETURNING id",
     )
     .bind(to_micros(now))
     .bind(reason)
     .bind(user_id)
     .bind(except)
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    Ok(done.rows_affected())
+    ended.sort_unstable();
+    Ok(ended)
 }
 
 #[async_trait]
@@ -210,8 +219,8 @@ impl UserStore for SqliteStore {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO users (id, username, username_key, email, email_key, password_hash, \
-             disabled, created_at, updated_at, last_login_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             disabled, created_at, updated_at, last_login_at, failed_logins, locked_until) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&user.id)
         .bind(&user.username)
@@ -223,6 +232,8 @@ impl UserStore for SqliteStore {
         .bind(to_micros(user.created_at))
         .bind(to_micros(user.updated_at))
         .bind(user.last_login_at.map(to_micros))
+        .bind(i64::from(user.failed_logins))
+        .bind(user.locked_until.map(to_micros))
         .execute(&mut *tx)
         .await
         .map_err(unique_violation)?;
@@ -301,7 +312,7 @@ impl UserStore for SqliteStore {
         password_hash: &str,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
             .bind(password_hash)
@@ -312,14 +323,22 @@ impl UserStore for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user"));
         }
-        if let EndSessions::AllExcept(keep) = end {
-            revoke_sessions_in(&mut tx, user_id, keep, now, "password_changed").await?;
-        }
+        let ended = match end {
+            EndSessions::AllExcept(keep) => {
+                revoke_sessions_in(&mut tx, user_id, keep, now, "password_changed").await?
+            }
+            EndSessions::None => Vec::new(),
+        };
         tx.commit().await?;
-        Ok(())
+        Ok(ended)
     }
 
-    async fn set_disabled(&self, user_id: &str, disabled: bool, now: DateTime<Utc>) -> Result<()> {
+    async fn set_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
         let done = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?")
             .bind(disabled)
@@ -330,29 +349,97 @@ impl UserStore for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user"));
         }
-        if disabled {
-            revoke_sessions_in(&mut tx, user_id, None, now, "disabled").await?;
-        }
+        let ended = if disabled {
+            revoke_sessions_in(&mut tx, user_id, None, now, "disabled").await?
+        } else {
+            Vec::new()
+        };
         tx.commit().await?;
-        Ok(())
+        Ok(ended)
     }
 
     async fn touch_login(&self, user_id: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
-            .bind(to_micros(now))
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET last_login_at = ?, failed_logins = 0, locked_until = NULL \
+             WHERE id = ?",
+        )
+        .bind(to_micros(now))
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn delete_user(&self, user_id: &str) -> Result<bool> {
-        // Sessions, refresh tokens and grants go with it (ON DELETE CASCADE).
-        let done = sqlx::query("DELETE FROM users WHERE id = ?")
+    async fn record_failed_login(&self, user_id: &str) -> Result<u32> {
+        // One statement: the increment happens under SQLite's write lock, so
+        // racing failures never read the same old count.
+        let count: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? \
+             RETURNING failed_logins",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        failed_logins(count.ok_or_else(|| Error::not_found("user"))?)
+    }
+
+    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET locked_until = ? WHERE id = ?")
+            .bind(to_micros(until))
             .bind(user_id)
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("user"));
+        }
+        Ok(())
+    }
+
+    async fn unlock_user(&self, user_id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL \
+             WHERE id = ? AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+        )
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+        // Nothing changed: either nothing to clear, or no such user.
+        match self.user_where("id", user_id).await? {
+            Some(_) => Ok(false),
+            None => Err(Error::not_found("user")),
+        }
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<Option<Vec<String>>> {
+        let now = super::now();
+        let mut tx = self.write().await?;
+        // Under the write lock nothing can start or end a session between
+        // these statements, so the ids are exactly the sessions that were
+        // live. The rest (ended sessions, refresh tokens, grants) go with
+        // the user through ON DELETE CASCADE.
+        let mut live: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM sessions \
+             WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
+             RETURNING id",
+        )
+        .bind(user_id)
+        .bind(to_micros(now))
+        .fetch_all(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        tx.commit().await?;
+        live.sort_unstable();
+        Ok(Some(live))
     }
 }
 
@@ -430,11 +517,11 @@ impl SessionStore for SqliteStore {
         except: Option<&str>,
         now: DateTime<Utc>,
         reason: &str,
-    ) -> Result<u64> {
+    ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
-        let n = revoke_sessions_in(&mut tx, user_id, except, now, reason).await?;
+        let ended = revoke_sessions_in(&mut tx, user_id, except, now, reason).await?;
         tx.commit().await?;
-        Ok(n)
+        Ok(ended)
     }
 
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>> {

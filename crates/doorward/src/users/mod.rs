@@ -42,6 +42,10 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// When it last logged in.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Wrong passwords in a row since the last successful login.
+    pub failed_logins: u32,
+    /// Until when logins are refused after too many failures.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for User {
@@ -52,6 +56,7 @@ impl fmt::Debug for User {
             .field("email", &"[redacted]")
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
+            .field("locked_until", &self.locked_until)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +71,8 @@ impl From<&UserRecord> for User {
             created_at: r.created_at,
             updated_at: r.updated_at,
             last_login_at: r.last_login_at,
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
         }
     }
 }
@@ -122,6 +129,8 @@ pub(crate) async fn create_user(
         created_at: at,
         updated_at: at,
         last_login_at: None,
+        failed_logins: 0,
+        locked_until: None,
     };
     core.store
         .create_user(&user, &[DEFAULT_ROLE])
@@ -326,20 +335,33 @@ impl Users {
             &[&user.username, &user.email, local],
         )?;
         let hash = self.core.hasher.hash(&password).await?;
-        self.core
+        let ended = self
+            .core
             .store
             .update_password(&user.id, &hash, now(), end)
             .await?;
+        self.core.sessions_ended(&ended).await;
+        self.core.user_changed(&user.id).await;
         tracing::info!(user_id = %user.id, "password changed");
         Ok(())
     }
 
     /// Disable an account: it cannot log in, and its sessions end now.
     pub async fn disable(&self, user_id: &str) -> Result<()> {
-        self.core.store.set_disabled(user_id, true, now()).await?;
+        let ended = self.core.store.set_disabled(user_id, true, now()).await?;
+        self.core.sessions_ended(&ended).await;
         self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user disabled");
         Ok(())
+    }
+
+    /// Lift a lockout and forget the failed logins; true if there was
+    /// anything to clear.
+    pub async fn unlock(&self, user_id: &str) -> Result<bool> {
+        let cleared = self.core.store.unlock_user(user_id).await?;
+        self.core.user_changed(user_id).await;
+        tracing::info!(user_id, cleared, "user unlocked");
+        Ok(cleared)
     }
 
     /// Enable a disabled account.
@@ -352,9 +374,10 @@ impl Users {
 
     /// Delete an account with its sessions and role grants.
     pub async fn delete(&self, user_id: &str) -> Result<()> {
-        if !self.core.store.delete_user(user_id).await? {
+        let Some(ended) = self.core.store.delete_user(user_id).await? else {
             return Err(Error::not_found("user"));
-        }
+        };
+        self.core.sessions_ended(&ended).await;
         self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user deleted");
         Ok(())

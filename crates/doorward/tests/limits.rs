@@ -1,0 +1,269 @@
+//! Login and registration throttling, lockout, and host rate limits, on the
+//! embedded backends (the Redis variants are in `redis.rs`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{ErrCode, PASSWORD};
+use doorward::{ClientInfo, Config, Doorward, ErrorCode, Quota};
+
+async fn open_with(tweak: impl Fn(&mut Config)) -> Doorward {
+    let mut config = common::config("memory://");
+    tweak(&mut config);
+    Doorward::open(config).await.unwrap()
+}
+
+fn from(ip: &str) -> Option<ClientInfo> {
+    Some(ClientInfo {
+        ip: Some(ip.into()),
+        user_agent: None,
+    })
+}
+
+#[tokio::test]
+async fn login_is_throttled_per_account_before_any_hashing() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_account = "3/1m".into();
+        c.lockout_threshold = 0;
+    })
+    .await;
+    dw.auth()
+        .register_user("ann", "ann@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    for attempt in ["ann", "ANN", " ann "] {
+        assert_eq!(
+            dw.auth()
+                .login(attempt, "wrong password!", None)
+                .await
+                .err_code(),
+            ErrorCode::InvalidCredentials
+        );
+    }
+    let hashes = dw.hash_operations();
+    // Name spellings share one limit; even the right password waits.
+    let err = dw.auth().login("Ann", PASSWORD, None).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RateLimited);
+    let retry = err.retry_after().unwrap();
+    assert!(
+        retry > Duration::from_secs(15) && retry <= Duration::from_secs(20),
+        "{retry:?}"
+    );
+    assert_eq!(dw.hash_operations(), hashes, "refused before argon2");
+    // Unknown names are limited alike, and other accounts are untouched.
+    for _ in 0..3 {
+        dw.auth()
+            .login("nobody", "wrong password!", None)
+            .await
+            .ok();
+    }
+    assert_eq!(
+        dw.auth()
+            .login("nobody", "wrong password!", None)
+            .await
+            .err_code(),
+        ErrorCode::RateLimited
+    );
+    dw.auth()
+        .register_user("bob", "bob@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    dw.auth().login("bob", PASSWORD, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn login_and_registration_are_throttled_per_address() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_ip = "2/1h".into();
+        c.rate_limit_register_ip = "2/1h".into();
+    })
+    .await;
+    for name in ["cyd", "dee"] {
+        dw.auth()
+            .register_user(
+                name,
+                &format!("{name}@example.com"),
+                PASSWORD,
+                from("10.0.0.1"),
+            )
+            .await
+            .unwrap();
+    }
+    let err = dw
+        .auth()
+        .register_user("eve", "eve@example.com", PASSWORD, from("10.0.0.1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RateLimited);
+    assert!(err.retry_after().unwrap() > Duration::from_secs(1700));
+    // Nothing was written for the refused registration.
+    assert_eq!(
+        dw.users().get_by_username("eve").await.err_code(),
+        ErrorCode::NotFound
+    );
+    // Another address, or none, is not affected.
+    dw.auth()
+        .register_user("eve", "eve@example.com", PASSWORD, from("10.0.0.2"))
+        .await
+        .unwrap();
+    dw.auth()
+        .login("cyd", PASSWORD, from("10.0.0.9"))
+        .await
+        .unwrap();
+    dw.auth()
+        .login("dee", PASSWORD, from("10.0.0.9"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dw.auth()
+            .login("eve", PASSWORD, from("10.0.0.9"))
+            .await
+            .err_code(),
+        ErrorCode::RateLimited
+    );
+    dw.auth().login("eve", PASSWORD, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_a_growing_delay() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_account = "off".into();
+        c.lockout_threshold = 3;
+        c.lockout_base_delay = 60;
+        c.lockout_max_delay = 600;
+    })
+    .await;
+    let reg = dw
+        .auth()
+        .register_user("fay", "fay@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    let id = reg.user.id;
+    for _ in 0..3 {
+        assert_eq!(
+            dw.auth()
+                .login("fay", "wrong password!", None)
+                .await
+                .err_code(),
+            ErrorCode::InvalidCredentials
+        );
+    }
+    // Visible to administrators.
+    let user = dw.users().get(&id).await.unwrap();
+    assert_eq!(user.failed_logins, 3);
+    let locked_until = user.locked_until.expect("locked");
+    let first_lock = locked_until - chrono::Utc::now();
+    assert!(
+        first_lock > chrono::Duration::seconds(55) && first_lock <= chrono::Duration::seconds(60)
+    );
+    // Locked: even the right password is refused, without argon2 work.
+    let hashes = dw.hash_operations();
+    let err = dw.auth().login("fay", PASSWORD, None).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AccountLocked);
+    assert!(err.retry_after().unwrap() > Duration::from_secs(55));
+    assert_eq!(dw.hash_operations(), hashes);
+
+    // An administrator unlocks; the next failures lock again, and each
+    // failure past the threshold doubles the delay.
+    assert!(dw.users().unlock(&id).await.unwrap());
+    assert!(
+        !dw.users().unlock(&id).await.unwrap(),
+        "nothing left to clear"
+    );
+    assert_eq!(dw.users().get(&id).await.unwrap().locked_until, None);
+    dw.auth().login("fay", PASSWORD, None).await.unwrap();
+    assert_eq!(dw.users().get(&id).await.unwrap().failed_logins, 0);
+}
+
+#[tokio::test]
+async fn lock_delay_doubles_with_each_failure_past_the_threshold() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_account = "off".into();
+        c.lockout_threshold = 2;
+        c.lockout_base_delay = 1;
+        c.lockout_max_delay = 3600;
+    })
+    .await;
+    let reg = dw
+        .auth()
+        .register_user("gus", "gus@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    let locked_for = || async {
+        let user = dw.users().get(&reg.user.id).await.unwrap();
+        let until = user.locked_until.expect("locked");
+        (
+            user.failed_logins,
+            (until - chrono::Utc::now()).num_milliseconds(),
+        )
+    };
+    for _ in 0..2 {
+        dw.auth().login("gus", "wrong password!", None).await.ok();
+    }
+    let (failures, ms) = locked_for().await;
+    assert_eq!(failures, 2);
+    assert!(ms > 0 && ms <= 1000, "{ms}");
+    // While locked, attempts are refused and not counted.
+    assert_eq!(
+        dw.auth()
+            .login("gus", "wrong password!", None)
+            .await
+            .err_code(),
+        ErrorCode::AccountLocked
+    );
+    // Once the lock runs out, the next failure locks for twice as long.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        dw.auth()
+            .login("gus", "wrong password!", None)
+            .await
+            .err_code(),
+        ErrorCode::InvalidCredentials
+    );
+    let (failures, ms) = locked_for().await;
+    assert_eq!(failures, 3);
+    assert!(ms > 1000 && ms <= 2000, "{ms}");
+}
+
+#[tokio::test]
+async fn host_limits_are_namespaced_and_validated() {
+    let dw = open_with(|c| c.rate_limit_login_account = "1/1h".into()).await;
+    let quota: Quota = "1/1h".parse().unwrap();
+    // A host key that looks like a built-in one does not touch it.
+    dw.limits()
+        .limit("login:account:hal", &quota)
+        .await
+        .unwrap();
+    dw.auth()
+        .register_user("hal", "hal@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    dw.auth().login("hal", PASSWORD, None).await.unwrap();
+    assert_eq!(
+        dw.limits().limit("", &quota).await.err_code(),
+        ErrorCode::ValidationError
+    );
+    assert_eq!(
+        dw.limits().limit(&"k".repeat(513), &quota).await.err_code(),
+        ErrorCode::ValidationError
+    );
+}
+
+#[tokio::test]
+async fn bad_quota_settings_are_refused_at_open() {
+    for (key, value) in [
+        ("rate_limit_login_account", "ten per minute"),
+        ("rate_limit_login_ip", "0/1m"),
+        ("rate_limit_register_ip", "5/2d"),
+    ] {
+        let config = common::config("memory://")
+            .with_overrides([(key, value.to_string())])
+            .unwrap();
+        assert_eq!(
+            Doorward::open(config).await.err_code(),
+            ErrorCode::ConfigError,
+            "{key} = {value}"
+        );
+    }
+}
