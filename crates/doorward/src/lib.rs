@@ -59,7 +59,7 @@ pub mod users;
 use std::sync::Arc;
 
 pub use auth::{Auth, ClientInfo, Principal, Registration, TokenPair};
-pub use cache::{CacheService, CacheStats};
+pub use cache::{CacheService, CacheStats, RedisUsage};
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
 pub use ratelimit::{Decision, Limits, Quota};

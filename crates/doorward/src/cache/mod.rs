@@ -109,6 +109,17 @@ pub struct CacheStats {
     pub redis_errors: u64,
 }
 
+/// Keys doorward keeps in Redis, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RedisUsage {
+    /// Cached users, roles, permission sets and host entries.
+    pub cache_entries: u64,
+    /// Session records and tombstones.
+    pub sessions: u64,
+    /// Rate-limit counters.
+    pub rate_limit_keys: u64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     l1_hits: AtomicU64,
@@ -523,6 +534,22 @@ impl CacheService {
     /// Hit, miss and invalidation counters of this instance.
     pub fn stats(&self) -> CacheStats {
         self.core.cache.stats()
+    }
+
+    /// What the shared Redis holds under this deployment's prefix: cached
+    /// entries, session records and rate-limit counters. Counts by SCAN, so
+    /// it is for administrators (`doorward cache stats`), not for every
+    /// request. `None` without Redis.
+    pub async fn redis_usage(&self) -> Result<Option<RedisUsage>> {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.core.redis {
+            return Ok(Some(RedisUsage {
+                cache_entries: redis.count_matching("cache:").await?,
+                sessions: redis.count_matching("session:").await?,
+                rate_limit_keys: redis.count_matching("rl:").await?,
+            }));
+        }
+        Ok(None)
     }
 
     /// Empty the cache, doorward's entries included, on every level and

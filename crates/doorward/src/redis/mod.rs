@@ -181,6 +181,30 @@ impl Redis {
         })
     }
 
+    /// How many keys are under `prefix`.
+    pub(crate) async fn count_matching(&self, prefix: &str) -> Result<u64> {
+        let pattern = format!("{}*", escape_glob(&self.key(prefix)));
+        let mut cursor: u64 = 0;
+        let mut count = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = self
+                .run(
+                    ::redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000),
+                )
+                .await?;
+            count += keys.len() as u64;
+            if next == 0 {
+                return Ok(count);
+            }
+            cursor = next;
+        }
+    }
+
     /// Delete every key under `prefix` (SCAN, so the server never blocks on
     /// a big keyspace); returns how many went.
     pub(crate) async fn delete_matching(&self, prefix: &str) -> Result<u64> {
