@@ -2,6 +2,8 @@
 //!
 //! - verify, stateless (HS256, EdDSA): signature and claims only
 //! - verify, stateful (SQLite): plus the session lookup
+//! - verify with the session found in this process's cache (L1 hit)
+//! - a rate-limit check in memory
 //! - can: a permission check with the user's permissions cached
 //! - hash / verify at the default argon2id parameters
 //! - login end to end on SQLite, to compare with one argon2 verification
@@ -83,6 +85,30 @@ fn verify(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
     });
+    let cached = Config {
+        session_cache_ttl: 300,
+        ..base(&format!("sqlite://{}", dir.path().join("l1.db").display()))
+    };
+    let (dw, reg) = open(&rt, cached);
+    let token = reg.tokens.access_token;
+    rt.block_on(dw.auth().verify_token(&token)).unwrap();
+    group.bench_function("session_l1_hit", |b| {
+        b.to_async(&rt)
+            .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
+    });
+    group.finish();
+}
+
+fn rate_limit(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let dw = rt.block_on(Doorward::open(base("memory://"))).unwrap();
+    // Never exhausted: measures the check, not the refusal.
+    let quota: doorward::Quota = "4000000000/1d".parse().unwrap();
+    let mut group = c.benchmark_group("rate_limit");
+    group.bench_function("memory", |b| {
+        b.to_async(&rt)
+            .iter(|| async { dw.limits().limit("bench", &quota).await.unwrap() })
+    });
     group.finish();
 }
 
@@ -130,5 +156,5 @@ fn login(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, verify, can, argon2, login);
+criterion_group!(benches, verify, can, rate_limit, argon2, login);
 criterion_main!(benches);

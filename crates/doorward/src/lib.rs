@@ -30,12 +30,15 @@
 //! | [`Doorward::users`] | get / list / update / change password / disable / enable / delete |
 //! | [`Doorward::roles`] | create / delete / grant / revoke roles |
 //! | [`Doorward::sessions`] | list / revoke / revoke all of a user's sessions |
+//! | [`Doorward::limits`] | `limit(key, quota)`: GCRA rate limits for the host's own endpoints |
+//! | [`Doorward::cache`] | `memoize`, `get` / `set` / `delete`, `stats`, `flush` |
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `sqlite` | yes | the embedded SQLite store (`sqlite://path`, `sqlite::memory:`) |
+//! | `redis` | no | `redis_url`: sessions in Redis, the shared L2 cache with pub/sub invalidation, shared rate limits |
 //!
 //! Without default features the in-memory store (`memory://`) still works.
 //!
