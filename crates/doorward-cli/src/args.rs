@@ -31,13 +31,19 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Database URL (`sqlite://path`, `sqlite::memory:`, `memory://`); overrides the file and DOORWARD_DATABASE_URL.
+    /// Database URL (`sqlite://path`, `sqlite::memory:`, `postgres://…`, `memory://`); overrides the file and DOORWARD_DATABASE_URL.
     // Deliberately no clap `env`: DOORWARD_DATABASE_URL already reaches the
     // configuration through `Config::with_env`, and keeping the flag
     // flag-only lets the demo tell "this database, on purpose" from a
     // variable left in the shell that may point at real data.
     #[arg(long, global = true, value_name = "URL")]
     pub database: Option<OsString>,
+
+    /// Redis URL (`redis://host:port/db`, `rediss://` for TLS) for sessions, the shared cache and rate limits; overrides the file and DOORWARD_REDIS_URL.
+    // No clap `env` either, for the same reason: the demo uses a Redis only
+    // when this flag names one.
+    #[arg(long, global = true, value_name = "URL")]
+    pub redis: Option<OsString>,
 
     /// Machine-readable JSON on stdout, errors included.
     #[arg(long, global = true)]
@@ -57,14 +63,18 @@ pub enum Command {
     /// Issue, verify and inspect tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Look at and empty the cache (L1 in each process, Redis when configured).
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Walk the whole flow on a fresh database: register, log in, verify,
     /// permissions, refresh, reuse detection, logout.
     ///
     /// The database is a new temporary SQLite file, unless --database names
     /// one (DOORWARD_DATABASE_URL and the file's database_url are ignored
-    /// here); a named database that already has users is refused. Tokens are
-    /// signed with a random HS256 secret made for the run unless the
-    /// configuration has keys.
+    /// here); a named database that already has users is refused. Likewise
+    /// no Redis is used unless --redis names one. Tokens are signed with a
+    /// random HS256 secret made for the run unless the configuration has
+    /// keys.
     Demo(DemoArgs),
 }
 
@@ -99,6 +109,11 @@ pub enum UserCommand {
     },
     /// Disable an account: no logins, and its sessions end now.
     Disable {
+        #[arg(value_name = "USER")]
+        user: OsString,
+    },
+    /// Lift a lockout and forget the failed logins, so the account can log in again now.
+    Unlock {
         #[arg(value_name = "USER")]
         user: OsString,
     },
@@ -163,6 +178,28 @@ pub enum TokenCommand {
     Decode,
     /// Print the public verification keys as a JWKS document.
     Jwks,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print the cache counters and, with Redis, how many keys Redis holds.
+    ///
+    /// The hit, miss and invalidation counters are this process's own, and a
+    /// command is a process of its own: from here they start at zero, so what
+    /// this mostly shows is whether Redis is configured and reachable and
+    /// what it holds under the configured prefix (cache entries, sessions,
+    /// rate-limit counters). If Redis is configured but cannot be reached,
+    /// the counters are still printed (redis_up false, the usage as
+    /// unavailable) and the command exits 1 with storage_error; in JSON the
+    /// same document then carries an "error" object.
+    Stats,
+    /// Empty the cache everywhere: this process, the cached entries in Redis
+    /// (sessions and rate limits stay) and, through pub/sub, the L1 of every
+    /// running instance. Safe at any time: entries reload from the store.
+    ///
+    /// Without Redis each process's cache is its own, so there is nothing
+    /// shared to empty. An unreachable Redis is a storage_error (exit 1).
+    Flush,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,8 @@
 //! `doorward`: the admin command for a doorward store, and the guided demo.
 //!
-//! Exit codes: 0 on success, 1 for a doorward error (the code is printed),
-//! 2 for a usage error.
+//! Exit codes: 0 on success, 1 for a doorward error (the code is printed,
+//! also when a command prints its result and reports that part of it
+//! failed, like `cache stats` with Redis away), 2 for a usage error.
 
 mod args;
 mod commands;
@@ -14,6 +15,7 @@ use clap::Parser as _;
 use clap::error::ErrorKind;
 
 use crate::args::Cli;
+use crate::commands::Outcome;
 use crate::output::Output;
 
 fn main() -> ExitCode {
@@ -26,7 +28,8 @@ fn main() -> ExitCode {
         json: cli.global.json,
     };
     match run(cli, out) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Partial) => ExitCode::from(1),
         Err(err) => {
             out.error(&err);
             ExitCode::from(1)
@@ -34,7 +37,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, out: Output) -> doorward::Result<()> {
+fn run(cli: Cli, out: Output) -> doorward::Result<Outcome> {
     // One command at a time needs no thread pool; argon2 still runs on
     // tokio's blocking threads.
     let runtime = tokio::runtime::Builder::new_current_thread()

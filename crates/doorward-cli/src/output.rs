@@ -60,13 +60,7 @@ impl Output {
     /// object on stdout so a script reading stdout always gets a document.
     pub fn error(&self, err: &doorward::Error) {
         if self.json {
-            let doc = serde_json::json!({
-                "error": {
-                    "code": err.code().as_str(),
-                    "message": err.to_string(),
-                    "field": err.field(),
-                }
-            });
+            let doc = serde_json::json!({ "error": error_object(err) });
             let mut out = io::stdout().lock();
             // Nowhere left to report a failure to report.
             let _ = json_line(&mut out, &doc).and_then(|()| out.flush());
@@ -84,6 +78,15 @@ impl Output {
         let mut out = io::stdout().lock();
         let _ = json_line(&mut out, &doc).and_then(|()| out.flush());
     }
+}
+
+/// The `error` object of a JSON document: code, message and field.
+pub fn error_object(err: &doorward::Error) -> serde_json::Value {
+    serde_json::json!({
+        "code": err.code().as_str(),
+        "message": err.to_string(),
+        "field": err.field(),
+    })
 }
 
 fn json_line<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {

@@ -2,11 +2,18 @@
 //!
 //! Hashing is made cheap through the environment (as any deployment could),
 //! except in the demo test that checks the real defaults are announced.
+//!
+//! The Redis tests use `DOORWARD_TEST_REDIS_URL` (default
+//! `redis://127.0.0.1:6379`) when it is reachable, each under a prefix of
+//! its own, and skip otherwise; `DOORWARD_REQUIRE_SERVICES=1` turns a
+//! missing Redis into a failure.
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
+use std::net::{TcpStream, ToSocketAddrs as _};
 use std::os::unix::ffi::OsStringExt as _;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -430,6 +437,9 @@ fn every_command_speaks_json() {
         (vec!["role", "delete", "editor"], vec![]),
         (vec!["token", "issue", "alice"], vec![]),
         (vec!["token", "jwks"], vec![]),
+        (vec!["user", "unlock", "alice"], vec![]),
+        (vec!["cache", "stats"], vec![]),
+        (vec!["cache", "flush"], vec![]),
         (vec!["user", "delete", "bob"], vec![]),
         // failures are JSON too
         (vec!["user", "show", "nobody"], vec![]),
@@ -512,6 +522,7 @@ fn doorward_errors_exit_1_with_their_code() {
         vec!["user", "show", "nobody@example.com"],
         vec!["user", "show", "01234567-89ab-7def-8123-456789abcdef"],
         vec!["user", "delete", "nobody"],
+        vec!["user", "unlock", "nobody"],
         vec!["role", "grant", "nobody", "moderator"],
         vec!["token", "issue", "nobody"],
         vec!["role", "delete", "nope"],
@@ -543,6 +554,16 @@ fn invalid_utf8_arguments_are_validation_errors_and_write_nothing() {
             "email",
         ),
         (vec!["user".into(), "show".into(), bad.clone()], "user"),
+        (vec!["user".into(), "unlock".into(), bad.clone()], "user"),
+        (
+            vec![
+                "--redis".into(),
+                bad.clone(),
+                "cache".into(),
+                "stats".into(),
+            ],
+            "redis",
+        ),
         (vec!["role".into(), "create".into(), bad.clone()], "role"),
         (
             vec![
@@ -844,4 +865,227 @@ fn configuration_file_then_environment_then_database_flag() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(parse(&out)["error"]["code"], "config_error");
+}
+
+/// A login through the library itself, on the CLI's database, as a server
+/// would make it: lockout after two wrong passwords, no per-account rate
+/// limit to get there first.
+fn library_login(env: &Env, login: &str, password: &str) -> doorward::Result<()> {
+    let config = doorward::Config::default()
+        .with_overrides([
+            ("database_url", env.url.clone()),
+            ("jwt_secret", SECRET.to_string()),
+            ("argon2_memory_kib", "64".to_string()),
+            ("argon2_iterations", "1".to_string()),
+            ("lockout_threshold", "2".to_string()),
+            ("rate_limit_login_account", "off".to_string()),
+        ])
+        .expect("config");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dw = doorward::Doorward::open(config).await.expect("open");
+        dw.auth().login(login, password, None).await.map(drop)
+    })
+}
+
+#[test]
+fn user_unlock_lifts_a_real_lockout() {
+    let env = Env::new();
+    env.add_user("alice", "alice@example.com");
+    let fresh = env.json(&["user", "show", "alice"]);
+    assert_eq!(fresh["failed_logins"], 0);
+    assert_eq!(fresh["locked_until"], Value::Null);
+
+    for _ in 0..2 {
+        let err = library_login(&env, "alice", "not the password at all").expect_err("wrong");
+        assert!(
+            matches!(
+                err.code(),
+                doorward::ErrorCode::InvalidCredentials | doorward::ErrorCode::AccountLocked
+            ),
+            "{err}"
+        );
+    }
+    let locked = library_login(&env, "alice", PASSWORD).expect_err("locked out");
+    assert_eq!(locked.code(), doorward::ErrorCode::AccountLocked);
+
+    // The lock shows in show and list.
+    let shown = env.json(&["user", "show", "alice"]);
+    assert_eq!(shown["failed_logins"], 2);
+    assert!(shown["locked_until"].is_string(), "{shown}");
+    let human = stdout(&env.run(["user", "show", "alice"]));
+    assert!(human.contains("status      locked"), "{human}");
+    assert!(human.contains("failed      2 login(s) in a row"), "{human}");
+    assert!(human.contains("locked      until "), "{human}");
+    let list = stdout(&env.run(["user", "list"]));
+    assert!(list.contains("FAILED"), "{list}");
+    assert!(list.contains("locked  2"), "{list}");
+
+    // Unlock, by email this time.
+    let unlocked = env.json(&["user", "unlock", "alice@example.com"]);
+    assert_eq!(unlocked["cleared"], true);
+    assert_eq!(unlocked["user"]["username"], "alice");
+    assert_eq!(unlocked["user"]["failed_logins"], 0);
+    let shown = env.json(&["user", "show", "alice"]);
+    assert_eq!(shown["failed_logins"], 0);
+    assert_eq!(shown["locked_until"], Value::Null);
+    library_login(&env, "alice", PASSWORD).expect("logs in again");
+
+    // Nothing left to clear.
+    let again = env.json(&["user", "unlock", "alice"]);
+    assert_eq!(again["cleared"], false);
+    let human = stdout(&env.run(["user", "unlock", "alice"]));
+    assert!(human.contains("nothing to clear"), "{human}");
+}
+
+#[test]
+fn user_unlock_of_an_unknown_user_is_not_found() {
+    let env = Env::new();
+    env.json(&["migrate"]);
+    let err = env.json_error(&["user", "unlock", "nobody"], &[]);
+    assert_eq!(err["code"], "not_found");
+    let out = env.run(["user", "unlock", "nobody@example.com"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "error[not_found]: user not found\n");
+}
+
+#[test]
+fn cache_stats_and_flush_without_redis() {
+    let env = Env::new();
+    let doc = env.json(&["cache", "stats"]);
+    assert_eq!(doc["stats"]["redis"], false);
+    assert_eq!(doc["stats"]["redis_up"], false);
+    assert!(doc["stats"]["l1_hits"].is_u64(), "{doc}");
+    assert_eq!(doc["redis_usage"], Value::Null);
+    assert!(doc.get("error").is_none(), "{doc}");
+    let out = env.run(["cache", "stats"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("COUNTER"), "{text}");
+    assert!(text.contains("\nredis                   no\n"), "{text}");
+
+    let flushed = env.json(&["cache", "flush"]);
+    assert_eq!(
+        flushed,
+        serde_json::json!({ "flushed": true, "redis": false })
+    );
+}
+
+/// The test Redis, if reachable (see the module documentation).
+fn test_redis() -> Option<String> {
+    let url = std::env::var("DOORWARD_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+    let address = url
+        .trim_start_matches("redis://")
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let reachable = address.to_socket_addrs().is_ok_and(|mut addrs| {
+        addrs.any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+    });
+    if reachable {
+        return Some(url);
+    }
+    if std::env::var("DOORWARD_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("Redis is required (DOORWARD_REQUIRE_SERVICES=1) but not reachable at {url}");
+    }
+    eprintln!("skipped: Redis not reachable at {url}");
+    None
+}
+
+#[test]
+fn cache_stats_and_flush_with_redis() {
+    let Some(redis) = test_redis() else {
+        return;
+    };
+    let env = Env::new();
+    env.add_user("alice", "alice@example.com");
+    let prefix = format!("dwclitest:{}:", uuid::Uuid::new_v4());
+    let vars = [("DOORWARD_REDIS_PREFIX", prefix.as_str())];
+    let with_redis = |args: &[&str]| {
+        let mut all = vec!["--redis", redis.as_str()];
+        all.extend_from_slice(args);
+        env.json_with(&all, &vars)
+    };
+
+    let doc = with_redis(&["cache", "stats"]);
+    assert_eq!(doc["stats"]["redis"], true);
+    assert_eq!(doc["stats"]["redis_up"], true);
+    assert_eq!(
+        doc["redis_usage"],
+        serde_json::json!({ "cache_entries": 0, "sessions": 0, "rate_limit_keys": 0 })
+    );
+    assert!(doc.get("error").is_none(), "{doc}");
+
+    // A session lives in Redis under the prefix; a flush leaves it there.
+    with_redis(&["token", "issue", "alice"]);
+    let doc = with_redis(&["cache", "stats"]);
+    assert_eq!(doc["redis_usage"]["sessions"], 1, "{doc}");
+    let flushed = with_redis(&["cache", "flush"]);
+    assert_eq!(
+        flushed,
+        serde_json::json!({ "flushed": true, "redis": true })
+    );
+    let doc = with_redis(&["cache", "stats"]);
+    assert_eq!(doc["redis_usage"]["cache_entries"], 0, "{doc}");
+    assert_eq!(doc["redis_usage"]["sessions"], 1, "{doc}");
+
+    let mut cmd = env.cmd(["--redis", redis.as_str(), "cache", "stats"]);
+    let out = cmd.envs(vars).output().expect("run");
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("\nredis sessions          1\n"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn cache_stats_reports_an_unreachable_redis_and_exits_1() {
+    let env = Env::new();
+    let gone = ["--redis", "redis://127.0.0.1:1"];
+
+    // JSON: the counters, no usage, and the error in the same document.
+    let mut args = vec!["--json"];
+    args.extend_from_slice(&gone);
+    args.extend_from_slice(&["cache", "stats"]);
+    let out = env.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let doc = parse(&out);
+    assert_eq!(doc["stats"]["redis"], true);
+    assert_eq!(doc["stats"]["redis_up"], false);
+    assert!(doc["stats"]["redis_errors"].as_u64() > Some(0), "{doc}");
+    assert_eq!(doc["redis_usage"], Value::Null);
+    assert_eq!(doc["error"]["code"], "storage_error");
+    assert!(stderr(&out).is_empty(), "{}", describe(&out));
+
+    // Human: the table on stdout, the error on stderr.
+    let out = env.run(gone.iter().chain(&["cache", "stats"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("\nredis_up                no\n"), "{text}");
+    assert!(
+        text.contains("\nredis usage             unavailable\n"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).starts_with("error[storage_error]: "),
+        "{}",
+        describe(&out)
+    );
+
+    // A flush that cannot reach Redis is a plain error.
+    let mut args = vec!["--json"];
+    args.extend_from_slice(&gone);
+    args.extend_from_slice(&["cache", "flush"]);
+    let out = env.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(parse(&out)["error"]["code"], "storage_error");
 }

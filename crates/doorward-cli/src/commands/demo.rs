@@ -6,7 +6,8 @@
 //!
 //! The database is a new temporary file unless `--database` names one; a
 //! named database that already has users is refused, so the demo never mixes
-//! its `john` into real data. The password hashing is whatever the
+//! its `john` into real data. For the same reason it uses a Redis only when
+//! `--redis` names one. The password hashing is whatever the
 //! configuration says, by default the real argon2id parameters.
 
 use std::time::Instant;
@@ -101,11 +102,14 @@ impl Setup {
         };
         // Steps 7 and 8 show revocation taking effect at once; stateless
         // verification or a reuse grace window would (correctly) hide it.
-        let config = ctx.base_config()?.with_overrides([
+        let mut config = ctx.base_config()?.with_overrides([
             ("database_url", database_url.clone()),
             ("stateless_verify", "false".to_string()),
             ("refresh_reuse_grace", "0".to_string()),
         ])?;
+        // Like the database: a Redis only when --redis names one, never one
+        // left in the environment or the file, which may be a deployment's.
+        config.redis_url = ctx.redis.clone();
         let generated_secret = config.jwt_secret.is_none() && config.jwt_private_key.is_none();
         let config = if generated_secret {
             config.with_overrides([

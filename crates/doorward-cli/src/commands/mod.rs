@@ -2,6 +2,7 @@
 //! configuration, opening the store and finding a user from what an
 //! administrator types.
 
+mod cache;
 mod demo;
 mod migrate;
 mod role;
@@ -21,20 +22,28 @@ use crate::output::Output;
 pub struct Ctx {
     config_file: Option<PathBuf>,
     database: Option<String>,
+    redis: Option<String>,
     pub out: Output,
 }
 
 impl Ctx {
-    fn new(config_file: Option<PathBuf>, database: Option<OsString>, out: Output) -> Result<Self> {
+    fn new(
+        config_file: Option<PathBuf>,
+        database: Option<OsString>,
+        redis: Option<OsString>,
+        out: Output,
+    ) -> Result<Self> {
         Ok(Ctx {
             config_file,
             database: utf8_opt("database", database)?,
+            redis: utf8_opt("redis", redis)?,
             out,
         })
     }
 
     /// The file (or the defaults), then `DOORWARD_*` variables; without the
-    /// `--database` override, which the demo applies its own way.
+    /// `--database` and `--redis` overrides, which the demo applies its own
+    /// way.
     fn base_config(&self) -> Result<Config> {
         reject_non_utf8_env()?;
         let config = match &self.config_file {
@@ -46,11 +55,12 @@ impl Ctx {
 
     /// The configuration every command but the demo runs with.
     fn config(&self) -> Result<Config> {
-        let config = self.base_config()?;
-        match &self.database {
-            Some(url) => config.with_overrides([("database_url", url.clone())]),
-            None => Ok(config),
-        }
+        let flags = [("database_url", &self.database), ("redis_url", &self.redis)];
+        self.base_config()?.with_overrides(
+            flags
+                .into_iter()
+                .filter_map(|(key, value)| value.clone().map(|v| (key, v))),
+        )
     }
 
     async fn open(&self) -> Result<Doorward> {
@@ -75,15 +85,32 @@ fn reject_non_utf8_env() -> Result<()> {
     Ok(())
 }
 
-pub async fn run(cli: Cli, out: Output) -> Result<()> {
-    let ctx = Ctx::new(cli.global.config, cli.global.database, out)?;
-    match cli.command {
+/// How a command ended once its output is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked: exit 0.
+    Done,
+    /// The result is written and reports (in its JSON `error` object, or on
+    /// stderr) that part of it failed: exit 1, with nothing more to print.
+    Partial,
+}
+
+pub async fn run(cli: Cli, out: Output) -> Result<Outcome> {
+    let ctx = Ctx::new(
+        cli.global.config,
+        cli.global.database,
+        cli.global.redis,
+        out,
+    )?;
+    let done = match cli.command {
         Command::Migrate => migrate::run(&ctx).await,
         Command::User(command) => user::run(&ctx, command).await,
         Command::Role(command) => role::run(&ctx, command).await,
         Command::Token(command) => token::run(&ctx, command).await,
+        Command::Cache(command) => return cache::run(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
-    }
+    };
+    done.map(|()| Outcome::Done)
 }
 
 /// A user from an id, an email address or a username.

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use chrono::Utc;
 use doorward::{Doorward, Result, Session, User};
 use serde::Serialize;
 
@@ -26,6 +27,13 @@ struct PasswordSet<'a> {
     username: &'a str,
     password_changed: bool,
     sessions_ended: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Unlocked {
+    /// Whether there was a lockout or failed logins to clear.
+    cleared: bool,
+    user: User,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,6 +76,7 @@ pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
                                 u.username.clone(),
                                 u.email.clone(),
                                 status(u).to_string(),
+                                u.failed_logins.to_string(),
                                 time(&u.created_at),
                                 time_opt(&u.last_login_at),
                             ]
@@ -75,7 +84,15 @@ pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
                         .collect();
                     table(
                         w,
-                        &["ID", "USERNAME", "EMAIL", "STATUS", "CREATED", "LAST LOGIN"],
+                        &[
+                            "ID",
+                            "USERNAME",
+                            "EMAIL",
+                            "STATUS",
+                            "FAILED",
+                            "CREATED",
+                            "LAST LOGIN",
+                        ],
                         &rows,
                     )?;
                 }
@@ -145,6 +162,27 @@ pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
                 )
             })
         }
+        UserCommand::Unlock { user } => {
+            let (dw, user) = open_and_resolve(ctx, user).await?;
+            let cleared = dw.users().unlock(&user.id).await?;
+            let user = dw.users().get(&user.id).await?;
+            let report = Unlocked { cleared, user };
+            ctx.out.emit(&report, |w| {
+                if report.cleared {
+                    writeln!(
+                        w,
+                        "unlocked {}: lockout lifted and failed logins forgotten",
+                        report.user.username
+                    )
+                } else {
+                    writeln!(
+                        w,
+                        "{} was not locked and had no failed logins; nothing to clear",
+                        report.user.username
+                    )
+                }
+            })
+        }
         UserCommand::Enable { user } => {
             let (dw, user) = open_and_resolve(ctx, user).await?;
             dw.users().enable(&user.id).await?;
@@ -177,8 +215,20 @@ async fn open_and_resolve(ctx: &Ctx, user: std::ffi::OsString) -> Result<(Doorwa
     Ok((dw, user))
 }
 
+/// `disabled` wins over `locked`: unlocking would not let it in.
 fn status(user: &User) -> &'static str {
-    if user.disabled { "disabled" } else { "active" }
+    if user.disabled {
+        "disabled"
+    } else if is_locked(user) {
+        "locked"
+    } else {
+        "active"
+    }
+}
+
+/// A lockout that has run out is history, not a lock.
+fn is_locked(user: &User) -> bool {
+    user.locked_until.is_some_and(|until| until > Utc::now())
 }
 
 fn user_lines(w: &mut dyn Write, user: &User, roles: &[String]) -> io::Result<()> {
@@ -186,6 +236,13 @@ fn user_lines(w: &mut dyn Write, user: &User, roles: &[String]) -> io::Result<()
     writeln!(w, "username    {}", user.username)?;
     writeln!(w, "email       {}", user.email)?;
     writeln!(w, "status      {}", status(user))?;
+    writeln!(w, "failed      {} login(s) in a row", user.failed_logins)?;
+    let locked = match &user.locked_until {
+        Some(until) if is_locked(user) => format!("until {}", time(until)),
+        Some(until) => format!("no (the last lock ended {})", time(until)),
+        None => "no".to_string(),
+    };
+    writeln!(w, "locked      {locked}")?;
     writeln!(w, "roles       {}", roles.join(", "))?;
     writeln!(w, "created     {}", time(&user.created_at))?;
     writeln!(w, "updated     {}", time(&user.updated_at))?;
