@@ -10,10 +10,8 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
-use std::net::{TcpStream, ToSocketAddrs as _};
 use std::os::unix::ffi::OsStringExt as _;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -31,6 +29,13 @@ impl Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         Env { _dir: dir, url }
+    }
+
+    /// A fresh schema of the test PostgreSQL, if reachable.
+    fn postgres() -> Option<Self> {
+        let url = service(services::postgres_url())?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        Some(Env { _dir: dir, url })
     }
 
     /// The binary with `--database` set, no inherited `DOORWARD_*`
@@ -974,30 +979,22 @@ fn cache_stats_and_flush_without_redis() {
     );
 }
 
+/// The core's service helpers, shared rather than copied.
+#[path = "../../doorward/tests/common/services.rs"]
+mod services;
+
+/// Runs one of the async service helpers from a plain test.
+fn service<T>(probe: impl std::future::Future<Output = Option<T>>) -> Option<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(probe)
+}
+
 /// The test Redis, if reachable (see the module documentation).
 fn test_redis() -> Option<String> {
-    let url = std::env::var("DOORWARD_TEST_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
-    let address = url
-        .trim_start_matches("redis://")
-        .rsplit('@')
-        .next()
-        .unwrap_or_default()
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let reachable = address.to_socket_addrs().is_ok_and(|mut addrs| {
-        addrs.any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
-    });
-    if reachable {
-        return Some(url);
-    }
-    if std::env::var("DOORWARD_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("Redis is required (DOORWARD_REQUIRE_SERVICES=1) but not reachable at {url}");
-    }
-    eprintln!("skipped: Redis not reachable at {url}");
-    None
+    service(services::redis_url())
 }
 
 #[test]
@@ -1088,4 +1085,36 @@ fn cache_stats_reports_an_unreachable_redis_and_exits_1() {
     let out = env.run(&args);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert_eq!(parse(&out)["error"]["code"], "storage_error");
+}
+
+#[test]
+fn administers_a_postgres_store() {
+    let Some(env) = Env::postgres() else {
+        return;
+    };
+    let migrated = env.json(&["migrate"]);
+    assert_eq!(migrated["backend"], "postgres");
+    assert_eq!(
+        migrated["roles"],
+        serde_json::json!(["admin", "moderator", "user"])
+    );
+    env.json(&["migrate"]); // idempotent
+    env.add_user("alice", "alice@example.com");
+    env.add_user("bob", "bob@example.com");
+    assert_eq!(env.user_count(), 2);
+    let err = env.json_error(
+        &["user", "add", "alice2", "ALICE@example.com"],
+        &[("DOORWARD_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(err["code"], "duplicate_email");
+    env.json(&["role", "grant", "alice", "moderator"]);
+    let shown = env.json(&["user", "show", "alice"]);
+    assert_eq!(shown["roles"], serde_json::json!(["moderator", "user"]));
+    let issued = env.json(&["token", "issue", "alice"]);
+    let token = issued["access_token"].as_str().expect("token");
+    let verified = env.json_with(&["token", "verify"], &[("DOORWARD_TOKEN", token)]);
+    assert_eq!(verified["username"], "alice");
+    assert_eq!(env.json(&["user", "unlock", "bob"])["cleared"], false);
+    env.json(&["user", "delete", "bob"]);
+    assert_eq!(env.user_count(), 1);
 }

@@ -294,10 +294,20 @@ impl Auth {
         let session = store
             .session(&record.session_id)
             .await?
-            .ok_or(Error::TokenRevoked)?;
-        if session.revoked_at.is_some() {
+            .filter(|s| s.revoked_at.is_none());
+        let Some(session) = session else {
+            // A racing refresh may have rotated this token, and another
+            // revoked the family on seeing that, since it was read above:
+            // then this is reuse too, like every other loser of the race.
+            let used_at = store
+                .refresh_token(&token_hash)
+                .await?
+                .and_then(|r| r.used_at);
+            if used_at.is_some() && !in_grace(used_at) {
+                return self.reused(&record.session_id, &record.user_id).await;
+            }
             return Err(Error::TokenRevoked);
-        }
+        };
         if session.expires_at <= at || record.expires_at <= at {
             return Err(Error::TokenExpired);
         }

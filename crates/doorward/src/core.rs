@@ -53,8 +53,7 @@ impl Core {
             },
             config.hash_concurrency,
         )?;
-        let store =
-            crate::store::open(&config.database_url, config.database_max_connections).await?;
+        let store = crate::store::open(&config).await?;
         store.migrate().await?;
         store.ensure_roles(&crate::rbac::seeded_roles()).await?;
         let limiter = MemoryLimiter::new(config.cache_max_entries);

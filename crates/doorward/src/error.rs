@@ -264,7 +264,7 @@ impl std::str::FromStr for ErrorCode {
     }
 }
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         // sqlx messages carry SQL and driver text, never bound values, so they
@@ -273,7 +273,7 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(err: sqlx::migrate::MigrateError) -> Self {
         Error::Storage(format!("migration failed: {err}"))

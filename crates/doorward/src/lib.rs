@@ -38,6 +38,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `sqlite` | yes | the embedded SQLite store (`sqlite://path`, `sqlite::memory:`) |
+//! | `postgres` | no | the PostgreSQL store (`postgres://…`), with read replicas (`database_read_urls`) |
 //! | `redis` | no | `redis_url`: sessions in Redis, the shared L2 cache with pub/sub invalidation, shared rate limits |
 //!
 //! Without default features the in-memory store (`memory://`) still works.
@@ -137,7 +138,7 @@ impl Doorward {
         &self.cache
     }
 
-    /// The store backend in use (`sqlite`, `memory`).
+    /// The store backend in use (`sqlite`, `postgres`, `memory`).
     pub fn backend(&self) -> &'static str {
         self.auth.core.store.backend()
     }

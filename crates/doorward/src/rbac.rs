@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
-use crate::store::now;
+use crate::store::{Store, now};
 
 /// A role: a named set of permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -218,18 +218,15 @@ pub struct Roles {
 }
 
 impl Roles {
-    /// Every role, by name.
+    /// Every role, by name. Read from a replica when `database_read_urls`
+    /// names some, so it may lag a change just made.
     pub async fn list(&self) -> Result<Vec<Role>> {
-        self.core.store.list_roles().await
+        self.core.store.for_reads().list_roles().await
     }
 
-    /// One role; `not_found` if absent.
+    /// One role; `not_found` if absent. Read like [`Roles::list`].
     pub async fn get(&self, name: &str) -> Result<Role> {
-        self.core
-            .store
-            .role(name)
-            .await?
-            .ok_or_else(|| Error::not_found("role"))
+        role_in(self.core.store.for_reads(), name).await
     }
 
     /// Create a role with these permissions.
@@ -272,7 +269,7 @@ impl Roles {
     /// Delete a role and take it from everyone who had it. Seeded roles
     /// (`admin`, `moderator`, `user`) cannot be deleted.
     pub async fn delete(&self, name: &str) -> Result<()> {
-        let role = self.get(name).await?;
+        let role = role_in(&*self.core.store, name).await?;
         if role.builtin {
             return Err(Error::validation(
                 "role",
@@ -302,7 +299,7 @@ impl Roles {
         if self.core.store.user_by_id(user_id).await?.is_none() {
             return Err(Error::not_found("user"));
         }
-        self.get(name).await?;
+        role_in(&*self.core.store, name).await?;
         let revoked = self.core.store.revoke_role(user_id, name).await?;
         self.core
             .cache
@@ -312,13 +309,21 @@ impl Roles {
         Ok(revoked)
     }
 
-    /// The names of a user's roles.
+    /// The names of a user's roles. Read like [`Roles::list`].
     pub async fn of_user(&self, user_id: &str) -> Result<Vec<String>> {
-        if self.core.store.user_by_id(user_id).await?.is_none() {
+        let store = self.core.store.for_reads();
+        if store.user_by_id(user_id).await?.is_none() {
             return Err(Error::not_found("user"));
         }
-        self.core.store.user_roles(user_id).await
+        store.user_roles(user_id).await
     }
+}
+
+async fn role_in(store: &dyn Store, name: &str) -> Result<Role> {
+    store
+        .role(name)
+        .await?
+        .ok_or_else(|| Error::not_found("role"))
 }
 
 #[cfg(test)]

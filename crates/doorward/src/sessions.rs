@@ -49,7 +49,10 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// A user's live sessions, newest first.
+    /// A user's live sessions, newest first. Read from a replica when
+    /// `database_read_urls` names some, so a session just started or ended
+    /// may show a moment late; `verify_token` always asks the primary (or
+    /// Redis).
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -62,12 +65,11 @@ impl Sessions {
     /// # });
     /// ```
     pub async fn list(&self, user_id: &str) -> Result<Vec<Session>> {
-        if self.core.store.user_by_id(user_id).await?.is_none() {
+        let store = self.core.store.for_reads();
+        if store.user_by_id(user_id).await?.is_none() {
             return Err(Error::not_found("user"));
         }
-        Ok(self
-            .core
-            .store
+        Ok(store
             .live_sessions(user_id, now())
             .await?
             .into_iter()

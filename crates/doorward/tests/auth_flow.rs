@@ -30,7 +30,7 @@ where
     F: Fn(Doorward) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    for url in backends() {
+    for url in backends().await {
         test(open(&url).await).await;
     }
 }
@@ -155,7 +155,7 @@ async fn reuse_revokes_the_whole_family() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_refresh_has_one_winner_without_grace() {
-    for url in backends() {
+    for url in backends().await {
         let dw = open(&url).await;
         let reg = dw
             .auth()
@@ -180,7 +180,7 @@ async fn concurrent_refresh_has_one_winner_without_grace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn grace_window_lets_racing_refreshes_through() {
-    for url in backends() {
+    for url in backends().await {
         let dw = Doorward::open(doorward::Config {
             refresh_reuse_grace: 30,
             ..config(&url)
@@ -311,7 +311,7 @@ async fn duplicates_and_bad_input_write_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_racing_registrations_of_one_email() {
-    for url in backends() {
+    for url in backends().await {
         let dw = open(&url).await;
         let tasks: Vec<_> = (0..50)
             .map(|i| {

@@ -1,5 +1,6 @@
-//! Several instances on one Redis: sessions, cache invalidation, shared
-//! rate limits, and behaviour while Redis is away.
+//! Several instances on one Redis and one database (PostgreSQL when built
+//! with it): sessions, cache invalidation, shared rate limits, and
+//! behaviour while Redis is away.
 #![cfg(feature = "redis")]
 
 mod common;
@@ -29,8 +30,14 @@ fn config_for(database_url: &str, redis_url: &str, prefix: &str) -> Config {
     }
 }
 
+/// The database the instances share: PostgreSQL when doorward is built
+/// with it (the deployment these tests model), else a SQLite file.
 async fn shared_database() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
+    #[cfg(feature = "postgres")]
+    if let Some(url) = services::postgres_url().await {
+        return (dir, url);
+    }
     let url = format!("sqlite://{}", dir.path().join("shared.db").display());
     (dir, url)
 }

@@ -652,15 +652,36 @@ store_conformance!(
     Arc::new(doorward::store::memory::MemoryStore::new())
 );
 
+/// A store of the backend `database_url` names.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn open(database_url: &str, max_connections: u32) -> Arc<dyn Store> {
+    let config = doorward::Config {
+        database_url: database_url.into(),
+        database_max_connections: max_connections,
+        ..doorward::Config::default()
+    };
+    doorward::store::open(&config).await.unwrap()
+}
+
 #[cfg(feature = "sqlite")]
-store_conformance!(
-    sqlite_memory,
-    doorward::store::open("sqlite::memory:", 4).await.unwrap()
-);
+store_conformance!(sqlite_memory, open("sqlite::memory:", 4).await);
 
 #[cfg(feature = "sqlite")]
 store_conformance!(sqlite_file, {
     let dir = tempfile::tempdir().unwrap().keep();
-    let url = format!("sqlite://{}", dir.join("conformance.db").display());
-    doorward::store::open(&url, 8).await.unwrap()
+    open(
+        &format!("sqlite://{}", dir.join("conformance.db").display()),
+        8,
+    )
+    .await
+});
+
+// Without a reachable server each check returns early (a skip), unless
+// DOORWARD_REQUIRE_SERVICES=1 makes that a failure.
+#[cfg(feature = "postgres")]
+store_conformance!(postgres, {
+    let Some(url) = common::services::postgres_url().await else {
+        return;
+    };
+    open(&url, 30).await
 });

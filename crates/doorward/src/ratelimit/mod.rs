@@ -6,7 +6,7 @@
 //! `burst` per `period` admits `burst` calls at once and then one every
 //! `period / burst`, smoothly, with no window edges to game.
 //!
-//! The same arithmetic ([`gcra`]) runs in memory and, transcribed, in the
+//! The same arithmetic (`gcra`) runs in memory and, transcribed, in the
 //! Redis script, so both backends decide alike. (`governor` offers GCRA in
 //! memory only, with one quota per limiter; doorward needs per-call quotas and
 //! the shared Redis backend with identical semantics.)

@@ -441,4 +441,8 @@ impl Store for MemoryStore {
     fn backend(&self) -> &'static str {
         "memory"
     }
+
+    fn for_reads(&self) -> &dyn Store {
+        self
+    }
 }

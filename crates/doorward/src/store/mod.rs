@@ -10,17 +10,23 @@
 //! ended, sorted, so a cache of live sessions can drop them without a
 //! second query that could race with another change.
 //!
-//! Backends: [`memory::MemoryStore`] (always built) and, behind the `sqlite`
-//! feature, `sqlite::SqliteStore`. Every backend passes the one conformance
-//! suite in `tests/store_conformance.rs`.
+//! Backends: [`memory::MemoryStore`] (always built) and, behind features
+//! named after them, `sqlite::SqliteStore` and `postgres::PostgresStore`.
+//! Every backend passes the one conformance suite in
+//! `tests/store_conformance.rs`.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::rbac::Role;
 
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -254,39 +260,69 @@ pub trait Store: UserStore + SessionStore + RoleStore + std::fmt::Debug + 'stati
     async fn migrate(&self) -> Result<()>;
     /// The backend's name, for logs and `doorward` output.
     fn backend(&self) -> &'static str;
+    /// The store for plain reads that may lag behind a write just made
+    /// (listing and looking up accounts, roles and sessions for display):
+    /// a PostgreSQL read replica, in turn, when `database_read_urls` names
+    /// some, else this store. Its writes still go to the primary. Reads
+    /// that must see a write just made (login, refresh, session checks,
+    /// permission and cache fills, checks before a write) use the store
+    /// itself.
+    fn for_reads(&self) -> &dyn Store;
 }
 
-/// Open the store a `database_url` names.
+/// Open the store `database_url` names, with the configured pool settings
+/// (and, on PostgreSQL, the read replicas of `database_read_urls`).
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let store = doorward::store::open("memory://", 5).await.unwrap();
-/// assert_eq!(store.backend(), "memory");
-/// assert!(doorward::store::open("mysql://x", 5).await.is_err());
+/// use doorward::Config;
+/// let memory = Config { database_url: "memory://".into(), ..Config::default() };
+/// assert_eq!(doorward::store::open(&memory).await.unwrap().backend(), "memory");
+/// let mysql = Config { database_url: "mysql://x".into(), ..Config::default() };
+/// assert!(doorward::store::open(&mysql).await.is_err());
 /// # });
 /// ```
-pub async fn open(url: &str, max_connections: u32) -> Result<std::sync::Arc<dyn Store>> {
+pub async fn open(config: &Config) -> Result<Arc<dyn Store>> {
+    let url = config.database_url.as_str();
+    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !config.database_read_urls.is_empty() && !postgres {
+        return Err(Error::Config(
+            "database_read_urls need a PostgreSQL database_url".into(),
+        ));
+    }
     if url == "memory://" || url == "memory:" {
-        return Ok(std::sync::Arc::new(memory::MemoryStore::new()));
+        return Ok(Arc::new(memory::MemoryStore::new()));
     }
     if url.starts_with("sqlite:") {
         #[cfg(feature = "sqlite")]
-        {
-            return Ok(std::sync::Arc::new(
-                sqlite::SqliteStore::connect(url, max_connections).await?,
-            ));
-        }
+        return Ok(Arc::new(sqlite::SqliteStore::connect(config).await?));
         #[cfg(not(feature = "sqlite"))]
-        {
-            let _ = max_connections;
-            return Err(Error::Config(
-                "database_url is sqlite but doorward was built without the `sqlite` feature".into(),
-            ));
-        }
+        return Err(missing_feature("sqlite"));
+    }
+    if postgres {
+        #[cfg(feature = "postgres")]
+        return Ok(Arc::new(postgres::PostgresStore::connect(config).await?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(missing_feature("postgres"));
     }
     Err(Error::Config(
-        "database_url must start with sqlite: or be memory://".into(),
+        "database_url must start with sqlite:, postgres:// or postgresql://, or be memory://"
+            .into(),
     ))
+}
+
+#[cfg(not(all(feature = "sqlite", feature = "postgres")))]
+fn missing_feature(feature: &str) -> Error {
+    Error::Config(format!(
+        "database_url names {feature} but doorward was built without the `{feature}` feature"
+    ))
+}
+
+/// A stored failed-login counter, which a `u32` must hold; anything else is
+/// corruption.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn failed_logins(n: i64) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::Storage(format!("failed_logins out of range: {n}")))
 }
 
 /// Now, truncated to microseconds.

@@ -19,8 +19,9 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
     EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
-    UserRecord, UserStore,
+    UserRecord, UserStore, failed_logins,
 };
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::rbac::Role;
 
@@ -44,8 +45,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Open (creating if missing) the database at `url`.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+    /// Open (creating if missing) the database `database_url` names, with
+    /// the configured pool settings.
+    pub async fn connect(config: &Config) -> Result<Self> {
+        let url = config.database_url.as_str();
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::Config(format!("invalid sqlite database_url: {e}")))?
             .create_if_missing(true)
@@ -65,7 +68,9 @@ impl SqliteStore {
                 .await?
         } else {
             SqlitePoolOptions::new()
-                .max_connections(max_connections)
+                .max_connections(config.database_max_connections)
+                .min_connections(config.database_min_connections)
+                .acquire_timeout(Duration::from_secs(config.database_acquire_timeout))
                 .connect_with(
                     options
                         .journal_mode(SqliteJournalMode::Wal)
@@ -124,11 +129,6 @@ fn opt_time(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>> {
 
 fn time(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>> {
     from_micros(row.try_get(column)?)
-}
-
-/// A stored counter that a `u32` must hold; anything else is corruption.
-fn failed_logins(n: i64) -> Result<u32> {
-    u32::try_from(n).map_err(|_| Error::Storage(format!("failed_logins out of range: {n}")))
 }
 
 fn user_from(row: &SqliteRow) -> Result<UserRecord> {
@@ -747,5 +747,9 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn for_reads(&self) -> &dyn Store {
+        self
     }
 }

@@ -211,27 +211,32 @@ impl Users {
         Ok(User::clone(&user))
     }
 
-    /// By email address, case-insensitively.
+    /// By email address, case-insensitively. Read from a replica when
+    /// `database_read_urls` names some, so it may lag a write just made.
     pub async fn get_by_email(&self, email: &str) -> Result<User> {
         self.core
             .store
+            .for_reads()
             .user_by_email_key(&email_key(email))
             .await?
             .map(|u| User::from(&u))
             .ok_or_else(|| Error::not_found("user"))
     }
 
-    /// By username, case-insensitively.
+    /// By username, case-insensitively. Read like
+    /// [`Users::get_by_email`].
     pub async fn get_by_username(&self, username: &str) -> Result<User> {
         self.core
             .store
+            .for_reads()
             .user_by_username_key(&username_key(username))
             .await?
             .map(|u| User::from(&u))
             .ok_or_else(|| Error::not_found("user"))
     }
 
-    /// Accounts in creation order, `limit` (1 to 500) at a time.
+    /// Accounts in creation order, `limit` (1 to 500) at a time. Read like
+    /// [`Users::get_by_email`].
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -258,6 +263,7 @@ impl Users {
         let mut rows = self
             .core
             .store
+            .for_reads()
             .list_users(after.as_ref(), limit + 1)
             .await?;
         let more = rows.len() > limit as usize;

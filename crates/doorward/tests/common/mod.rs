@@ -24,13 +24,16 @@ pub async fn open(database_url: &str) -> Doorward {
     Doorward::open(config(database_url)).await.unwrap()
 }
 
-/// Every backend the build has, as database URLs for one fresh store each.
-pub fn backends() -> Vec<String> {
+/// Every backend the build has, as database URLs for one fresh store each
+/// (PostgreSQL when it is reachable; see [`services`]).
+pub async fn backends() -> Vec<String> {
     let mut urls = vec!["memory://".to_string()];
     if cfg!(feature = "sqlite") {
         let dir = tempfile::tempdir().unwrap().keep();
         urls.push(format!("sqlite://{}", dir.join("test.db").display()));
     }
+    #[cfg(feature = "postgres")]
+    urls.extend(services::postgres_url().await);
     urls
 }
 
