@@ -281,6 +281,28 @@ impl Config {
         Self::from_toml_str(&text)
     }
 
+    /// The keys a TOML file sets, unchecked: for hosts that lay their own
+    /// values over a file before [`Config::from_json`] (a Python
+    /// `Doorward("doorward.toml", access_ttl=600)`).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("doorward.toml");
+    /// std::fs::write(&path, "access_ttl = 600").unwrap();
+    /// let mut values = doorward::Config::file_values(&path).unwrap();
+    /// values.insert("refresh_ttl".into(), 3600.into());
+    /// let config = doorward::Config::from_json(values.into()).unwrap();
+    /// assert_eq!((config.access_ttl, config.refresh_ttl), (600, 3600));
+    /// ```
+    pub fn file_values(
+        path: impl AsRef<Path>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| Error::Config(e.message().to_string()))
+    }
+
     /// Build from any serde map (a Python dict, a Node object, JSON), with the
     /// same keys and the same strictness as the TOML file.
     pub fn from_json(value: serde_json::Value) -> Result<Self> {

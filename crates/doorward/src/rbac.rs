@@ -196,11 +196,11 @@ impl Core {
     /// A user's permissions through the cache (L1 → Redis → store). Filled
     /// from the primary store: a grant just made must be seen.
     pub(crate) async fn permissions_of(&self, user_id: &str) -> Result<Arc<PermissionSet>> {
-        let store = self.store.clone();
-        let id = user_id.to_string();
         self.cache
-            .get_or_load(&permissions_key(user_id), self.cache.ttl(), || async move {
-                Ok(PermissionSet::new(store.user_permissions(&id).await?))
+            .get_or_load(&permissions_key(user_id), self.cache.ttl(), || async {
+                Ok(PermissionSet::new(
+                    self.store.user_permissions(user_id).await?,
+                ))
             })
             .await
     }

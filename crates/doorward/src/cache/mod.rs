@@ -224,12 +224,15 @@ impl Tiered {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let l1_ticket = self.l1.ticket();
         if let Some(hit) = self.l1.get_typed::<T, _>(key, decode) {
             bump(&self.counters.l1_hits);
             return Ok(hit);
         }
         bump(&self.counters.l1_misses);
+        // Taken after the miss, before anything is loaded: an invalidation
+        // from here on refuses this fill, and one before it happened before
+        // the load began, which then reads the new value.
+        let l1_ticket = self.l1.ticket();
         let mut l2_ticket = None;
         if let Some(l2) = &self.l2 {
             match l2.get(key).await {

@@ -1,0 +1,196 @@
+//! `Doorward` and `AsyncDoorward`: opening, the authentication operations,
+//! and the sub-APIs as attributes.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::handle::Handle;
+use crate::limits::{AsyncLimits, Limits};
+use crate::roles::{AsyncRoles, Roles};
+use crate::sessions::{AsyncSessions, Sessions};
+use crate::types::{ClientInfo, Principal, Registration, TokenPair};
+use crate::users::{AsyncUsers, Users};
+
+/// doorward with blocking methods that release the GIL while the core
+/// works: for Django, Flask and scripts.
+#[pyclass(frozen, module = "doorward")]
+pub struct Doorward {
+    handle: Arc<Handle>,
+}
+
+/// doorward with awaitable methods, driven by the binding's runtime: for
+/// asyncio, FastAPI and Starlette.
+#[pyclass(frozen, module = "doorward")]
+pub struct AsyncDoorward {
+    handle: Arc<Handle>,
+}
+
+fn open(
+    py: Python<'_>,
+    config: Option<&Bound<'_, PyAny>>,
+    overrides: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Arc<Handle>> {
+    Handle::open(py, crate::config::from_python(config, overrides)?)
+}
+
+fn client(c: Option<ClientInfo>) -> Option<doorward::ClientInfo> {
+    c.as_ref().map(doorward::ClientInfo::from)
+}
+
+/// Accessors both classes share, each returning its own kind of sub-API.
+macro_rules! accessors {
+    ($class:ident, $users:ident, $roles:ident, $sessions:ident, $limits:ident) => {
+        #[pymethods]
+        impl $class {
+            /// Open the store the configuration names (migrating it and
+            /// seeding the built-in roles): `config` is a dict or a TOML
+            /// file path, and keyword arguments override its keys.
+            #[new]
+            #[pyo3(signature = (config = None, **overrides))]
+            fn new(
+                py: Python<'_>,
+                config: Option<&Bound<'_, PyAny>>,
+                overrides: Option<&Bound<'_, PyDict>>,
+            ) -> PyResult<Self> {
+                Ok($class {
+                    handle: open(py, config, overrides)?,
+                })
+            }
+
+            /// Accounts.
+            #[getter]
+            fn users(&self) -> $users {
+                $users {
+                    handle: self.handle.clone(),
+                }
+            }
+
+            /// Roles and grants.
+            #[getter]
+            fn roles(&self) -> $roles {
+                $roles {
+                    handle: self.handle.clone(),
+                }
+            }
+
+            /// Sessions.
+            #[getter]
+            fn sessions(&self) -> $sessions {
+                $sessions {
+                    handle: self.handle.clone(),
+                }
+            }
+
+            /// Rate limits for the host's own endpoints.
+            #[getter]
+            fn limits(&self) -> $limits {
+                $limits {
+                    handle: self.handle.clone(),
+                }
+            }
+
+            /// The store backend in use: `sqlite`, `postgres` or `memory`.
+            #[getter]
+            fn backend(&self, py: Python<'_>) -> PyResult<&'static str> {
+                Ok(self.handle.get(py)?.backend())
+            }
+
+            /// The public verification keys as a JWKS document (empty for
+            /// HS256, whose secret is never published).
+            fn jwks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                let jwks = self
+                    .handle
+                    .get(py)?
+                    .auth()
+                    .jwks()
+                    .map_err(crate::error::to_py_err)?;
+                Ok(pythonize::pythonize(py, &jwks)?)
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                Ok(format!(
+                    "{}(backend='{}')",
+                    stringify!($class),
+                    self.handle.get(py)?.backend()
+                ))
+            }
+        }
+    };
+}
+
+accessors!(Doorward, Users, Roles, Sessions, Limits);
+accessors!(
+    AsyncDoorward,
+    AsyncUsers,
+    AsyncRoles,
+    AsyncSessions,
+    AsyncLimits
+);
+
+twins! {
+    Doorward, AsyncDoorward;
+
+    /// Validate, hash and store a new user, and log them in.
+    #[pyo3(signature = (username, email, password, client = None))]
+    fn register_user(
+        dw,
+        username: String,
+        email: String,
+        password: String,
+        client: Option<ClientInfo>,
+    ) -> Registration {
+        dw.auth()
+            .register_user(&username, &email, &password, self::client(client))
+            .await
+            .map(Registration::from)
+    }
+
+    /// Log in with a username or an email address.
+    #[pyo3(signature = (login, password, client = None))]
+    fn login(dw, login: String, password: String, client: Option<ClientInfo>) -> TokenPair {
+        dw.auth()
+            .login(&login, &password, self::client(client))
+            .await
+            .map(TokenPair::from)
+    }
+
+    /// Who an access token speaks for; fails at once after logout,
+    /// revocation or disabling.
+    fn verify_token(dw, access_token: String) -> Principal {
+        dw.auth().verify_token(&access_token).await.map(Principal::from)
+    }
+
+    /// A new token pair for a refresh token, which stops working; using it
+    /// again revokes its whole family (`TokenReusedError`).
+    fn refresh_token(dw, refresh_token: String) -> TokenPair {
+        dw.auth().refresh_token(&refresh_token).await.map(TokenPair::from)
+    }
+
+    /// End the session an access token belongs to.
+    fn logout(dw, access_token: String) -> () {
+        dw.auth().logout(&access_token).await
+    }
+
+    /// Whether a user holds a permission (`users:write`; `admin:*` and `*`
+    /// grant by wildcard).
+    fn can(dw, user_id: String, permission: String) -> bool {
+        dw.auth().can(&user_id, &permission).await
+    }
+
+    /// Like `can`, but a missing permission raises `ForbiddenError`.
+    fn require(dw, user_id: String, permission: String) -> () {
+        dw.auth().require(&user_id, &permission).await
+    }
+
+    /// Start a session without a password (administrators, a verified
+    /// magic link).
+    #[pyo3(signature = (user_id, client = None))]
+    fn issue_tokens(dw, user_id: String, client: Option<ClientInfo>) -> TokenPair {
+        dw.auth()
+            .issue_tokens(&user_id, self::client(client))
+            .await
+            .map(TokenPair::from)
+    }
+}

@@ -1,0 +1,71 @@
+//! A Python configuration (a dict, a TOML file path, keyword arguments) as
+//! the core's `Config`. The keys and their checks are the core's; this only
+//! lays keyword arguments over the dict or file and hands the result over.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyMapping, PyString};
+
+use crate::error::to_py_err;
+
+fn config_error(message: String) -> PyErr {
+    to_py_err(doorward::Error::Config(message))
+}
+
+fn is_path(value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let os = value.py().import("os")?;
+    Ok(value.is_instance_of::<PyString>() || value.is_instance(&os.getattr("PathLike")?)?)
+}
+
+/// A value as JSON; paths (`pathlib.Path` for a key file) become text.
+fn json_value(key: &str, value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    if !value.is_instance_of::<PyString>() && is_path(value)? {
+        let text: String = value
+            .py()
+            .import("os")?
+            .call_method1("fspath", (value,))?
+            .extract()?;
+        return Ok(text.into());
+    }
+    pythonize::depythonize(value)
+        .map_err(|e| config_error(format!("configuration key `{key}`: {e}")))
+}
+
+fn lay_over(
+    values: &mut serde_json::Map<String, serde_json::Value>,
+    mapping: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let mapping = mapping
+        .cast::<PyMapping>()
+        .map_err(|_| config_error("the configuration must be a mapping or a file path".into()))?;
+    for item in mapping.items()?.iter() {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let key: String = key
+            .extract()
+            .map_err(|_| config_error("configuration keys must be strings".into()))?;
+        let value = json_value(&key, &value)?;
+        values.insert(key, value);
+    }
+    Ok(())
+}
+
+/// `config` (None, a mapping, or a TOML file path) with `overrides` laid
+/// over it. The environment is not read: a host that wants `DOORWARD_*`
+/// variables passes them.
+pub(crate) fn from_python(
+    config: Option<&Bound<'_, PyAny>>,
+    overrides: Option<&Bound<'_, PyDict>>,
+) -> PyResult<doorward::Config> {
+    let mut values = serde_json::Map::new();
+    if let Some(config) = config.filter(|c| !c.is_none()) {
+        if is_path(config)? {
+            let path: std::path::PathBuf = config.extract()?;
+            values = doorward::Config::file_values(&path).map_err(to_py_err)?;
+        } else {
+            lay_over(&mut values, config)?;
+        }
+    }
+    if let Some(overrides) = overrides {
+        lay_over(&mut values, overrides.as_any())?;
+    }
+    doorward::Config::from_json(serde_json::Value::Object(values)).map_err(to_py_err)
+}

@@ -1,0 +1,50 @@
+//! `doorward::Error` as the Python exception of its code.
+//!
+//! The classes live in Python (`doorward/errors.py`), where a class can be
+//! both a `DoorwardError` and a `ValueError` or `PermissionError`; this side
+//! only hands over the code, the message, the field and the retry-after.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The exception for `err`. Needs the GIL, which it takes if it must (the
+/// async path maps errors on a runtime thread).
+pub(crate) fn to_py_err(err: doorward::Error) -> PyErr {
+    Python::attach(|py| {
+        let make = || -> PyResult<PyErr> {
+            let factory = FACTORY.get_or_try_init(py, || {
+                py.import("doorward.errors")?
+                    .getattr("_from_native")
+                    .map(Bound::unbind)
+            })?;
+            let retry_after = err.retry_after().map(|d| d.as_secs_f64());
+            let exc = factory.bind(py).call1((
+                err.code().as_str(),
+                err.to_string(),
+                err.field(),
+                retry_after,
+            ))?;
+            Ok(PyErr::from_value(exc))
+        };
+        make().unwrap_or_else(|import_failed| {
+            // Only if the package around the module is broken.
+            PyRuntimeError::new_err(format!(
+                "[{}] {err} (doorward.errors unavailable: {import_failed})",
+                err.code()
+            ))
+        })
+    })
+}
+
+/// Every stable error code, in documentation order: what the Python
+/// exception classes and the `ErrorCode` literal are checked against.
+#[pyfunction]
+pub(crate) fn error_codes() -> Vec<&'static str> {
+    doorward::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect()
+}

@@ -1,0 +1,50 @@
+//! `doorward._native`: the doorward core for Python.
+//!
+//! Every rule lives in the `doorward` crate; this module converts
+//! arguments, results and errors, and bridges the core's futures to
+//! blocking calls (GIL released) and asyncio awaitables. The Python package
+//! around it (`python/doorward`) adds the exception classes, the framework
+//! helpers and the type stubs.
+
+#[macro_use]
+mod twins;
+
+mod client;
+mod config;
+mod error;
+mod handle;
+mod limits;
+mod roles;
+mod runtime;
+mod sessions;
+mod types;
+mod users;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::Doorward>()?;
+    m.add_class::<client::AsyncDoorward>()?;
+    m.add_class::<users::Users>()?;
+    m.add_class::<users::AsyncUsers>()?;
+    m.add_class::<roles::Roles>()?;
+    m.add_class::<roles::AsyncRoles>()?;
+    m.add_class::<sessions::Sessions>()?;
+    m.add_class::<sessions::AsyncSessions>()?;
+    m.add_class::<limits::Limits>()?;
+    m.add_class::<limits::AsyncLimits>()?;
+    m.add_class::<types::ClientInfo>()?;
+    m.add_class::<types::User>()?;
+    m.add_class::<types::TokenPair>()?;
+    m.add_class::<types::Registration>()?;
+    m.add_class::<types::Principal>()?;
+    m.add_class::<types::Session>()?;
+    m.add_class::<types::Role>()?;
+    m.add_class::<types::Page>()?;
+    m.add_class::<types::Decision>()?;
+    m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_panic_for_tests, m)?)?;
+    Ok(())
+}

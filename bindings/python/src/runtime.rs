@@ -1,0 +1,157 @@
+//! The binding's one tokio runtime, and the two ways Python drives a core
+//! future: blocking with the GIL released (`Doorward`) or as an asyncio
+//! awaitable (`AsyncDoorward`).
+//!
+//! The runtime is created on first use and again in a process that finds
+//! itself forked (gunicorn, multiprocessing): tokio's worker threads do not
+//! survive `fork()`, so the parent's runtime is abandoned, never dropped
+//! (dropping would wait for threads that no longer exist).
+//!
+//! A panic inside the core is caught here, at the boundary, and becomes
+//! `DoorwardError` with code `internal`; it never unwinds into Python.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt as _;
+use pyo3::conversion::IntoPyObject;
+use pyo3::prelude::*;
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::{ContextExt, Runtime};
+
+use crate::error::to_py_err;
+
+/// The runtime and the process it belongs to.
+static RUNTIME: Mutex<Option<(u32, Arc<tokio::runtime::Runtime>)>> = Mutex::new(None);
+
+/// This process's runtime, made on first use and after a fork.
+pub(crate) fn runtime() -> Arc<tokio::runtime::Runtime> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, rt)) = slot.as_ref()
+        && *owner == pid
+    {
+        return rt.clone();
+    }
+    if let Some(inherited) = slot.take() {
+        // Its threads stayed in the parent: nothing here can shut it down.
+        std::mem::forget(inherited);
+    }
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("doorward")
+            .build()
+            .expect("the tokio runtime starts"),
+    );
+    *slot = Some((pid, rt.clone()));
+    rt
+}
+
+/// A panic in the core, as the `internal` error.
+async fn guarded<T>(fut: impl Future<Output = doorward::Result<T>>) -> doorward::Result<T> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(doorward::Error::Internal(panic_message(&*panic))),
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into());
+    format!("doorward panicked: {detail}")
+}
+
+/// Run `fut` to completion on the runtime with the GIL released, so other
+/// Python threads run meanwhile.
+pub(crate) fn block_on<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = doorward::Result<T>> + Send,
+    T: Send,
+{
+    let rt = runtime();
+    py.detach(|| rt.block_on(guarded(fut))).map_err(to_py_err)
+}
+
+/// `fut` as an asyncio awaitable of the running event loop, driven by the
+/// runtime's threads.
+pub(crate) fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = doorward::Result<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    pyo3_async_runtimes::generic::future_into_py::<Tokio, _, T>(py, async move {
+        guarded(fut).await.map_err(to_py_err)
+    })
+}
+
+/// [`runtime`] as pyo3-async-runtimes sees it.
+struct Tokio;
+
+tokio::task_local! {
+    static TASK_LOCALS: std::cell::OnceCell<TaskLocals>;
+}
+
+impl Runtime for Tokio {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        runtime().spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        runtime().spawn_blocking(f)
+    }
+}
+
+impl ContextExt for Tokio {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS
+            .try_with(|c| c.get().cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// Panics inside the core on purpose, through the same boundary as every
+/// operation: how the tests prove a panic arrives as `internal`.
+#[pyfunction]
+#[pyo3(signature = (message, *, awaitable = false))]
+pub(crate) fn _panic_for_tests<'py>(
+    py: Python<'py>,
+    message: String,
+    awaitable: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let boom = async move {
+        if !message.is_empty() {
+            panic!("{message}");
+        }
+        Ok(())
+    };
+    if awaitable {
+        self::awaitable(py, boom)
+    } else {
+        block_on(py, boom)?;
+        Ok(py.None().into_bound(py))
+    }
+}

@@ -1,0 +1,362 @@
+//! The result objects Python sees: frozen, comparable, typed attributes,
+//! aware `datetime`s, and a `repr` with no token and no email address.
+
+use chrono::{DateTime, Utc};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// Where a login comes from: `ClientInfo(ip="203.0.113.7", user_agent="...")`.
+#[pyclass(frozen, eq, hash, get_all, from_py_object, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientInfo {
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+#[pymethods]
+impl ClientInfo {
+    #[new]
+    #[pyo3(signature = (ip = None, user_agent = None))]
+    fn new(ip: Option<String>, user_agent: Option<String>) -> Self {
+        ClientInfo { ip, user_agent }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ClientInfo(ip={}, user_agent={})",
+            q_opt(&self.ip),
+            q_opt(&self.user_agent)
+        )
+    }
+}
+
+impl From<&ClientInfo> for doorward::ClientInfo {
+    fn from(c: &ClientInfo) -> Self {
+        doorward::ClientInfo {
+            ip: c.ip.clone(),
+            user_agent: c.user_agent.clone(),
+        }
+    }
+}
+
+/// An account (never its password hash).
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct User {
+    id: String,
+    username: String,
+    email: String,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+    failed_logins: u32,
+    locked_until: Option<DateTime<Utc>>,
+}
+
+#[pymethods]
+impl User {
+    fn __repr__(&self) -> String {
+        format!(
+            "User(id={}, username={}, disabled={})",
+            q(&self.id),
+            q(&self.username),
+            py_bool(self.disabled)
+        )
+    }
+
+    /// The attributes as a dict (email included), for JSON responses.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", &self.id)?;
+        d.set_item("username", &self.username)?;
+        d.set_item("email", &self.email)?;
+        d.set_item("disabled", self.disabled)?;
+        d.set_item("created_at", self.created_at)?;
+        d.set_item("updated_at", self.updated_at)?;
+        d.set_item("last_login_at", self.last_login_at)?;
+        d.set_item("failed_logins", self.failed_logins)?;
+        d.set_item("locked_until", self.locked_until)?;
+        Ok(d)
+    }
+}
+
+impl From<doorward::User> for User {
+    fn from(u: doorward::User) -> Self {
+        User {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            disabled: u.disabled,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            last_login_at: u.last_login_at,
+            failed_logins: u.failed_logins,
+            locked_until: u.locked_until,
+        }
+    }
+}
+
+/// An access token and the refresh token that renews it.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TokenPair {
+    access_token: String,
+    refresh_token: String,
+    token_type: String,
+    expires_in: u64,
+}
+
+#[pymethods]
+impl TokenPair {
+    fn __repr__(&self) -> String {
+        format!(
+            "TokenPair(token_type={}, expires_in={}, access_token=<hidden>, refresh_token=<hidden>)",
+            q(&self.token_type),
+            self.expires_in
+        )
+    }
+
+    /// The OAuth 2.0 token response body (RFC 6749 §5.1).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("access_token", &self.access_token)?;
+        d.set_item("refresh_token", &self.refresh_token)?;
+        d.set_item("token_type", &self.token_type)?;
+        d.set_item("expires_in", self.expires_in)?;
+        Ok(d)
+    }
+}
+
+impl From<doorward::TokenPair> for TokenPair {
+    fn from(t: doorward::TokenPair) -> Self {
+        TokenPair {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            token_type: t.token_type,
+            expires_in: t.expires_in,
+        }
+    }
+}
+
+/// A new account and its first session's tokens.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Registration {
+    user: User,
+    tokens: TokenPair,
+}
+
+#[pymethods]
+impl Registration {
+    fn __repr__(&self) -> String {
+        format!(
+            "Registration(user={}, tokens={})",
+            self.user.__repr__(),
+            self.tokens.__repr__()
+        )
+    }
+}
+
+impl From<doorward::Registration> for Registration {
+    fn from(r: doorward::Registration) -> Self {
+        Registration {
+            user: r.user.into(),
+            tokens: r.tokens.into(),
+        }
+    }
+}
+
+/// Who an access token speaks for.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal {
+    user_id: String,
+    username: String,
+    session_id: String,
+    roles: Vec<String>,
+    expires_at: DateTime<Utc>,
+}
+
+#[pymethods]
+impl Principal {
+    fn __repr__(&self) -> String {
+        format!(
+            "Principal(user_id={}, username={}, session_id={}, roles={}, expires_at={})",
+            q(&self.user_id),
+            q(&self.username),
+            q(&self.session_id),
+            q_list(&self.roles),
+            q(&self.expires_at.to_rfc3339())
+        )
+    }
+}
+
+impl From<doorward::Principal> for Principal {
+    fn from(p: doorward::Principal) -> Self {
+        Principal {
+            user_id: p.user_id,
+            username: p.username,
+            session_id: p.session_id,
+            roles: p.roles,
+            expires_at: p.expires_at,
+        }
+    }
+}
+
+/// A live login session.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Session {
+    id: String,
+    user_id: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_refreshed_at: Option<DateTime<Utc>>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+#[pymethods]
+impl Session {
+    fn __repr__(&self) -> String {
+        format!(
+            "Session(id={}, user_id={}, ip={})",
+            q(&self.id),
+            q(&self.user_id),
+            q_opt(&self.ip)
+        )
+    }
+}
+
+impl From<doorward::Session> for Session {
+    fn from(s: doorward::Session) -> Self {
+        Session {
+            id: s.id,
+            user_id: s.user_id,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            last_refreshed_at: s.last_refreshed_at,
+            ip: s.ip,
+            user_agent: s.user_agent,
+        }
+    }
+}
+
+/// A named set of permissions.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Role {
+    name: String,
+    description: String,
+    permissions: Vec<String>,
+    builtin: bool,
+    created_at: DateTime<Utc>,
+}
+
+#[pymethods]
+impl Role {
+    fn __repr__(&self) -> String {
+        format!(
+            "Role(name={}, permissions={}, builtin={})",
+            q(&self.name),
+            q_list(&self.permissions),
+            py_bool(self.builtin)
+        )
+    }
+}
+
+impl From<doorward::Role> for Role {
+    fn from(r: doorward::Role) -> Self {
+        Role {
+            name: r.name,
+            description: r.description,
+            permissions: r.permissions,
+            builtin: r.builtin,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// One page of users and where the next one starts.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Page {
+    items: Vec<User>,
+    next_cursor: Option<String>,
+}
+
+#[pymethods]
+impl Page {
+    fn __repr__(&self) -> String {
+        format!(
+            "Page(items=<{} users>, next_cursor={})",
+            self.items.len(),
+            q_opt(&self.next_cursor)
+        )
+    }
+
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+}
+
+impl From<doorward::Page<doorward::User>> for Page {
+    fn from(p: doorward::Page<doorward::User>) -> Self {
+        Page {
+            items: p.items.into_iter().map(User::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+/// What an admitted rate-limited call may still do.
+#[pyclass(frozen, eq, get_all, module = "doorward")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    remaining: u32,
+    /// Seconds until the key is back to a full burst.
+    reset_after: f64,
+}
+
+#[pymethods]
+impl Decision {
+    fn __repr__(&self) -> String {
+        format!(
+            "Decision(remaining={}, reset_after={})",
+            self.remaining, self.reset_after
+        )
+    }
+}
+
+impl From<doorward::Decision> for Decision {
+    fn from(d: doorward::Decision) -> Self {
+        Decision {
+            remaining: d.remaining,
+            reset_after: d.reset_after.as_secs_f64(),
+        }
+    }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// Python's `repr` of a string.
+fn q(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn q_opt(s: &Option<String>) -> String {
+    s.as_deref().map_or_else(|| "None".into(), q)
+}
+
+fn q_list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| q(s)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Wraps each item of a core result list.
+pub(crate) fn each<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
+    items.into_iter().map(B::from).collect()
+}

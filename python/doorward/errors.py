@@ -1,0 +1,215 @@
+"""doorward's exceptions: one class per stable error code.
+
+Every exception raised by doorward is a :class:`DoorwardError` whose
+``code`` is one of :data:`ErrorCode`. Catch the subclass for the case you
+handle (``DuplicateEmailError``), or ``DoorwardError`` and branch on
+``.code``. Messages never contain a password, a token, a hash or an email
+address.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+__all__ = [
+    "AccountLockedError",
+    "ConfigError",
+    "DoorwardError",
+    "DuplicateEmailError",
+    "DuplicateUsernameError",
+    "ErrorCode",
+    "ForbiddenError",
+    "InternalError",
+    "InvalidCredentialsError",
+    "NotFoundError",
+    "RateLimitedError",
+    "StorageError",
+    "TokenExpiredError",
+    "TokenInvalidError",
+    "TokenReusedError",
+    "TokenRevokedError",
+    "UserDisabledError",
+    "ValidationError",
+]
+
+ErrorCode = Literal[
+    "validation_error",
+    "duplicate_email",
+    "duplicate_username",
+    "invalid_credentials",
+    "user_disabled",
+    "account_locked",
+    "not_found",
+    "token_invalid",
+    "token_expired",
+    "token_revoked",
+    "token_reused",
+    "forbidden",
+    "rate_limited",
+    "config_error",
+    "storage_error",
+    "internal",
+]
+
+
+class DoorwardError(Exception):
+    """Any doorward failure. ``code`` is the stable machine code."""
+
+    code: ErrorCode = "internal"
+
+    def __init__(self, message: str, *, code: Optional[ErrorCode] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class ValidationError(DoorwardError, ValueError):
+    """Bad input. ``field`` names it (``email``, ``password``, ``limit``...)."""
+
+    code: ErrorCode = "validation_error"
+
+    def __init__(self, message: str, *, field: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DuplicateEmailError(DoorwardError):
+    """Another account has this email address (case-insensitively)."""
+
+    code: ErrorCode = "duplicate_email"
+
+
+class DuplicateUsernameError(DoorwardError):
+    """Another account has this username (case-insensitively)."""
+
+    code: ErrorCode = "duplicate_username"
+
+
+class InvalidCredentialsError(DoorwardError):
+    """Unknown login or wrong password; which one is never told."""
+
+    code: ErrorCode = "invalid_credentials"
+
+
+class UserDisabledError(DoorwardError):
+    """The account is disabled."""
+
+    code: ErrorCode = "user_disabled"
+
+
+class RateLimitedError(DoorwardError):
+    """Too many attempts. ``retry_after`` is the wait in seconds."""
+
+    code: ErrorCode = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: Optional[float] = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AccountLockedError(DoorwardError):
+    """Locked after repeated wrong passwords, for ``retry_after`` seconds."""
+
+    code: ErrorCode = "account_locked"
+
+    def __init__(self, message: str, *, retry_after: Optional[float] = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotFoundError(DoorwardError, LookupError):
+    """No such user, role or session."""
+
+    code: ErrorCode = "not_found"
+
+
+class TokenInvalidError(DoorwardError):
+    """Malformed, forged or unacceptable token."""
+
+    code: ErrorCode = "token_invalid"
+
+
+class TokenExpiredError(DoorwardError):
+    """The token's lifetime is over: refresh or log in again."""
+
+    code: ErrorCode = "token_expired"
+
+
+class TokenRevokedError(DoorwardError):
+    """The session was ended (logout, revocation, disabling)."""
+
+    code: ErrorCode = "token_revoked"
+
+
+class TokenReusedError(DoorwardError):
+    """A rotated refresh token came back: its whole family is revoked."""
+
+    code: ErrorCode = "token_reused"
+
+
+class ForbiddenError(DoorwardError, PermissionError):
+    """The user lacks the permission."""
+
+    code: ErrorCode = "forbidden"
+
+
+class ConfigError(DoorwardError):
+    """The configuration is wrong (an unknown key, a short secret...)."""
+
+    code: ErrorCode = "config_error"
+
+
+class StorageError(DoorwardError):
+    """The database or Redis failed or could not be reached."""
+
+    code: ErrorCode = "storage_error"
+
+
+class InternalError(DoorwardError):
+    """A bug in doorward (a panic included): please report it."""
+
+    code: ErrorCode = "internal"
+
+
+_BY_CODE: dict[str, type[DoorwardError]] = {
+    cls.code: cls
+    for cls in (
+        ValidationError,
+        DuplicateEmailError,
+        DuplicateUsernameError,
+        InvalidCredentialsError,
+        UserDisabledError,
+        AccountLockedError,
+        NotFoundError,
+        TokenInvalidError,
+        TokenExpiredError,
+        TokenRevokedError,
+        TokenReusedError,
+        ForbiddenError,
+        RateLimitedError,
+        ConfigError,
+        StorageError,
+        InternalError,
+    )
+}
+
+
+def _from_native(
+    code: str, message: str, field: Optional[str], retry_after: Optional[float]
+) -> DoorwardError:
+    """The exception for an error of the core (called by ``doorward._native``)."""
+    cls = _BY_CODE.get(code)
+    if cls is None:
+        # A code newer than this file: still a DoorwardError with that code.
+        err = DoorwardError(message)
+        err.code = code  # type: ignore[assignment]
+        return err
+    if issubclass(cls, ValidationError):
+        return cls(message, field=field)
+    if issubclass(cls, (RateLimitedError, AccountLockedError)):
+        return cls(message, retry_after=retry_after)
+    return cls(message)

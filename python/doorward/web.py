@@ -1,0 +1,79 @@
+"""What every web framework integration shares: reading a bearer token and
+answering a doorward error with the right HTTP status and body.
+
+The framework modules (:mod:`doorward.fastapi`, :mod:`doorward.flask`,
+:mod:`doorward.django`) are thin layers over these two functions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from doorward.errors import AccountLockedError, DoorwardError, RateLimitedError, TokenInvalidError
+
+__all__ = ["HTTP_STATUS", "bearer_token", "error_body", "error_headers", "http_status"]
+
+#: The HTTP status that answers each error code.
+HTTP_STATUS: dict[str, int] = {
+    "validation_error": 422,
+    "duplicate_email": 409,
+    "duplicate_username": 409,
+    "invalid_credentials": 401,
+    "user_disabled": 403,
+    "account_locked": 429,
+    "not_found": 404,
+    "token_invalid": 401,
+    "token_expired": 401,
+    "token_revoked": 401,
+    "token_reused": 401,
+    "forbidden": 403,
+    "rate_limited": 429,
+    "config_error": 500,
+    "storage_error": 503,
+    "internal": 500,
+}
+
+
+def bearer_token(authorization: Optional[str]) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value.
+
+    Raises :class:`TokenInvalidError` when the header is missing or is not a
+    bearer credential, so a missing token and a bad one answer alike.
+    """
+    if authorization:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    raise TokenInvalidError("a bearer access token is required")
+
+
+def http_status(err: DoorwardError) -> int:
+    """The HTTP status for ``err`` (500 for a code this table does not know)."""
+    return HTTP_STATUS.get(err.code, 500)
+
+
+def error_body(err: DoorwardError) -> dict[str, Any]:
+    """The JSON body for ``err``: ``{"error": {"code", "message", "field"}}``.
+
+    Server-side failures (config, storage, internal) say no more than their
+    code, so nothing about the deployment leaks to clients.
+    """
+    server_side = http_status(err) >= 500
+    return {
+        "error": {
+            "code": err.code,
+            "message": "the server could not complete the request" if server_side else str(err),
+            "field": getattr(err, "field", None),
+        }
+    }
+
+
+def error_headers(err: DoorwardError) -> dict[str, str]:
+    """``WWW-Authenticate`` for 401s, ``Retry-After`` (whole seconds) for 429s."""
+    headers: dict[str, str] = {}
+    if http_status(err) == 401:
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    if isinstance(err, (RateLimitedError, AccountLockedError)) and err.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(err.retry_after)))
+    return headers
