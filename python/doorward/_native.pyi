@@ -5,7 +5,7 @@ import builtins
 from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from os import PathLike
-from typing import Any, Optional, Union, final
+from typing import Any, Final, Optional, Union, final
 
 __version__: str
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Doorward",
     "Limits",
     "Page",
+    "PasswordHasher",
     "Principal",
     "Registration",
     "Role",
@@ -40,89 +41,105 @@ def _panic_for_tests(message: str, *, awaitable: bool = False) -> Any: ...
 
 @final
 class ClientInfo:
-    ip: Optional[str]
-    user_agent: Optional[str]
+    ip: Final[Optional[str]]
+    user_agent: Final[Optional[str]]
     def __new__(cls, ip: Optional[str] = None, user_agent: Optional[str] = None) -> ClientInfo: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class User:
-    id: str
-    username: str
-    email: str
-    disabled: bool
-    created_at: datetime
-    updated_at: datetime
-    last_login_at: Optional[datetime]
-    failed_logins: int
-    locked_until: Optional[datetime]
+    id: Final[str]
+    username: Final[str]
+    email: Final[str]
+    disabled: Final[bool]
+    created_at: Final[datetime]
+    updated_at: Final[datetime]
+    last_login_at: Final[Optional[datetime]]
+    failed_logins: Final[int]
+    locked_until: Final[Optional[datetime]]
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class TokenPair:
-    access_token: str
-    refresh_token: str
-    token_type: str
-    expires_in: int
+    access_token: Final[str]
+    refresh_token: Final[str]
+    token_type: Final[str]
+    expires_in: Final[int]
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Registration:
-    user: User
-    tokens: TokenPair
+    user: Final[User]
+    tokens: Final[TokenPair]
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Principal:
-    user_id: str
-    username: str
-    session_id: str
-    roles: builtins.list[str]
-    expires_at: datetime
+    user_id: Final[str]
+    username: Final[str]
+    session_id: Final[str]
+    roles: Final[builtins.list[str]]
+    expires_at: Final[datetime]
+    def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Session:
-    id: str
-    user_id: str
-    created_at: datetime
-    expires_at: datetime
-    last_refreshed_at: Optional[datetime]
-    ip: Optional[str]
-    user_agent: Optional[str]
+    id: Final[str]
+    user_id: Final[str]
+    created_at: Final[datetime]
+    expires_at: Final[datetime]
+    last_refreshed_at: Final[Optional[datetime]]
+    ip: Final[Optional[str]]
+    user_agent: Final[Optional[str]]
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Role:
-    name: str
-    description: str
-    permissions: builtins.list[str]
-    builtin: bool
-    created_at: datetime
+    name: Final[str]
+    description: Final[str]
+    permissions: Final[builtins.list[str]]
+    builtin: Final[bool]
+    created_at: Final[datetime]
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Page:
-    items: builtins.list[User]
-    next_cursor: Optional[str]
+    items: Final[builtins.list[User]]
+    next_cursor: Final[Optional[str]]
     def __len__(self) -> int: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Decision:
-    remaining: int
-    reset_after: float
+    remaining: Final[int]
+    reset_after: Final[float]
     def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class PasswordHasher:
+    memory_kib: Final[int]
+    iterations: Final[int]
+    parallelism: Final[int]
+    def __new__(
+        cls,
+        memory_kib: Optional[int] = None,
+        iterations: Optional[int] = None,
+        parallelism: Optional[int] = None,
+        concurrency: Optional[int] = None,
+    ) -> PasswordHasher: ...
+    def hash(self, password: str) -> str: ...
+    def verify(self, password: str, hash: str) -> bool: ...
 
 @final
 class Users:

@@ -2,10 +2,13 @@
 ``@login_required`` for views, with JSON answers for doorward errors.
 
 The instance comes from the ``DOORWARD`` setting: a :class:`doorward.Doorward`,
-or its configuration (a dict or a TOML file path), opened on first use::
+or its configuration (a dict or a TOML file path), opened on first use.
+:class:`DoorwardErrorMiddleware` answers doorward errors raised inside views
+(a ``NotFoundError`` from ``users.get``) as the decorators do::
 
     # settings.py
     DOORWARD = {"database_url": "sqlite://auth.db", "jwt_secret": env("JWT_SECRET")}
+    MIDDLEWARE = [..., "doorward.django.DoorwardErrorMiddleware"]
 
     # views.py
     from doorward.django import require_permission
@@ -13,14 +16,18 @@ or its configuration (a dict or a TOML file path), opened on first use::
     @require_permission("users:write")
     def delete_user(request, user_id):
         ...  # request.principal is the caller
+
+Async views work too: their checks run in a worker thread.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from typing import Any, Callable, Optional, TypeVar, cast
 
+from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -28,9 +35,14 @@ from doorward._native import Doorward
 from doorward.errors import DoorwardError
 from doorward.web import bearer_token, error_body, error_headers, http_status
 
-__all__ = ["doorward_instance", "login_required", "require_permission"]
+__all__ = [
+    "DoorwardErrorMiddleware",
+    "doorward_instance",
+    "login_required",
+    "require_permission",
+]
 
-F = TypeVar("F", bound=Callable[..., HttpResponse])
+F = TypeVar("F", bound=Callable[..., Any])
 
 _lock = threading.Lock()
 _opened: Optional[tuple[object, Doorward]] = None
@@ -57,23 +69,57 @@ def _answer(err: DoorwardError) -> HttpResponse:
     return response
 
 
+def _check(request: HttpRequest, permission: Optional[str]) -> None:
+    dw = doorward_instance()
+    principal = dw.verify_token(bearer_token(request.headers.get("Authorization")))
+    if permission is not None:
+        dw.require(principal.user_id, str(permission))
+    request.principal = principal
+
+
 def _guard(permission: Optional[str]) -> Callable[[F], F]:
     def decorate(view: F) -> F:
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    await sync_to_async(_check)(request, permission)
+                except DoorwardError as err:
+                    return _answer(err)
+                return await view(request, *args, **kwargs)
+
+            return cast(F, markcoroutinefunction(async_wrapper))
+
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            dw = doorward_instance()
             try:
-                principal = dw.verify_token(bearer_token(request.headers.get("Authorization")))
-                if permission is not None:
-                    dw.require(principal.user_id, str(permission))
+                _check(request, permission)
             except DoorwardError as err:
                 return _answer(err)
-            request.principal = principal
             return view(request, *args, **kwargs)
 
         return cast(F, wrapper)
 
     return decorate
+
+
+class DoorwardErrorMiddleware:
+    """Answers a :class:`DoorwardError` raised by a view with its HTTP status
+    and JSON body, as the decorators answer their own checks."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> Optional[HttpResponse]:
+        if isinstance(exception, DoorwardError):
+            return _answer(exception)
+        return None
 
 
 def login_required(view: F) -> F:

@@ -1,34 +1,33 @@
-"""FastAPI integration: dependencies for the current principal and for a
-permission, and an exception handler for doorward errors.
+"""FastAPI integration: dependencies for the access token, the current
+principal and a permission, and an exception handler for doorward errors.
 
 ::
 
-    from contextlib import asynccontextmanager
     from fastapi import Depends, FastAPI
     import doorward
     from doorward.fastapi import current_principal, install, require_permission
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        install(app, doorward.AsyncDoorward("doorward.toml"))
-        yield
-
-    app = FastAPI(lifespan=lifespan)
+    app = FastAPI()
+    install(app, doorward.AsyncDoorward("doorward.toml"))
 
     @app.get("/me")
     async def me(principal: doorward.Principal = Depends(current_principal)):
-        return {"user_id": principal.user_id}
+        return principal.to_dict()
 
     @app.delete("/users/{user_id}")
     async def delete_user(user_id: str, _=Depends(require_permission("users:write"))):
         ...
 
-A synchronous :class:`doorward.Doorward` works too; its calls then run in
-FastAPI's thread pool.
+Call :func:`install` when the app is made, not in a lifespan function:
+Starlette fixes its exception handlers when it starts, so a handler added
+later is never used (:func:`install` refuses to run then). A synchronous
+:class:`doorward.Doorward` works too; its calls then run in FastAPI's
+thread pool.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Callable, Optional, Union
 
 from fastapi import Depends, FastAPI, Request
@@ -40,7 +39,13 @@ from doorward._native import AsyncDoorward, Doorward, Principal
 from doorward.errors import DoorwardError
 from doorward.web import bearer_token, error_body, error_headers, http_status
 
-__all__ = ["current_principal", "doorward_instance", "install", "require_permission"]
+__all__ = [
+    "access_token",
+    "current_principal",
+    "doorward_instance",
+    "install",
+    "require_permission",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="A doorward access token.")
 
@@ -48,6 +53,10 @@ _bearer = HTTPBearer(auto_error=False, description="A doorward access token.")
 def install(app: FastAPI, dw: Union[Doorward, AsyncDoorward]) -> None:
     """Make ``dw`` the app's doorward (``app.state.doorward``) and answer
     every :class:`DoorwardError` with its HTTP status and a JSON body."""
+    if app.middleware_stack is not None:
+        raise RuntimeError(
+            "doorward.fastapi.install() must run before the app starts (not in a lifespan)"
+        )
     app.state.doorward = dw
     app.add_exception_handler(DoorwardError, _handle)  # type: ignore[arg-type]
 
@@ -70,19 +79,23 @@ async def _call(dw: Union[Doorward, AsyncDoorward], method: str, *args: Any) -> 
     return await run_in_threadpool(getattr(dw, method), *args)
 
 
+def access_token(
+    credentials: Optional[HTTPAuthorizationCredentials] = Depends(_bearer),  # noqa: B008
+) -> str:
+    """The request's bearer token, unchecked (for ``logout``); 401 without one."""
+    return bearer_token(f"Bearer {credentials.credentials}" if credentials else None)
+
+
 async def current_principal(
     request: Request,
-    credentials: Optional[HTTPAuthorizationCredentials] = Depends(_bearer),  # noqa: B008
+    token: str = Depends(access_token),
 ) -> Principal:
     """The principal of the request's bearer token; 401 without a valid one."""
-    header = f"Bearer {credentials.credentials}" if credentials else None
-    principal: Principal = await _call(
-        doorward_instance(request), "verify_token", bearer_token(header)
-    )
+    principal: Principal = await _call(doorward_instance(request), "verify_token", token)
     return principal
 
 
-def require_permission(permission: str) -> Callable[..., Any]:
+def require_permission(permission: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits only principals holding ``permission``
     (403 otherwise) and gives the principal to the endpoint."""
 

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, Optional, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -64,7 +65,9 @@ def doorward_instance() -> Doorward:
 
 
 def current_principal() -> Principal:
-    """The principal of the current request (within a decorated view)."""
+    """The principal of the current request's bearer token, verified once
+    per request (raises :class:`DoorwardError`, answered as 401, without a
+    valid one)."""
     principal: Optional[Principal] = g.get("doorward_principal")
     if principal is None:
         principal = doorward_instance().verify_token(
@@ -74,13 +77,26 @@ def current_principal() -> Principal:
     return principal
 
 
+def _check(permission: Optional[str]) -> None:
+    principal = current_principal()
+    if permission is not None:
+        doorward_instance().require(principal.user_id, str(permission))
+
+
 def _guard(permission: Optional[str]) -> Callable[[F], F]:
     def decorate(view: F) -> F:
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                _check(permission)
+                return await view(*args, **kwargs)
+
+            return cast(F, async_wrapper)
+
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = current_principal()
-            if permission is not None:
-                doorward_instance().require(principal.user_id, str(permission))
+            _check(permission)
             return view(*args, **kwargs)
 
         return cast(F, wrapper)

@@ -12,7 +12,14 @@ from typing import Any, Optional
 
 from doorward.errors import AccountLockedError, DoorwardError, RateLimitedError, TokenInvalidError
 
-__all__ = ["HTTP_STATUS", "bearer_token", "error_body", "error_headers", "http_status"]
+__all__ = [
+    "HTTP_STATUS",
+    "MissingTokenError",
+    "bearer_token",
+    "error_body",
+    "error_headers",
+    "http_status",
+]
 
 #: The HTTP status that answers each error code.
 HTTP_STATUS: dict[str, int] = {
@@ -35,17 +42,21 @@ HTTP_STATUS: dict[str, int] = {
 }
 
 
+class MissingTokenError(TokenInvalidError):
+    """No bearer token at all (code ``token_invalid``, like a bad one)."""
+
+
 def bearer_token(authorization: Optional[str]) -> str:
     """The token of an ``Authorization: Bearer <token>`` header value.
 
-    Raises :class:`TokenInvalidError` when the header is missing or is not a
-    bearer credential, so a missing token and a bad one answer alike.
+    Raises :class:`MissingTokenError` (a :class:`TokenInvalidError`) when the
+    header is missing or is not a bearer credential.
     """
     if authorization:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
-    raise TokenInvalidError("a bearer access token is required")
+    raise MissingTokenError("a bearer access token is required")
 
 
 def http_status(err: DoorwardError) -> int:
@@ -70,10 +81,13 @@ def error_body(err: DoorwardError) -> dict[str, Any]:
 
 
 def error_headers(err: DoorwardError) -> dict[str, str]:
-    """``WWW-Authenticate`` for 401s, ``Retry-After`` (whole seconds) for 429s."""
+    """``WWW-Authenticate`` for 401s (RFC 6750: with ``error="invalid_token"``
+    only when a token was sent and refused), ``Retry-After`` (whole seconds)
+    for 429s."""
     headers: dict[str, str] = {}
     if http_status(err) == 401:
-        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        refused = err.code.startswith("token_") and not isinstance(err, MissingTokenError)
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if refused else "Bearer"
     if isinstance(err, (RateLimitedError, AccountLockedError)) and err.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(err.retry_after)))
     return headers

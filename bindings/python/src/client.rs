@@ -10,7 +10,7 @@ use crate::handle::Handle;
 use crate::limits::{AsyncLimits, Limits};
 use crate::roles::{AsyncRoles, Roles};
 use crate::sessions::{AsyncSessions, Sessions};
-use crate::types::{ClientInfo, Principal, Registration, TokenPair};
+use crate::types::{ClientInfo, Done, Principal, Registration, TokenPair};
 use crate::users::{AsyncUsers, Users};
 
 /// doorward with blocking methods that release the GIL while the core
@@ -169,7 +169,7 @@ twins! {
     }
 
     /// End the session an access token belongs to.
-    fn logout(dw, access_token: String) -> () {
+    fn logout(dw, access_token: String) -> Done {
         dw.auth().logout(&access_token).await
     }
 
@@ -180,7 +180,7 @@ twins! {
     }
 
     /// Like `can`, but a missing permission raises `ForbiddenError`.
-    fn require(dw, user_id: String, permission: String) -> () {
+    fn require(dw, user_id: String, permission: String) -> Done {
         dw.auth().require(&user_id, &permission).await
     }
 

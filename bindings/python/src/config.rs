@@ -3,7 +3,7 @@
 //! lays keyword arguments over the dict or file and hands the result over.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyMapping, PyString};
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 
 use crate::error::to_py_err;
 
@@ -16,15 +16,29 @@ fn is_path(value: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(value.is_instance_of::<PyString>() || value.is_instance(&os.getattr("PathLike")?)?)
 }
 
-/// A value as JSON; paths (`pathlib.Path` for a key file) become text.
+/// A value as JSON; paths (`pathlib.Path` for a key file) become text, in
+/// nested lists and mappings too (`jwt_previous_keys`).
 fn json_value(key: &str, value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
-    if !value.is_instance_of::<PyString>() && is_path(value)? {
-        let text: String = value
-            .py()
-            .import("os")?
+    if value.is_instance_of::<PyString>() {
+        return Ok(value.extract::<String>()?.into());
+    }
+    if is_path(value)? {
+        let os = value.py().import("os")?;
+        return Ok(os
             .call_method1("fspath", (value,))?
-            .extract()?;
-        return Ok(text.into());
+            .extract::<String>()?
+            .into());
+    }
+    if value.cast::<PyMapping>().is_ok() {
+        let mut object = serde_json::Map::new();
+        lay_over(&mut object, value)?;
+        return Ok(object.into());
+    }
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        return value
+            .try_iter()?
+            .map(|item| json_value(key, &item?))
+            .collect();
     }
     pythonize::depythonize(value)
         .map_err(|e| config_error(format!("configuration key `{key}`: {e}")))

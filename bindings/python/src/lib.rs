@@ -14,6 +14,7 @@ mod config;
 mod error;
 mod handle;
 mod limits;
+mod password;
 mod roles;
 mod runtime;
 mod sessions;
@@ -35,6 +36,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sessions::AsyncSessions>()?;
     m.add_class::<limits::Limits>()?;
     m.add_class::<limits::AsyncLimits>()?;
+    m.add_class::<password::PasswordHasher>()?;
     m.add_class::<types::ClientInfo>()?;
     m.add_class::<types::User>()?;
     m.add_class::<types::TokenPair>()?;
@@ -46,5 +48,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Decision>()?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_panic_for_tests, m)?)?;
+    let shutdown = wrap_pyfunction!(runtime::_shutdown, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (shutdown,))?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `dw.roles`: roles and grants.
 
-use crate::types::{Role, each};
+use crate::types::{Done, Role, each};
 
 sub_api!(
     /// Roles and grants: `dw.roles`.
@@ -32,7 +32,7 @@ twins! {
     }
 
     /// Delete a role and take it from everyone (built-in roles stay).
-    fn delete(dw, name: String) -> () {
+    fn delete(dw, name: String) -> Done {
         dw.roles().delete(&name).await
     }
 

@@ -50,6 +50,21 @@ pub(crate) fn runtime() -> Arc<tokio::runtime::Runtime> {
     rt
 }
 
+/// Stop the runtime before the interpreter finalizes (registered with
+/// `atexit`): a worker finishing an awaitable then would call into a
+/// half-torn-down interpreter. Waits, with the GIL released, at most a
+/// second for running work; a runtime still shared elsewhere is left alone.
+#[pyfunction]
+pub(crate) fn _shutdown(py: Python<'_>) {
+    let taken = RUNTIME.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some((pid, rt)) = taken
+        && pid == std::process::id()
+        && let Ok(rt) = Arc::try_unwrap(rt)
+    {
+        py.detach(|| rt.shutdown_timeout(std::time::Duration::from_secs(1)));
+    }
+}
+
 /// A panic in the core, as the `internal` error.
 async fn guarded<T>(fut: impl Future<Output = doorward::Result<T>>) -> doorward::Result<T> {
     match AssertUnwindSafe(fut).catch_unwind().await {
@@ -74,8 +89,13 @@ where
     F: Future<Output = doorward::Result<T>> + Send,
     T: Send,
 {
-    let rt = runtime();
-    py.detach(|| rt.block_on(guarded(fut))).map_err(to_py_err)
+    py.detach(|| run(fut)).map_err(to_py_err)
+}
+
+/// Run `fut` to completion on the runtime, from a thread that does not
+/// hold the GIL.
+pub(crate) fn run<T>(fut: impl Future<Output = doorward::Result<T>>) -> doorward::Result<T> {
+    runtime().block_on(guarded(fut))
 }
 
 /// `fut` as an asyncio awaitable of the running event loop, driven by the

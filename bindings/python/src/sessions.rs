@@ -1,6 +1,6 @@
 //! `dw.sessions`: live sessions.
 
-use crate::types::{Session, each};
+use crate::types::{Done, Session, each};
 
 sub_api!(
     /// Sessions: `dw.sessions`.
@@ -17,7 +17,7 @@ twins! {
     }
 
     /// End one session now (`NotFoundError` if it is not live).
-    fn revoke(dw, session_id: String) -> () {
+    fn revoke(dw, session_id: String) -> Done {
         dw.sessions().revoke(&session_id).await
     }
 

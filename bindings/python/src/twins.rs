@@ -1,7 +1,9 @@
 //! One list of operations, two Python classes: `$sync` blocks with the GIL
 //! released, `$async` returns an awaitable. Each body is an `async` block
-//! over `dw: doorward::Doorward` that returns `doorward::Result<T>`; the
-//! arguments are owned, since the awaitable outlives the call.
+//! over `dw: doorward::Doorward` that returns `doorward::Result<T>` where the
+//! declared result type is `From<T>` (`Done` for `()`, which Python must see
+//! as `None`, not as an empty tuple); the arguments are owned, since the
+//! awaitable outlives the call.
 
 macro_rules! twins {
     (
@@ -21,7 +23,7 @@ macro_rules! twins {
                     $($arg: $ty),*
                 ) -> pyo3::PyResult<$ret> {
                     let $dw = self.handle.get(py)?;
-                    crate::runtime::block_on(py, async move { $body })
+                    crate::runtime::block_on(py, async move { $body.map(<$ret>::from) })
                 }
             )*
         }
@@ -36,7 +38,7 @@ macro_rules! twins {
                     $($arg: $ty),*
                 ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
                     let $dw = self.handle.get(py)?;
-                    crate::runtime::awaitable::<$ret, _>(py, async move { $body })
+                    crate::runtime::awaitable::<$ret, _>(py, async move { $body.map(<$ret>::from) })
                 }
             )*
         }

@@ -1,9 +1,30 @@
 //! The result objects Python sees: frozen, comparable, typed attributes,
 //! aware `datetime`s, and a `repr` with no token and no email address.
 
+use std::convert::Infallible;
+
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyNone};
+
+/// What an operation without a result gives Python: `None`.
+pub struct Done;
+
+impl From<()> for Done {
+    fn from((): ()) -> Self {
+        Done
+    }
+}
+
+impl<'py> IntoPyObject<'py> for Done {
+    type Target = PyNone;
+    type Output = Borrowed<'py, 'py, PyNone>;
+    type Error = Infallible;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        Ok(PyNone::get(py))
+    }
+}
 
 /// Where a login comes from: `ClientInfo(ip="203.0.113.7", user_agent="...")`.
 #[pyclass(frozen, eq, hash, get_all, from_py_object, module = "doorward")]
@@ -189,6 +210,17 @@ impl Principal {
             q_list(&self.roles),
             q(&self.expires_at.to_rfc3339())
         )
+    }
+
+    /// The attributes as a dict, for JSON responses.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("user_id", &self.user_id)?;
+        d.set_item("username", &self.username)?;
+        d.set_item("session_id", &self.session_id)?;
+        d.set_item("roles", &self.roles)?;
+        d.set_item("expires_at", self.expires_at)?;
+        Ok(d)
     }
 }
 

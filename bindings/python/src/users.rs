@@ -1,6 +1,6 @@
 //! `dw.users`: accounts.
 
-use crate::types::{Page, User};
+use crate::types::{Done, Page, User};
 
 sub_api!(
     /// Accounts: `dw.users`.
@@ -34,7 +34,9 @@ twins! {
     /// Accounts in creation order, `limit` (1 to 500) at a time; pass
     /// `next_cursor` back for the next page.
     #[pyo3(signature = (cursor = None, limit = 50))]
-    fn list(dw, cursor: Option<String>, limit: u32) -> Page {
+    fn list(dw, cursor: Option<String>, limit: i64) -> Page {
+        // Out of u32's range is out of 1..=500 too: the core says so.
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         dw.users().list(cursor.as_deref(), limit).await.map(Page::from)
     }
 
@@ -54,24 +56,24 @@ twins! {
         old_password: String,
         new_password: String,
         keep_session: Option<String>,
-    ) -> () {
+    ) -> Done {
         dw.users()
             .change_password(&user_id, &old_password, &new_password, keep_session.as_deref())
             .await
     }
 
     /// Set a password without the old one (administrators); every session ends.
-    fn set_password(dw, user_id: String, new_password: String) -> () {
+    fn set_password(dw, user_id: String, new_password: String) -> Done {
         dw.users().set_password(&user_id, &new_password).await
     }
 
     /// Disable an account: no logins, and its sessions end now.
-    fn disable(dw, user_id: String) -> () {
+    fn disable(dw, user_id: String) -> Done {
         dw.users().disable(&user_id).await
     }
 
     /// Enable a disabled account.
-    fn enable(dw, user_id: String) -> () {
+    fn enable(dw, user_id: String) -> Done {
         dw.users().enable(&user_id).await
     }
 
@@ -81,7 +83,7 @@ twins! {
     }
 
     /// Delete an account with its sessions and grants.
-    fn delete(dw, user_id: String) -> () {
+    fn delete(dw, user_id: String) -> Done {
         dw.users().delete(&user_id).await
     }
 }

@@ -1,0 +1,1 @@
+"""Example applications on doorward (a package so that their modules get distinct names)."""

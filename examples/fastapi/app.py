@@ -1,0 +1,217 @@
+"""A small FastAPI service on doorward: registration, login, token refresh,
+logout, the caller's profile and an admin-only user listing.
+
+``uvicorn app:app`` serves the module-level ``app``, configured from the
+environment (see README.md); tests build their own with :func:`create_app`.
+"""
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+import doorward
+from doorward.fastapi import (
+    access_token,
+    current_principal,
+    doorward_instance,
+    install,
+    require_permission,
+)
+from doorward.web import error_body, http_status
+
+log = logging.getLogger(__name__)
+
+
+# Request bodies. doorward validates the values (username rules, email
+# syntax, password length...); these models only require the fields.
+
+
+class RegisterIn(BaseModel):
+    username: str
+    email: str
+    password: str
+
+
+class LoginIn(BaseModel):
+    login: str  # username or email
+    password: str
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str
+
+
+# Responses, read straight from doorward's objects' attributes.
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserOut(Out):
+    id: str
+    username: str
+    email: str
+    disabled: bool
+    created_at: datetime
+    last_login_at: Optional[datetime]
+
+
+class TokensOut(Out):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+class RegisteredOut(Out):
+    user: UserOut
+    tokens: TokensOut
+
+
+class PrincipalOut(Out):
+    user_id: str
+    username: str
+    session_id: str
+    roles: list[str]
+    expires_at: datetime
+
+
+class MeOut(Out):
+    principal: PrincipalOut
+    user: UserOut
+
+
+class UserListOut(Out):
+    users: list[UserOut]
+    next_cursor: Optional[str]
+
+
+# Dependencies.
+
+
+def get_doorward(request: Request) -> doorward.AsyncDoorward:
+    """The app's doorward (``install`` also accepts a sync one: narrow it)."""
+    dw = doorward_instance(request)
+    if not isinstance(dw, doorward.AsyncDoorward):
+        raise TypeError("this app runs on a doorward.AsyncDoorward")
+    return dw
+
+
+def client_info(request: Request) -> doorward.ClientInfo:
+    """The caller's address and user agent, for rate limits and sessions."""
+    return doorward.ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+Dw = Annotated[doorward.AsyncDoorward, Depends(get_doorward)]
+Client = Annotated[doorward.ClientInfo, Depends(client_info)]
+AccessToken = Annotated[str, Depends(access_token)]  # the raw bearer token, unchecked
+CurrentPrincipal = Annotated[doorward.Principal, Depends(current_principal)]
+Admin = Annotated[doorward.Principal, Depends(require_permission(doorward.Permission.ADMIN))]
+
+
+# Routes.
+
+router = APIRouter()
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(body: RegisterIn, dw: Dw, client: Client) -> RegisteredOut:
+    reg = await dw.register_user(body.username, body.email, body.password, client)
+    return RegisteredOut.model_validate(reg)
+
+
+@router.post("/login")
+async def login(body: LoginIn, dw: Dw, client: Client) -> TokensOut:
+    return TokensOut.model_validate(await dw.login(body.login, body.password, client))
+
+
+@router.post("/refresh")
+async def refresh(body: RefreshIn, dw: Dw) -> TokensOut:
+    return TokensOut.model_validate(await dw.refresh_token(body.refresh_token))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(token: AccessToken, dw: Dw) -> None:
+    # Ends the token's session: its access token and refresh token stop working.
+    # access_token reads the token without verifying it (an expired one may
+    # still log out) and answers 401 only when there is none.
+    await dw.logout(token)
+
+
+@router.get("/me")
+async def me(principal: CurrentPrincipal, dw: Dw) -> MeOut:
+    user = await dw.users.get(principal.user_id)
+    return MeOut(
+        principal=PrincipalOut.model_validate(principal), user=UserOut.model_validate(user)
+    )
+
+
+@router.get("/admin/users")
+async def list_users(
+    _: Admin, dw: Dw, cursor: Optional[str] = None, limit: int = 50
+) -> UserListOut:
+    page = await dw.users.list(cursor, limit)
+    return UserListOut(
+        users=[UserOut.model_validate(user) for user in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+# The application.
+
+
+def config_from_env() -> dict[str, Any]:
+    """doorward's configuration from ``DOORWARD_DATABASE_URL`` (default: the
+    SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET`` and
+    ``DOORWARD_REDIS_URL``."""
+    secret = os.environ.get("DOORWARD_JWT_SECRET")
+    if not secret:
+        log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
+        secret = secrets.token_urlsafe(32)
+    config: dict[str, Any] = {
+        "database_url": os.environ.get("DOORWARD_DATABASE_URL", "sqlite://doorward-example.db"),
+        "jwt_secret": secret,
+    }
+    redis_url = os.environ.get("DOORWARD_REDIS_URL")
+    if redis_url:
+        config["redis_url"] = redis_url
+    return config
+
+
+def create_app(config: Optional[Mapping[str, Any]] = None) -> FastAPI:
+    """The application on a doorward opened with ``config`` (a dict of
+    doorward's keys; :func:`config_from_env` when omitted)."""
+    app = FastAPI(title="doorward FastAPI example")
+    # Here, as the app is made: Starlette fixes its exception handlers when it
+    # starts, so install() refuses to run later (in a lifespan function, say).
+    install(app, doorward.AsyncDoorward(config_from_env() if config is None else config))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # A malformed body gets the same error shape as doorward's own
+        # validation errors (and, unlike FastAPI's default, never echoes the
+        # input, which may be a password).
+        first = exc.errors()[0]
+        where = [part for part in first.get("loc", ())[1:] if isinstance(part, str)]
+        err = doorward.ValidationError(
+            first.get("msg", "invalid request"), field=".".join(where) or None
+        )
+        return JSONResponse(error_body(err), status_code=http_status(err))
+
+    app.include_router(router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,273 @@
+"""The FastAPI example through its HTTP API (``fastapi.testclient``)."""
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+import doorward
+
+from .app import config_from_env, create_app
+
+with warnings.catch_warnings():
+    # Newer Starlette prefers httpx2 for its test client; httpx still works.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-test-secret-test-secret!"
+USER_AGENT = "doorward-example-tests/1.0"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "database_url": f"sqlite://{tmp_path / 'auth.db'}",
+        "jwt_secret": SECRET,
+        "argon2_memory_kib": 64,
+        "argon2_iterations": 1,
+    }
+
+
+@pytest.fixture
+def app(config: dict[str, Any]) -> FastAPI:
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, headers={"User-Agent": USER_AGENT}) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def register(client: TestClient, username: str, email: str = "") -> dict[str, Any]:
+    email = email or f"{username}@example.com"
+    r = client.post("/register", json={"username": username, "email": email, "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def login(client: TestClient, name: str) -> dict[str, Any]:
+    r = client.post("/login", json={"login": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    error: dict[str, Any] = r.json()["error"]
+    assert error["code"] == code
+    return error
+
+
+def grant(app: FastAPI, client: TestClient, user_id: str, role: str) -> None:
+    """Grant ``role`` through the app's own doorward, on the app's event loop."""
+    dw: doorward.AsyncDoorward = app.state.doorward
+    assert client.portal is not None
+    assert client.portal.call(dw.roles.grant, user_id, role)
+
+
+def test_register_login_and_me(app: FastAPI, client: TestClient) -> None:
+    reg = register(client, "john")
+    assert reg["user"]["username"] == "john"
+    assert reg["user"]["email"] == "john@example.com"
+    assert "password" not in reg["user"]
+    assert reg["tokens"]["token_type"] == "Bearer"
+    assert reg["tokens"]["expires_in"] > 0
+
+    # By username or by email.
+    pair = login(client, "john")
+    assert login(client, "JOHN@example.com")["access_token"] != pair["access_token"]
+
+    r = client.get("/me", headers=bearer(pair["access_token"]))
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["principal"]["user_id"] == reg["user"]["id"]
+    assert me["principal"]["username"] == "john"
+    assert me["principal"]["roles"] == ["user"]
+    assert me["user"]["email"] == "john@example.com"
+    assert me["user"]["last_login_at"] is not None
+
+    # The client's address and user agent reached the session.
+    dw: doorward.AsyncDoorward = app.state.doorward
+    assert client.portal is not None
+    sessions = client.portal.call(dw.sessions.list, reg["user"]["id"])
+    login_session = next(s for s in sessions if s.id == me["principal"]["session_id"])
+    assert login_session.user_agent == USER_AGENT
+    assert login_session.ip == "testclient"
+
+
+def test_wrong_password(client: TestClient) -> None:
+    register(client, "john")
+    r = client.post("/login", json={"login": "john", "password": "not the password"})
+    assert_error(r, 401, "invalid_credentials")
+    assert r.headers["WWW-Authenticate"] == "Bearer"  # no token was refused
+    r = client.post("/login", json={"login": "nobody", "password": PASSWORD})
+    assert_error(r, 401, "invalid_credentials")
+
+
+def test_refresh_rotates_and_a_replay_revokes_the_family(client: TestClient) -> None:
+    first = register(client, "john")["tokens"]
+    r = client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert client.get("/me", headers=bearer(second["access_token"])).status_code == 200
+
+    r = client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert_error(r, 401, "token_reused")
+    assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+    # The whole family is gone: the new pair too.
+    assert_error(client.get("/me", headers=bearer(second["access_token"])), 401, "token_revoked")
+    r = client.post("/refresh", json={"refresh_token": second["refresh_token"]})
+    assert r.status_code == 401
+
+
+def test_logout_ends_the_session(client: TestClient) -> None:
+    register(client, "john")
+    pair = login(client, "john")
+    r = client.post("/logout", headers=bearer(pair["access_token"]))
+    assert r.status_code == 204
+    assert r.content == b""
+    assert_error(client.get("/me", headers=bearer(pair["access_token"])), 401, "token_revoked")
+    r = client.post("/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert r.status_code == 401
+    r = client.post("/logout")
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    r = client.post("/logout", headers=bearer("not.a.jwt"))
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_openapi_shows_the_bearer_scheme(client: TestClient) -> None:
+    openapi = client.get("/openapi.json").json()
+    bearer_only: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
+    assert openapi["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    # /logout reads the token with doorward.fastapi.access_token, so it is
+    # documented (and tried from /docs) like the routes that verify it.
+    assert openapi["paths"]["/logout"]["post"]["security"] == bearer_only
+    assert openapi["paths"]["/me"]["get"]["security"] == bearer_only
+    assert openapi["paths"]["/admin/users"]["get"]["security"] == bearer_only
+    assert "security" not in openapi["paths"]["/login"]["post"]
+
+
+def test_admin_route_needs_the_admin_permission(app: FastAPI, client: TestClient) -> None:
+    john = register(client, "john")
+    jane = register(client, "jane")
+    john_token = john["tokens"]["access_token"]
+
+    assert_error(client.get("/admin/users"), 401, "token_invalid")
+    assert_error(client.get("/admin/users", headers=bearer(john_token)), 403, "forbidden")
+
+    grant(app, client, john["user"]["id"], "admin")
+    r = client.get("/admin/users", headers=bearer(john_token))
+    assert r.status_code == 200, r.text
+    listed = r.json()
+    assert {u["username"] for u in listed["users"]} == {"john", "jane"}
+    assert listed["next_cursor"] is None
+
+    # Paging, and doorward's own validation of the query.
+    r = client.get("/admin/users", params={"limit": 1}, headers=bearer(john_token))
+    assert len(r.json()["users"]) == 1
+    assert r.json()["next_cursor"]
+    error = assert_error(
+        client.get("/admin/users", params={"limit": 0}, headers=bearer(john_token)),
+        422,
+        "validation_error",
+    )
+    assert error["field"] == "limit"
+
+    # jane is still a plain user.
+    jane_token = jane["tokens"]["access_token"]
+    assert_error(client.get("/admin/users", headers=bearer(jane_token)), 403, "forbidden")
+
+
+def test_duplicates_conflict(client: TestClient) -> None:
+    register(client, "john")
+    r = client.post(
+        "/register",
+        json={"username": "johnny", "email": "JOHN@example.com", "password": PASSWORD},
+    )
+    assert_error(r, 409, "duplicate_email")
+    r = client.post(
+        "/register",
+        json={"username": "John", "email": "other@example.com", "password": PASSWORD},
+    )
+    assert_error(r, 409, "duplicate_username")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "john", "email": "john@example.com"}, "password"),
+        ({"username": "john", "email": "john@example.com", "password": 12345678}, "password"),
+        ({"username": "john", "email": "john@example.com", "password": "short"}, "password"),
+        ({"username": "john", "email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"username": "j", "email": "john@example.com", "password": PASSWORD}, "username"),
+    ],
+)
+def test_bad_input_is_422(client: TestClient, body: dict[str, Any], field: str) -> None:
+    r = client.post("/register", json=body)
+    error = assert_error(r, 422, "validation_error")
+    assert error["field"] == field
+    assert "12345678" not in r.text  # the input is never echoed
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    r = client.post("/login", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert_error(r, 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Basic am9objpwdw=="}, {"Authorization": "Bearer"}],
+)
+def test_missing_bearer_is_401_with_www_authenticate(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    # RFC 6750: no error code when the request carried no bearer token.
+    r = client.get("/me", headers=headers)
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_forged_token_is_401(client: TestClient) -> None:
+    r = client.get("/me", headers=bearer("not.a.jwt"))
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_login_rate_limit_is_429_with_retry_after(config: dict[str, Any]) -> None:
+    app = create_app({**config, "rate_limit_login_account": "2/1m"})
+    with TestClient(app) as client:
+        register(client, "john")
+        for _ in range(2):
+            assert (
+                client.post("/login", json={"login": "john", "password": "nope"}).status_code == 401
+            )
+        r = client.post("/login", json={"login": "john", "password": PASSWORD})
+        assert_error(r, 429, "rate_limited")
+        assert int(r.headers["Retry-After"]) >= 1
+
+
+def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOORWARD_DATABASE_URL", "sqlite::memory:")
+    monkeypatch.setenv("DOORWARD_JWT_SECRET", SECRET)
+    monkeypatch.delenv("DOORWARD_REDIS_URL", raising=False)
+    assert config_from_env() == {"database_url": "sqlite::memory:", "jwt_secret": SECRET}
+    monkeypatch.delenv("DOORWARD_DATABASE_URL")
+    monkeypatch.delenv("DOORWARD_JWT_SECRET")
+    config = config_from_env()
+    assert config["database_url"] == "sqlite://doorward-example.db"
+    assert len(config["jwt_secret"]) >= 32  # a random one

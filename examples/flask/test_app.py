@@ -1,0 +1,261 @@
+"""The Flask example through its HTTP API (Flask's test client)."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+import doorward
+from doorward.flask import doorward_instance
+
+from .app import config_from_env, create_app
+
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-test-secret-test-secret!"
+USER_AGENT = "doorward-example-tests/1.0"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "database_url": f"sqlite://{tmp_path / 'auth.db'}",
+        "jwt_secret": SECRET,
+        "argon2_memory_kib": 64,
+        "argon2_iterations": 1,
+    }
+
+
+@pytest.fixture
+def app(config: dict[str, Any]) -> Flask:
+    app = create_app(config)
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as client:
+        client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def register(client: FlaskClient, username: str) -> dict[str, Any]:
+    r = client.post(
+        "/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+    )
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.get_json()
+    return body
+
+
+def login(client: FlaskClient, name: str) -> dict[str, Any]:
+    r = client.post("/login", json={"login": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.get_json()
+    return body
+
+
+def assert_error(r: TestResponse, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    error: dict[str, Any] = r.get_json()["error"]
+    assert error["code"] == code
+    return error
+
+
+def dw(app: Flask) -> doorward.Doorward:
+    """The app's own doorward instance."""
+    with app.app_context():
+        return doorward_instance()
+
+
+def test_register_login_and_me(app: Flask, client: FlaskClient) -> None:
+    reg = register(client, "john")
+    assert reg["user"]["username"] == "john"
+    assert reg["user"]["email"] == "john@example.com"
+    assert "password" not in reg["user"]
+    assert reg["tokens"]["token_type"] == "Bearer"
+    assert reg["tokens"]["expires_in"] > 0
+
+    # By username or by email.
+    pair = login(client, "john")
+    assert login(client, "JOHN@example.com")["access_token"] != pair["access_token"]
+
+    r = client.get("/me", headers=bearer(pair["access_token"]))
+    assert r.status_code == 200, r.text
+    me = r.get_json()
+    assert set(me["principal"]) == {"user_id", "username", "session_id", "roles", "expires_at"}
+    assert datetime.fromisoformat(me["principal"]["expires_at"]).tzinfo is not None
+    assert me["principal"]["user_id"] == reg["user"]["id"]
+    assert me["principal"]["username"] == "john"
+    assert me["principal"]["roles"] == ["user"]
+    assert me["user"]["email"] == "john@example.com"
+    assert me["user"]["last_login_at"] is not None
+    assert "T" in me["user"]["created_at"]  # ISO 8601, not an HTTP date
+
+    # The client's address and user agent reached the session.
+    sessions = dw(app).sessions.list(reg["user"]["id"])
+    login_session = next(s for s in sessions if s.id == me["principal"]["session_id"])
+    assert login_session.user_agent == USER_AGENT
+    assert login_session.ip == "127.0.0.1"
+
+
+def test_wrong_password(client: FlaskClient) -> None:
+    register(client, "john")
+    r = client.post("/login", json={"login": "john", "password": "not the password"})
+    assert_error(r, 401, "invalid_credentials")
+    assert r.headers["WWW-Authenticate"] == "Bearer"  # no token was refused
+    r = client.post("/login", json={"login": "nobody", "password": PASSWORD})
+    assert_error(r, 401, "invalid_credentials")
+
+
+def test_refresh_rotates_and_a_replay_revokes_the_family(client: FlaskClient) -> None:
+    first = register(client, "john")["tokens"]
+    r = client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert r.status_code == 200, r.text
+    second = r.get_json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert client.get("/me", headers=bearer(second["access_token"])).status_code == 200
+
+    r = client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert_error(r, 401, "token_reused")
+    assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+    # The whole family is gone: the new pair too.
+    assert_error(client.get("/me", headers=bearer(second["access_token"])), 401, "token_revoked")
+    r = client.post("/refresh", json={"refresh_token": second["refresh_token"]})
+    assert r.status_code == 401
+
+
+def test_logout_ends_the_session(client: FlaskClient) -> None:
+    register(client, "john")
+    pair = login(client, "john")
+    r = client.post("/logout", headers=bearer(pair["access_token"]))
+    assert r.status_code == 204
+    assert r.data == b""
+    assert_error(client.get("/me", headers=bearer(pair["access_token"])), 401, "token_revoked")
+    r = client.post("/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert r.status_code == 401
+    r = client.post("/logout")
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    r = client.post("/logout", headers=bearer("not.a.jwt"))
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_admin_route_needs_the_admin_permission(app: Flask, client: FlaskClient) -> None:
+    john = register(client, "john")
+    jane = register(client, "jane")
+    john_token = john["tokens"]["access_token"]
+
+    assert_error(client.get("/admin/users"), 401, "token_invalid")
+    assert_error(client.get("/admin/users", headers=bearer(john_token)), 403, "forbidden")
+
+    assert dw(app).roles.grant(john["user"]["id"], "admin")
+    r = client.get("/admin/users", headers=bearer(john_token))
+    assert r.status_code == 200, r.text
+    listed = r.get_json()
+    assert {u["username"] for u in listed["users"]} == {"john", "jane"}
+    assert listed["next_cursor"] is None
+
+    # Paging, and validation of the query.
+    r = client.get("/admin/users?limit=1", headers=bearer(john_token))
+    assert len(r.get_json()["users"]) == 1
+    assert r.get_json()["next_cursor"]
+    for limit in ("0", "many"):
+        r = client.get(f"/admin/users?limit={limit}", headers=bearer(john_token))
+        assert assert_error(r, 422, "validation_error")["field"] == "limit"
+
+    # jane is still a plain user.
+    jane_token = jane["tokens"]["access_token"]
+    assert_error(client.get("/admin/users", headers=bearer(jane_token)), 403, "forbidden")
+
+
+def test_duplicates_conflict(client: FlaskClient) -> None:
+    register(client, "john")
+    r = client.post(
+        "/register",
+        json={"username": "johnny", "email": "JOHN@example.com", "password": PASSWORD},
+    )
+    assert_error(r, 409, "duplicate_email")
+    r = client.post(
+        "/register",
+        json={"username": "John", "email": "other@example.com", "password": PASSWORD},
+    )
+    assert_error(r, 409, "duplicate_username")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "john", "email": "john@example.com"}, "password"),
+        ({"username": "john", "email": "john@example.com", "password": 12345678}, "password"),
+        ({"username": "john", "email": "john@example.com", "password": "short"}, "password"),
+        ({"username": "john", "email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"username": "j", "email": "john@example.com", "password": PASSWORD}, "username"),
+    ],
+)
+def test_bad_input_is_422(client: FlaskClient, body: dict[str, Any], field: str) -> None:
+    r = client.post("/register", json=body)
+    error = assert_error(r, 422, "validation_error")
+    assert error["field"] == field
+    assert "12345678" not in r.text  # the input is never echoed
+
+
+@pytest.mark.parametrize("data", [b"{not json", b"[1, 2]"])
+def test_malformed_json_is_422(client: FlaskClient, data: bytes) -> None:
+    r = client.post("/login", data=data, headers={"Content-Type": "application/json"})
+    assert_error(r, 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Basic am9objpwdw=="}, {"Authorization": "Bearer"}],
+)
+def test_missing_bearer_is_401_with_www_authenticate(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    # RFC 6750: no error code when the request carried no bearer token.
+    r = client.get("/me", headers=headers)
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_forged_token_is_401(client: FlaskClient) -> None:
+    r = client.get("/me", headers=bearer("not.a.jwt"))
+    assert_error(r, 401, "token_invalid")
+    assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_login_rate_limit_is_429_with_retry_after(config: dict[str, Any]) -> None:
+    app = create_app({**config, "rate_limit_login_account": "2/1m"})
+    with app.test_client() as client:
+        register(client, "john")
+        for _ in range(2):
+            r = client.post("/login", json={"login": "john", "password": "nope"})
+            assert r.status_code == 401
+        r = client.post("/login", json={"login": "john", "password": PASSWORD})
+        assert_error(r, 429, "rate_limited")
+        assert int(r.headers["Retry-After"]) >= 1
+
+
+def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOORWARD_DATABASE_URL", "sqlite::memory:")
+    monkeypatch.setenv("DOORWARD_JWT_SECRET", SECRET)
+    monkeypatch.delenv("DOORWARD_REDIS_URL", raising=False)
+    assert config_from_env() == {"database_url": "sqlite::memory:", "jwt_secret": SECRET}
+    monkeypatch.delenv("DOORWARD_DATABASE_URL")
+    monkeypatch.delenv("DOORWARD_JWT_SECRET")
+    config = config_from_env()
+    assert config["database_url"] == "sqlite://doorward-example.db"
+    assert len(config["jwt_secret"]) >= 32  # a random one

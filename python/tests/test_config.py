@@ -1,0 +1,131 @@
+"""The configuration forms: keyword arguments, a dict, a TOML file (str or
+pathlib.Path), a dict or file with keyword overrides, key files as Paths.
+Each form is checked through an effect of the key it sets (`access_ttl`
+shows in `expires_in`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from conftest import CHEAP, KEYS, PASSWORD, SECRET, Client, resolve
+
+import doorward
+
+CLASSES = [doorward.Doorward, doorward.AsyncDoorward]
+
+
+async def expires_in(client: Client) -> int:
+    reg = await resolve(client.register_user("john", "john@example.com", PASSWORD))
+    await resolve(client.verify_token(reg.tokens.access_token))
+    return reg.tokens.expires_in
+
+
+def toml_file(tmp_path: Path, **extra: Any) -> Path:
+    lines = [
+        f'database_url = "sqlite://{tmp_path / "auth.db"}"',
+        f'jwt_secret = "{SECRET}"',
+        "argon2_memory_kib = 64",
+        "argon2_iterations = 1",
+        *(f"{key} = {value!r}" for key, value in extra.items()),
+    ]
+    path = tmp_path / "doorward.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+async def test_keyword_arguments(cls: type[Client]) -> None:
+    client = cls(
+        database_url="memory://",
+        jwt_secret=SECRET,
+        argon2_memory_kib=64,
+        argon2_iterations=1,
+        access_ttl=601,
+    )
+    assert await expires_in(client) == 601
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+async def test_dict(cls: type[Client]) -> None:
+    config = {**CHEAP, "access_ttl": 602}
+    assert await expires_in(cls(config)) == 602
+    assert config == {**CHEAP, "access_ttl": 602}  # not modified
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("as_path", [False, True], ids=["str", "Path"])
+async def test_toml_file(cls: type[Client], as_path: bool, tmp_path: Path) -> None:
+    path = toml_file(tmp_path, access_ttl=603)
+    client = cls(path if as_path else str(path))
+    assert client.backend == "sqlite"
+    assert (tmp_path / "auth.db").exists()
+    assert await expires_in(client) == 603
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+async def test_keywords_override_a_dict(cls: type[Client]) -> None:
+    client = cls(
+        {**CHEAP, "access_ttl": 604, "jwt_secret": "s" * 10}, access_ttl=605, jwt_secret=SECRET
+    )
+    assert await expires_in(client) == 605
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+async def test_keywords_override_a_file(cls: type[Client], tmp_path: Path) -> None:
+    client = cls(toml_file(tmp_path, access_ttl=606), access_ttl=607, database_url="memory://")
+    assert client.backend == "memory"
+    assert await expires_in(client) == 607
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("as_path", [True, False], ids=["Path", "str-path"])
+async def test_eddsa_keys_from_files(cls: type[Client], as_path: bool) -> None:
+    private, public = KEYS / "ed25519.pem", KEYS / "ed25519.pub.pem"
+    client = cls(
+        {**CHEAP, "jwt_secret": None},
+        jwt_algorithm="EdDSA",
+        jwt_private_key=private if as_path else str(private),
+        jwt_public_key=public if as_path else str(public),
+    )
+    reg = await resolve(client.register_user("john", "john@example.com", PASSWORD))
+    principal = await resolve(client.verify_token(reg.tokens.access_token))
+    assert principal.user_id == reg.user.id
+    # The token is EdDSA-signed by that key: PyJWT verifies it with the public key.
+    assert jwt.get_unverified_header(reg.tokens.access_token)["alg"] == "EdDSA"
+    claims = jwt.decode(
+        reg.tokens.access_token,
+        public.read_text(),
+        algorithms=["EdDSA"],
+        audience="doorward",
+        issuer="doorward",
+    )
+    assert claims["sub"] == reg.user.id
+    # ...and the JWKS publishes it.
+    [key] = client.jwks()["keys"]
+    assert (key["kty"], key["crv"]) == ("OKP", "Ed25519")
+    assert key["kid"] == jwt.get_unverified_header(reg.tokens.access_token)["kid"]
+    # Another key's signature is refused.
+    other = (KEYS / "ed25519-other.pem").read_text()
+    forged = jwt.encode(claims, other, "EdDSA", {"kid": key["kid"], "typ": "at+jwt"})
+    with pytest.raises(doorward.TokenInvalidError):
+        await resolve(client.verify_token(forged))
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_unknown_keys_are_config_errors(cls: type[Client], tmp_path: Path) -> None:
+    with pytest.raises(doorward.ConfigError) as kwarg:
+        cls(CHEAP, acess_ttl=600)
+    assert "acess_ttl" in str(kwarg.value)
+    with pytest.raises(doorward.ConfigError) as in_dict:
+        cls({**CHEAP, "jwt_isuer": "me"})
+    assert "jwt_isuer" in str(in_dict.value)
+    with pytest.raises(doorward.ConfigError) as in_file:
+        cls(toml_file(tmp_path, redis_prefx="x:"))
+    assert "redis_prefx" in str(in_file.value)
+    with pytest.raises(doorward.ConfigError):
+        cls(tmp_path / "missing.toml")
+    with pytest.raises(doorward.ConfigError):
+        cls(42)  # type: ignore[arg-type]

@@ -1,0 +1,88 @@
+"""A Doorward opened before fork() works in the child (the binding reopens
+the store there), as under gunicorn --preload or multiprocessing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from conftest import CHEAP, PASSWORD
+
+import doorward
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX-only")
+
+# Exit statuses the child reports.
+OK, WRONG_USER, RAISED = 0, 3, 4
+
+
+def run_in_child(child: Callable[[], bool], timeout: float = 30.0) -> int:
+    """Fork; the child runs `child` and exits with OK, WRONG_USER (it
+    returned False) or RAISED. Returns the child's exit status."""
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() in a process with threads (tokio's).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        status = RAISED
+        try:
+            status = OK if child() else WRONG_USER
+        except BaseException as err:
+            print(f"child failed: {err!r}", file=sys.stderr, flush=True)
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, wait_status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(wait_status)
+        time.sleep(0.02)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail(f"the forked child did not finish within {timeout} s")
+
+
+def test_sync_client_works_in_a_forked_child(tmp_path: Path) -> None:
+    dw = doorward.Doorward(CHEAP, database_url=f"sqlite://{tmp_path / 'auth.db'}")
+    parent = dw.register_user("parent", "parent@example.com", PASSWORD)
+    dw.verify_token(parent.tokens.access_token)
+
+    def child() -> bool:
+        reg = dw.register_user("child", "child@example.com", PASSWORD)
+        pair = dw.login("child", PASSWORD)
+        principal = dw.verify_token(pair.access_token)
+        # The parent's session, in the shared file, is valid here too.
+        theirs = dw.verify_token(parent.tokens.access_token)
+        return principal.user_id == reg.user.id and theirs.user_id == parent.user.id
+
+    assert run_in_child(child) == OK
+    # The parent sees the child's user, and its own instance still works.
+    user = dw.users.get_by_username("child")
+    assert dw.login("child", PASSWORD).token_type == "Bearer"
+    assert [u.username for u in dw.users.list().items] == ["parent", "child"]
+    assert user.email == "child@example.com"
+    dw.verify_token(parent.tokens.access_token)
+
+
+def test_async_client_works_in_a_forked_child(tmp_path: Path) -> None:
+    dw = doorward.AsyncDoorward(CHEAP, database_url=f"sqlite://{tmp_path / 'auth.db'}")
+
+    async def in_child() -> bool:
+        reg = await dw.register_user("child", "child@example.com", PASSWORD)
+        pair = await dw.login("child", PASSWORD)
+        principal = await dw.verify_token(pair.access_token)
+        return principal.user_id == reg.user.id
+
+    assert run_in_child(lambda: asyncio.run(in_child())) == OK
+
+    async def in_parent() -> str:
+        pair = await dw.login("child", PASSWORD)
+        return (await dw.verify_token(pair.access_token)).username
+
+    assert asyncio.run(in_parent()) == "child"
