@@ -6,6 +6,8 @@
 //! around it (`python/doorward`) adds the exception classes, the framework
 //! helpers and the type stubs.
 
+#![forbid(unsafe_code)]
+
 #[macro_use]
 mod twins;
 

@@ -11,11 +11,10 @@
 //! `DoorwardError` with code `internal`; it never unwinds into Python.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use futures_util::FutureExt as _;
+use doorward::error::catch_panics;
 use pyo3::conversion::IntoPyObject;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
@@ -65,23 +64,6 @@ pub(crate) fn _shutdown(py: Python<'_>) {
     }
 }
 
-/// A panic in the core, as the `internal` error.
-async fn guarded<T>(fut: impl Future<Output = doorward::Result<T>>) -> doorward::Result<T> {
-    match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(result) => result,
-        Err(panic) => Err(doorward::Error::Internal(panic_message(&*panic))),
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let detail = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown".into());
-    format!("doorward panicked: {detail}")
-}
-
 /// Run `fut` to completion on the runtime with the GIL released, so other
 /// Python threads run meanwhile.
 pub(crate) fn block_on<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
@@ -95,7 +77,7 @@ where
 /// Run `fut` to completion on the runtime, from a thread that does not
 /// hold the GIL.
 pub(crate) fn run<T>(fut: impl Future<Output = doorward::Result<T>>) -> doorward::Result<T> {
-    runtime().block_on(guarded(fut))
+    runtime().block_on(catch_panics(fut))
 }
 
 /// `fut` as an asyncio awaitable of the running event loop, driven by the
@@ -106,7 +88,7 @@ where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     pyo3_async_runtimes::generic::future_into_py::<Tokio, _, T>(py, async move {
-        guarded(fut).await.map_err(to_py_err)
+        catch_panics(fut).await.map_err(to_py_err)
     })
 }
 

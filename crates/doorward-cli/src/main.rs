@@ -4,6 +4,8 @@
 //! also when a command prints its result and reports that part of it
 //! failed, like `cache stats` with Redis away), 2 for a usage error.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod commands;
 mod output;

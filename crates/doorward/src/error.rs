@@ -280,6 +280,35 @@ impl From<sqlx::migrate::MigrateError> for Error {
     }
 }
 
+/// Runs `fut`, turning a panic inside it into [`Error::Internal`]: what every
+/// binding wraps around a core call, so a panic reaches a host as the
+/// `internal` error instead of unwinding into it.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let err = doorward::error::catch_panics(async {
+///     if true { panic!("boom") }
+///     Ok(())
+/// }).await.unwrap_err();
+/// assert_eq!(err.code(), doorward::ErrorCode::Internal);
+/// assert!(err.to_string().contains("boom"));
+/// # });
+/// ```
+pub async fn catch_panics<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    use futures_util::FutureExt as _;
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err(Error::Internal(format!("doorward panicked: {detail}")))
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for Error {
     fn from(err: tokio::task::JoinError) -> Self {
         if err.is_panic() {

@@ -32,6 +32,8 @@
 //! | [`Doorward::sessions`] | list / revoke / revoke all of a user's sessions |
 //! | [`Doorward::limits`] | `limit(key, quota)`: GCRA rate limits for the host's own endpoints |
 //! | [`Doorward::cache`] | `memoize`, `get` / `set` / `delete`, `stats`, `flush` |
+//! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
+//! | [`token::TokenVerifier`] | offline verification from a JWKS document, `can` from role claims |
 //!
 //! ## Features
 //!
@@ -45,10 +47,13 @@
 //!
 //! Errors carry stable codes ([`ErrorCode`]); see `docs/errors.md`.
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod cache;
 pub mod config;
 mod core;
+pub mod device;
 pub mod error;
 pub mod password;
 pub mod ratelimit;

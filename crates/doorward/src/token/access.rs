@@ -6,13 +6,15 @@
 //! `crit`), the `typ`, and the algorithm pinned to the key the `kid` names.
 //! After it: `iat` not in the future.
 
+use std::collections::HashMap;
+
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{KeyRing, algorithm_name};
+use super::keys::{KeyRing, VerifyingKey, algorithm_name};
 use crate::error::{Error, Result};
 
 /// Largest token accepted, in bytes; larger ones are refused unparsed.
@@ -65,42 +67,55 @@ impl KeyRing {
         audience: &str,
         check_exp: bool,
     ) -> Result<AccessClaims> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(Error::token_invalid("too large"));
-        }
-        let kid = check_header(token)?;
-        let key = self
-            .verifying
-            .get(&kid.kid)
-            .ok_or_else(|| Error::token_invalid("unknown key id"))?;
-        if kid.alg != algorithm_name(key.alg) {
-            return Err(Error::token_invalid("algorithm not allowed for this key"));
-        }
-        let mut validation = Validation::new(key.alg);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_exp = check_exp;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation).map_err(
-            |e| match e.kind() {
-                ErrorKind::ExpiredSignature => Error::TokenExpired,
-                ErrorKind::InvalidSignature => Error::token_invalid("bad signature"),
-                ErrorKind::InvalidIssuer => Error::token_invalid("wrong issuer"),
-                ErrorKind::InvalidAudience => Error::token_invalid("wrong audience"),
-                ErrorKind::ImmatureSignature => Error::token_invalid("not valid yet"),
-                ErrorKind::InvalidAlgorithm => Error::token_invalid("algorithm not allowed"),
-                ErrorKind::MissingRequiredClaim(_) => Error::token_invalid("missing claim"),
-                _ => Error::token_invalid("malformed"),
-            },
-        )?;
-        let claims = data.claims;
-        if claims.iat > Utc::now().timestamp() + LEEWAY_SECS as i64 {
-            return Err(Error::token_invalid("issued in the future"));
-        }
-        Ok(claims)
+        verify_with(&self.verifying, token, issuer, audience, check_exp)
     }
+}
+
+/// Check a token against `keys` (by `kid`) and return its claims: the whole
+/// of doorward's verification, shared by [`KeyRing`] and
+/// [`super::TokenVerifier`].
+pub(crate) fn verify_with(
+    keys: &HashMap<String, VerifyingKey>,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+    check_exp: bool,
+) -> Result<AccessClaims> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Error::token_invalid("too large"));
+    }
+    let kid = check_header(token)?;
+    let key = keys
+        .get(&kid.kid)
+        .ok_or_else(|| Error::token_invalid("unknown key id"))?;
+    if kid.alg != algorithm_name(key.alg) {
+        return Err(Error::token_invalid("algorithm not allowed for this key"));
+    }
+    let mut validation = Validation::new(key.alg);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_exp = check_exp;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    let data =
+        jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::ExpiredSignature => Error::TokenExpired,
+            ErrorKind::InvalidSignature => Error::token_invalid("bad signature"),
+            ErrorKind::InvalidIssuer => Error::token_invalid("wrong issuer"),
+            ErrorKind::InvalidAudience => Error::token_invalid("wrong audience"),
+            ErrorKind::ImmatureSignature => Error::token_invalid("not valid yet"),
+            ErrorKind::InvalidAlgorithm => Error::token_invalid("algorithm not allowed"),
+            ErrorKind::MissingRequiredClaim(_) => Error::token_invalid("missing claim"),
+            _ => Error::token_invalid("malformed"),
+        })?;
+    let claims = data.claims;
+    if claims.iat > Utc::now().timestamp() + LEEWAY_SECS as i64 {
+        return Err(Error::token_invalid("issued in the future"));
+    }
+    Ok(claims)
 }
 
 struct CheckedHeader {

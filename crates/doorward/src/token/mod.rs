@@ -8,9 +8,11 @@
 pub(crate) mod access;
 pub(crate) mod keys;
 pub(crate) mod refresh;
+mod verifier;
 
 pub use access::{AccessClaims, LEEWAY_SECS, MAX_TOKEN_BYTES};
 pub use keys::MIN_SECRET_BYTES;
+pub use verifier::TokenVerifier;
 
 use base64::Engine as _;
 

@@ -1,0 +1,164 @@
+//! `Doorward`: opening, the authentication operations, and the sub-APIs as
+//! properties. Every operation returns a Promise and runs on the addon's
+//! runtime, never on the event loop.
+
+use napi_derive::napi;
+
+use crate::error::{guarded, to_js};
+use crate::limits::Limits;
+use crate::roles::Roles;
+use crate::sessions::Sessions;
+use crate::types::{ClientInfo, Principal, Registration, TokenPair};
+use crate::users::Users;
+
+/// Open the store the configuration names, migrating it and seeding the
+/// built-in roles: `config` is an object with camelCase keys or a TOML file
+/// path. The package exposes it as `Doorward.open`.
+#[napi(
+    js_name = "_open",
+    ts_args_type = "config?: import('./index').Config | string"
+)]
+pub async fn open(config: Option<serde_json::Value>) -> napi::Result<Doorward> {
+    let config = crate::config::from_js(config)?;
+    let dw = guarded(doorward::Doorward::open(config)).await?;
+    Ok(Doorward { dw })
+}
+
+/// An open doorward.
+#[napi]
+#[derive(Debug)]
+pub struct Doorward {
+    pub(crate) dw: doorward::Doorward,
+}
+
+#[napi]
+impl Doorward {
+    /// Accounts.
+    #[napi(getter)]
+    pub fn users(&self) -> Users {
+        Users {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Roles and grants.
+    #[napi(getter)]
+    pub fn roles(&self) -> Roles {
+        Roles {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Sessions.
+    #[napi(getter)]
+    pub fn sessions(&self) -> Sessions {
+        Sessions {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Rate limits for the host's own endpoints.
+    #[napi(getter)]
+    pub fn limits(&self) -> Limits {
+        Limits {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// The store backend in use: `sqlite`, `postgres` or `memory`.
+    #[napi(getter)]
+    pub fn backend(&self) -> &'static str {
+        self.dw.backend()
+    }
+
+    /// The public verification keys as a JWKS document (empty for HS256,
+    /// whose secret is never published).
+    #[napi(ts_return_type = "{ keys: Record<string, unknown>[] }")]
+    pub fn jwks(&self) -> napi::Result<serde_json::Value> {
+        self.dw.auth().jwks().map_err(to_js)
+    }
+
+    /// Validate, hash and store a new user, and log them in.
+    #[napi]
+    pub async fn register_user(
+        &self,
+        username: String,
+        email: String,
+        password: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<Registration> {
+        let client = client.map(Into::into);
+        guarded(
+            self.dw
+                .auth()
+                .register_user(&username, &email, &password, client),
+        )
+        .await
+        .map(Registration::from)
+    }
+
+    /// Log in with a username or an email address.
+    #[napi]
+    pub async fn login(
+        &self,
+        login: String,
+        password: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<TokenPair> {
+        let client = client.map(Into::into);
+        guarded(self.dw.auth().login(&login, &password, client))
+            .await
+            .map(TokenPair::from)
+    }
+
+    /// Who an access token speaks for; fails at once after logout,
+    /// revocation or disabling.
+    #[napi]
+    pub async fn verify_token(&self, access_token: String) -> napi::Result<Principal> {
+        guarded(self.dw.auth().verify_token(&access_token))
+            .await
+            .map(Principal::from)
+    }
+
+    /// A new pair for a refresh token, which stops working; using it again
+    /// revokes its whole family (`token_reused`).
+    #[napi]
+    pub async fn refresh_token(&self, refresh_token: String) -> napi::Result<TokenPair> {
+        guarded(self.dw.auth().refresh_token(&refresh_token))
+            .await
+            .map(TokenPair::from)
+    }
+
+    /// End the session an access token belongs to.
+    #[napi]
+    pub async fn logout(&self, access_token: String) -> napi::Result<()> {
+        guarded(self.dw.auth().logout(&access_token)).await
+    }
+
+    /// Whether a user holds a permission (`users:write`; `admin:*` and `*`
+    /// grant by wildcard).
+    #[napi]
+    pub async fn can(&self, user_id: String, permission: String) -> napi::Result<bool> {
+        guarded(self.dw.auth().can(&user_id, &permission)).await
+    }
+
+    /// Like `can`, but a missing permission rejects with `forbidden`.
+    #[napi]
+    pub async fn require(&self, user_id: String, permission: String) -> napi::Result<()> {
+        guarded(self.dw.auth().require(&user_id, &permission)).await
+    }
+
+    /// Start a session without a password (administrators, a verified magic
+    /// link).
+    #[napi]
+    pub async fn issue_tokens(
+        &self,
+        user_id: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<TokenPair> {
+        let client = client.map(Into::into);
+        guarded(self.dw.auth().issue_tokens(&user_id, client))
+            .await
+            .map(TokenPair::from)
+    }
+}

@@ -1,0 +1,129 @@
+//! `dw.users`: accounts.
+
+use napi_derive::napi;
+
+use crate::error::guarded;
+use crate::types::{Page, User, UserUpdate};
+
+/// Accounts: `dw.users`.
+#[napi]
+#[derive(Debug)]
+pub struct Users {
+    pub(crate) dw: doorward::Doorward,
+}
+
+#[napi]
+impl Users {
+    /// Create an account without logging it in.
+    #[napi]
+    pub async fn create(
+        &self,
+        username: String,
+        email: String,
+        password: String,
+    ) -> napi::Result<User> {
+        guarded(self.dw.users().create(&username, &email, &password))
+            .await
+            .map(User::from)
+    }
+
+    /// By id (`not_found` if absent).
+    #[napi]
+    pub async fn get(&self, user_id: String) -> napi::Result<User> {
+        guarded(self.dw.users().get(&user_id)).await.map(User::from)
+    }
+
+    /// By email address, case-insensitively.
+    #[napi]
+    pub async fn get_by_email(&self, email: String) -> napi::Result<User> {
+        guarded(self.dw.users().get_by_email(&email))
+            .await
+            .map(User::from)
+    }
+
+    /// By username, case-insensitively.
+    #[napi]
+    pub async fn get_by_username(&self, username: String) -> napi::Result<User> {
+        guarded(self.dw.users().get_by_username(&username))
+            .await
+            .map(User::from)
+    }
+
+    /// Accounts in creation order, `limit` (1 to 500, default 50) at a time;
+    /// pass `nextCursor` back for the next page.
+    #[napi]
+    pub async fn list(&self, cursor: Option<String>, limit: Option<f64>) -> napi::Result<Page> {
+        // Anything outside u32 is outside 1..=500 too: the core says so.
+        let limit = limit.map_or(50, |l| {
+            if l.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&l) {
+                l as u32
+            } else {
+                0
+            }
+        });
+        guarded(self.dw.users().list(cursor.as_deref(), limit))
+            .await
+            .map(Page::from)
+    }
+
+    /// Change username and/or email (validated and unique as at registration).
+    #[napi]
+    pub async fn update(&self, user_id: String, update: UserUpdate) -> napi::Result<User> {
+        let update = doorward::UserUpdate {
+            username: update.username,
+            email: update.email,
+        };
+        guarded(self.dw.users().update(&user_id, update))
+            .await
+            .map(User::from)
+    }
+
+    /// Change a password, proving the old one; every other session ends
+    /// (`keepSession`, the caller's own, stays).
+    #[napi]
+    pub async fn change_password(
+        &self,
+        user_id: String,
+        old_password: String,
+        new_password: String,
+        keep_session: Option<String>,
+    ) -> napi::Result<()> {
+        guarded(self.dw.users().change_password(
+            &user_id,
+            &old_password,
+            &new_password,
+            keep_session.as_deref(),
+        ))
+        .await
+    }
+
+    /// Set a password without the old one (administrators); every session ends.
+    #[napi]
+    pub async fn set_password(&self, user_id: String, new_password: String) -> napi::Result<()> {
+        guarded(self.dw.users().set_password(&user_id, &new_password)).await
+    }
+
+    /// Disable an account: no logins, and its sessions end now.
+    #[napi]
+    pub async fn disable(&self, user_id: String) -> napi::Result<()> {
+        guarded(self.dw.users().disable(&user_id)).await
+    }
+
+    /// Enable a disabled account.
+    #[napi]
+    pub async fn enable(&self, user_id: String) -> napi::Result<()> {
+        guarded(self.dw.users().enable(&user_id)).await
+    }
+
+    /// Lift a lockout and forget failed logins; whether there was anything to clear.
+    #[napi]
+    pub async fn unlock(&self, user_id: String) -> napi::Result<bool> {
+        guarded(self.dw.users().unlock(&user_id)).await
+    }
+
+    /// Delete an account with its sessions and grants.
+    #[napi]
+    pub async fn delete(&self, user_id: String) -> napi::Result<()> {
+        guarded(self.dw.users().delete(&user_id)).await
+    }
+}

@@ -1,0 +1,220 @@
+// The Kotlin SDK on the JVM: a full flow on SQLite, offline verification
+// from JWKS, the device session over an app-implemented TokenStore, and
+// the error mapping. Run by scripts/kotlin (and so by scripts/test).
+
+import doorward.*
+import java.nio.file.Files
+import java.nio.file.Path
+import java.time.Instant
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+
+const val PASSWORD = "correct horse battery staple"
+const val SECRET = "kotlin-test-secret-of-at-least-32-bytes"
+
+val keys: Path = Path.of(System.getProperty("doorward.keys") ?: "tests/keys")
+
+fun check(condition: Boolean, message: () -> String) {
+    if (!condition) throw AssertionError(message())
+}
+
+fun <T> eq(actual: T, expected: T, what: String) =
+    check(actual == expected) { "$what: expected <$expected>, got <$actual>" }
+
+/** The exception `block` throws, which must be a `T`. */
+suspend inline fun <reified T : DoorwardException> throws(block: () -> Unit): T {
+    try {
+        block()
+    } catch (e: DoorwardException) {
+        check(e is T) { "expected ${T::class.simpleName}, got $e (${e.code()})" }
+        return e as T
+    }
+    throw AssertionError("expected ${T::class.simpleName}, nothing was thrown")
+}
+
+fun sqliteConfig(extra: (Config) -> Config = { it }): Config {
+    val dir = Files.createTempDirectory("doorward-kotlin")
+    return extra(
+        Config(
+            databaseUrl = "sqlite://${dir.resolve("app.db")}",
+            jwtSecret = SECRET,
+            argon2MemoryKib = 64u,
+            argon2Iterations = 1u,
+        ),
+    )
+}
+
+fun asymmetric(alg: String, private: String, public: String) = Config(
+    databaseUrl = "memory://",
+    jwtAlgorithm = alg,
+    jwtPrivateKey = keys.resolve(private).toString(),
+    jwtPublicKey = keys.resolve(public).toString(),
+    argon2MemoryKib = 64u,
+    argon2Iterations = 1u,
+)
+
+/** The app's secure storage, here a field (a Keystore on Android). */
+class Vault : TokenStore {
+    var pair: TokenPair? = null
+    var saves = 0
+    override fun load(): TokenPair? = pair
+    override fun save(pair: TokenPair) {
+        saves++
+        this.pair = pair
+    }
+    override fun clear() {
+        pair = null
+    }
+}
+
+val tests: List<Pair<String, suspend () -> Unit>> = listOf(
+    "full flow on SQLite" to {
+        val dw = Doorward.open(sqliteConfig())
+        eq(dw.backend(), "sqlite", "backend")
+        val reg = dw.registerUser("john", "john@example.com", PASSWORD, ClientInfo(ip = "10.0.0.1", userAgent = "kotlin"))
+        eq(reg.user.username, "john", "username")
+        check(reg.user.createdAt.isBefore(Instant.now().plusSeconds(1))) { "createdAt is an Instant" }
+        val pair = dw.login("john", PASSWORD)
+        val principal = dw.verifyToken(pair.accessToken())
+        eq(principal.userId, reg.user.id, "principal")
+        eq(principal.roles, listOf("user"), "roles")
+        check(dw.sessions().list(reg.user.id).any { it.ip == "10.0.0.1" }) { "client info kept" }
+
+        // RBAC
+        check(dw.can(principal.userId, "users:read")) { "users can read" }
+        check(!dw.can(principal.userId, "users:write")) { "users cannot write" }
+        throws<DoorwardException.Forbidden> { dw.require(principal.userId, "users:write") }
+        check(dw.roles().grant(reg.user.id, "moderator")) { "grant" }
+        dw.require(principal.userId, "users:write")
+        eq(dw.roles().ofUser(reg.user.id), listOf("moderator", "user"), "roles of user")
+
+        // Refresh rotates; a replay revokes the whole family.
+        val next = dw.refreshToken(pair.refreshToken())
+        dw.verifyToken(next.accessToken())
+        throws<DoorwardException.TokenReused> { dw.refreshToken(pair.refreshToken()) }
+        throws<DoorwardException.TokenRevoked> { dw.verifyToken(next.accessToken()) }
+
+        // Logout ends that session only.
+        dw.logout(reg.tokens.accessToken())
+        throws<DoorwardException.TokenRevoked> { dw.verifyToken(reg.tokens.accessToken()) }
+
+        // Paging, updates, disabling.
+        for (i in 1..3) dw.users().create("user$i", "user$i@example.com", PASSWORD)
+        val first = dw.users().list(limit = 2u)
+        eq(first.items.size, 2, "first page")
+        val rest = dw.users().list(cursor = first.nextCursor, limit = 10u)
+        eq(rest.items.size, 2, "second page")
+        eq(dw.users().update(reg.user.id, email = "john@example.org").email, "john@example.org", "update")
+        dw.users().disable(reg.user.id)
+        throws<DoorwardException.UserDisabled> { dw.login("john", PASSWORD) }
+        dw.users().enable(reg.user.id)
+        dw.login("john", PASSWORD)
+    },
+
+    "the error mapping carries the stable codes" to {
+        val dw = Doorward.open(sqliteConfig { it.copy(lockoutThreshold = 2u, rateLimitLoginAccount = "off") })
+        dw.registerUser("ann", "ann@example.com", PASSWORD)
+        eq(throws<DoorwardException.DuplicateEmail> { dw.registerUser("ann2", "ANN@example.com", PASSWORD) }.code(), "duplicate_email", "code")
+        eq(throws<DoorwardException.DuplicateUsername> { dw.registerUser("Ann", "other@example.com", PASSWORD) }.code(), "duplicate_username", "code")
+        eq(throws<DoorwardException.InvalidCredentials> { dw.login("nobody", PASSWORD) }.code(), "invalid_credentials", "code")
+        val bad = throws<DoorwardException.Validation> { dw.registerUser("bob", "not-an-email", PASSWORD) }
+        eq(bad.field, "email", "field")
+        eq(bad.code(), "validation_error", "code")
+        eq(throws<DoorwardException.Validation> { dw.users().list(limit = 0u) }.field, "limit", "field")
+        throws<DoorwardException.NotFound> { dw.users().get("01234567-89ab-7def-8123-456789abcdef") }
+        throws<DoorwardException.TokenInvalid> { dw.verifyToken("not.a.token") }
+        repeat(2) { throws<DoorwardException.InvalidCredentials> { dw.login("ann", "wrong password here") } }
+        val locked = throws<DoorwardException.AccountLocked> { dw.login("ann", PASSWORD) }
+        check(locked.retryAfterMs > 0u) { "retryAfterMs" }
+        dw.limits().limit("k", "1/1m")
+        val limited = throws<DoorwardException.RateLimited> { dw.limits().limit("k", "1/1m") }
+        check(limited.retryAfterMs > 0u) { "retryAfterMs" }
+        eq(throws<DoorwardException.Config> { Doorward.open(Config(databaseUrl = "mysql://x")) }.code(), "config_error", "code")
+        eq(throws<DoorwardException.Internal> { panicForTests("boom") }.code(), "internal", "panic")
+        dw.users().getByUsername("ann") // still working after the panic
+        val codes = errorCodes()
+        eq(codes.size, 16, "codes")
+        check("token_reused" in codes) { "token_reused listed" }
+    },
+
+    "tokens verify offline from the JWKS document (EdDSA and RS256)" to {
+        for ((alg, key) in listOf("EdDSA" to "ed25519", "RS256" to "rsa")) {
+            val server = Doorward.open(asymmetric(alg, "$key.pem", "$key.pub.pem"))
+            val reg = server.registerUser("ann", "ann@example.com", PASSWORD)
+            val verifier = TokenVerifier(server.jwks())
+            val offline = verifier.verify(reg.tokens.accessToken())
+            eq(offline, server.verifyToken(reg.tokens.accessToken()), "$alg principal")
+            check(verifier.can(offline, "users:read")) { "$alg can read" }
+            check(!verifier.can(offline, "users:write")) { "$alg cannot write" }
+            throws<DoorwardException.Forbidden> { verifier.require(offline, "users:write") }
+            throws<DoorwardException.TokenInvalid> { verifier.verify(reg.tokens.accessToken().dropLast(2) + "xx") }
+            throws<DoorwardException.TokenInvalid> { TokenVerifier(server.jwks(), audience = "elsewhere").verify(reg.tokens.accessToken()) }
+            // Roles the device learns from the server.
+            server.roles().create("editor", listOf("posts:*"))
+            server.roles().grant(reg.user.id, "editor")
+            val editor = verifier.verify(server.issueTokens(reg.user.id).accessToken())
+            check(!verifier.can(editor, "posts:write")) { "unknown role grants nothing" }
+            verifier.setRoles(server.roles().list())
+            check(verifier.can(editor, "posts:write")) { "role table applied" }
+        }
+        // Rotation: a new key set, pushed by the host.
+        val old = Doorward.open(asymmetric("EdDSA", "ed25519.pem", "ed25519.pub.pem"))
+        val new = Doorward.open(asymmetric("EdDSA", "ed25519-other.pem", "ed25519-other.pub.pem"))
+        val verifier = TokenVerifier(old.jwks())
+        val fresh = new.registerUser("bob", "bob@example.com", PASSWORD).tokens.accessToken()
+        throws<DoorwardException.TokenInvalid> { verifier.verify(fresh) }
+        verifier.updateJwks(new.jwks())
+        eq(verifier.verify(fresh).username, "bob", "after rotation")
+        // An HS256 server publishes no key: nothing to verify with offline.
+        val hs256 = Doorward.open(sqliteConfig())
+        throws<DoorwardException.Config> { TokenVerifier(hs256.jwks()) }
+    },
+
+    "the device session keeps its tokens in the app's store" to {
+        val dw = Doorward.open(sqliteConfig())
+        dw.users().create("ann", "ann@example.com", PASSWORD)
+        val vault = Vault()
+        val session = DeviceSession(dw, vault)
+        check(session.current() == null) { "nobody signed in" }
+        val ann = session.login("ann", PASSWORD)
+        check(vault.pair != null && vault.saves == 1) { "saved to the vault" }
+        check(!vault.pair.toString().contains(vault.pair!!.accessToken())) { "toString hides the token" }
+        eq(session.current()?.userId, ann.userId, "current")
+        val token = session.accessToken()!!
+        eq(dw.verifyToken(token).userId, ann.userId, "access token")
+        dw.sessions().revoke(ann.sessionId)
+        check(session.current() == null) { "revoked elsewhere" }
+        check(vault.pair == null) { "forgotten" }
+        session.login("ann", PASSWORD)
+        session.logout()
+        check(vault.pair == null) { "logout clears" }
+        // A pair read back from storage.
+        val restored = TokenPair(accessToken = "a", refreshToken = "b", expiresIn = 900u)
+        eq(restored.tokenType(), "Bearer", "default token type")
+    },
+
+    "concurrent suspend calls" to {
+        val dw = Doorward.open(sqliteConfig())
+        runBlocking {
+            (1..8).map { i -> async { dw.users().create("load$i", "load$i@example.com", PASSWORD) } }.awaitAll()
+        }
+        eq(dw.users().list().items.size, 8, "all created")
+    },
+)
+
+fun main() = runBlocking {
+    var failed = 0
+    for ((name, test) in tests) {
+        try {
+            test()
+            println("ok      $name")
+        } catch (e: Throwable) {
+            failed++
+            println("FAILED  $name: $e")
+            e.printStackTrace()
+        }
+    }
+    println("\n${tests.size - failed} passed, $failed failed")
+    if (failed > 0) kotlin.system.exitProcess(1)
+}

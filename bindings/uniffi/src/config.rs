@@ -1,0 +1,124 @@
+//! The configuration as a record: every key of the README's table, each
+//! optional (absent means the core's default). Passed to the core as the
+//! same JSON object the other languages give it, so the core's checks apply.
+
+use serde_json::{Map, Value};
+
+/// A key that still verifies tokens after it stopped signing them.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PreviousKey {
+    pub kid: String,
+    /// `HS256`, `EdDSA`, `RS256` or `ES256`.
+    pub algorithm: String,
+    #[uniffi(default = None)]
+    pub secret: Option<String>,
+    /// PEM text or a file path.
+    #[uniffi(default = None)]
+    pub public_key: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Generates the record and its conversion from one list of keys.
+macro_rules! config_record {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
+        /// doorward's configuration; see the README for each key.
+        #[derive(Clone, Default, uniffi::Record)]
+        pub struct Config {
+            $(
+                $(#[$doc])*
+                #[uniffi(default = None)]
+                pub $name: Option<$ty>,
+            )*
+            #[uniffi(default = None)]
+            pub jwt_previous_keys: Option<Vec<PreviousKey>>,
+        }
+
+        impl Config {
+            fn to_json(&self) -> Value {
+                let mut map = Map::new();
+                $(
+                    if let Some(v) = &self.$name {
+                        map.insert(stringify!($name).into(), Value::from(v.clone()));
+                    }
+                )*
+                if let Some(keys) = &self.jwt_previous_keys {
+                    let keys = keys
+                        .iter()
+                        .map(|k| {
+                            let mut key = Map::new();
+                            key.insert("kid".into(), k.kid.clone().into());
+                            key.insert("algorithm".into(), k.algorithm.clone().into());
+                            if let Some(s) = &k.secret {
+                                key.insert("secret".into(), s.clone().into());
+                            }
+                            if let Some(p) = &k.public_key {
+                                key.insert("public_key".into(), p.clone().into());
+                            }
+                            Value::Object(key)
+                        })
+                        .collect();
+                    map.insert("jwt_previous_keys".into(), Value::Array(keys));
+                }
+                Value::Object(map)
+            }
+        }
+    };
+}
+
+config_record! {
+    /// `sqlite://path`, `sqlite::memory:`, `postgres://…` or `memory://`.
+    database_url: String,
+    database_read_urls: Vec<String>,
+    database_max_connections: u32,
+    database_min_connections: u32,
+    database_acquire_timeout: u64,
+    redis_url: String,
+    redis_prefix: String,
+    redis_timeout_ms: u64,
+    /// `fail_closed` or `database`.
+    redis_session_policy: String,
+    cache_ttl: u64,
+    cache_max_entries: u64,
+    session_cache_ttl: u64,
+    rate_limit_login_account: String,
+    rate_limit_login_ip: String,
+    rate_limit_register_ip: String,
+    lockout_threshold: u32,
+    lockout_base_delay: u64,
+    lockout_max_delay: u64,
+    jwt_secret: String,
+    /// `HS256`, `EdDSA`, `RS256` or `ES256`.
+    jwt_algorithm: String,
+    /// PEM text or a file path.
+    jwt_private_key: String,
+    /// PEM text or a file path.
+    jwt_public_key: String,
+    jwt_key_id: String,
+    jwt_issuer: String,
+    jwt_audience: String,
+    access_ttl: u64,
+    refresh_ttl: u64,
+    refresh_reuse_grace: u64,
+    stateless_verify: bool,
+    password_min_length: u64,
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    hash_concurrency: u64,
+}
+
+impl TryFrom<Config> for doorward::Config {
+    type Error = doorward::Error;
+
+    fn try_from(config: Config) -> doorward::Result<Self> {
+        doorward::Config::from_json(config.to_json())
+    }
+}

@@ -1,0 +1,45 @@
+//! doorward for Kotlin and Swift, through uniffi's proc-macros.
+//!
+//! Every rule lives in the `doorward` crate; this crate converts records,
+//! errors and callbacks. Every async export goes through [`export!`], which
+//! names the tokio runtime, so the core (sqlx, Redis) always runs inside
+//! one; a panic anywhere in the core becomes `DoorwardError.Internal`.
+
+#![forbid(unsafe_code)]
+
+uniffi::setup_scaffolding!();
+
+/// `#[uniffi::export(async_runtime = "tokio")]` on each item: the one way
+/// this crate exports, so no async export can miss the runtime. uniffi
+/// refuses the runtime on items without an async fn; those are marked
+/// `sync` at the call site.
+macro_rules! export {
+    (sync $($item:item)*) => {
+        $(
+            #[uniffi::export]
+            $item
+        )*
+    };
+    ($($item:item)*) => {
+        $(
+            #[uniffi::export(async_runtime = "tokio")]
+            $item
+        )*
+    };
+}
+
+mod client;
+mod config;
+mod device;
+mod error;
+mod offline;
+mod types;
+
+pub use client::{Doorward, Limits, Roles, Sessions, Users};
+pub use config::{Config, PreviousKey};
+pub use device::{DeviceSession, TokenStore};
+pub use error::DoorwardError;
+pub use offline::TokenVerifier;
+pub use types::{
+    ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User,
+};

@@ -1,0 +1,297 @@
+//! The records Kotlin and Swift see. Times are timestamps (`Instant`,
+//! `Date`). The core's redacted `Debug` is kept: no token or email in a
+//! debug print.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> SystemTime {
+    SystemTime::from(t)
+}
+
+/// Where a login comes from.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct ClientInfo {
+    #[uniffi(default = None)]
+    pub ip: Option<String>,
+    #[uniffi(default = None)]
+    pub user_agent: Option<String>,
+}
+
+impl From<ClientInfo> for doorward::ClientInfo {
+    fn from(c: ClientInfo) -> Self {
+        doorward::ClientInfo {
+            ip: c.ip,
+            user_agent: c.user_agent,
+        }
+    }
+}
+
+/// An account (never its password hash).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub disabled: bool,
+    pub created_at: SystemTime,
+    pub updated_at: SystemTime,
+    pub last_login_at: Option<SystemTime>,
+    pub failed_logins: u32,
+    pub locked_until: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<doorward::User> for User {
+    fn from(u: doorward::User) -> Self {
+        User {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            disabled: u.disabled,
+            created_at: time(u.created_at),
+            updated_at: time(u.updated_at),
+            last_login_at: u.last_login_at.map(time),
+            failed_logins: u.failed_logins,
+            locked_until: u.locked_until.map(time),
+        }
+    }
+}
+
+/// An access token and the refresh token that renews it.
+///
+/// An object rather than a record, so that printing it (`toString()` in
+/// Kotlin, `description` in Swift) shows no token; read them with
+/// `accessToken()` and `refreshToken()`.
+#[derive(Clone, PartialEq, Eq, uniffi::Object)]
+#[uniffi::export(Debug, Display, Eq)]
+pub struct TokenPair {
+    pair: doorward::TokenPair,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The core's Debug redacts both tokens.
+        self.pair.fmt(f)
+    }
+}
+
+impl std::fmt::Display for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "TokenPair(tokenType={}, expiresIn={}, tokens hidden)",
+            self.pair.token_type, self.pair.expires_in
+        )
+    }
+}
+
+export! {
+    sync impl TokenPair {
+        /// A pair read back from the app's secure storage.
+        #[uniffi::constructor(default(token_type = "Bearer"))]
+        pub fn new(access_token: String, refresh_token: String, expires_in: u64, token_type: String) -> Self {
+            TokenPair {
+                pair: doorward::TokenPair {
+                    access_token,
+                    refresh_token,
+                    token_type,
+                    expires_in,
+                },
+            }
+        }
+
+        /// The JWT for `Authorization: Bearer`.
+        pub fn access_token(&self) -> String {
+            self.pair.access_token.clone()
+        }
+
+        /// The opaque, single-use refresh token.
+        pub fn refresh_token(&self) -> String {
+            self.pair.refresh_token.clone()
+        }
+
+        /// Always `Bearer`.
+        pub fn token_type(&self) -> String {
+            self.pair.token_type.clone()
+        }
+
+        /// Seconds the access token was issued for.
+        pub fn expires_in(&self) -> u64 {
+            self.pair.expires_in
+        }
+    }
+}
+
+impl From<doorward::TokenPair> for TokenPair {
+    fn from(pair: doorward::TokenPair) -> Self {
+        TokenPair { pair }
+    }
+}
+
+impl From<&TokenPair> for doorward::TokenPair {
+    fn from(t: &TokenPair) -> Self {
+        t.pair.clone()
+    }
+}
+
+/// Wraps a core pair for the foreign side.
+pub(crate) fn pair(p: doorward::TokenPair) -> Arc<TokenPair> {
+    Arc::new(p.into())
+}
+
+/// A new account and its first session's tokens.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Registration {
+    pub user: User,
+    pub tokens: Arc<TokenPair>,
+}
+
+impl From<doorward::Registration> for Registration {
+    fn from(r: doorward::Registration) -> Self {
+        Registration {
+            user: r.user.into(),
+            tokens: pair(r.tokens),
+        }
+    }
+}
+
+/// Who an access token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Principal {
+    pub user_id: String,
+    pub username: String,
+    pub session_id: String,
+    pub roles: Vec<String>,
+    pub expires_at: SystemTime,
+}
+
+impl From<doorward::Principal> for Principal {
+    fn from(p: doorward::Principal) -> Self {
+        Principal {
+            user_id: p.user_id,
+            username: p.username,
+            session_id: p.session_id,
+            roles: p.roles,
+            expires_at: time(p.expires_at),
+        }
+    }
+}
+
+impl From<Principal> for doorward::Principal {
+    fn from(p: Principal) -> Self {
+        doorward::Principal {
+            user_id: p.user_id,
+            username: p.username,
+            session_id: p.session_id,
+            roles: p.roles,
+            expires_at: p.expires_at.into(),
+        }
+    }
+}
+
+/// A live login session.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: SystemTime,
+    pub expires_at: SystemTime,
+    pub last_refreshed_at: Option<SystemTime>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl From<doorward::Session> for Session {
+    fn from(s: doorward::Session) -> Self {
+        Session {
+            id: s.id,
+            user_id: s.user_id,
+            created_at: time(s.created_at),
+            expires_at: time(s.expires_at),
+            last_refreshed_at: s.last_refreshed_at.map(time),
+            ip: s.ip,
+            user_agent: s.user_agent,
+        }
+    }
+}
+
+/// A named set of permissions.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Role {
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+    pub builtin: bool,
+    pub created_at: SystemTime,
+}
+
+impl From<doorward::Role> for Role {
+    fn from(r: doorward::Role) -> Self {
+        Role {
+            name: r.name,
+            description: r.description,
+            permissions: r.permissions,
+            builtin: r.builtin,
+            created_at: time(r.created_at),
+        }
+    }
+}
+
+impl From<Role> for doorward::Role {
+    fn from(r: Role) -> Self {
+        doorward::Role {
+            name: r.name,
+            description: r.description,
+            permissions: r.permissions,
+            builtin: r.builtin,
+            created_at: r.created_at.into(),
+        }
+    }
+}
+
+/// One page of users and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Page {
+    pub items: Vec<User>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<doorward::Page<doorward::User>> for Page {
+    fn from(p: doorward::Page<doorward::User>) -> Self {
+        Page {
+            items: p.items.into_iter().map(User::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+/// What an admitted rate-limited call may still do.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Decision {
+    pub remaining: u32,
+    /// Milliseconds until the key is back to a full burst.
+    pub reset_after_ms: u64,
+}
+
+impl From<doorward::Decision> for Decision {
+    fn from(d: doorward::Decision) -> Self {
+        Decision {
+            remaining: d.remaining,
+            reset_after_ms: u64::try_from(d.reset_after.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// Wraps each item of a core result list.
+pub(crate) fn each<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
+    items.into_iter().map(B::from).collect()
+}

@@ -1,0 +1,138 @@
+'use strict'
+// An Express application on doorward: registration, login, token refresh,
+// logout, the caller's profile and an admin-only listing. doorward keeps
+// the users, sessions and roles; its middleware authenticates requests and
+// errorHandler() answers every doorward error with its HTTP status.
+//
+//   createApp(dw)  the application for an open Doorward (what the tests use)
+//   main()         opens doorward from the environment and listens
+
+const crypto = require('node:crypto')
+const express = require('express')
+const { Doorward, authenticate, errorHandler, requirePermission, tokenResponse } = require('doorward')
+
+/** Where a login comes from, as doorward keeps it with the session. */
+function clientInfo(req) {
+  return { ip: req.ip, userAgent: req.get('user-agent') }
+}
+
+/**
+ * The string fields `names` of the JSON body, or null after answering 422
+ * (in errorHandler's shape) when one is missing or not a string.
+ */
+function stringFields(req, res, ...names) {
+  const body = req.body && typeof req.body === 'object' ? req.body : {}
+  for (const name of names) {
+    if (typeof body[name] !== 'string') {
+      res.status(422).json({ error: { code: 'validation_error', message: `${name} is required`, field: name } })
+      return null
+    }
+  }
+  return names.map((name) => body[name])
+}
+
+/** What the API shows of an account. */
+function profile(user) {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    disabled: user.disabled,
+    created_at: user.createdAt,
+    last_login_at: user.lastLoginAt ?? null,
+  }
+}
+
+/** The application for an open Doorward. */
+function createApp(dw) {
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(express.json({ limit: '16kb' }))
+
+  // Express 5 passes a rejected promise of a handler on to the error
+  // handlers, so handlers can simply be async.
+  app.post('/register', async (req, res) => {
+    const fields = stringFields(req, res, 'username', 'email', 'password')
+    if (!fields) return
+    const reg = await dw.registerUser(...fields, clientInfo(req))
+    res.status(201).json({ user: profile(reg.user), ...tokenResponse(reg.tokens) })
+  })
+
+  app.post('/login', async (req, res) => {
+    const fields = stringFields(req, res, 'login', 'password')
+    if (!fields) return
+    const pair = await dw.login(...fields, clientInfo(req))
+    res.json(tokenResponse(pair))
+  })
+
+  app.post('/refresh', async (req, res) => {
+    const fields = stringFields(req, res, 'refresh_token')
+    if (!fields) return
+    res.json(tokenResponse(await dw.refreshToken(fields[0])))
+  })
+
+  app.post('/logout', authenticate(dw), async (req, res) => {
+    await dw.logout(req.accessToken)
+    res.status(204).end()
+  })
+
+  app.get('/me', authenticate(dw), async (req, res) => {
+    const { userId, username, sessionId, roles, expiresAt } = req.principal
+    const user = await dw.users.get(userId)
+    res.json({
+      principal: { user_id: userId, username, session_id: sessionId, roles, expires_at: expiresAt },
+      profile: profile(user),
+    })
+  })
+
+  app.get('/admin/users', authenticate(dw), requirePermission('admin:*'), async (req, res) => {
+    const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined
+    const limit = typeof req.query.limit === 'string' ? Number(req.query.limit) : undefined
+    const page = await dw.users.list(cursor, limit)
+    res.json({ users: page.items.map(profile), next_cursor: page.nextCursor ?? null })
+  })
+
+  // Last: every doorward error as its status and { error: { code, message, field } }.
+  app.use(errorHandler())
+  return app
+}
+
+/**
+ * The configuration from the environment: DOORWARD_CONFIG (a TOML file)
+ * if set, otherwise DOORWARD_DATABASE_URL (default: a SQLite file in the
+ * working directory), DOORWARD_JWT_SECRET and DOORWARD_REDIS_URL.
+ */
+function configFromEnv(env = process.env) {
+  if (env.DOORWARD_CONFIG) return env.DOORWARD_CONFIG
+  let jwtSecret = env.DOORWARD_JWT_SECRET
+  if (!jwtSecret) {
+    jwtSecret = crypto.randomBytes(32).toString('base64url')
+    console.warn('DOORWARD_JWT_SECRET is not set: using a random secret, so tokens end with this process')
+  }
+  return {
+    databaseUrl: env.DOORWARD_DATABASE_URL || 'sqlite://doorward-example.db',
+    jwtSecret,
+    redisUrl: env.DOORWARD_REDIS_URL || undefined,
+  }
+}
+
+async function main() {
+  const dw = await Doorward.open(configFromEnv())
+  const app = createApp(dw)
+  const host = process.env.HOST || '127.0.0.1'
+  const port = Number(process.env.PORT ?? 3000)
+  const server = app.listen(port, host, () => {
+    const { address, port: bound } = server.address()
+    console.log(`doorward example (${dw.backend}) listening on http://${address}:${bound}`)
+  })
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => server.close(() => process.exit(0)))
+}
+
+module.exports = { createApp, configFromEnv, main }
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,184 @@
+'use strict'
+// The example driven over HTTP with fetch, on a free loopback port: the
+// whole flow a client sees, and main() started as a process of its own.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const { Doorward } = require('doorward')
+const { createApp } = require('./app.js')
+
+const PASSWORD = 'correct horse battery staple'
+
+let dw
+let server
+let base
+
+before(async () => {
+  dw = await Doorward.open({
+    databaseUrl: 'memory://',
+    jwtSecret: 'express-example-test-secret-of-32-bytes',
+    argon2MemoryKib: 64, // cheap hashing: the test is about the routes
+    argon2Iterations: 1,
+  })
+  server = createApp(dw).listen(0, '127.0.0.1')
+  await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject))
+  base = `http://127.0.0.1:${server.address().port}`
+})
+
+after(() => new Promise((resolve) => server.close(resolve)))
+
+async function call(method, path, { body, token, headers = {} } = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  })
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null }
+}
+
+test('register, login, /me, refresh, replay, logout', async () => {
+  const reg = await call('POST', '/register', { body: { username: 'alice', email: 'alice@example.com', password: PASSWORD } })
+  assert.equal(reg.status, 201)
+  assert.equal(reg.body.user.username, 'alice')
+  assert.equal(reg.body.token_type, 'Bearer')
+  assert.equal(typeof reg.body.access_token, 'string')
+  assert.equal(typeof reg.body.refresh_token, 'string')
+  assert.equal(reg.body.expires_in, 900)
+
+  const login = await call('POST', '/login', {
+    body: { login: 'alice', password: PASSWORD },
+    headers: { 'user-agent': 'example-test/1.0' },
+  })
+  assert.equal(login.status, 200)
+  const { access_token: access, refresh_token: refresh } = login.body
+  // The ClientInfo from the request is kept with the session.
+  const [session] = await dw.sessions.list(reg.body.user.id)
+  assert.equal(session.userAgent, 'example-test/1.0')
+  assert.match(session.ip, /127\.0\.0\.1$/)
+
+  const me = await call('GET', '/me', { token: access })
+  assert.equal(me.status, 200)
+  assert.equal(me.body.principal.user_id, reg.body.user.id)
+  assert.deepEqual(me.body.principal.roles, ['user'])
+  assert.equal(me.body.profile.email, 'alice@example.com')
+  assert.notEqual(me.body.profile.last_login_at, null)
+
+  const refreshed = await call('POST', '/refresh', { body: { refresh_token: refresh } })
+  assert.equal(refreshed.status, 200)
+  assert.notEqual(refreshed.body.refresh_token, refresh)
+  assert.equal((await call('GET', '/me', { token: refreshed.body.access_token })).status, 200)
+
+  // Replaying the rotated refresh token revokes the whole family.
+  const replay = await call('POST', '/refresh', { body: { refresh_token: refresh } })
+  assert.equal(replay.status, 401)
+  assert.equal(replay.body.error.code, 'token_reused')
+  assert.equal(replay.headers.get('www-authenticate'), 'Bearer error="invalid_token"')
+  assert.equal((await call('GET', '/me', { token: refreshed.body.access_token })).status, 401)
+
+  // Logout ends the registration's session: its token is refused after.
+  assert.equal((await call('GET', '/me', { token: reg.body.access_token })).status, 200)
+  const out = await call('POST', '/logout', { token: reg.body.access_token })
+  assert.equal(out.status, 204)
+  const after = await call('GET', '/me', { token: reg.body.access_token })
+  assert.equal(after.status, 401)
+  assert.equal(after.body.error.code, 'token_revoked')
+  assert.equal(after.headers.get('www-authenticate'), 'Bearer error="invalid_token"')
+})
+
+test('the admin route: 403 for a plain user, 200 once granted "admin"', async () => {
+  const reg = await call('POST', '/register', { body: { username: 'bob', email: 'bob@example.com', password: PASSWORD } })
+  const token = reg.body.access_token
+  const denied = await call('GET', '/admin/users', { token })
+  assert.equal(denied.status, 403)
+  assert.equal(denied.body.error.code, 'forbidden')
+  assert.equal(await dw.roles.grant(reg.body.user.id, 'admin'), true)
+  const allowed = await call('GET', '/admin/users?limit=1', { token }) // current grants decide: the same token
+  assert.equal(allowed.status, 200)
+  assert.equal(allowed.body.users.length, 1)
+  assert.equal(typeof allowed.body.next_cursor, 'string')
+  const rest = await call('GET', `/admin/users?cursor=${encodeURIComponent(allowed.body.next_cursor)}`, { token })
+  assert.ok(rest.body.users.some((u) => u.username === 'bob'))
+  const badLimit = await call('GET', '/admin/users?limit=0', { token })
+  assert.equal(badLimit.status, 422)
+  assert.equal(badLimit.body.error.field, 'limit')
+})
+
+test('duplicate email 409, bad input 422, wrong password 401', async () => {
+  await call('POST', '/register', { body: { username: 'carol', email: 'carol@example.com', password: PASSWORD } })
+  const duplicate = await call('POST', '/register', { body: { username: 'carol2', email: 'CAROL@example.com', password: PASSWORD } })
+  assert.equal(duplicate.status, 409)
+  assert.equal(duplicate.body.error.code, 'duplicate_email')
+
+  const badEmail = await call('POST', '/register', { body: { username: 'dave', email: 'not-an-email', password: PASSWORD } })
+  assert.equal(badEmail.status, 422)
+  assert.deepEqual([badEmail.body.error.code, badEmail.body.error.field], ['validation_error', 'email'])
+  const missing = await call('POST', '/register', { body: { username: 'dave', email: 'dave@example.com' } })
+  assert.equal(missing.status, 422)
+  assert.equal(missing.body.error.field, 'password')
+  const weak = await call('POST', '/register', { body: { username: 'dave', email: 'dave@example.com', password: 'short' } })
+  assert.equal(weak.status, 422)
+  assert.equal(weak.body.error.field, 'password')
+
+  const wrong = await call('POST', '/login', { body: { login: 'carol', password: 'not the password' } })
+  assert.equal(wrong.status, 401)
+  assert.equal(wrong.body.error.code, 'invalid_credentials')
+})
+
+test('no bearer token: 401 with WWW-Authenticate: Bearer', async () => {
+  for (const path of ['/me', '/admin/users']) {
+    const res = await call('GET', path)
+    assert.equal(res.status, 401, path)
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer', path)
+    assert.equal(res.body.error.code, 'token_invalid')
+  }
+  assert.equal((await call('POST', '/logout')).headers.get('www-authenticate'), 'Bearer')
+  const garbage = await call('GET', '/me', { token: 'not-a-token' })
+  assert.equal(garbage.status, 401)
+  assert.equal(garbage.headers.get('www-authenticate'), 'Bearer error="invalid_token"')
+})
+
+test('main() opens the default SQLite file from the environment and listens', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doorward-express-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DOORWARD_JWT_SECRET: 'main-test-secret-of-at-least-32-bytes!' }
+  delete env.DOORWARD_DATABASE_URL
+  delete env.DOORWARD_CONFIG
+  const child = spawn(process.execPath, [path.join(__dirname, 'app.js')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => child.kill('SIGTERM'))
+  let output = ''
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening" line within 30 s: ${output}`)), 30_000)
+    const read = (chunk) => {
+      output += chunk
+      const match = /listening on (http:\/\/\S+)/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    }
+    child.stdout.on('data', read)
+    child.stderr.on('data', read)
+    child.once('exit', (code) => reject(new Error(`app.js exited with ${code}: ${output}`)))
+  })
+  assert.match(output, /\(sqlite\)/)
+  const res = await fetch(`${url}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'erin', email: 'erin@example.com', password: PASSWORD }),
+  })
+  assert.equal(res.status, 201)
+  assert.ok(fs.existsSync(path.join(dir, 'doorward-example.db')), 'the default SQLite file is in the working directory')
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  assert.equal(await exited, 0, 'SIGTERM closes the server and exits 0')
+})

@@ -1,0 +1,48 @@
+// A local, offline store, a sign-in whose tokens live in the Keychain
+// (here a stand-in), and access tokens verified offline from the public
+// keys. Run from examples/swift: `swift run Example`.
+import DoorwardKit
+import Foundation
+
+/// Stand-in for the Keychain (SecItemAdd / SecItemCopyMatching).
+final class Keychain: TokenStore, @unchecked Sendable {
+    private var saved: TokenPair?
+    func load() -> TokenPair? { saved }
+    func save(pair: TokenPair) { saved = pair }
+    func clear() { saved = nil }
+}
+
+let root = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let keys = root.appendingPathComponent("tests/keys")
+let data = FileManager.default.temporaryDirectory.appendingPathComponent("doorward-example-\(UUID())")
+try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+
+let local = try await Doorward.open(config: Config(
+    databaseUrl: "sqlite://\(data.appendingPathComponent("app.db").path)",
+    jwtAlgorithm: "EdDSA",
+    jwtPrivateKey: keys.appendingPathComponent("ed25519.pem").path,
+    jwtPublicKey: keys.appendingPathComponent("ed25519.pub.pem").path
+))
+print("store: \(local.backend())")
+
+_ = try await local.users().create(username: "maria", email: "maria@example.com", password: "a long offline passphrase")
+let session = DeviceSession(doorward: local, store: Keychain())
+let me = try await session.login(login: "maria", password: "a long offline passphrase", client: nil)
+print("signed in as \(me.username)")
+
+let verifier = try TokenVerifier(jwks: try local.jwks())
+if let token = try await session.accessToken() {
+    let principal = try verifier.verify(accessToken: token)
+    print("offline verify: \(principal.username), may write users: \(try verifier.can(principal: principal, permission: "users:write"))")
+}
+
+do {
+    _ = try await local.registerUser(username: "maria2", email: "MARIA@example.com", password: "a long offline passphrase", client: nil)
+} catch let error as DoorwardError {
+    print("as expected: \(error.code())")  // duplicate_email
+}
+
+try await session.logout()
+print("signed out: \(try await session.current() == nil)")

@@ -1,0 +1,173 @@
+// Types of the doorward package: the generated types of the addon
+// (binding.d.ts, from the Rust source by napi-rs) and this layer's own.
+
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Principal } from './binding'
+
+// Only PasswordHasher is constructed by hand; the others come from
+// Doorward.open and its properties, so they are exported as types.
+export { PasswordHasher } from './binding'
+export type {
+  Users,
+  Roles,
+  Sessions,
+  Limits,
+  ClientInfo,
+  Decision,
+  HasherOptions,
+  Page,
+  Principal,
+  Registration,
+  Role,
+  Session,
+  TokenPair,
+  User,
+  UserUpdate,
+} from './binding'
+
+/** An open doorward: `await Doorward.open(config)`. */
+export type Doorward = import('./binding').Doorward
+export declare const Doorward: {
+  /**
+   * Open the store the configuration names, migrating it and seeding the
+   * built-in roles: an object with camelCase keys, or a TOML file path.
+   */
+  open(config?: Config | string): Promise<Doorward>
+  readonly prototype: Doorward
+}
+
+/** Every stable error code: the public contract (docs/errors.md). */
+export type ErrorCode =
+  | 'validation_error'
+  | 'duplicate_email'
+  | 'duplicate_username'
+  | 'invalid_credentials'
+  | 'user_disabled'
+  | 'account_locked'
+  | 'not_found'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_revoked'
+  | 'token_reused'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'config_error'
+  | 'storage_error'
+  | 'internal'
+
+/** Any doorward failure: a rejected Promise (or a throw) carries one. */
+export declare class DoorwardError extends Error {
+  constructor(message: string, code: ErrorCode, field?: string, retryAfter?: number)
+  readonly name: 'DoorwardError'
+  /** The stable machine code; branch on it, not on the message. */
+  readonly code: ErrorCode
+  /** The input a `validation_error` is about (`email`, `password`, `limit`...). */
+  readonly field?: string
+  /** Seconds to wait, on `rate_limited` and `account_locked`. */
+  readonly retryAfter?: number
+}
+
+/** Every stable error code, in documentation order. */
+export declare function errorCodes(): ErrorCode[]
+
+/** The OAuth 2.0 token response body (RFC 6749 §5.1) for a token pair. */
+export declare function tokenResponse(pair: import('./binding').TokenPair): {
+  access_token: string
+  refresh_token: string
+  token_type: string
+  expires_in: number
+}
+
+/** @internal Panics in the core on purpose (tests of the panic boundary). */
+export declare function _panicForTests(message: string): Promise<void>
+
+/** One entry of `jwtPreviousKeys`: a key that still verifies old tokens. */
+export interface PreviousKey {
+  kid: string
+  algorithm: 'HS256' | 'EdDSA' | 'RS256' | 'ES256'
+  secret?: string
+  publicKey?: string
+}
+
+/**
+ * The configuration, with the keys of the README's table in camelCase.
+ * Unknown keys are a `config_error`.
+ */
+export interface Config {
+  databaseUrl?: string
+  databaseReadUrls?: string[] | string
+  databaseMaxConnections?: number
+  databaseMinConnections?: number
+  databaseAcquireTimeout?: number
+  redisUrl?: string
+  redisPrefix?: string
+  redisTimeoutMs?: number
+  redisSessionPolicy?: 'fail_closed' | 'database'
+  cacheTtl?: number
+  cacheMaxEntries?: number
+  sessionCacheTtl?: number
+  rateLimitLoginAccount?: string
+  rateLimitLoginIp?: string
+  rateLimitRegisterIp?: string
+  lockoutThreshold?: number
+  lockoutBaseDelay?: number
+  lockoutMaxDelay?: number
+  jwtSecret?: string
+  jwtAlgorithm?: 'HS256' | 'EdDSA' | 'RS256' | 'ES256'
+  jwtPrivateKey?: string
+  jwtPublicKey?: string
+  jwtKeyId?: string
+  jwtPreviousKeys?: PreviousKey[]
+  jwtIssuer?: string
+  jwtAudience?: string
+  accessTtl?: number
+  refreshTtl?: number
+  refreshReuseGrace?: number
+  statelessVerify?: boolean
+  passwordMinLength?: number
+  argon2MemoryKib?: number
+  argon2Iterations?: number
+  argon2Parallelism?: number
+  hashConcurrency?: number
+}
+
+/** A request after `authenticate`. */
+export interface AuthenticatedRequest extends IncomingMessage {
+  principal?: Principal
+  accessToken?: string
+  doorward?: Doorward
+}
+
+/** Connect-style middleware. */
+export type Middleware = (
+  req: AuthenticatedRequest,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void
+
+/** Connect-style error handler. */
+export type ErrorMiddleware = (
+  err: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void
+
+/** The HTTP status that answers each error code. */
+export declare const HTTP_STATUS: Readonly<Record<ErrorCode, number>>
+
+/** The token of an `Authorization: Bearer <token>` header value, or null. */
+export declare function bearerToken(header: string | undefined): string | null
+
+/**
+ * Verifies the bearer token and sets `req.principal` and `req.accessToken`;
+ * without a valid token, `next(err)` with a `DoorwardError` (401), unless
+ * `optional`.
+ */
+export declare function authenticate(dw: Doorward, options?: { optional?: boolean }): Middleware
+
+/** Admits only principals holding `permission` (403 otherwise; 401 without one). */
+export declare function requirePermission(permission: string): Middleware
+
+/** Answers a `DoorwardError` with its HTTP status and a JSON body. */
+export declare function errorHandler(): ErrorMiddleware

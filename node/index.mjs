@@ -1,0 +1,24 @@
+// ES module entry: the same objects as the CommonJS entry.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const doorward = require('./index.js')
+
+export const {
+  Doorward,
+  Users,
+  Roles,
+  Sessions,
+  Limits,
+  PasswordHasher,
+  DoorwardError,
+  errorCodes,
+  tokenResponse,
+  HTTP_STATUS,
+  authenticate,
+  bearerToken,
+  errorHandler,
+  requirePermission,
+  _panicForTests,
+} = doorward
+export default doorward

@@ -1,0 +1,358 @@
+'use strict'
+// Shared set-up for the tests: cheap instances, assertions on doorward
+// errors, tokens re-signed by hand, and the test services (PostgreSQL,
+// Redis) by the project's rule: used when reachable, skipped when not, and
+// failing instead under DOORWARD_REQUIRE_SERVICES=1.
+//
+// `node --test test/` runs every .js file under test/, this one included:
+// run as an entry it checks the services rule itself (see the bottom).
+
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+const { inspect } = require('node:util')
+
+const doorward = require('../index.js')
+
+const SECRET = 'node-test-secret-of-at-least-32-bytes!'
+const PASSWORD = 'correct horse battery staple'
+const KEYS = path.resolve(__dirname, '..', '..', 'tests', 'keys')
+/** Cheap argon2: the tests exercise behaviour, not hashing cost. */
+const CHEAP = Object.freeze({
+  databaseUrl: 'memory://',
+  jwtSecret: SECRET,
+  argon2MemoryKib: 64,
+  argon2Iterations: 1,
+})
+const POSTGRES_URL = process.env.DOORWARD_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
+const REDIS_URL = process.env.DOORWARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379'
+const REQUIRED = process.env.DOORWARD_REQUIRE_SERVICES === '1'
+
+/** A Doorward on the cheap in-memory defaults, `overrides` laid over them. */
+function open(overrides = {}) {
+  return doorward.Doorward.open({ ...CHEAP, ...overrides })
+}
+
+/** Registers `name` with `name@example.com` and PASSWORD. */
+function register(dw, name = 'john', client) {
+  return dw.registerUser(name, `${name}@example.com`, PASSWORD, client)
+}
+
+/**
+ * Awaits `action` (a promise, or a function returning one or throwing) and
+ * checks that it fails with a DoorwardError of `code`; returns the error.
+ */
+async function rejectsWith(action, code) {
+  let err
+  let resolved
+  try {
+    resolved = await (typeof action === 'function' ? action() : action)
+  } catch (e) {
+    err = e
+  }
+  assert.ok(err, `expected a rejection with code ${code}, but it resolved with ${inspect(resolved)}`)
+  assert.ok(
+    err instanceof doorward.DoorwardError,
+    `expected a DoorwardError with code ${code}, got ${inspect(err)}`,
+  )
+  assert.ok(err instanceof Error, 'a DoorwardError is an Error')
+  assert.equal(err.name, 'DoorwardError')
+  assert.equal(err.code, code, `expected code ${code}, got ${err.code}: ${err.message}`)
+  assert.ok(doorward.errorCodes().includes(err.code), `${err.code} is a stable code`)
+  assert.ok(!err.message.startsWith('{"doorward"'), 'the message is the core message, not the transport JSON')
+  return err
+}
+
+/** Checks that `action` fails with a TypeError of code ERR_INVALID_ARG_TYPE. */
+async function rejectsWithTypeError(action) {
+  let err
+  try {
+    await action()
+  } catch (e) {
+    err = e
+  }
+  assert.ok(err, 'expected a TypeError, but the call succeeded')
+  assert.ok(err instanceof TypeError, `expected a TypeError, got ${inspect(err)}`)
+  assert.equal(err.code, 'ERR_INVALID_ARG_TYPE')
+  return err
+}
+
+/** A temporary directory removed after the test. */
+function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doorward-node-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+// --- JWTs by hand -------------------------------------------------------------
+
+const b64url = (buf) => Buffer.from(buf).toString('base64url')
+
+/** The header and claims of a compact JWS, unverified. */
+function decodeJwt(token) {
+  const [header, payload] = token.split('.')
+  return {
+    header: JSON.parse(Buffer.from(header, 'base64url').toString('utf8')),
+    claims: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')),
+  }
+}
+
+/** An HS256 compact JWS of `header` and `claims`, signed with `secret`. */
+function signHs256(header, claims, secret) {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`
+  const signature = crypto.createHmac('sha256', secret).update(input).digest()
+  return `${input}.${b64url(signature)}`
+}
+
+// --- services -----------------------------------------------------------------
+
+/**
+ * Marks `t` skipped because a service is missing, or throws when
+ * DOORWARD_REQUIRE_SERVICES=1. Returns null, so callers can
+ * `const url = await postgresUrl(t); if (!url) return`.
+ */
+function unavailable(t, service, url, why) {
+  const message = `${service} not reachable at ${url}: ${why}`
+  if (REQUIRED) {
+    throw new Error(`required by DOORWARD_REQUIRE_SERVICES=1, but ${message}`)
+  }
+  t.skip(message)
+  return null
+}
+
+let postgresProblemOnce
+/** Why PostgreSQL cannot be used (asked once per file), or null. */
+function postgresProblem() {
+  postgresProblemOnce ??= (async () => {
+    let pg
+    try {
+      pg = require('pg')
+    } catch (err) {
+      return `the pg package is missing (npm ci): ${err.message}`
+    }
+    const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 })
+    try {
+      await client.connect()
+      await client.query('SELECT 1')
+      return null
+    } catch (err) {
+      return `${err.name}: ${err.message}`
+    } finally {
+      await client.end().catch(() => {})
+    }
+  })()
+  return postgresProblemOnce
+}
+
+/** Runs `fn(client)` on a fresh connection to the test server. */
+async function withPostgres(fn) {
+  const pg = require('pg')
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/**
+ * A fresh schema `dw_node_<unixtime>_<random>` in the test PostgreSQL, as a
+ * database URL whose connections use it; dropped after the test. Schemas of
+ * runs over an hour old are dropped on the way. Null (and `t` skipped) when
+ * the server is unreachable.
+ */
+async function postgresUrl(t) {
+  const problem = await postgresProblem()
+  if (problem) return unavailable(t, 'PostgreSQL', POSTGRES_URL, problem)
+  const now = Math.floor(Date.now() / 1000)
+  const schema = `dw_node_${now}_${crypto.randomBytes(8).toString('hex')}`
+  await withPostgres(async (client) => {
+    const { rows } = await client.query(
+      "SELECT nspname::text AS name FROM pg_namespace WHERE nspname LIKE 'dw\\_node\\_%'",
+    )
+    for (const { name } of rows) {
+      const born = Number(name.split('_')[2])
+      if (Number.isInteger(born) && born < now - 3600) {
+        await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {})
+      }
+    }
+    await client.query(`CREATE SCHEMA "${schema}"`)
+  })
+  t.after(async () => {
+    // Best effort: a schema left behind goes with a later run's sweep.
+    await withPostgres(async (client) => {
+      await client.query("SET lock_timeout = '2s'")
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    }).catch(() => {})
+  })
+  const sep = POSTGRES_URL.includes('?') ? '&' : '?'
+  return `${POSTGRES_URL}${sep}options=-c%20search_path%3D${schema}`
+}
+
+/** Parses one RESP reply from `buf` at `at`: [value, next offset], or null if incomplete. */
+function parseResp(buf, at = 0) {
+  const eol = buf.indexOf('\r\n', at)
+  if (eol < 0) return null
+  const type = String.fromCharCode(buf[at])
+  const line = buf.toString('utf8', at + 1, eol)
+  const next = eol + 2
+  switch (type) {
+    case '+':
+      return [line, next]
+    case '-':
+      return [new Error(line), next]
+    case ':':
+      return [Number(line), next]
+    case '$': {
+      const len = Number(line)
+      if (len < 0) return [null, next]
+      if (buf.length < next + len + 2) return null
+      return [buf.toString('utf8', next, next + len), next + len + 2]
+    }
+    case '*': {
+      const count = Number(line)
+      const items = []
+      let offset = next
+      for (let i = 0; i < count; i++) {
+        const item = parseResp(buf, offset)
+        if (!item) return null
+        items.push(item[0])
+        offset = item[1]
+      }
+      return [items, offset]
+    }
+    default:
+      throw new Error(`unexpected RESP reply type ${JSON.stringify(type)}`)
+  }
+}
+
+/**
+ * Sends `commands` (arrays of strings) to the test Redis on one connection
+ * and resolves with their replies: enough RESP for PING, SCAN and DEL,
+ * without a client library.
+ */
+function redisCommands(commands, timeoutMs = 2000) {
+  const url = new URL(REDIS_URL)
+  const all = []
+  if (url.password) all.push(url.username ? ['AUTH', decodeURIComponent(url.username), decodeURIComponent(url.password)] : ['AUTH', decodeURIComponent(url.password)])
+  const db = url.pathname.replace(/^\//, '')
+  if (db) all.push(['SELECT', db])
+  const skip = all.length
+  all.push(...commands)
+  const wire = all
+    .map((args) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`)
+    .join('')
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: url.hostname || '127.0.0.1', port: Number(url.port || 6379) })
+    let buf = Buffer.alloc(0)
+    const replies = []
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`no answer within ${timeoutMs} ms`))
+    }, timeoutMs)
+    socket.on('connect', () => socket.write(wire))
+    socket.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk])
+      let parsed
+      let offset = 0
+      while (replies.length < all.length && (parsed = parseResp(buf, offset))) {
+        replies.push(parsed[0])
+        offset = parsed[1]
+      }
+      buf = buf.subarray(offset)
+      if (replies.length === all.length) {
+        clearTimeout(timer)
+        socket.end()
+        const failed = replies.find((r) => r instanceof Error)
+        if (failed) reject(failed)
+        else resolve(replies.slice(skip))
+      }
+    })
+  })
+}
+
+let redisProblemOnce
+/** Why Redis cannot be used (asked once per file), or null. */
+function redisProblem() {
+  redisProblemOnce ??= redisCommands([['PING']]).then(
+    ([pong]) => (pong === 'PONG' ? null : `PING answered ${inspect(pong)}`),
+    (err) => `${err.code || err.name}: ${err.message}`,
+  )
+  return redisProblemOnce
+}
+
+/** Every key under `prefix` (a full SCAN: one call may return none of them). */
+async function redisKeys(prefix) {
+  const found = []
+  let cursor = '0'
+  do {
+    const [[next, keys]] = await redisCommands([['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000']])
+    cursor = next
+    found.push(...keys)
+  } while (cursor !== '0')
+  return found
+}
+
+/** Deletes every key under `prefix`. */
+async function redisDeletePrefix(prefix) {
+  const keys = await redisKeys(prefix)
+  for (let i = 0; i < keys.length; i += 500) await redisCommands([['DEL', ...keys.slice(i, i + 500)]])
+}
+
+/**
+ * `redisUrl` and a `redisPrefix` of this test's own (its keys are deleted
+ * afterwards). Null (and `t` skipped) when Redis is unreachable.
+ */
+async function redisConfig(t) {
+  const problem = await redisProblem()
+  if (problem) return unavailable(t, 'Redis', REDIS_URL, problem)
+  const prefix = `dw_node_${crypto.randomBytes(8).toString('hex')}:`
+  t.after(() => redisDeletePrefix(prefix).catch(() => {}))
+  return { redisUrl: REDIS_URL, redisPrefix: prefix }
+}
+
+module.exports = {
+  CHEAP,
+  KEYS,
+  PASSWORD,
+  POSTGRES_URL,
+  REDIS_URL,
+  REQUIRED,
+  SECRET,
+  decodeJwt,
+  open,
+  postgresProblem,
+  postgresUrl,
+  redisCommands,
+  redisConfig,
+  redisKeys,
+  redisProblem,
+  register,
+  rejectsWith,
+  rejectsWithTypeError,
+  signHs256,
+  tempDir,
+  withPostgres,
+}
+
+// Run as a test file (`node --test` runs every file under test/): the
+// services rule on its own, so a run says plainly which services it used.
+if (require.main === module) {
+  const { test } = require('node:test')
+  test('services: PostgreSQL is reachable, or skipped by the rule', async (t) => {
+    const problem = await postgresProblem()
+    if (problem) unavailable(t, 'PostgreSQL', POSTGRES_URL, problem)
+  })
+  test('services: Redis is reachable, or skipped by the rule', async (t) => {
+    const problem = await redisProblem()
+    if (problem) unavailable(t, 'Redis', REDIS_URL, problem)
+  })
+}

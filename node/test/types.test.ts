@@ -1,0 +1,340 @@
+// The whole API through the package's public types, as a TypeScript host
+// writes it: `npm run typecheck` (tsc --noEmit -p test/tsconfig.json)
+// checks this file; it is never run (node --test picks up .js/.mjs/.cjs only).
+// Every `// @ts-expect-error` line is a wrong use the types must reject: tsc
+// fails if one of them stops being an error.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+
+import {
+  Doorward,
+  DoorwardError,
+  HTTP_STATUS,
+  Limits,
+  PasswordHasher,
+  Roles,
+  Sessions,
+  Users,
+  authenticate,
+  bearerToken,
+  errorCodes,
+  errorHandler,
+  requirePermission,
+  tokenResponse,
+  type AuthenticatedRequest,
+  type ClientInfo,
+  type Config,
+  type Decision,
+  type ErrorCode,
+  type ErrorMiddleware,
+  type HasherOptions,
+  type Middleware,
+  type Page,
+  type PreviousKey,
+  type Principal,
+  type Registration,
+  type Role,
+  type Session,
+  type TokenPair,
+  type User,
+  type UserUpdate,
+} from 'doorward'
+import doorwardDefault from 'doorward'
+
+/** Compile-time equality of two types. */
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+function assertType<T extends true>(): T | void {}
+
+const previous: PreviousKey = { kid: 'old', algorithm: 'HS256', secret: 'an-old-secret-of-at-least-32-bytes!!' }
+
+const config: Config = {
+  databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+  databaseReadUrls: ['postgres://replica/test'],
+  databaseMaxConnections: 10,
+  databaseMinConnections: 0,
+  databaseAcquireTimeout: 10,
+  redisUrl: 'redis://127.0.0.1:6379',
+  redisPrefix: 'app:',
+  redisTimeoutMs: 500,
+  redisSessionPolicy: 'database',
+  cacheTtl: 60,
+  cacheMaxEntries: 100_000,
+  sessionCacheTtl: 0,
+  rateLimitLoginAccount: '10/5m',
+  rateLimitLoginIp: '60/1m',
+  rateLimitRegisterIp: 'off',
+  lockoutThreshold: 10,
+  lockoutBaseDelay: 60,
+  lockoutMaxDelay: 3600,
+  jwtSecret: 'change-me-to-32-random-bytes-or-more',
+  jwtAlgorithm: 'HS256',
+  jwtKeyId: 'k1',
+  jwtPreviousKeys: [previous, { kid: 'ed', algorithm: 'EdDSA', publicKey: '/keys/ed.pub.pem' }],
+  jwtIssuer: 'doorward',
+  jwtAudience: 'doorward',
+  accessTtl: 900,
+  refreshTtl: 2_592_000,
+  refreshReuseGrace: 0,
+  statelessVerify: false,
+  passwordMinLength: 8,
+  argon2MemoryKib: 19_456,
+  argon2Iterations: 2,
+  argon2Parallelism: 1,
+  hashConcurrency: 2,
+}
+const asymmetric: Config = { jwtAlgorithm: 'EdDSA', jwtPrivateKey: '/keys/ed.pem', jwtPublicKey: '/keys/ed.pub.pem' }
+const readUrlsAsText: Config = { databaseReadUrls: 'postgres://a/test,postgres://b/test' }
+
+// @ts-expect-error: an unknown configuration key (a typo of jwtIssuer)
+const typo: Config = { jwtIsuer: 'doorward' }
+// @ts-expect-error: not one of the algorithms
+const noneAlgorithm: Config = { jwtAlgorithm: 'none' }
+// @ts-expect-error: not one of the Redis policies
+const policy: Config = { redisSessionPolicy: 'sometimes' }
+// @ts-expect-error: a flag, not text
+const flag: Config = { statelessVerify: 'yes' }
+void [typo, noneAlgorithm, policy, flag, asymmetric, readUrlsAsText]
+
+async function everyMethod(): Promise<void> {
+  const dw: Doorward = await Doorward.open(config)
+  const fromFile: Promise<Doorward> = Doorward.open('doorward.toml')
+  const withDefaults: Promise<Doorward> = Doorward.open()
+  void [fromFile, withDefaults]
+  // @ts-expect-error: an unknown key in an object literal passed to open
+  await Doorward.open({ databaseUrl: 'memory://', jwtIsuer: 'typo' })
+  // @ts-expect-error: the configuration is an object or a path
+  await Doorward.open(42)
+
+  const backend: string = dw.backend
+  const jwks: { keys: Record<string, unknown>[] } = dw.jwks()
+  void [backend, jwks]
+
+  const client: ClientInfo = { ip: '203.0.113.7', userAgent: 'types/1.0' }
+  const reg: Registration = await dw.registerUser('john', 'john@example.com', 'correct horse battery', client)
+  const user: User = reg.user
+  const first: TokenPair = reg.tokens
+  const pair: TokenPair = await dw.login('john', 'correct horse battery', client)
+  await dw.login('john', 'correct horse battery')
+  await dw.login('john', 'correct horse battery', null)
+  const principal: Principal = await dw.verifyToken(pair.accessToken)
+  const next: TokenPair = await dw.refreshToken(pair.refreshToken)
+  const loggedOut: void = await dw.logout(next.accessToken)
+  const allowed: boolean = await dw.can(principal.userId, 'users:write')
+  const required: void = await dw.require(principal.userId, 'users:read')
+  const issued: TokenPair = await dw.issueTokens(user.id, { userAgent: 'magic-link' })
+  void [first, loggedOut, allowed, required, issued]
+
+  // Result fields
+  const id: string = user.id
+  const username: string = user.username
+  const email: string = user.email
+  const disabled: boolean = user.disabled
+  const createdAt: Date = user.createdAt
+  const updatedAt: Date = user.updatedAt
+  const lastLoginAt: Date | undefined = user.lastLoginAt
+  const failedLogins: number = user.failedLogins
+  const lockedUntil: Date | undefined = user.lockedUntil
+  const tokenType: string = pair.tokenType
+  const expiresIn: number = pair.expiresIn
+  const roles: string[] = principal.roles
+  const expiresAt: Date = principal.expiresAt
+  const sessionId: string = principal.sessionId
+  void [id, username, email, disabled, createdAt, updatedAt, lastLoginAt, failedLogins, lockedUntil]
+  void [tokenType, expiresIn, roles, expiresAt, sessionId]
+  // @ts-expect-error: an optional date may be absent
+  const alwaysLoggedIn: Date = user.lastLoginAt
+  // @ts-expect-error: the OAuth names belong to tokenResponse, not to a TokenPair
+  const snake: string = pair.access_token
+  void [alwaysLoggedIn, snake]
+
+  const body = tokenResponse(pair)
+  const oauth: { access_token: string; refresh_token: string; token_type: string; expires_in: number } = body
+  void oauth
+
+  // Users
+  const users: Users = dw.users
+  const created: User = await users.create('ann', 'ann@example.com', 'correct horse battery')
+  const byId: User = await users.get(created.id)
+  const byEmail: User = await users.getByEmail('ANN@example.com')
+  const byName: User = await users.getByUsername('Ann')
+  const page: Page = await users.list()
+  const items: User[] = page.items
+  const cursor: string | undefined = page.nextCursor
+  const nextPage: Page = await users.list(cursor, 2)
+  await users.list(null, 500)
+  const change: UserUpdate = { email: 'ann@example.org' }
+  const updated: User = await users.update(created.id, change)
+  await users.update(created.id, { username: 'annie' })
+  const changed: void = await users.changePassword(created.id, 'correct horse battery', 'another passphrase', sessionId)
+  await users.changePassword(created.id, 'another passphrase', 'a third passphrase')
+  const set: void = await users.setPassword(created.id, 'set by an administrator')
+  const off: void = await users.disable(created.id)
+  const on: void = await users.enable(created.id)
+  const unlocked: boolean = await users.unlock(created.id)
+  const deleted: void = await users.delete(created.id)
+  void [byId, byEmail, byName, items, nextPage, updated, changed, set, off, on, unlocked, deleted]
+  // @ts-expect-error: the limit is a number
+  await users.list(undefined, '5')
+  // @ts-expect-error: UserUpdate has no password
+  await users.update(created.id, { password: 'x' })
+
+  // Roles
+  const rolesApi: Roles = dw.roles
+  const all: Role[] = await rolesApi.list()
+  const admin: Role = await rolesApi.get('admin')
+  const editor: Role = await rolesApi.create('editor', ['posts:*'], 'Writes posts')
+  await rolesApi.create('viewer', ['*:read'])
+  const granted: boolean = await rolesApi.grant(user.id, 'editor')
+  const revoked: boolean = await rolesApi.revoke(user.id, 'editor')
+  const held: string[] = await rolesApi.ofUser(user.id)
+  const roleDeleted: void = await rolesApi.delete('editor')
+  const roleFields: [string, string, string[], boolean, Date] = [
+    admin.name,
+    admin.description,
+    admin.permissions,
+    admin.builtin,
+    admin.createdAt,
+  ]
+  void [all, editor, granted, revoked, held, roleDeleted, roleFields]
+  // @ts-expect-error: permissions are a list
+  await rolesApi.create('broken', 'posts:*')
+
+  // Sessions
+  const sessions: Sessions = dw.sessions
+  const live: Session[] = await sessions.list(user.id)
+  const session: Session | undefined = live[0]
+  if (session) {
+    const fields: [string, string, Date, Date, Date | undefined, string | undefined, string | undefined] = [
+      session.id,
+      session.userId,
+      session.createdAt,
+      session.expiresAt,
+      session.lastRefreshedAt,
+      session.ip,
+      session.userAgent,
+    ]
+    void fields
+    const ended: void = await sessions.revoke(session.id)
+    void ended
+  }
+  const count: number = await sessions.revokeAll(user.id)
+  void count
+
+  // Limits
+  const limits: Limits = dw.limits
+  const decision: Decision = await limits.limit('export:ann', '10/1m')
+  const remaining: number = decision.remaining
+  const resetAfter: number = decision.resetAfter
+  void [remaining, resetAfter]
+
+  // PasswordHasher
+  const options: HasherOptions = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 2 }
+  const hasher = new PasswordHasher(options)
+  new PasswordHasher()
+  const hash: string = await hasher.hash('correct horse battery')
+  const ok: boolean = await hasher.verify('correct horse battery', hash)
+  void ok
+  // @ts-expect-error: options are numbers
+  new PasswordHasher({ memoryKib: '19456' })
+
+  // Wrong argument types
+  // @ts-expect-error: the login is a string
+  await dw.login(5, 'correct horse battery')
+  // @ts-expect-error: ClientInfo has no `address`
+  await dw.login('john', 'correct horse battery', { address: '203.0.113.7' })
+  // @ts-expect-error: a token is a string
+  await dw.verifyToken(null)
+  // @ts-expect-error: a permission is a string
+  await dw.can(user.id, ['users:read'])
+}
+
+// Errors: narrowing on the stable code.
+function describe(err: unknown): string {
+  if (!(err instanceof DoorwardError)) return 'not a doorward error'
+  const code: ErrorCode = err.code
+  const status: number = HTTP_STATUS[code]
+  switch (err.code) {
+    case 'validation_error':
+      return `bad ${err.field ?? 'input'} (${status})`
+    case 'rate_limited':
+    case 'account_locked':
+      return `retry in ${err.retryAfter ?? 0}s`
+    case 'duplicate_email':
+    case 'duplicate_username':
+    case 'invalid_credentials':
+    case 'user_disabled':
+    case 'not_found':
+    case 'token_invalid':
+    case 'token_expired':
+    case 'token_revoked':
+    case 'token_reused':
+    case 'forbidden':
+    case 'config_error':
+    case 'storage_error':
+    case 'internal':
+      return err.message
+    default: {
+      // Exhaustive: a code added to the union without a case fails here.
+      const unreachable: never = err.code
+      return unreachable
+    }
+  }
+}
+
+function errorTypes(err: DoorwardError): void {
+  const name: 'DoorwardError' = err.name
+  const field: string | undefined = err.field
+  const retryAfter: number | undefined = err.retryAfter
+  const asError: Error = err
+  const codes: ErrorCode[] = errorCodes()
+  void [name, field, retryAfter, asError, codes, describe(err)]
+  // @ts-expect-error: not a stable code: the comparison can never be true
+  if (err.code === 'token_missing') return
+  // @ts-expect-error: the code is read-only
+  err.code = 'internal'
+  // @ts-expect-error: HTTP_STATUS has an entry per code only
+  void HTTP_STATUS.teapot
+}
+
+assertType<Equals<(typeof HTTP_STATUS)[ErrorCode], number>>()
+assertType<Equals<ReturnType<typeof errorCodes>, ErrorCode[]>>()
+assertType<Equals<Awaited<ReturnType<Doorward['verifyToken']>>, Principal>>()
+assertType<Equals<Awaited<ReturnType<Users['list']>>, Page>>()
+assertType<Equals<Awaited<ReturnType<Limits['limit']>>, Decision>>()
+
+// Middleware, on plain node:http.
+async function middleware(): Promise<void> {
+  const dw = await Doorward.open({ databaseUrl: 'memory://', jwtSecret: 'change-me-to-32-random-bytes-or-more' })
+  const auth: Middleware = authenticate(dw)
+  const optional: Middleware = authenticate(dw, { optional: true })
+  const admin: Middleware = requirePermission('admin:*')
+  const handler: ErrorMiddleware = errorHandler()
+  const token: string | null = bearerToken('Bearer abc')
+  bearerToken(undefined)
+  void [optional, token]
+  // @ts-expect-error: authenticate needs a Doorward
+  authenticate({ databaseUrl: 'memory://' })
+  // @ts-expect-error: requirePermission takes one permission string
+  requirePermission(['admin:*'])
+
+  createServer((req: IncomingMessage, res: ServerResponse) => {
+    const done = (err?: unknown): void => {
+      if (err) handler(err, req, res, () => res.end())
+    }
+    auth(req, res, (err) => {
+      if (err) return done(err)
+      admin(req, res, (err2) => {
+        if (err2) return done(err2)
+        const authed: AuthenticatedRequest = req
+        const who: Principal | undefined = authed.principal
+        const bearer: string | undefined = authed.accessToken
+        const via: Doorward | undefined = authed.doorward
+        res.end(JSON.stringify({ user: who?.userId, bearer: bearer !== undefined, via: via?.backend }))
+      })
+    })
+  })
+}
+
+// The default export is the CommonJS module object.
+const viaDefault: typeof Doorward = doorwardDefault.Doorward
+void [everyMethod, middleware, errorTypes, viaDefault]
