@@ -101,24 +101,24 @@ class UserDisabledError(DoorwardError):
     code: ErrorCode = "user_disabled"
 
 
-class RateLimitedError(DoorwardError):
+class _TryLaterError(DoorwardError):
+    """A refusal that ends by itself: ``retry_after`` is the wait in seconds."""
+
+    def __init__(self, message: str, *, retry_after: Optional[float] = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimitedError(_TryLaterError):
     """Too many attempts. ``retry_after`` is the wait in seconds."""
 
     code: ErrorCode = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: Optional[float] = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
-
-class AccountLockedError(DoorwardError):
+class AccountLockedError(_TryLaterError):
     """Locked after repeated wrong passwords, for ``retry_after`` seconds."""
 
     code: ErrorCode = "account_locked"
-
-    def __init__(self, message: str, *, retry_after: Optional[float] = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class NotFoundError(DoorwardError, LookupError):
@@ -210,6 +210,6 @@ def _from_native(
         return err
     if issubclass(cls, ValidationError):
         return cls(message, field=field)
-    if issubclass(cls, (RateLimitedError, AccountLockedError)):
+    if issubclass(cls, _TryLaterError):
         return cls(message, retry_after=retry_after)
     return cls(message)
