@@ -86,3 +86,27 @@ def test_async_client_works_in_a_forked_child(tmp_path: Path) -> None:
         return (await dw.verify_token(pair.access_token)).username
 
     assert asyncio.run(in_parent()) == "child"
+
+
+def test_threads_in_a_forked_child_share_the_reopened_store(tmp_path: Path) -> None:
+    # gunicorn --preload --threads: the child's first calls come from
+    # several threads at once; one reopens the store while the others wait
+    # for it without holding the GIL.
+    dw = doorward.Doorward(CHEAP, database_url=f"sqlite://{tmp_path / 'auth.db'}")
+    dw.users.create("ann", "ann@example.com", PASSWORD)
+
+    def child() -> bool:
+        import threading
+
+        pages: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: pages.append(len(dw.users.list().items)))
+            for _ in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return pages == [1, 1, 1, 1]
+
+    assert run_in_child(child) == OK
