@@ -2,25 +2,11 @@
 // Express / Connect middleware: plain (req, res, next) functions, no
 // framework dependency.
 
-/** The HTTP status that answers each error code. */
-const HTTP_STATUS = Object.freeze({
-  validation_error: 422,
-  duplicate_email: 409,
-  duplicate_username: 409,
-  invalid_credentials: 401,
-  user_disabled: 403,
-  account_locked: 429,
-  not_found: 404,
-  token_invalid: 401,
-  token_expired: 401,
-  token_revoked: 401,
-  token_reused: 401,
-  forbidden: 403,
-  rate_limited: 429,
-  config_error: 500,
-  storage_error: 503,
-  internal: 500,
-})
+/** The HTTP status that answers each error code (the core's table). */
+const binding = require('./binding.js')
+const HTTP_STATUS = Object.freeze(
+  Object.fromEntries(binding.errorCodes().map((code) => [code, binding.httpStatus(code)])),
+)
 
 function doorwardError(message, code) {
   // Loaded lazily: index.js requires this file while it is being built.

@@ -32,11 +32,13 @@ __all__ = [
     "__version__",
     "_panic_for_tests",
     "error_codes",
+    "http_statuses",
 ]
 
 _Config = Union[Mapping[str, Any], str, PathLike[str], None]
 
 def error_codes() -> builtins.list[str]: ...
+def http_statuses() -> builtins.list[tuple[str, int]]: ...
 def _panic_for_tests(message: str, *, awaitable: bool = False) -> Any: ...
 
 @final

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
+from doorward._native import http_statuses
 from doorward.errors import AccountLockedError, DoorwardError, RateLimitedError, TokenInvalidError
 
 __all__ = [
@@ -21,25 +22,8 @@ __all__ = [
     "http_status",
 ]
 
-#: The HTTP status that answers each error code.
-HTTP_STATUS: dict[str, int] = {
-    "validation_error": 422,
-    "duplicate_email": 409,
-    "duplicate_username": 409,
-    "invalid_credentials": 401,
-    "user_disabled": 403,
-    "account_locked": 429,
-    "not_found": 404,
-    "token_invalid": 401,
-    "token_expired": 401,
-    "token_revoked": 401,
-    "token_reused": 401,
-    "forbidden": 403,
-    "rate_limited": 429,
-    "config_error": 500,
-    "storage_error": 503,
-    "internal": 500,
-}
+#: The HTTP status that answers each error code (the core's table).
+HTTP_STATUS: dict[str, int] = dict(http_statuses())
 
 
 class MissingTokenError(TokenInvalidError):

@@ -40,6 +40,13 @@ pub fn error_codes() -> Vec<&'static str> {
         .collect()
 }
 
+/// The HTTP status of a code, for the middleware's error handler.
+#[napi_derive::napi]
+pub fn http_status(code: String) -> u16 {
+    code.parse::<doorward::ErrorCode>()
+        .map_or(500, doorward::ErrorCode::http_status)
+}
+
 /// Panics inside the core on purpose, through the same boundary as every
 /// operation: how the tests prove a panic rejects with `internal`.
 #[napi_derive::napi(js_name = "_panicForTests")]

@@ -48,3 +48,12 @@ pub(crate) fn error_codes() -> Vec<&'static str> {
         .map(|c| c.as_str())
         .collect()
 }
+
+/// The HTTP status of each code, for the web helpers (`doorward.web`).
+#[pyfunction]
+pub(crate) fn http_statuses() -> Vec<(&'static str, u16)> {
+    doorward::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.http_status()))
+        .collect()
+}

@@ -49,6 +49,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Page>()?;
     m.add_class::<types::Decision>()?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(error::http_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_panic_for_tests, m)?)?;
     let shutdown = wrap_pyfunction!(runtime::_shutdown, m)?;
     m.py()

@@ -246,6 +246,33 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The HTTP status a web host answers this code with, as every
+    /// binding's web helpers do (the table in `docs/errors.md`).
+    ///
+    /// ```
+    /// use doorward::ErrorCode;
+    /// assert_eq!(ErrorCode::DuplicateEmail.http_status(), 409);
+    /// assert_eq!(ErrorCode::AccountLocked.http_status(), 429);
+    /// ```
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::ValidationError => 422,
+            ErrorCode::DuplicateEmail | ErrorCode::DuplicateUsername => 409,
+            ErrorCode::InvalidCredentials
+            | ErrorCode::TokenInvalid
+            | ErrorCode::TokenExpired
+            | ErrorCode::TokenRevoked
+            | ErrorCode::TokenReused => 401,
+            ErrorCode::UserDisabled | ErrorCode::Forbidden => 403,
+            ErrorCode::AccountLocked | ErrorCode::RateLimited => 429,
+            ErrorCode::NotFound => 404,
+            ErrorCode::StorageError => 503,
+            ErrorCode::ConfigError | ErrorCode::Internal => 500,
+        }
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -34,6 +34,14 @@ pub(crate) struct VerifyingKey {
     pub jwk: Option<Value>,
 }
 
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The keys a [`crate::Doorward`] signs and verifies with.
 pub(crate) struct KeyRing {
     pub signing: SigningKey,

@@ -55,14 +55,6 @@ pub struct TokenVerifier {
     roles: RwLock<HashMap<String, PermissionSet>>,
 }
 
-impl std::fmt::Debug for VerifyingKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyingKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
-
 impl TokenVerifier {
     /// A verifier for tokens of `issuer` for `audience`, with the keys of a
     /// JWKS document (`{"keys": [...]}`) and the seeded roles.
