@@ -319,6 +319,19 @@ async function redisConfig(t) {
   return { redisUrl: REDIS_URL, redisPrefix: prefix }
 }
 
+/**
+ * Poll `check` until it returns true, for at most `ms`. Cross-instance cache
+ * invalidation rides Redis pub/sub: prompt, but not synchronous with the
+ * write that sent it.
+ */
+async function eventually(check, ms = 5000) {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${ms} ms: ${check}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 module.exports = {
   CHEAP,
   KEYS,
@@ -328,6 +341,7 @@ module.exports = {
   REQUIRED,
   SECRET,
   decodeJwt,
+  eventually,
   open,
   postgresProblem,
   postgresUrl,
