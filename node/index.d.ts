@@ -129,6 +129,13 @@ export interface Config {
   argon2Iterations?: number
   argon2Parallelism?: number
   hashConcurrency?: number
+  eventsDispatch?: boolean
+  eventsPollIntervalMs?: number
+  eventsLeaseSecs?: number
+  eventsMaxAttempts?: number
+  eventsRetryBaseMs?: number
+  eventsRetryMaxSecs?: number
+  webhookTimeoutMs?: number
 }
 
 /** A request after `authenticate`. */

@@ -113,6 +113,13 @@ config_record! {
     argon2_iterations: u32,
     argon2_parallelism: u32,
     hash_concurrency: u64,
+    events_dispatch: bool,
+    events_poll_interval_ms: u64,
+    events_lease_secs: u64,
+    events_max_attempts: u32,
+    events_retry_base_ms: u64,
+    events_retry_max_secs: u64,
+    webhook_timeout_ms: u64,
 }
 
 impl TryFrom<Config> for doorward::Config {

@@ -66,6 +66,15 @@ pub enum Command {
     /// Look at and empty the cache (L1 in each process, Redis when configured).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Domain events: the outbox, webhook deliveries and dead letters.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Webhook endpoints that receive events (Standard Webhooks signatures).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Walk the whole flow on a fresh database: register, log in, verify,
     /// permissions, refresh, reuse detection, logout.
     ///
@@ -178,6 +187,88 @@ pub enum TokenCommand {
     Decode,
     /// Print the public verification keys as a JWKS document.
     Jwks,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List events from the outbox in commit order.
+    Ls {
+        /// Continue after this cursor (a previous page's next_cursor).
+        #[arg(long, value_name = "C")]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u32,
+    },
+    /// List webhook deliveries (all, or in one status: pending, delivered, dead).
+    Deliveries {
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+    },
+    /// List dead-lettered webhook deliveries.
+    Dead,
+    /// Queue a dead delivery again (it is sent by the next running instance, or `events flush`).
+    Replay {
+        #[arg(value_name = "DELIVERY_ID")]
+        id: u64,
+    },
+    /// Deliver what is pending now from this process: append to the audit
+    /// log, queue and send webhook deliveries that are due. Commands do not
+    /// otherwise deliver events; running instances of the host do.
+    Flush,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Register an endpoint; prints its signing secret once.
+    Add {
+        #[arg(value_name = "URL")]
+        url: String,
+        /// An event type to send (e.g. UserRegistered); repeatable; all when absent.
+        #[arg(long = "event", short = 'e', value_name = "TYPE")]
+        events: Vec<String>,
+    },
+    /// List endpoints (secrets hidden unless --json).
+    Ls,
+    /// Remove an endpoint and its queued deliveries.
+    Rm {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Send a signed test message now and report the answer.
+    Test {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List audit rows, oldest first.
+    Ls {
+        /// Rows where this user id is the actor or the subject.
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+        /// Rows of this event type.
+        #[arg(long = "type", value_name = "TYPE")]
+        event_type: Option<String>,
+        /// At or after this RFC 3339 time.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Before this RFC 3339 time.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        #[arg(long, value_name = "C")]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u32,
+    },
+    /// Print every row (at or after --since) as JSON Lines.
+    Export {
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+    },
+    /// Recompute the hash chain; exits 1 if a row was edited or deleted.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

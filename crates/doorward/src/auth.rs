@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
 use crate::password::Verdict;
 use crate::store::{EndSessions, UserRecord, now};
 use crate::token::access::to_datetime;
@@ -127,9 +129,17 @@ impl Auth {
                 .rate_check(&format!("register:ip:{ip}"), quota)
                 .await?;
         }
-        let user = crate::users::create_user(&self.core, username, email, password).await?;
+        let registering = crate::users::Registering {
+            by_self: true,
+            client: client.as_ref(),
+        };
+        let user =
+            crate::users::create_user(&self.core, username, email, password, registering).await?;
         tracing::Span::current().record("user_id", user.id.as_str());
-        let tokens = self.core.start_session(&user, client.as_ref()).await?;
+        let tokens = self
+            .core
+            .start_session(&user, client.as_ref(), "registration")
+            .await?;
         Ok(Registration {
             user: User::from(&user),
             tokens,
@@ -194,12 +204,30 @@ impl Auth {
         let Some(user) = user else {
             self.core.hasher.verify_dummy(&password).await?;
             tracing::info!(outcome = "unknown_user", "login failed");
+            // The login name is not recorded: it may be a mistyped password.
+            let event = Event::new(
+                EventType::LoginFailed,
+                None,
+                None,
+                client.as_ref(),
+                json!({ "reason": "unknown_user" }),
+            );
+            self.core.store.append_events(&[event]).await?;
             return Err(Error::InvalidCredentials);
+        };
+        let refused = |reason: &str| {
+            Event::by_user(
+                EventType::LoginFailed,
+                &user.id,
+                client.as_ref(),
+                Event::user_payload(&user.id, &user.username, json!({ "reason": reason })),
+            )
         };
         tracing::Span::current().record("user_id", user.id.as_str());
         let at = now();
         if let Some(until) = user.locked_until.filter(|until| *until > at) {
             tracing::info!(outcome = "locked", "login refused");
+            self.core.store.append_events(&[refused("locked")]).await?;
             return Err(Error::AccountLocked {
                 retry_after: (until - at).to_std().unwrap_or_default(),
             });
@@ -211,24 +239,32 @@ impl Auth {
             .await?;
         if verdict == Verdict::Invalid {
             tracing::info!(outcome = "wrong_password", "login failed");
-            self.failed_login(&user.id).await?;
+            self.failed_login(&user, refused("wrong_password"), client.as_ref())
+                .await?;
             return Err(Error::InvalidCredentials);
         }
         if user.disabled {
             tracing::info!(outcome = "disabled", "login refused");
+            self.core
+                .store
+                .append_events(&[refused("disabled")])
+                .await?;
             return Err(Error::UserDisabled);
         }
         if verdict == Verdict::ValidNeedsRehash {
             let fresh = self.core.hasher.hash(&password).await?;
             self.core
                 .store
-                .update_password(&user.id, &fresh, now(), EndSessions::None)
+                .update_password(&user.id, &fresh, now(), EndSessions::None, &[])
                 .await?;
             tracing::info!("password hash upgraded to current parameters");
         }
         self.core.store.touch_login(&user.id, now()).await?;
         self.core.user_changed(&user.id).await;
-        let tokens = self.core.start_session(&user, client.as_ref()).await?;
+        let tokens = self
+            .core
+            .start_session(&user, client.as_ref(), "password")
+            .await?;
         tracing::info!("login succeeded");
         Ok(tokens)
     }
@@ -319,10 +355,23 @@ impl Auth {
             return Err(Error::TokenRevoked);
         }
         let (new_token, new_record) = self.core.new_refresh(&session.id, &user.id);
+        let refreshed = [Event::by_user(
+            EventType::TokenRefreshed,
+            &user.id,
+            None,
+            Event::user_payload(
+                &user.id,
+                &user.username,
+                json!({ "session_id": session.id }),
+            ),
+        )];
         if record.used_at.is_some() {
-            store.add_refresh(&new_record, at).await?;
+            store.add_refresh(&new_record, at, &refreshed).await?;
             tracing::info!("refresh token reused within the grace window");
-        } else if !store.rotate_refresh(&token_hash, &new_record, at).await? {
+        } else if !store
+            .rotate_refresh(&token_hash, &new_record, at, &refreshed)
+            .await?
+        {
             // Lost a race: another caller rotated it between our read and write.
             let used_at = store
                 .refresh_token(&token_hash)
@@ -331,7 +380,7 @@ impl Auth {
             if !in_grace(used_at) {
                 return self.reused(&session.id, &user.id).await;
             }
-            store.add_refresh(&new_record, at).await?;
+            store.add_refresh(&new_record, at, &refreshed).await?;
             tracing::info!("refresh token reused within the grace window");
         }
         self.core
@@ -356,7 +405,21 @@ impl Auth {
         if self
             .core
             .store
-            .revoke_session(&claims.sid, now(), "logout")
+            .revoke_session(
+                &claims.sid,
+                now(),
+                "logout",
+                &[Event::by_user(
+                    EventType::LoggedOut,
+                    &claims.sub,
+                    None,
+                    Event::user_payload(
+                        &claims.sub,
+                        &claims.preferred_username,
+                        json!({ "session_id": claims.sid }),
+                    ),
+                )],
+            )
             .await?
         {
             self.core
@@ -405,7 +468,9 @@ impl Auth {
         if user.disabled {
             return Err(Error::UserDisabled);
         }
-        self.core.start_session(&user, client.as_ref()).await
+        self.core
+            .start_session(&user, client.as_ref(), "issued")
+            .await
     }
 
     /// The public verification keys as a JWKS document, for services that
@@ -419,12 +484,22 @@ impl Auth {
     /// on, lock the account for `lockout_base_delay`, doubling with each
     /// further failure up to `lockout_max_delay`. The count lives in the
     /// store, so every instance adds to it.
-    async fn failed_login(&self, user_id: &str) -> Result<()> {
+    async fn failed_login(
+        &self,
+        user: &UserRecord,
+        refused: Event,
+        client: Option<&ClientInfo>,
+    ) -> Result<()> {
         let config = &self.core.config;
+        let user_id = user.id.as_str();
         if config.lockout_threshold == 0 {
-            return Ok(());
+            return self.core.store.append_events(&[refused]).await;
         }
-        let failures = self.core.store.record_failed_login(user_id).await?;
+        let failures = self
+            .core
+            .store
+            .record_failed_login(user_id, &[refused])
+            .await?;
         if failures >= config.lockout_threshold {
             let delay = lock_delay(
                 failures - config.lockout_threshold,
@@ -432,7 +507,18 @@ impl Auth {
                 config.lockout_max_delay,
             );
             let until = now() + chrono::Duration::seconds(delay as i64);
-            self.core.store.lock_user(user_id, until).await?;
+            let locked = Event::new(
+                EventType::AccountLocked,
+                None,
+                Some(user_id),
+                client,
+                Event::user_payload(
+                    user_id,
+                    &user.username,
+                    json!({ "failed_logins": failures, "locked_until": until }),
+                ),
+            );
+            self.core.store.lock_user(user_id, until, &[locked]).await?;
             tracing::warn!(user_id, failures, seconds = delay, "account locked");
         }
         self.core.user_changed(user_id).await;
@@ -440,13 +526,22 @@ impl Auth {
     }
 
     async fn reused(&self, session_id: &str, user_id: &str) -> Result<TokenPair> {
+        let detected = [Event::by_user(
+            EventType::TokenReuseDetected,
+            user_id,
+            None,
+            json!({ "user_id": user_id, "session_id": session_id }),
+        )];
         if self
             .core
             .store
-            .revoke_session(session_id, now(), "reuse")
+            .revoke_session(session_id, now(), "reuse", &detected)
             .await?
         {
             self.core.sessions_ended(&[session_id.to_string()]).await;
+        } else {
+            // Already ended (an earlier reuse, a logout): still worth a record.
+            self.core.store.append_events(&detected).await?;
         }
         tracing::warn!(user_id, session_id, "refresh token reuse: session revoked");
         Err(Error::TokenReused)

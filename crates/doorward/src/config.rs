@@ -156,6 +156,33 @@ pub struct Config {
     /// `argon2_memory_kib`. Defaults to the number of cores.
     #[serde(deserialize_with = "flexible")]
     pub hash_concurrency: usize,
+
+    /// Run the event dispatcher (audit log, webhooks, subscribers) in this
+    /// instance. Off for one-shot tools such as the CLI, whose events are
+    /// delivered by the next instance that runs it.
+    #[serde(deserialize_with = "flexible")]
+    pub events_dispatch: bool,
+    /// How often the dispatcher looks for events committed by other
+    /// instances, in milliseconds (this instance's own wake it at once).
+    #[serde(deserialize_with = "flexible")]
+    pub events_poll_interval_ms: u64,
+    /// How long an instance's hold on a consumer or a delivery lasts, in
+    /// seconds: after a crash, another instance takes over after this.
+    #[serde(deserialize_with = "flexible")]
+    pub events_lease_secs: u64,
+    /// Attempts at a webhook delivery (or a subscriber call) before it is
+    /// dead-lettered.
+    #[serde(deserialize_with = "flexible")]
+    pub events_max_attempts: u32,
+    /// The first retry's delay in milliseconds; each further one doubles.
+    #[serde(deserialize_with = "flexible")]
+    pub events_retry_base_ms: u64,
+    /// The longest delay between retries, in seconds.
+    #[serde(deserialize_with = "flexible")]
+    pub events_retry_max_secs: u64,
+    /// How long a webhook receiver has to answer, in milliseconds.
+    #[serde(deserialize_with = "flexible")]
+    pub webhook_timeout_ms: u64,
 }
 
 /// What session checks do while Redis is unreachable.
@@ -224,6 +251,13 @@ impl Default for Config {
             hash_concurrency: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            events_dispatch: true,
+            events_poll_interval_ms: 500,
+            events_lease_secs: 30,
+            events_max_attempts: 8,
+            events_retry_base_ms: 1000,
+            events_retry_max_secs: 3600,
+            webhook_timeout_ms: 10_000,
         }
     }
 }
@@ -265,6 +299,13 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "argon2_iterations",
     "argon2_parallelism",
     "hash_concurrency",
+    "events_dispatch",
+    "events_poll_interval_ms",
+    "events_lease_secs",
+    "events_max_attempts",
+    "events_retry_base_ms",
+    "events_retry_max_secs",
+    "webhook_timeout_ms",
 ];
 
 impl Config {
@@ -393,6 +434,11 @@ impl Config {
         }
         if self.hash_concurrency == 0 {
             return Err(Error::Config("hash_concurrency must be at least 1".into()));
+        }
+        if self.events_max_attempts == 0 || self.events_lease_secs == 0 {
+            return Err(Error::Config(
+                "events_max_attempts and events_lease_secs must be at least 1".into(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(Error::Config(

@@ -11,6 +11,8 @@ use crate::auth::{ClientInfo, TokenPair};
 use crate::cache::Tiered;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::dispatch::Hub;
+use crate::events::{Event, EventType};
 use crate::password::{HashParams, Hasher};
 use crate::ratelimit::{BuiltinQuotas, MemoryLimiter};
 use crate::store::{RefreshRecord, SessionRecord, Store, UserRecord, now};
@@ -29,6 +31,7 @@ pub(crate) struct Core {
     pub quotas: BuiltinQuotas,
     #[cfg(feature = "redis")]
     pub redis: Option<Arc<crate::redis::Redis>>,
+    pub hub: Arc<Hub>,
 }
 
 /// What `verify_token` learns of a session.
@@ -78,7 +81,9 @@ impl Core {
             }
             Arc::new(cache)
         };
+        let hub = Arc::new(Hub::new(&config)?);
         Ok(Core {
+            hub,
             config,
             store,
             hasher,
@@ -137,11 +142,14 @@ impl Core {
         (token, record)
     }
 
-    /// Log `user` in: a new session (refresh-token family) and a token pair.
+    /// Log `user` in: a new session (refresh-token family) and a token pair,
+    /// recorded as a LoginSucceeded event whose `method` says how
+    /// (`password`, `registration`, `issued`).
     pub(crate) async fn start_session(
         &self,
         user: &UserRecord,
         client: Option<&ClientInfo>,
+        method: &str,
     ) -> Result<TokenPair> {
         let session_id = Uuid::now_v7().to_string();
         let (refresh_token, record) = self.new_refresh(&session_id, &user.id);
@@ -162,7 +170,20 @@ impl Core {
         };
         let roles = self.store.user_roles(&user.id).await?;
         let (access_token, expires_in) = self.access_token(user, &session_id, roles)?;
-        self.store.create_session(&session, &record).await?;
+        let event = Event::by_user(
+            EventType::LoginSucceeded,
+            &user.id,
+            client,
+            Event::user_payload(
+                &user.id,
+                &user.username,
+                serde_json::json!({ "session_id": session_id, "method": method }),
+            ),
+        );
+        self.store
+            .create_session(&session, &record, &[event])
+            .await?;
+        self.emitted();
         self.session_extended(&session_id, &user.id, session.expires_at)
             .await;
         tracing::info!(user_id = %user.id, session_id = %session_id, "session started");
@@ -270,7 +291,13 @@ impl Core {
     /// Spread the end of sessions the store just ended: tombstones in Redis
     /// (replayed later if Redis is away) and, when sessions are cached in
     /// process, an invalidation to every instance.
+    /// Wake the dispatcher: this instance just committed events.
+    pub(crate) fn emitted(&self) {
+        self.hub.wake.notify_one();
+    }
+
     pub(crate) async fn sessions_ended(&self, ids: &[String]) {
+        self.emitted();
         if ids.is_empty() {
             return;
         }
@@ -297,6 +324,7 @@ impl Core {
 
     /// Drop a user's cached account and permissions everywhere.
     pub(crate) async fn user_changed(&self, user_id: &str) {
+        self.emitted();
         self.cache
             .invalidate(vec![
                 crate::users::user_key(user_id),

@@ -32,6 +32,9 @@
 //! | [`Doorward::sessions`] | list / revoke / revoke all of a user's sessions |
 //! | [`Doorward::limits`] | `limit(key, quota)`: GCRA rate limits for the host's own endpoints |
 //! | [`Doorward::cache`] | `memoize`, `get` / `set` / `delete`, `stats`, `flush` |
+//! | [`Doorward::events`] | `subscribe`, `list`, `flush`, `deliveries`, `dead`, `replay`: domain events from the outbox |
+//! | [`Doorward::webhooks`] | `add`, `list`, `remove`, `test`: Standard Webhooks endpoints |
+//! | [`Doorward::audit`] | `list`, `export` (JSON Lines), `verify` (hash chain) |
 //! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
 //! | [`token::TokenVerifier`] | offline verification from a JWKS document, `can` from role claims |
 //!
@@ -41,6 +44,7 @@
 //! |---|---|---|
 //! | `sqlite` | yes | the embedded SQLite store (`sqlite://path`, `sqlite::memory:`) |
 //! | `postgres` | no | the PostgreSQL store (`postgres://…`), with read replicas (`database_read_urls`) |
+//! | `webhooks` | yes | delivery of events to signed webhooks over HTTP(S) (reqwest) |
 //! | `redis` | no | `redis_url`: sessions in Redis, the shared L2 cache with pub/sub invalidation, shared rate limits |
 //!
 //! Without default features the in-memory store (`memory://`) still works.
@@ -55,6 +59,7 @@ pub mod config;
 mod core;
 pub mod device;
 pub mod error;
+pub mod events;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
@@ -71,6 +76,7 @@ pub use auth::{Auth, ClientInfo, Principal, Registration, TokenPair};
 pub use cache::{CacheService, CacheStats, RedisUsage};
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
+pub use events::{Audit, Event, EventType, Events, Subscription, Webhook, Webhooks};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
@@ -92,6 +98,9 @@ pub struct Doorward {
     sessions: Sessions,
     limits: Limits,
     cache: CacheService,
+    events: Events,
+    webhooks: Webhooks,
+    audit: Audit,
 }
 
 impl Doorward {
@@ -103,7 +112,13 @@ impl Doorward {
     /// issue or verify tokens answer `config_error`.
     pub async fn open(config: Config) -> Result<Self> {
         let core = Arc::new(core::Core::new(config).await?);
+        if core.config.events_dispatch {
+            events::dispatch::spawn(&core);
+        }
         Ok(Doorward {
+            events: Events { core: core.clone() },
+            webhooks: Webhooks { core: core.clone() },
+            audit: Audit { core: core.clone() },
             auth: Auth { core: core.clone() },
             users: Users { core: core.clone() },
             roles: Roles { core: core.clone() },
@@ -141,6 +156,21 @@ impl Doorward {
     /// The cache: statistics, flushing, and memoizing for host code.
     pub fn cache(&self) -> &CacheService {
         &self.cache
+    }
+
+    /// Domain events: subscribe, list the outbox, webhook dead letters.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Webhook endpoints that receive events, signed.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
+    /// The hash-chained audit log.
+    pub fn audit(&self) -> &Audit {
+        &self.audit
     }
 
     /// The store backend in use (`sqlite`, `postgres`, `memory`).

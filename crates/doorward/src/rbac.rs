@@ -15,9 +15,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
 use crate::store::{Store, now};
 
 /// A role: a named set of permissions.
@@ -261,7 +263,13 @@ impl Roles {
             builtin: false,
             created_at: now(),
         };
-        self.core.store.create_role(&role).await?;
+        let event = Event::by_host(
+            EventType::RoleCreated,
+            name,
+            json!({ "role": name, "permissions": role.permissions }),
+        );
+        self.core.store.create_role(&role, &[event]).await?;
+        self.core.emitted();
         tracing::info!(role = name, "role created");
         Ok(role)
     }
@@ -276,7 +284,9 @@ impl Roles {
                 "built-in roles cannot be deleted",
             ));
         }
-        self.core.store.delete_role(name).await?;
+        let event = Event::by_host(EventType::RoleDeleted, name, json!({ "role": name }));
+        self.core.store.delete_role(name, &[event]).await?;
+        self.core.emitted();
         self.core.cache.invalidate_namespace("perms").await;
         tracing::info!(role = name, "role deleted");
         Ok(())
@@ -284,7 +294,17 @@ impl Roles {
 
     /// Give `user_id` the role `name`; true if it was new.
     pub async fn grant(&self, user_id: &str, name: &str) -> Result<bool> {
-        let granted = self.core.store.grant_role(user_id, name, now()).await?;
+        let event = Event::by_host(
+            EventType::RoleGranted,
+            user_id,
+            json!({ "user_id": user_id, "role": name }),
+        );
+        let granted = self
+            .core
+            .store
+            .grant_role(user_id, name, now(), &[event])
+            .await?;
+        self.core.emitted();
         self.core
             .cache
             .invalidate(vec![permissions_key(user_id)])
@@ -300,7 +320,13 @@ impl Roles {
             return Err(Error::not_found("user"));
         }
         role_in(&*self.core.store, name).await?;
-        let revoked = self.core.store.revoke_role(user_id, name).await?;
+        let event = Event::by_host(
+            EventType::RoleRevoked,
+            user_id,
+            json!({ "user_id": user_id, "role": name }),
+        );
+        let revoked = self.core.store.revoke_role(user_id, name, &[event]).await?;
+        self.core.emitted();
         self.core
             .cache
             .invalidate(vec![permissions_key(user_id)])

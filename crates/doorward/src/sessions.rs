@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
 use crate::store::{SessionRecord, now};
 
 /// A live login session.
@@ -80,10 +82,22 @@ impl Sessions {
     /// End one session: its refresh token stops working and its access
     /// tokens fail `verify_token` at once. `not_found` if it is not live.
     pub async fn revoke(&self, session_id: &str) -> Result<()> {
+        let owner = self
+            .core
+            .store
+            .session(session_id)
+            .await?
+            .ok_or_else(|| Error::not_found("session"))?
+            .user_id;
+        let event = Event::by_host(
+            EventType::SessionRevoked,
+            &owner,
+            json!({ "user_id": owner, "session_ids": [session_id] }),
+        );
         if !self
             .core
             .store
-            .revoke_session(session_id, now(), "revoked")
+            .revoke_session(session_id, now(), "revoked", &[event])
             .await?
         {
             return Err(Error::not_found("session"));
@@ -101,7 +115,17 @@ impl Sessions {
         let ended = self
             .core
             .store
-            .revoke_user_sessions(user_id, None, now(), "revoked")
+            .revoke_user_sessions(
+                user_id,
+                None,
+                now(),
+                "revoked",
+                &[Event::by_host(
+                    EventType::SessionRevoked,
+                    user_id,
+                    json!({ "user_id": user_id, "session_ids": "all" }),
+                )],
+            )
             .await?;
         self.core.sessions_ended(&ended).await;
         tracing::info!(user_id, count = ended.len(), "sessions revoked");

@@ -78,7 +78,7 @@ async fn seeded(store: &Arc<dyn Store>) {
 pub async fn users_round_trip(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &["user"]).await.unwrap();
+    store.create_user(&u, &["user"], &[]).await.unwrap();
     assert_eq!(store.user_by_id(&u.id).await.unwrap(), Some(u.clone()));
     assert_eq!(
         store.user_by_email_key("user1@example.com").await.unwrap(),
@@ -95,14 +95,20 @@ pub async fn users_round_trip(store: Arc<dyn Store>) {
 pub async fn duplicates_are_typed(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &["user"]).await.unwrap();
+    store.create_user(&u, &["user"], &[]).await.unwrap();
     let mut same_email = user(2);
     same_email.email_key = u.email_key.clone();
-    let err = store.create_user(&same_email, &["user"]).await.unwrap_err();
+    let err = store
+        .create_user(&same_email, &["user"], &[])
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::DuplicateEmail);
     let mut same_name = user(3);
     same_name.username_key = u.username_key.clone();
-    let err = store.create_user(&same_name, &["user"]).await.unwrap_err();
+    let err = store
+        .create_user(&same_name, &["user"], &[])
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::DuplicateUsername);
     // Nothing half-written: the failed users left no rows and no grants.
     assert_eq!(store.list_users(None, 10).await.unwrap().len(), 1);
@@ -112,7 +118,7 @@ pub async fn duplicates_are_typed(store: Arc<dyn Store>) {
 pub async fn listing_pages_by_creation(store: Arc<dyn Store>) {
     seeded(&store).await;
     for n in [3, 1, 2, 5, 4] {
-        store.create_user(&user(n), &[]).await.unwrap();
+        store.create_user(&user(n), &[], &[]).await.unwrap();
     }
     let first = store.list_users(None, 2).await.unwrap();
     let names: Vec<_> = first.iter().map(|u| u.username.as_str()).collect();
@@ -130,18 +136,18 @@ pub async fn identity_updates_keep_uniqueness(store: Arc<dyn Store>) {
     seeded(&store).await;
     let a = user(1);
     let b = user(2);
-    store.create_user(&a, &[]).await.unwrap();
-    store.create_user(&b, &[]).await.unwrap();
+    store.create_user(&a, &[], &[]).await.unwrap();
+    store.create_user(&b, &[], &[]).await.unwrap();
     let mut moved = b.clone();
     moved.email_key = a.email_key.clone();
     assert_eq!(
-        store.update_identity(&moved).await.err_code(),
+        store.update_identity(&moved, &[]).await.err_code(),
         ErrorCode::DuplicateEmail
     );
     let mut renamed = b.clone();
     renamed.username = "Renamed".into();
     renamed.username_key = "renamed".into();
-    store.update_identity(&renamed).await.unwrap();
+    store.update_identity(&renamed, &[]).await.unwrap();
     assert!(store.user_by_username_key("user2").await.unwrap().is_none());
     assert_eq!(
         store
@@ -155,7 +161,7 @@ pub async fn identity_updates_keep_uniqueness(store: Arc<dyn Store>) {
     let mut ghost = user(9);
     ghost.id = "missing".into();
     assert_eq!(
-        store.update_identity(&ghost).await.err_code(),
+        store.update_identity(&ghost, &[]).await.err_code(),
         ErrorCode::NotFound
     );
 }
@@ -163,16 +169,16 @@ pub async fn identity_updates_keep_uniqueness(store: Arc<dyn Store>) {
 pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &[]).await.unwrap();
+    store.create_user(&u, &[], &[]).await.unwrap();
     let (keep, keep_rt) = session(&u, 0);
     let (other, other_rt) = session(&u, 1);
     let (gone, gone_rt) = session(&u, 2);
-    store.create_session(&keep, &keep_rt).await.unwrap();
-    store.create_session(&other, &other_rt).await.unwrap();
-    store.create_session(&gone, &gone_rt).await.unwrap();
+    store.create_session(&keep, &keep_rt, &[]).await.unwrap();
+    store.create_session(&other, &other_rt, &[]).await.unwrap();
+    store.create_session(&gone, &gone_rt, &[]).await.unwrap();
     // An ended session is not ended again, so not reported again.
     store
-        .revoke_session(&gone.id, Utc::now(), "logout")
+        .revoke_session(&gone.id, Utc::now(), "logout", &[])
         .await
         .unwrap();
     let ended = store
@@ -181,6 +187,7 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
             "new-hash",
             Utc::now(),
             EndSessions::AllExcept(Some(&keep.id)),
+            &[],
         )
         .await
         .unwrap();
@@ -200,7 +207,7 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     let ended = store.session(&other.id).await.unwrap().unwrap();
     assert_eq!(ended.revoked_reason.as_deref(), Some("password_changed"));
     let ended = store
-        .update_password(&u.id, "h2", Utc::now(), EndSessions::None)
+        .update_password(&u.id, "h2", Utc::now(), EndSessions::None, &[])
         .await
         .unwrap();
     assert!(ended.is_empty());
@@ -210,13 +217,13 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     );
     // Ending everything reports the one that was still live.
     let ended = store
-        .update_password(&u.id, "h3", Utc::now(), EndSessions::AllExcept(None))
+        .update_password(&u.id, "h3", Utc::now(), EndSessions::AllExcept(None), &[])
         .await
         .unwrap();
     assert_eq!(ended, [keep.id.as_str()]);
     assert_eq!(
         store
-            .update_password("missing", "h", Utc::now(), EndSessions::None)
+            .update_password("missing", "h", Utc::now(), EndSessions::None, &[])
             .await
             .err_code(),
         ErrorCode::NotFound
@@ -226,21 +233,24 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
 pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &["moderator"]).await.unwrap();
+    store.create_user(&u, &["moderator"], &[]).await.unwrap();
     let (s, rt) = session(&u, 0);
     let (t, trt) = session(&u, 1);
-    store.create_session(&s, &rt).await.unwrap();
-    store.create_session(&t, &trt).await.unwrap();
+    store.create_session(&s, &rt, &[]).await.unwrap();
+    store.create_session(&t, &trt, &[]).await.unwrap();
     // Another user's session is not touched.
     let bystander = user(2);
-    store.create_user(&bystander, &[]).await.unwrap();
+    store.create_user(&bystander, &[], &[]).await.unwrap();
     let (b, brt) = session(&bystander, 0);
-    store.create_session(&b, &brt).await.unwrap();
+    store.create_session(&b, &brt, &[]).await.unwrap();
     assert!(!store.user_permissions(&u.id).await.unwrap().is_empty());
     let mut expected = vec![s.id.clone(), t.id.clone()];
     expected.sort();
     assert_eq!(
-        store.set_disabled(&u.id, true, Utc::now()).await.unwrap(),
+        store
+            .set_disabled(&u.id, true, Utc::now(), &[])
+            .await
+            .unwrap(),
         expected
     );
     assert_eq!(
@@ -253,7 +263,7 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
     // Disabling again finds nothing left to end.
     assert!(
         store
-            .set_disabled(&u.id, true, Utc::now())
+            .set_disabled(&u.id, true, Utc::now(), &[])
             .await
             .unwrap()
             .is_empty()
@@ -269,7 +279,7 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
     assert!(store.user_permissions(&u.id).await.unwrap().is_empty());
     assert!(
         store
-            .set_disabled(&u.id, false, Utc::now())
+            .set_disabled(&u.id, false, Utc::now(), &[])
             .await
             .unwrap()
             .is_empty()
@@ -279,7 +289,7 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
     assert_eq!(perms, ["users:read", "users:write"]);
     assert_eq!(
         store
-            .set_disabled("missing", true, Utc::now())
+            .set_disabled("missing", true, Utc::now(), &[])
             .await
             .err_code(),
         ErrorCode::NotFound
@@ -289,24 +299,27 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
 pub async fn delete_cascades(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &["user"]).await.unwrap();
+    store.create_user(&u, &["user"], &[]).await.unwrap();
     let (s, rt) = session(&u, 0);
     let (ended, ended_rt) = session(&u, 1);
     let (mut expired, expired_rt) = session(&u, 2);
     expired.expires_at = now() - Duration::seconds(1);
-    store.create_session(&s, &rt).await.unwrap();
-    store.create_session(&ended, &ended_rt).await.unwrap();
-    store.create_session(&expired, &expired_rt).await.unwrap();
+    store.create_session(&s, &rt, &[]).await.unwrap();
+    store.create_session(&ended, &ended_rt, &[]).await.unwrap();
     store
-        .revoke_session(&ended.id, Utc::now(), "logout")
+        .create_session(&expired, &expired_rt, &[])
+        .await
+        .unwrap();
+    store
+        .revoke_session(&ended.id, Utc::now(), "logout", &[])
         .await
         .unwrap();
     // Only the session that was live is reported.
     assert_eq!(
-        store.delete_user(&u.id).await.unwrap(),
+        store.delete_user(&u.id, &[]).await.unwrap(),
         Some(vec![s.id.clone()])
     );
-    assert_eq!(store.delete_user(&u.id).await.unwrap(), None);
+    assert_eq!(store.delete_user(&u.id, &[]).await.unwrap(), None);
     for gone in [&s.id, &ended.id, &expired.id] {
         assert!(store.session(gone).await.unwrap().is_none());
     }
@@ -322,17 +335,17 @@ pub async fn delete_cascades(store: Arc<dyn Store>) {
     // The freed email can be registered again.
     let mut again = user(2);
     again.email_key = u.email_key.clone();
-    store.create_user(&again, &[]).await.unwrap();
+    store.create_user(&again, &[], &[]).await.unwrap();
 }
 
 pub async fn sessions_revoke(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &[]).await.unwrap();
+    store.create_user(&u, &[], &[]).await.unwrap();
     let (a, art) = session(&u, 0);
     let (b, brt) = session(&u, 1);
-    store.create_session(&a, &art).await.unwrap();
-    store.create_session(&b, &brt).await.unwrap();
+    store.create_session(&a, &art, &[]).await.unwrap();
+    store.create_session(&b, &brt, &[]).await.unwrap();
     let live = store.live_sessions(&u.id, Utc::now()).await.unwrap();
     assert_eq!(
         live.iter().map(|s| &s.id).collect::<Vec<_>>(),
@@ -342,13 +355,13 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
     assert_eq!(live[0], b);
     assert!(
         store
-            .revoke_session(&a.id, Utc::now(), "logout")
+            .revoke_session(&a.id, Utc::now(), "logout", &[])
             .await
             .unwrap()
     );
     assert!(
         !store
-            .revoke_session(&a.id, Utc::now(), "logout")
+            .revoke_session(&a.id, Utc::now(), "logout", &[])
             .await
             .unwrap()
     );
@@ -363,24 +376,24 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
         Some("logout")
     );
     let (c, crt) = session(&u, 2);
-    store.create_session(&c, &crt).await.unwrap();
+    store.create_session(&c, &crt, &[]).await.unwrap();
     assert_eq!(
         store
-            .revoke_user_sessions(&u.id, Some(&c.id), Utc::now(), "revoked")
+            .revoke_user_sessions(&u.id, Some(&c.id), Utc::now(), "revoked", &[])
             .await
             .unwrap(),
         [b.id.as_str()]
     );
     assert_eq!(
         store
-            .revoke_user_sessions(&u.id, None, Utc::now(), "revoked")
+            .revoke_user_sessions(&u.id, None, Utc::now(), "revoked", &[])
             .await
             .unwrap(),
         [c.id.as_str()]
     );
     assert!(
         store
-            .revoke_user_sessions(&u.id, None, Utc::now(), "revoked")
+            .revoke_user_sessions(&u.id, None, Utc::now(), "revoked", &[])
             .await
             .unwrap()
             .is_empty()
@@ -395,7 +408,10 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
     let mut ghost = session(&u, 2);
     ghost.0.user_id = "missing".into();
     assert_eq!(
-        store.create_session(&ghost.0, &ghost.1).await.err_code(),
+        store
+            .create_session(&ghost.0, &ghost.1, &[])
+            .await
+            .err_code(),
         ErrorCode::NotFound
     );
 }
@@ -403,16 +419,19 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
 pub async fn rotation_has_one_winner(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &[]).await.unwrap();
+    store.create_user(&u, &[], &[]).await.unwrap();
     let (s, first) = session(&u, 0);
-    store.create_session(&s, &first).await.unwrap();
+    store.create_session(&s, &first, &[]).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = store.clone();
         let next = refresh(&s.id, &u.id);
         let old = first.token_hash.clone();
         tasks.push(tokio::spawn(async move {
-            store.rotate_refresh(&old, &next, Utc::now()).await.unwrap()
+            store
+                .rotate_refresh(&old, &next, Utc::now(), &[])
+                .await
+                .unwrap()
         }));
     }
     let mut winners = 0;
@@ -436,7 +455,7 @@ pub async fn rotation_has_one_winner(store: Arc<dyn Store>) {
             .is_some()
     );
     let extra = refresh(&s.id, &u.id);
-    store.add_refresh(&extra, Utc::now()).await.unwrap();
+    store.add_refresh(&extra, Utc::now(), &[]).await.unwrap();
     assert_eq!(
         store.refresh_token(&extra.token_hash).await.unwrap(),
         Some(extra)
@@ -460,9 +479,9 @@ pub async fn roles_and_grants(store: Arc<dyn Store>) {
         builtin: false,
         created_at: at(0),
     };
-    store.create_role(&editor).await.unwrap();
+    store.create_role(&editor, &[]).await.unwrap();
     assert_eq!(
-        store.create_role(&editor).await.err_code(),
+        store.create_role(&editor, &[]).await.err_code(),
         ErrorCode::ValidationError
     );
     assert_eq!(store.role("editor").await.unwrap(), Some(editor.clone()));
@@ -472,16 +491,29 @@ pub async fn roles_and_grants(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let u = user(1);
-    store.create_user(&u, &["user"]).await.unwrap();
-    assert!(store.grant_role(&u.id, "editor", Utc::now()).await.unwrap());
-    assert!(!store.grant_role(&u.id, "editor", Utc::now()).await.unwrap());
+    store.create_user(&u, &["user"], &[]).await.unwrap();
+    assert!(
+        store
+            .grant_role(&u.id, "editor", Utc::now(), &[])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .grant_role(&u.id, "editor", Utc::now(), &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(
-        store.grant_role(&u.id, "nope", Utc::now()).await.err_code(),
+        store
+            .grant_role(&u.id, "nope", Utc::now(), &[])
+            .await
+            .err_code(),
         ErrorCode::NotFound
     );
     assert_eq!(
         store
-            .grant_role("nobody", "editor", Utc::now())
+            .grant_role("nobody", "editor", Utc::now(), &[])
             .await
             .err_code(),
         ErrorCode::NotFound
@@ -490,11 +522,14 @@ pub async fn roles_and_grants(store: Arc<dyn Store>) {
     let mut perms = store.user_permissions(&u.id).await.unwrap();
     perms.sort();
     assert_eq!(perms, ["posts:*", "users:read"]);
-    assert!(store.revoke_role(&u.id, "editor").await.unwrap());
-    assert!(!store.revoke_role(&u.id, "editor").await.unwrap());
-    store.grant_role(&u.id, "editor", Utc::now()).await.unwrap();
-    assert!(store.delete_role("editor").await.unwrap());
-    assert!(!store.delete_role("editor").await.unwrap());
+    assert!(store.revoke_role(&u.id, "editor", &[]).await.unwrap());
+    assert!(!store.revoke_role(&u.id, "editor", &[]).await.unwrap());
+    store
+        .grant_role(&u.id, "editor", Utc::now(), &[])
+        .await
+        .unwrap();
+    assert!(store.delete_role("editor", &[]).await.unwrap());
+    assert!(!store.delete_role("editor", &[]).await.unwrap());
     assert_eq!(store.user_roles(&u.id).await.unwrap(), ["user"]);
     assert!(store.user_permissions("nobody").await.unwrap().is_empty());
 }
@@ -507,7 +542,7 @@ pub async fn racing_creates_leave_one_row(store: Arc<dyn Store>) {
         let mut u = user(100 + n);
         u.email_key = "same@example.com".into();
         tasks.push(tokio::spawn(async move {
-            store.create_user(&u, &["user"]).await
+            store.create_user(&u, &["user"], &[]).await
         }));
     }
     let mut ok = 0;
@@ -527,12 +562,12 @@ pub async fn lockout_state_round_trips(store: Arc<dyn Store>) {
     let mut u = user(1);
     u.failed_logins = 3;
     u.locked_until = Some(at(600));
-    store.create_user(&u, &[]).await.unwrap();
+    store.create_user(&u, &[], &[]).await.unwrap();
     assert_eq!(store.user_by_id(&u.id).await.unwrap(), Some(u.clone()));
-    assert_eq!(store.record_failed_login(&u.id).await.unwrap(), 4);
-    assert_eq!(store.record_failed_login(&u.id).await.unwrap(), 5);
+    assert_eq!(store.record_failed_login(&u.id, &[]).await.unwrap(), 4);
+    assert_eq!(store.record_failed_login(&u.id, &[]).await.unwrap(), 5);
     let until = at(900);
-    store.lock_user(&u.id, until).await.unwrap();
+    store.lock_user(&u.id, until, &[]).await.unwrap();
     let locked = store.user_by_id(&u.id).await.unwrap().unwrap();
     assert_eq!(
         (locked.failed_logins, locked.locked_until),
@@ -548,15 +583,15 @@ pub async fn lockout_state_round_trips(store: Arc<dyn Store>) {
     assert_eq!(fresh.password_hash, u.password_hash);
     assert_eq!(fresh.updated_at, u.updated_at);
     // Counting starts over after the reset.
-    assert_eq!(store.record_failed_login(&u.id).await.unwrap(), 1);
+    assert_eq!(store.record_failed_login(&u.id, &[]).await.unwrap(), 1);
 }
 
 pub async fn unlock_reports_what_it_cleared(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &[]).await.unwrap();
+    store.create_user(&u, &[], &[]).await.unwrap();
     assert!(!store.unlock_user(&u.id).await.unwrap(), "nothing to clear");
-    store.record_failed_login(&u.id).await.unwrap();
+    store.record_failed_login(&u.id, &[]).await.unwrap();
     assert!(store.unlock_user(&u.id).await.unwrap(), "failures only");
     assert_eq!(
         store
@@ -567,7 +602,7 @@ pub async fn unlock_reports_what_it_cleared(store: Arc<dyn Store>) {
             .failed_logins,
         0
     );
-    store.lock_user(&u.id, at(60)).await.unwrap();
+    store.lock_user(&u.id, at(60), &[]).await.unwrap();
     assert!(store.unlock_user(&u.id).await.unwrap(), "lock only");
     let cleared = store.user_by_id(&u.id).await.unwrap().unwrap();
     assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
@@ -577,11 +612,11 @@ pub async fn unlock_reports_what_it_cleared(store: Arc<dyn Store>) {
 pub async fn lockout_of_unknown_users_is_not_found(store: Arc<dyn Store>) {
     seeded(&store).await;
     assert_eq!(
-        store.record_failed_login("missing").await.err_code(),
+        store.record_failed_login("missing", &[]).await.err_code(),
         ErrorCode::NotFound
     );
     assert_eq!(
-        store.lock_user("missing", at(60)).await.err_code(),
+        store.lock_user("missing", at(60), &[]).await.err_code(),
         ErrorCode::NotFound
     );
     assert_eq!(
@@ -596,12 +631,12 @@ pub async fn lockout_of_unknown_users_is_not_found(store: Arc<dyn Store>) {
 pub async fn racing_failed_logins_are_each_counted(store: Arc<dyn Store>) {
     seeded(&store).await;
     let u = user(1);
-    store.create_user(&u, &[]).await.unwrap();
+    store.create_user(&u, &[], &[]).await.unwrap();
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let store = store.clone();
             let id = u.id.clone();
-            tokio::spawn(async move { store.record_failed_login(&id).await.unwrap() })
+            tokio::spawn(async move { store.record_failed_login(&id, &[]).await.unwrap() })
         })
         .collect();
     let mut counts = Vec::new();

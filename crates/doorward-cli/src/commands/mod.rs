@@ -4,6 +4,7 @@
 
 mod cache;
 mod demo;
+mod events;
 mod migrate;
 mod role;
 mod token;
@@ -63,8 +64,14 @@ impl Ctx {
         )
     }
 
+    /// Open with the event dispatcher off: a command is a short-lived
+    /// process, and a dispatcher would take consumer leases that other
+    /// instances then wait `events_lease_secs` for. `events flush`
+    /// delivers explicitly.
     async fn open(&self) -> Result<Doorward> {
-        Doorward::open(self.config()?).await
+        let mut config = self.config()?;
+        config.events_dispatch = false;
+        Doorward::open(config).await
     }
 }
 
@@ -108,6 +115,9 @@ pub async fn run(cli: Cli, out: Output) -> Result<Outcome> {
         Command::Role(command) => role::run(&ctx, command).await,
         Command::Token(command) => token::run(&ctx, command).await,
         Command::Cache(command) => return cache::run(&ctx, command).await,
+        Command::Events(command) => events::run_events(&ctx, command).await,
+        Command::Webhook(command) => events::run_webhook(&ctx, command).await,
+        Command::Audit(command) => return events::run_audit(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
     };
     done.map(|()| Outcome::Done)

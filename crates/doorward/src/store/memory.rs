@@ -9,10 +9,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
-    UserRecord, UserStore,
+    AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
+    EndSessions, EventStore, Lease, ListAfter, RefreshRecord, RoleStore, SessionRecord,
+    SessionStore, Store, UserRecord, UserStore, WebhookRecord,
 };
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::rbac::Role;
 
 /// The in-memory backend (`database_url = "memory://"`).
@@ -31,6 +33,25 @@ struct State {
     grants: HashMap<String, BTreeSet<String>>,
     sessions: HashMap<String, SessionRecord>,
     refresh: HashMap<String, RefreshRecord>,
+    outbox: Vec<Event>,
+    consumers: HashMap<String, Consumer>,
+    audit: Vec<AuditRecord>,
+    webhooks: Vec<WebhookRecord>,
+    deliveries: BTreeMap<u64, Delivery>,
+}
+
+#[derive(Debug)]
+struct Consumer {
+    position: u64,
+    owner: Option<String>,
+    until: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+struct Delivery {
+    record: DeliveryRecord,
+    subject: Option<String>,
+    lease: Option<(String, DateTime<Utc>)>,
 }
 
 impl MemoryStore {
@@ -47,6 +68,26 @@ impl MemoryStore {
 }
 
 impl State {
+    /// Number and append events: the outbox write of a change.
+    fn emit(&mut self, events: &[Event]) {
+        for event in events {
+            let mut event = event.clone();
+            event.seq = self.outbox.len() as u64 + 1;
+            self.outbox.push(event);
+        }
+    }
+
+    fn holds(&self, lease: &Lease, now: DateTime<Utc>) -> bool {
+        self.consumers
+            .get(&lease.name)
+            .is_some_and(|c| c.owner.as_deref() == Some(lease.owner.as_str()) && c.until > now)
+    }
+
+    fn advance(&mut self, lease: &Lease) {
+        if let Some(c) = self.consumers.get_mut(&lease.name) {
+            c.position = lease.position;
+        }
+    }
     fn revoke_where(
         &mut self,
         now: DateTime<Utc>,
@@ -74,7 +115,7 @@ impl State {
 
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn create_user(&self, user: &UserRecord, roles: &[&str]) -> Result<()> {
+    async fn create_user(&self, user: &UserRecord, roles: &[&str], events: &[Event]) -> Result<()> {
         let mut st = self.lock();
         if st.by_email.contains_key(&user.email_key) {
             return Err(Error::DuplicateEmail);
@@ -96,6 +137,7 @@ impl UserStore for MemoryStore {
             roles.iter().map(|r| r.to_string()).collect(),
         );
         st.users.insert(user.id.clone(), user.clone());
+        st.emit(events);
         Ok(())
     }
 
@@ -136,7 +178,7 @@ impl UserStore for MemoryStore {
             .collect())
     }
 
-    async fn update_identity(&self, user: &UserRecord) -> Result<()> {
+    async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()> {
         let mut st = self.lock();
         let Some(old) = st.users.get(&user.id).cloned() else {
             return Err(Error::not_found("user"));
@@ -166,6 +208,7 @@ impl UserStore for MemoryStore {
         stored.email = user.email.clone();
         stored.email_key = user.email_key.clone();
         stored.updated_at = user.updated_at;
+        st.emit(events);
         Ok(())
     }
 
@@ -175,11 +218,13 @@ impl UserStore for MemoryStore {
         password_hash: &str,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut st = self.lock();
         let user = st.user_mut(user_id)?;
         user.password_hash = password_hash.to_string();
         user.updated_at = now;
+        st.emit(events);
         Ok(match end {
             EndSessions::AllExcept(keep) => st.revoke_where(now, "password_changed", |s| {
                 s.user_id == user_id && Some(s.id.as_str()) != keep
@@ -193,11 +238,13 @@ impl UserStore for MemoryStore {
         user_id: &str,
         disabled: bool,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut st = self.lock();
         let user = st.user_mut(user_id)?;
         user.disabled = disabled;
         user.updated_at = now;
+        st.emit(events);
         Ok(if disabled {
             st.revoke_where(now, "disabled", |s| s.user_id == user_id)
         } else {
@@ -214,15 +261,19 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn record_failed_login(&self, user_id: &str) -> Result<u32> {
+    async fn record_failed_login(&self, user_id: &str, events: &[Event]) -> Result<u32> {
         let mut st = self.lock();
         let user = st.user_mut(user_id)?;
         user.failed_logins = user.failed_logins.saturating_add(1);
-        Ok(user.failed_logins)
+        let count = user.failed_logins;
+        st.emit(events);
+        Ok(count)
     }
 
-    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>) -> Result<()> {
-        self.lock().user_mut(user_id)?.locked_until = Some(until);
+    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>, events: &[Event]) -> Result<()> {
+        let mut st = self.lock();
+        st.user_mut(user_id)?.locked_until = Some(until);
+        st.emit(events);
         Ok(())
     }
 
@@ -235,7 +286,7 @@ impl UserStore for MemoryStore {
         Ok(had)
     }
 
-    async fn delete_user(&self, user_id: &str) -> Result<Option<Vec<String>>> {
+    async fn delete_user(&self, user_id: &str, events: &[Event]) -> Result<Option<Vec<String>>> {
         let mut st = self.lock();
         let Some(user) = st.users.remove(user_id) else {
             return Ok(None);
@@ -254,13 +305,19 @@ impl UserStore for MemoryStore {
         st.grants.remove(user_id);
         st.sessions.retain(|_, s| s.user_id != user_id);
         st.refresh.retain(|_, r| r.user_id != user_id);
+        st.emit(events);
         Ok(Some(live))
     }
 }
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn create_session(&self, session: &SessionRecord, refresh: &RefreshRecord) -> Result<()> {
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        refresh: &RefreshRecord,
+        events: &[Event],
+    ) -> Result<()> {
         let mut st = self.lock();
         if !st.users.contains_key(&session.user_id) {
             return Err(Error::not_found("user"));
@@ -268,6 +325,7 @@ impl SessionStore for MemoryStore {
         st.sessions.insert(session.id.clone(), session.clone());
         st.refresh
             .insert(refresh.token_hash.clone(), refresh.clone());
+        st.emit(events);
         Ok(())
     }
 
@@ -287,11 +345,19 @@ impl SessionStore for MemoryStore {
         Ok(live)
     }
 
-    async fn revoke_session(&self, id: &str, now: DateTime<Utc>, reason: &str) -> Result<bool> {
-        Ok(!self
-            .lock()
-            .revoke_where(now, reason, |s| s.id == id)
-            .is_empty())
+    async fn revoke_session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        reason: &str,
+        events: &[Event],
+    ) -> Result<bool> {
+        let mut st = self.lock();
+        let ended = !st.revoke_where(now, reason, |s| s.id == id).is_empty();
+        if ended {
+            st.emit(events);
+        }
+        Ok(ended)
     }
 
     async fn revoke_user_sessions(
@@ -300,10 +366,16 @@ impl SessionStore for MemoryStore {
         except: Option<&str>,
         now: DateTime<Utc>,
         reason: &str,
+        events: &[Event],
     ) -> Result<Vec<String>> {
-        Ok(self.lock().revoke_where(now, reason, |s| {
+        let mut st = self.lock();
+        let ended = st.revoke_where(now, reason, |s| {
             s.user_id == user_id && Some(s.id.as_str()) != except
-        }))
+        });
+        if !ended.is_empty() {
+            st.emit(events);
+        }
+        Ok(ended)
     }
 
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>> {
@@ -315,6 +387,7 @@ impl SessionStore for MemoryStore {
         old_hash: &str,
         new: &RefreshRecord,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<bool> {
         let mut st = self.lock();
         match st.refresh.get_mut(old_hash) {
@@ -326,10 +399,16 @@ impl SessionStore for MemoryStore {
             session.last_refreshed_at = Some(now);
         }
         st.refresh.insert(new.token_hash.clone(), new.clone());
+        st.emit(events);
         Ok(true)
     }
 
-    async fn add_refresh(&self, new: &RefreshRecord, now: DateTime<Utc>) -> Result<()> {
+    async fn add_refresh(
+        &self,
+        new: &RefreshRecord,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<()> {
         let mut st = self.lock();
         let Some(session) = st.sessions.get_mut(&new.session_id) else {
             return Err(Error::not_found("session"));
@@ -337,6 +416,7 @@ impl SessionStore for MemoryStore {
         session.expires_at = new.expires_at;
         session.last_refreshed_at = Some(now);
         st.refresh.insert(new.token_hash.clone(), new.clone());
+        st.emit(events);
         Ok(())
     }
 }
@@ -353,7 +433,7 @@ impl RoleStore for MemoryStore {
         Ok(())
     }
 
-    async fn create_role(&self, role: &Role) -> Result<()> {
+    async fn create_role(&self, role: &Role, events: &[Event]) -> Result<()> {
         let mut st = self.lock();
         if st.roles.contains_key(&role.name) {
             return Err(Error::validation(
@@ -362,10 +442,11 @@ impl RoleStore for MemoryStore {
             ));
         }
         st.roles.insert(role.name.clone(), role.clone());
+        st.emit(events);
         Ok(())
     }
 
-    async fn delete_role(&self, name: &str) -> Result<bool> {
+    async fn delete_role(&self, name: &str, events: &[Event]) -> Result<bool> {
         let mut st = self.lock();
         if st.roles.remove(name).is_none() {
             return Ok(false);
@@ -373,6 +454,7 @@ impl RoleStore for MemoryStore {
         for held in st.grants.values_mut() {
             held.remove(name);
         }
+        st.emit(events);
         Ok(true)
     }
 
@@ -384,7 +466,13 @@ impl RoleStore for MemoryStore {
         Ok(self.lock().roles.values().cloned().collect())
     }
 
-    async fn grant_role(&self, user_id: &str, role: &str, _now: DateTime<Utc>) -> Result<bool> {
+    async fn grant_role(
+        &self,
+        user_id: &str,
+        role: &str,
+        _now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<bool> {
         let mut st = self.lock();
         if !st.users.contains_key(user_id) {
             return Err(Error::not_found("user"));
@@ -392,19 +480,27 @@ impl RoleStore for MemoryStore {
         if !st.roles.contains_key(role) {
             return Err(Error::not_found("role"));
         }
-        Ok(st
+        let granted = st
             .grants
             .entry(user_id.to_string())
             .or_default()
-            .insert(role.to_string()))
+            .insert(role.to_string());
+        if granted {
+            st.emit(events);
+        }
+        Ok(granted)
     }
 
-    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool> {
-        Ok(self
-            .lock()
+    async fn revoke_role(&self, user_id: &str, role: &str, events: &[Event]) -> Result<bool> {
+        let mut st = self.lock();
+        let revoked = st
             .grants
             .get_mut(user_id)
-            .is_some_and(|held| held.remove(role)))
+            .is_some_and(|held| held.remove(role));
+        if revoked {
+            st.emit(events);
+        }
+        Ok(revoked)
     }
 
     async fn user_roles(&self, user_id: &str) -> Result<Vec<String>> {
@@ -445,4 +541,301 @@ impl Store for MemoryStore {
     fn for_reads(&self) -> &dyn Store {
         self
     }
+}
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn append_events(&self, events: &[Event]) -> Result<()> {
+        self.lock().emit(events);
+        Ok(())
+    }
+
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<Event>> {
+        let st = self.lock();
+        let start = usize::try_from(after).unwrap_or(usize::MAX);
+        Ok(st
+            .outbox
+            .iter()
+            .skip(start)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn last_event_seq(&self) -> Result<u64> {
+        Ok(self.lock().outbox.len() as u64)
+    }
+
+    async fn lease_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        start: u64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<u64>> {
+        let mut st = self.lock();
+        let consumer = st.consumers.entry(name.to_string()).or_insert(Consumer {
+            position: start,
+            owner: None,
+            until: now,
+        });
+        let free = consumer.owner.as_deref() == Some(owner) || consumer.until <= now;
+        if !free {
+            return Ok(None);
+        }
+        consumer.owner = Some(owner.to_string());
+        consumer.until = until;
+        Ok(Some(consumer.position))
+    }
+
+    async fn advance_consumer(&self, lease: &Lease, now: DateTime<Utc>) -> Result<bool> {
+        let mut st = self.lock();
+        if !st.holds(lease, now) {
+            return Ok(false);
+        }
+        st.advance(lease);
+        Ok(true)
+    }
+
+    async fn append_audit(
+        &self,
+        rows: &[AuditRecord],
+        lease: &Lease,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut st = self.lock();
+        let next = st.audit.len() as u64 + 1;
+        if !st.holds(lease, now) || rows.first().is_some_and(|r| r.seq != next) {
+            return Ok(false);
+        }
+        st.audit.extend(rows.iter().cloned());
+        st.advance(lease);
+        Ok(true)
+    }
+
+    async fn last_audit(&self) -> Result<Option<AuditRecord>> {
+        Ok(self.lock().audit.last().cloned())
+    }
+
+    async fn audit_rows(
+        &self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        let st = self.lock();
+        Ok(st
+            .audit
+            .iter()
+            .filter(|r| r.seq > after && audit_matches(filter, r))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn create_webhook(&self, webhook: &WebhookRecord) -> Result<()> {
+        self.lock().webhooks.push(webhook.clone());
+        Ok(())
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
+        Ok(self.lock().webhooks.clone())
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<bool> {
+        let mut st = self.lock();
+        let before = st.webhooks.len();
+        st.webhooks.retain(|w| w.id != id);
+        st.deliveries.retain(|_, d| d.record.webhook_id != id);
+        Ok(st.webhooks.len() != before)
+    }
+
+    async fn enqueue_deliveries(
+        &self,
+        deliveries: &[(String, Event)],
+        lease: &Lease,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut st = self.lock();
+        if !st.holds(lease, now) {
+            return Ok(false);
+        }
+        for (webhook_id, event) in deliveries {
+            let queued = st
+                .deliveries
+                .values()
+                .any(|d| d.record.webhook_id == *webhook_id && d.record.event_seq == event.seq);
+            if queued || !st.webhooks.iter().any(|w| w.id == *webhook_id) {
+                continue;
+            }
+            let id = st.deliveries.keys().next_back().map_or(1, |last| last + 1);
+            st.deliveries.insert(
+                id,
+                Delivery {
+                    record: DeliveryRecord {
+                        id,
+                        webhook_id: webhook_id.clone(),
+                        event_seq: event.seq,
+                        event_id: event.id.clone(),
+                        event_type: event.event_type.as_str().to_string(),
+                        status: DeliveryStatus::Pending,
+                        attempts: 0,
+                        next_attempt_at: now,
+                        last_error: None,
+                        updated_at: now,
+                    },
+                    subject: event.subject.clone(),
+                    lease: None,
+                },
+            );
+        }
+        st.advance(lease);
+        Ok(true)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>> {
+        let mut st = self.lock();
+        let mut blocked: std::collections::HashSet<(String, String)> = Default::default();
+        let mut picked = Vec::new();
+        for d in st.deliveries.values() {
+            if d.record.status != DeliveryStatus::Pending {
+                continue;
+            }
+            let key = d
+                .subject
+                .as_ref()
+                .map(|s| (d.record.webhook_id.clone(), s.clone()));
+            if let Some(key) = &key
+                && blocked.contains(key)
+            {
+                continue;
+            }
+            // An earlier pending delivery on this (webhook, subject) holds
+            // back every later one, claimable or not.
+            if let Some(key) = key {
+                blocked.insert(key);
+            }
+            let leased = d.lease.as_ref().is_some_and(|(_, t)| *t > now);
+            if !leased && d.record.next_attempt_at <= now && picked.len() < limit as usize {
+                picked.push(d.record.id);
+            }
+        }
+        let mut jobs = Vec::new();
+        for id in picked {
+            let (webhook_id, event_seq, attempts) = {
+                let d = st.deliveries.get_mut(&id).expect("picked above");
+                d.lease = Some((owner.to_string(), until));
+                (
+                    d.record.webhook_id.clone(),
+                    d.record.event_seq,
+                    d.record.attempts,
+                )
+            };
+            let webhook = st.webhooks.iter().find(|w| w.id == webhook_id).cloned();
+            let event = st.outbox.get((event_seq - 1) as usize).cloned();
+            if let (Some(webhook), Some(event)) = (webhook, event) {
+                jobs.push(DeliveryJob {
+                    id,
+                    attempts,
+                    webhook,
+                    event,
+                });
+            }
+        }
+        Ok(jobs)
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        owner: &str,
+        outcome: &AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut st = self.lock();
+        let Some(d) = st.deliveries.get_mut(&id) else {
+            return Ok(false);
+        };
+        if d.record.status != DeliveryStatus::Pending
+            || d.lease.as_ref().is_none_or(|(o, _)| o != owner)
+        {
+            return Ok(false);
+        }
+        d.lease = None;
+        d.record.attempts += 1;
+        d.record.updated_at = now;
+        match outcome {
+            AttemptOutcome::Delivered => {
+                d.record.status = DeliveryStatus::Delivered;
+                d.record.last_error = None;
+            }
+            AttemptOutcome::Retry { error, at } => {
+                d.record.next_attempt_at = *at;
+                d.record.last_error = Some(error.clone());
+            }
+            AttemptOutcome::Dead { error } => {
+                d.record.status = DeliveryStatus::Dead;
+                d.record.last_error = Some(error.clone());
+            }
+        }
+        Ok(true)
+    }
+
+    async fn deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let st = self.lock();
+        Ok(st
+            .deliveries
+            .range(after + 1..)
+            .map(|(_, d)| &d.record)
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn replay_delivery(&self, id: u64, now: DateTime<Utc>) -> Result<bool> {
+        let mut st = self.lock();
+        match st.deliveries.get_mut(&id) {
+            Some(d) if d.record.status == DeliveryStatus::Dead => {
+                d.record.status = DeliveryStatus::Pending;
+                d.record.attempts = 0;
+                d.record.next_attempt_at = now;
+                d.record.updated_at = now;
+                d.lease = None;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn pending_deliveries(&self) -> Result<u64> {
+        Ok(self
+            .lock()
+            .deliveries
+            .values()
+            .filter(|d| d.record.status == DeliveryStatus::Pending)
+            .count() as u64)
+    }
+}
+
+fn audit_matches(filter: &AuditFilter, row: &AuditRecord) -> bool {
+    filter.user_id.as_ref().is_none_or(|u| {
+        row.actor.as_deref() == Some(u.as_str()) || row.subject.as_deref() == Some(u.as_str())
+    }) && filter
+        .event_type
+        .is_none_or(|t| row.event_type == t.as_str())
+        && filter.since.is_none_or(|t| row.occurred_at >= t)
+        && filter.until.is_none_or(|t| row.occurred_at < t)
 }

@@ -6,6 +6,10 @@
 //! rotation). Uniqueness is decided by the store, so concurrent registrations
 //! of one email cannot both win.
 //!
+//! Every write that changes state takes the [`Event`]s describing it and
+//! writes them to the outbox in the same transaction, if and only if it
+//! changes something (a grant of a role already held writes neither).
+//!
 //! Writes that end sessions return the ids of exactly the sessions they
 //! ended, sorted, so a cache of live sessions can drop them without a
 //! second query that could race with another change.
@@ -22,9 +26,11 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::rbac::Role;
 
 pub mod memory;
+mod outbox;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -137,6 +143,11 @@ pub enum EndSessions<'a> {
     AllExcept(Option<&'a str>),
 }
 
+pub use outbox::{
+    AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
+    EventStore, Lease, WebhookRecord,
+};
+
 /// Where listing resumes: after this `(created_at, id)`.
 pub type ListAfter = (DateTime<Utc>, String);
 
@@ -145,7 +156,7 @@ pub type ListAfter = (DateTime<Utc>, String);
 pub trait UserStore: Send + Sync {
     /// Insert a user with its initial roles, atomically. Fails with
     /// `duplicate_email` / `duplicate_username` when the unique index says so.
-    async fn create_user(&self, user: &UserRecord, roles: &[&str]) -> Result<()>;
+    async fn create_user(&self, user: &UserRecord, roles: &[&str], events: &[Event]) -> Result<()>;
     /// By id.
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>>;
     /// By lowercased email.
@@ -155,7 +166,7 @@ pub trait UserStore: Send + Sync {
     /// Up to `limit` users ordered by `(created_at, id)`, after `after`.
     async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>>;
     /// Replace username and email (both forms); `not_found` when absent.
-    async fn update_identity(&self, user: &UserRecord) -> Result<()>;
+    async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()>;
     /// Replace the password hash and end sessions, atomically. Returns the
     /// ids of the sessions it ended (none for [`EndSessions::None`]), so
     /// callers can drop them from caches of live sessions.
@@ -165,6 +176,7 @@ pub trait UserStore: Send + Sync {
         password_hash: &str,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
+        events: &[Event],
     ) -> Result<Vec<String>>;
     /// Disable (ending every session, atomically) or enable. Returns the ids
     /// of the sessions it ended (none when enabling).
@@ -173,6 +185,7 @@ pub trait UserStore: Send + Sync {
         user_id: &str,
         disabled: bool,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<Vec<String>>;
     /// Record a successful login: sets `last_login_at` and clears the
     /// lockout state (`failed_logins` back to 0, no `locked_until`).
@@ -180,9 +193,9 @@ pub trait UserStore: Send + Sync {
     /// Count one more failed login in a row and return the new count.
     /// Atomic in the store, so concurrent failures on several instances
     /// are each counted once. `not_found` if there is no such user.
-    async fn record_failed_login(&self, user_id: &str) -> Result<u32>;
+    async fn record_failed_login(&self, user_id: &str, events: &[Event]) -> Result<u32>;
     /// Refuse logins until `until`. `not_found` if there is no such user.
-    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>) -> Result<()>;
+    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>, events: &[Event]) -> Result<()>;
     /// Clear the lockout state (an administrator's unlock). True if the user
     /// had failed logins or a lock, false if there was nothing to clear;
     /// `not_found` if there is no such user.
@@ -190,20 +203,31 @@ pub trait UserStore: Send + Sync {
     /// Delete a user with its sessions, tokens and grants. `None` if there
     /// was no such user, else the ids of its sessions that were live (not
     /// revoked, not expired) when it went.
-    async fn delete_user(&self, user_id: &str) -> Result<Option<Vec<String>>>;
+    async fn delete_user(&self, user_id: &str, events: &[Event]) -> Result<Option<Vec<String>>>;
 }
 
 /// Sessions and refresh-token families.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Insert a session with its first refresh token.
-    async fn create_session(&self, session: &SessionRecord, refresh: &RefreshRecord) -> Result<()>;
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        refresh: &RefreshRecord,
+        events: &[Event],
+    ) -> Result<()>;
     /// By id, revoked or not.
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
     /// A user's sessions that are neither revoked nor expired at `now`, newest first.
     async fn live_sessions(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>>;
     /// End one session; false if it was absent or already ended.
-    async fn revoke_session(&self, id: &str, now: DateTime<Utc>, reason: &str) -> Result<bool>;
+    async fn revoke_session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        reason: &str,
+        events: &[Event],
+    ) -> Result<bool>;
     /// End every live session of a user, but `except`; returns the ids of
     /// the sessions it ended.
     async fn revoke_user_sessions(
@@ -212,6 +236,7 @@ pub trait SessionStore: Send + Sync {
         except: Option<&str>,
         now: DateTime<Utc>,
         reason: &str,
+        events: &[Event],
     ) -> Result<Vec<String>>;
     /// By token hash.
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>>;
@@ -223,10 +248,16 @@ pub trait SessionStore: Send + Sync {
         old_hash: &str,
         new: &RefreshRecord,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<bool>;
     /// Insert a further token into a live family and extend the session (the
     /// reuse grace window).
-    async fn add_refresh(&self, new: &RefreshRecord, now: DateTime<Utc>) -> Result<()>;
+    async fn add_refresh(
+        &self,
+        new: &RefreshRecord,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<()>;
 }
 
 /// Roles, their permissions and who holds them.
@@ -235,17 +266,23 @@ pub trait RoleStore: Send + Sync {
     /// Insert roles that do not exist yet (seeding); existing ones are kept as they are.
     async fn ensure_roles(&self, roles: &[Role]) -> Result<()>;
     /// Insert a role; `validation_error` (field `name`) if it exists.
-    async fn create_role(&self, role: &Role) -> Result<()>;
+    async fn create_role(&self, role: &Role, events: &[Event]) -> Result<()>;
     /// Delete a role and its grants; false if absent.
-    async fn delete_role(&self, name: &str) -> Result<bool>;
+    async fn delete_role(&self, name: &str, events: &[Event]) -> Result<bool>;
     /// By name.
     async fn role(&self, name: &str) -> Result<Option<Role>>;
     /// All roles by name.
     async fn list_roles(&self) -> Result<Vec<Role>>;
     /// Give a user a role; false if they had it. `not_found` if either is missing.
-    async fn grant_role(&self, user_id: &str, role: &str, now: DateTime<Utc>) -> Result<bool>;
+    async fn grant_role(
+        &self,
+        user_id: &str,
+        role: &str,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<bool>;
     /// Take a role away; false if they did not have it.
-    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool>;
+    async fn revoke_role(&self, user_id: &str, role: &str, events: &[Event]) -> Result<bool>;
     /// A user's role names, sorted.
     async fn user_roles(&self, user_id: &str) -> Result<Vec<String>>;
     /// The permissions of every role of a user that is enabled (none for a
@@ -255,7 +292,9 @@ pub trait RoleStore: Send + Sync {
 
 /// A complete backend.
 #[async_trait]
-pub trait Store: UserStore + SessionStore + RoleStore + std::fmt::Debug + 'static {
+pub trait Store:
+    UserStore + SessionStore + RoleStore + EventStore + std::fmt::Debug + 'static
+{
     /// Bring the schema up to date (idempotent).
     async fn migrate(&self) -> Result<()>;
     /// The backend's name, for logs and `doorward` output.

@@ -26,9 +26,13 @@ use super::{
     EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
     UserRecord, UserStore, failed_logins,
 };
+
+mod outbox;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::rbac::Role;
+use outbox::insert_events;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -222,7 +226,7 @@ async fn lock_user_row(tx: &mut Transaction<'static, Postgres>, user_id: &str) -
 
 #[async_trait]
 impl UserStore for PostgresStore {
-    async fn create_user(&self, user: &UserRecord, roles: &[&str]) -> Result<()> {
+    async fn create_user(&self, user: &UserRecord, roles: &[&str], events: &[Event]) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, username, username_key, email, email_key, password_hash, \
@@ -253,6 +257,7 @@ impl UserStore for PostgresStore {
                 .await
                 .map_err(violation)?;
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -294,7 +299,8 @@ impl UserStore for PostgresStore {
         rows.iter().map(user_from).collect()
     }
 
-    async fn update_identity(&self, user: &UserRecord) -> Result<()> {
+    async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET username = $1, username_key = $2, email = $3, email_key = $4, \
              updated_at = $5 WHERE id = $6",
@@ -305,12 +311,14 @@ impl UserStore for PostgresStore {
         .bind(&user.email_key)
         .bind(user.updated_at)
         .bind(&user.id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(violation)?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user"));
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -320,6 +328,7 @@ impl UserStore for PostgresStore {
         password_hash: &str,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
         if !lock_user_row(&mut tx, user_id).await? {
@@ -337,6 +346,7 @@ impl UserStore for PostgresStore {
             }
             EndSessions::None => Vec::new(),
         };
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(ended)
     }
@@ -346,6 +356,7 @@ impl UserStore for PostgresStore {
         user_id: &str,
         disabled: bool,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
         if !lock_user_row(&mut tx, user_id).await? {
@@ -362,6 +373,7 @@ impl UserStore for PostgresStore {
         } else {
             Vec::new()
         };
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(ended)
     }
@@ -378,7 +390,8 @@ impl UserStore for PostgresStore {
         Ok(())
     }
 
-    async fn record_failed_login(&self, user_id: &str) -> Result<u32> {
+    async fn record_failed_login(&self, user_id: &str, events: &[Event]) -> Result<u32> {
+        let mut tx = self.begin().await?;
         // The row lock of the UPDATE serialises racing failures: each one
         // reads the count the previous one wrote.
         let count: Option<i32> = sqlx::query_scalar(
@@ -386,20 +399,26 @@ impl UserStore for PostgresStore {
              RETURNING failed_logins",
         )
         .bind(user_id)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *tx)
         .await?;
-        failed_logins(count.ok_or_else(|| Error::not_found("user"))?.into())
+        let count = failed_logins(count.ok_or_else(|| Error::not_found("user"))?.into())?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(count)
     }
 
-    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>) -> Result<()> {
+    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>, events: &[Event]) -> Result<()> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
             .bind(until)
             .bind(user_id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user"));
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -423,7 +442,7 @@ impl UserStore for PostgresStore {
         Ok(had)
     }
 
-    async fn delete_user(&self, user_id: &str) -> Result<Option<Vec<String>>> {
+    async fn delete_user(&self, user_id: &str, events: &[Event]) -> Result<Option<Vec<String>>> {
         let now = super::now();
         let mut tx = self.begin().await?;
         // With the user's row locked no session can start or end between
@@ -446,6 +465,7 @@ impl UserStore for PostgresStore {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         live.sort_unstable();
         Ok(Some(live))
@@ -454,7 +474,12 @@ impl UserStore for PostgresStore {
 
 #[async_trait]
 impl SessionStore for PostgresStore {
-    async fn create_session(&self, session: &SessionRecord, refresh: &RefreshRecord) -> Result<()> {
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        refresh: &RefreshRecord,
+        events: &[Event],
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, expires_at, last_refreshed_at, ip, \
@@ -477,6 +502,7 @@ impl SessionStore for PostgresStore {
             return Err(Error::not_found("user"));
         }
         insert_refresh(&mut tx, refresh).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -508,7 +534,14 @@ impl SessionStore for PostgresStore {
         .collect()
     }
 
-    async fn revoke_session(&self, id: &str, now: DateTime<Utc>, reason: &str) -> Result<bool> {
+    async fn revoke_session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        reason: &str,
+        events: &[Event],
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
              WHERE id = $3 AND revoked_at IS NULL AND expires_at > $1",
@@ -516,9 +549,14 @@ impl SessionStore for PostgresStore {
         .bind(now)
         .bind(reason)
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn revoke_user_sessions(
@@ -527,9 +565,13 @@ impl SessionStore for PostgresStore {
         except: Option<&str>,
         now: DateTime<Utc>,
         reason: &str,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
         let ended = revoke_sessions_in(&mut tx, user_id, except, now, reason).await?;
+        if !ended.is_empty() {
+            insert_events(&mut tx, events).await?;
+        }
         tx.commit().await?;
         Ok(ended)
     }
@@ -552,6 +594,7 @@ impl SessionStore for PostgresStore {
         old_hash: &str,
         new: &RefreshRecord,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         // A racing rotation blocks on this row until the first commits, then
@@ -569,14 +612,21 @@ impl SessionStore for PostgresStore {
         }
         extend_session(&mut tx, new, now).await?;
         insert_refresh(&mut tx, new).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn add_refresh(&self, new: &RefreshRecord, now: DateTime<Utc>) -> Result<()> {
+    async fn add_refresh(
+        &self,
+        new: &RefreshRecord,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         extend_session(&mut tx, new, now).await?;
         insert_refresh(&mut tx, new).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -628,19 +678,26 @@ impl RoleStore for PostgresStore {
         Ok(())
     }
 
-    async fn create_role(&self, role: &Role) -> Result<()> {
+    async fn create_role(&self, role: &Role, events: &[Event]) -> Result<()> {
         let mut tx = self.begin().await?;
         insert_role(&mut tx, role, "").await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_role(&self, name: &str) -> Result<bool> {
+    async fn delete_role(&self, name: &str, events: &[Event]) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM roles WHERE name = $1")
             .bind(name)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn role(&self, name: &str) -> Result<Option<Role>> {
@@ -662,7 +719,13 @@ impl RoleStore for PostgresStore {
             .collect()
     }
 
-    async fn grant_role(&self, user_id: &str, role: &str, now: DateTime<Utc>) -> Result<bool> {
+    async fn grant_role(
+        &self,
+        user_id: &str,
+        role: &str,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let user = sqlx::query("SELECT 1 FROM users WHERE id = $1")
             .bind(user_id)
@@ -688,17 +751,27 @@ impl RoleStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(violation)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
-    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool> {
+    async fn revoke_role(&self, user_id: &str, role: &str, events: &[Event]) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
             .bind(user_id)
             .bind(role)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn user_roles(&self, user_id: &str) -> Result<Vec<String>> {

@@ -21,9 +21,13 @@ use super::{
     EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
     UserRecord, UserStore, failed_logins,
 };
+
+mod outbox;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::rbac::Role;
+use outbox::insert_events;
 
 /// Microseconds since the epoch: how SQL backends store time, and the
 /// precision the domain keeps so every backend round-trips values exactly.
@@ -215,7 +219,7 @@ async fn revoke_sessions_in(
 
 #[async_trait]
 impl UserStore for SqliteStore {
-    async fn create_user(&self, user: &UserRecord, roles: &[&str]) -> Result<()> {
+    async fn create_user(&self, user: &UserRecord, roles: &[&str], events: &[Event]) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO users (id, username, username_key, email, email_key, password_hash, \
@@ -245,6 +249,7 @@ impl UserStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -286,7 +291,8 @@ impl UserStore for SqliteStore {
         rows.iter().map(user_from).collect()
     }
 
-    async fn update_identity(&self, user: &UserRecord) -> Result<()> {
+    async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()> {
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, \
              updated_at = ? WHERE id = ?",
@@ -297,12 +303,14 @@ impl UserStore for SqliteStore {
         .bind(&user.email_key)
         .bind(to_micros(user.updated_at))
         .bind(&user.id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(unique_violation)?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user"));
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -312,6 +320,7 @@ impl UserStore for SqliteStore {
         password_hash: &str,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
@@ -329,6 +338,7 @@ impl UserStore for SqliteStore {
             }
             EndSessions::None => Vec::new(),
         };
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(ended)
     }
@@ -338,6 +348,7 @@ impl UserStore for SqliteStore {
         user_id: &str,
         disabled: bool,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
         let done = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?")
@@ -354,6 +365,7 @@ impl UserStore for SqliteStore {
         } else {
             Vec::new()
         };
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(ended)
     }
@@ -370,7 +382,8 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
-    async fn record_failed_login(&self, user_id: &str) -> Result<u32> {
+    async fn record_failed_login(&self, user_id: &str, events: &[Event]) -> Result<u32> {
+        let mut tx = self.write().await?;
         // One statement: the increment happens under SQLite's write lock, so
         // racing failures never read the same old count.
         let count: Option<i64> = sqlx::query_scalar(
@@ -378,20 +391,26 @@ impl UserStore for SqliteStore {
              RETURNING failed_logins",
         )
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        failed_logins(count.ok_or_else(|| Error::not_found("user"))?)
+        let count = failed_logins(count.ok_or_else(|| Error::not_found("user"))?)?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(count)
     }
 
-    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>) -> Result<()> {
+    async fn lock_user(&self, user_id: &str, until: DateTime<Utc>, events: &[Event]) -> Result<()> {
+        let mut tx = self.write().await?;
         let done = sqlx::query("UPDATE users SET locked_until = ? WHERE id = ?")
             .bind(to_micros(until))
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user"));
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -413,7 +432,7 @@ impl UserStore for SqliteStore {
         }
     }
 
-    async fn delete_user(&self, user_id: &str) -> Result<Option<Vec<String>>> {
+    async fn delete_user(&self, user_id: &str, events: &[Event]) -> Result<Option<Vec<String>>> {
         let now = super::now();
         let mut tx = self.write().await?;
         // Under the write lock nothing can start or end a session between
@@ -437,6 +456,7 @@ impl UserStore for SqliteStore {
             tx.rollback().await?;
             return Ok(None);
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         live.sort_unstable();
         Ok(Some(live))
@@ -445,7 +465,12 @@ impl UserStore for SqliteStore {
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn create_session(&self, session: &SessionRecord, refresh: &RefreshRecord) -> Result<()> {
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        refresh: &RefreshRecord,
+        events: &[Event],
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, expires_at, last_refreshed_at, ip, \
@@ -467,6 +492,7 @@ impl SessionStore for SqliteStore {
             return Err(Error::not_found("user"));
         }
         insert_refresh(&mut tx, refresh).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -498,7 +524,14 @@ impl SessionStore for SqliteStore {
         .collect()
     }
 
-    async fn revoke_session(&self, id: &str, now: DateTime<Utc>, reason: &str) -> Result<bool> {
+    async fn revoke_session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        reason: &str,
+        events: &[Event],
+    ) -> Result<bool> {
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 \
              WHERE id = ?3 AND revoked_at IS NULL AND expires_at > ?1",
@@ -506,9 +539,14 @@ impl SessionStore for SqliteStore {
         .bind(to_micros(now))
         .bind(reason)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn revoke_user_sessions(
@@ -517,9 +555,13 @@ impl SessionStore for SqliteStore {
         except: Option<&str>,
         now: DateTime<Utc>,
         reason: &str,
+        events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
         let ended = revoke_sessions_in(&mut tx, user_id, except, now, reason).await?;
+        if !ended.is_empty() {
+            insert_events(&mut tx, events).await?;
+        }
         tx.commit().await?;
         Ok(ended)
     }
@@ -542,6 +584,7 @@ impl SessionStore for SqliteStore {
         old_hash: &str,
         new: &RefreshRecord,
         now: DateTime<Utc>,
+        events: &[Event],
     ) -> Result<bool> {
         let mut tx = self.write().await?;
         let claimed = sqlx::query(
@@ -557,14 +600,21 @@ impl SessionStore for SqliteStore {
         }
         extend_session(&mut tx, new, now).await?;
         insert_refresh(&mut tx, new).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn add_refresh(&self, new: &RefreshRecord, now: DateTime<Utc>) -> Result<()> {
+    async fn add_refresh(
+        &self,
+        new: &RefreshRecord,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         extend_session(&mut tx, new, now).await?;
         insert_refresh(&mut tx, new).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -615,19 +665,26 @@ impl RoleStore for SqliteStore {
         Ok(())
     }
 
-    async fn create_role(&self, role: &Role) -> Result<()> {
+    async fn create_role(&self, role: &Role, events: &[Event]) -> Result<()> {
         let mut tx = self.write().await?;
         insert_role(&mut tx, role, "INSERT").await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_role(&self, name: &str) -> Result<bool> {
+    async fn delete_role(&self, name: &str, events: &[Event]) -> Result<bool> {
+        let mut tx = self.write().await?;
         let done = sqlx::query("DELETE FROM roles WHERE name = ?")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn role(&self, name: &str) -> Result<Option<Role>> {
@@ -653,7 +710,13 @@ impl RoleStore for SqliteStore {
         .collect()
     }
 
-    async fn grant_role(&self, user_id: &str, role: &str, now: DateTime<Utc>) -> Result<bool> {
+    async fn grant_role(
+        &self,
+        user_id: &str,
+        role: &str,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> Result<bool> {
         let mut tx = self.write().await?;
         let user = sqlx::query("SELECT 1 FROM users WHERE id = ?")
             .bind(user_id)
@@ -677,17 +740,27 @@ impl RoleStore for SqliteStore {
         .bind(to_micros(now))
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
-    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool> {
+    async fn revoke_role(&self, user_id: &str, role: &str, events: &[Event]) -> Result<bool> {
+        let mut tx = self.write().await?;
         let done = sqlx::query("DELETE FROM user_roles WHERE user_id = ? AND role = ?")
             .bind(user_id)
             .bind(role)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn user_roles(&self, user_id: &str) -> Result<Vec<String>> {

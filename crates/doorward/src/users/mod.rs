@@ -10,11 +10,14 @@ use std::sync::Arc;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
+use crate::auth::ClientInfo;
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
 use crate::password::Verdict;
 use crate::rbac::DEFAULT_ROLE;
 use crate::store::{EndSessions, ListAfter, UserRecord, now};
@@ -98,12 +101,21 @@ pub struct UserUpdate {
 /// Largest page [`Users::list`] returns.
 pub const MAX_PAGE: u32 = 500;
 
+/// Who creates an account: its owner signing up (the event's actor is the
+/// new user, from the client given), or the host (no actor).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Registering<'a> {
+    pub by_self: bool,
+    pub client: Option<&'a ClientInfo>,
+}
+
 /// Validate, hash and store a new user with the default role.
 pub(crate) async fn create_user(
     core: &Core,
     username: &str,
     email: &str,
     password: &str,
+    registration: Registering<'_>,
 ) -> Result<UserRecord> {
     let (name, mail, password) = tracing::info_span!("validate_input").in_scope(|| {
         let name = validate::username(username)?;
@@ -133,7 +145,17 @@ pub(crate) async fn create_user(
         locked_until: None,
     };
     core.store
-        .create_user(&user, &[DEFAULT_ROLE])
+        .create_user(
+            &user,
+            &[DEFAULT_ROLE],
+            &[Event::new(
+                EventType::UserRegistered,
+                registration.by_self.then_some(user.id.as_str()),
+                Some(&user.id),
+                registration.client,
+                Event::user_payload(&user.id, &user.username, json!({ "email": user.email })),
+            )],
+        )
         .instrument(tracing::info_span!("create_user"))
         .await?;
     tracing::info!(user_id = %user.id, "user registered");
@@ -193,9 +215,15 @@ pub struct Users {
 impl Users {
     /// Create an account without logging it in (admin tools, imports).
     pub async fn create(&self, username: &str, email: &str, password: &str) -> Result<User> {
-        create_user(&self.core, username, email, password)
-            .await
-            .map(|u| User::from(&u))
+        create_user(
+            &self.core,
+            username,
+            email,
+            password,
+            Registering::default(),
+        )
+        .await
+        .map(|u| User::from(&u))
     }
 
     /// By id; `not_found` if absent. Served from the cache (L1, then Redis),
@@ -294,7 +322,23 @@ impl Users {
             user.email_key = mail.key;
         }
         user.updated_at = now();
-        self.core.store.update_identity(&user).await?;
+        let fields: Vec<&str> = [
+            ("username", update.username.is_some()),
+            ("email", update.email.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, changed)| changed.then_some(f))
+        .collect();
+        let event = Event::by_host(
+            EventType::UserUpdated,
+            user_id,
+            Event::user_payload(
+                user_id,
+                &user.username,
+                json!({ "fields": fields, "email": user.email }),
+            ),
+        );
+        self.core.store.update_identity(&user, &[event]).await?;
         self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user updated");
         Ok(User::from(&user))
@@ -317,14 +361,19 @@ impl Users {
         if self.core.hasher.verify(&old, &user.password_hash).await? == Verdict::Invalid {
             return Err(Error::InvalidCredentials);
         }
-        self.store_password(&user, new_password, EndSessions::AllExcept(keep_session))
-            .await
+        self.store_password(
+            &user,
+            new_password,
+            EndSessions::AllExcept(keep_session),
+            Some(user_id),
+        )
+        .await
     }
 
     /// Set a password without the old one (administrators). Every session ends.
     pub async fn set_password(&self, user_id: &str, new_password: &str) -> Result<()> {
         let user = self.record(user_id).await?;
-        self.store_password(&user, new_password, EndSessions::AllExcept(None))
+        self.store_password(&user, new_password, EndSessions::AllExcept(None), None)
             .await
     }
 
@@ -333,6 +382,7 @@ impl Users {
         user: &UserRecord,
         new_password: &str,
         end: EndSessions<'_>,
+        actor: Option<&str>,
     ) -> Result<()> {
         let local = user.email.split('@').next().unwrap_or("");
         let password = validate::password(
@@ -344,7 +394,19 @@ impl Users {
         let ended = self
             .core
             .store
-            .update_password(&user.id, &hash, now(), end)
+            .update_password(
+                &user.id,
+                &hash,
+                now(),
+                end,
+                &[Event::new(
+                    EventType::PasswordChanged,
+                    actor,
+                    Some(&user.id),
+                    None,
+                    Event::user_payload(&user.id, &user.username, json!({})),
+                )],
+            )
             .await?;
         self.core.sessions_ended(&ended).await;
         self.core.user_changed(&user.id).await;
@@ -354,7 +416,16 @@ impl Users {
 
     /// Disable an account: it cannot log in, and its sessions end now.
     pub async fn disable(&self, user_id: &str) -> Result<()> {
-        let ended = self.core.store.set_disabled(user_id, true, now()).await?;
+        let event = Event::by_host(
+            EventType::UserDisabled,
+            user_id,
+            json!({ "user_id": user_id }),
+        );
+        let ended = self
+            .core
+            .store
+            .set_disabled(user_id, true, now(), &[event])
+            .await?;
         self.core.sessions_ended(&ended).await;
         self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user disabled");
@@ -372,7 +443,15 @@ impl Users {
 
     /// Enable a disabled account.
     pub async fn enable(&self, user_id: &str) -> Result<()> {
-        self.core.store.set_disabled(user_id, false, now()).await?;
+        let event = Event::by_host(
+            EventType::UserEnabled,
+            user_id,
+            json!({ "user_id": user_id }),
+        );
+        self.core
+            .store
+            .set_disabled(user_id, false, now(), &[event])
+            .await?;
         self.core.user_changed(user_id).await;
         tracing::info!(user_id, "user enabled");
         Ok(())
@@ -380,7 +459,12 @@ impl Users {
 
     /// Delete an account with its sessions and role grants.
     pub async fn delete(&self, user_id: &str) -> Result<()> {
-        let Some(ended) = self.core.store.delete_user(user_id).await? else {
+        let event = Event::by_host(
+            EventType::UserDeleted,
+            user_id,
+            json!({ "user_id": user_id }),
+        );
+        let Some(ended) = self.core.store.delete_user(user_id, &[event]).await? else {
             return Err(Error::not_found("user"));
         };
         self.core.sessions_ended(&ended).await;

@@ -1,0 +1,336 @@
+//! The dispatcher: one background task per open `Doorward` that reads the
+//! outbox in order and hands each event to every consumer, at least once.
+//!
+//! Consumers are the audit log, the webhook fan-out (which queues a
+//! delivery per matching webhook) and host subscribers. Durable consumers
+//! keep their position in the store under a lease, so after a crash the
+//! next instance to run resumes where the last committed position was, and
+//! instances sharing a database run each consumer on one of them at a time.
+//! Queued webhook deliveries are then claimed and sent by every instance
+//! (see [`super::webhooks`]).
+//!
+//! The task polls every `events_poll_interval_ms` and is woken at once
+//! when this instance commits events; it holds only a weak reference to
+//! the core, so it ends when the last `Doorward` clone is dropped.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use tokio::sync::Notify;
+
+use super::{Event, EventType};
+use crate::core::Core;
+use crate::error::Result;
+use crate::store::{Lease, now};
+
+/// Events read per batch.
+const BATCH: u32 = 256;
+
+/// A host callback: `Ok` when the event was handled, `Err(reason)` to have
+/// it delivered again later.
+pub type Handler =
+    Arc<dyn Fn(Event) -> BoxFuture<'static, std::result::Result<(), String>> + Send + Sync>;
+
+/// A host subscriber as the dispatcher keeps it.
+struct Subscriber {
+    /// `Some` for a durable subscriber (position kept in the store as
+    /// `sub:<name>`), `None` for one that lives with this process.
+    name: Option<String>,
+    types: Vec<EventType>,
+    handler: Handler,
+    /// Where an in-process subscriber is (durable ones read the store).
+    position: u64,
+    /// Failed attempts at the event after `position`, and when to retry.
+    failures: u32,
+    retry_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Shared between the services and the dispatcher task.
+pub(crate) struct Hub {
+    /// This instance's lease owner id.
+    pub owner: String,
+    pub wake: Notify,
+    subscribers: Mutex<HashMap<u64, Subscriber>>,
+    next_id: std::sync::atomic::AtomicU64,
+    pub(crate) stats: Stats,
+    #[cfg(feature = "webhooks")]
+    pub(crate) http: reqwest::Client,
+}
+
+/// Counters the metrics read.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub delivered: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+    pub dead: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    pub(crate) fn new(config: &crate::Config) -> Result<Hub> {
+        #[cfg(feature = "webhooks")]
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.webhook_timeout_ms.max(1)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| crate::Error::Config(format!("cannot build the webhook client: {e}")))?;
+        #[cfg(not(feature = "webhooks"))]
+        let _ = config;
+        Ok(Hub {
+            owner: uuid::Uuid::now_v7().to_string(),
+            wake: Notify::new(),
+            subscribers: Mutex::new(HashMap::new()),
+            next_id: std::sync::atomic::AtomicU64::new(1),
+            stats: Stats::default(),
+            #[cfg(feature = "webhooks")]
+            http,
+        })
+    }
+
+    fn subscribers(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Subscriber>> {
+        self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A live subscription; [`Subscription::close`] (or dropping every clone of
+/// the `Doorward`) ends it.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    id: u64,
+    hub: Weak<Hub>,
+}
+
+impl Subscription {
+    /// Stop delivering to this subscriber. A durable subscriber's position
+    /// stays in the store; its lease lapses after `events_lease_secs`, when
+    /// another instance may take it over.
+    pub fn close(&self) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.subscribers().remove(&self.id);
+        }
+    }
+
+    /// Whether it is still subscribed.
+    pub fn is_open(&self) -> bool {
+        self.hub
+            .upgrade()
+            .is_some_and(|hub| hub.subscribers().contains_key(&self.id))
+    }
+}
+
+/// Register a subscriber; an in-process one starts after the newest event.
+pub(crate) async fn subscribe(
+    core: &Core,
+    name: Option<String>,
+    types: Vec<EventType>,
+    handler: Handler,
+) -> Result<Subscription> {
+    if let Some(name) = &name {
+        crate::events::service::check_name(name)?;
+    }
+    let position = core.store.last_event_seq().await?;
+    let hub = &core.hub;
+    let id = hub
+        .next_id
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    hub.subscribers().insert(
+        id,
+        Subscriber {
+            name,
+            types,
+            handler,
+            position,
+            failures: 0,
+            retry_at: None,
+        },
+    );
+    hub.wake.notify_one();
+    Ok(Subscription {
+        id,
+        hub: Arc::downgrade(hub),
+    })
+}
+
+/// Start the dispatcher task for `core`.
+pub(crate) fn spawn(core: &Arc<Core>) {
+    let weak = Arc::downgrade(core);
+    let hub = core.hub.clone();
+    let poll = Duration::from_millis(core.config.events_poll_interval_ms.max(1));
+    tokio::spawn(async move {
+        loop {
+            let Some(core) = weak.upgrade() else { return };
+            let busy = match run_once(&core).await {
+                Ok(busy) => busy,
+                Err(err) => {
+                    tracing::warn!(error = %err, "event dispatch failed; retrying");
+                    false
+                }
+            };
+            drop(core);
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = hub.wake.notified() => {}
+                }
+            }
+        }
+    });
+}
+
+/// One pass over every consumer; true if there may be more work at once.
+pub(crate) async fn run_once(core: &Arc<Core>) -> Result<bool> {
+    let mut busy = false;
+    busy |= run_consumer(core, "audit", |core, events, lease| {
+        Box::pin(crate::events::audit::append(core, events, lease))
+    })
+    .await?;
+    #[cfg(feature = "webhooks")]
+    {
+        busy |= run_consumer(core, "webhooks", |core, events, lease| {
+            Box::pin(crate::events::webhooks::fan_out(core, events, lease))
+        })
+        .await?;
+        busy |= crate::events::webhooks::deliver_due(core).await?;
+    }
+    busy |= run_subscribers(core).await?;
+    Ok(busy)
+}
+
+type Apply = for<'a> fn(&'a Core, &'a [Event], &'a Lease) -> BoxFuture<'a, Result<bool>>;
+
+/// Lease a built-in consumer, read a batch after its position and apply it
+/// (which moves the position in the same transaction).
+async fn run_consumer(core: &Arc<Core>, name: &str, apply: Apply) -> Result<bool> {
+    let store = &core.store;
+    let at = now();
+    let until = at + chrono::Duration::seconds(core.config.events_lease_secs as i64);
+    let Some(position) = store
+        .lease_consumer(name, &core.hub.owner, 0, at, until)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let events = store.events_after(position, BATCH).await?;
+    let Some(last) = events.last() else {
+        return Ok(false);
+    };
+    let lease = Lease {
+        name: name.to_string(),
+        owner: core.hub.owner.clone(),
+        position: last.seq,
+    };
+    let applied = apply(core, &events, &lease).await?;
+    Ok(applied && events.len() == BATCH as usize)
+}
+
+/// Hand pending events to each host subscriber in turn.
+async fn run_subscribers(core: &Arc<Core>) -> Result<bool> {
+    let ids: Vec<u64> = core.hub.subscribers().keys().copied().collect();
+    let mut busy = false;
+    for id in ids {
+        busy |= run_subscriber(core, id).await?;
+    }
+    Ok(busy)
+}
+
+async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
+    let at = now();
+    let (name, types, handler, mut position) = {
+        let subs = core.hub.subscribers();
+        let Some(s) = subs.get(&id) else {
+            return Ok(false);
+        };
+        if s.retry_at.is_some_and(|t| t > at) {
+            return Ok(false);
+        }
+        (
+            s.name.clone(),
+            s.types.clone(),
+            s.handler.clone(),
+            s.position,
+        )
+    };
+    let store = &core.store;
+    let lease_name = name.as_ref().map(|n| format!("sub:{n}"));
+    if let Some(lease_name) = &lease_name {
+        let until = at + chrono::Duration::seconds(core.config.events_lease_secs as i64);
+        match store
+            .lease_consumer(lease_name, &core.hub.owner, position, at, until)
+            .await?
+        {
+            Some(p) => position = p,
+            None => return Ok(false),
+        }
+    }
+    let events = store.events_after(position, BATCH).await?;
+    let full = events.len() == BATCH as usize;
+    for event in events {
+        if !types.is_empty() && !types.contains(&event.event_type) {
+            position = event.seq;
+            continue;
+        }
+        let outcome = AssertUnwindSafe(handler(event.clone()))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err("the handler panicked".into()));
+        match outcome {
+            Ok(()) => {
+                position = event.seq;
+                bump(&core.hub.stats.delivered);
+            }
+            Err(reason) => {
+                bump(&core.hub.stats.failed);
+                let mut subs = core.hub.subscribers();
+                let Some(s) = subs.get_mut(&id) else {
+                    return Ok(false);
+                };
+                s.failures += 1;
+                if s.failures >= core.config.events_max_attempts {
+                    // Skipped after the last attempt, so one bad event cannot
+                    // stop every later one.
+                    tracing::error!(event_id = %event.id, reason, "subscriber gave up on an event");
+                    bump(&core.hub.stats.dead);
+                    s.failures = 0;
+                    s.retry_at = None;
+                    position = event.seq;
+                    continue;
+                }
+                tracing::warn!(event_id = %event.id, reason, attempt = s.failures, "subscriber failed; will retry");
+                s.retry_at = Some(now() + super::backoff(&core.config, s.failures));
+                drop(subs);
+                break;
+            }
+        }
+        if let Some(s) = core.hub.subscribers().get_mut(&id) {
+            s.failures = 0;
+            s.retry_at = None;
+        }
+    }
+    if let Some(s) = core.hub.subscribers().get_mut(&id) {
+        s.position = position;
+    }
+    if let Some(lease_name) = lease_name {
+        let lease = Lease {
+            name: lease_name,
+            owner: core.hub.owner.clone(),
+            position,
+        };
+        store.advance_consumer(&lease, now()).await?;
+    }
+    Ok(full)
+}
+
+fn bump(counter: &std::sync::atomic::AtomicU64) {
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}

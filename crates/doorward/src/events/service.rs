@@ -1,0 +1,340 @@
+//! `dw.events()` and `dw.webhooks()`: what hosts call.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+
+use super::dispatch::{self, Handler, Subscription};
+use super::{Event, EventType};
+use crate::core::Core;
+use crate::error::{Error, Result};
+use crate::store::{DeliveryRecord, DeliveryStatus};
+
+/// Largest page `list` returns.
+const MAX_PAGE: u32 = 1000;
+
+/// One page of the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventPage {
+    /// Events in commit order.
+    pub items: Vec<Event>,
+    /// Pass back for the next page; `None` when this page reached the end.
+    pub next_cursor: Option<String>,
+}
+
+/// A durable subscriber's name: what its position is stored under.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "name",
+            "must be 1 to 64 letters, digits, '-', '_' or '.'",
+        ))
+    }
+}
+
+fn parse_cursor(cursor: Option<&str>) -> Result<u64> {
+    cursor.map_or(Ok(0), |c| {
+        c.parse()
+            .map_err(|_| Error::validation("cursor", "is not a cursor this list returned"))
+    })
+}
+
+/// Domain events: subscribing, reading the outbox, dead letters.
+#[derive(Debug, Clone)]
+pub struct Events {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Events {
+    /// Call `handler` with every event of `types` (all when empty) committed
+    /// from now on, in commit order, at least once: an `Err` or a panic has
+    /// the event delivered again after a backoff, up to
+    /// `events_max_attempts` times.
+    ///
+    /// With a `name` the subscriber is durable: its position is kept in the
+    /// store, so events committed while the process was down are delivered
+    /// when it subscribes again under the same name, and instances sharing
+    /// the database take turns (one delivers at a time).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::sync::{Arc, Mutex};
+    /// use doorward::events::EventType;
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let sub = dw.events().subscribe(None, &[EventType::UserRegistered], move |e| {
+    ///     sink.lock().unwrap().push(e.subject.clone().unwrap());
+    ///     async { Ok(()) }
+    /// }).await?;
+    /// let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery", None).await?;
+    /// dw.events().flush().await?;
+    /// assert_eq!(*seen.lock().unwrap(), vec![reg.user.id]);
+    /// sub.close();
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn subscribe<F, Fut>(
+        &self,
+        name: Option<&str>,
+        types: &[EventType],
+        handler: F,
+    ) -> Result<Subscription>
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), String>> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |e| -> BoxFuture<'static, _> { Box::pin(handler(e)) });
+        self.subscribe_handler(name, types, handler).await
+    }
+
+    /// [`Events::subscribe`] with a handler already boxed (what bindings use).
+    pub async fn subscribe_handler(
+        &self,
+        name: Option<&str>,
+        types: &[EventType],
+        handler: Handler,
+    ) -> Result<Subscription> {
+        if !self.core.config.events_dispatch {
+            return Err(Error::Config(
+                "events_dispatch is off: nothing would deliver to a subscriber".into(),
+            ));
+        }
+        dispatch::subscribe(
+            &self.core,
+            name.map(str::to_string),
+            types.to_vec(),
+            handler,
+        )
+        .await
+    }
+
+    /// Events in commit order after `cursor` (from the start without one).
+    pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<EventPage> {
+        let after = parse_cursor(cursor)?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut items = self.core.store.events_after(after, limit + 1).await?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| items.last().map(|e| e.seq.to_string()))
+            .flatten();
+        Ok(EventPage { items, next_cursor })
+    }
+
+    /// Run the dispatcher until everything committed so far has reached
+    /// every consumer that can take it now (deliveries waiting for a
+    /// retry stay queued). For tests, scripts and graceful shutdown.
+    pub async fn flush(&self) -> Result<()> {
+        for _ in 0..10_000 {
+            if !dispatch::run_once(&self.core).await? {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Webhook deliveries in `status` (all when `None`), oldest first.
+    pub async fn deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let after = parse_cursor(cursor)?;
+        self.core
+            .store
+            .deliveries(status, after, limit.clamp(1, MAX_PAGE))
+            .await
+    }
+
+    /// Dead-lettered webhook deliveries.
+    pub async fn dead(&self) -> Result<Vec<DeliveryRecord>> {
+        self.deliveries(Some(DeliveryStatus::Dead), None, MAX_PAGE)
+            .await
+    }
+
+    /// Queue a dead delivery again, due now; `not_found` unless it is dead.
+    pub async fn replay(&self, delivery_id: u64) -> Result<()> {
+        if !self
+            .core
+            .store
+            .replay_delivery(delivery_id, crate::store::now())
+            .await?
+        {
+            return Err(Error::not_found("dead delivery"));
+        }
+        self.core.hub.wake.notify_one();
+        Ok(())
+    }
+}
+
+/// A webhook endpoint as hosts see it. The secret is shown so the receiver
+/// can be configured with it; `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Webhook {
+    /// `wh_` + UUIDv7.
+    pub id: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// `whsec_…`: the receiver verifies signatures with it.
+    pub secret: String,
+    /// The event types it receives (all when empty).
+    pub event_types: Vec<EventType>,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("secret", &"[redacted]")
+            .field("event_types", &self.event_types)
+            .finish()
+    }
+}
+
+impl From<crate::store::WebhookRecord> for Webhook {
+    fn from(r: crate::store::WebhookRecord) -> Self {
+        Webhook {
+            id: r.id,
+            url: r.url,
+            secret: r.secret,
+            event_types: r.event_types,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Webhook endpoints.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Webhooks {
+    /// Register `url` (http or https) for `event_types` (all when empty).
+    /// Events committed from now on are delivered to it.
+    pub async fn add(&self, url: &str, event_types: &[EventType]) -> Result<Webhook> {
+        self.enabled()?;
+        let parsed =
+            url::Url::parse(url).map_err(|_| Error::validation("url", "is not an absolute URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(Error::validation("url", "must be an http or https URL"));
+        }
+        let mut types = event_types.to_vec();
+        types.sort();
+        types.dedup();
+        let record = crate::store::WebhookRecord {
+            id: format!("wh_{}", uuid::Uuid::now_v7().simple()),
+            url: parsed.to_string(),
+            secret: new_secret(),
+            event_types: types,
+            created_at: crate::store::now(),
+        };
+        self.core.store.create_webhook(&record).await?;
+        tracing::info!(webhook_id = %record.id, "webhook added");
+        Ok(record.into())
+    }
+
+    /// Every webhook, oldest first.
+    pub async fn list(&self) -> Result<Vec<Webhook>> {
+        Ok(self
+            .core
+            .store
+            .webhooks()
+            .await?
+            .into_iter()
+            .map(Webhook::from)
+            .collect())
+    }
+
+    /// Remove a webhook and its queued deliveries; `not_found` if absent.
+    pub async fn remove(&self, id: &str) -> Result<()> {
+        if !self.core.store.delete_webhook(id).await? {
+            return Err(Error::not_found("webhook"));
+        }
+        tracing::info!(webhook_id = id, "webhook removed");
+        Ok(())
+    }
+
+    /// Send a signed `doorward.test` message to the webhook now, outside
+    /// the queue, and report how the receiver answered.
+    pub async fn test(&self, id: &str) -> Result<WebhookTest> {
+        self.enabled()?;
+        let hook = self
+            .core
+            .store
+            .webhooks()
+            .await?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| Error::not_found("webhook"))?;
+        send_test(&self.core, &hook).await
+    }
+
+    fn enabled(&self) -> Result<()> {
+        if cfg!(feature = "webhooks") {
+            Ok(())
+        } else {
+            Err(Error::Config(
+                "doorward was built without the `webhooks` feature".into(),
+            ))
+        }
+    }
+}
+
+/// How a test message went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookTest {
+    /// The receiver answered 2xx.
+    pub ok: bool,
+    /// Otherwise why not (`HTTP 500`, `connection failed`, `timeout`).
+    pub error: Option<String>,
+}
+
+/// A fresh `whsec_` secret: 32 random bytes.
+fn new_secret() -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
+}
+
+#[cfg(feature = "webhooks")]
+async fn send_test(core: &Core, hook: &crate::store::WebhookRecord) -> Result<WebhookTest> {
+    let msg_id = format!("msg_{}", uuid::Uuid::now_v7().simple());
+    let body = serde_json::json!({
+        "type": "doorward.test",
+        "timestamp": crate::store::now(),
+        "data": { "webhook_id": hook.id },
+    })
+    .to_string();
+    let sent = super::webhooks::send(core, &hook.url, &hook.secret, &msg_id, &body).await;
+    Ok(WebhookTest {
+        ok: sent.is_ok(),
+        error: sent.err(),
+    })
+}
+
+#[cfg(not(feature = "webhooks"))]
+async fn send_test(_core: &Core, _hook: &crate::store::WebhookRecord) -> Result<WebhookTest> {
+    Err(Error::Config(
+        "doorward was built without the `webhooks` feature".into(),
+    ))
+}

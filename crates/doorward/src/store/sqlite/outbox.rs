@@ -1,0 +1,487 @@
+//! The outbox, consumers, webhooks and audit log on SQLite.
+//!
+//! SQLite has one writer at a time (`BEGIN IMMEDIATE`), so claims that
+//! PostgreSQL makes with `FOR UPDATE SKIP LOCKED` are plain reads and
+//! updates inside one write transaction here.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{SqliteStore, time, to_micros};
+use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
+use crate::store::{
+    AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
+    EventStore, Lease, WebhookRecord,
+};
+
+/// Write events as part of the transaction of the change they describe.
+pub(super) async fn insert_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    events: &[Event],
+) -> Result<()> {
+    for e in events {
+        let payload = serde_json::to_string(&e.payload)
+            .map_err(|err| Error::Internal(format!("cannot encode an event payload: {err}")))?;
+        sqlx::query(
+            "INSERT INTO outbox (id, event_type, version, occurred_at, actor, subject, ip, \
+             user_agent, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .bind(&e.id)
+        .bind(e.event_type.as_str())
+        .bind(i64::from(e.version))
+        .bind(to_micros(e.occurred_at))
+        .bind(&e.actor)
+        .bind(&e.subject)
+        .bind(&e.ip)
+        .bind(&e.user_agent)
+        .bind(payload)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+const EVENT_COLUMNS: &str =
+    "seq, id, event_type, version, occurred_at, actor, subject, ip, user_agent, payload";
+const AUDIT_COLUMNS: &str = "seq, event_id, event_type, occurred_at, actor, subject, ip, \
+     user_agent, outcome, details, prev_hash, hash";
+const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event_seq, o.id AS event_id, \
+     o.event_type, d.status, d.attempts, d.next_attempt_at, d.last_error, d.updated_at";
+
+fn unsigned(row: &SqliteRow, column: &str) -> Result<u64> {
+    let n: i64 = row.try_get(column)?;
+    u64::try_from(n).map_err(|_| Error::Storage(format!("{column} out of range: {n}")))
+}
+
+fn event_from(row: &SqliteRow) -> Result<Event> {
+    let event_type: String = row.try_get("event_type")?;
+    let payload: String = row.try_get("payload")?;
+    Ok(Event {
+        seq: unsigned(row, "seq")?,
+        id: row.try_get("id")?,
+        event_type: event_type
+            .parse::<EventType>()
+            .map_err(|_| Error::Storage(format!("unknown event type {event_type:?}")))?,
+        version: u32::try_from(unsigned(row, "version")?)
+            .map_err(|_| Error::Storage("event version out of range".into()))?,
+        occurred_at: time(row, "occurred_at")?,
+        actor: row.try_get("actor")?,
+        subject: row.try_get("subject")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| Error::Storage(format!("event payload is not JSON: {e}")))?,
+    })
+}
+
+fn audit_from(row: &SqliteRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: unsigned(row, "seq")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        occurred_at: time(row, "occurred_at")?,
+        actor: row.try_get("actor")?,
+        subject: row.try_get("subject")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        outcome: row.try_get("outcome")?,
+        details: row.try_get("details")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+fn webhook_from(row: &SqliteRow) -> Result<WebhookRecord> {
+    let types: String = row.try_get("event_types")?;
+    let names: Vec<String> = serde_json::from_str(&types)
+        .map_err(|e| Error::Storage(format!("webhook event types are not a JSON list: {e}")))?;
+    Ok(WebhookRecord {
+        id: row.try_get("id")?,
+        url: row.try_get("url")?,
+        secret: row.try_get("secret")?,
+        event_types: crate::events::parse_types(&names)
+            .map_err(|_| Error::Storage("unknown event type in a webhook".into()))?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn delivery_from(row: &SqliteRow) -> Result<DeliveryRecord> {
+    let status: String = row.try_get("status")?;
+    Ok(DeliveryRecord {
+        id: unsigned(row, "id")?,
+        webhook_id: row.try_get("webhook_id")?,
+        event_seq: unsigned(row, "event_seq")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        status: status
+            .parse()
+            .map_err(|_| Error::Storage(format!("unknown delivery status {status:?}")))?,
+        attempts: u32::try_from(unsigned(row, "attempts")?)
+            .map_err(|_| Error::Storage("attempts out of range".into()))?,
+        next_attempt_at: time(row, "next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Move a consumer inside `tx` if `lease` still holds; false if lost.
+async fn advance_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    lease: &Lease,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE event_consumers SET position = ?1 \
+         WHERE name = ?2 AND lease_owner = ?3 AND lease_until > ?4",
+    )
+    .bind(signed(lease.position))
+    .bind(&lease.name)
+    .bind(&lease.owner)
+    .bind(to_micros(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append_events(&self, events: &[Event]) -> Result<()> {
+        let mut tx = self.write().await?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<Event>> {
+        sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))
+        .bind(signed(after))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(event_from)
+        .collect()
+    }
+
+    async fn last_event_seq(&self) -> Result<u64> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(last.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    async fn lease_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        start: u64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<u64>> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO event_consumers (name, position, lease_owner, lease_until) \
+             VALUES (?1, ?2, NULL, 0)",
+        )
+        .bind(name)
+        .bind(signed(start))
+        .execute(&mut *tx)
+        .await?;
+        let position: Option<i64> = sqlx::query_scalar(
+            "UPDATE event_consumers SET lease_owner = ?1, lease_until = ?2 \
+             WHERE name = ?3 AND (lease_owner = ?1 OR lease_owner IS NULL OR lease_until <= ?4) \
+             RETURNING position",
+        )
+        .bind(owner)
+        .bind(to_micros(until))
+        .bind(name)
+        .bind(to_micros(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(position.map(|n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    async fn advance_consumer(&self, lease: &Lease, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let held = advance_in(&mut tx, lease, now).await?;
+        tx.commit().await?;
+        Ok(held)
+    }
+
+    async fn append_audit(
+        &self,
+        rows: &[AuditRecord],
+        lease: &Lease,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.write().await?;
+        if !advance_in(&mut tx, lease, now).await? {
+            return Ok(false);
+        }
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
+            .fetch_one(&mut *tx)
+            .await?;
+        let next = last.map_or(1, |n| n + 1);
+        if rows.first().is_some_and(|r| signed(r.seq) != next) {
+            return Ok(false);
+        }
+        for r in rows {
+            sqlx::query(&format!(
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ))
+            .bind(signed(r.seq))
+            .bind(&r.event_id)
+            .bind(&r.event_type)
+            .bind(to_micros(r.occurred_at))
+            .bind(&r.actor)
+            .bind(&r.subject)
+            .bind(&r.ip)
+            .bind(&r.user_agent)
+            .bind(&r.outcome)
+            .bind(&r.details)
+            .bind(&r.prev_hash)
+            .bind(&r.hash)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn last_audit(&self) -> Result<Option<AuditRecord>> {
+        sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(audit_from)
+        .transpose()
+    }
+
+    async fn audit_rows(
+        &self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 \
+             AND (?2 IS NULL OR actor = ?2 OR subject = ?2) \
+             AND (?3 IS NULL OR event_type = ?3) \
+             AND (?4 IS NULL OR occurred_at >= ?4) \
+             AND (?5 IS NULL OR occurred_at < ?5) \
+             ORDER BY seq LIMIT ?6"
+        ))
+        .bind(signed(after))
+        .bind(&filter.user_id)
+        .bind(filter.event_type.map(EventType::as_str))
+        .bind(filter.since.map(to_micros))
+        .bind(filter.until.map(to_micros))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(audit_from)
+        .collect()
+    }
+
+    async fn create_webhook(&self, webhook: &WebhookRecord) -> Result<()> {
+        let types: Vec<&str> = webhook.event_types.iter().map(|t| t.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO webhooks (id, url, secret, event_types, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&webhook.id)
+        .bind(&webhook.url)
+        .bind(&webhook.secret)
+        .bind(serde_json::to_string(&types).unwrap_or_else(|_| "[]".into()))
+        .bind(to_micros(webhook.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
+        sqlx::query(
+            "SELECT id, url, secret, event_types, created_at FROM webhooks \
+             ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(webhook_from)
+        .collect()
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn enqueue_deliveries(
+        &self,
+        deliveries: &[(String, Event)],
+        lease: &Lease,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.write().await?;
+        if !advance_in(&mut tx, lease, now).await? {
+            return Ok(false);
+        }
+        for (webhook_id, event) in deliveries {
+            sqlx::query(
+                "INSERT OR IGNORE INTO webhook_deliveries \
+                 (webhook_id, event_seq, subject, status, attempts, next_attempt_at, updated_at) \
+                 SELECT id, ?2, ?3, 'pending', 0, ?4, ?4 FROM webhooks WHERE id = ?1",
+            )
+            .bind(webhook_id)
+            .bind(signed(event.seq))
+            .bind(&event.subject)
+            .bind(to_micros(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>> {
+        let mut tx = self.write().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT d.id FROM webhook_deliveries d \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 \
+               AND (d.lease_until IS NULL OR d.lease_until <= ?1) \
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
+                   WHERE e.webhook_id = d.webhook_id AND e.subject = d.subject \
+                     AND e.event_seq < d.event_seq AND e.status = 'pending') \
+             ORDER BY d.event_seq LIMIT ?2",
+        )
+        .bind(to_micros(now))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(
+                "UPDATE webhook_deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id = ?3 \
+                 RETURNING id, attempts, webhook_id, event_seq",
+            )
+            .bind(owner)
+            .bind(to_micros(until))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let webhook = sqlx::query(
+                "SELECT id, url, secret, event_types, created_at FROM webhooks WHERE id = ?1",
+            )
+            .bind(row.try_get::<String, _>("webhook_id")?)
+            .fetch_one(&mut *tx)
+            .await?;
+            let event = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM outbox WHERE seq = ?1"
+            ))
+            .bind(row.try_get::<i64, _>("event_seq")?)
+            .fetch_one(&mut *tx)
+            .await?;
+            jobs.push(DeliveryJob {
+                id: unsigned(&row, "id")?,
+                attempts: u32::try_from(unsigned(&row, "attempts")?).unwrap_or(u32::MAX),
+                webhook: webhook_from(&webhook)?,
+                event: event_from(&event)?,
+            });
+        }
+        tx.commit().await?;
+        Ok(jobs)
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        owner: &str,
+        outcome: &AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (status, error, next) = match outcome {
+            AttemptOutcome::Delivered => ("delivered", None, now),
+            AttemptOutcome::Retry { error, at } => ("pending", Some(error.as_str()), *at),
+            AttemptOutcome::Dead { error } => ("dead", Some(error.as_str()), now),
+        };
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = ?1, last_error = ?2, next_attempt_at = ?3, \
+             attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, updated_at = ?4 \
+             WHERE id = ?5 AND lease_owner = ?6 AND status = 'pending'",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(to_micros(next))
+        .bind(to_micros(now))
+        .bind(signed(id))
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d \
+             JOIN outbox o ON o.seq = d.event_seq \
+             WHERE d.id > ?1 AND (?2 IS NULL OR d.status = ?2) ORDER BY d.id LIMIT ?3"
+        ))
+        .bind(signed(after))
+        .bind(status.map(DeliveryStatus::as_str))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(delivery_from)
+        .collect()
+    }
+
+    async fn replay_delivery(&self, id: u64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, \
+             next_attempt_at = ?1, updated_at = ?1, lease_owner = NULL, lease_until = NULL \
+             WHERE id = ?2 AND status = 'dead'",
+        )
+        .bind(to_micros(now))
+        .bind(signed(id))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn pending_deliveries(&self) -> Result<u64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
