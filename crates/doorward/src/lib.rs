@@ -32,6 +32,7 @@
 //! | [`Doorward::sessions`] | list / revoke / revoke all of a user's sessions |
 //! | [`Doorward::limits`] | `limit(key, quota)`: GCRA rate limits for the host's own endpoints |
 //! | [`Doorward::cache`] | `memoize`, `get` / `set` / `delete`, `stats`, `flush` |
+//! | `Doorward::files` | `put`, `get`, `head`, `delete`, `list`, `presign_get` / `presign_put` (feature `files`; see [`files`]) |
 //! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
 //! | [`token::TokenVerifier`] | offline verification from a JWKS document, `can` from role claims |
 //!
@@ -42,8 +43,12 @@
 //! | `sqlite` | yes | the embedded SQLite store (`sqlite://path`, `sqlite::memory:`) |
 //! | `postgres` | no | the PostgreSQL store (`postgres://…`), with read replicas (`database_read_urls`) |
 //! | `redis` | no | `redis_url`: sessions in Redis, the shared L2 cache with pub/sub invalidation, shared rate limits |
+//! | `files` | yes | `Doorward::files()`: objects in a local folder (`file:///dir`, beside the SQLite file by default) or in memory |
+//! | `s3` | no | `files_url = "s3://bucket"`: S3 and S3-compatible servers, presigned URLs |
 //!
-//! Without default features the in-memory store (`memory://`) still works.
+//! Without default features the in-memory store (`memory://`) still works;
+//! the files service is then not built, and setting `files_url` is a
+//! `config_error`.
 //!
 //! Errors carry stable codes ([`ErrorCode`]); see `docs/errors.md`.
 
@@ -55,6 +60,8 @@ pub mod config;
 mod core;
 pub mod device;
 pub mod error;
+#[cfg(feature = "files")]
+pub mod files;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
@@ -71,6 +78,8 @@ pub use auth::{Auth, ClientInfo, Principal, Registration, TokenPair};
 pub use cache::{CacheService, CacheStats, RedisUsage};
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
+#[cfg(feature = "files")]
+pub use files::{FileInfo, FilePage, Files};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
@@ -92,6 +101,8 @@ pub struct Doorward {
     sessions: Sessions,
     limits: Limits,
     cache: CacheService,
+    #[cfg(feature = "files")]
+    files: Files,
 }
 
 impl Doorward {
@@ -109,6 +120,8 @@ impl Doorward {
             roles: Roles { core: core.clone() },
             sessions: Sessions { core: core.clone() },
             limits: Limits { core: core.clone() },
+            #[cfg(feature = "files")]
+            files: Files { core: core.clone() },
             cache: CacheService { core },
         })
     }
@@ -141,6 +154,13 @@ impl Doorward {
     /// The cache: statistics, flushing, and memoizing for host code.
     pub fn cache(&self) -> &CacheService {
         &self.cache
+    }
+
+    /// Files: objects in the store `files_url` names (a local folder by
+    /// default, memory, or S3).
+    #[cfg(feature = "files")]
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     /// The store backend in use (`sqlite`, `postgres`, `memory`).
