@@ -4,6 +4,8 @@
 
 mod cache;
 mod demo;
+#[cfg(feature = "files")]
+mod files;
 mod migrate;
 mod role;
 mod token;
@@ -109,6 +111,12 @@ pub async fn run(cli: Cli, out: Output) -> Result<Outcome> {
         Command::Token(command) => token::run(&ctx, command).await,
         Command::Cache(command) => return cache::run(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
+        #[cfg(feature = "files")]
+        Command::Files(command) => files::run(&ctx, command).await,
+        #[cfg(not(feature = "files"))]
+        Command::Files(_) => Err(doorward::Error::Config(
+            "this doorward was built without the `files` feature".into(),
+        )),
     };
     done.map(|()| Outcome::Done)
 }
