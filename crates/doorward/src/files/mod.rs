@@ -43,7 +43,6 @@ use std::path::Path as FsPath;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{BoxStream, StreamExt as _, TryStreamExt as _};
 use object_store::path::Path;
@@ -60,6 +59,10 @@ use crate::error::{Error, Result};
 pub(crate) use backend::Lazy;
 use backend::{Backend, Kind};
 pub use key::MAX_KEY_BYTES;
+
+/// The byte buffer bodies travel in, re-exported so hosts need not depend
+/// on `bytes` themselves.
+pub use bytes::Bytes;
 
 /// Size of a multipart upload's parts, and the size above which an upload
 /// is multipart.
