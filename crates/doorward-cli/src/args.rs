@@ -75,6 +75,10 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Store, fetch, list and remove files in the store files_url names
+    /// (by default a doorward-files folder beside the SQLite database).
+    #[command(subcommand)]
+    Files(FilesCommand),
     /// Walk the whole flow on a fresh database: register, log in, verify,
     /// permissions, refresh, reuse detection, logout.
     ///
@@ -291,6 +295,52 @@ pub enum CacheCommand {
     /// Without Redis each process's cache is its own, so there is nothing
     /// shared to empty. An unreachable Redis is a storage_error (exit 1).
     Flush,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// Upload the file at PATH (`-` for standard input) under KEY, replacing
+    /// what was there. Over 8 MiB it goes up in parts, so memory stays small.
+    Put {
+        #[arg(value_name = "KEY")]
+        key: OsString,
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Content type to store with it (`image/png`); none by default,
+        /// never guessed from the name.
+        #[arg(long, value_name = "TYPE")]
+        content_type: Option<OsString>,
+    },
+    /// Download KEY to PATH, or to standard output with `-` or no PATH
+    /// (not with --json, whose document goes there).
+    Get {
+        #[arg(value_name = "KEY")]
+        key: OsString,
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+    },
+    /// Show a file's size, content type, etag and date.
+    Head {
+        #[arg(value_name = "KEY")]
+        key: OsString,
+    },
+    /// List files in key order.
+    Ls {
+        /// Only keys under this prefix (whole segments: `a` lists `a/…`).
+        #[arg(long, value_name = "PREFIX")]
+        prefix: Option<OsString>,
+        /// Where to continue: the `next_cursor` of the previous page.
+        #[arg(long, value_name = "CURSOR")]
+        cursor: Option<OsString>,
+        /// Page size, 1 to 1000.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Remove a file (`not_found` if there is none).
+    Rm {
+        #[arg(value_name = "KEY")]
+        key: OsString,
+    },
 }
 
 #[derive(Debug, Args)]

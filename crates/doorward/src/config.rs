@@ -183,6 +183,33 @@ pub struct Config {
     /// How long a webhook receiver has to answer, in milliseconds.
     #[serde(deserialize_with = "flexible")]
     pub webhook_timeout_ms: u64,
+    /// Where [`crate::Doorward::files`] keeps objects: `file:///dir` (or a
+    /// relative `file://dir`), `memory://` or `s3://bucket`. Unset, it
+    /// follows the database so the embedded default stays one folder: a
+    /// `doorward-files` folder beside a SQLite file, `memory://` beside an
+    /// in-memory database, and `file://./doorward-files` (the working
+    /// directory) for PostgreSQL, whose data lives elsewhere anyway; see
+    /// [`Config::resolved_files_url`].
+    pub files_url: Option<String>,
+    /// Largest object `files().put` accepts, in bytes (default 100 MiB).
+    /// Checked before anything is written, and while a streamed upload
+    /// runs.
+    #[serde(deserialize_with = "flexible")]
+    pub files_max_bytes: u64,
+    /// S3 region; `AWS_REGION` / `AWS_DEFAULT_REGION` when unset.
+    pub files_s3_region: Option<String>,
+    /// S3 endpoint for S3-compatible servers (MinIO, moto, R2, ...);
+    /// `AWS_ENDPOINT_URL` when unset, AWS itself when neither is.
+    pub files_s3_endpoint: Option<String>,
+    /// S3 access key id; `AWS_ACCESS_KEY_ID` when unset.
+    pub files_s3_access_key_id: Option<String>,
+    /// S3 secret access key; `AWS_SECRET_ACCESS_KEY` when unset.
+    #[serde(skip_serializing)]
+    pub files_s3_secret_access_key: Option<SecretString>,
+    /// Allow a plain-HTTP S3 endpoint (a local S3-compatible server). Off by
+    /// default: credentials and objects would cross the network unencrypted.
+    #[serde(deserialize_with = "flexible")]
+    pub files_s3_allow_http: bool,
 }
 
 /// What session checks do while Redis is unreachable.
@@ -258,6 +285,13 @@ impl Default for Config {
             events_retry_base_ms: 1000,
             events_retry_max_secs: 3600,
             webhook_timeout_ms: 10_000,
+            files_url: None,
+            files_max_bytes: 100 * 1024 * 1024,
+            files_s3_region: None,
+            files_s3_endpoint: None,
+            files_s3_access_key_id: None,
+            files_s3_secret_access_key: None,
+            files_s3_allow_http: false,
         }
     }
 }
@@ -306,6 +340,13 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "events_retry_base_ms",
     "events_retry_max_secs",
     "webhook_timeout_ms",
+    "files_url",
+    "files_max_bytes",
+    "files_s3_region",
+    "files_s3_endpoint",
+    "files_s3_access_key_id",
+    "files_s3_secret_access_key",
+    "files_s3_allow_http",
 ];
 
 impl Config {
@@ -395,6 +436,7 @@ impl Config {
         let overridden = |key: &str| overrides.contains_key(key);
         let keep_secret = !overridden("jwt_secret");
         let keep_private_key = !overridden("jwt_private_key");
+        let keep_s3_secret = !overridden("files_s3_secret_access_key");
         let mut base = self.to_json_map();
         base.extend(overrides);
         let mut config = Self::from_json(serde_json::Value::Object(base))?;
@@ -404,6 +446,9 @@ impl Config {
         }
         if keep_private_key {
             config.jwt_private_key = self.jwt_private_key;
+        }
+        if keep_s3_secret {
+            config.files_s3_secret_access_key = self.files_s3_secret_access_key;
         }
         config.jwt_previous_keys = self.jwt_previous_keys;
         Ok(config)
@@ -415,6 +460,44 @@ impl Config {
             Ok(serde_json::Value::Object(map)) => map,
             _ => unreachable!("a Config serialises to a JSON object"),
         }
+    }
+
+    /// The `files_url` in force: the configured one, or the default that
+    /// follows `database_url` (see [`Config::files_url`]).
+    ///
+    /// ```
+    /// let mut config = doorward::Config::default();
+    /// config.database_url = "sqlite:///var/lib/app/doorward.db".into();
+    /// assert_eq!(config.resolved_files_url(), "file:///var/lib/app/doorward-files");
+    /// config.database_url = "sqlite::memory:".into();
+    /// assert_eq!(config.resolved_files_url(), "memory://");
+    /// config.files_url = Some("s3://uploads".into());
+    /// assert_eq!(config.resolved_files_url(), "s3://uploads");
+    /// ```
+    pub fn resolved_files_url(&self) -> String {
+        if let Some(url) = &self.files_url {
+            return url.clone();
+        }
+        let db = self.database_url.as_str();
+        if db == "memory://"
+            || db == "memory:"
+            || db.contains(":memory:")
+            || db.contains("mode=memory")
+        {
+            return "memory://".into();
+        }
+        if let Some(rest) = db.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let path = path.split('?').next().unwrap_or_default();
+            let dir = Path::new(path).parent().map(Path::to_path_buf);
+            return match dir {
+                Some(dir) if !dir.as_os_str().is_empty() => {
+                    format!("file://{}", dir.join("doorward-files").display())
+                }
+                _ => "file://./doorward-files".into(),
+            };
+        }
+        "file://./doorward-files".into()
     }
 
     /// Checks that do not need I/O; run by [`crate::Doorward::open`].
@@ -465,6 +548,9 @@ impl Config {
         ] {
             crate::ratelimit::Quota::parse_setting(value)
                 .map_err(|e| Error::Config(format!("{key}: {e}")))?;
+        }
+        if self.files_max_bytes == 0 {
+            return Err(Error::Config("files_max_bytes must be positive".into()));
         }
         if self.lockout_threshold > 0 && self.lockout_base_delay == 0 {
             return Err(Error::Config(
@@ -562,5 +648,37 @@ mod tests {
         let config =
             Config::from_toml_str("jwt_secret = 'hunter2-hunter2-hunter2-hunter2-xx'").unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
+        let config = Config::from_toml_str("files_s3_secret_access_key = 'hunter2-s3'").unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_s3_secret_survives_overrides() {
+        let config = Config::from_toml_str("files_s3_secret_access_key = 's3-secret'")
+            .unwrap()
+            .with_overrides([("files_s3_allow_http", "true".to_string())])
+            .unwrap();
+        assert!(config.files_s3_allow_http);
+        assert!(config.files_s3_secret_access_key.is_some());
+    }
+
+    #[test]
+    fn files_url_follows_the_database() {
+        let at = |db: &str| {
+            Config {
+                database_url: db.into(),
+                ..Config::default()
+            }
+            .resolved_files_url()
+        };
+        assert_eq!(at("sqlite://doorward.db"), "file://./doorward-files");
+        assert_eq!(
+            at("sqlite://data/dw.db?mode=rwc"),
+            "file://data/doorward-files"
+        );
+        assert_eq!(at("sqlite:///srv/dw.db"), "file:///srv/doorward-files");
+        assert_eq!(at("sqlite::memory:"), "memory://");
+        assert_eq!(at("memory://"), "memory://");
+        assert_eq!(at("postgres://db/app"), "file://./doorward-files");
     }
 }

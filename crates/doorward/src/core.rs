@@ -32,6 +32,9 @@ pub(crate) struct Core {
     #[cfg(feature = "redis")]
     pub redis: Option<Arc<crate::redis::Redis>>,
     pub hub: Arc<Hub>,
+    /// The files store, opened on first use.
+    #[cfg(feature = "files")]
+    pub files: crate::files::Lazy,
 }
 
 /// What `verify_token` learns of a session.
@@ -47,6 +50,14 @@ const MAX_CLIENT_FIELD: usize = 512;
 impl Core {
     pub(crate) async fn new(config: Config) -> Result<Core> {
         config.validate()?;
+        #[cfg(feature = "files")]
+        let files = crate::files::Lazy::new(&config)?;
+        #[cfg(not(feature = "files"))]
+        if config.files_url.is_some() {
+            return Err(Error::Config(
+                "files_url is set but doorward was built without the `files` feature".into(),
+            ));
+        }
         let keys = KeyRing::from_config(&config)?;
         let hasher = Hasher::new(
             HashParams {
@@ -93,6 +104,8 @@ impl Core {
             quotas,
             #[cfg(feature = "redis")]
             redis,
+            #[cfg(feature = "files")]
+            files,
         })
     }
 

@@ -307,6 +307,19 @@ impl From<sqlx::migrate::MigrateError> for Error {
     }
 }
 
+#[cfg(feature = "files")]
+impl From<object_store::Error> for Error {
+    fn from(err: object_store::Error) -> Self {
+        match err {
+            object_store::Error::NotFound { .. } => Error::not_found("file"),
+            // Messages name the store, the key and the server's answer;
+            // requests are signed in headers, so no credential is in them
+            // (the files service scrubs configured ones all the same).
+            other => Error::Storage(format!("files: {other}")),
+        }
+    }
+}
+
 /// Runs `fut`, turning a panic inside it into [`Error::Internal`]: what every
 /// binding wraps around a core call, so a panic reaches a host as the
 /// `internal` error instead of unwinding into it.

@@ -35,6 +35,7 @@
 //! | [`Doorward::events`] | `subscribe`, `list`, `flush`, `deliveries`, `dead`, `replay`: domain events from the outbox |
 //! | [`Doorward::webhooks`] | `add`, `list`, `remove`, `test`: Standard Webhooks endpoints |
 //! | [`Doorward::audit`] | `list`, `export` (JSON Lines), `verify` (hash chain) |
+//! | `Doorward::files` | `put`, `get`, `head`, `delete`, `list`, `presign_get` / `presign_put` (feature `files`; see [`files`]) |
 //! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
 //! | [`token::TokenVerifier`] | offline verification from a JWKS document, `can` from role claims |
 //!
@@ -46,8 +47,12 @@
 //! | `postgres` | no | the PostgreSQL store (`postgres://…`), with read replicas (`database_read_urls`) |
 //! | `webhooks` | yes | delivery of events to signed webhooks over HTTP(S) (reqwest) |
 //! | `redis` | no | `redis_url`: sessions in Redis, the shared L2 cache with pub/sub invalidation, shared rate limits |
+//! | `files` | yes | `Doorward::files()`: objects in a local folder (`file:///dir`, beside the SQLite file by default) or in memory |
+//! | `s3` | no | `files_url = "s3://bucket"`: S3 and S3-compatible servers, presigned URLs |
 //!
-//! Without default features the in-memory store (`memory://`) still works.
+//! Without default features the in-memory store (`memory://`) still works;
+//! the files service is then not built, and setting `files_url` is a
+//! `config_error`.
 //!
 //! Errors carry stable codes ([`ErrorCode`]); see `docs/errors.md`.
 
@@ -60,6 +65,8 @@ mod core;
 pub mod device;
 pub mod error;
 pub mod events;
+#[cfg(feature = "files")]
+pub mod files;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
@@ -77,6 +84,8 @@ pub use cache::{CacheService, CacheStats, RedisUsage};
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
 pub use events::{Audit, Event, EventType, Events, Subscription, Webhook, Webhooks};
+#[cfg(feature = "files")]
+pub use files::{FileInfo, FilePage, Files};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
@@ -101,6 +110,8 @@ pub struct Doorward {
     events: Events,
     webhooks: Webhooks,
     audit: Audit,
+    #[cfg(feature = "files")]
+    files: Files,
 }
 
 impl Doorward {
@@ -124,6 +135,8 @@ impl Doorward {
             roles: Roles { core: core.clone() },
             sessions: Sessions { core: core.clone() },
             limits: Limits { core: core.clone() },
+            #[cfg(feature = "files")]
+            files: Files { core: core.clone() },
             cache: CacheService { core },
         })
     }
@@ -171,6 +184,13 @@ impl Doorward {
     /// The hash-chained audit log.
     pub fn audit(&self) -> &Audit {
         &self.audit
+    }
+
+    /// Files: objects in the store `files_url` names (a local folder by
+    /// default, memory, or S3).
+    #[cfg(feature = "files")]
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     /// The store backend in use (`sqlite`, `postgres`, `memory`).

@@ -705,3 +705,26 @@ async fn two_instances_on_postgres_deliver_each_event_once() {
     assert_eq!(counts.len(), 1000, "every event");
     assert!(counts.values().all(|n| *n == 1), "none twice");
 }
+
+#[cfg(feature = "files")]
+#[tokio::test]
+async fn files_write_their_events() {
+    use EventType::*;
+    let dw = Doorward::open(Config {
+        events_dispatch: false,
+        ..config("memory://")
+    })
+    .await
+    .unwrap();
+    dw.files()
+        .put("avatars/1.png", &b"png"[..], Some("image/png"))
+        .await
+        .unwrap();
+    assert!(dw.files().delete("avatars/1.png").await.unwrap());
+    assert!(!dw.files().delete("avatars/1.png").await.unwrap()); // absent: no event
+    assert_eq!(types_of(&dw).await, [FileStored, FileDeleted]);
+    let stored = &dw.events().list(None, 10).await.unwrap().items[0];
+    assert_eq!(stored.subject.as_deref(), Some("avatars/1.png"));
+    assert_eq!(stored.payload["size"], 3);
+    assert_eq!(stored.payload["content_type"], "image/png");
+}

@@ -5,6 +5,8 @@
 mod cache;
 mod demo;
 mod events;
+#[cfg(feature = "files")]
+mod files;
 mod migrate;
 mod role;
 mod token;
@@ -119,6 +121,12 @@ pub async fn run(cli: Cli, out: Output) -> Result<Outcome> {
         Command::Webhook(command) => events::run_webhook(&ctx, command).await,
         Command::Audit(command) => return events::run_audit(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
+        #[cfg(feature = "files")]
+        Command::Files(command) => files::run(&ctx, command).await,
+        #[cfg(not(feature = "files"))]
+        Command::Files(_) => Err(doorward::Error::Config(
+            "this doorward was built without the `files` feature".into(),
+        )),
     };
     done.map(|()| Outcome::Done)
 }

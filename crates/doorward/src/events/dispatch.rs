@@ -57,6 +57,9 @@ pub(crate) struct Hub {
     subscribers: Mutex<HashMap<u64, Subscriber>>,
     next_id: std::sync::atomic::AtomicU64,
     pub(crate) stats: Stats,
+    /// One pass at a time in this process: the task and `flush` would
+    /// otherwise hand the same event to a subscriber twice.
+    running: tokio::sync::Mutex<()>,
     #[cfg(feature = "webhooks")]
     pub(crate) http: reqwest::Client,
 }
@@ -93,6 +96,7 @@ impl Hub {
             subscribers: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
             stats: Stats::default(),
+            running: tokio::sync::Mutex::new(()),
             #[cfg(feature = "webhooks")]
             http,
         })
@@ -190,6 +194,7 @@ pub(crate) fn spawn(core: &Arc<Core>) {
 
 /// One pass over every consumer; true if there may be more work at once.
 pub(crate) async fn run_once(core: &Arc<Core>) -> Result<bool> {
+    let _one_at_a_time = core.hub.running.lock().await;
     let mut busy = false;
     busy |= run_consumer(core, "audit", |core, events, lease| {
         Box::pin(crate::events::audit::append(core, events, lease))

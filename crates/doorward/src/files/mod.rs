@@ -1,0 +1,795 @@
+//! Files: objects (avatars, attachments, exports) in a local folder, in
+//! memory or in S3, through [`object_store`], behind one small API that keeps
+//! the rules the same on every backend.
+//!
+//! - **Where:** `files_url` picks the backend (`file:///dir`, the embedded
+//!   default beside the SQLite file; `memory://`; `s3://bucket` with the
+//!   `s3` feature). See [`crate::Config::resolved_files_url`].
+//! - **Keys** are checked before anything happens (`validation_error` on
+//!   `key`): not empty, at most 1024 bytes, relative, no `.`/`..` or empty
+//!   segments, no control characters, no backslash, not under the reserved
+//!   `.doorward/`. The same key is valid on every backend, and no key can
+//!   leave the folder on the local one.
+//! - **Size:** a body over `files_max_bytes` is a `validation_error` on
+//!   `data` and writes nothing. A streamed upload that crosses the cap mid-way
+//!   is aborted, so no partial object is left either.
+//! - **Memory:** bodies over 8 MiB from [`Files::put_stream`] and
+//!   [`Files::put_file`] go up as a multipart upload of 8 MiB parts with at
+//!   most two parts in flight, so an upload holds about three parts however
+//!   big the file (docs/BENCHMARKS.md measures it). Multipart uploads are
+//!   atomic too: the object appears when the last part is in.
+//! - **Content types:** S3 and memory keep them with the object.
+//!   object_store's local backend refuses object attributes, so on `file://`
+//!   doorward keeps the content type in a small sidecar file under
+//!   `.doorward/content-type/<key>` in the same folder (hence the reserved
+//!   prefix). Nothing is guessed from the key's extension: a file stored
+//!   without a content type has none, except that S3 itself gives such an
+//!   object `binary/octet-stream`, which doorward reports as S3 does.
+//! - **Listing** ([`Files::list`]) pages in key order with the last key as
+//!   the cursor. Stores do not return content types when listing, so list
+//!   items carry `content_type: None`; [`Files::head`] has it.
+//! - **Presigned URLs** need S3: on other backends they are a
+//!   `config_error`, since it is the configuration, not the call, that would
+//!   have to change.
+//!
+//! Without the `files` feature this module is not built and
+//! `Doorward::files` does not exist; setting `files_url` is then a
+//! `config_error` at open, as `redis_url` is without `redis`.
+
+mod backend;
+pub(crate) mod key;
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{BoxStream, StreamExt as _, TryStreamExt as _};
+use object_store::path::Path;
+use object_store::{
+    Attribute, AttributeValue, Attributes, GetOptions, GetResult, ObjectMeta, ObjectStore as _,
+    ObjectStoreExt as _, PutMultipartOptions, PutOptions, PutPayload, WriteMultipart,
+};
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::core::Core;
+use crate::error::{Error, Result};
+
+pub(crate) use backend::Lazy;
+use backend::{Backend, Kind};
+pub use key::MAX_KEY_BYTES;
+
+/// The byte buffer bodies travel in, re-exported so hosts need not depend
+/// on `bytes` themselves.
+pub use bytes::Bytes;
+
+/// Size of a multipart upload's parts, and the size above which an upload
+/// is multipart.
+pub const PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// Parts uploaded at once: enough to keep the network busy while the next
+/// part is read, few enough to keep memory at about three parts.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// Longest content type accepted.
+const MAX_CONTENT_TYPE_BYTES: usize = 255;
+
+/// Largest page of [`Files::list`].
+pub const MAX_LIST_LIMIT: usize = 1000;
+
+/// Longest a presigned URL may live: S3's own limit, 7 days.
+pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What is known of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileInfo {
+    /// The key it is stored under.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The content type it was stored with, if any. `None` in
+    /// [`Files::list`] pages, which stores do not fill.
+    pub content_type: Option<String>,
+    /// The store's version tag: changes whenever the object does.
+    pub etag: Option<String>,
+    /// When the object was last written (an overwrite counts as a new
+    /// object), as the store reports it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of [`Files::list`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FilePage {
+    /// Objects in key order.
+    pub items: Vec<FileInfo>,
+    /// Pass as `cursor` to get the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Objects in the store `files_url` names.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let dw = doorward::Doorward::open_in_memory_for_docs().await; // files_url = memory://
+/// let info = dw.files().put("avatars/42.png", &b"\x89PNG..."[..], Some("image/png")).await?;
+/// assert_eq!(info.size, 7);
+/// let (info, bytes) = dw.files().get("avatars/42.png").await?;
+/// assert_eq!((info.content_type.as_deref(), &bytes[..]), (Some("image/png"), &b"\x89PNG..."[..]));
+/// assert!(dw.files().delete("avatars/42.png").await?);
+/// # Ok::<(), doorward::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Files {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Files {
+    async fn backend(&self) -> Result<&Backend> {
+        self.core.files.get(&self.core.config).await
+    }
+
+    fn max_bytes(&self) -> u64 {
+        self.core.config.files_max_bytes
+    }
+
+    fn too_big(&self) -> Error {
+        Error::validation(
+            "data",
+            format!(
+                "is larger than files_max_bytes ({} bytes)",
+                self.max_bytes()
+            ),
+        )
+    }
+
+    /// Store `data` under `key`, replacing what was there.
+    ///
+    /// A body over `files_max_bytes` is refused before anything is written.
+    /// Over 8 MiB the body goes up in parts (S3 refuses single uploads over
+    /// 5 GiB); for data not already in memory use [`Files::put_stream`] or
+    /// [`Files::put_file`].
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let info = dw.files().put("notes/a.txt", "hello", Some("text/plain")).await?;
+    /// assert_eq!((info.key.as_str(), info.size), ("notes/a.txt", 5));
+    /// let err = dw.files().put("../escape", "x", None).await.unwrap_err();
+    /// assert_eq!(err.field(), Some("key"));
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn put(
+        &self,
+        key: &str,
+        data: impl Into<Bytes>,
+        content_type: Option<&str>,
+    ) -> Result<FileInfo> {
+        let path = key::check_key(key)?;
+        check_content_type(content_type)?;
+        let data: Bytes = data.into();
+        if data.len() as u64 > self.max_bytes() {
+            return Err(self.too_big());
+        }
+        let backend = self.backend().await?;
+        if data.len() > PART_BYTES {
+            let mut upload = self.start_multipart(backend, &path, content_type).await?;
+            let mut rest = data;
+            while !rest.is_empty() {
+                if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                    abort(backend, upload).await;
+                    return Err(backend.write_error(e));
+                }
+                upload.put(rest.split_to(rest.len().min(PART_BYTES)));
+            }
+            self.finish_multipart(backend, upload).await?;
+        } else {
+            let opts = PutOptions::from(attributes(backend, content_type));
+            backend
+                .store
+                .put_opts(&path, PutPayload::from(data), opts)
+                .await
+                .map_err(|e| backend.write_error(e))?;
+        }
+        self.written(backend, &path, content_type).await
+    }
+
+    /// Store what `reader` yields under `key`, holding at most a few 8 MiB
+    /// parts in memory however long it is.
+    ///
+    /// Up to 8 MiB is one upload; beyond, a multipart upload. Crossing
+    /// `files_max_bytes` part-way aborts the upload (`validation_error` on
+    /// `data`) and leaves nothing, as does a read error.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let info = dw.files().put_stream("exports/a.csv", &b"id,name\n1,john\n"[..], Some("text/csv")).await?;
+    /// assert_eq!(info.size, 15);
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn put_stream<R>(
+        &self,
+        key: &str,
+        mut reader: R,
+        content_type: Option<&str>,
+    ) -> Result<FileInfo>
+    where
+        R: AsyncRead + Unpin + Send,
+    {
+        let path = key::check_key(key)?;
+        check_content_type(content_type)?;
+        let max = self.max_bytes();
+        // A whole part, then one more read, tells a single upload from a
+        // multipart one without holding more than a part.
+        let mut first = Vec::with_capacity(PART_BYTES);
+        let ended = fill(&mut reader, &mut first, PART_BYTES).await?;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut pending = if ended {
+            0
+        } else {
+            read(&mut reader, &mut buf).await?
+        };
+        if pending == 0 {
+            return self.put(key, first, content_type).await;
+        }
+        let mut total = (first.len() + pending) as u64;
+        if total > max {
+            return Err(self.too_big());
+        }
+        let backend = self.backend().await?;
+        let mut upload = self.start_multipart(backend, &path, content_type).await?;
+        upload.put(Bytes::from(first));
+        let failure = loop {
+            upload.write(&buf[..pending]);
+            if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                break backend.write_error(e);
+            }
+            pending = match read(&mut reader, &mut buf).await {
+                Ok(0) => {
+                    self.finish_multipart(backend, upload).await?;
+                    return self.written(backend, &path, content_type).await;
+                }
+                Ok(n) => n,
+                Err(e) => break e,
+            };
+            total += pending as u64;
+            if total > max {
+                break self.too_big();
+            }
+        };
+        abort(backend, upload).await;
+        Err(failure)
+    }
+
+    /// Store the file at `path` under `key` (see [`Files::put_stream`]); a
+    /// file over `files_max_bytes` is refused before it is read.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let path = dir.path().join("report.pdf");
+    /// std::fs::write(&path, b"%PDF-1.7").unwrap();
+    /// let info = dw.files().put_file("reports/1.pdf", &path, Some("application/pdf")).await?;
+    /// assert_eq!(info.size, 8);
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn put_file(
+        &self,
+        key: &str,
+        path: impl AsRef<FsPath>,
+        content_type: Option<&str>,
+    ) -> Result<FileInfo> {
+        key::check_key(key)?;
+        check_content_type(content_type)?;
+        let path = path.as_ref();
+        let file = tokio::fs::File::open(path).await.map_err(|e| {
+            Error::validation("path", format!("cannot open {}: {e}", path.display()))
+        })?;
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| Error::validation("path", format!("cannot read {}: {e}", path.display())))?
+            .len();
+        if len > self.max_bytes() {
+            return Err(self.too_big());
+        }
+        self.put_stream(key, file, content_type).await
+    }
+
+    /// The object under `key` with its bytes, all in memory; for big
+    /// objects see [`Files::get_stream`]. `not_found` when there is none.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let err = dw.files().get("missing").await.unwrap_err();
+    /// assert_eq!(err.code(), doorward::ErrorCode::NotFound);
+    /// # });
+    /// ```
+    pub async fn get(&self, key: &str) -> Result<(FileInfo, Bytes)> {
+        let (info, result, backend) = self.open_get(key, false).await?;
+        let bytes = result.bytes().await.map_err(|e| backend.error(e))?;
+        Ok((info, bytes))
+    }
+
+    /// The object under `key` and a stream of its bytes, read as they are
+    /// consumed.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use futures_util::TryStreamExt as _;
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// dw.files().put("big.bin", vec![7u8; 1000], None).await?;
+    /// let (info, stream) = dw.files().get_stream("big.bin").await?;
+    /// let chunks: Vec<bytes::Bytes> = stream.try_collect().await?;
+    /// assert_eq!(chunks.iter().map(|c| c.len() as u64).sum::<u64>(), info.size);
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn get_stream(
+        &self,
+        key: &str,
+    ) -> Result<(FileInfo, BoxStream<'static, Result<Bytes>>)> {
+        let (info, result, _) = self.open_get(key, false).await?;
+        let stream = result.into_stream().map_err(Error::from).boxed();
+        Ok((info, stream))
+    }
+
+    /// Write the object under `key` to the file at `path`, streaming. The
+    /// file appears (replacing one already there) only once complete.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// dw.files().put("a.txt", "hello", None).await?;
+    /// let path = dir.path().join("a.txt");
+    /// dw.files().get_to_file("a.txt", &path).await?;
+    /// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn get_to_file(&self, key: &str, path: impl AsRef<FsPath>) -> Result<FileInfo> {
+        let path = path.as_ref();
+        let (info, mut stream) = self.get_stream(key).await?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::validation("path", "must name a file"))?;
+        let mut partial = name.to_os_string();
+        partial.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
+        let partial = path.with_file_name(partial);
+        let io =
+            |e: std::io::Error| Error::Storage(format!("cannot write {}: {e}", path.display()));
+        let written = async {
+            let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+            while let Some(chunk) = stream.try_next().await? {
+                file.write_all(&chunk).await.map_err(io)?;
+            }
+            file.flush().await.map_err(io)?;
+            file.sync_all().await.map_err(io)?;
+            tokio::fs::rename(&partial, path).await.map_err(io)
+        }
+        .await;
+        if written.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        written.map(|()| info)
+    }
+
+    /// What is known of the object under `key`, without its bytes;
+    /// `not_found` when there is none.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// dw.files().put("a.json", "{}", Some("application/json")).await?;
+    /// let info = dw.files().head("a.json").await?;
+    /// assert_eq!((info.size, info.content_type.as_deref()), (2, Some("application/json")));
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn head(&self, key: &str) -> Result<FileInfo> {
+        self.open_get(key, true).await.map(|(info, _, _)| info)
+    }
+
+    /// Remove the object under `key`: `true` if there was one, `false` if
+    /// there was nothing to remove (deleting is idempotent, so a retried
+    /// delete is not an error). The check and the removal are two calls: a
+    /// concurrent writer can make the answer stale, never the removal.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// dw.files().put("a", "x", None).await?;
+    /// assert!(dw.files().delete("a").await?);
+    /// assert!(!dw.files().delete("a").await?);
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn delete(&self, key: &str) -> Result<bool> {
+        let path = key::check_key(key)?;
+        let backend = self.backend().await?;
+        let existed = match backend.store.head(&path).await {
+            Ok(_) => true,
+            Err(object_store::Error::NotFound { .. }) => false,
+            Err(e) => return Err(backend.error(e)),
+        };
+        if existed {
+            match backend.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(backend.error(e)),
+            }
+        }
+        if backend.kind == Kind::Local {
+            forget_content_type(backend, &path).await?;
+        }
+        if existed {
+            let event = crate::events::Event::by_host(
+                crate::events::EventType::FileDeleted,
+                key,
+                serde_json::json!({ "key": key }),
+            );
+            self.core.store.append_events(&[event]).await?;
+            self.core.emitted();
+        }
+        Ok(existed)
+    }
+
+    /// Objects in key order, `limit` (1 to 1000) at a time: those under
+    /// `prefix` (whole segments: `avatars` lists `avatars/…`, not
+    /// `avatars2/…`), after `cursor` (the previous page's `next_cursor`).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// for key in ["a/1", "a/2", "a/3", "b/1"] {
+    ///     dw.files().put(key, "x", None).await?;
+    /// }
+    /// let page = dw.files().list(Some("a"), None, 2).await?;
+    /// assert_eq!(page.items.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["a/1", "a/2"]);
+    /// let rest = dw.files().list(Some("a"), page.next_cursor.as_deref(), 2).await?;
+    /// assert_eq!((rest.items.len(), rest.next_cursor), (1, None));
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn list(
+        &self,
+        prefix: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<FilePage> {
+        if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+            return Err(Error::validation("limit", "must be between 1 and 1000"));
+        }
+        let prefix = key::check_prefix(prefix)?;
+        let cursor = cursor
+            .map(|c| key::check_key(c).map_err(|_| Error::validation("cursor", "is not a key")))
+            .transpose()?;
+        let backend = self.backend().await?;
+        let mut stream = match &cursor {
+            Some(after) => backend.store.list_with_offset(prefix.as_ref(), after),
+            None => backend.store.list(prefix.as_ref()),
+        };
+        // S3 and memory list in key order, so a page stops early; the local
+        // backend walks directories in no particular order, so the whole
+        // listing is read keeping the smallest keys.
+        let sorted = backend.kind != Kind::Local;
+        let mut keep = std::collections::BinaryHeap::<OrderedMeta>::new();
+        while let Some(meta) = stream.try_next().await.map_err(|e| backend.error(e))? {
+            if meta.location.as_ref().split('/').next() == Some(key::RESERVED) {
+                continue;
+            }
+            keep.push(OrderedMeta(meta));
+            if keep.len() > limit + 1 {
+                keep.pop();
+            }
+            if sorted && keep.len() == limit + 1 {
+                break;
+            }
+        }
+        let mut metas: Vec<ObjectMeta> = keep.into_sorted_vec().into_iter().map(|m| m.0).collect();
+        let more = metas.len() > limit;
+        metas.truncate(limit);
+        let items: Vec<FileInfo> = metas.into_iter().map(|m| info(m, None)).collect();
+        let next_cursor = if more {
+            items.last().map(|i| i.key.clone())
+        } else {
+            None
+        };
+        Ok(FilePage { items, next_cursor })
+    }
+
+    /// A URL that lets whoever holds it GET the object under `key` for
+    /// `expires_in` (1 s to 7 days), without credentials: for handing a
+    /// download to a browser. S3 only (`config_error` elsewhere).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let err = dw.files().presign_get("a", std::time::Duration::from_secs(60)).await.unwrap_err();
+    /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
+    /// # });
+    /// ```
+    pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String> {
+        self.presign(key, expires_in, false).await
+    }
+
+    /// A URL that lets whoever holds it PUT an object under `key` for
+    /// `expires_in` (1 s to 7 days): for uploads straight from a browser.
+    /// S3 only (`config_error` elsewhere).
+    ///
+    /// S3 cannot cap the size of a presigned PUT, so `files_max_bytes` does
+    /// not apply to it; check [`Files::head`] afterwards if size matters.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let err = dw.files().presign_put("a", std::time::Duration::from_secs(60)).await.unwrap_err();
+    /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
+    /// # });
+    /// ```
+    pub async fn presign_put(&self, key: &str, expires_in: Duration) -> Result<String> {
+        self.presign(key, expires_in, true).await
+    }
+
+    async fn presign(&self, key: &str, expires_in: Duration, put: bool) -> Result<String> {
+        let path = key::check_key(key)?;
+        if expires_in < Duration::from_secs(1) || expires_in > MAX_PRESIGN {
+            return Err(Error::validation(
+                "expires_in",
+                "must be between 1 second and 7 days",
+            ));
+        }
+        let backend = self.backend().await?;
+        #[cfg(feature = "s3")]
+        if let Some(signer) = &backend.signer {
+            use object_store::signer::{Method, Signer as _};
+            let method = if put { Method::PUT } else { Method::GET };
+            let url = signer
+                .signed_url(method, &path, expires_in)
+                .await
+                .map_err(|e| backend.error(e))?;
+            return Ok(url.to_string());
+        }
+        let _ = (path, put);
+        Err(Error::Config(
+            "presigned URLs need an s3:// files_url".into(),
+        ))
+    }
+
+    async fn open_get(&self, key: &str, head: bool) -> Result<(FileInfo, GetResult, &Backend)> {
+        let path = key::check_key(key)?;
+        let backend = self.backend().await?;
+        let opts = GetOptions::new().with_head(head);
+        let result = backend
+            .store
+            .get_opts(&path, opts)
+            .await
+            .map_err(|e| backend.error(e))?;
+        let content_type = match backend.kind {
+            Kind::Local => stored_content_type(backend, &path).await?,
+            Kind::Memory | Kind::S3 => stored_attribute(&result.attributes),
+        };
+        Ok((info(result.meta.clone(), content_type), result, backend))
+    }
+
+    async fn start_multipart(
+        &self,
+        backend: &Backend,
+        path: &Path,
+        content_type: Option<&str>,
+    ) -> Result<WriteMultipart> {
+        let opts = PutMultipartOptions::from(attributes(backend, content_type));
+        let upload = backend
+            .store
+            .put_multipart_opts(path, opts)
+            .await
+            .map_err(|e| backend.write_error(e))?;
+        Ok(WriteMultipart::new_with_chunk_size(upload, PART_BYTES))
+    }
+
+    async fn finish_multipart(&self, backend: &Backend, upload: WriteMultipart) -> Result<()> {
+        // `finish` aborts the upload itself when a part or the completion fails.
+        upload.finish().await.map_err(|e| backend.write_error(e))?;
+        Ok(())
+    }
+
+    /// After a write: the local backend's content type, then what the store
+    /// now holds. A failed content-type write removes the object, so a put
+    /// either fully happens or reports an error.
+    /// What was stored, recorded as a FileStored event. An object store
+    /// has no transaction to share with the database, so the event follows
+    /// the object: a crash in between can lose the event, never announce
+    /// an object that is not there.
+    async fn written(
+        &self,
+        backend: &Backend,
+        path: &Path,
+        content_type: Option<&str>,
+    ) -> Result<FileInfo> {
+        let info = self.stored_info(backend, path, content_type).await?;
+        let event = crate::events::Event::by_host(
+            crate::events::EventType::FileStored,
+            &info.key,
+            serde_json::json!({
+                "key": info.key,
+                "size": info.size,
+                "content_type": info.content_type,
+                "etag": info.etag,
+            }),
+        );
+        self.core.store.append_events(&[event]).await?;
+        self.core.emitted();
+        Ok(info)
+    }
+
+    async fn stored_info(
+        &self,
+        backend: &Backend,
+        path: &Path,
+        content_type: Option<&str>,
+    ) -> Result<FileInfo> {
+        if backend.kind == Kind::Local {
+            let kept = match content_type {
+                Some(ct) => backend
+                    .store
+                    .put(&sidecar(path), PutPayload::from(ct.to_string()))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| backend.write_error(e)),
+                None => forget_content_type(backend, path).await,
+            };
+            if let Err(e) = kept {
+                let _ = backend.store.delete(path).await;
+                return Err(e);
+            }
+        }
+        if backend.kind == Kind::Local {
+            let meta = backend
+                .store
+                .head(path)
+                .await
+                .map_err(|e| backend.error(e))?;
+            return Ok(info(meta, content_type.map(str::to_string)));
+        }
+        // Read back rather than echo `content_type`: S3 fills in its own
+        // default for an object stored without one, and put should report
+        // what head will.
+        let result = backend
+            .store
+            .get_opts(path, GetOptions::new().with_head(true))
+            .await
+            .map_err(|e| backend.error(e))?;
+        Ok(info(result.meta, stored_attribute(&result.attributes)))
+    }
+}
+
+fn stored_attribute(attributes: &Attributes) -> Option<String> {
+    attributes
+        .get(&Attribute::ContentType)
+        .map(|v| v.to_string())
+}
+
+/// Content types travel as HTTP headers: printable ASCII, bounded.
+fn check_content_type(content_type: Option<&str>) -> Result<()> {
+    let Some(ct) = content_type else {
+        return Ok(());
+    };
+    if ct.is_empty() || ct.len() > MAX_CONTENT_TYPE_BYTES {
+        return Err(Error::validation(
+            "content_type",
+            "must be 1 to 255 characters",
+        ));
+    }
+    if !ct.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(Error::validation("content_type", "must be printable ASCII"));
+    }
+    Ok(())
+}
+
+fn attributes(backend: &Backend, content_type: Option<&str>) -> Attributes {
+    let mut attributes = Attributes::new();
+    if let (Some(ct), false) = (content_type, backend.kind == Kind::Local) {
+        attributes.insert(Attribute::ContentType, AttributeValue::from(ct.to_string()));
+    }
+    attributes
+}
+
+fn sidecar(path: &Path) -> Path {
+    Path::from_iter(
+        [key::RESERVED, "content-type"]
+            .into_iter()
+            .map(object_store::path::PathPart::from)
+            .chain(path.parts()),
+    )
+}
+
+async fn stored_content_type(backend: &Backend, path: &Path) -> Result<Option<String>> {
+    match backend.store.get(&sidecar(path)).await {
+        Ok(result) => {
+            let bytes = result.bytes().await.map_err(|e| backend.error(e))?;
+            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(backend.error(e)),
+    }
+}
+
+async fn forget_content_type(backend: &Backend, path: &Path) -> Result<()> {
+    match backend.store.delete(&sidecar(path)).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(backend.error(e)),
+    }
+}
+
+fn info(meta: ObjectMeta, content_type: Option<String>) -> FileInfo {
+    FileInfo {
+        key: meta.location.to_string(),
+        size: meta.size,
+        content_type,
+        etag: meta.e_tag,
+        created_at: meta.last_modified,
+    }
+}
+
+async fn read<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> Result<usize> {
+    reader
+        .read(buf)
+        .await
+        .map_err(|e| Error::Storage(format!("cannot read the upload: {e}")))
+}
+
+/// Drops a failed multipart upload's parts; a failure to do so is logged,
+/// the caller reports the error that caused it.
+async fn abort(backend: &Backend, upload: WriteMultipart) {
+    if let Err(e) = upload.abort().await {
+        tracing::warn!(error = %backend.error(e), "aborting a multipart upload failed");
+    }
+}
+
+/// Reads until `buf` holds `want` bytes or the reader ends; true if it ended.
+async fn fill<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> Result<bool> {
+    while buf.len() < want {
+        let room = want - buf.len();
+        let n = (&mut *reader)
+            .take(room as u64)
+            .read_buf(buf)
+            .await
+            .map_err(|e| Error::Storage(format!("cannot read the upload: {e}")))?;
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Object metadata ordered by key, for keeping the first keys of an
+/// unordered listing in a heap.
+struct OrderedMeta(ObjectMeta);
+
+impl PartialEq for OrderedMeta {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.location == other.0.location
+    }
+}
+impl Eq for OrderedMeta {}
+impl PartialOrd for OrderedMeta {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrderedMeta {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.location.as_ref().cmp(other.0.location.as_ref())
+    }
+}
