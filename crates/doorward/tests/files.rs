@@ -84,9 +84,13 @@ async fn s3(config_fn: impl Fn(Config) -> Config) -> Option<Backend> {
 
 /// Every backend the build has, each with `config_fn` applied.
 async fn backends_with(config_fn: impl Fn(Config) -> Config + Copy) -> Vec<Backend> {
-    let mut all = vec![memory(config_fn).await, local(config_fn).await];
+    let all = vec![memory(config_fn).await, local(config_fn).await];
     #[cfg(feature = "s3")]
-    all.extend(s3(config_fn).await);
+    let all = {
+        let mut all = all;
+        all.extend(s3(config_fn).await);
+        all
+    };
     all
 }
 

@@ -88,6 +88,7 @@ impl Lazy {
 pub(crate) enum Kind {
     Memory,
     Local,
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     S3,
 }
 

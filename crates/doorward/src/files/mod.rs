@@ -557,7 +557,7 @@ impl Files {
                 .map_err(|e| backend.error(e))?;
             return Ok(url.to_string());
         }
-        let _ = (path, put);
+        let _ = (path, put, backend);
         Err(Error::Config(
             "presigned URLs need an s3:// files_url".into(),
         ))
