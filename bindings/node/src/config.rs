@@ -35,20 +35,10 @@ fn snake_keys(value: serde_json::Value) -> serde_json::Value {
 /// `config`: absent (the defaults), a TOML file path, or an object.
 pub(crate) fn from_js(config: Option<serde_json::Value>) -> napi::Result<doorward::Config> {
     match config {
-        None | Some(serde_json::Value::Null) => Ok(doorward::Config {
-            events_dispatch: false,
-            ..doorward::Config::default()
-        }),
+        None | Some(serde_json::Value::Null) => Ok(doorward::Config::default()),
         Some(serde_json::Value::String(path)) => doorward::Config::from_file(path).map_err(to_js),
         Some(value @ serde_json::Value::Object(_)) => {
-            let mut values = snake_keys(value);
-            // The dispatcher stays off unless asked for until this binding
-            // exposes events.
-            if let Some(map) = values.as_object_mut() {
-                map.entry("events_dispatch")
-                    .or_insert(serde_json::Value::Bool(false));
-            }
-            doorward::Config::from_json(values).map_err(to_js)
+            doorward::Config::from_json(snake_keys(value)).map_err(to_js)
         }
         Some(_) => Err(to_js(doorward::Error::Config(
             "the configuration must be an object or a TOML file path".into(),

@@ -81,10 +81,5 @@ pub(crate) fn from_python(
     if let Some(overrides) = overrides {
         lay_over(&mut values, overrides.as_any())?;
     }
-    // The dispatcher stays off unless asked for until this binding exposes
-    // events (and its fork handling covers the dispatcher's task).
-    values
-        .entry("events_dispatch")
-        .or_insert(serde_json::Value::Bool(false));
     doorward::Config::from_json(serde_json::Value::Object(values)).map_err(to_py_err)
 }

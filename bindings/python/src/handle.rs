@@ -5,8 +5,13 @@
 //! Redis connections and background tasks live on threads the child does
 //! not have, so the first call in a child opens the same configuration
 //! afresh there, abandoning the inherited copy without touching it.
+//!
+//! Around the fork itself (`os.register_at_fork`, set up when the module
+//! loads) every open core's event dispatcher is paused, so no background
+//! database work is mid-call on a parent thread when the child is made: a
+//! library lock held at that instant would stay held in the child forever.
 
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError, Weak};
 
 use pyo3::prelude::*;
 
@@ -17,16 +22,81 @@ use crate::runtime::{block_on, run};
 pub(crate) struct Handle {
     config: doorward::Config,
     open: Mutex<(u32, doorward::Doorward)>,
+    /// Held from just before a fork until just after it.
+    paused: Mutex<Option<doorward::events::DispatchPause>>,
+}
+
+/// Every handle opened in this process, for the fork hooks.
+static HANDLES: Mutex<Vec<Weak<Handle>>> = Mutex::new(Vec::new());
+
+fn live_handles() -> Vec<Arc<Handle>> {
+    let mut all = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|h| h.strong_count() > 0);
+    all.iter().filter_map(Weak::upgrade).collect()
+}
+
+/// `os.register_at_fork(before=...)`: pause every dispatcher of this
+/// process, waiting (GIL released) for a pass in progress to end.
+#[pyfunction]
+pub(crate) fn _before_fork(py: Python<'_>) {
+    let pid = std::process::id();
+    py.detach(|| {
+        for handle in live_handles() {
+            let dw = {
+                let open = handle.open.lock().unwrap_or_else(|e| e.into_inner());
+                (open.0 == pid).then(|| open.1.clone())
+            };
+            if let Some(dw) = dw {
+                let pause = crate::runtime::run(async { Ok(dw.events().pause().await) });
+                *handle.paused.lock().unwrap_or_else(|e| e.into_inner()) = pause.ok();
+            }
+        }
+    });
+}
+
+/// `after_in_parent`: let the dispatchers run again.
+#[pyfunction]
+pub(crate) fn _after_fork_in_parent() {
+    for handle in live_handles() {
+        drop(
+            handle
+                .paused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+    }
+}
+
+/// `after_in_child`: the pauses belong to the parent's cores, which the
+/// child abandons; forget them without touching those cores.
+#[pyfunction]
+pub(crate) fn _after_fork_in_child() {
+    for handle in live_handles() {
+        std::mem::forget(
+            handle
+                .paused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+    }
 }
 
 impl Handle {
     /// Open `config` (migrations and role seeding included), GIL released.
     pub(crate) fn open(py: Python<'_>, config: doorward::Config) -> PyResult<Arc<Handle>> {
         let dw = block_on(py, doorward::Doorward::open(config.clone()))?;
-        Ok(Arc::new(Handle {
+        let handle = Arc::new(Handle {
             config,
             open: Mutex::new((std::process::id(), dw)),
-        }))
+            paused: Mutex::new(None),
+        });
+        HANDLES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(&handle));
+        Ok(handle)
     }
 
     /// The core for this process.

@@ -51,6 +51,20 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error::http_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_panic_for_tests, m)?)?;
+    let hooks = pyo3::types::PyDict::new(m.py());
+    hooks.set_item("before", wrap_pyfunction!(handle::_before_fork, m)?)?;
+    hooks.set_item(
+        "after_in_parent",
+        wrap_pyfunction!(handle::_after_fork_in_parent, m)?,
+    )?;
+    hooks.set_item(
+        "after_in_child",
+        wrap_pyfunction!(handle::_after_fork_in_child, m)?,
+    )?;
+    let os = m.py().import("os")?;
+    if os.hasattr("register_at_fork")? {
+        os.call_method("register_at_fork", (), Some(&hooks))?;
+    }
     let shutdown = wrap_pyfunction!(runtime::_shutdown, m)?;
     m.py()
         .import("atexit")?

@@ -126,12 +126,6 @@ impl TryFrom<Config> for doorward::Config {
     type Error = doorward::Error;
 
     fn try_from(config: Config) -> doorward::Result<Self> {
-        let mut values = config.to_json();
-        // The dispatcher stays off unless asked for until this SDK exposes
-        // events.
-        if let Some(map) = values.as_object_mut() {
-            map.entry("events_dispatch").or_insert(Value::Bool(false));
-        }
-        doorward::Config::from_json(values)
+        doorward::Config::from_json(config.to_json())
     }
 }

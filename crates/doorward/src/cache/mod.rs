@@ -132,7 +132,7 @@ pub(crate) struct Counters {
     pub(crate) resyncs: AtomicU64,
 }
 
-fn bump(counter: &AtomicU64) {
+pub(crate) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 

@@ -15,16 +15,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::Event;
+use super::{Event, MAX_PAGE};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::{AuditFilter, AuditRecord, Lease, now};
 
 /// The hash the first row links to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Largest page `list` returns.
-const MAX_PAGE: u32 = 1000;
 
 /// The hash of a row: SHA-256 over the previous hash and the row's fields
 /// as a JSON array (fixed order, so the encoding is unambiguous).
@@ -136,17 +133,10 @@ impl Audit {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<AuditPage> {
-        let after = match cursor {
-            Some(c) => parse_cursor(c)?,
-            None => 0,
-        };
+        let after = super::seq_cursor(cursor)?;
         let limit = limit.clamp(1, MAX_PAGE);
-        let mut items = self.core.store.audit_rows(filter, after, limit + 1).await?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_cursor = more
-            .then(|| items.last().map(|r| r.seq.to_string()))
-            .flatten();
+        let rows = self.core.store.audit_rows(filter, after, limit + 1).await?;
+        let (items, next_cursor) = super::page_of(rows, limit, |r| r.seq);
         Ok(AuditPage { items, next_cursor })
     }
 
@@ -221,10 +211,4 @@ impl Audit {
             }
         }
     }
-}
-
-fn parse_cursor(cursor: &str) -> Result<u64> {
-    cursor
-        .parse()
-        .map_err(|_| Error::validation("cursor", "is not a cursor this list returned"))
 }

@@ -23,6 +23,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
 use super::{Event, EventType};
+use crate::cache::bump;
 use crate::core::Core;
 use crate::error::Result;
 use crate::store::{Lease, now};
@@ -44,6 +45,10 @@ struct Subscriber {
     handler: Handler,
     /// Where an in-process subscriber is (durable ones read the store).
     position: u64,
+    /// The outbox position it is known to have handled: nothing to do
+    /// until the outbox grows past it. Unknown for a durable subscriber
+    /// until its first pass reads its stored position.
+    caught_up: Option<u64>,
     /// Failed attempts at the event after `position`, and when to retry.
     failures: u32,
     retry_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -55,11 +60,14 @@ pub(crate) struct Hub {
     pub owner: String,
     pub wake: Notify,
     subscribers: Mutex<HashMap<u64, Subscriber>>,
+    /// Outbox positions the built-in consumers are known to have reached,
+    /// so an idle pass costs one read instead of a lease write each.
+    caught_up: Mutex<HashMap<&'static str, u64>>,
     next_id: std::sync::atomic::AtomicU64,
     pub(crate) stats: Stats,
     /// One pass at a time in this process: the task and `flush` would
     /// otherwise hand the same event to a subscriber twice.
-    running: tokio::sync::Mutex<()>,
+    running: Arc<tokio::sync::Mutex<()>>,
     #[cfg(feature = "webhooks")]
     pub(crate) http: reqwest::Client,
 }
@@ -94,9 +102,10 @@ impl Hub {
             owner: uuid::Uuid::now_v7().to_string(),
             wake: Notify::new(),
             subscribers: Mutex::new(HashMap::new()),
+            caught_up: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
             stats: Stats::default(),
-            running: tokio::sync::Mutex::new(()),
+            running: Arc::new(tokio::sync::Mutex::new(())),
             #[cfg(feature = "webhooks")]
             http,
         })
@@ -104,6 +113,19 @@ impl Hub {
 
     fn subscribers(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Subscriber>> {
         self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Holds off the dispatcher until dropped; see [`crate::Events::pause`].
+#[derive(Debug)]
+pub struct DispatchPause {
+    _held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+/// Wait for the pass in progress to end and hold off the next.
+pub(crate) async fn pause(hub: &Hub) -> DispatchPause {
+    DispatchPause {
+        _held: hub.running.clone().lock_owned().await,
     }
 }
 
@@ -151,9 +173,10 @@ pub(crate) async fn subscribe(
     hub.subscribers().insert(
         id,
         Subscriber {
-            name,
             types,
             handler,
+            caught_up: name.is_none().then_some(position),
+            name,
             position,
             failures: 0,
             retry_at: None,
@@ -195,28 +218,52 @@ pub(crate) fn spawn(core: &Arc<Core>) {
 /// One pass over every consumer; true if there may be more work at once.
 pub(crate) async fn run_once(core: &Arc<Core>) -> Result<bool> {
     let _one_at_a_time = core.hub.running.lock().await;
+    let last = core.store.last_event_seq().await?;
     let mut busy = false;
-    busy |= run_consumer(core, "audit", |core, events, lease| {
+    busy |= run_consumer(core, "audit", last, |core, events, lease| {
         Box::pin(crate::events::audit::append(core, events, lease))
     })
     .await?;
     #[cfg(feature = "webhooks")]
     {
-        busy |= run_consumer(core, "webhooks", |core, events, lease| {
+        busy |= run_consumer(core, "webhooks", last, |core, events, lease| {
             Box::pin(crate::events::webhooks::fan_out(core, events, lease))
         })
         .await?;
         busy |= crate::events::webhooks::deliver_due(core).await?;
     }
-    busy |= run_subscribers(core).await?;
+    busy |= run_subscribers(core, last).await?;
     Ok(busy)
 }
 
 type Apply = for<'a> fn(&'a Core, &'a [Event], &'a Lease) -> BoxFuture<'a, Result<bool>>;
 
 /// Lease a built-in consumer, read a batch after its position and apply it
-/// (which moves the position in the same transaction).
-async fn run_consumer(core: &Arc<Core>, name: &str, apply: Apply) -> Result<bool> {
+/// (which moves the position in the same transaction), unless it is known
+/// to have reached `last` already.
+async fn run_consumer(
+    core: &Arc<Core>,
+    name: &'static str,
+    last: u64,
+    apply: Apply,
+) -> Result<bool> {
+    let known = |hub: &Hub| {
+        hub.caught_up
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .copied()
+    };
+    let reached = |position: u64| {
+        core.hub
+            .caught_up
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, position);
+    };
+    if known(&core.hub).is_some_and(|p| p >= last) {
+        return Ok(false);
+    }
     let store = &core.store;
     let at = now();
     let until = at + chrono::Duration::seconds(core.config.events_lease_secs as i64);
@@ -227,21 +274,31 @@ async fn run_consumer(core: &Arc<Core>, name: &str, apply: Apply) -> Result<bool
         return Ok(false);
     };
     let events = store.events_after(position, BATCH).await?;
-    let Some(last) = events.last() else {
+    let Some(newest) = events.last() else {
+        reached(position);
         return Ok(false);
     };
     let lease = Lease {
         name: name.to_string(),
         owner: core.hub.owner.clone(),
-        position: last.seq,
+        position: newest.seq,
     };
     let applied = apply(core, &events, &lease).await?;
+    if applied {
+        reached(newest.seq);
+    }
     Ok(applied && events.len() == BATCH as usize)
 }
 
 /// Hand pending events to each host subscriber in turn.
-async fn run_subscribers(core: &Arc<Core>) -> Result<bool> {
-    let ids: Vec<u64> = core.hub.subscribers().keys().copied().collect();
+async fn run_subscribers(core: &Arc<Core>, last: u64) -> Result<bool> {
+    let ids: Vec<u64> = core
+        .hub
+        .subscribers()
+        .iter()
+        .filter(|(_, s)| s.caught_up.is_none_or(|p| p < last))
+        .map(|(id, _)| *id)
+        .collect();
     let mut busy = false;
     for id in ids {
         busy |= run_subscriber(core, id).await?;
@@ -324,6 +381,7 @@ async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
     }
     if let Some(s) = core.hub.subscribers().get_mut(&id) {
         s.position = position;
+        s.caught_up = Some(position);
     }
     if let Some(lease_name) = lease_name {
         let lease = Lease {
@@ -334,8 +392,4 @@ async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
         store.advance_consumer(&lease, now()).await?;
     }
     Ok(full)
-}
-
-fn bump(counter: &std::sync::atomic::AtomicU64) {
-    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }

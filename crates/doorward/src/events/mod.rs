@@ -31,7 +31,7 @@ use crate::auth::ClientInfo;
 use crate::error::{Error, Result};
 
 pub use audit::{Audit, AuditPage, AuditVerification};
-pub use dispatch::{Handler, Subscription};
+pub use dispatch::{DispatchPause, Handler, Subscription};
 pub use service::{EventPage, Events, Webhook, WebhookTest, Webhooks};
 #[cfg(feature = "webhooks")]
 pub use webhooks::sign as sign_webhook;
@@ -220,6 +220,33 @@ pub(crate) fn backoff(config: &crate::Config, attempt: u32) -> chrono::Duration 
     let capped = exp.min(config.events_retry_max_secs.saturating_mul(1000).max(base));
     let jitter = rand::thread_rng().gen_range(0..=capped / 4);
     chrono::Duration::milliseconds(i64::try_from(capped + jitter).unwrap_or(i64::MAX))
+}
+
+/// Largest page the event, delivery and audit lists return.
+pub(crate) const MAX_PAGE: u32 = 1000;
+
+/// Where a list of `seq`-numbered rows resumes: after the `seq` a previous
+/// page's `next_cursor` holds (from the start without one).
+pub(crate) fn seq_cursor(cursor: Option<&str>) -> Result<u64> {
+    cursor.map_or(Ok(0), |c| {
+        c.parse()
+            .map_err(|_| Error::validation("cursor", "is not a cursor this list returned"))
+    })
+}
+
+/// Cut a fetch of `limit + 1` rows to `limit`, with the cursor of the next
+/// page if there was a further row.
+pub(crate) fn page_of<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    seq: impl Fn(&T) -> u64,
+) -> (Vec<T>, Option<String>) {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| items.last().map(|r| seq(r).to_string()))
+        .flatten();
+    (items, next_cursor)
 }
 
 /// Longest client address and user agent kept with an event.

@@ -7,13 +7,10 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 use super::dispatch::{self, Handler, Subscription};
-use super::{Event, EventType};
+use super::{Event, EventType, MAX_PAGE, seq_cursor};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::{DeliveryRecord, DeliveryStatus};
-
-/// Largest page `list` returns.
-const MAX_PAGE: u32 = 1000;
 
 /// One page of the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,13 +36,6 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
             "must be 1 to 64 letters, digits, '-', '_' or '.'",
         ))
     }
-}
-
-fn parse_cursor(cursor: Option<&str>) -> Result<u64> {
-    cursor.map_or(Ok(0), |c| {
-        c.parse()
-            .map_err(|_| Error::validation("cursor", "is not a cursor this list returned"))
-    })
 }
 
 /// Domain events: subscribing, reading the outbox, dead letters.
@@ -120,14 +110,10 @@ impl Events {
 
     /// Events in commit order after `cursor` (from the start without one).
     pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<EventPage> {
-        let after = parse_cursor(cursor)?;
+        let after = seq_cursor(cursor)?;
         let limit = limit.clamp(1, MAX_PAGE);
-        let mut items = self.core.store.events_after(after, limit + 1).await?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_cursor = more
-            .then(|| items.last().map(|e| e.seq.to_string()))
-            .flatten();
+        let events = self.core.store.events_after(after, limit + 1).await?;
+        let (items, next_cursor) = super::page_of(events, limit, |e| e.seq);
         Ok(EventPage { items, next_cursor })
     }
 
@@ -143,6 +129,27 @@ impl Events {
         Ok(())
     }
 
+    /// Wait for the dispatcher's pass in progress to end, and hold off
+    /// further passes until the returned guard is dropped.
+    ///
+    /// For hosts that `fork()` (a pre-forking server): a child must not
+    /// inherit a database library caught mid-call on one of the parent's
+    /// threads, so the parent pauses around the fork.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let paused = dw.events().pause().await;
+    /// // ... fork here ...
+    /// drop(paused);
+    /// dw.events().flush().await?;
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn pause(&self) -> dispatch::DispatchPause {
+        dispatch::pause(&self.core.hub).await
+    }
+
     /// Webhook deliveries in `status` (all when `None`), oldest first.
     pub async fn deliveries(
         &self,
@@ -150,7 +157,7 @@ impl Events {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>> {
-        let after = parse_cursor(cursor)?;
+        let after = seq_cursor(cursor)?;
         self.core
             .store
             .deliveries(status, after, limit.clamp(1, MAX_PAGE))

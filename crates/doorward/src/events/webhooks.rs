@@ -18,6 +18,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::Event;
+use crate::cache::bump;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::{AttemptOutcome, DeliveryJob, Lease, now};
@@ -74,24 +75,18 @@ async fn attempt(core: &Core, job: DeliveryJob) -> Result<()> {
     let stats = &core.hub.stats;
     let outcome = match sent {
         Ok(()) => {
-            stats
-                .delivered
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            bump(&stats.delivered);
             AttemptOutcome::Delivered
         }
         Err(error) => {
-            stats
-                .failed
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            bump(&stats.failed);
             let attempts = job.attempts + 1;
             tracing::warn!(
                 webhook_id = %job.webhook.id, event_id = %job.event.id, attempts, error,
                 "webhook delivery failed"
             );
             if attempts >= core.config.events_max_attempts {
-                stats
-                    .dead
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                bump(&stats.dead);
                 AttemptOutcome::Dead { error }
             } else {
                 AttemptOutcome::Retry {

@@ -30,7 +30,7 @@ use crate::events::Event;
 use crate::rbac::Role;
 
 pub mod memory;
-mod outbox;
+pub(crate) mod outbox;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]

@@ -26,12 +26,12 @@ use super::{
     EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
     UserRecord, UserStore, failed_logins,
 };
-
-mod outbox;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::rbac::Role;
+
+mod outbox;
 use outbox::insert_events;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

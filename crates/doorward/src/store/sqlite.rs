@@ -17,23 +17,18 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::outbox::rows::to_micros;
 use super::{
     EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
     UserRecord, UserStore, failed_logins,
 };
-
-mod outbox;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::rbac::Role;
-use outbox::insert_events;
 
-/// Microseconds since the epoch: how SQL backends store time, and the
-/// precision the domain keeps so every backend round-trips values exactly.
-fn to_micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
-}
+mod outbox;
+use outbox::insert_events;
 
 fn from_micros(us: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us)

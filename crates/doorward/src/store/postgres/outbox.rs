@@ -9,12 +9,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::PostgresStore;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::{Event, EventType};
+use crate::store::outbox::rows::{
+    AUDIT_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, audit_from, delivery_from, event_from,
+    payload_text, signed, to_micros, unsigned, webhook_from,
+};
 use crate::store::{
     AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
     EventStore, Lease, WebhookRecord,
@@ -23,16 +26,6 @@ use crate::store::{
 /// The advisory lock key that serialises outbox writers ("doorward" in
 /// ASCII); held until the transaction ends.
 const OUTBOX_LOCK: i64 = 0x646f_6f72_7761_7264;
-
-fn to_micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
-}
-
-fn time(row: &PgRow, column: &str) -> Result<DateTime<Utc>> {
-    let us: i64 = row.try_get(column)?;
-    DateTime::from_timestamp_micros(us)
-        .ok_or_else(|| Error::Storage(format!("timestamp out of range: {us}")))
-}
 
 /// Write events as part of the transaction of the change they describe.
 /// Taken last, just before the commit, so the lock is held briefly and
@@ -49,8 +42,7 @@ pub(super) async fn insert_events(
         .execute(&mut **tx)
         .await?;
     for e in events {
-        let payload = serde_json::to_string(&e.payload)
-            .map_err(|err| Error::Internal(format!("cannot encode an event payload: {err}")))?;
+        let payload = payload_text(e)?;
         sqlx::query(
             "INSERT INTO outbox (id, event_type, version, occurred_at, actor, subject, ip, \
              user_agent, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -68,93 +60,6 @@ pub(super) async fn insert_events(
         .await?;
     }
     Ok(())
-}
-
-const EVENT_COLUMNS: &str =
-    "seq, id, event_type, version, occurred_at, actor, subject, ip, user_agent, payload";
-const AUDIT_COLUMNS: &str = "seq, event_id, event_type, occurred_at, actor, subject, ip, \
-     user_agent, outcome, details, prev_hash, hash";
-const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event_seq, o.id AS event_id, \
-     o.event_type, d.status, d.attempts, d.next_attempt_at, d.last_error, d.updated_at";
-
-fn unsigned(row: &PgRow, column: &str) -> Result<u64> {
-    let n: i64 = row.try_get(column)?;
-    u64::try_from(n).map_err(|_| Error::Storage(format!("{column} out of range: {n}")))
-}
-
-fn event_from(row: &PgRow) -> Result<Event> {
-    let event_type: String = row.try_get("event_type")?;
-    let payload: String = row.try_get("payload")?;
-    Ok(Event {
-        seq: unsigned(row, "seq")?,
-        id: row.try_get("id")?,
-        event_type: event_type
-            .parse::<EventType>()
-            .map_err(|_| Error::Storage(format!("unknown event type {event_type:?}")))?,
-        version: u32::try_from(unsigned(row, "version")?)
-            .map_err(|_| Error::Storage("event version out of range".into()))?,
-        occurred_at: time(row, "occurred_at")?,
-        actor: row.try_get("actor")?,
-        subject: row.try_get("subject")?,
-        ip: row.try_get("ip")?,
-        user_agent: row.try_get("user_agent")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|e| Error::Storage(format!("event payload is not JSON: {e}")))?,
-    })
-}
-
-fn audit_from(row: &PgRow) -> Result<AuditRecord> {
-    Ok(AuditRecord {
-        seq: unsigned(row, "seq")?,
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        occurred_at: time(row, "occurred_at")?,
-        actor: row.try_get("actor")?,
-        subject: row.try_get("subject")?,
-        ip: row.try_get("ip")?,
-        user_agent: row.try_get("user_agent")?,
-        outcome: row.try_get("outcome")?,
-        details: row.try_get("details")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
-}
-
-fn webhook_from(row: &PgRow) -> Result<WebhookRecord> {
-    let types: String = row.try_get("event_types")?;
-    let names: Vec<String> = serde_json::from_str(&types)
-        .map_err(|e| Error::Storage(format!("webhook event types are not a JSON list: {e}")))?;
-    Ok(WebhookRecord {
-        id: row.try_get("id")?,
-        url: row.try_get("url")?,
-        secret: row.try_get("secret")?,
-        event_types: crate::events::parse_types(&names)
-            .map_err(|_| Error::Storage("unknown event type in a webhook".into()))?,
-        created_at: time(row, "created_at")?,
-    })
-}
-
-fn delivery_from(row: &PgRow) -> Result<DeliveryRecord> {
-    let status: String = row.try_get("status")?;
-    Ok(DeliveryRecord {
-        id: unsigned(row, "id")?,
-        webhook_id: row.try_get("webhook_id")?,
-        event_seq: unsigned(row, "event_seq")?,
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        status: status
-            .parse()
-            .map_err(|_| Error::Storage(format!("unknown delivery status {status:?}")))?,
-        attempts: u32::try_from(unsigned(row, "attempts")?)
-            .map_err(|_| Error::Storage("attempts out of range".into()))?,
-        next_attempt_at: time(row, "next_attempt_at")?,
-        last_error: row.try_get("last_error")?,
-        updated_at: time(row, "updated_at")?,
-    })
-}
-
-fn signed(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Move a consumer inside `tx` if `lease` still holds; false if lost.

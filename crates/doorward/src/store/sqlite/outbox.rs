@@ -6,12 +6,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{SqliteStore, time, to_micros};
-use crate::error::{Error, Result};
+use super::SqliteStore;
+use crate::error::Result;
 use crate::events::{Event, EventType};
+use crate::store::outbox::rows::{
+    AUDIT_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, audit_from, delivery_from, event_from,
+    payload_text, signed, to_micros, unsigned, webhook_from,
+};
 use crate::store::{
     AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
     EventStore, Lease, WebhookRecord,
@@ -23,8 +26,7 @@ pub(super) async fn insert_events(
     events: &[Event],
 ) -> Result<()> {
     for e in events {
-        let payload = serde_json::to_string(&e.payload)
-            .map_err(|err| Error::Internal(format!("cannot encode an event payload: {err}")))?;
+        let payload = payload_text(e)?;
         sqlx::query(
             "INSERT INTO outbox (id, event_type, version, occurred_at, actor, subject, ip, \
              user_agent, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -42,93 +44,6 @@ pub(super) async fn insert_events(
         .await?;
     }
     Ok(())
-}
-
-const EVENT_COLUMNS: &str =
-    "seq, id, event_type, version, occurred_at, actor, subject, ip, user_agent, payload";
-const AUDIT_COLUMNS: &str = "seq, event_id, event_type, occurred_at, actor, subject, ip, \
-     user_agent, outcome, details, prev_hash, hash";
-const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event_seq, o.id AS event_id, \
-     o.event_type, d.status, d.attempts, d.next_attempt_at, d.last_error, d.updated_at";
-
-fn unsigned(row: &SqliteRow, column: &str) -> Result<u64> {
-    let n: i64 = row.try_get(column)?;
-    u64::try_from(n).map_err(|_| Error::Storage(format!("{column} out of range: {n}")))
-}
-
-fn event_from(row: &SqliteRow) -> Result<Event> {
-    let event_type: String = row.try_get("event_type")?;
-    let payload: String = row.try_get("payload")?;
-    Ok(Event {
-        seq: unsigned(row, "seq")?,
-        id: row.try_get("id")?,
-        event_type: event_type
-            .parse::<EventType>()
-            .map_err(|_| Error::Storage(format!("unknown event type {event_type:?}")))?,
-        version: u32::try_from(unsigned(row, "version")?)
-            .map_err(|_| Error::Storage("event version out of range".into()))?,
-        occurred_at: time(row, "occurred_at")?,
-        actor: row.try_get("actor")?,
-        subject: row.try_get("subject")?,
-        ip: row.try_get("ip")?,
-        user_agent: row.try_get("user_agent")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|e| Error::Storage(format!("event payload is not JSON: {e}")))?,
-    })
-}
-
-fn audit_from(row: &SqliteRow) -> Result<AuditRecord> {
-    Ok(AuditRecord {
-        seq: unsigned(row, "seq")?,
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        occurred_at: time(row, "occurred_at")?,
-        actor: row.try_get("actor")?,
-        subject: row.try_get("subject")?,
-        ip: row.try_get("ip")?,
-        user_agent: row.try_get("user_agent")?,
-        outcome: row.try_get("outcome")?,
-        details: row.try_get("details")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
-}
-
-fn webhook_from(row: &SqliteRow) -> Result<WebhookRecord> {
-    let types: String = row.try_get("event_types")?;
-    let names: Vec<String> = serde_json::from_str(&types)
-        .map_err(|e| Error::Storage(format!("webhook event types are not a JSON list: {e}")))?;
-    Ok(WebhookRecord {
-        id: row.try_get("id")?,
-        url: row.try_get("url")?,
-        secret: row.try_get("secret")?,
-        event_types: crate::events::parse_types(&names)
-            .map_err(|_| Error::Storage("unknown event type in a webhook".into()))?,
-        created_at: time(row, "created_at")?,
-    })
-}
-
-fn delivery_from(row: &SqliteRow) -> Result<DeliveryRecord> {
-    let status: String = row.try_get("status")?;
-    Ok(DeliveryRecord {
-        id: unsigned(row, "id")?,
-        webhook_id: row.try_get("webhook_id")?,
-        event_seq: unsigned(row, "event_seq")?,
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        status: status
-            .parse()
-            .map_err(|_| Error::Storage(format!("unknown delivery status {status:?}")))?,
-        attempts: u32::try_from(unsigned(row, "attempts")?)
-            .map_err(|_| Error::Storage("attempts out of range".into()))?,
-        next_attempt_at: time(row, "next_attempt_at")?,
-        last_error: row.try_get("last_error")?,
-        updated_at: time(row, "updated_at")?,
-    })
-}
-
-fn signed(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Move a consumer inside `tx` if `lease` still holds; false if lost.
@@ -367,6 +282,18 @@ impl EventStore for SqliteStore {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DeliveryJob>> {
+        // Looked for first without the write lock: most passes find nothing
+        // due, and should not queue behind (or hold up) the host's writes.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM webhook_deliveries WHERE status = 'pending' \
+             AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1) LIMIT 1",
+        )
+        .bind(to_micros(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.write().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT d.id FROM webhook_deliveries d \
