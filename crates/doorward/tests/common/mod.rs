@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod receiver;
 pub mod services;
 
 use doorward::{Config, Doorward, ErrorCode};
