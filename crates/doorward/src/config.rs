@@ -210,6 +210,33 @@ pub struct Config {
     /// default: credentials and objects would cross the network unencrypted.
     #[serde(deserialize_with = "flexible")]
     pub files_s3_allow_http: bool,
+
+    /// How mail leaves: `smtp://host:port` (plain, a local relay),
+    /// `smtp://host?tls=required` (STARTTLS), `smtps://host` (TLS) or
+    /// `memory://` (kept in process, see [`crate::mail::Mail::sent`]).
+    /// Unset, no mail is sent. Credentials go in `mail_username` and
+    /// `mail_password`, never in the URL.
+    pub mail_url: Option<String>,
+    /// The sender of doorward's mails.
+    pub mail_from: String,
+    /// SMTP user name.
+    pub mail_username: Option<String>,
+    /// SMTP password.
+    #[serde(skip_serializing)]
+    pub mail_password: Option<SecretString>,
+    /// How long an SMTP exchange may take, in milliseconds.
+    #[serde(deserialize_with = "flexible")]
+    pub mail_timeout_ms: u64,
+    /// Send a welcome mail on registration when a mailer is set. It goes
+    /// through the outbox: a mail server outage delays it and never fails
+    /// the registration.
+    #[serde(deserialize_with = "flexible")]
+    pub welcome_mail: bool,
+    /// The welcome mail's subject; `{username}`, `{email}` and `{user_id}`
+    /// are filled in.
+    pub welcome_subject: String,
+    /// The welcome mail's plain-text body, with the same placeholders.
+    pub welcome_text: String,
 }
 
 /// What session checks do while Redis is unreachable.
@@ -292,6 +319,14 @@ impl Default for Config {
             files_s3_access_key_id: None,
             files_s3_secret_access_key: None,
             files_s3_allow_http: false,
+            mail_url: None,
+            mail_from: "doorward <noreply@localhost>".into(),
+            mail_username: None,
+            mail_password: None,
+            mail_timeout_ms: 10_000,
+            welcome_mail: true,
+            welcome_subject: "Welcome, {username}".into(),
+            welcome_text: "Hello {username},\n\nyour account is ready: sign in with {email} or your user name.\n".into(),
         }
     }
 }
@@ -347,6 +382,14 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "files_s3_access_key_id",
     "files_s3_secret_access_key",
     "files_s3_allow_http",
+    "mail_url",
+    "mail_from",
+    "mail_username",
+    "mail_password",
+    "mail_timeout_ms",
+    "welcome_mail",
+    "welcome_subject",
+    "welcome_text",
 ];
 
 impl Config {
@@ -437,6 +480,7 @@ impl Config {
         let keep_secret = !overridden("jwt_secret");
         let keep_private_key = !overridden("jwt_private_key");
         let keep_s3_secret = !overridden("files_s3_secret_access_key");
+        let keep_mail_password = !overridden("mail_password");
         let mut base = self.to_json_map();
         base.extend(overrides);
         let mut config = Self::from_json(serde_json::Value::Object(base))?;
@@ -449,6 +493,9 @@ impl Config {
         }
         if keep_s3_secret {
             config.files_s3_secret_access_key = self.files_s3_secret_access_key;
+        }
+        if keep_mail_password {
+            config.mail_password = self.mail_password;
         }
         config.jwt_previous_keys = self.jwt_previous_keys;
         Ok(config)

@@ -32,6 +32,8 @@ pub(crate) struct Core {
     #[cfg(feature = "redis")]
     pub redis: Option<Arc<crate::redis::Redis>>,
     pub hub: Arc<Hub>,
+    /// The mailer in force (shared with the welcome subscriber).
+    pub mail: Arc<crate::mail::Slot>,
     /// The files store, opened on first use.
     #[cfg(feature = "files")]
     pub files: crate::files::Lazy,
@@ -93,8 +95,10 @@ impl Core {
             Arc::new(cache)
         };
         let hub = Arc::new(Hub::new(&config)?);
+        let mail = Arc::new(crate::mail::Slot::from_config(&config)?);
         Ok(Core {
             hub,
+            mail,
             config,
             store,
             hasher,

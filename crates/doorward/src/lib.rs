@@ -35,6 +35,7 @@
 //! | [`Doorward::events`] | `subscribe`, `list`, `flush`, `deliveries`, `dead`, `replay`: domain events from the outbox |
 //! | [`Doorward::webhooks`] | `add`, `list`, `remove`, `test`: Standard Webhooks endpoints |
 //! | [`Doorward::audit`] | `list`, `export` (JSON Lines), `verify` (hash chain) |
+//! | [`Doorward::mail`] | `send`, `set_mailer`, `sent`: the welcome mail on registration (SMTP with feature `mail`) |
 //! | `Doorward::files` | `put`, `get`, `head`, `delete`, `list`, `presign_get` / `presign_put` (feature `files`; see [`files`]) |
 //! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
 //! | [`token::TokenVerifier`] | offline verification from a JWKS document, `can` from role claims |
@@ -67,6 +68,7 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "files")]
 pub mod files;
+pub mod mail;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
@@ -86,6 +88,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use events::{Audit, Event, EventType, Events, Subscription, Webhook, Webhooks};
 #[cfg(feature = "files")]
 pub use files::{FileInfo, FilePage, Files};
+pub use mail::Mail;
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
@@ -110,6 +113,7 @@ pub struct Doorward {
     events: Events,
     webhooks: Webhooks,
     audit: Audit,
+    mail: Mail,
     #[cfg(feature = "files")]
     files: Files,
 }
@@ -126,7 +130,9 @@ impl Doorward {
         if core.config.events_dispatch {
             events::dispatch::spawn(&core);
         }
+        mail::start(&core).await?;
         Ok(Doorward {
+            mail: Mail { core: core.clone() },
             events: Events { core: core.clone() },
             webhooks: Webhooks { core: core.clone() },
             audit: Audit { core: core.clone() },
@@ -139,6 +145,11 @@ impl Doorward {
             files: Files { core: core.clone() },
             cache: CacheService { core },
         })
+    }
+
+    /// Outgoing mail and the welcome mail.
+    pub fn mail(&self) -> &Mail {
+        &self.mail
     }
 
     /// Registration, login, tokens and permission checks.

@@ -4,6 +4,7 @@
 pub mod proxy;
 pub mod receiver;
 pub mod services;
+pub mod smtp;
 
 use doorward::{Config, Doorward, ErrorCode};
 

@@ -1,0 +1,122 @@
+//! The welcome mail: a durable outbox subscriber on `UserRegistered`.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use super::{Message, Slot};
+use crate::core::Core;
+use crate::error::Result;
+use crate::events::{Event, EventType};
+
+/// The subscriber's name: its position in the outbox is kept under it, so
+/// mails owed while the process was down go out when it is back, and
+/// instances sharing a database send each mail once.
+const SUBSCRIBER: &str = "doorward.welcome_mail";
+
+/// The welcome mail's subject and body, from `welcome_subject` and
+/// `welcome_text`. `{username}`, `{email}` and `{user_id}` are replaced by
+/// the new user's; nothing else is interpreted.
+///
+/// ```
+/// use doorward::mail::WelcomeTemplate;
+/// let template = WelcomeTemplate { subject: "Hi {username}".into(), text: "Your id: {user_id}".into() };
+/// let (subject, text) = template.render("john", "john@example.com", "u1");
+/// assert_eq!((subject.as_str(), text.as_str()), ("Hi john", "Your id: u1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WelcomeTemplate {
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+}
+
+impl WelcomeTemplate {
+    /// The subject and body for one user.
+    pub fn render(&self, username: &str, email: &str, user_id: &str) -> (String, String) {
+        let fill = |s: &str| {
+            s.replace("{username}", username)
+                .replace("{email}", email)
+                .replace("{user_id}", user_id)
+        };
+        (fill(&self.subject), fill(&self.text))
+    }
+}
+
+/// Subscribe the welcome mail, once, if it is on and a mailer is set.
+pub(super) async fn start(core: &Arc<Core>) -> Result<()> {
+    let config = &core.config;
+    if !config.welcome_mail || !config.events_dispatch || core.mail.get().is_none() {
+        return Ok(());
+    }
+    {
+        let mut started = core
+            .mail
+            .welcoming
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *started {
+            return Ok(());
+        }
+        *started = true;
+    }
+    let slot = core.mail.clone();
+    let from = config.mail_from.clone();
+    let template = WelcomeTemplate {
+        subject: config.welcome_subject.clone(),
+        text: config.welcome_text.clone(),
+    };
+    let handler = Arc::new(move |event: Event| -> BoxFuture<'static, _> {
+        let (slot, from, template) = (slot.clone(), from.clone(), template.clone());
+        Box::pin(async move { send_welcome(&slot, &from, &template, &event).await })
+    });
+    // Not closed: it lasts as long as the core.
+    let subscription = crate::events::dispatch::subscribe(
+        core,
+        Some(SUBSCRIBER.to_string()),
+        vec![EventType::UserRegistered],
+        handler,
+    )
+    .await;
+    if subscription.is_err() {
+        *core
+            .mail
+            .welcoming
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = false;
+    }
+    subscription.map(|_| ())
+}
+
+async fn send_welcome(
+    slot: &Slot,
+    from: &str,
+    template: &WelcomeTemplate,
+    event: &Event,
+) -> std::result::Result<(), String> {
+    let field = |name: &str| event.payload.get(name).and_then(Value::as_str);
+    let (Some(email), Some(username), Some(user_id)) =
+        (field("email"), field("username"), field("user_id"))
+    else {
+        tracing::warn!(event_id = %event.id, "UserRegistered without an address; no welcome mail");
+        return Ok(());
+    };
+    let Some(mailer) = slot.get() else {
+        return Err("no mailer".into());
+    };
+    let (subject, text) = template.render(username, email, user_id);
+    let message = Message {
+        from: from.to_string(),
+        to: email.to_string(),
+        subject,
+        text,
+    };
+    let span = tracing::info_span!("send_welcome_email", user_id, event_id = %event.id);
+    tracing::Instrument::instrument(mailer.send(&message), span)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(user_id, "welcome mail sent");
+    Ok(())
+}
