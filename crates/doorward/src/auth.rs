@@ -120,30 +120,36 @@ impl Auth {
         password: &str,
         client: Option<ClientInfo>,
     ) -> Result<Registration> {
-        self.core.keys()?;
-        if let (Some(quota), Some(ip)) = (
-            &self.core.quotas.register_ip,
-            client.as_ref().and_then(|c| c.ip.as_deref()),
-        ) {
-            self.core
-                .rate_check(&format!("register:ip:{ip}"), quota)
-                .await?;
-        }
-        let registering = crate::users::Registering {
-            by_self: true,
-            client: client.as_ref(),
-        };
-        let user =
-            crate::users::create_user(&self.core, username, email, password, registering).await?;
-        tracing::Span::current().record("user_id", user.id.as_str());
-        let tokens = self
-            .core
-            .start_session(&user, client.as_ref(), "registration")
-            .await?;
-        Ok(Registration {
-            user: User::from(&user),
-            tokens,
-        })
+        self.core
+            .observe("auth.register_user", async {
+                self.core.keys()?;
+                if let (Some(quota), Some(ip)) = (
+                    &self.core.quotas.register_ip,
+                    client.as_ref().and_then(|c| c.ip.as_deref()),
+                ) {
+                    self.core
+                        .rate_check(&format!("register:ip:{ip}"), quota)
+                        .await?;
+                }
+                let registering = crate::users::Registering {
+                    by_self: true,
+                    client: client.as_ref(),
+                };
+                let user =
+                    crate::users::create_user(&self.core, username, email, password, registering)
+                        .await?;
+                tracing::Span::current().record("user_id", user.id.as_str());
+                let tokens = self
+                    .core
+                    .start_session(&user, client.as_ref(), "registration")
+                    .await?;
+                self.core.metrics.count("doorward_registrations_total", &[]);
+                Ok(Registration {
+                    user: User::from(&user),
+                    tokens,
+                })
+            })
+            .await
     }
 
     /// Log in with a username or an email address.
@@ -166,107 +172,116 @@ impl Auth {
         password: &str,
         client: Option<ClientInfo>,
     ) -> Result<TokenPair> {
-        self.core.keys()?;
-        let login = login.trim();
-        if login.is_empty() || login.len() > 320 || login.contains('\0') {
-            return Err(Error::validation(
-                "login",
-                "must be a username or an email address",
-            ));
-        }
-        if password.is_empty()
-            || password.len() > validate::MAX_PASSWORD_BYTES
-            || password.contains('\0')
-        {
-            return Err(Error::validation(
-                "password",
-                "is required and at most 1024 bytes",
-            ));
-        }
-        // Throttle before any argon2 work, so a flood costs the attacker
-        // more than it costs us. Counted per login name, known or not.
-        if let Some(quota) = &self.core.quotas.login_account {
-            let key = crate::users::login_key(login);
-            self.core
-                .rate_check(&format!("login:account:{key}"), quota)
-                .await?;
-        }
-        if let (Some(quota), Some(ip)) = (
-            &self.core.quotas.login_ip,
-            client.as_ref().and_then(|c| c.ip.as_deref()),
-        ) {
-            self.core
-                .rate_check(&format!("login:ip:{ip}"), quota)
-                .await?;
-        }
-        let password = validate::normalize_password(password);
-        let user = crate::users::find_by_login(&self.core, login).await?;
-        let Some(user) = user else {
-            self.core.hasher.verify_dummy(&password).await?;
-            tracing::info!(outcome = "unknown_user", "login failed");
-            // The login name is not recorded: it may be a mistyped password.
-            let event = Event::new(
-                EventType::LoginFailed,
-                None,
-                None,
-                client.as_ref(),
-                json!({ "reason": "unknown_user" }),
-            );
-            self.core.store.append_events(&[event]).await?;
-            return Err(Error::InvalidCredentials);
-        };
-        let refused = |reason: &str| {
-            Event::by_user(
-                EventType::LoginFailed,
-                &user.id,
-                client.as_ref(),
-                Event::user_payload(&user.id, &user.username, json!({ "reason": reason })),
-            )
-        };
-        tracing::Span::current().record("user_id", user.id.as_str());
-        let at = now();
-        if let Some(until) = user.locked_until.filter(|until| *until > at) {
-            tracing::info!(outcome = "locked", "login refused");
-            self.core.store.append_events(&[refused("locked")]).await?;
-            return Err(Error::AccountLocked {
-                retry_after: (until - at).to_std().unwrap_or_default(),
-            });
-        }
-        let verdict = self
+        let result = self
             .core
-            .hasher
-            .verify(&password, &user.password_hash)
-            .await?;
-        if verdict == Verdict::Invalid {
-            tracing::info!(outcome = "wrong_password", "login failed");
-            self.failed_login(&user, refused("wrong_password"), client.as_ref())
-                .await?;
-            return Err(Error::InvalidCredentials);
-        }
-        if user.disabled {
-            tracing::info!(outcome = "disabled", "login refused");
-            self.core
-                .store
-                .append_events(&[refused("disabled")])
-                .await?;
-            return Err(Error::UserDisabled);
-        }
-        if verdict == Verdict::ValidNeedsRehash {
-            let fresh = self.core.hasher.hash(&password).await?;
-            self.core
-                .store
-                .update_password(&user.id, &fresh, now(), EndSessions::None, &[])
-                .await?;
-            tracing::info!("password hash upgraded to current parameters");
-        }
-        self.core.store.touch_login(&user.id, now()).await?;
-        self.core.user_changed(&user.id).await;
-        let tokens = self
-            .core
-            .start_session(&user, client.as_ref(), "password")
-            .await?;
-        tracing::info!("login succeeded");
-        Ok(tokens)
+            .observe("auth.login", async {
+                self.core.keys()?;
+                let login = login.trim();
+                if login.is_empty() || login.len() > 320 || login.contains('\0') {
+                    return Err(Error::validation(
+                        "login",
+                        "must be a username or an email address",
+                    ));
+                }
+                if password.is_empty()
+                    || password.len() > validate::MAX_PASSWORD_BYTES
+                    || password.contains('\0')
+                {
+                    return Err(Error::validation(
+                        "password",
+                        "is required and at most 1024 bytes",
+                    ));
+                }
+                // Throttle before any argon2 work, so a flood costs the attacker
+                // more than it costs us. Counted per login name, known or not.
+                if let Some(quota) = &self.core.quotas.login_account {
+                    let key = crate::users::login_key(login);
+                    self.core
+                        .rate_check(&format!("login:account:{key}"), quota)
+                        .await?;
+                }
+                if let (Some(quota), Some(ip)) = (
+                    &self.core.quotas.login_ip,
+                    client.as_ref().and_then(|c| c.ip.as_deref()),
+                ) {
+                    self.core
+                        .rate_check(&format!("login:ip:{ip}"), quota)
+                        .await?;
+                }
+                let password = validate::normalize_password(password);
+                let user = crate::users::find_by_login(&self.core, login).await?;
+                let Some(user) = user else {
+                    self.core.hasher.verify_dummy(&password).await?;
+                    tracing::info!(outcome = "unknown_user", "login failed");
+                    // The login name is not recorded: it may be a mistyped password.
+                    let event = Event::new(
+                        EventType::LoginFailed,
+                        None,
+                        None,
+                        client.as_ref(),
+                        json!({ "reason": "unknown_user" }),
+                    );
+                    self.core.store.append_events(&[event]).await?;
+                    return Err(Error::InvalidCredentials);
+                };
+                let refused = |reason: &str| {
+                    Event::by_user(
+                        EventType::LoginFailed,
+                        &user.id,
+                        client.as_ref(),
+                        Event::user_payload(&user.id, &user.username, json!({ "reason": reason })),
+                    )
+                };
+                tracing::Span::current().record("user_id", user.id.as_str());
+                let at = now();
+                if let Some(until) = user.locked_until.filter(|until| *until > at) {
+                    tracing::info!(outcome = "locked", "login refused");
+                    self.core.store.append_events(&[refused("locked")]).await?;
+                    return Err(Error::AccountLocked {
+                        retry_after: (until - at).to_std().unwrap_or_default(),
+                    });
+                }
+                let verdict = self
+                    .core
+                    .hasher
+                    .verify(&password, &user.password_hash)
+                    .await?;
+                if verdict == Verdict::Invalid {
+                    tracing::info!(outcome = "wrong_password", "login failed");
+                    self.failed_login(&user, refused("wrong_password"), client.as_ref())
+                        .await?;
+                    return Err(Error::InvalidCredentials);
+                }
+                if user.disabled {
+                    tracing::info!(outcome = "disabled", "login refused");
+                    self.core
+                        .store
+                        .append_events(&[refused("disabled")])
+                        .await?;
+                    return Err(Error::UserDisabled);
+                }
+                if verdict == Verdict::ValidNeedsRehash {
+                    let fresh = self.core.hasher.hash(&password).await?;
+                    self.core
+                        .store
+                        .update_password(&user.id, &fresh, now(), EndSessions::None, &[])
+                        .await?;
+                    tracing::info!("password hash upgraded to current parameters");
+                }
+                self.core.store.touch_login(&user.id, now()).await?;
+                self.core.user_changed(&user.id).await;
+                let tokens = self
+                    .core
+                    .start_session(&user, client.as_ref(), "password")
+                    .await?;
+                tracing::info!("login succeeded");
+                Ok(tokens)
+            })
+            .await;
+        self.core
+            .metrics
+            .count("doorward_logins_total", &[("outcome", outcome(&result))]);
+        result
     }
 
     /// Check an access token and say whom it speaks for.
@@ -276,28 +291,32 @@ impl Auth {
     /// still live, so logout, revocation and disabling take effect at once.
     #[tracing::instrument(name = "verify_token", skip_all)]
     pub async fn verify_token(&self, access_token: &str) -> Result<Principal> {
-        let config = &self.core.config;
-        let claims = self.core.keys()?.verify(
-            access_token,
-            &config.jwt_issuer,
-            &config.jwt_audience,
-            true,
-        )?;
-        if !config.stateless_verify {
-            match self.core.live_session(&claims.sid).await? {
-                None => return Err(Error::TokenRevoked),
-                Some(s) if s.user_id != claims.sub => return Err(Error::TokenRevoked),
-                Some(s) if s.expires_at <= now() => return Err(Error::TokenExpired),
-                Some(_) => {}
-            }
-        }
-        Ok(Principal {
-            user_id: claims.sub,
-            username: claims.preferred_username,
-            session_id: claims.sid,
-            roles: claims.roles,
-            expires_at: to_datetime(claims.exp),
-        })
+        self.core
+            .observe("auth.verify_token", async {
+                let config = &self.core.config;
+                let claims = self.core.keys()?.verify(
+                    access_token,
+                    &config.jwt_issuer,
+                    &config.jwt_audience,
+                    true,
+                )?;
+                if !config.stateless_verify {
+                    match self.core.live_session(&claims.sid).await? {
+                        None => return Err(Error::TokenRevoked),
+                        Some(s) if s.user_id != claims.sub => return Err(Error::TokenRevoked),
+                        Some(s) if s.expires_at <= now() => return Err(Error::TokenExpired),
+                        Some(_) => {}
+                    }
+                }
+                Ok(Principal {
+                    user_id: claims.sub,
+                    username: claims.preferred_username,
+                    session_id: claims.sid,
+                    roles: claims.roles,
+                    expires_at: to_datetime(claims.exp),
+                })
+            })
+            .await
     }
 
     /// Trade a refresh token for a new pair; the old refresh token stops
@@ -310,124 +329,139 @@ impl Auth {
     /// session.
     #[tracing::instrument(name = "refresh_token", skip_all, fields(session_id))]
     pub async fn refresh_token(&self, refresh_token: &str) -> Result<TokenPair> {
-        self.core.keys()?;
-        let token_hash = refresh::parse(refresh_token)?;
-        let store = &self.core.store;
-        let record = store
-            .refresh_token(&token_hash)
-            .await?
-            .ok_or_else(|| Error::token_invalid("unknown refresh token"))?;
-        tracing::Span::current().record("session_id", record.session_id.as_str());
-        let at = now();
-        let grace = chrono::Duration::seconds(self.core.config.refresh_reuse_grace as i64);
-        let in_grace = |used_at: Option<chrono::DateTime<Utc>>| {
-            grace > chrono::Duration::zero() && used_at.is_some_and(|t| at - t <= grace)
-        };
-        // A rotated token is reuse whatever state its family is in now.
-        if record.used_at.is_some() && !in_grace(record.used_at) {
-            return self.reused(&record.session_id, &record.user_id).await;
-        }
-        let session = store
-            .session(&record.session_id)
-            .await?
-            .filter(|s| s.revoked_at.is_none());
-        let Some(session) = session else {
-            // A racing refresh may have rotated this token, and another
-            // revoked the family on seeing that, since it was read above:
-            // then this is reuse too, like every other loser of the race.
-            let used_at = store
-                .refresh_token(&token_hash)
-                .await?
-                .and_then(|r| r.used_at);
-            if used_at.is_some() && !in_grace(used_at) {
-                return self.reused(&record.session_id, &record.user_id).await;
-            }
-            return Err(Error::TokenRevoked);
-        };
-        if session.expires_at <= at || record.expires_at <= at {
-            return Err(Error::TokenExpired);
-        }
-        let user = store
-            .user_by_id(&record.user_id)
-            .await?
-            .ok_or(Error::TokenRevoked)?;
-        if user.disabled {
-            return Err(Error::TokenRevoked);
-        }
-        let (new_token, new_record) = self.core.new_refresh(&session.id, &user.id);
-        let refreshed = [Event::by_user(
-            EventType::TokenRefreshed,
-            &user.id,
-            None,
-            Event::user_payload(
-                &user.id,
-                &user.username,
-                json!({ "session_id": session.id }),
-            ),
-        )];
-        if record.used_at.is_some() {
-            store.add_refresh(&new_record, at, &refreshed).await?;
-            tracing::info!("refresh token reused within the grace window");
-        } else if !store
-            .rotate_refresh(&token_hash, &new_record, at, &refreshed)
-            .await?
-        {
-            // Lost a race: another caller rotated it between our read and write.
-            let used_at = store
-                .refresh_token(&token_hash)
-                .await?
-                .and_then(|r| r.used_at);
-            if !in_grace(used_at) {
-                return self.reused(&session.id, &user.id).await;
-            }
-            store.add_refresh(&new_record, at, &refreshed).await?;
-            tracing::info!("refresh token reused within the grace window");
-        }
-        self.core
-            .session_extended(&session.id, &user.id, new_record.expires_at)
+        let result = self
+            .core
+            .observe("auth.refresh_token", async {
+                self.core.keys()?;
+                let token_hash = refresh::parse(refresh_token)?;
+                let store = &self.core.store;
+                let record = store
+                    .refresh_token(&token_hash)
+                    .await?
+                    .ok_or_else(|| Error::token_invalid("unknown refresh token"))?;
+                tracing::Span::current().record("session_id", record.session_id.as_str());
+                let at = now();
+                let grace = chrono::Duration::seconds(self.core.config.refresh_reuse_grace as i64);
+                let in_grace = |used_at: Option<chrono::DateTime<Utc>>| {
+                    grace > chrono::Duration::zero() && used_at.is_some_and(|t| at - t <= grace)
+                };
+                // A rotated token is reuse whatever state its family is in now.
+                if record.used_at.is_some() && !in_grace(record.used_at) {
+                    return self.reused(&record.session_id, &record.user_id).await;
+                }
+                let session = store
+                    .session(&record.session_id)
+                    .await?
+                    .filter(|s| s.revoked_at.is_none());
+                let Some(session) = session else {
+                    // A racing refresh may have rotated this token, and another
+                    // revoked the family on seeing that, since it was read above:
+                    // then this is reuse too, like every other loser of the race.
+                    let used_at = store
+                        .refresh_token(&token_hash)
+                        .await?
+                        .and_then(|r| r.used_at);
+                    if used_at.is_some() && !in_grace(used_at) {
+                        return self.reused(&record.session_id, &record.user_id).await;
+                    }
+                    return Err(Error::TokenRevoked);
+                };
+                if session.expires_at <= at || record.expires_at <= at {
+                    return Err(Error::TokenExpired);
+                }
+                let user = store
+                    .user_by_id(&record.user_id)
+                    .await?
+                    .ok_or(Error::TokenRevoked)?;
+                if user.disabled {
+                    return Err(Error::TokenRevoked);
+                }
+                let (new_token, new_record) = self.core.new_refresh(&session.id, &user.id);
+                let refreshed = [Event::by_user(
+                    EventType::TokenRefreshed,
+                    &user.id,
+                    None,
+                    Event::user_payload(
+                        &user.id,
+                        &user.username,
+                        json!({ "session_id": session.id }),
+                    ),
+                )];
+                if record.used_at.is_some() {
+                    store.add_refresh(&new_record, at, &refreshed).await?;
+                    tracing::info!("refresh token reused within the grace window");
+                } else if !store
+                    .rotate_refresh(&token_hash, &new_record, at, &refreshed)
+                    .await?
+                {
+                    // Lost a race: another caller rotated it between our read and write.
+                    let used_at = store
+                        .refresh_token(&token_hash)
+                        .await?
+                        .and_then(|r| r.used_at);
+                    if !in_grace(used_at) {
+                        return self.reused(&session.id, &user.id).await;
+                    }
+                    store.add_refresh(&new_record, at, &refreshed).await?;
+                    tracing::info!("refresh token reused within the grace window");
+                }
+                self.core
+                    .session_extended(&session.id, &user.id, new_record.expires_at)
+                    .await;
+                let roles = store.user_roles(&user.id).await?;
+                let (access_token, expires_in) =
+                    self.core.access_token(&user, &session.id, roles)?;
+                Ok(TokenPair::new(access_token, new_token, expires_in))
+            })
             .await;
-        let roles = store.user_roles(&user.id).await?;
-        let (access_token, expires_in) = self.core.access_token(&user, &session.id, roles)?;
-        Ok(TokenPair::new(access_token, new_token, expires_in))
+        self.core.metrics.count(
+            "doorward_token_refreshes_total",
+            &[("outcome", outcome(&result))],
+        );
+        result
     }
 
     /// End the session an access token belongs to. Works with an expired
     /// access token too, and ending an already-ended session is not an error.
     #[tracing::instrument(name = "logout", skip_all)]
     pub async fn logout(&self, access_token: &str) -> Result<()> {
-        let config = &self.core.config;
-        let claims = self.core.keys()?.verify(
-            access_token,
-            &config.jwt_issuer,
-            &config.jwt_audience,
-            false,
-        )?;
-        if self
-            .core
-            .store
-            .revoke_session(
-                &claims.sid,
-                now(),
-                "logout",
-                &[Event::by_user(
-                    EventType::LoggedOut,
-                    &claims.sub,
-                    None,
-                    Event::user_payload(
-                        &claims.sub,
-                        &claims.preferred_username,
-                        json!({ "session_id": claims.sid }),
-                    ),
-                )],
-            )
-            .await?
-        {
-            self.core
-                .sessions_ended(std::slice::from_ref(&claims.sid))
-                .await;
-        }
-        tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
-        Ok(())
+        self.core
+            .observe("auth.logout", async {
+                let config = &self.core.config;
+                let claims = self.core.keys()?.verify(
+                    access_token,
+                    &config.jwt_issuer,
+                    &config.jwt_audience,
+                    false,
+                )?;
+                if self
+                    .core
+                    .store
+                    .revoke_session(
+                        &claims.sid,
+                        now(),
+                        "logout",
+                        &[Event::by_user(
+                            EventType::LoggedOut,
+                            &claims.sub,
+                            None,
+                            Event::user_payload(
+                                &claims.sub,
+                                &claims.preferred_username,
+                                json!({ "session_id": claims.sid }),
+                            ),
+                        )],
+                    )
+                    .await?
+                {
+                    self.core
+                        .sessions_ended(std::slice::from_ref(&claims.sid))
+                        .await;
+                }
+                tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
+                Ok(())
+            })
+            .await
     }
 
     /// Whether `user_id` holds `permission` through any of its roles. A
@@ -441,35 +475,50 @@ impl Auth {
     /// assert!(!dw.auth().can(&reg.user.id, "users:write").await.unwrap());
     /// # });
     /// ```
+    #[tracing::instrument(name = "auth.can", skip_all, fields(user_id = %user_id, permission = %permission))]
     pub async fn can(&self, user_id: &str, permission: &str) -> Result<bool> {
-        self.core.can(user_id, permission).await
+        self.core
+            .observe("auth.can", async {
+                self.core.can(user_id, permission).await
+            })
+            .await
     }
 
     /// Like [`Auth::can`], but a missing permission is the `forbidden` error.
+    #[tracing::instrument(name = "auth.require", skip_all, fields(user_id = %user_id, permission = %permission))]
     pub async fn require(&self, user_id: &str, permission: &str) -> Result<()> {
-        if self.core.can(user_id, permission).await? {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                permission: permission.to_string(),
+        self.core
+            .observe("auth.require", async {
+                if self.core.can(user_id, permission).await? {
+                    Ok(())
+                } else {
+                    Err(Error::Forbidden {
+                        permission: permission.to_string(),
+                    })
+                }
             })
-        }
+            .await
     }
 
     /// Start a session for a user without a password: for administrators
     /// (`doorward token issue`) and trusted flows such as a verified magic
     /// link the host implements.
+    #[tracing::instrument(name = "auth.issue_tokens", skip_all, fields(user_id = %user_id))]
     pub async fn issue_tokens(
         &self,
         user_id: &str,
         client: Option<ClientInfo>,
     ) -> Result<TokenPair> {
-        let user = self.user(user_id).await?;
-        if user.disabled {
-            return Err(Error::UserDisabled);
-        }
         self.core
-            .start_session(&user, client.as_ref(), "issued")
+            .observe("auth.issue_tokens", async {
+                let user = self.user(user_id).await?;
+                if user.disabled {
+                    return Err(Error::UserDisabled);
+                }
+                self.core
+                    .start_session(&user, client.as_ref(), "issued")
+                    .await
+            })
             .await
     }
 
@@ -519,6 +568,9 @@ impl Auth {
                 ),
             );
             self.core.store.lock_user(user_id, until, &[locked]).await?;
+            self.core
+                .metrics
+                .count("doorward_account_lockouts_total", &[]);
             tracing::warn!(user_id, failures, seconds = delay, "account locked");
         }
         self.core.user_changed(user_id).await;
@@ -543,6 +595,9 @@ impl Auth {
             // Already ended (an earlier reuse, a logout): still worth a record.
             self.core.store.append_events(&detected).await?;
         }
+        self.core
+            .metrics
+            .count("doorward_token_reuse_detected_total", &[]);
         tracing::warn!(user_id, session_id, "refresh token reuse: session revoked");
         Err(Error::TokenReused)
     }
@@ -561,6 +616,14 @@ impl Auth {
 fn lock_delay(extra: u32, base: u64, max: u64) -> u64 {
     base.saturating_mul(1u64.checked_shl(extra.min(63)).unwrap_or(u64::MAX))
         .min(max.max(base))
+}
+
+/// A login or refresh outcome as a metric label: `success` or the error code.
+fn outcome<T>(result: &Result<T>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        Err(e) => e.code().as_str(),
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub(crate) struct Core {
     #[cfg(feature = "redis")]
     pub redis: Option<Arc<crate::redis::Redis>>,
     pub hub: Arc<Hub>,
+    /// This instance's metrics.
+    pub metrics: crate::telemetry::Metrics,
     /// The mailer in force (shared with the welcome subscriber).
     pub mail: Arc<crate::mail::Slot>,
     /// The files store, opened on first use.
@@ -98,6 +100,7 @@ impl Core {
         let mail = Arc::new(crate::mail::Slot::from_config(&config)?);
         Ok(Core {
             hub,
+            metrics: crate::telemetry::Metrics::new(),
             mail,
             config,
             store,
@@ -305,14 +308,25 @@ impl Core {
         let _ = (session_id, user_id, expires_at);
     }
 
-    /// Spread the end of sessions the store just ended: tombstones in Redis
-    /// (replayed later if Redis is away) and, when sessions are cached in
-    /// process, an invalidation to every instance.
+    /// Run a public operation: its latency and, if it fails, its error code
+    /// go to the metrics.
+    pub(crate) async fn observe<T>(
+        &self,
+        operation: &'static str,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let timer = self.metrics.time(operation);
+        timer.outcome(work.await)
+    }
+
     /// Wake the dispatcher: this instance just committed events.
     pub(crate) fn emitted(&self) {
         self.hub.wake.notify_one();
     }
 
+    /// Spread the end of sessions the store just ended: tombstones in Redis
+    /// (replayed later if Redis is away) and, when sessions are cached in
+    /// process, an invalidation to every instance.
     pub(crate) async fn sessions_ended(&self, ids: &[String]) {
         self.emitted();
         if ids.is_empty() {

@@ -76,6 +76,7 @@ pub mod rbac;
 mod redis;
 pub mod sessions;
 pub mod store;
+mod telemetry;
 pub mod token;
 pub mod users;
 
@@ -145,6 +146,24 @@ impl Doorward {
             files: Files { core: core.clone() },
             cache: CacheService { core },
         })
+    }
+
+    /// Everything this instance has counted and timed, and the current
+    /// outbox backlog and active sessions, as Prometheus text: what a host
+    /// serves at `/metrics`.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// dw.auth().register_user("john", "john@example.com", "correct horse battery", None).await?;
+    /// let text = dw.metrics_text().await?;
+    /// assert!(text.contains("doorward_registrations_total 1"));
+    /// assert!(text.contains("doorward_active_sessions 1"));
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn metrics_text(&self) -> Result<String> {
+        telemetry::render(&self.auth.core).await
     }
 
     /// Outgoing mail and the welcome mail.

@@ -222,13 +222,23 @@ pub struct Roles {
 impl Roles {
     /// Every role, by name. Read from a replica when `database_read_urls`
     /// names some, so it may lag a change just made.
+    #[tracing::instrument(name = "roles.list", skip_all)]
     pub async fn list(&self) -> Result<Vec<Role>> {
-        self.core.store.for_reads().list_roles().await
+        self.core
+            .observe("roles.list", async {
+                self.core.store.for_reads().list_roles().await
+            })
+            .await
     }
 
     /// One role; `not_found` if absent. Read like [`Roles::list`].
+    #[tracing::instrument(name = "roles.get", skip_all, fields(name = %name))]
     pub async fn get(&self, name: &str) -> Result<Role> {
-        role_in(self.core.store.for_reads(), name).await
+        self.core
+            .observe("roles.get", async {
+                role_in(self.core.store.for_reads(), name).await
+            })
+            .await
     }
 
     /// Create a role with these permissions.
@@ -240,108 +250,133 @@ impl Roles {
     /// assert_eq!(role.permissions, vec!["posts:*"]);
     /// # });
     /// ```
+    #[tracing::instrument(name = "roles.create", skip_all, fields(name = %name))]
     pub async fn create(
         &self,
         name: &str,
         permissions: &[&str],
         description: &str,
     ) -> Result<Role> {
-        validate_role_name(name)?;
-        for p in permissions {
-            validate_permission(p)?;
-        }
-        if description.len() > 1024 || description.contains('\0') {
-            return Err(Error::validation(
-                "description",
-                "must be at most 1024 bytes, without NUL",
-            ));
-        }
-        let role = Role {
-            name: name.to_string(),
-            description: description.to_string(),
-            permissions: permissions.iter().map(|p| p.to_string()).collect(),
-            builtin: false,
-            created_at: now(),
-        };
-        let event = Event::by_host(
-            EventType::RoleCreated,
-            name,
-            json!({ "role": name, "permissions": role.permissions }),
-        );
-        self.core.store.create_role(&role, &[event]).await?;
-        self.core.emitted();
-        tracing::info!(role = name, "role created");
-        Ok(role)
+        self.core
+            .observe("roles.create", async {
+                validate_role_name(name)?;
+                for p in permissions {
+                    validate_permission(p)?;
+                }
+                if description.len() > 1024 || description.contains('\0') {
+                    return Err(Error::validation(
+                        "description",
+                        "must be at most 1024 bytes, without NUL",
+                    ));
+                }
+                let role = Role {
+                    name: name.to_string(),
+                    description: description.to_string(),
+                    permissions: permissions.iter().map(|p| p.to_string()).collect(),
+                    builtin: false,
+                    created_at: now(),
+                };
+                let event = Event::by_host(
+                    EventType::RoleCreated,
+                    name,
+                    json!({ "role": name, "permissions": role.permissions }),
+                );
+                self.core.store.create_role(&role, &[event]).await?;
+                self.core.emitted();
+                tracing::info!(role = name, "role created");
+                Ok(role)
+            })
+            .await
     }
 
     /// Delete a role and take it from everyone who had it. Seeded roles
     /// (`admin`, `moderator`, `user`) cannot be deleted.
+    #[tracing::instrument(name = "roles.delete", skip_all, fields(name = %name))]
     pub async fn delete(&self, name: &str) -> Result<()> {
-        let role = role_in(&*self.core.store, name).await?;
-        if role.builtin {
-            return Err(Error::validation(
-                "role",
-                "built-in roles cannot be deleted",
-            ));
-        }
-        let event = Event::by_host(EventType::RoleDeleted, name, json!({ "role": name }));
-        self.core.store.delete_role(name, &[event]).await?;
-        self.core.emitted();
-        self.core.cache.invalidate_namespace("perms").await;
-        tracing::info!(role = name, "role deleted");
-        Ok(())
+        self.core
+            .observe("roles.delete", async {
+                let role = role_in(&*self.core.store, name).await?;
+                if role.builtin {
+                    return Err(Error::validation(
+                        "role",
+                        "built-in roles cannot be deleted",
+                    ));
+                }
+                let event = Event::by_host(EventType::RoleDeleted, name, json!({ "role": name }));
+                self.core.store.delete_role(name, &[event]).await?;
+                self.core.emitted();
+                self.core.cache.invalidate_namespace("perms").await;
+                tracing::info!(role = name, "role deleted");
+                Ok(())
+            })
+            .await
     }
 
     /// Give `user_id` the role `name`; true if it was new.
+    #[tracing::instrument(name = "roles.grant", skip_all, fields(user_id = %user_id, name = %name))]
     pub async fn grant(&self, user_id: &str, name: &str) -> Result<bool> {
-        let event = Event::by_host(
-            EventType::RoleGranted,
-            user_id,
-            json!({ "user_id": user_id, "role": name }),
-        );
-        let granted = self
-            .core
-            .store
-            .grant_role(user_id, name, now(), &[event])
-            .await?;
-        self.core.emitted();
         self.core
-            .cache
-            .invalidate(vec![permissions_key(user_id)])
-            .await;
-        tracing::info!(user_id, role = name, granted, "role granted");
-        Ok(granted)
+            .observe("roles.grant", async {
+                let event = Event::by_host(
+                    EventType::RoleGranted,
+                    user_id,
+                    json!({ "user_id": user_id, "role": name }),
+                );
+                let granted = self
+                    .core
+                    .store
+                    .grant_role(user_id, name, now(), &[event])
+                    .await?;
+                self.core.emitted();
+                self.core
+                    .cache
+                    .invalidate(vec![permissions_key(user_id)])
+                    .await;
+                tracing::info!(user_id, role = name, granted, "role granted");
+                Ok(granted)
+            })
+            .await
     }
 
     /// Take the role `name` from `user_id`; true if they had it. Like
     /// [`Roles::grant`], an unknown user or role is `not_found`.
+    #[tracing::instrument(name = "roles.revoke", skip_all, fields(user_id = %user_id, name = %name))]
     pub async fn revoke(&self, user_id: &str, name: &str) -> Result<bool> {
-        if self.core.store.user_by_id(user_id).await?.is_none() {
-            return Err(Error::not_found("user"));
-        }
-        role_in(&*self.core.store, name).await?;
-        let event = Event::by_host(
-            EventType::RoleRevoked,
-            user_id,
-            json!({ "user_id": user_id, "role": name }),
-        );
-        let revoked = self.core.store.revoke_role(user_id, name, &[event]).await?;
-        self.core.emitted();
         self.core
-            .cache
-            .invalidate(vec![permissions_key(user_id)])
-            .await;
-        tracing::info!(user_id, role = name, revoked, "role revoked");
-        Ok(revoked)
+            .observe("roles.revoke", async {
+                if self.core.store.user_by_id(user_id).await?.is_none() {
+                    return Err(Error::not_found("user"));
+                }
+                role_in(&*self.core.store, name).await?;
+                let event = Event::by_host(
+                    EventType::RoleRevoked,
+                    user_id,
+                    json!({ "user_id": user_id, "role": name }),
+                );
+                let revoked = self.core.store.revoke_role(user_id, name, &[event]).await?;
+                self.core.emitted();
+                self.core
+                    .cache
+                    .invalidate(vec![permissions_key(user_id)])
+                    .await;
+                tracing::info!(user_id, role = name, revoked, "role revoked");
+                Ok(revoked)
+            })
+            .await
     }
 
     /// The names of a user's roles. Read like [`Roles::list`].
+    #[tracing::instrument(name = "roles.of_user", skip_all, fields(user_id = %user_id))]
     pub async fn of_user(&self, user_id: &str) -> Result<Vec<String>> {
-        let store = self.core.store.for_reads();
-        if store.user_by_id(user_id).await?.is_none() {
-            return Err(Error::not_found("user"));
-        }
-        store.user_roles(user_id).await
+        self.core
+            .observe("roles.of_user", async {
+                let store = self.core.store.for_reads();
+                if store.user_by_id(user_id).await?.is_none() {
+                    return Err(Error::not_found("user"));
+                }
+                store.user_roles(user_id).await
+            })
+            .await
     }
 }
 

@@ -66,69 +66,84 @@ impl Sessions {
     /// assert!(dw.sessions().list(&reg.user.id).await.unwrap().is_empty());
     /// # });
     /// ```
+    #[tracing::instrument(name = "sessions.list", skip_all, fields(user_id = %user_id))]
     pub async fn list(&self, user_id: &str) -> Result<Vec<Session>> {
-        let store = self.core.store.for_reads();
-        if store.user_by_id(user_id).await?.is_none() {
-            return Err(Error::not_found("user"));
-        }
-        Ok(store
-            .live_sessions(user_id, now())
-            .await?
-            .into_iter()
-            .map(Session::from)
-            .collect())
+        self.core
+            .observe("sessions.list", async {
+                let store = self.core.store.for_reads();
+                if store.user_by_id(user_id).await?.is_none() {
+                    return Err(Error::not_found("user"));
+                }
+                Ok(store
+                    .live_sessions(user_id, now())
+                    .await?
+                    .into_iter()
+                    .map(Session::from)
+                    .collect())
+            })
+            .await
     }
 
     /// End one session: its refresh token stops working and its access
     /// tokens fail `verify_token` at once. `not_found` if it is not live.
+    #[tracing::instrument(name = "sessions.revoke", skip_all, fields(session_id = %session_id))]
     pub async fn revoke(&self, session_id: &str) -> Result<()> {
-        let owner = self
-            .core
-            .store
-            .session(session_id)
-            .await?
-            .ok_or_else(|| Error::not_found("session"))?
-            .user_id;
-        let event = Event::by_host(
-            EventType::SessionRevoked,
-            &owner,
-            json!({ "user_id": owner, "session_ids": [session_id] }),
-        );
-        if !self
-            .core
-            .store
-            .revoke_session(session_id, now(), "revoked", &[event])
-            .await?
-        {
-            return Err(Error::not_found("session"));
-        }
-        self.core.sessions_ended(&[session_id.to_string()]).await;
-        tracing::info!(session_id, "session revoked");
-        Ok(())
+        self.core
+            .observe("sessions.revoke", async {
+                let owner = self
+                    .core
+                    .store
+                    .session(session_id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("session"))?
+                    .user_id;
+                let event = Event::by_host(
+                    EventType::SessionRevoked,
+                    &owner,
+                    json!({ "user_id": owner, "session_ids": [session_id] }),
+                );
+                if !self
+                    .core
+                    .store
+                    .revoke_session(session_id, now(), "revoked", &[event])
+                    .await?
+                {
+                    return Err(Error::not_found("session"));
+                }
+                self.core.sessions_ended(&[session_id.to_string()]).await;
+                tracing::info!(session_id, "session revoked");
+                Ok(())
+            })
+            .await
     }
 
     /// End every session of a user; returns how many were live.
+    #[tracing::instrument(name = "sessions.revoke_all", skip_all, fields(user_id = %user_id))]
     pub async fn revoke_all(&self, user_id: &str) -> Result<u64> {
-        if self.core.store.user_by_id(user_id).await?.is_none() {
-            return Err(Error::not_found("user"));
-        }
-        let ended = self
-            .core
-            .store
-            .revoke_user_sessions(
-                user_id,
-                None,
-                now(),
-                "revoked",
-                &[Event::by_host(
-                    EventType::SessionRevoked,
-                    user_id,
-                    json!({ "user_id": user_id, "session_ids": "all" }),
-                )],
-            )
-            .await?;
-        self.core.sessions_ended(&ended).await;
-        tracing::info!(user_id, count = ended.len(), "sessions revoked");
-        Ok(ended.len() as u64)
+        self.core
+            .observe("sessions.revoke_all", async {
+                if self.core.store.user_by_id(user_id).await?.is_none() {
+                    return Err(Error::not_found("user"));
+                }
+                let ended = self
+                    .core
+                    .store
+                    .revoke_user_sessions(
+                        user_id,
+                        None,
+                        now(),
+                        "revoked",
+                        &[Event::by_host(
+                            EventType::SessionRevoked,
+                            user_id,
+                            json!({ "user_id": user_id, "session_ids": "all" }),
+                        )],
+                    )
+                    .await?;
+                self.core.sessions_ended(&ended).await;
+                tracing::info!(user_id, count = ended.len(), "sessions revoked");
+                Ok(ended.len() as u64)
+            })
+            .await
     }
 }

@@ -51,7 +51,11 @@ async fn the_welcome_mail_reaches_an_smtp_server() {
     let mail = inbox.lock().unwrap()[0].clone();
     assert_eq!(mail.from, "noreply@example.com");
     assert_eq!(mail.to, ["john@example.com"]);
-    assert!(mail.data.contains("Subject: Welcome, john"), "{}", mail.data);
+    assert!(
+        mail.data.contains("Subject: Welcome, john"),
+        "{}",
+        mail.data
+    );
     assert!(mail.data.contains("Hello john,"), "{}", mail.data);
     assert!(!mail.data.contains(PASSWORD));
     // Once, however often the dispatcher runs.
@@ -116,7 +120,10 @@ async fn the_template_is_the_hosts_and_mail_is_only_sent_to_new_users() {
     assert_eq!(sent[0].subject, "Welcome to Example, john");
     assert_eq!(
         sent[0].text,
-        format!("Your id is {}; we will write to john@example.com.", reg.user.id)
+        format!(
+            "Your id is {}; we will write to john@example.com.",
+            reg.user.id
+        )
     );
 }
 

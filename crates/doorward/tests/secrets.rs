@@ -39,7 +39,8 @@ async fn nothing_secret_in_debug_or_logs() {
     } else {
         "memory://".into()
     };
-    let cfg = config(&url);
+    let mut cfg = config(&url);
+    cfg.mail_url = Some("memory://".into());
     let mut printed = vec![format!("{cfg:?}")];
     let dw = Doorward::open(cfg).await.unwrap();
     printed.push(format!("{dw:?}"));
@@ -96,8 +97,14 @@ async fn nothing_secret_in_debug_or_logs() {
         dw.sessions().list(&p.user_id).await.unwrap()
     ));
 
+    // The welcome mail (which holds the address) and the metrics.
+    dw.events().flush().await.unwrap();
+    assert_eq!(dw.mail().sent().unwrap().len(), 1);
+    printed.push(dw.metrics_text().await.unwrap());
+
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("login"), "the logs were captured: {logs}");
+    assert!(logs.contains("welcome mail sent"), "{logs}");
     printed.push(logs);
     let all = printed.join("\n");
 

@@ -484,54 +484,74 @@ impl CacheService {
     /// dw.cache().delete("answer").await.unwrap();
     /// # });
     /// ```
+    #[tracing::instrument(name = "cache.memoize", skip_all, fields(key = %key))]
     pub async fn memoize<T, F, Fut>(&self, key: &str, ttl: Duration, load: F) -> Result<T>
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let key = Self::key(key)?;
-        let ttl = valid_ttl(ttl)?;
-        let value = self.core.cache.get_or_load(&key, ttl, load).await?;
-        Ok(T::clone(&value))
+        self.core
+            .observe("cache.memoize", async {
+                let key = Self::key(key)?;
+                let ttl = valid_ttl(ttl)?;
+                let value = self.core.cache.get_or_load(&key, ttl, load).await?;
+                Ok(T::clone(&value))
+            })
+            .await
     }
 
     /// The JSON value under `key`, if cached.
+    #[tracing::instrument(name = "cache.get", skip_all, fields(key = %key))]
     pub async fn get(&self, key: &str) -> Result<Option<serde_json::Value>> {
-        let key = Self::key(key)?;
-        let cache = &self.core.cache;
-        if let Some(hit) = cache.l1.get_typed::<serde_json::Value, _>(&key, decode) {
-            return Ok(Some(serde_json::Value::clone(&hit)));
-        }
-        if let Some(l2) = &cache.l2
-            && let Ok(Lookup::Hit(bytes)) = l2.get(&key).await
-        {
-            return Ok(decode(&bytes));
-        }
-        Ok(None)
+        self.core
+            .observe("cache.get", async {
+                let key = Self::key(key)?;
+                let cache = &self.core.cache;
+                if let Some(hit) = cache.l1.get_typed::<serde_json::Value, _>(&key, decode) {
+                    return Ok(Some(serde_json::Value::clone(&hit)));
+                }
+                if let Some(l2) = &cache.l2
+                    && let Ok(Lookup::Hit(bytes)) = l2.get(&key).await
+                {
+                    return Ok(decode(&bytes));
+                }
+                Ok(None)
+            })
+            .await
     }
 
     /// Cache a JSON value under `key` for `ttl`, on every level.
+    #[tracing::instrument(name = "cache.set", skip_all, fields(key = %key))]
     pub async fn set(&self, key: &str, value: &serde_json::Value, ttl: Duration) -> Result<()> {
-        let key = Self::key(key)?;
-        let ttl = valid_ttl(ttl)?;
-        let bytes: Arc<[u8]> = serde_json::to_vec(value)
-            .map_err(|e| Error::Internal(format!("cannot encode a cache entry: {e}")))?
-            .into();
-        let cache = &self.core.cache;
-        // Other instances must drop their L1 copy of the old value.
-        cache.invalidate(vec![key.clone()]).await;
-        if let Some(l2) = &cache.l2 {
-            l2.set(&key, bytes.clone(), ttl).await?;
-        }
-        cache.l1.set(&key, bytes, ttl).await
+        self.core
+            .observe("cache.set", async {
+                let key = Self::key(key)?;
+                let ttl = valid_ttl(ttl)?;
+                let bytes: Arc<[u8]> = serde_json::to_vec(value)
+                    .map_err(|e| Error::Internal(format!("cannot encode a cache entry: {e}")))?
+                    .into();
+                let cache = &self.core.cache;
+                // Other instances must drop their L1 copy of the old value.
+                cache.invalidate(vec![key.clone()]).await;
+                if let Some(l2) = &cache.l2 {
+                    l2.set(&key, bytes.clone(), ttl).await?;
+                }
+                cache.l1.set(&key, bytes, ttl).await
+            })
+            .await
     }
 
     /// Remove `key` from every level and every instance.
+    #[tracing::instrument(name = "cache.delete", skip_all, fields(key = %key))]
     pub async fn delete(&self, key: &str) -> Result<()> {
-        let key = Self::key(key)?;
-        self.core.cache.invalidate(vec![key]).await;
-        Ok(())
+        self.core
+            .observe("cache.delete", async {
+                let key = Self::key(key)?;
+                self.core.cache.invalidate(vec![key]).await;
+                Ok(())
+            })
+            .await
     }
 
     /// Hit, miss and invalidation counters of this instance.
@@ -543,22 +563,30 @@ impl CacheService {
     /// entries, session records and rate-limit counters. Counts by SCAN, so
     /// it is for administrators (`doorward cache stats`), not for every
     /// request. `None` without Redis.
+    #[tracing::instrument(name = "cache.redis_usage", skip_all)]
     pub async fn redis_usage(&self) -> Result<Option<RedisUsage>> {
-        #[cfg(feature = "redis")]
-        if let Some(redis) = &self.core.redis {
-            return Ok(Some(RedisUsage {
-                cache_entries: redis.count_matching("cache:").await?,
-                sessions: redis.count_matching("session:").await?,
-                rate_limit_keys: redis.count_matching("rl:").await?,
-            }));
-        }
-        Ok(None)
+        self.core
+            .observe("cache.redis_usage", async {
+                #[cfg(feature = "redis")]
+                if let Some(redis) = &self.core.redis {
+                    return Ok(Some(RedisUsage {
+                        cache_entries: redis.count_matching("cache:").await?,
+                        sessions: redis.count_matching("session:").await?,
+                        rate_limit_keys: redis.count_matching("rl:").await?,
+                    }));
+                }
+                Ok(None)
+            })
+            .await
     }
 
     /// Empty the cache, doorward's entries included, on every level and
     /// every instance. Safe at any time: entries reload from the store.
+    #[tracing::instrument(name = "cache.flush", skip_all)]
     pub async fn flush(&self) -> Result<()> {
-        self.core.cache.clear().await
+        self.core
+            .observe("cache.flush", async { self.core.cache.clear().await })
+            .await
     }
 }
 

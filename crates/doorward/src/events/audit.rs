@@ -127,88 +127,104 @@ impl Audit {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "audit.list", skip_all)]
     pub async fn list(
         &self,
         filter: &AuditFilter,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<AuditPage> {
-        let after = super::seq_cursor(cursor)?;
-        let limit = limit.clamp(1, MAX_PAGE);
-        let rows = self.core.store.audit_rows(filter, after, limit + 1).await?;
-        let (items, next_cursor) = super::page_of(rows, limit, |r| r.seq);
-        Ok(AuditPage { items, next_cursor })
+        self.core
+            .observe("audit.list", async {
+                let after = super::seq_cursor(cursor)?;
+                let limit = limit.clamp(1, MAX_PAGE);
+                let rows = self.core.store.audit_rows(filter, after, limit + 1).await?;
+                let (items, next_cursor) = super::page_of(rows, limit, |r| r.seq);
+                Ok(AuditPage { items, next_cursor })
+            })
+            .await
     }
 
     /// Every row at or after `since` as JSON Lines (one JSON object per
     /// line), for shipping to a SIEM or cold storage.
+    #[tracing::instrument(name = "audit.export", skip_all)]
     pub async fn export(&self, since: Option<DateTime<Utc>>) -> Result<String> {
-        let filter = AuditFilter {
-            since,
-            ..AuditFilter::default()
-        };
-        let mut out = String::new();
-        let mut after = 0;
-        loop {
-            let rows = self.core.store.audit_rows(&filter, after, MAX_PAGE).await?;
-            for r in &rows {
-                let line = serde_json::to_string(r)
-                    .map_err(|e| Error::Internal(format!("cannot encode an audit row: {e}")))?;
-                out.push_str(&line);
-                out.push('\n');
-            }
-            match rows.last() {
-                Some(r) if rows.len() == MAX_PAGE as usize => after = r.seq,
-                _ => return Ok(out),
-            }
-        }
+        self.core
+            .observe("audit.export", async {
+                let filter = AuditFilter {
+                    since,
+                    ..AuditFilter::default()
+                };
+                let mut out = String::new();
+                let mut after = 0;
+                loop {
+                    let rows = self.core.store.audit_rows(&filter, after, MAX_PAGE).await?;
+                    for r in &rows {
+                        let line = serde_json::to_string(r).map_err(|e| {
+                            Error::Internal(format!("cannot encode an audit row: {e}"))
+                        })?;
+                        out.push_str(&line);
+                        out.push('\n');
+                    }
+                    match rows.last() {
+                        Some(r) if rows.len() == MAX_PAGE as usize => after = r.seq,
+                        _ => return Ok(out),
+                    }
+                }
+            })
+            .await
     }
 
     /// Walk the whole chain and recompute every hash.
+    #[tracing::instrument(name = "audit.verify", skip_all)]
     pub async fn verify(&self) -> Result<AuditVerification> {
-        let mut expected_seq = 1;
-        let mut prev = GENESIS.to_string();
-        let mut rows = 0;
-        let all = AuditFilter::default();
-        loop {
-            let page = self
-                .core
-                .store
-                .audit_rows(&all, expected_seq - 1, MAX_PAGE)
-                .await?;
-            let full = page.len() == MAX_PAGE as usize;
-            for r in page {
-                let problem = if r.seq != expected_seq {
-                    Some(format!("row {expected_seq} is missing"))
-                } else if r.prev_hash != prev {
-                    Some("its link to the previous row is broken".to_string())
-                } else if row_hash(&r) != r.hash {
-                    Some("its contents do not match its hash".to_string())
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    return Ok(AuditVerification {
-                        ok: false,
-                        rows,
-                        first_bad_seq: Some(expected_seq.min(r.seq)),
-                        problem: Some(problem),
-                        head: prev,
-                    });
+        self.core
+            .observe("audit.verify", async {
+                let mut expected_seq = 1;
+                let mut prev = GENESIS.to_string();
+                let mut rows = 0;
+                let all = AuditFilter::default();
+                loop {
+                    let page = self
+                        .core
+                        .store
+                        .audit_rows(&all, expected_seq - 1, MAX_PAGE)
+                        .await?;
+                    let full = page.len() == MAX_PAGE as usize;
+                    for r in page {
+                        let problem = if r.seq != expected_seq {
+                            Some(format!("row {expected_seq} is missing"))
+                        } else if r.prev_hash != prev {
+                            Some("its link to the previous row is broken".to_string())
+                        } else if row_hash(&r) != r.hash {
+                            Some("its contents do not match its hash".to_string())
+                        } else {
+                            None
+                        };
+                        if let Some(problem) = problem {
+                            return Ok(AuditVerification {
+                                ok: false,
+                                rows,
+                                first_bad_seq: Some(expected_seq.min(r.seq)),
+                                problem: Some(problem),
+                                head: prev,
+                            });
+                        }
+                        rows += 1;
+                        expected_seq += 1;
+                        prev = r.hash;
+                    }
+                    if !full {
+                        return Ok(AuditVerification {
+                            ok: true,
+                            rows,
+                            first_bad_seq: None,
+                            problem: None,
+                            head: prev,
+                        });
+                    }
                 }
-                rows += 1;
-                expected_seq += 1;
-                prev = r.hash;
-            }
-            if !full {
-                return Ok(AuditVerification {
-                    ok: true,
-                    rows,
-                    first_bad_seq: None,
-                    problem: None,
-                    head: prev,
-                });
-            }
-        }
+            })
+            .await
     }
 }

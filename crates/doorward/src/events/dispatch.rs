@@ -23,7 +23,6 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
 use super::{Event, EventType};
-use crate::cache::bump;
 use crate::core::Core;
 use crate::error::Result;
 use crate::store::{Lease, now};
@@ -64,20 +63,11 @@ pub(crate) struct Hub {
     /// so an idle pass costs one read instead of a lease write each.
     caught_up: Mutex<HashMap<&'static str, u64>>,
     next_id: std::sync::atomic::AtomicU64,
-    pub(crate) stats: Stats,
     /// One pass at a time in this process: the task and `flush` would
     /// otherwise hand the same event to a subscriber twice.
     running: Arc<tokio::sync::Mutex<()>>,
     #[cfg(feature = "webhooks")]
     pub(crate) http: reqwest::Client,
-}
-
-/// Counters the metrics read.
-#[derive(Debug, Default)]
-pub(crate) struct Stats {
-    pub delivered: std::sync::atomic::AtomicU64,
-    pub failed: std::sync::atomic::AtomicU64,
-    pub dead: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -104,7 +94,6 @@ impl Hub {
             subscribers: Mutex::new(HashMap::new()),
             caught_up: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
-            stats: Stats::default(),
             running: Arc::new(tokio::sync::Mutex::new(())),
             #[cfg(feature = "webhooks")]
             http,
@@ -154,6 +143,9 @@ impl Subscription {
             .is_some_and(|hub| hub.subscribers().contains_key(&self.id))
     }
 }
+
+/// The metrics label of deliveries to host subscribers.
+const SUBSCRIBER: &[(&str, &str)] = &[("consumer", "subscriber")];
 
 /// Register a subscriber; an in-process one starts after the newest event.
 pub(crate) async fn subscribe(
@@ -349,10 +341,12 @@ async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
         match outcome {
             Ok(()) => {
                 position = event.seq;
-                bump(&core.hub.stats.delivered);
+                core.metrics
+                    .count("doorward_events_delivered_total", SUBSCRIBER);
             }
             Err(reason) => {
-                bump(&core.hub.stats.failed);
+                core.metrics
+                    .count("doorward_events_failed_total", SUBSCRIBER);
                 let mut subs = core.hub.subscribers();
                 let Some(s) = subs.get_mut(&id) else {
                     return Ok(false);
@@ -362,7 +356,7 @@ async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
                     // Skipped after the last attempt, so one bad event cannot
                     // stop every later one.
                     tracing::error!(event_id = %event.id, reason, "subscriber gave up on an event");
-                    bump(&core.hub.stats.dead);
+                    core.metrics.count("doorward_events_dead_total", SUBSCRIBER);
                     s.failures = 0;
                     s.retry_at = None;
                     position = event.seq;

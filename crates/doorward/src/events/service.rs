@@ -73,6 +73,7 @@ impl Events {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "events.subscribe", skip_all, fields(name = ?name))]
     pub async fn subscribe<F, Fut>(
         &self,
         name: Option<&str>,
@@ -83,50 +84,70 @@ impl Events {
         F: Fn(Event) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = std::result::Result<(), String>> + Send + 'static,
     {
-        let handler: Handler = Arc::new(move |e| -> BoxFuture<'static, _> { Box::pin(handler(e)) });
-        self.subscribe_handler(name, types, handler).await
+        self.core
+            .observe("events.subscribe", async {
+                let handler: Handler =
+                    Arc::new(move |e| -> BoxFuture<'static, _> { Box::pin(handler(e)) });
+                self.subscribe_handler(name, types, handler).await
+            })
+            .await
     }
 
     /// [`Events::subscribe`] with a handler already boxed (what bindings use).
+    #[tracing::instrument(name = "events.subscribe_handler", skip_all, fields(name = ?name))]
     pub async fn subscribe_handler(
         &self,
         name: Option<&str>,
         types: &[EventType],
         handler: Handler,
     ) -> Result<Subscription> {
-        if !self.core.config.events_dispatch {
-            return Err(Error::Config(
-                "events_dispatch is off: nothing would deliver to a subscriber".into(),
-            ));
-        }
-        dispatch::subscribe(
-            &self.core,
-            name.map(str::to_string),
-            types.to_vec(),
-            handler,
-        )
-        .await
+        self.core
+            .observe("events.subscribe_handler", async {
+                if !self.core.config.events_dispatch {
+                    return Err(Error::Config(
+                        "events_dispatch is off: nothing would deliver to a subscriber".into(),
+                    ));
+                }
+                dispatch::subscribe(
+                    &self.core,
+                    name.map(str::to_string),
+                    types.to_vec(),
+                    handler,
+                )
+                .await
+            })
+            .await
     }
 
     /// Events in commit order after `cursor` (from the start without one).
+    #[tracing::instrument(name = "events.list", skip_all)]
     pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<EventPage> {
-        let after = seq_cursor(cursor)?;
-        let limit = limit.clamp(1, MAX_PAGE);
-        let events = self.core.store.events_after(after, limit + 1).await?;
-        let (items, next_cursor) = super::page_of(events, limit, |e| e.seq);
-        Ok(EventPage { items, next_cursor })
+        self.core
+            .observe("events.list", async {
+                let after = seq_cursor(cursor)?;
+                let limit = limit.clamp(1, MAX_PAGE);
+                let events = self.core.store.events_after(after, limit + 1).await?;
+                let (items, next_cursor) = super::page_of(events, limit, |e| e.seq);
+                Ok(EventPage { items, next_cursor })
+            })
+            .await
     }
 
     /// Run the dispatcher until everything committed so far has reached
     /// every consumer that can take it now (deliveries waiting for a
     /// retry stay queued). For tests, scripts and graceful shutdown.
+    #[tracing::instrument(name = "events.flush", skip_all)]
     pub async fn flush(&self) -> Result<()> {
-        for _ in 0..10_000 {
-            if !dispatch::run_once(&self.core).await? {
-                return Ok(());
-            }
-        }
-        Ok(())
+        self.core
+            .observe("events.flush", async {
+                for _ in 0..10_000 {
+                    if !dispatch::run_once(&self.core).await? {
+                        return Ok(());
+                    }
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// Wait for the dispatcher's pass in progress to end, and hold off
@@ -151,37 +172,52 @@ impl Events {
     }
 
     /// Webhook deliveries in `status` (all when `None`), oldest first.
+    #[tracing::instrument(name = "events.deliveries", skip_all)]
     pub async fn deliveries(
         &self,
         status: Option<DeliveryStatus>,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>> {
-        let after = seq_cursor(cursor)?;
         self.core
-            .store
-            .deliveries(status, after, limit.clamp(1, MAX_PAGE))
+            .observe("events.deliveries", async {
+                let after = seq_cursor(cursor)?;
+                self.core
+                    .store
+                    .deliveries(status, after, limit.clamp(1, MAX_PAGE))
+                    .await
+            })
             .await
     }
 
     /// Dead-lettered webhook deliveries.
+    #[tracing::instrument(name = "events.dead", skip_all)]
     pub async fn dead(&self) -> Result<Vec<DeliveryRecord>> {
-        self.deliveries(Some(DeliveryStatus::Dead), None, MAX_PAGE)
+        self.core
+            .observe("events.dead", async {
+                self.deliveries(Some(DeliveryStatus::Dead), None, MAX_PAGE)
+                    .await
+            })
             .await
     }
 
     /// Queue a dead delivery again, due now; `not_found` unless it is dead.
+    #[tracing::instrument(name = "events.replay", skip_all, fields(delivery_id = %delivery_id))]
     pub async fn replay(&self, delivery_id: u64) -> Result<()> {
-        if !self
-            .core
-            .store
-            .replay_delivery(delivery_id, crate::store::now())
-            .await?
-        {
-            return Err(Error::not_found("dead delivery"));
-        }
-        self.core.hub.wake.notify_one();
-        Ok(())
+        self.core
+            .observe("events.replay", async {
+                if !self
+                    .core
+                    .store
+                    .replay_delivery(delivery_id, crate::store::now())
+                    .await?
+                {
+                    return Err(Error::not_found("dead delivery"));
+                }
+                self.core.hub.wake.notify_one();
+                Ok(())
+            })
+            .await
     }
 }
 
@@ -233,62 +269,82 @@ pub struct Webhooks {
 impl Webhooks {
     /// Register `url` (http or https) for `event_types` (all when empty).
     /// Events committed from now on are delivered to it.
+    #[tracing::instrument(name = "webhooks.add", skip_all)]
     pub async fn add(&self, url: &str, event_types: &[EventType]) -> Result<Webhook> {
-        self.enabled()?;
-        let parsed =
-            url::Url::parse(url).map_err(|_| Error::validation("url", "is not an absolute URL"))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(Error::validation("url", "must be an http or https URL"));
-        }
-        let mut types = event_types.to_vec();
-        types.sort();
-        types.dedup();
-        let record = crate::store::WebhookRecord {
-            id: format!("wh_{}", uuid::Uuid::now_v7().simple()),
-            url: parsed.to_string(),
-            secret: new_secret(),
-            event_types: types,
-            created_at: crate::store::now(),
-        };
-        self.core.store.create_webhook(&record).await?;
-        tracing::info!(webhook_id = %record.id, "webhook added");
-        Ok(record.into())
+        self.core
+            .observe("webhooks.add", async {
+                self.enabled()?;
+                let parsed = url::Url::parse(url)
+                    .map_err(|_| Error::validation("url", "is not an absolute URL"))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                    return Err(Error::validation("url", "must be an http or https URL"));
+                }
+                let mut types = event_types.to_vec();
+                types.sort();
+                types.dedup();
+                let record = crate::store::WebhookRecord {
+                    id: format!("wh_{}", uuid::Uuid::now_v7().simple()),
+                    url: parsed.to_string(),
+                    secret: new_secret(),
+                    event_types: types,
+                    created_at: crate::store::now(),
+                };
+                self.core.store.create_webhook(&record).await?;
+                tracing::info!(webhook_id = %record.id, "webhook added");
+                Ok(record.into())
+            })
+            .await
     }
 
     /// Every webhook, oldest first.
+    #[tracing::instrument(name = "webhooks.list", skip_all)]
     pub async fn list(&self) -> Result<Vec<Webhook>> {
-        Ok(self
-            .core
-            .store
-            .webhooks()
-            .await?
-            .into_iter()
-            .map(Webhook::from)
-            .collect())
+        self.core
+            .observe("webhooks.list", async {
+                Ok(self
+                    .core
+                    .store
+                    .webhooks()
+                    .await?
+                    .into_iter()
+                    .map(Webhook::from)
+                    .collect())
+            })
+            .await
     }
 
     /// Remove a webhook and its queued deliveries; `not_found` if absent.
+    #[tracing::instrument(name = "webhooks.remove", skip_all, fields(id = %id))]
     pub async fn remove(&self, id: &str) -> Result<()> {
-        if !self.core.store.delete_webhook(id).await? {
-            return Err(Error::not_found("webhook"));
-        }
-        tracing::info!(webhook_id = id, "webhook removed");
-        Ok(())
+        self.core
+            .observe("webhooks.remove", async {
+                if !self.core.store.delete_webhook(id).await? {
+                    return Err(Error::not_found("webhook"));
+                }
+                tracing::info!(webhook_id = id, "webhook removed");
+                Ok(())
+            })
+            .await
     }
 
     /// Send a signed `doorward.test` message to the webhook now, outside
     /// the queue, and report how the receiver answered.
+    #[tracing::instrument(name = "webhooks.test", skip_all, fields(id = %id))]
     pub async fn test(&self, id: &str) -> Result<WebhookTest> {
-        self.enabled()?;
-        let hook = self
-            .core
-            .store
-            .webhooks()
-            .await?
-            .into_iter()
-            .find(|w| w.id == id)
-            .ok_or_else(|| Error::not_found("webhook"))?;
-        send_test(&self.core, &hook).await
+        self.core
+            .observe("webhooks.test", async {
+                self.enabled()?;
+                let hook = self
+                    .core
+                    .store
+                    .webhooks()
+                    .await?
+                    .into_iter()
+                    .find(|w| w.id == id)
+                    .ok_or_else(|| Error::not_found("webhook"))?;
+                send_test(&self.core, &hook).await
+            })
+            .await
     }
 
     fn enabled(&self) -> Result<()> {

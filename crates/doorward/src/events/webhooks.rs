@@ -18,10 +18,12 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::Event;
-use crate::cache::bump;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::{AttemptOutcome, DeliveryJob, Lease, now};
+
+/// The metrics label of webhook deliveries.
+const WEBHOOK: &[(&str, &str)] = &[("consumer", "webhook")];
 
 /// Deliveries claimed per pass (and sent concurrently).
 const CLAIM: u32 = 64;
@@ -72,21 +74,21 @@ async fn attempt(core: &Core, job: DeliveryJob) -> Result<()> {
         &body,
     )
     .await;
-    let stats = &core.hub.stats;
+    let metrics = &core.metrics;
     let outcome = match sent {
         Ok(()) => {
-            bump(&stats.delivered);
+            metrics.count("doorward_events_delivered_total", WEBHOOK);
             AttemptOutcome::Delivered
         }
         Err(error) => {
-            bump(&stats.failed);
+            metrics.count("doorward_events_failed_total", WEBHOOK);
             let attempts = job.attempts + 1;
             tracing::warn!(
                 webhook_id = %job.webhook.id, event_id = %job.event.id, attempts, error,
                 "webhook delivery failed"
             );
             if attempts >= core.config.events_max_attempts {
-                bump(&stats.dead);
+                metrics.count("doorward_events_dead_total", WEBHOOK);
                 AttemptOutcome::Dead { error }
             } else {
                 AttemptOutcome::Retry {

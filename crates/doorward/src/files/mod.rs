@@ -161,39 +161,44 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.put", skip_all, fields(key = %key))]
     pub async fn put(
         &self,
         key: &str,
         data: impl Into<Bytes>,
         content_type: Option<&str>,
     ) -> Result<FileInfo> {
-        let path = key::check_key(key)?;
-        check_content_type(content_type)?;
-        let data: Bytes = data.into();
-        if data.len() as u64 > self.max_bytes() {
-            return Err(self.too_big());
-        }
-        let backend = self.backend().await?;
-        if data.len() > PART_BYTES {
-            let mut upload = self.start_multipart(backend, &path, content_type).await?;
-            let mut rest = data;
-            while !rest.is_empty() {
-                if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
-                    abort(backend, upload).await;
-                    return Err(backend.write_error(e));
+        self.core
+            .observe("files.put", async {
+                let path = key::check_key(key)?;
+                check_content_type(content_type)?;
+                let data: Bytes = data.into();
+                if data.len() as u64 > self.max_bytes() {
+                    return Err(self.too_big());
                 }
-                upload.put(rest.split_to(rest.len().min(PART_BYTES)));
-            }
-            self.finish_multipart(backend, upload).await?;
-        } else {
-            let opts = PutOptions::from(attributes(backend, content_type));
-            backend
-                .store
-                .put_opts(&path, PutPayload::from(data), opts)
-                .await
-                .map_err(|e| backend.write_error(e))?;
-        }
-        self.written(backend, &path, content_type).await
+                let backend = self.backend().await?;
+                if data.len() > PART_BYTES {
+                    let mut upload = self.start_multipart(backend, &path, content_type).await?;
+                    let mut rest = data;
+                    while !rest.is_empty() {
+                        if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                            abort(backend, upload).await;
+                            return Err(backend.write_error(e));
+                        }
+                        upload.put(rest.split_to(rest.len().min(PART_BYTES)));
+                    }
+                    self.finish_multipart(backend, upload).await?;
+                } else {
+                    let opts = PutOptions::from(attributes(backend, content_type));
+                    backend
+                        .store
+                        .put_opts(&path, PutPayload::from(data), opts)
+                        .await
+                        .map_err(|e| backend.write_error(e))?;
+                }
+                self.written(backend, &path, content_type).await
+            })
+            .await
     }
 
     /// Store what `reader` yields under `key`, holding at most a few 8 MiB
@@ -211,6 +216,7 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.put_stream", skip_all, fields(key = %key))]
     pub async fn put_stream<R>(
         &self,
         key: &str,
@@ -220,49 +226,53 @@ impl Files {
     where
         R: AsyncRead + Unpin + Send,
     {
-        let path = key::check_key(key)?;
-        check_content_type(content_type)?;
-        let max = self.max_bytes();
-        // A whole part, then one more read, tells a single upload from a
-        // multipart one without holding more than a part.
-        let mut first = Vec::with_capacity(PART_BYTES);
-        let ended = fill(&mut reader, &mut first, PART_BYTES).await?;
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut pending = if ended {
-            0
-        } else {
-            read(&mut reader, &mut buf).await?
-        };
-        if pending == 0 {
-            return self.put(key, first, content_type).await;
-        }
-        let mut total = (first.len() + pending) as u64;
-        if total > max {
-            return Err(self.too_big());
-        }
-        let backend = self.backend().await?;
-        let mut upload = self.start_multipart(backend, &path, content_type).await?;
-        upload.put(Bytes::from(first));
-        let failure = loop {
-            upload.write(&buf[..pending]);
-            if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
-                break backend.write_error(e);
-            }
-            pending = match read(&mut reader, &mut buf).await {
-                Ok(0) => {
-                    self.finish_multipart(backend, upload).await?;
-                    return self.written(backend, &path, content_type).await;
+        self.core
+            .observe("files.put_stream", async {
+                let path = key::check_key(key)?;
+                check_content_type(content_type)?;
+                let max = self.max_bytes();
+                // A whole part, then one more read, tells a single upload from a
+                // multipart one without holding more than a part.
+                let mut first = Vec::with_capacity(PART_BYTES);
+                let ended = fill(&mut reader, &mut first, PART_BYTES).await?;
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut pending = if ended {
+                    0
+                } else {
+                    read(&mut reader, &mut buf).await?
+                };
+                if pending == 0 {
+                    return self.put(key, first, content_type).await;
                 }
-                Ok(n) => n,
-                Err(e) => break e,
-            };
-            total += pending as u64;
-            if total > max {
-                break self.too_big();
-            }
-        };
-        abort(backend, upload).await;
-        Err(failure)
+                let mut total = (first.len() + pending) as u64;
+                if total > max {
+                    return Err(self.too_big());
+                }
+                let backend = self.backend().await?;
+                let mut upload = self.start_multipart(backend, &path, content_type).await?;
+                upload.put(Bytes::from(first));
+                let failure = loop {
+                    upload.write(&buf[..pending]);
+                    if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                        break backend.write_error(e);
+                    }
+                    pending = match read(&mut reader, &mut buf).await {
+                        Ok(0) => {
+                            self.finish_multipart(backend, upload).await?;
+                            return self.written(backend, &path, content_type).await;
+                        }
+                        Ok(n) => n,
+                        Err(e) => break e,
+                    };
+                    total += pending as u64;
+                    if total > max {
+                        break self.too_big();
+                    }
+                };
+                abort(backend, upload).await;
+                Err(failure)
+            })
+            .await
     }
 
     /// Store the file at `path` under `key` (see [`Files::put_stream`]); a
@@ -279,27 +289,34 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.put_file", skip_all, fields(key = %key))]
     pub async fn put_file(
         &self,
         key: &str,
         path: impl AsRef<FsPath>,
         content_type: Option<&str>,
     ) -> Result<FileInfo> {
-        key::check_key(key)?;
-        check_content_type(content_type)?;
-        let path = path.as_ref();
-        let file = tokio::fs::File::open(path).await.map_err(|e| {
-            Error::validation("path", format!("cannot open {}: {e}", path.display()))
-        })?;
-        let len = file
-            .metadata()
+        self.core
+            .observe("files.put_file", async {
+                key::check_key(key)?;
+                check_content_type(content_type)?;
+                let path = path.as_ref();
+                let file = tokio::fs::File::open(path).await.map_err(|e| {
+                    Error::validation("path", format!("cannot open {}: {e}", path.display()))
+                })?;
+                let len = file
+                    .metadata()
+                    .await
+                    .map_err(|e| {
+                        Error::validation("path", format!("cannot read {}: {e}", path.display()))
+                    })?
+                    .len();
+                if len > self.max_bytes() {
+                    return Err(self.too_big());
+                }
+                self.put_stream(key, file, content_type).await
+            })
             .await
-            .map_err(|e| Error::validation("path", format!("cannot read {}: {e}", path.display())))?
-            .len();
-        if len > self.max_bytes() {
-            return Err(self.too_big());
-        }
-        self.put_stream(key, file, content_type).await
     }
 
     /// The object under `key` with its bytes, all in memory; for big
@@ -312,10 +329,15 @@ impl Files {
     /// assert_eq!(err.code(), doorward::ErrorCode::NotFound);
     /// # });
     /// ```
+    #[tracing::instrument(name = "files.get", skip_all, fields(key = %key))]
     pub async fn get(&self, key: &str) -> Result<(FileInfo, Bytes)> {
-        let (info, result, backend) = self.open_get(key, false).await?;
-        let bytes = result.bytes().await.map_err(|e| backend.error(e))?;
-        Ok((info, bytes))
+        self.core
+            .observe("files.get", async {
+                let (info, result, backend) = self.open_get(key, false).await?;
+                let bytes = result.bytes().await.map_err(|e| backend.error(e))?;
+                Ok((info, bytes))
+            })
+            .await
     }
 
     /// The object under `key` and a stream of its bytes, read as they are
@@ -332,13 +354,18 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.get_stream", skip_all, fields(key = %key))]
     pub async fn get_stream(
         &self,
         key: &str,
     ) -> Result<(FileInfo, BoxStream<'static, Result<Bytes>>)> {
-        let (info, result, _) = self.open_get(key, false).await?;
-        let stream = result.into_stream().map_err(Error::from).boxed();
-        Ok((info, stream))
+        self.core
+            .observe("files.get_stream", async {
+                let (info, result, _) = self.open_get(key, false).await?;
+                let stream = result.into_stream().map_err(Error::from).boxed();
+                Ok((info, stream))
+            })
+            .await
     }
 
     /// Write the object under `key` to the file at `path`, streaming. The
@@ -355,31 +382,37 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.get_to_file", skip_all, fields(key = %key))]
     pub async fn get_to_file(&self, key: &str, path: impl AsRef<FsPath>) -> Result<FileInfo> {
-        let path = path.as_ref();
-        let (info, mut stream) = self.get_stream(key).await?;
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::validation("path", "must name a file"))?;
-        let mut partial = name.to_os_string();
-        partial.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
-        let partial = path.with_file_name(partial);
-        let io =
-            |e: std::io::Error| Error::Storage(format!("cannot write {}: {e}", path.display()));
-        let written = async {
-            let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
-            while let Some(chunk) = stream.try_next().await? {
-                file.write_all(&chunk).await.map_err(io)?;
-            }
-            file.flush().await.map_err(io)?;
-            file.sync_all().await.map_err(io)?;
-            tokio::fs::rename(&partial, path).await.map_err(io)
-        }
-        .await;
-        if written.is_err() {
-            let _ = tokio::fs::remove_file(&partial).await;
-        }
-        written.map(|()| info)
+        self.core
+            .observe("files.get_to_file", async {
+                let path = path.as_ref();
+                let (info, mut stream) = self.get_stream(key).await?;
+                let name = path
+                    .file_name()
+                    .ok_or_else(|| Error::validation("path", "must name a file"))?;
+                let mut partial = name.to_os_string();
+                partial.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
+                let partial = path.with_file_name(partial);
+                let io = |e: std::io::Error| {
+                    Error::Storage(format!("cannot write {}: {e}", path.display()))
+                };
+                let written = async {
+                    let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+                    while let Some(chunk) = stream.try_next().await? {
+                        file.write_all(&chunk).await.map_err(io)?;
+                    }
+                    file.flush().await.map_err(io)?;
+                    file.sync_all().await.map_err(io)?;
+                    tokio::fs::rename(&partial, path).await.map_err(io)
+                }
+                .await;
+                if written.is_err() {
+                    let _ = tokio::fs::remove_file(&partial).await;
+                }
+                written.map(|()| info)
+            })
+            .await
     }
 
     /// What is known of the object under `key`, without its bytes;
@@ -394,8 +427,13 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.head", skip_all, fields(key = %key))]
     pub async fn head(&self, key: &str) -> Result<FileInfo> {
-        self.open_get(key, true).await.map(|(info, _, _)| info)
+        self.core
+            .observe("files.head", async {
+                self.open_get(key, true).await.map(|(info, _, _)| info)
+            })
+            .await
     }
 
     /// Remove the object under `key`: `true` if there was one, `false` if
@@ -412,33 +450,38 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.delete", skip_all, fields(key = %key))]
     pub async fn delete(&self, key: &str) -> Result<bool> {
-        let path = key::check_key(key)?;
-        let backend = self.backend().await?;
-        let existed = match backend.store.head(&path).await {
-            Ok(_) => true,
-            Err(object_store::Error::NotFound { .. }) => false,
-            Err(e) => return Err(backend.error(e)),
-        };
-        if existed {
-            match backend.store.delete(&path).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(backend.error(e)),
-            }
-        }
-        if backend.kind == Kind::Local {
-            forget_content_type(backend, &path).await?;
-        }
-        if existed {
-            let event = crate::events::Event::by_host(
-                crate::events::EventType::FileDeleted,
-                key,
-                serde_json::json!({ "key": key }),
-            );
-            self.core.store.append_events(&[event]).await?;
-            self.core.emitted();
-        }
-        Ok(existed)
+        self.core
+            .observe("files.delete", async {
+                let path = key::check_key(key)?;
+                let backend = self.backend().await?;
+                let existed = match backend.store.head(&path).await {
+                    Ok(_) => true,
+                    Err(object_store::Error::NotFound { .. }) => false,
+                    Err(e) => return Err(backend.error(e)),
+                };
+                if existed {
+                    match backend.store.delete(&path).await {
+                        Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                        Err(e) => return Err(backend.error(e)),
+                    }
+                }
+                if backend.kind == Kind::Local {
+                    forget_content_type(backend, &path).await?;
+                }
+                if existed {
+                    let event = crate::events::Event::by_host(
+                        crate::events::EventType::FileDeleted,
+                        key,
+                        serde_json::json!({ "key": key }),
+                    );
+                    self.core.store.append_events(&[event]).await?;
+                    self.core.emitted();
+                }
+                Ok(existed)
+            })
+            .await
     }
 
     /// Objects in key order, `limit` (1 to 1000) at a time: those under
@@ -458,51 +501,59 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "files.list", skip_all, fields(prefix = ?prefix))]
     pub async fn list(
         &self,
         prefix: Option<&str>,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<FilePage> {
-        if !(1..=MAX_LIST_LIMIT).contains(&limit) {
-            return Err(Error::validation("limit", "must be between 1 and 1000"));
-        }
-        let prefix = key::check_prefix(prefix)?;
-        let cursor = cursor
-            .map(|c| key::check_key(c).map_err(|_| Error::validation("cursor", "is not a key")))
-            .transpose()?;
-        let backend = self.backend().await?;
-        let mut stream = match &cursor {
-            Some(after) => backend.store.list_with_offset(prefix.as_ref(), after),
-            None => backend.store.list(prefix.as_ref()),
-        };
-        // S3 and memory list in key order, so a page stops early; the local
-        // backend walks directories in no particular order, so the whole
-        // listing is read keeping the smallest keys.
-        let sorted = backend.kind != Kind::Local;
-        let mut keep = std::collections::BinaryHeap::<OrderedMeta>::new();
-        while let Some(meta) = stream.try_next().await.map_err(|e| backend.error(e))? {
-            if meta.location.as_ref().split('/').next() == Some(key::RESERVED) {
-                continue;
-            }
-            keep.push(OrderedMeta(meta));
-            if keep.len() > limit + 1 {
-                keep.pop();
-            }
-            if sorted && keep.len() == limit + 1 {
-                break;
-            }
-        }
-        let mut metas: Vec<ObjectMeta> = keep.into_sorted_vec().into_iter().map(|m| m.0).collect();
-        let more = metas.len() > limit;
-        metas.truncate(limit);
-        let items: Vec<FileInfo> = metas.into_iter().map(|m| info(m, None)).collect();
-        let next_cursor = if more {
-            items.last().map(|i| i.key.clone())
-        } else {
-            None
-        };
-        Ok(FilePage { items, next_cursor })
+        self.core
+            .observe("files.list", async {
+                if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+                    return Err(Error::validation("limit", "must be between 1 and 1000"));
+                }
+                let prefix = key::check_prefix(prefix)?;
+                let cursor = cursor
+                    .map(|c| {
+                        key::check_key(c).map_err(|_| Error::validation("cursor", "is not a key"))
+                    })
+                    .transpose()?;
+                let backend = self.backend().await?;
+                let mut stream = match &cursor {
+                    Some(after) => backend.store.list_with_offset(prefix.as_ref(), after),
+                    None => backend.store.list(prefix.as_ref()),
+                };
+                // S3 and memory list in key order, so a page stops early; the local
+                // backend walks directories in no particular order, so the whole
+                // listing is read keeping the smallest keys.
+                let sorted = backend.kind != Kind::Local;
+                let mut keep = std::collections::BinaryHeap::<OrderedMeta>::new();
+                while let Some(meta) = stream.try_next().await.map_err(|e| backend.error(e))? {
+                    if meta.location.as_ref().split('/').next() == Some(key::RESERVED) {
+                        continue;
+                    }
+                    keep.push(OrderedMeta(meta));
+                    if keep.len() > limit + 1 {
+                        keep.pop();
+                    }
+                    if sorted && keep.len() == limit + 1 {
+                        break;
+                    }
+                }
+                let mut metas: Vec<ObjectMeta> =
+                    keep.into_sorted_vec().into_iter().map(|m| m.0).collect();
+                let more = metas.len() > limit;
+                metas.truncate(limit);
+                let items: Vec<FileInfo> = metas.into_iter().map(|m| info(m, None)).collect();
+                let next_cursor = if more {
+                    items.last().map(|i| i.key.clone())
+                } else {
+                    None
+                };
+                Ok(FilePage { items, next_cursor })
+            })
+            .await
     }
 
     /// A URL that lets whoever holds it GET the object under `key` for
@@ -516,8 +567,13 @@ impl Files {
     /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
     /// # });
     /// ```
+    #[tracing::instrument(name = "files.presign_get", skip_all, fields(key = %key))]
     pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String> {
-        self.presign(key, expires_in, false).await
+        self.core
+            .observe("files.presign_get", async {
+                self.presign(key, expires_in, false).await
+            })
+            .await
     }
 
     /// A URL that lets whoever holds it PUT an object under `key` for
@@ -534,8 +590,13 @@ impl Files {
     /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
     /// # });
     /// ```
+    #[tracing::instrument(name = "files.presign_put", skip_all, fields(key = %key))]
     pub async fn presign_put(&self, key: &str, expires_in: Duration) -> Result<String> {
-        self.presign(key, expires_in, true).await
+        self.core
+            .observe("files.presign_put", async {
+                self.presign(key, expires_in, true).await
+            })
+            .await
     }
 
     async fn presign(&self, key: &str, expires_in: Duration, put: bool) -> Result<String> {

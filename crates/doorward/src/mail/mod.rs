@@ -135,7 +135,10 @@ impl Slot {
     }
 
     pub(crate) fn get(&self) -> Option<Arc<dyn Mailer>> {
-        self.mailer.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.mailer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -163,40 +166,48 @@ pub struct Mail {
 impl Mail {
     /// Send a message from `mail_from` through the mailer in force, now
     /// (not through the outbox): for the host's own mails.
+    #[tracing::instrument(name = "mail.send", skip_all)]
     pub async fn send(&self, to: &str, subject: &str, text: &str) -> Result<()> {
-        let mailer = self
-            .core
-            .mail
-            .get()
-            .ok_or_else(|| Error::Config("no mailer: set mail_url or call set_mailer".into()))?;
-        let message = Message {
-            from: self.core.config.mail_from.clone(),
-            to: to.to_string(),
-            subject: subject.to_string(),
-            text: text.to_string(),
-        };
-        mailer
-            .send(&message)
+        self.core
+            .observe("mail.send", async {
+                let mailer = self.core.mail.get().ok_or_else(|| {
+                    Error::Config("no mailer: set mail_url or call set_mailer".into())
+                })?;
+                let message = Message {
+                    from: self.core.config.mail_from.clone(),
+                    to: to.to_string(),
+                    subject: subject.to_string(),
+                    text: text.to_string(),
+                };
+                mailer
+                    .send(&message)
+                    .await
+                    .map_err(|e| Error::Storage(format!("mail not sent: {e}")))
+            })
             .await
-            .map_err(|e| Error::Storage(format!("mail not sent: {e}")))
     }
 
     /// Send through `mailer` from now on, and start the welcome mail if
     /// `welcome_mail` is on and it was not running.
+    #[tracing::instrument(name = "mail.set_mailer", skip_all)]
     pub async fn set_mailer(&self, mailer: Arc<dyn Mailer>) -> Result<()> {
-        *self
-            .core
-            .mail
-            .mailer
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(mailer);
-        *self
-            .core
-            .mail
-            .memory
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = None;
-        welcome::start(&self.core).await
+        self.core
+            .observe("mail.set_mailer", async {
+                *self
+                    .core
+                    .mail
+                    .mailer
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(mailer);
+                *self
+                    .core
+                    .mail
+                    .memory
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) = None;
+                welcome::start(&self.core).await
+            })
+            .await
     }
 
     /// What the in-memory mailer (`mail_url = "memory://"`) holds, oldest

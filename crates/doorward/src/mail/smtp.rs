@@ -84,7 +84,7 @@ impl Mailer for SmtpMailer {
         let mailbox = |field: &str, value: &str| {
             value
                 .parse::<Mailbox>()
-                .map_err(|e| MailError(format!("{field} address {value:?}: {e}")))
+                .map_err(|e| MailError(format!("the {field} address is not valid: {e}")))
         };
         let email = lettre::Message::builder()
             .from(mailbox("from", &message.from)?)

@@ -253,11 +253,16 @@ impl Limits {
     /// assert!(err.retry_after().unwrap().as_secs() >= 29);
     /// # });
     /// ```
+    #[tracing::instrument(name = "limits.limit", skip_all, fields(key = %key))]
     pub async fn limit(&self, key: &str, quota: &Quota) -> Result<Decision> {
-        if key.is_empty() || key.len() > 512 {
-            return Err(Error::validation("key", "must be 1 to 512 bytes"));
-        }
-        self.core.rate_check(&format!("app:{key}"), quota).await
+        self.core
+            .observe("limits.limit", async {
+                if key.is_empty() || key.len() > 512 {
+                    return Err(Error::validation("key", "must be 1 to 512 bytes"));
+                }
+                self.core.rate_check(&format!("app:{key}"), quota).await
+            })
+            .await
     }
 }
 

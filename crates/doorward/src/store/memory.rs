@@ -345,6 +345,15 @@ impl SessionStore for MemoryStore {
         Ok(live)
     }
 
+    async fn count_live_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(self
+            .lock()
+            .sessions
+            .values()
+            .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+            .count() as u64)
+    }
+
     async fn revoke_session(
         &self,
         id: &str,
@@ -827,6 +836,17 @@ impl EventStore for MemoryStore {
             .values()
             .filter(|d| d.record.status == DeliveryStatus::Pending)
             .count() as u64)
+    }
+
+    async fn consumer_positions(&self) -> Result<Vec<(String, u64)>> {
+        let mut positions: Vec<_> = self
+            .lock()
+            .consumers
+            .iter()
+            .map(|(name, c)| (name.clone(), c.position))
+            .collect();
+        positions.sort();
+        Ok(positions)
     }
 }
 

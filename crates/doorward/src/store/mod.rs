@@ -220,6 +220,8 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
     /// A user's sessions that are neither revoked nor expired at `now`, newest first.
     async fn live_sessions(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>>;
+    /// Sessions of all users that are neither revoked nor expired at `now`.
+    async fn count_live_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
     /// End one session; false if it was absent or already ended.
     async fn revoke_session(
         &self,

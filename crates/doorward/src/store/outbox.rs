@@ -280,4 +280,6 @@ pub trait EventStore: Send + Sync {
     async fn replay_delivery(&self, id: u64, now: DateTime<Utc>) -> Result<bool>;
     /// Pending deliveries: the webhook backlog.
     async fn pending_deliveries(&self) -> Result<u64>;
+    /// Every consumer's position (the `seq` it has taken), by name.
+    async fn consumer_positions(&self) -> Result<Vec<(String, u64)>>;
 }

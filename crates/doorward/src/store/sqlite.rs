@@ -519,6 +519,16 @@ impl SessionStore for SqliteStore {
         .collect()
     }
 
+    async fn count_live_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(to_micros(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn revoke_session(
         &self,
         id: &str,

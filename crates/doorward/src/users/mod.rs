@@ -214,53 +214,73 @@ pub struct Users {
 
 impl Users {
     /// Create an account without logging it in (admin tools, imports).
+    #[tracing::instrument(name = "users.create", skip_all)]
     pub async fn create(&self, username: &str, email: &str, password: &str) -> Result<User> {
-        create_user(
-            &self.core,
-            username,
-            email,
-            password,
-            Registering::default(),
-        )
-        .await
-        .map(|u| User::from(&u))
+        self.core
+            .observe("users.create", async {
+                create_user(
+                    &self.core,
+                    username,
+                    email,
+                    password,
+                    Registering::default(),
+                )
+                .await
+                .map(|u| User::from(&u))
+            })
+            .await
     }
 
     /// By id; `not_found` if absent. Served from the cache (L1, then Redis),
     /// which every change to the account invalidates on every instance.
+    #[tracing::instrument(name = "users.get", skip_all, fields(user_id = %user_id))]
     pub async fn get(&self, user_id: &str) -> Result<User> {
-        let user = self
-            .core
-            .cache
-            .get_or_load(&user_key(user_id), self.core.cache.ttl(), || async {
-                Ok(User::from(&self.record(user_id).await?))
+        self.core
+            .observe("users.get", async {
+                let user = self
+                    .core
+                    .cache
+                    .get_or_load(&user_key(user_id), self.core.cache.ttl(), || async {
+                        Ok(User::from(&self.record(user_id).await?))
+                    })
+                    .await?;
+                Ok(User::clone(&user))
             })
-            .await?;
-        Ok(User::clone(&user))
+            .await
     }
 
     /// By email address, case-insensitively. Read from a replica when
     /// `database_read_urls` names some, so it may lag a write just made.
+    #[tracing::instrument(name = "users.get_by_email", skip_all)]
     pub async fn get_by_email(&self, email: &str) -> Result<User> {
         self.core
-            .store
-            .for_reads()
-            .user_by_email_key(&email_key(email))
-            .await?
-            .map(|u| User::from(&u))
-            .ok_or_else(|| Error::not_found("user"))
+            .observe("users.get_by_email", async {
+                self.core
+                    .store
+                    .for_reads()
+                    .user_by_email_key(&email_key(email))
+                    .await?
+                    .map(|u| User::from(&u))
+                    .ok_or_else(|| Error::not_found("user"))
+            })
+            .await
     }
 
     /// By username, case-insensitively. Read like
     /// [`Users::get_by_email`].
+    #[tracing::instrument(name = "users.get_by_username", skip_all)]
     pub async fn get_by_username(&self, username: &str) -> Result<User> {
         self.core
-            .store
-            .for_reads()
-            .user_by_username_key(&username_key(username))
-            .await?
-            .map(|u| User::from(&u))
-            .ok_or_else(|| Error::not_found("user"))
+            .observe("users.get_by_username", async {
+                self.core
+                    .store
+                    .for_reads()
+                    .user_by_username_key(&username_key(username))
+                    .await?
+                    .map(|u| User::from(&u))
+                    .ok_or_else(|| Error::not_found("user"))
+            })
+            .await
     }
 
     /// Accounts in creation order, `limit` (1 to 500) at a time. Read like
@@ -279,73 +299,84 @@ impl Users {
     /// assert!(rest.next_cursor.is_none());
     /// # });
     /// ```
+    #[tracing::instrument(name = "users.list", skip_all)]
     pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<Page<User>> {
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                format!("must be 1 to {MAX_PAGE}"),
-            ));
-        }
-        let after = cursor.map(decode_cursor).transpose()?;
-        // One extra row says whether another page exists.
-        let mut rows = self
-            .core
-            .store
-            .for_reads()
-            .list_users(after.as_ref(), limit + 1)
-            .await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last()
-                .map(|u| encode_cursor(&(u.created_at, u.id.clone())))
-        } else {
-            None
-        };
-        Ok(Page {
-            items: rows.iter().map(User::from).collect(),
-            next_cursor,
-        })
+        self.core
+            .observe("users.list", async {
+                if !(1..=MAX_PAGE).contains(&limit) {
+                    return Err(Error::validation(
+                        "limit",
+                        format!("must be 1 to {MAX_PAGE}"),
+                    ));
+                }
+                let after = cursor.map(decode_cursor).transpose()?;
+                // One extra row says whether another page exists.
+                let mut rows = self
+                    .core
+                    .store
+                    .for_reads()
+                    .list_users(after.as_ref(), limit + 1)
+                    .await?;
+                let more = rows.len() > limit as usize;
+                rows.truncate(limit as usize);
+                let next_cursor = if more {
+                    rows.last()
+                        .map(|u| encode_cursor(&(u.created_at, u.id.clone())))
+                } else {
+                    None
+                };
+                Ok(Page {
+                    items: rows.iter().map(User::from).collect(),
+                    next_cursor,
+                })
+            })
+            .await
     }
 
     /// Change username and/or email, validated and kept unique as at registration.
+    #[tracing::instrument(name = "users.update", skip_all, fields(user_id = %user_id))]
     pub async fn update(&self, user_id: &str, update: UserUpdate) -> Result<User> {
-        let mut user = self.record(user_id).await?;
-        if let Some(username) = &update.username {
-            let name = validate::username(username)?;
-            user.username = name.display;
-            user.username_key = name.key;
-        }
-        if let Some(email) = &update.email {
-            let mail = validate::email(email)?;
-            user.email = mail.display;
-            user.email_key = mail.key;
-        }
-        user.updated_at = now();
-        let fields: Vec<&str> = [
-            ("username", update.username.is_some()),
-            ("email", update.email.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(f, changed)| changed.then_some(f))
-        .collect();
-        let event = Event::by_host(
-            EventType::UserUpdated,
-            user_id,
-            Event::user_payload(
-                user_id,
-                &user.username,
-                json!({ "fields": fields, "email": user.email }),
-            ),
-        );
-        self.core.store.update_identity(&user, &[event]).await?;
-        self.core.user_changed(user_id).await;
-        tracing::info!(user_id, "user updated");
-        Ok(User::from(&user))
+        self.core
+            .observe("users.update", async {
+                let mut user = self.record(user_id).await?;
+                if let Some(username) = &update.username {
+                    let name = validate::username(username)?;
+                    user.username = name.display;
+                    user.username_key = name.key;
+                }
+                if let Some(email) = &update.email {
+                    let mail = validate::email(email)?;
+                    user.email = mail.display;
+                    user.email_key = mail.key;
+                }
+                user.updated_at = now();
+                let fields: Vec<&str> = [
+                    ("username", update.username.is_some()),
+                    ("email", update.email.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(f, changed)| changed.then_some(f))
+                .collect();
+                let event = Event::by_host(
+                    EventType::UserUpdated,
+                    user_id,
+                    Event::user_payload(
+                        user_id,
+                        &user.username,
+                        json!({ "fields": fields, "email": user.email }),
+                    ),
+                );
+                self.core.store.update_identity(&user, &[event]).await?;
+                self.core.user_changed(user_id).await;
+                tracing::info!(user_id, "user updated");
+                Ok(User::from(&user))
+            })
+            .await
     }
 
     /// Change a password, proving the old one. Every other session ends;
     /// `keep_session` (the caller's own, from its [`crate::Principal`]) stays.
+    #[tracing::instrument(name = "users.change_password", skip_all, fields(user_id = %user_id))]
     pub async fn change_password(
         &self,
         user_id: &str,
@@ -353,27 +384,36 @@ impl Users {
         new_password: &str,
         keep_session: Option<&str>,
     ) -> Result<()> {
-        let user = self.record(user_id).await?;
-        if old_password.len() > validate::MAX_PASSWORD_BYTES {
-            return Err(Error::InvalidCredentials);
-        }
-        let old = validate::normalize_password(old_password);
-        if self.core.hasher.verify(&old, &user.password_hash).await? == Verdict::Invalid {
-            return Err(Error::InvalidCredentials);
-        }
-        self.store_password(
-            &user,
-            new_password,
-            EndSessions::AllExcept(keep_session),
-            Some(user_id),
-        )
-        .await
+        self.core
+            .observe("users.change_password", async {
+                let user = self.record(user_id).await?;
+                if old_password.len() > validate::MAX_PASSWORD_BYTES {
+                    return Err(Error::InvalidCredentials);
+                }
+                let old = validate::normalize_password(old_password);
+                if self.core.hasher.verify(&old, &user.password_hash).await? == Verdict::Invalid {
+                    return Err(Error::InvalidCredentials);
+                }
+                self.store_password(
+                    &user,
+                    new_password,
+                    EndSessions::AllExcept(keep_session),
+                    Some(user_id),
+                )
+                .await
+            })
+            .await
     }
 
     /// Set a password without the old one (administrators). Every session ends.
+    #[tracing::instrument(name = "users.set_password", skip_all, fields(user_id = %user_id))]
     pub async fn set_password(&self, user_id: &str, new_password: &str) -> Result<()> {
-        let user = self.record(user_id).await?;
-        self.store_password(&user, new_password, EndSessions::AllExcept(None), None)
+        self.core
+            .observe("users.set_password", async {
+                let user = self.record(user_id).await?;
+                self.store_password(&user, new_password, EndSessions::AllExcept(None), None)
+                    .await
+            })
             .await
     }
 
@@ -415,62 +455,82 @@ impl Users {
     }
 
     /// Disable an account: it cannot log in, and its sessions end now.
+    #[tracing::instrument(name = "users.disable", skip_all, fields(user_id = %user_id))]
     pub async fn disable(&self, user_id: &str) -> Result<()> {
-        let event = Event::by_host(
-            EventType::UserDisabled,
-            user_id,
-            json!({ "user_id": user_id }),
-        );
-        let ended = self
-            .core
-            .store
-            .set_disabled(user_id, true, now(), &[event])
-            .await?;
-        self.core.sessions_ended(&ended).await;
-        self.core.user_changed(user_id).await;
-        tracing::info!(user_id, "user disabled");
-        Ok(())
+        self.core
+            .observe("users.disable", async {
+                let event = Event::by_host(
+                    EventType::UserDisabled,
+                    user_id,
+                    json!({ "user_id": user_id }),
+                );
+                let ended = self
+                    .core
+                    .store
+                    .set_disabled(user_id, true, now(), &[event])
+                    .await?;
+                self.core.sessions_ended(&ended).await;
+                self.core.user_changed(user_id).await;
+                tracing::info!(user_id, "user disabled");
+                Ok(())
+            })
+            .await
     }
 
     /// Lift a lockout and forget the failed logins; true if there was
     /// anything to clear.
+    #[tracing::instrument(name = "users.unlock", skip_all, fields(user_id = %user_id))]
     pub async fn unlock(&self, user_id: &str) -> Result<bool> {
-        let cleared = self.core.store.unlock_user(user_id).await?;
-        self.core.user_changed(user_id).await;
-        tracing::info!(user_id, cleared, "user unlocked");
-        Ok(cleared)
+        self.core
+            .observe("users.unlock", async {
+                let cleared = self.core.store.unlock_user(user_id).await?;
+                self.core.user_changed(user_id).await;
+                tracing::info!(user_id, cleared, "user unlocked");
+                Ok(cleared)
+            })
+            .await
     }
 
     /// Enable a disabled account.
+    #[tracing::instrument(name = "users.enable", skip_all, fields(user_id = %user_id))]
     pub async fn enable(&self, user_id: &str) -> Result<()> {
-        let event = Event::by_host(
-            EventType::UserEnabled,
-            user_id,
-            json!({ "user_id": user_id }),
-        );
         self.core
-            .store
-            .set_disabled(user_id, false, now(), &[event])
-            .await?;
-        self.core.user_changed(user_id).await;
-        tracing::info!(user_id, "user enabled");
-        Ok(())
+            .observe("users.enable", async {
+                let event = Event::by_host(
+                    EventType::UserEnabled,
+                    user_id,
+                    json!({ "user_id": user_id }),
+                );
+                self.core
+                    .store
+                    .set_disabled(user_id, false, now(), &[event])
+                    .await?;
+                self.core.user_changed(user_id).await;
+                tracing::info!(user_id, "user enabled");
+                Ok(())
+            })
+            .await
     }
 
     /// Delete an account with its sessions and role grants.
+    #[tracing::instrument(name = "users.delete", skip_all, fields(user_id = %user_id))]
     pub async fn delete(&self, user_id: &str) -> Result<()> {
-        let event = Event::by_host(
-            EventType::UserDeleted,
-            user_id,
-            json!({ "user_id": user_id }),
-        );
-        let Some(ended) = self.core.store.delete_user(user_id, &[event]).await? else {
-            return Err(Error::not_found("user"));
-        };
-        self.core.sessions_ended(&ended).await;
-        self.core.user_changed(user_id).await;
-        tracing::info!(user_id, "user deleted");
-        Ok(())
+        self.core
+            .observe("users.delete", async {
+                let event = Event::by_host(
+                    EventType::UserDeleted,
+                    user_id,
+                    json!({ "user_id": user_id }),
+                );
+                let Some(ended) = self.core.store.delete_user(user_id, &[event]).await? else {
+                    return Err(Error::not_found("user"));
+                };
+                self.core.sessions_ended(&ended).await;
+                self.core.user_changed(user_id).await;
+                tracing::info!(user_id, "user deleted");
+                Ok(())
+            })
+            .await
     }
 
     async fn record(&self, user_id: &str) -> Result<UserRecord> {

@@ -418,4 +418,15 @@ impl EventStore for PostgresStore {
                 .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+
+    async fn consumer_positions(&self) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, position FROM event_consumers ORDER BY name")
+                .fetch_all(&self.write)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, p)| (name, u64::try_from(p).unwrap_or(0)))
+            .collect())
+    }
 }
