@@ -1,6 +1,8 @@
 // The Kotlin SDK on the JVM: a full flow on SQLite, offline verification
 // from JWKS, the device session over an app-implemented TokenStore, and
-// the error mapping. Run by scripts/kotlin (and so by scripts/test).
+// the error mapping; files (FilesTest.kt), events, webhooks and the audit
+// log (EventsTest.kt) run from the same main. Run by scripts/kotlin (and
+// so by scripts/test).
 
 import doorward.*
 import java.nio.file.Files
@@ -205,7 +207,8 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 
 fun main() = runBlocking {
     var failed = 0
-    for ((name, test) in tests) {
+    val all = tests + filesTests + eventsTests
+    for ((name, test) in all) {
         try {
             test()
             println("ok      $name")
@@ -215,6 +218,6 @@ fun main() = runBlocking {
             e.printStackTrace()
         }
     }
-    println("\n${tests.size - failed} passed, $failed failed")
+    println("\n${all.size - failed} passed, $failed failed")
     if (failed > 0) kotlin.system.exitProcess(1)
 }
