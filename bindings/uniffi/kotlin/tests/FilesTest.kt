@@ -1,8 +1,34 @@
 // Files from Kotlin: a round trip on memory://, paths, listing, keys and
-// presigning refused with their codes.
+// presigning refused with their codes, and presigned URLs on the S3 test
+// server when it is reachable.
 
 import doorward.*
+import java.net.ConnectException
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
 import java.nio.file.Files as Fs
+import java.util.UUID
+
+/**
+ * The S3-compatible test server (`DOORWARD_TEST_S3_ENDPOINT`, default the
+ * moto_server `scripts/services` starts) with a fresh bucket, made by an
+ * unsigned `PUT /bucket` as moto allows: `(endpoint, bucket)`. Skipped when
+ * unreachable, failed instead under `DOORWARD_REQUIRE_SERVICES=1`.
+ */
+fun s3Bucket(http: HttpClient): Pair<String, String> {
+    val endpoint = System.getenv("DOORWARD_TEST_S3_ENDPOINT") ?: "http://127.0.0.1:9000"
+    val bucket = "dw-kt-${UUID.randomUUID().toString().replace("-", "")}"
+    val made = try {
+        http.send(HttpRequest.newBuilder(URI("$endpoint/$bucket")).PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString())
+    } catch (e: ConnectException) {
+        if (System.getenv("DOORWARD_REQUIRE_SERVICES") == "1") throw AssertionError("an S3-compatible server is required but not reachable at $endpoint")
+        throw Skipped("an S3-compatible server is not reachable at $endpoint")
+    }
+    eq(made.statusCode(), 200, "bucket created: ${made.body()}")
+    return endpoint to bucket
+}
 
 fun memoryConfig(extra: (Config) -> Config = { it }) = extra(
     Config(
@@ -75,5 +101,32 @@ val filesTests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(throws<DoorwardException.Config> { files.presignGet("a", 60u) }.code(), "config_error", "presign get")
         eq(throws<DoorwardException.Config> { files.presignPut("a", 60u) }.code(), "config_error", "presign put")
         eq(throws<DoorwardException.Config> { Doorward.open(memoryConfig { it.copy(filesUrl = "ftp://x") }) }.code(), "config_error", "files_url")
+    },
+
+    "files on S3: presigned download and upload" to {
+        val http = HttpClient.newHttpClient()
+        val (endpoint, bucket) = s3Bucket(http)
+        val config = memoryConfig {
+            it.copy(
+                filesUrl = "s3://$bucket",
+                filesS3Endpoint = endpoint,
+                filesS3Region = "us-east-1",
+                filesS3AccessKeyId = "test-access-key",
+                filesS3SecretAccessKey = "test-secret-key",
+                filesS3AllowHttp = true,
+            )
+        }
+        check(!config.toString().contains("test-secret-key") && !config.toString().contains(SECRET)) { "toString hides secrets: $config" }
+        val files = Doorward.open(config).files()
+        val avatar = ByteArray(1000) { it.toByte() }
+        files.put("avatars/1.png", avatar, "image/png")
+        val download = http.send(HttpRequest.newBuilder(URI(files.presignGet("avatars/1.png", 60u))).GET().build(), HttpResponse.BodyHandlers.ofByteArray())
+        eq(download.statusCode(), 200, "presigned GET")
+        check(download.body().contentEquals(avatar)) { "presigned GET returns the bytes" }
+        val upload = ByteArray(500) { 7 }
+        val put = http.send(HttpRequest.newBuilder(URI(files.presignPut("uploads/2.bin", 60u))).PUT(HttpRequest.BodyPublishers.ofByteArray(upload)).build(), HttpResponse.BodyHandlers.discarding())
+        eq(put.statusCode(), 200, "presigned PUT")
+        check(files.get("uploads/2.bin").data.contentEquals(upload)) { "uploaded through the URL" }
+        eq(files.list().items.map { it.key }, listOf("avatars/1.png", "uploads/2.bin"), "listed")
     },
 )
