@@ -9,7 +9,7 @@ use crate::error::{DoorwardError, call};
 use crate::types::time;
 
 /// What is known of a stored object.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
 pub struct FileInfo {
     /// The key it is stored under.
     pub key: String,
@@ -36,8 +36,11 @@ impl From<doorward::FileInfo> for FileInfo {
     }
 }
 
-/// An object and its bytes, from `get`.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+/// An object and its bytes, from `get`. Equality and hashing come from
+/// Rust, so they compare the bytes: a Kotlin data class compares a
+/// `ByteArray` field by identity.
+#[derive(Clone, PartialEq, Eq, Hash, uniffi::Record)]
+#[uniffi::export(Eq, Hash)]
 pub struct FileContent {
     pub info: FileInfo,
     pub data: Vec<u8>,

@@ -51,6 +51,8 @@ val filesTests: List<Pair<String, suspend () -> Unit>> = listOf(
         val got = files.get("avatars/42.png")
         check(got.data.contentEquals(png)) { "the same bytes back" }
         eq(got.info, files.head("avatars/42.png"), "head is get without the bytes")
+        eq(got, files.get("avatars/42.png"), "equal by content")
+        eq(got.hashCode(), files.get("avatars/42.png").hashCode(), "hashed by content")
 
         // Overwrite without a content type: none is guessed.
         eq(files.put("avatars/42.png", byteArrayOf(1)).contentType, null, "no content type")
