@@ -1,7 +1,8 @@
 // A small app on the doorward Kotlin SDK, the way a phone app uses it:
 // a local SQLite store for offline use, a sign-in whose tokens go to the
 // platform's secure storage (here a stand-in for the Android Keystore),
-// and access tokens verified offline against the server's public keys.
+// access tokens verified offline against the server's public keys, and
+// the user's avatar kept with the app's files.
 //
 // Run by scripts/kotlin: java ... MainKt <data directory>
 
@@ -41,6 +42,15 @@ fun main(args: Array<String>) = runBlocking {
     val session = DeviceSession(local, SecureStorage())
     val me = session.login("maria", "a long offline passphrase", ClientInfo(userAgent = "example-app/1.0"))
     println("signed in as ${me.username} (session ${me.sessionId})")
+
+    // The profile picture, stored beside the app's database (files_url
+    // defaults to a folder next to the SQLite file) and read back.
+    val avatar = byteArrayOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte(), 0x0d, 0x0a, 0x1a, 0x0a)
+    val stored = local.files().put("avatars/${me.userId}.png", avatar, "image/png")
+    println("avatar stored: ${stored.key} (${stored.size} bytes, ${stored.contentType})")
+    val back = local.files().get(stored.key)
+    check(back.data.contentEquals(avatar)) { "the same avatar back" }
+    println("avatar read back: ${back.data.size} bytes, ${back.info.contentType}")
 
     // Elsewhere in the app, with only the public keys (from the server's
     // JWKS endpoint in a real app): verify and check permissions offline.

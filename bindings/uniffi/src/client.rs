@@ -3,11 +3,15 @@
 
 use std::sync::Arc;
 
+use crate::audit::Audit;
 use crate::config::Config;
 use crate::error::{DoorwardError, call};
+use crate::events::Events;
+use crate::files::Files;
 use crate::types::{
     ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User, each, pair,
 };
+use crate::webhooks::Webhooks;
 
 /// An open doorward.
 #[derive(Debug, uniffi::Object)]
@@ -44,6 +48,26 @@ export! {
         /// Rate limits for the host's own endpoints.
         pub fn limits(&self) -> Arc<Limits> {
             Arc::new(Limits { dw: self.dw.clone() })
+        }
+
+        /// Files in the store `files_url` names.
+        pub fn files(&self) -> Arc<Files> {
+            Arc::new(Files { dw: self.dw.clone() })
+        }
+
+        /// Domain events: subscriptions, the outbox, dead letters.
+        pub fn events(&self) -> Arc<Events> {
+            Arc::new(Events { dw: self.dw.clone() })
+        }
+
+        /// Signed webhook endpoints.
+        pub fn webhooks(&self) -> Arc<Webhooks> {
+            Arc::new(Webhooks { dw: self.dw.clone() })
+        }
+
+        /// The hash-chained audit log.
+        pub fn audit(&self) -> Arc<Audit> {
+            Arc::new(Audit { dw: self.dw.clone() })
         }
 
         /// The store backend in use: `sqlite`, `postgres` or `memory`.

@@ -26,11 +26,21 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// The record's `toString()` (Kotlin) and `description` (Swift) come
+/// from this redacting `Debug` rather than printing every field, since
+/// several are secrets (`jwt_secret`, `files_s3_secret_access_key`).
+impl std::fmt::Display for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 /// Generates the record and its conversion from one list of keys.
 macro_rules! config_record {
     ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
         /// doorward's configuration; see the README for each key.
         #[derive(Clone, Default, uniffi::Record)]
+        #[uniffi::export(Debug, Display)]
         pub struct Config {
             $(
                 $(#[$doc])*
@@ -120,6 +130,17 @@ config_record! {
     events_retry_base_ms: u64,
     events_retry_max_secs: u64,
     webhook_timeout_ms: u64,
+    /// `file:///dir` (default: beside the SQLite file), `memory://` or
+    /// `s3://bucket`.
+    files_url: String,
+    files_max_bytes: u64,
+    files_s3_region: String,
+    /// An S3-compatible server (MinIO, R2, ...) instead of AWS.
+    files_s3_endpoint: String,
+    files_s3_access_key_id: String,
+    files_s3_secret_access_key: String,
+    /// Allow a plain `http://` endpoint (a local test server).
+    files_s3_allow_http: bool,
 }
 
 impl TryFrom<Config> for doorward::Config {

@@ -1,7 +1,7 @@
 //! doorward for Kotlin and Swift, through uniffi's proc-macros.
 //!
 //! Every rule lives in the `doorward` crate; this crate converts records,
-//! errors and callbacks. Every async export goes through [`export!`], which
+//! errors and callbacks (the app's `TokenStore` and `EventHandler`). Every async export goes through [`export!`], which
 //! names the tokio runtime, so the core (sqlx, Redis) always runs inside
 //! one; a panic anywhere in the core becomes `DoorwardError.Internal`.
 
@@ -28,18 +28,28 @@ macro_rules! export {
     };
 }
 
+mod audit;
 mod client;
 mod config;
 mod device;
 mod error;
+mod events;
+mod files;
 mod offline;
 mod types;
+mod webhooks;
 
+pub use audit::{Audit, AuditPage, AuditRecord, AuditVerification};
 pub use client::{Doorward, Limits, Roles, Sessions, Users};
 pub use config::{Config, PreviousKey};
 pub use device::{DeviceSession, TokenStore};
 pub use error::DoorwardError;
+pub use events::{
+    DeliveryRecord, Event, EventHandler, EventHandlerError, EventPage, Events, Subscription,
+};
+pub use files::{FileContent, FileInfo, FilePage, Files};
 pub use offline::TokenVerifier;
 pub use types::{
     ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User,
 };
+pub use webhooks::{Webhook, WebhookTest, Webhooks};

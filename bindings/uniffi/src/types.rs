@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-fn time(t: chrono::DateTime<chrono::Utc>) -> SystemTime {
+pub(crate) fn time(t: chrono::DateTime<chrono::Utc>) -> SystemTime {
     SystemTime::from(t)
 }
 

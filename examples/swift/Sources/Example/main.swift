@@ -1,6 +1,6 @@
 // A local, offline store, a sign-in whose tokens live in the Keychain
-// (here a stand-in), and access tokens verified offline from the public
-// keys. Run from examples/swift: `swift run Example`.
+// (here a stand-in), the user's avatar in the app's files, and access
+// tokens verified offline from the public keys. Run from examples/swift: `swift run Example`.
 import DoorwardKit
 import Foundation
 
@@ -31,6 +31,13 @@ _ = try await local.users().create(username: "maria", email: "maria@example.com"
 let session = DeviceSession(doorward: local, store: Keychain())
 let me = try await session.login(login: "maria", password: "a long offline passphrase", client: nil)
 print("signed in as \(me.username)")
+
+// The profile picture, stored beside the app's database and read back.
+let avatar = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+let stored = try await local.files().put(key: "avatars/\(me.userId).png", data: avatar, contentType: "image/png")
+print("avatar stored: \(stored.key) (\(stored.size) bytes)")
+let back = try await local.files().get(key: stored.key)
+precondition(back.data == avatar, "the same avatar back")
 
 let verifier = try TokenVerifier(jwks: try local.jwks())
 if let token = try await session.accessToken() {
