@@ -79,6 +79,11 @@ pub enum Command {
     /// (by default a doorward-files folder beside the SQLite database).
     #[command(subcommand)]
     Files(FilesCommand),
+    /// Print the metrics as Prometheus text (with --json, one object per
+    /// sample). The gauges are the store's: the outbox backlog of each
+    /// consumer, webhook deliveries pending, active sessions. Counters and
+    /// latencies are per process; a running host serves its own.
+    Metrics,
     /// Walk the whole flow on a fresh database: register, log in, verify,
     /// permissions, refresh, reuse detection, logout.
     ///

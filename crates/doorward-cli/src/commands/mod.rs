@@ -7,6 +7,7 @@ mod demo;
 mod events;
 #[cfg(feature = "files")]
 mod files;
+mod metrics;
 mod migrate;
 mod role;
 mod token;
@@ -120,6 +121,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<Outcome> {
         Command::Events(command) => events::run_events(&ctx, command).await,
         Command::Webhook(command) => events::run_webhook(&ctx, command).await,
         Command::Audit(command) => return events::run_audit(&ctx, command).await,
+        Command::Metrics => metrics::run(&ctx).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
         #[cfg(feature = "files")]
         Command::Files(command) => files::run(&ctx, command).await,
