@@ -205,6 +205,8 @@ impl Events {
     /// Call `handler` with every event committed from now on, in commit
     /// order, at least once: a throw or a rejected Promise has the event
     /// delivered again after a backoff (up to `eventsMaxAttempts` times).
+    /// The dispatcher waits for the handler, so a handler must not await
+    /// `flush()`, which would wait for it in turn.
     #[napi(
         ts_args_type = "handler: (event: Event) => void | Promise<void>, options?: SubscribeOptions | undefined | null"
     )]
