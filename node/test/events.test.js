@@ -66,6 +66,32 @@ test('subscribe: the callback receives UserRegistered after registerUser and flu
   assert.equal(seen.length, 1, 'closed: no more deliveries')
 })
 
+test('subscribe: a handler that closes its subscription sees no further event', async () => {
+  const dw = await openQuick()
+  const seen = []
+  const sub = await dw.events.subscribe((event) => {
+    seen.push(event.subject)
+    sub.close()
+  }, { types: ['RoleCreated'] })
+  // Another subscriber holds the dispatcher while both roles commit, so the
+  // next pass hands them to `sub` as one batch.
+  const gate = deferred()
+  const held = deferred()
+  const holder = await dw.events.subscribe(async () => {
+    held.resolve()
+    await gate.promise
+  }, { types: ['UserRegistered'] })
+  await register(dw)
+  await held.promise
+  await dw.roles.create('a', ['x:y'])
+  await dw.roles.create('b', ['x:y'])
+  gate.resolve()
+  await dw.events.flush()
+  holder.close()
+  assert.deepEqual(seen, ['a'])
+  assert.equal(sub.isOpen, false)
+})
+
 test('subscribe: without types every event arrives, in commit order', async () => {
   const dw = await openQuick()
   const types = []
