@@ -2,7 +2,7 @@
 // (binding.d.ts, from the Rust source by napi-rs) and this layer's own.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Principal } from './binding'
+import type { Event, Principal, SubscribeOptions } from './binding'
 
 // Only PasswordHasher is constructed by hand; the others come from
 // Doorward.open and its properties, so they are exported as types.
@@ -12,17 +12,39 @@ export type {
   Roles,
   Sessions,
   Limits,
+  Files,
+  Events,
+  Subscription,
+  Webhooks,
+  Audit,
+  AuditExportOptions,
+  AuditListOptions,
+  AuditPage,
+  AuditRecord,
+  AuditVerification,
   ClientInfo,
   Decision,
+  DeliveryListOptions,
+  DeliveryRecord,
+  Event,
+  EventListOptions,
+  EventPage,
+  FileData,
+  FileInfo,
+  FileListOptions,
+  FilePage,
   HasherOptions,
   Page,
   Principal,
   Registration,
   Role,
   Session,
+  SubscribeOptions,
   TokenPair,
   User,
   UserUpdate,
+  Webhook,
+  WebhookTest,
 } from './binding'
 
 /** An open doorward: `await Doorward.open(config)`. */
@@ -54,6 +76,63 @@ export type ErrorCode =
   | 'config_error'
   | 'storage_error'
   | 'internal'
+
+/** Every kind of domain event: what `types` filters and `Event.type` name. */
+export type EventType =
+  | 'UserRegistered'
+  | 'LoginSucceeded'
+  | 'LoginFailed'
+  | 'LoggedOut'
+  | 'TokenRefreshed'
+  | 'TokenReuseDetected'
+  | 'PasswordChanged'
+  | 'UserUpdated'
+  | 'UserDisabled'
+  | 'UserEnabled'
+  | 'UserDeleted'
+  | 'RoleCreated'
+  | 'RoleDeleted'
+  | 'RoleGranted'
+  | 'RoleRevoked'
+  | 'SessionRevoked'
+  | 'AccountLocked'
+  | 'FileStored'
+  | 'FileDeleted'
+
+/** Every event type name, in the core's order. */
+export declare function eventTypes(): EventType[]
+
+/** Where a webhook delivery stands. */
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead'
+
+/** What `dw.events.subscribe` calls with each event. */
+export type EventHandler = (event: Event) => void | Promise<void>
+
+/**
+ * The events of one subscription as an async iterator:
+ * `for await (const event of dw.events.stream({ types }))`. It subscribes
+ * at once; events committed after `ready` resolves are delivered. An event
+ * counts as delivered when it enters the stream's buffer. Leaving the loop
+ * or `close()` ends the subscription.
+ */
+export declare class EventStream implements AsyncIterableIterator<Event> {
+  private constructor()
+  /** Resolves once subscribed; rejects as `subscribe` would. */
+  readonly ready: Promise<void>
+  next(): Promise<IteratorResult<Event, undefined>>
+  /** Ends the subscription (what `for await` calls on leaving the loop). */
+  return(): Promise<IteratorReturnResult<undefined>>
+  /** Ends the subscription and drops buffered events; idempotent. */
+  close(): void
+  [Symbol.asyncIterator](): EventStream
+}
+
+declare module './binding' {
+  interface Events {
+    /** The events of a new subscription as an async iterator. */
+    stream(options?: SubscribeOptions | null): EventStream
+  }
+}
 
 /** Any doorward failure: a rejected Promise (or a throw) carries one. */
 export declare class DoorwardError extends Error {
@@ -136,6 +215,14 @@ export interface Config {
   eventsRetryBaseMs?: number
   eventsRetryMaxSecs?: number
   webhookTimeoutMs?: number
+  /** `file:///dir`, `memory://` or `s3://bucket`; beside the database by default. */
+  filesUrl?: string
+  filesMaxBytes?: number
+  filesS3Region?: string
+  filesS3Endpoint?: string
+  filesS3AccessKeyId?: string
+  filesS3SecretAccessKey?: string
+  filesS3AllowHttp?: boolean
 }
 
 /** A request after `authenticate`. */

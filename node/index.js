@@ -1,7 +1,8 @@
 'use strict'
 // The doorward package for Node.js: the native addon (binding.js, built by
 // `npm run build`), with its errors turned into DoorwardError, its token
-// pairs and users made safe to log, and the Express/Connect middleware.
+// pairs, webhooks and users made safe to log, event subscriptions and
+// streams (events.js), and the Express/Connect middleware.
 
 const { inspect } = require('node:util')
 const binding = require('./binding.js')
@@ -62,9 +63,9 @@ function hideFromInspect(obj, shown) {
 }
 
 /**
- * Results by shape: a token pair keeps its tokens out of JSON.stringify,
- * spreads and util.inspect (read them as properties); a user keeps its
- * email out of util.inspect.
+ * Results by shape: a token pair keeps its tokens, and a webhook its
+ * secret, out of JSON.stringify, spreads and util.inspect (read them as
+ * properties); a user keeps its email out of util.inspect.
  */
 function harden(value) {
   if (Array.isArray(value)) {
@@ -81,6 +82,12 @@ function harden(value) {
       name: 'TokenPair',
       fields: (p) => ({ tokenType: p.tokenType, expiresIn: p.expiresIn, accessToken: '[hidden]', refreshToken: '[hidden]' }),
     })
+  } else if (typeof value.secret === 'string' && typeof value.url === 'string' && /^wh_/.test(value.id)) {
+    Object.defineProperty(value, 'secret', { enumerable: false })
+    hideFromInspect(value, {
+      name: 'Webhook',
+      fields: (w) => ({ ...w, secret: '[hidden]' }),
+    })
   } else if (typeof value.email === 'string' && typeof value.username === 'string') {
     hideFromInspect(value, {
       name: 'User',
@@ -93,12 +100,23 @@ function harden(value) {
   return value
 }
 
-// Methods of the addon that return a value rather than a Promise.
-const SYNC = new Set(['jwks'])
-
-// Which argument of a method is an options object. N-API reads properties
-// of whatever it is given, so a string there would pass as `{}`.
-const OBJECT_ARGUMENT = { registerUser: 3, login: 2, issueTokens: 1, update: 1 }
+// Per class of the addon: the methods that return a value rather than a
+// Promise, and which argument of a method is an options object (N-API
+// reads properties of whatever it is given, so a string there would pass
+// as `{}`).
+const CLASSES = {
+  Doorward: { sync: ['jwks'], objectAt: { registerUser: 3, login: 2, issueTokens: 1 } },
+  Users: { objectAt: { update: 1 } },
+  Roles: {},
+  Sessions: {},
+  Limits: {},
+  PasswordHasher: {},
+  Files: { objectAt: { list: 0 } },
+  Events: { objectAt: { subscribe: 1, list: 0, deliveries: 0 } },
+  Webhooks: {},
+  Audit: { objectAt: { list: 0, export: 0 } },
+  Subscription: { sync: ['close'] },
+}
 
 function argumentError(message) {
   const err = new TypeError(message)
@@ -106,8 +124,7 @@ function argumentError(message) {
   return err
 }
 
-function wrap(fn, sync, name) {
-  const objectAt = OBJECT_ARGUMENT[name]
+function wrap(fn, sync, name, objectAt) {
   return function doorwardCall(...args) {
     let out
     try {
@@ -133,13 +150,18 @@ function wrap(fn, sync, name) {
 
 // Patch each class of the addon once, so every instance (and every
 // sub-API a getter returns) converts errors and hardens results.
-for (const cls of [binding.Doorward, binding.Users, binding.Roles, binding.Sessions, binding.Limits, binding.PasswordHasher]) {
+for (const [className, { sync = [], objectAt = {} }] of Object.entries(CLASSES)) {
+  const cls = binding[className]
   for (const name of Object.getOwnPropertyNames(cls.prototype)) {
     const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, name)
     if (name === 'constructor' || typeof descriptor.value !== 'function') continue
-    Object.defineProperty(cls.prototype, name, { ...descriptor, value: wrap(descriptor.value, SYNC.has(name), name) })
+    const value = wrap(descriptor.value, sync.includes(name), name, objectAt[name])
+    Object.defineProperty(cls.prototype, name, { ...descriptor, value })
   }
 }
+
+// Subscriptions call JavaScript handlers; dw.events.stream() iterates.
+const { EventStream } = require('./events.js').install(binding, { harden, argumentError })
 
 /**
  * Open the store the configuration names (migrating it and seeding the
@@ -180,6 +202,13 @@ function errorCodes() {
   return [...CODES]
 }
 
+const EVENT_TYPES = Object.freeze(binding.eventTypes())
+
+/** Every event type name, in the core's order. */
+function eventTypes() {
+  return [...EVENT_TYPES]
+}
+
 const _panicForTests = wrap(binding._panicForTests, false)
 
 module.exports = {
@@ -188,9 +217,16 @@ module.exports = {
   Roles: binding.Roles,
   Sessions: binding.Sessions,
   Limits: binding.Limits,
+  Files: binding.Files,
+  Events: binding.Events,
+  EventStream,
+  Subscription: binding.Subscription,
+  Webhooks: binding.Webhooks,
+  Audit: binding.Audit,
   PasswordHasher,
   DoorwardError,
   errorCodes,
+  eventTypes,
   tokenResponse,
   _panicForTests,
   ...require('./middleware.js'),

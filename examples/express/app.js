@@ -1,8 +1,9 @@
 'use strict'
 // An Express application on doorward: registration, login, token refresh,
-// logout, the caller's profile and an admin-only listing. doorward keeps
-// the users, sessions and roles; its middleware authenticates requests and
-// errorHandler() answers every doorward error with its HTTP status.
+// logout, the caller's profile and avatar, and an admin-only listing.
+// doorward keeps the users, sessions, roles and files; its middleware
+// authenticates requests and errorHandler() answers every doorward error
+// with its HTTP status.
 //
 //   createApp(dw)  the application for an open Doorward (what the tests use)
 //   main()         opens doorward from the environment and listens
@@ -29,6 +30,23 @@ function stringFields(req, res, ...names) {
     }
   }
   return names.map((name) => body[name])
+}
+
+/** Largest avatar accepted: the body is refused past it, never buffered whole. */
+const AVATAR_MAX_BYTES = 1024 * 1024
+
+/**
+ * Avatar content types served back as they came. Raster images only: an
+ * SVG or HTML "avatar" served from this origin could run script.
+ */
+const AVATAR_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp'])
+
+/** Where a user's avatar is kept in doorward's files. */
+const avatarKey = (userId) => `avatars/${userId}`
+
+/** An answer in errorHandler's shape, for refusals the app makes itself. */
+function refuse(res, status, code, message, field) {
+  res.status(status).json({ error: { code, message, field } })
 }
 
 /** What the API shows of an account. */
@@ -85,6 +103,43 @@ function createApp(dw) {
     })
   })
 
+  // The raw body, whatever its type, up to the cap; the content type is
+  // checked (and kept) by the route.
+  const rawAvatar = express.raw({ type: () => true, limit: AVATAR_MAX_BYTES })
+
+  app.put('/me/avatar', authenticate(dw), (req, res, next) => {
+    rawAvatar(req, res, (err) => {
+      if (err && err.type === 'entity.too.large') {
+        return refuse(res, 413, 'validation_error', `the avatar is larger than ${AVATAR_MAX_BYTES} bytes`, 'avatar')
+      }
+      next(err)
+    })
+  }, async (req, res) => {
+    const type = (req.get('content-type') || '').split(';')[0].trim().toLowerCase()
+    if (!AVATAR_TYPES.has(type)) {
+      return refuse(res, 415, 'validation_error', `the avatar must be one of ${[...AVATAR_TYPES].join(', ')}`, 'content_type')
+    }
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+      return refuse(res, 422, 'validation_error', 'the avatar is empty', 'avatar')
+    }
+    const info = await dw.files.put(avatarKey(req.principal.userId), req.body, type)
+    res.json({ avatar: { size: info.size, content_type: info.contentType, updated_at: info.createdAt } })
+  })
+
+  // Public, like most avatars; a missing one is 404 not_found.
+  app.get('/users/:id/avatar', async (req, res) => {
+    const { info, data } = await dw.files.get(avatarKey(req.params.id))
+    res.set({
+      'Content-Type': info.contentType || 'application/octet-stream',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cache-Control': 'no-cache',
+    })
+    if (info.etag) res.set('ETag', info.etag)
+    // res.send answers 304 when If-None-Match matches the ETag.
+    res.send(data)
+  })
+
   app.get('/admin/users', authenticate(dw), requirePermission('admin:*'), async (req, res) => {
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined
     const limit = typeof req.query.limit === 'string' ? Number(req.query.limit) : undefined
@@ -128,7 +183,7 @@ async function main() {
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => server.close(() => process.exit(0)))
 }
 
-module.exports = { createApp, configFromEnv, main }
+module.exports = { AVATAR_MAX_BYTES, createApp, configFromEnv, main }
 
 if (require.main === module) {
   main().catch((err) => {

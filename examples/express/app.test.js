@@ -10,7 +10,7 @@ const os = require('node:os')
 const path = require('node:path')
 
 const { Doorward } = require('doorward')
-const { createApp } = require('./app.js')
+const { AVATAR_MAX_BYTES, createApp } = require('./app.js')
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -132,6 +132,73 @@ test('duplicate email 409, bad input 422, wrong password 401', async () => {
   const wrong = await call('POST', '/login', { body: { login: 'carol', password: 'not the password' } })
   assert.equal(wrong.status, 401)
   assert.equal(wrong.body.error.code, 'invalid_credentials')
+})
+
+/** A PUT of raw bytes, as a browser uploads a file. */
+function upload(path, data, { token, type } = {}) {
+  return fetch(base + path, {
+    method: 'PUT',
+    headers: { ...(type ? { 'content-type': type } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: data,
+  })
+}
+
+test('avatars: PUT /me/avatar stores the raw body, GET /users/:id/avatar serves it', async () => {
+  const reg = await call('POST', '/register', { body: { username: 'erin', email: 'erin@example.com', password: PASSWORD } })
+  const { access_token: token, user } = reg.body
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, 1)])
+  const put = await upload('/me/avatar', png, { token, type: 'image/png' })
+  assert.equal(put.status, 200)
+  const stored = await put.json()
+  assert.equal(stored.avatar.size, png.length)
+  assert.equal(stored.avatar.content_type, 'image/png')
+
+  // Kept under avatars/<user id>, with its content type.
+  const info = await dw.files.head(`avatars/${user.id}`)
+  assert.equal(info.contentType, 'image/png')
+
+  const got = await fetch(`${base}/users/${user.id}/avatar`)
+  assert.equal(got.status, 200)
+  assert.equal(got.headers.get('content-type'), 'image/png')
+  assert.equal(got.headers.get('x-content-type-options'), 'nosniff')
+  assert.ok(Buffer.from(await got.arrayBuffer()).equals(png))
+  const etag = got.headers.get('etag')
+  assert.ok(etag)
+  // fetch adds `Cache-Control: no-cache` to a conditional request unless
+  // one is given, and no-cache asks for the full body again.
+  const again = await fetch(`${base}/users/${user.id}/avatar`, {
+    headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' },
+  })
+  assert.equal(again.status, 304)
+
+  // A new upload replaces it, content type included.
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])
+  assert.equal((await upload('/me/avatar', jpeg, { token, type: 'image/jpeg' })).status, 200)
+  const replaced = await fetch(`${base}/users/${user.id}/avatar`)
+  assert.equal(replaced.headers.get('content-type'), 'image/jpeg')
+  assert.ok(Buffer.from(await replaced.arrayBuffer()).equals(jpeg))
+})
+
+test('avatars: size cap 413, other types 415, empty 422, no token 401, none stored 404', async () => {
+  const reg = await call('POST', '/register', { body: { username: 'frank', email: 'frank@example.com', password: PASSWORD } })
+  const { access_token: token, user } = reg.body
+
+  const big = await upload('/me/avatar', Buffer.alloc(AVATAR_MAX_BYTES + 1), { token, type: 'image/png' })
+  assert.equal(big.status, 413)
+  assert.equal((await big.json()).error.field, 'avatar')
+  for (const type of ['image/svg+xml', 'text/html', undefined]) {
+    const res = await upload('/me/avatar', Buffer.from('<svg onload="alert(1)"/>'), { token, type })
+    assert.equal(res.status, 415, String(type))
+    assert.equal((await res.json()).error.field, 'content_type')
+  }
+  const empty = await upload('/me/avatar', Buffer.alloc(0), { token, type: 'image/png' })
+  assert.equal(empty.status, 422)
+  const anonymous = await upload('/me/avatar', Buffer.from('png'), { type: 'image/png' })
+  assert.equal(anonymous.status, 401)
+  // Nothing above was stored.
+  const none = await call('GET', `/users/${user.id}/avatar`)
+  assert.equal(none.status, 404)
+  assert.equal(none.body.error.code, 'not_found')
 })
 
 test('no bearer token: 401 with WWW-Authenticate: Bearer', async () => {

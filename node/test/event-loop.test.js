@@ -94,3 +94,71 @@ test('setInterval callbacks run on time while logins hash', async () => {
   clearInterval(timer)
   assert.ok(intervals >= 10, `setInterval fired ${intervals} times during ${logins} logins`)
 })
+
+// --- subscriptions and the life of the process --------------------------------
+
+const { execFile } = require('node:child_process')
+const path = require('node:path')
+
+/**
+ * Runs `body` (an async function's body, with `dw` open on the in-memory
+ * store) in a child process and resolves with its exit code and output.
+ * The timeout is a safety net for a hung child, not a measurement: a
+ * child that does not exit on its own is killed and reported as such.
+ */
+function child(body) {
+  const index = JSON.stringify(path.join(__dirname, '..', 'index.js'))
+  const script = `
+    const { Doorward } = require(${index})
+    ;(async () => {
+      const dw = await Doorward.open({ databaseUrl: 'memory://', jwtSecret: 'x'.repeat(40), argon2MemoryKib: 64, argon2Iterations: 1 })
+      ${body}
+    })().catch((err) => { console.error(err); process.exit(2) })
+  `
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: 60000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (err.killed ? 'killed: did not exit on its own' : err.code) : 0, stdout, stderr })
+    })
+  })
+}
+
+test('a closed subscription lets the process exit on its own', async () => {
+  const { code, stdout, stderr } = await child(`
+    const sub = await dw.events.subscribe((e) => console.log(e.type), { types: ['RoleCreated'] })
+    await dw.roles.create('editor', ['posts:*'])
+    await dw.events.flush()
+    sub.close()
+    console.log('closed')
+  `)
+  assert.equal(code, 0, stderr)
+  assert.equal(stdout, 'RoleCreated\nclosed\n')
+})
+
+test('leaving a for await loop over a stream lets the process exit on its own', async () => {
+  const { code, stdout, stderr } = await child(`
+    const stream = dw.events.stream({ types: ['RoleCreated'] })
+    await stream.ready
+    await dw.roles.create('editor', ['posts:*'])
+    for await (const e of stream) {
+      console.log(e.subject)
+      break
+    }
+  `)
+  assert.equal(code, 0, stderr)
+  assert.equal(stdout, 'editor\n')
+})
+
+test('process.exit is not held up by a live subscription or a handler in flight', async () => {
+  const { code, stdout, stderr } = await child(`
+    await dw.events.subscribe(() => {}, {})
+    // A handler that never finishes, holding the dispatcher mid-delivery.
+    await dw.events.subscribe(() => {
+      console.log('in flight')
+      setImmediate(() => process.exit(7))
+      return new Promise(() => {})
+    }, { types: ['RoleCreated'] })
+    await dw.roles.create('editor', ['posts:*'])
+  `)
+  assert.equal(code, 7, stderr)
+  assert.equal(stdout, 'in flight\n')
+})

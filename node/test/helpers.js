@@ -1,8 +1,9 @@
 'use strict'
 // Shared set-up for the tests: cheap instances, assertions on doorward
-// errors, tokens re-signed by hand, and the test services (PostgreSQL,
-// Redis) by the project's rule: used when reachable, skipped when not, and
-// failing instead under DOORWARD_REQUIRE_SERVICES=1.
+// errors, tokens re-signed by hand, a loopback webhook receiver, and the
+// test services (PostgreSQL, Redis, S3) by the project's rule: used when
+// reachable, skipped when not, and failing instead under
+// DOORWARD_REQUIRE_SERVICES=1.
 //
 // `node --test test/` runs every .js file under test/, this one included:
 // run as an entry it checks the services rule itself (see the bottom).
@@ -10,6 +11,7 @@
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
+const http = require('node:http')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
@@ -29,6 +31,7 @@ const CHEAP = Object.freeze({
 })
 const POSTGRES_URL = process.env.DOORWARD_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
 const REDIS_URL = process.env.DOORWARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379'
+const S3_ENDPOINT = process.env.DOORWARD_TEST_S3_ENDPOINT || 'http://127.0.0.1:9000'
 const REQUIRED = process.env.DOORWARD_REQUIRE_SERVICES === '1'
 
 /** A Doorward on the cheap in-memory defaults, `overrides` laid over them. */
@@ -320,6 +323,75 @@ async function redisConfig(t) {
 }
 
 /**
+ * One plain HTTP request (no signing): its status and body. Enough for the
+ * loopback S3 server (moto accepts unsigned bucket creation) and presigned
+ * URLs.
+ */
+function httpRequest(method, url, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, timeout: 5000 }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/**
+ * The configuration of a bucket of this test's own on the loopback
+ * S3-compatible server (moto, started by scripts/services). Null (and `t`
+ * skipped) when the server is unreachable.
+ */
+async function s3Config(t) {
+  const bucket = `dw-node-${crypto.randomBytes(8).toString('hex')}`
+  let res
+  try {
+    res = await httpRequest('PUT', `${S3_ENDPOINT}/${bucket}`)
+  } catch (err) {
+    return unavailable(t, 'S3 (moto)', S3_ENDPOINT, `${err.code || err.name}: ${err.message}`)
+  }
+  if (res.status !== 200) {
+    throw new Error(`the S3 server at ${S3_ENDPOINT} refused to create a bucket: ${res.status} ${res.body}`)
+  }
+  return {
+    filesUrl: `s3://${bucket}`,
+    filesS3Endpoint: S3_ENDPOINT,
+    filesS3Region: 'us-east-1',
+    filesS3AccessKeyId: 'test-access-key',
+    filesS3SecretAccessKey: 'test-secret-key',
+    filesS3AllowHttp: true,
+  }
+}
+
+/**
+ * A loopback webhook receiver: answers the statuses in `statuses` in turn,
+ * then 200, and keeps every request (headers and raw body). Closed after
+ * the test.
+ */
+async function receiver(t, statuses = []) {
+  const requests = []
+  const answers = [...statuses]
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      res.statusCode = answers.length > 0 ? answers.shift() : 200
+      res.end()
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    server.closeAllConnections()
+    return new Promise((resolve) => server.close(resolve))
+  })
+  return { url: `http://127.0.0.1:${server.address().port}/hooks`, requests }
+}
+
+/**
  * Poll `check` until it returns true, for at most `ms`. Cross-instance cache
  * invalidation rides Redis pub/sub: prompt, but not synchronous with the
  * write that sent it.
@@ -339,9 +411,11 @@ module.exports = {
   POSTGRES_URL,
   REDIS_URL,
   REQUIRED,
+  S3_ENDPOINT,
   SECRET,
   decodeJwt,
   eventually,
+  httpRequest,
   open,
   postgresProblem,
   postgresUrl,
@@ -352,6 +426,8 @@ module.exports = {
   register,
   rejectsWith,
   rejectsWithTypeError,
+  receiver,
+  s3Config,
   signHs256,
   tempDir,
   withPostgres,
@@ -368,5 +444,8 @@ if (require.main === module) {
   test('services: Redis is reachable, or skipped by the rule', async (t) => {
     const problem = await redisProblem()
     if (problem) unavailable(t, 'Redis', REDIS_URL, problem)
+  })
+  test('services: S3 (moto) is reachable, or skipped by the rule', async (t) => {
+    await s3Config(t)
   })
 }

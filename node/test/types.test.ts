@@ -7,26 +7,45 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 
 import {
+  Audit,
   Doorward,
   DoorwardError,
+  EventStream,
+  Events,
+  Files,
   HTTP_STATUS,
   Limits,
   PasswordHasher,
   Roles,
   Sessions,
+  Subscription,
   Users,
+  Webhooks,
   authenticate,
   bearerToken,
   errorCodes,
   errorHandler,
+  eventTypes,
   requirePermission,
   tokenResponse,
+  type AuditPage,
+  type AuditRecord,
+  type AuditVerification,
   type AuthenticatedRequest,
   type ClientInfo,
   type Config,
   type Decision,
+  type DeliveryRecord,
+  type DeliveryStatus,
   type ErrorCode,
   type ErrorMiddleware,
+  type Event,
+  type EventHandler,
+  type EventPage,
+  type EventType,
+  type FileData,
+  type FileInfo,
+  type FilePage,
   type HasherOptions,
   type Middleware,
   type Page,
@@ -38,6 +57,8 @@ import {
   type TokenPair,
   type User,
   type UserUpdate,
+  type Webhook,
+  type WebhookTest,
 } from 'doorward'
 import doorwardDefault from 'doorward'
 
@@ -81,6 +102,20 @@ const config: Config = {
   argon2Iterations: 2,
   argon2Parallelism: 1,
   hashConcurrency: 2,
+  eventsDispatch: true,
+  eventsPollIntervalMs: 500,
+  eventsLeaseSecs: 30,
+  eventsMaxAttempts: 8,
+  eventsRetryBaseMs: 1000,
+  eventsRetryMaxSecs: 3600,
+  webhookTimeoutMs: 10_000,
+  filesUrl: 's3://avatars',
+  filesMaxBytes: 5_000_000,
+  filesS3Region: 'us-east-1',
+  filesS3Endpoint: 'http://127.0.0.1:9000',
+  filesS3AccessKeyId: 'key-id',
+  filesS3SecretAccessKey: 'secret',
+  filesS3AllowHttp: true,
 }
 const asymmetric: Config = { jwtAlgorithm: 'EdDSA', jwtPrivateKey: '/keys/ed.pem', jwtPublicKey: '/keys/ed.pub.pem' }
 const readUrlsAsText: Config = { databaseReadUrls: 'postgres://a/test,postgres://b/test' }
@@ -93,7 +128,9 @@ const noneAlgorithm: Config = { jwtAlgorithm: 'none' }
 const policy: Config = { redisSessionPolicy: 'sometimes' }
 // @ts-expect-error: a flag, not text
 const flag: Config = { statelessVerify: 'yes' }
-void [typo, noneAlgorithm, policy, flag, asymmetric, readUrlsAsText]
+// @ts-expect-error: the files keys are camelCase, like every other
+const snakeFiles: Config = { files_url: 'memory://' }
+void [typo, noneAlgorithm, policy, flag, asymmetric, readUrlsAsText, snakeFiles]
 
 async function everyMethod(): Promise<void> {
   const dw: Doorward = await Doorward.open(config)
@@ -248,6 +285,162 @@ async function everyMethod(): Promise<void> {
   await dw.can(user.id, ['users:read'])
 }
 
+// Files, events, webhooks and audit.
+async function integrations(dw: Doorward): Promise<void> {
+  const files: Files = dw.files
+  const info: FileInfo = await files.put('avatars/1.png', Buffer.from('png'), 'image/png')
+  await files.put('avatars/2.png', new Uint8Array([1, 2]))
+  const fileFields: [string, number, string | undefined, string | undefined, Date] = [
+    info.key,
+    info.size,
+    info.contentType,
+    info.etag,
+    info.createdAt,
+  ]
+  const got: FileData = await files.get('avatars/1.png')
+  const bytes: Buffer = got.data
+  const gotInfo: FileInfo = got.info
+  const fromDisk: FileInfo = await files.putFile('reports/1.pdf', '/tmp/1.pdf', 'application/pdf')
+  const toDisk: FileInfo = await files.getToFile('reports/1.pdf', '/tmp/copy.pdf')
+  const head: FileInfo = await files.head('avatars/1.png')
+  const removed: boolean = await files.delete('avatars/1.png')
+  const filePage: FilePage = await files.list({ prefix: 'avatars', cursor: 'avatars/1.png', limit: 10 })
+  await files.list()
+  const pageItems: FileInfo[] = filePage.items
+  const pageCursor: string | undefined = filePage.nextCursor
+  const download: string = await files.presignGet('avatars/2.png', 300)
+  const upload: string = await files.presignPut('avatars/3.png', 300)
+  void [fileFields, bytes, gotInfo, fromDisk, toDisk, head, removed, pageItems, pageCursor, download, upload]
+  // @ts-expect-error: data is bytes, not text
+  await files.put('a.txt', 'text')
+  // @ts-expect-error: list takes an options object
+  await files.list('avatars')
+
+  const events: Events = dw.events
+  const handler: EventHandler = async (event) => {
+    const fields: [string, number, EventType, number, Date, string | undefined, string | undefined] = [
+      event.id,
+      event.seq,
+      event.type,
+      event.version,
+      event.occurredAt,
+      event.actor,
+      event.subject,
+    ]
+    const client: [string | undefined, string | undefined] = [event.ip, event.userAgent]
+    const payload: Record<string, unknown> = event.payload
+    void [fields, client, payload]
+  }
+  const sub: Subscription = await events.subscribe(handler, { types: ['UserRegistered', 'LoginFailed'], name: 'mailer' })
+  await events.subscribe((event: Event) => {
+    void event
+  })
+  const open: boolean = sub.isOpen
+  const closed: void = sub.close()
+  void [open, closed]
+  // @ts-expect-error: not an event type
+  await events.subscribe(handler, { types: ['UserRegistred'] })
+  // @ts-expect-error: the handler comes first
+  await events.subscribe({ types: ['UserRegistered'] }, handler)
+
+  const stream: EventStream = events.stream({ types: ['RoleCreated'] })
+  const ready: Promise<void> = stream.ready
+  await ready
+  for await (const event of stream) {
+    const type: EventType = event.type
+    void type
+    break
+  }
+  const step: IteratorResult<Event, undefined> = await stream.next()
+  void step
+  stream.close()
+  await events.stream().return()
+
+  const outbox: EventPage = await events.list({ cursor: '10', limit: 100 })
+  const outboxItems: Event[] = outbox.items
+  const flushed: void = await events.flush()
+  const deliveries: DeliveryRecord[] = await events.deliveries({ status: 'dead', limit: 10 })
+  const dead: DeliveryRecord[] = await events.dead()
+  const delivery = dead[0]
+  if (delivery) {
+    const status: DeliveryStatus = delivery.status
+    const deliveryFields: [number, string, number, string, EventType, number, Date, string | undefined, Date] = [
+      delivery.id,
+      delivery.webhookId,
+      delivery.eventSeq,
+      delivery.eventId,
+      delivery.eventType,
+      delivery.attempts,
+      delivery.nextAttemptAt,
+      delivery.lastError,
+      delivery.updatedAt,
+    ]
+    const replayed: void = await events.replay(delivery.id)
+    void [status, deliveryFields, replayed]
+  }
+  void [outboxItems, flushed, deliveries]
+  // @ts-expect-error: not a delivery status
+  await events.deliveries({ status: 'lost' })
+
+  const webhooks: Webhooks = dw.webhooks
+  const hook: Webhook = await webhooks.add('https://example.com/hooks', ['RoleGranted'])
+  await webhooks.add('https://example.com/all')
+  const hookFields: [string, string, string, EventType[], Date] = [hook.id, hook.url, hook.secret, hook.eventTypes, hook.createdAt]
+  const hooks: Webhook[] = await webhooks.list()
+  const tested: WebhookTest = await webhooks.test(hook.id)
+  const testFields: [boolean, string | undefined] = [tested.ok, tested.error]
+  const gone: void = await webhooks.remove(hook.id)
+  void [hookFields, hooks, testFields, gone]
+  // @ts-expect-error: event types are names from the union
+  await webhooks.add('https://example.com/hooks', ['roleGranted'])
+
+  const audit: Audit = dw.audit
+  const auditPage: AuditPage = await audit.list({
+    userId: 'u1',
+    type: 'LoginFailed',
+    since: new Date(0),
+    until: new Date(),
+    cursor: '5',
+    limit: 50,
+  })
+  await audit.list()
+  const row: AuditRecord | undefined = auditPage.items[0]
+  if (row) {
+    const outcome: 'success' | 'failure' = row.outcome
+    const rowFields: [number, string, EventType, Date, string, string, string] = [
+      row.seq,
+      row.eventId,
+      row.eventType,
+      row.occurredAt,
+      row.details,
+      row.prevHash,
+      row.hash,
+    ]
+    void [outcome, rowFields]
+  }
+  const exported: string = await audit.export({ since: new Date(0) })
+  await audit.export()
+  const verification: AuditVerification = await audit.verify()
+  const verifyFields: [boolean, number, number | undefined, string | undefined, string] = [
+    verification.ok,
+    verification.rows,
+    verification.firstBadSeq,
+    verification.problem,
+    verification.head,
+  ]
+  void [exported, verifyFields]
+  // @ts-expect-error: since is a Date
+  await audit.list({ since: '2026-01-01' })
+
+  const types: EventType[] = eventTypes()
+  void types
+}
+
+assertType<Equals<ReturnType<typeof eventTypes>, EventType[]>>()
+assertType<Equals<Awaited<ReturnType<Files['get']>>, FileData>>()
+assertType<Equals<Awaited<ReturnType<Events['subscribe']>>, Subscription>>()
+assertType<Equals<Awaited<ReturnType<Audit['export']>>, string>>()
+
 // Errors: narrowing on the stable code.
 function describe(err: unknown): string {
   if (!(err instanceof DoorwardError)) return 'not a doorward error'
@@ -337,4 +530,4 @@ async function middleware(): Promise<void> {
 
 // The default export is the CommonJS module object.
 const viaDefault: typeof Doorward = doorwardDefault.Doorward
-void [everyMethod, middleware, errorTypes, viaDefault]
+void [everyMethod, middleware, errorTypes, viaDefault, integrations]

@@ -4,12 +4,16 @@
 
 use napi_derive::napi;
 
+use crate::audit::Audit;
 use crate::error::{guarded, to_js};
+use crate::events::Events;
+use crate::files::Files;
 use crate::limits::Limits;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
 use crate::types::{ClientInfo, Principal, Registration, TokenPair};
 use crate::users::Users;
+use crate::webhooks::Webhooks;
 
 /// Open the store the configuration names, migrating it and seeding the
 /// built-in roles: `config` is an object with camelCase keys or a TOML file
@@ -61,6 +65,38 @@ impl Doorward {
     #[napi(getter)]
     pub fn limits(&self) -> Limits {
         Limits {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Objects (avatars, attachments) in the store `filesUrl` names.
+    #[napi(getter)]
+    pub fn files(&self) -> Files {
+        Files {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Domain events: subscriptions, the outbox, webhook deliveries.
+    #[napi(getter)]
+    pub fn events(&self) -> Events {
+        Events {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Webhook endpoints that receive events, signed.
+    #[napi(getter)]
+    pub fn webhooks(&self) -> Webhooks {
+        Webhooks {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// The hash-chained audit log.
+    #[napi(getter)]
+    pub fn audit(&self) -> Audit {
+        Audit {
             dw: self.dw.clone(),
         }
     }

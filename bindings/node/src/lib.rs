@@ -10,12 +10,16 @@
 
 // Public, so the functions napi-rs registers count as used in test builds,
 // where its registration code is compiled out.
+pub mod audit;
 pub mod client;
 mod config;
 pub mod error;
+pub mod events;
+pub mod files;
 pub mod limits;
 pub mod password;
 pub mod roles;
 pub mod sessions;
 pub mod types;
 pub mod users;
+pub mod webhooks;

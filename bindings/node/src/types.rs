@@ -224,6 +224,19 @@ pub struct UserUpdate {
     pub email: Option<String>,
 }
 
+/// A page size from JavaScript: absent is `default`, and anything that is
+/// not a whole number in u32 range becomes 0, which every core list refuses
+/// (or clamps) by its own rule.
+pub(crate) fn limit(limit: Option<f64>, default: u32) -> u32 {
+    limit.map_or(default, |l| {
+        if l.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&l) {
+            l as u32
+        } else {
+            0
+        }
+    })
+}
+
 /// Wraps each item of a core result list.
 pub(crate) fn each<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
     items.into_iter().map(B::from).collect()

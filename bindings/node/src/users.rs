@@ -54,13 +54,7 @@ impl Users {
     #[napi]
     pub async fn list(&self, cursor: Option<String>, limit: Option<f64>) -> napi::Result<Page> {
         // Anything outside u32 is outside 1..=500 too: the core says so.
-        let limit = limit.map_or(50, |l| {
-            if l.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&l) {
-                l as u32
-            } else {
-                0
-            }
-        });
+        let limit = crate::types::limit(limit, 50);
         guarded(self.dw.users().list(cursor.as_deref(), limit))
             .await
             .map(Page::from)
