@@ -180,6 +180,11 @@ pub struct Config {
     /// The longest delay between retries, in seconds.
     #[serde(deserialize_with = "flexible")]
     pub events_retry_max_secs: u64,
+    /// How long a host subscriber's handler may take with one event, in
+    /// milliseconds: past it the call counts as failed and is retried, so
+    /// a stuck handler cannot stall delivery to everyone else.
+    #[serde(deserialize_with = "flexible")]
+    pub events_handler_timeout_ms: u64,
     /// How long a webhook receiver has to answer, in milliseconds.
     #[serde(deserialize_with = "flexible")]
     pub webhook_timeout_ms: u64,
@@ -311,6 +316,7 @@ impl Default for Config {
             events_max_attempts: 8,
             events_retry_base_ms: 1000,
             events_retry_max_secs: 3600,
+            events_handler_timeout_ms: 30_000,
             webhook_timeout_ms: 10_000,
             files_url: None,
             files_max_bytes: 100 * 1024 * 1024,
@@ -374,6 +380,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "events_max_attempts",
     "events_retry_base_ms",
     "events_retry_max_secs",
+    "events_handler_timeout_ms",
     "webhook_timeout_ms",
     "files_url",
     "files_max_bytes",

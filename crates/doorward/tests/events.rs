@@ -155,9 +155,10 @@ async fn every_change_writes_its_event_on_every_backend() {
         let unknown = events.iter().find(|e| e.event_type == LoginFailed).unwrap();
         assert_eq!(unknown.payload["reason"], "unknown_user");
         assert_eq!(unknown.subject, None, "the login name is not recorded");
-        // No secret in any payload.
+        // No secret and no email address in any payload.
         let all = serde_json::to_string(&events).unwrap();
         for secret in [
+            "john@example.com",
             PASSWORD,
             "wrong password!",
             pair.refresh_token.as_str(),
@@ -241,6 +242,46 @@ async fn a_panicking_subscriber_is_retried_and_never_stops_the_dispatcher() {
     wait_for("b", || calls.lock().unwrap().contains(&"b".to_string())).await;
     // Given up on "a" after events_max_attempts (4); "b" still came.
     assert_eq!(*calls.lock().unwrap(), ["a", "a", "a", "a", "b"]);
+}
+
+#[tokio::test]
+async fn a_handler_that_never_finishes_times_out_and_others_still_get_events() {
+    let dw = Doorward::open(Config {
+        events_handler_timeout_ms: 50,
+        events_max_attempts: 2,
+        ..config("memory://")
+    })
+    .await
+    .unwrap();
+    let stuck = Arc::new(Mutex::new(0));
+    let s = stuck.clone();
+    dw.events()
+        .subscribe(None, &[EventType::RoleCreated], move |_| {
+            *s.lock().unwrap() += 1;
+            std::future::pending()
+        })
+        .await
+        .unwrap();
+    let hook = Arc::new(Mutex::new(Vec::new()));
+    let h = hook.clone();
+    dw.events()
+        .subscribe(None, &[EventType::RoleCreated], move |e| {
+            h.lock().unwrap().push(e.subject.unwrap());
+            async { Ok(()) }
+        })
+        .await
+        .unwrap();
+    dw.roles().create("a", &["x:y"], "").await.unwrap();
+    wait_for("the second subscriber", || !hook.lock().unwrap().is_empty()).await;
+    wait_for("both attempts", || *stuck.lock().unwrap() == 2).await;
+    // The audit consumer was not held up either.
+    dw.events().flush().await.unwrap();
+    let audit = dw
+        .audit()
+        .list(&AuditFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(audit.items.len(), 1);
 }
 
 /// A durable subscriber resumes after a restart where it left off, and

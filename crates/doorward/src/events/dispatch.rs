@@ -334,10 +334,16 @@ async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
             position = event.seq;
             continue;
         }
-        let outcome = AssertUnwindSafe(handler(event.clone()))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err("the handler panicked".into()));
+        // Bounded, so a handler that never finishes cannot hold up every
+        // other consumer: it counts as a failure and is retried.
+        let limit = Duration::from_millis(core.config.events_handler_timeout_ms.max(1));
+        let outcome = tokio::time::timeout(
+            limit,
+            AssertUnwindSafe(handler(event.clone())).catch_unwind(),
+        )
+        .await
+        .unwrap_or_else(|_| Ok(Err("the handler timed out".into())))
+        .unwrap_or_else(|_| Err("the handler panicked".into()));
         match outcome {
             Ok(()) => {
                 position = event.seq;

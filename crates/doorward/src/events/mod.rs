@@ -205,7 +205,8 @@ pub struct Event {
     pub ip: Option<String>,
     /// The client user agent, where known.
     pub user_agent: Option<String>,
-    /// Type-specific details; ids and names only, never a secret.
+    /// Type-specific details: ids and names only. Never a secret, and no
+    /// email address: receivers that need one look the user up by id.
     pub payload: Value,
 }
 

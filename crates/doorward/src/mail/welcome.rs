@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use serde_json::Value;
 
 use super::{Message, Slot};
 use crate::core::Core;
 use crate::error::Result;
 use crate::events::{Event, EventType};
+use crate::store::Store;
 
 /// The subscriber's name: its position in the outbox is kept under it, so
 /// mails owed while the process was down go out when it is back, and
@@ -63,14 +63,16 @@ pub(super) async fn start(core: &Arc<Core>) -> Result<()> {
         *started = true;
     }
     let slot = core.mail.clone();
+    let store = core.store.clone();
     let from = config.mail_from.clone();
     let template = WelcomeTemplate {
         subject: config.welcome_subject.clone(),
         text: config.welcome_text.clone(),
     };
     let handler = Arc::new(move |event: Event| -> BoxFuture<'static, _> {
-        let (slot, from, template) = (slot.clone(), from.clone(), template.clone());
-        Box::pin(async move { send_welcome(&slot, &from, &template, &event).await })
+        let (slot, store) = (slot.clone(), store.clone());
+        let (from, template) = (from.clone(), template.clone());
+        Box::pin(async move { send_welcome(&slot, &*store, &from, &template, &event).await })
     });
     // Not closed: it lasts as long as the core.
     let subscription = crate::events::dispatch::subscribe(
@@ -90,26 +92,30 @@ pub(super) async fn start(core: &Arc<Core>) -> Result<()> {
     subscription.map(|_| ())
 }
 
+/// The address comes from the store, not the event: payloads carry no
+/// email address, and the user may have corrected theirs since.
 async fn send_welcome(
     slot: &Slot,
+    store: &dyn Store,
     from: &str,
     template: &WelcomeTemplate,
     event: &Event,
 ) -> std::result::Result<(), String> {
-    let field = |name: &str| event.payload.get(name).and_then(Value::as_str);
-    let (Some(email), Some(username), Some(user_id)) =
-        (field("email"), field("username"), field("user_id"))
-    else {
-        tracing::warn!(event_id = %event.id, "UserRegistered without an address; no welcome mail");
+    let Some(user_id) = event.subject.as_deref() else {
+        return Ok(());
+    };
+    let user = store.user_by_id(user_id).await.map_err(|e| e.to_string())?;
+    let Some(user) = user else {
+        tracing::info!(user_id, "user deleted before the welcome mail went out");
         return Ok(());
     };
     let Some(mailer) = slot.get() else {
         return Err("no mailer".into());
     };
-    let (subject, text) = template.render(username, email, user_id);
+    let (subject, text) = template.render(&user.username, &user.email, user_id);
     let message = Message {
         from: from.to_string(),
-        to: email.to_string(),
+        to: user.email.clone(),
         subject,
         text,
     };

@@ -153,7 +153,7 @@ pub(crate) async fn create_user(
                 registration.by_self.then_some(user.id.as_str()),
                 Some(&user.id),
                 registration.client,
-                Event::user_payload(&user.id, &user.username, json!({ "email": user.email })),
+                Event::user_payload(&user.id, &user.username, json!({})),
             )],
         )
         .instrument(tracing::info_span!("create_user"))
@@ -360,11 +360,7 @@ impl Users {
                 let event = Event::by_host(
                     EventType::UserUpdated,
                     user_id,
-                    Event::user_payload(
-                        user_id,
-                        &user.username,
-                        json!({ "fields": fields, "email": user.email }),
-                    ),
+                    Event::user_payload(user_id, &user.username, json!({ "fields": fields })),
                 );
                 self.core.store.update_identity(&user, &[event]).await?;
                 self.core.user_changed(user_id).await;

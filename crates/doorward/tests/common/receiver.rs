@@ -10,10 +10,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct Received {
     /// (webhook-id, webhook-timestamp, webhook-signature, body)
     pub requests: Vec<(String, String, String, String)>,
+    /// Requests left unanswered (status 0), not in `requests`.
+    pub hung: usize,
 }
 
 /// A minimal HTTP/1.1 receiver on loopback: answers each request with the
-/// next status from `statuses` (200 once they run out).
+/// next status from `statuses` (200 once they run out); a 0 never answers,
+/// holding the connection open as a hung receiver would.
 pub async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Received>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -62,6 +65,10 @@ pub async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Received>>) {
                 let body =
                     String::from_utf8_lossy(&buf[head_len..head_len + content_length]).to_string();
                 let status = statuses.lock().unwrap().next().unwrap_or(200);
+                if status == 0 {
+                    r.lock().unwrap().hung += 1;
+                    std::future::pending::<()>().await;
+                }
                 r.lock().unwrap().requests.push((
                     header("webhook-id"),
                     header("webhook-timestamp"),
