@@ -119,8 +119,12 @@ class AsyncEventStream(AsyncIterator["Event"]):
         events: asyncio.Queue[Union[Event, _Closed]] = asyncio.Queue()
 
         def hand_over(event: Event) -> None:
-            # Raises RuntimeError once the loop is closed: the core then
-            # retries, and the subscription is closed with the block.
+            if loop.is_closed():
+                # The block was never left and its loop is gone: nobody
+                # can read this stream any more.
+                if self._subscription is not None:
+                    self._subscription.close()
+                return
             loop.call_soon_threadsafe(events.put_nowait, event)
 
         self._queue = events

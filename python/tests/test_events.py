@@ -242,3 +242,21 @@ def test_the_sync_stream_yields_events_in_order() -> None:
     # With a timeout, iteration ends when nothing comes for that long.
     with dw.events.stream(timeout=0.05) as quiet:
         assert list(quiet) == []
+
+
+def test_an_async_stream_whose_loop_is_gone_closes_itself() -> None:
+    dw = doorward.AsyncDoorward(database_url="memory://")
+    stream = dw.events.stream(types=["RoleCreated"])
+
+    async def enter_and_abandon() -> None:
+        await stream.__aenter__()
+
+    asyncio.run(enter_and_abandon())
+    assert stream.is_open
+
+    async def commit() -> None:
+        await dw.roles.create("editor", ["posts:write"])
+        await dw.events.flush()
+
+    asyncio.run(commit())
+    assert not stream.is_open

@@ -82,8 +82,10 @@ fn handler(py: Python<'_>, callable: Py<PyAny>) -> PyResult<doorward::events::Ha
 
 /// Call the handler with the GIL held; the reason for a retry names the
 /// exception's type only (its message, host text, stays in Python's log).
+/// Once the interpreter is shutting down nothing is called: the event stays
+/// undelivered (a durable subscriber gets it in the next process).
 fn call(callable: &Py<PyAny>, event: doorward::Event) -> Result<(), String> {
-    Python::attach(|py| {
+    Python::try_attach(|py| {
         let kind = event.event_type.as_str();
         let id = event.id.clone();
         IN_HANDLER.with(|h| h.set(true));
@@ -101,6 +103,7 @@ fn call(callable: &Py<PyAny>, event: doorward::Event) -> Result<(), String> {
             }
         }
     })
+    .unwrap_or_else(|| Err("the Python interpreter is shutting down".into()))
 }
 
 /// `logging.getLogger("doorward.events").error(..., exc_info=err)`, or
