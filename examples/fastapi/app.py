@@ -1,5 +1,5 @@
 """A small FastAPI service on doorward: registration, login, token refresh,
-logout, the caller's profile and an admin-only user listing.
+logout, the caller's profile and avatar, and an admin-only user listing.
 
 ``uvicorn app:app`` serves the module-level ``app``, configured from the
 environment (see README.md); tests build their own with :func:`create_app`.
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 import doorward
@@ -90,6 +90,12 @@ class MeOut(Out):
     user: UserOut
 
 
+class AvatarOut(Out):
+    key: str
+    size: int
+    content_type: Optional[str]
+
+
 class UserListOut(Out):
     users: list[UserOut]
     next_cursor: Optional[str]
@@ -158,6 +164,57 @@ async def me(principal: CurrentPrincipal, dw: Dw) -> MeOut:
     )
 
 
+#: Avatars: raster images only (an SVG or HTML "avatar" served from this
+#: origin could run script), at most 1 MiB.
+AVATAR_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+AVATAR_MAX_BYTES = 1024 * 1024
+
+
+def avatar_key(user_id: str) -> str:
+    return f"avatars/{user_id}"
+
+
+@router.put("/me/avatar")
+async def put_avatar(request: Request, principal: CurrentPrincipal, dw: Dw) -> AvatarOut:
+    """Store the request body as the caller's avatar, with its content type."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in AVATAR_TYPES:
+        raise doorward.ValidationError(
+            f"must be one of {', '.join(sorted(AVATAR_TYPES))}", field="content_type"
+        )
+    too_big = doorward.ValidationError(
+        f"the avatar is larger than {AVATAR_MAX_BYTES} bytes", field="body"
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > AVATAR_MAX_BYTES:
+        raise too_big  # refused before reading a byte of it
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > AVATAR_MAX_BYTES:
+            raise too_big
+    if not body:
+        raise doorward.ValidationError("the avatar is empty", field="body")
+    info = await dw.files.put(avatar_key(principal.user_id), body, content_type)
+    return AvatarOut.model_validate(info)
+
+
+@router.get("/users/{user_id}/avatar")
+async def get_avatar(user_id: str, dw: Dw) -> Response:
+    """Anyone's avatar (404 ``not_found`` when they have none)."""
+    info, data = await dw.files.get(avatar_key(user_id))
+    return Response(
+        data,
+        media_type=info.content_type,
+        headers={
+            # Served as stored, never sniffed into something else.
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+            **({"ETag": info.etag} if info.etag else {}),
+        },
+    )
+
+
 @router.get("/admin/users")
 async def list_users(
     _: Admin, dw: Dw, cursor: Optional[str] = None, limit: int = 50
@@ -174,8 +231,9 @@ async def list_users(
 
 def config_from_env() -> dict[str, Any]:
     """doorward's configuration from ``DOORWARD_DATABASE_URL`` (default: the
-    SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET`` and
-    ``DOORWARD_REDIS_URL``."""
+    SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET``,
+    ``DOORWARD_REDIS_URL`` and ``DOORWARD_FILES_URL`` (default: the folder
+    ``doorward-files`` beside the SQLite file)."""
     secret = os.environ.get("DOORWARD_JWT_SECRET")
     if not secret:
         log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
@@ -187,6 +245,9 @@ def config_from_env() -> dict[str, Any]:
     redis_url = os.environ.get("DOORWARD_REDIS_URL")
     if redis_url:
         config["redis_url"] = redis_url
+    files_url = os.environ.get("DOORWARD_FILES_URL")
+    if files_url:
+        config["files_url"] = files_url
     return config
 
 

@@ -1,5 +1,5 @@
 """A small Flask service on doorward: registration, login, token refresh,
-logout, the caller's profile and an admin-only user listing.
+logout, the caller's profile and avatar, and an admin-only user listing.
 
 ``flask --app app run`` finds :func:`create_app` and calls it without
 arguments, so the configuration comes from the environment (see README.md);
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Optional
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, Response, request
 
 import doorward
 from doorward.flask import (
@@ -118,6 +118,53 @@ def me() -> dict[str, Any]:
     }
 
 
+#: Avatars: raster images only (an SVG or HTML "avatar" served from this
+#: origin could run script), at most 1 MiB.
+AVATAR_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+AVATAR_MAX_BYTES = 1024 * 1024
+
+
+def avatar_key(user_id: str) -> str:
+    return f"avatars/{user_id}"
+
+
+@bp.put("/me/avatar")
+@login_required
+def put_avatar() -> dict[str, Any]:
+    """Store the request body as the caller's avatar, with its content type."""
+    content_type = (request.mimetype or "").lower()
+    if content_type not in AVATAR_TYPES:
+        raise doorward.ValidationError(
+            f"must be one of {', '.join(sorted(AVATAR_TYPES))}", field="content_type"
+        )
+    too_big = doorward.ValidationError(
+        f"the avatar is larger than {AVATAR_MAX_BYTES} bytes", field="body"
+    )
+    if (request.content_length or 0) > AVATAR_MAX_BYTES:
+        raise too_big  # refused before reading a byte of it
+    body = request.stream.read(AVATAR_MAX_BYTES + 1)
+    if len(body) > AVATAR_MAX_BYTES:
+        raise too_big
+    if not body:
+        raise doorward.ValidationError("the avatar is empty", field="body")
+    key = avatar_key(current_principal().user_id)
+    info = doorward_instance().files.put(key, body, content_type)
+    return {"key": info.key, "size": info.size, "content_type": info.content_type}
+
+
+@bp.get("/users/<user_id>/avatar")
+def get_avatar(user_id: str) -> Response:
+    """Anyone's avatar (404 ``not_found`` when they have none)."""
+    info, data = doorward_instance().files.get(avatar_key(user_id))
+    response = Response(data, content_type=info.content_type)
+    # Served as stored, never sniffed into something else.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    if info.etag:
+        response.headers["ETag"] = info.etag
+    return response
+
+
 @bp.get("/admin/users")
 @require_permission(doorward.Permission.ADMIN)
 def list_users() -> dict[str, Any]:
@@ -133,8 +180,9 @@ def list_users() -> dict[str, Any]:
 
 def config_from_env() -> dict[str, Any]:
     """doorward's configuration from ``DOORWARD_DATABASE_URL`` (default: the
-    SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET`` and
-    ``DOORWARD_REDIS_URL``."""
+    SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET``,
+    ``DOORWARD_REDIS_URL`` and ``DOORWARD_FILES_URL`` (default: the folder
+    ``doorward-files`` beside the SQLite file)."""
     secret = os.environ.get("DOORWARD_JWT_SECRET")
     if not secret:
         log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
@@ -146,6 +194,9 @@ def config_from_env() -> dict[str, Any]:
     redis_url = os.environ.get("DOORWARD_REDIS_URL")
     if redis_url:
         config["redis_url"] = redis_url
+    files_url = os.environ.get("DOORWARD_FILES_URL")
+    if files_url:
+        config["files_url"] = files_url
     return config
 
 

@@ -253,9 +253,67 @@ def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOORWARD_DATABASE_URL", "sqlite::memory:")
     monkeypatch.setenv("DOORWARD_JWT_SECRET", SECRET)
     monkeypatch.delenv("DOORWARD_REDIS_URL", raising=False)
+    monkeypatch.delenv("DOORWARD_FILES_URL", raising=False)
     assert config_from_env() == {"database_url": "sqlite::memory:", "jwt_secret": SECRET}
     monkeypatch.delenv("DOORWARD_DATABASE_URL")
     monkeypatch.delenv("DOORWARD_JWT_SECRET")
     config = config_from_env()
     assert config["database_url"] == "sqlite://doorward-example.db"
     assert len(config["jwt_secret"]) >= 32  # a random one
+    monkeypatch.setenv("DOORWARD_FILES_URL", "memory://")
+    assert config_from_env()["files_url"] == "memory://"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+def put_avatar(client: FlaskClient, token: str, body: bytes, content_type: str) -> Any:
+    return client.put(
+        "/me/avatar", data=body, headers={**bearer(token), "Content-Type": content_type}
+    )
+
+
+def test_avatar_upload_and_download(client: FlaskClient) -> None:
+    john = register(client, "john")
+    token = john["tokens"]["access_token"]
+    user_id = john["user"]["id"]
+    assert_error(client.get(f"/users/{user_id}/avatar"), 404, "not_found")
+
+    r = put_avatar(client, token, PNG, "image/png")
+    assert r.status_code == 200, r.text
+    assert r.get_json() == {
+        "key": f"avatars/{user_id}",
+        "size": len(PNG),
+        "content_type": "image/png",
+    }
+
+    # Anyone may fetch it, served with its type and never sniffed.
+    r = client.get(f"/users/{user_id}/avatar")
+    assert r.status_code == 200
+    assert r.data == PNG
+    assert r.headers["Content-Type"] == "image/png"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+    # A new upload replaces it.
+    r = put_avatar(client, token, b"GIF89a...", "image/gif; charset=binary")
+    assert r.status_code == 200, r.text
+    r = client.get(f"/users/{user_id}/avatar")
+    assert (r.data, r.headers["Content-Type"]) == (b"GIF89a...", "image/gif")
+
+
+def test_avatar_upload_is_checked(client: FlaskClient) -> None:
+    token = register(client, "john")["tokens"]["access_token"]
+    # Only signed-in callers.
+    r = client.put("/me/avatar", data=PNG, headers={"Content-Type": "image/png"})
+    assert_error(r, 401, "token_invalid")
+    # Raster images only: an SVG or HTML page could run script on this origin.
+    for content_type in ("image/svg+xml", "text/html", "application/octet-stream"):
+        error = assert_error(put_avatar(client, token, PNG, content_type), 422, "validation_error")
+        assert error["field"] == "content_type"
+    # At most 1 MiB, and not empty.
+    big = b"\0" * (1024 * 1024 + 1)
+    error = assert_error(put_avatar(client, token, big, "image/png"), 422, "validation_error")
+    assert error["field"] == "body"
+    error = assert_error(put_avatar(client, token, b"", "image/png"), 422, "validation_error")
+    assert error["field"] == "body"
+    assert put_avatar(client, token, b"\0" * (1024 * 1024), "image/png").status_code == 200

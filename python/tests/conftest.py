@@ -1,5 +1,6 @@
 """Shared set-up: cheap clients of both kinds, `resolve` to run a call of
-either kind, and the test services (PostgreSQL, Redis) by the services rule:
+either kind, and the test services (PostgreSQL, Redis, an S3-compatible
+server) by the services rule:
 skipped when unreachable, failing instead under DOORWARD_REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ POSTGRES_URL = os.environ.get(
     "DOORWARD_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("DOORWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+S3_ENDPOINT = os.environ.get("DOORWARD_TEST_S3_ENDPOINT", "http://127.0.0.1:9000")
 
 Client = Union[doorward.Doorward, doorward.AsyncDoorward]
 Opener = Callable[..., Client]
@@ -149,3 +151,31 @@ def redis_config() -> Iterator[dict[str, Any]]:
     with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2) as r:
         for key in r.scan_iter(match=f"{prefix}*", count=500):
             r.delete(key)
+
+
+@pytest.fixture
+def s3_config() -> dict[str, Any]:
+    """The `files_*` keys for a fresh bucket of this test's own on the
+    S3-compatible server (moto, which accepts any credentials)."""
+    import http.client
+    import urllib.parse
+
+    endpoint = urllib.parse.urlsplit(S3_ENDPOINT)
+    bucket = f"dw-py-{secrets.token_hex(8)}"
+    try:
+        conn = http.client.HTTPConnection(endpoint.netloc, timeout=5)
+        conn.request("PUT", f"/{bucket}")
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+    except OSError as err:
+        unavailable("an S3-compatible server", S3_ENDPOINT, f"{type(err).__name__}: {err}")
+    assert response.status == 200, f"the S3 server refused to create a bucket: {response.status}"
+    return {
+        "files_url": f"s3://{bucket}",
+        "files_s3_endpoint": S3_ENDPOINT,
+        "files_s3_region": "us-east-1",
+        "files_s3_access_key_id": "test-access-key",
+        "files_s3_secret_access_key": "test-secret-key",
+        "files_s3_allow_http": True,
+    }

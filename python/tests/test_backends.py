@@ -181,3 +181,35 @@ async def test_redis_instances_share_login_throttling(
         await resolve(a.login("ann", PASSWORD))
     with pytest.raises(doorward.RateLimitedError):
         await resolve(b.login("ann", PASSWORD))
+
+
+async def test_events_webhooks_and_audit(backend: tuple[str, dict[str, Any]], make: Opener) -> None:
+    # The outbox, a durable subscriber, a webhook and the audit chain on
+    # every store.
+    from receiver import Receiver
+    from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+    _, config = backend
+    client = make(**config)
+    seen: list[str] = []
+    sub = await resolve(
+        client.events.subscribe(
+            lambda e: seen.append(e.payload["username"]), types=["UserRegistered"], name="py-test"
+        )
+    )
+    with Receiver() as receiver:
+        hook = await resolve(client.webhooks.add(receiver.url, ["UserRegistered"]))
+        for name in ("ann", "bob"):
+            await resolve(client.register_user(name, f"{name}@example.com", PASSWORD))
+        await resolve(client.events.flush())
+    sub.close()
+    assert seen == ["ann", "bob"]
+    bodies = [StandardWebhook(hook.secret).verify(r.body, r.headers) for r in receiver.requests]
+    # Deliveries are sent concurrently: receivers order by the event's seq.
+    bodies.sort(key=lambda b: b["data"]["seq"])
+    assert [b["data"]["payload"]["username"] for b in bodies] == ["ann", "bob"]
+    page = await resolve(client.events.list())
+    assert [e.type for e in page.items] == ["UserRegistered", "LoginSucceeded"] * 2
+    verification = await resolve(client.audit.verify())
+    assert (verification.ok, verification.rows) == (True, 4)
+    assert len((await resolve(client.audit.list(type="LoginSucceeded"))).items) == 2

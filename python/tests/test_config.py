@@ -129,3 +129,63 @@ def test_unknown_keys_are_config_errors(cls: type[Client], tmp_path: Path) -> No
         cls(tmp_path / "missing.toml")
     with pytest.raises(doorward.ConfigError):
         cls(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+async def test_files_keys(cls: type[Client], tmp_path: Path) -> None:
+    folder = tmp_path / "uploads"
+    client = cls(CHEAP, files_url=folder.as_uri(), files_max_bytes=5)
+    await resolve(client.files.put("a/b.txt", b"12345"))
+    assert (folder / "a" / "b.txt").read_bytes() == b"12345"
+    with pytest.raises(doorward.ValidationError):
+        await resolve(client.files.put("a/c.txt", b"123456"))
+    # The S3 keys are taken (and used only with an s3:// files_url).
+    s3_keys = {
+        "files_s3_region": "eu-west-1",
+        "files_s3_endpoint": "http://127.0.0.1:9000",
+        "files_s3_access_key_id": "id",
+        "files_s3_secret_access_key": "secret",
+        "files_s3_allow_http": True,
+    }
+    cls({**CHEAP, **s3_keys})
+    from_file = cls(toml_file(tmp_path, files_url=(tmp_path / "from-file").as_uri()))
+    await resolve(from_file.files.put("x.txt", b"x"))
+    assert (tmp_path / "from-file" / "x.txt").exists()
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+async def test_events_keys(cls: type[Client], tmp_path: Path) -> None:
+    # One attempt, then the event is given up on: the handler sees it once.
+    client = cls(
+        CHEAP,
+        events_max_attempts=1,
+        events_retry_base_ms=1,
+        events_retry_max_secs=1,
+        events_poll_interval_ms=50,
+        events_lease_secs=5,
+        webhook_timeout_ms=500,
+    )
+    calls: list[str] = []
+
+    def failing(event: doorward.Event) -> None:
+        calls.append(event.id)
+        raise RuntimeError("always")
+
+    sub = await resolve(client.events.subscribe(failing, types=["RoleCreated"]))
+    await resolve(client.roles.create("editor", ["posts:write"]))
+    for _ in range(3):
+        await resolve(client.events.flush())
+    sub.close()
+    assert len(calls) == 1
+
+    for off in (cls(CHEAP, events_dispatch=False), cls({**CHEAP, "events_dispatch": False})):
+        with pytest.raises(doorward.ConfigError):
+            await resolve(off.events.subscribe(print))
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_badly_typed_values_are_config_errors(cls: type[Client]) -> None:
+    with pytest.raises(doorward.ConfigError):
+        cls(CHEAP, events_max_attempts="many")
+    with pytest.raises(doorward.ConfigError):
+        cls(CHEAP, files_max_bytes=-1)

@@ -110,3 +110,46 @@ def test_threads_in_a_forked_child_share_the_reopened_store(tmp_path: Path) -> N
         return pages == [1, 1, 1, 1]
 
     assert run_in_child(child) == OK
+
+
+def test_fork_while_a_subscriber_is_handling_events(tmp_path: Path) -> None:
+    # The fork hook waits for the dispatcher's pass, which may be inside a
+    # Python handler waiting for the GIL: the hook lets go of the GIL, the
+    # handler finishes, and the fork goes ahead. The parent's subscriber
+    # keeps receiving afterwards; the child's copy of it is closed.
+    dw = doorward.Doorward(CHEAP, database_url=f"sqlite://{tmp_path / 'auth.db'}")
+    seen: list[str] = []
+
+    def slow_handler(event: doorward.Event) -> None:
+        time.sleep(0.005)  # long enough for the forks below to land mid-call
+        seen.append(event.payload["username"])
+
+    sub = dw.events.subscribe(slow_handler, types=["UserRegistered"])
+    names = [f"user{n}" for n in range(40)]
+    for name in names:
+        dw.users.create(name, f"{name}@example.com", PASSWORD)
+
+    def child() -> bool:
+        return not sub.is_open and len(dw.users.list(limit=100).items) == len(names)
+
+    for _ in range(5):  # while the background dispatcher hands events over
+        assert run_in_child(child) == OK
+    assert sub.is_open
+    dw.events.flush()
+    sub.close()
+    assert seen == names
+
+
+def test_fork_from_inside_an_event_handler(tmp_path: Path) -> None:
+    # A handler is part of the dispatcher's pass: forking there must not
+    # wait for that pass to end.
+    dw = doorward.Doorward(CHEAP, database_url=f"sqlite://{tmp_path / 'auth.db'}")
+    statuses: list[int] = []
+
+    def forking_handler(event: doorward.Event) -> None:
+        statuses.append(run_in_child(lambda: len(dw.users.list().items) == 1))
+
+    with dw.events.subscribe(forking_handler, types=["UserRegistered"]):
+        dw.users.create("ann", "ann@example.com", PASSWORD)
+        dw.events.flush()
+    assert statuses == [OK]

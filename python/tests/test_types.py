@@ -204,3 +204,50 @@ def test_results_are_read_only() -> None:
     info = doorward.ClientInfo(ip="203.0.113.7")
     with pytest.raises(AttributeError):
         info.ip = "198.51.100.1"  # type: ignore[misc]
+
+
+async def test_files_events_webhooks_and_audit_results(client: Client) -> None:
+    info = await resolve(client.files.put("a/b.txt", b"abc", "text/plain"))
+    attrs(info, {"key": str, "size": int, "content_type": str, "etag": (str, type(None))})
+    aware(info.created_at)
+    assert info == (await resolve(client.files.head("a/b.txt")))
+    assert hash(info) == hash(await resolve(client.files.head("a/b.txt")))
+    page = await resolve(client.files.list())
+    assert page.items[0].key == "a/b.txt" and "1 files" in repr(page)
+
+    # Nothing listens on the discard port: deliveries fail at once, locally.
+    hook = await resolve(client.webhooks.add("http://127.0.0.1:9/hooks"))
+    attrs(hook, {"id": str, "url": str, "secret": str, "event_types": list})
+    aware(hook.created_at)
+    assert hook.secret not in repr(hook) and hook.secret not in str(hook)
+
+    await resolve(client.register_user("john", "john@example.com", PASSWORD))
+    await resolve(client.events.flush())
+    event = (await resolve(client.events.list())).items[0]
+    attrs(event, {"id": str, "seq": int, "type": str, "version": int, "payload": dict})
+    aware(event.occurred_at)
+    assert set(event.to_dict()) == {
+        "id", "seq", "type", "version", "occurred_at", "actor", "subject", "ip", "user_agent",
+        "payload",
+    }  # fmt: skip
+    delivery = (await resolve(client.events.deliveries()))[0]
+    attrs(delivery, {"id": int, "webhook_id": str, "status": str, "attempts": int})
+    aware(delivery.next_attempt_at)
+    aware(delivery.updated_at)
+
+    row = (await resolve(client.audit.list())).items[0]
+    attrs(row, {"seq": int, "event_type": str, "outcome": str, "details": dict, "hash": str})
+    aware(row.occurred_at)
+    verification = await resolve(client.audit.verify())
+    attrs(verification, {"ok": bool, "rows": int, "head": str})
+
+    for obj, name in (
+        (info, "size"),
+        (hook, "secret"),
+        (event, "payload"),
+        (delivery, "status"),
+        (row, "details"),
+        (verification, "ok"),
+    ):
+        with pytest.raises(AttributeError):
+            setattr(obj, name, None)

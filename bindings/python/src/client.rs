@@ -6,12 +6,16 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::audit::{AsyncAudit, Audit};
+use crate::events::{AsyncEvents, Events};
+use crate::files::{AsyncFiles, Files};
 use crate::handle::Handle;
 use crate::limits::{AsyncLimits, Limits};
 use crate::roles::{AsyncRoles, Roles};
 use crate::sessions::{AsyncSessions, Sessions};
 use crate::types::{ClientInfo, Done, Principal, Registration, TokenPair};
 use crate::users::{AsyncUsers, Users};
+use crate::webhooks::{AsyncWebhooks, Webhooks};
 
 /// doorward with blocking methods that release the GIL while the core
 /// works: for Django, Flask and scripts.
@@ -41,7 +45,17 @@ fn client(c: Option<ClientInfo>) -> Option<doorward::ClientInfo> {
 
 /// Accessors both classes share, each returning its own kind of sub-API.
 macro_rules! accessors {
-    ($class:ident, $users:ident, $roles:ident, $sessions:ident, $limits:ident) => {
+    (
+        $class:ident,
+        $users:ident,
+        $roles:ident,
+        $sessions:ident,
+        $limits:ident,
+        $files:ident,
+        $events:ident,
+        $webhooks:ident,
+        $audit:ident
+    ) => {
         #[pymethods]
         impl $class {
             /// Open the store the configuration names (migrating it and
@@ -91,6 +105,38 @@ macro_rules! accessors {
                 }
             }
 
+            /// Files in the store `files_url` names.
+            #[getter]
+            fn files(&self) -> $files {
+                $files {
+                    handle: self.handle.clone(),
+                }
+            }
+
+            /// Domain events: subscriptions, the outbox, webhook deliveries.
+            #[getter]
+            fn events(&self) -> $events {
+                $events {
+                    handle: self.handle.clone(),
+                }
+            }
+
+            /// Webhook endpoints that receive events, signed.
+            #[getter]
+            fn webhooks(&self) -> $webhooks {
+                $webhooks {
+                    handle: self.handle.clone(),
+                }
+            }
+
+            /// The hash-chained audit log.
+            #[getter]
+            fn audit(&self) -> $audit {
+                $audit {
+                    handle: self.handle.clone(),
+                }
+            }
+
             /// The store backend in use: `sqlite`, `postgres` or `memory`.
             #[getter]
             fn backend(&self, py: Python<'_>) -> PyResult<&'static str> {
@@ -120,13 +166,19 @@ macro_rules! accessors {
     };
 }
 
-accessors!(Doorward, Users, Roles, Sessions, Limits);
+accessors!(
+    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit
+);
 accessors!(
     AsyncDoorward,
     AsyncUsers,
     AsyncRoles,
     AsyncSessions,
-    AsyncLimits
+    AsyncLimits,
+    AsyncFiles,
+    AsyncEvents,
+    AsyncWebhooks,
+    AsyncAudit
 );
 
 twins! {

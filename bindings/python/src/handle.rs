@@ -10,6 +10,8 @@
 //! loads) every open core's event dispatcher is paused, so no background
 //! database work is mid-call on a parent thread when the child is made: a
 //! library lock held at that instant would stay held in the child forever.
+//! Event subscriptions stay with the parent: the child's copy of a
+//! `Subscription` reports itself closed.
 
 use std::sync::{Arc, Mutex, TryLockError, Weak};
 
@@ -36,9 +38,16 @@ fn live_handles() -> Vec<Arc<Handle>> {
 }
 
 /// `os.register_at_fork(before=...)`: pause every dispatcher of this
-/// process, waiting (GIL released) for a pass in progress to end.
+/// process, waiting (GIL released) for a pass in progress to end. A pass
+/// may be calling a Python event handler, which takes the GIL back to
+/// finish. An event handler that forks is itself that pass, which would
+/// never end while the fork waits: there the dispatcher is not paused (it
+/// is busy with this very call).
 #[pyfunction]
 pub(crate) fn _before_fork(py: Python<'_>) {
+    if crate::subscription::in_handler() {
+        return;
+    }
     let pid = std::process::id();
     py.detach(|| {
         for handle in live_handles() {

@@ -11,17 +11,23 @@
 #[macro_use]
 mod twins;
 
+mod audit;
 mod client;
 mod config;
 mod error;
+mod events;
+mod files;
 mod handle;
 mod limits;
+mod outbox;
 mod password;
 mod roles;
 mod runtime;
 mod sessions;
+mod subscription;
 mod types;
 mod users;
+mod webhooks;
 
 use pyo3::prelude::*;
 
@@ -38,6 +44,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sessions::AsyncSessions>()?;
     m.add_class::<limits::Limits>()?;
     m.add_class::<limits::AsyncLimits>()?;
+    m.add_class::<files::Files>()?;
+    m.add_class::<files::AsyncFiles>()?;
+    m.add_class::<events::Events>()?;
+    m.add_class::<events::AsyncEvents>()?;
+    m.add_class::<webhooks::Webhooks>()?;
+    m.add_class::<webhooks::AsyncWebhooks>()?;
+    m.add_class::<audit::Audit>()?;
+    m.add_class::<audit::AsyncAudit>()?;
     m.add_class::<password::PasswordHasher>()?;
     m.add_class::<types::ClientInfo>()?;
     m.add_class::<types::User>()?;
@@ -48,6 +62,17 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Role>()?;
     m.add_class::<types::Page>()?;
     m.add_class::<types::Decision>()?;
+    m.add_class::<files::FileInfo>()?;
+    m.add_class::<files::FilePage>()?;
+    m.add_class::<outbox::Event>()?;
+    m.add_class::<outbox::EventPage>()?;
+    m.add_class::<outbox::DeliveryRecord>()?;
+    m.add_class::<subscription::Subscription>()?;
+    m.add_class::<webhooks::Webhook>()?;
+    m.add_class::<webhooks::WebhookTest>()?;
+    m.add_class::<audit::AuditRecord>()?;
+    m.add_class::<audit::AuditPage>()?;
+    m.add_class::<audit::AuditVerification>()?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error::http_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_panic_for_tests, m)?)?;

@@ -370,20 +370,20 @@ impl From<doorward::Decision> for Decision {
     }
 }
 
-fn py_bool(b: bool) -> &'static str {
+pub(crate) fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
 }
 
 /// Python's `repr` of a string.
-fn q(s: &str) -> String {
+pub(crate) fn q(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-fn q_opt(s: &Option<String>) -> String {
+pub(crate) fn q_opt(s: &Option<String>) -> String {
     s.as_deref().map_or_else(|| "None".into(), q)
 }
 
-fn q_list(items: &[String]) -> String {
+pub(crate) fn q_list(items: &[String]) -> String {
     let items: Vec<String> = items.iter().map(|s| q(s)).collect();
     format!("[{}]", items.join(", "))
 }
