@@ -242,6 +242,13 @@ pub struct Config {
     pub welcome_subject: String,
     /// The welcome mail's plain-text body, with the same placeholders.
     pub welcome_text: String,
+
+    /// Export the tracing spans to this OTLP/HTTP collector (its base URL,
+    /// e.g. `http://127.0.0.1:4318`), installing a process-wide subscriber
+    /// at `open`. Needs the `otel` feature.
+    pub otel_endpoint: Option<String>,
+    /// The `service.name` the spans are exported under.
+    pub otel_service_name: String,
 }
 
 /// What session checks do while Redis is unreachable.
@@ -331,6 +338,8 @@ impl Default for Config {
             mail_password: None,
             mail_timeout_ms: 10_000,
             welcome_mail: true,
+            otel_endpoint: None,
+            otel_service_name: "doorward".into(),
             welcome_subject: "Welcome, {username}".into(),
             welcome_text: "Hello {username},\n\nyour account is ready: sign in with {email} or your user name.\n".into(),
         }
@@ -397,6 +406,8 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "welcome_mail",
     "welcome_subject",
     "welcome_text",
+    "otel_endpoint",
+    "otel_service_name",
 ];
 
 impl Config {

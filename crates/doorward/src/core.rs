@@ -54,6 +54,16 @@ const MAX_CLIENT_FIELD: usize = 512;
 impl Core {
     pub(crate) async fn new(config: Config) -> Result<Core> {
         config.validate()?;
+        #[cfg(feature = "otel")]
+        if let Some(endpoint) = &config.otel_endpoint {
+            crate::telemetry::otel::init(endpoint, &config.otel_service_name)?;
+        }
+        #[cfg(not(feature = "otel"))]
+        if config.otel_endpoint.is_some() {
+            return Err(Error::Config(
+                "otel_endpoint is set but doorward was built without the `otel` feature".into(),
+            ));
+        }
         #[cfg(feature = "files")]
         let files = crate::files::Lazy::new(&config)?;
         #[cfg(not(feature = "files"))]

@@ -76,7 +76,7 @@ pub mod rbac;
 mod redis;
 pub mod sessions;
 pub mod store;
-mod telemetry;
+pub mod telemetry;
 pub mod token;
 pub mod users;
 

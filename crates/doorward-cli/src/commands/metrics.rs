@@ -1,7 +1,6 @@
 //! `doorward metrics`.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 
 use doorward::{Error, Result};
 use serde::Serialize;

@@ -1,5 +1,6 @@
 //! Metrics through the `metrics` crate, rendered as Prometheus text by
-//! [`crate::Doorward::metrics_text`].
+//! [`crate::Doorward::metrics_text`]; with the `otel` feature, the tracing
+//! spans exported over OTLP (`otel`).
 //!
 //! Each instance records into its own Prometheus registry, so a host with
 //! two instances (or a test suite) keeps their counts apart and doorward
@@ -7,6 +8,9 @@
 //! observation is also handed to that global recorder, so a Rust host that
 //! installed one (Prometheus, StatsD, OpenTelemetry) sees doorward's metrics
 //! there too; without one that is a no-op.
+
+#[cfg(feature = "otel")]
+pub mod otel;
 
 use std::time::Instant;
 
