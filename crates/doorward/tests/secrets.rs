@@ -3,24 +3,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use common::capture::Capture;
 
 use common::{PASSWORD, SECRET, config};
 use doorward::Doorward;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn nothing_secret_in_debug_or_logs() {
@@ -102,7 +88,7 @@ async fn nothing_secret_in_debug_or_logs() {
     assert_eq!(dw.mail().sent().unwrap().len(), 1);
     printed.push(dw.metrics_text().await.unwrap());
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("login"), "the logs were captured: {logs}");
     assert!(logs.contains("welcome mail sent"), "{logs}");
     printed.push(logs);

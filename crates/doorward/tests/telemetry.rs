@@ -3,7 +3,8 @@
 
 mod common;
 
-use std::io::Write;
+use common::capture::Capture;
+
 use std::sync::{Arc, Mutex};
 
 use common::{PASSWORD, config};
@@ -143,19 +144,6 @@ async fn event_delivery_and_the_outbox_backlog_are_counted() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn public_operations_run_in_spans_with_ids_as_fields() {
     let capture = Capture::default();
@@ -175,7 +163,7 @@ async fn public_operations_run_in_spans_with_ids_as_fields() {
         .unwrap();
     dw.users().get(&reg.user.id).await.unwrap();
     dw.roles().grant(&reg.user.id, "moderator").await.unwrap();
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let closed = |path: &str| {
         logs.lines()
             .any(|l| l.contains(path) && l.contains("close"))

@@ -1,6 +1,7 @@
 //! Shared set-up for the integration tests.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod proxy;
 pub mod receiver;
 pub mod services;
