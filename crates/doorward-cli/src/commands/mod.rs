@@ -71,9 +71,13 @@ impl Ctx {
     /// process, and a dispatcher would take consumer leases that other
     /// instances then wait `events_lease_secs` for. `events flush`
     /// delivers explicitly.
+    ///
+    /// Nor does a command export its spans: `otel_endpoint` in a shared
+    /// configuration is for the host's long-running instances.
     async fn open(&self) -> Result<Doorward> {
         let mut config = self.config()?;
         config.events_dispatch = false;
+        config.otel_endpoint = None;
         Doorward::open(config).await
     }
 }
