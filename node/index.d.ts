@@ -17,6 +17,7 @@ export type {
   Subscription,
   Webhooks,
   Audit,
+  Mail,
   AuditExportOptions,
   AuditListOptions,
   AuditPage,
@@ -34,6 +35,7 @@ export type {
   FileListOptions,
   FilePage,
   HasherOptions,
+  Message,
   Page,
   Principal,
   Registration,
@@ -214,6 +216,7 @@ export interface Config {
   eventsMaxAttempts?: number
   eventsRetryBaseMs?: number
   eventsRetryMaxSecs?: number
+  eventsHandlerTimeoutMs?: number
   webhookTimeoutMs?: number
   /** `file:///dir`, `memory://` or `s3://bucket`; beside the database by default. */
   filesUrl?: string
@@ -223,6 +226,17 @@ export interface Config {
   filesS3AccessKeyId?: string
   filesS3SecretAccessKey?: string
   filesS3AllowHttp?: boolean
+  /** `smtp://host:port`, `smtps://host`, or `memory://` (kept, see `dw.mail.sent()`); no mail when unset. */
+  mailUrl?: string
+  mailFrom?: string
+  mailUsername?: string
+  mailPassword?: string
+  mailTimeoutMs?: number
+  /** Send a welcome mail on registration when a mailer is set (on by default). */
+  welcomeMail?: boolean
+  /** `{username}`, `{email}` and `{user_id}` are replaced. */
+  welcomeSubject?: string
+  welcomeText?: string
 }
 
 /** A request after `authenticate`. */

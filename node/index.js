@@ -1,7 +1,7 @@
 'use strict'
 // The doorward package for Node.js: the native addon (binding.js, built by
 // `npm run build`), with its errors turned into DoorwardError, its token
-// pairs, webhooks and users made safe to log, event subscriptions and
+// pairs, webhooks, users and mail messages made safe to log, event subscriptions and
 // streams (events.js), and the Express/Connect middleware.
 
 const { inspect } = require('node:util')
@@ -65,7 +65,8 @@ function hideFromInspect(obj, shown) {
 /**
  * Results by shape: a token pair keeps its tokens, and a webhook its
  * secret, out of JSON.stringify, spreads and util.inspect (read them as
- * properties); a user keeps its email out of util.inspect.
+ * properties); a user keeps its email, and a mail message its recipient
+ * and body, out of util.inspect.
  */
 function harden(value) {
   if (Array.isArray(value)) {
@@ -87,6 +88,16 @@ function harden(value) {
     hideFromInspect(value, {
       name: 'Webhook',
       fields: (w) => ({ ...w, secret: '[hidden]' }),
+    })
+  } else if (
+    typeof value.to === 'string' &&
+    typeof value.subject === 'string' &&
+    typeof value.text === 'string' &&
+    typeof value.from === 'string'
+  ) {
+    hideFromInspect(value, {
+      name: 'Message',
+      fields: (m) => ({ ...m, to: '[hidden]', text: '[hidden]' }),
     })
   } else if (typeof value.email === 'string' && typeof value.username === 'string') {
     hideFromInspect(value, {
@@ -115,6 +126,7 @@ const CLASSES = {
   Events: { objectAt: { subscribe: 1, list: 0, deliveries: 0 } },
   Webhooks: {},
   Audit: { objectAt: { list: 0, export: 0 } },
+  Mail: { sync: ['sent'] },
   Subscription: { sync: ['close'] },
 }
 
@@ -223,6 +235,7 @@ module.exports = {
   Subscription: binding.Subscription,
   Webhooks: binding.Webhooks,
   Audit: binding.Audit,
+  Mail: binding.Mail,
   PasswordHasher,
   DoorwardError,
   errorCodes,

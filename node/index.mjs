@@ -16,6 +16,7 @@ export const {
   Subscription,
   Webhooks,
   Audit,
+  Mail,
   PasswordHasher,
   DoorwardError,
   errorCodes,

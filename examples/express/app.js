@@ -1,6 +1,7 @@
 'use strict'
 // An Express application on doorward: registration, login, token refresh,
-// logout, the caller's profile and avatar, and an admin-only listing.
+// logout, the caller's profile and avatar, an admin-only listing, and
+// Prometheus metrics at /metrics.
 // doorward keeps the users, sessions, roles and files; its middleware
 // authenticates requests and errorHandler() answers every doorward error
 // with its HTTP status.
@@ -40,6 +41,9 @@ const AVATAR_MAX_BYTES = 1024 * 1024
  * SVG or HTML "avatar" served from this origin could run script.
  */
 const AVATAR_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp'])
+
+/** The Prometheus text exposition format. */
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 /** Where a user's avatar is kept in doorward's files. */
 const avatarKey = (userId) => `avatars/${userId}`
@@ -145,6 +149,15 @@ function createApp(dw) {
     const limit = typeof req.query.limit === 'string' ? Number(req.query.limit) : undefined
     const page = await dw.users.list(cursor, limit)
     res.json({ users: page.items.map(profile), next_cursor: page.nextCursor ?? null })
+  })
+
+  // doorward's counters, latencies and gauges as Prometheus text. Open to
+  // anyone here; in production keep it off the public internet (an
+  // internal port, or a network rule that lets only the scraper in).
+  app.get('/metrics', async (req, res) => {
+    const text = await dw.metricsText()
+    // end(), not send(): send() would reorder the content type's parameters.
+    res.set('Content-Type', METRICS_TYPE).end(text)
   })
 
   // Last: every doorward error as its status and { error: { code, message, field } }.

@@ -201,6 +201,17 @@ test('avatars: size cap 413, other types 415, empty 422, no token 401, none stor
   assert.equal(none.body.error.code, 'not_found')
 })
 
+test('GET /metrics: Prometheus text with the registrations counted', async () => {
+  const reg = await call('POST', '/register', { body: { username: 'metrics', email: 'metrics@example.com', password: PASSWORD } })
+  assert.equal(reg.status, 201)
+  const res = await fetch(`${base}/metrics`)
+  assert.equal(res.status, 200)
+  assert.ok(res.headers.get('content-type').startsWith('text/plain; version=0.0.4'), res.headers.get('content-type'))
+  const line = (await res.text()).split('\n').find((l) => l.startsWith('doorward_registrations_total '))
+  assert.ok(line, 'a doorward_registrations_total line')
+  assert.ok(Number(line.split(' ')[1]) >= 1, line)
+})
+
 test('no bearer token: 401 with WWW-Authenticate: Bearer', async () => {
   for (const path of ['/me', '/admin/users']) {
     const res = await call('GET', path)

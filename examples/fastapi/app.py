@@ -1,5 +1,6 @@
 """A small FastAPI service on doorward: registration, login, token refresh,
-logout, the caller's profile and avatar, and an admin-only user listing.
+logout, the caller's profile and avatar, an admin-only user listing, and
+Prometheus metrics at ``/metrics``.
 
 ``uvicorn app:app`` serves the module-level ``app``, configured from the
 environment (see README.md); tests build their own with :func:`create_app`.
@@ -224,6 +225,18 @@ async def list_users(
         users=[UserOut.model_validate(user) for user in page.items],
         next_cursor=page.next_cursor,
     )
+
+
+#: The Prometheus text exposition format.
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@router.get("/metrics")
+async def metrics(dw: Dw) -> Response:
+    """doorward's counters, latencies and gauges as Prometheus text. Open to
+    anyone here; in production keep it off the public internet (an internal
+    port, or a network rule that lets only the scraper in)."""
+    return Response(await dw.metrics_text(), media_type=METRICS_TYPE)
 
 
 # The application.

@@ -1,5 +1,6 @@
 """A small Flask service on doorward: registration, login, token refresh,
-logout, the caller's profile and avatar, and an admin-only user listing.
+logout, the caller's profile and avatar, an admin-only user listing, and
+Prometheus metrics at ``/metrics``.
 
 ``flask --app app run`` finds :func:`create_app` and calls it without
 arguments, so the configuration comes from the environment (see README.md);
@@ -173,6 +174,18 @@ def list_users() -> dict[str, Any]:
         raise doorward.ValidationError("limit must be a whole number", field="limit")
     page = doorward_instance().users.list(request.args.get("cursor"), int(limit))
     return {"users": [user_json(user) for user in page.items], "next_cursor": page.next_cursor}
+
+
+#: The Prometheus text exposition format.
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """doorward's counters, latencies and gauges as Prometheus text. Open to
+    anyone here; in production keep it off the public internet (an internal
+    port, or a network rule that lets only the scraper in)."""
+    return Response(doorward_instance().metrics_text(), content_type=METRICS_TYPE)
 
 
 # The application.

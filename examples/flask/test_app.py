@@ -317,3 +317,11 @@ def test_avatar_upload_is_checked(client: FlaskClient) -> None:
     error = assert_error(put_avatar(client, token, b"", "image/png"), 422, "validation_error")
     assert error["field"] == "body"
     assert put_avatar(client, token, b"\0" * (1024 * 1024), "image/png").status_code == 200
+
+
+def test_metrics_are_prometheus_text(client: FlaskClient) -> None:
+    register(client, "john")
+    r = client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "doorward_registrations_total 1" in r.get_data(as_text=True).splitlines()

@@ -38,7 +38,7 @@ fun main(args: Array<String>) = runBlocking {
     )
     println("store: ${local.backend()} in $dataDir")
 
-    local.users().create("maria", "maria@example.com", "a long offline passphrase")
+    local.registerUser("maria", "maria@example.com", "a long offline passphrase")
     val session = DeviceSession(local, SecureStorage())
     val me = session.login("maria", "a long offline passphrase", ClientInfo(userAgent = "example-app/1.0"))
     println("signed in as ${me.username} (session ${me.sessionId})")
@@ -60,6 +60,9 @@ fun main(args: Array<String>) = runBlocking {
     println("offline verify: ${principal.username}, roles ${principal.roles}")
     println("may read users: ${verifier.can(principal, "users:read")}")
     println("may write users: ${verifier.can(principal, "users:write")}")
+
+    // What a server would serve at /metrics (Prometheus text).
+    println(local.metricsText().lines().first { it.startsWith("doorward_registrations_total") })
 
     session.logout()
     println("signed out: current = ${session.current()}")

@@ -15,6 +15,7 @@ import {
   Files,
   HTTP_STATUS,
   Limits,
+  Mail,
   PasswordHasher,
   Roles,
   Sessions,
@@ -47,6 +48,7 @@ import {
   type FileInfo,
   type FilePage,
   type HasherOptions,
+  type Message,
   type Middleware,
   type Page,
   type PreviousKey,
@@ -108,6 +110,7 @@ const config: Config = {
   eventsMaxAttempts: 8,
   eventsRetryBaseMs: 1000,
   eventsRetryMaxSecs: 3600,
+  eventsHandlerTimeoutMs: 30_000,
   webhookTimeoutMs: 10_000,
   filesUrl: 's3://avatars',
   filesMaxBytes: 5_000_000,
@@ -116,6 +119,14 @@ const config: Config = {
   filesS3AccessKeyId: 'key-id',
   filesS3SecretAccessKey: 'secret',
   filesS3AllowHttp: true,
+  mailUrl: 'smtp://127.0.0.1:2525',
+  mailFrom: 'Example <hello@example.com>',
+  mailUsername: 'mailer',
+  mailPassword: 'secret',
+  mailTimeoutMs: 10_000,
+  welcomeMail: true,
+  welcomeSubject: 'Welcome, {username}',
+  welcomeText: 'Hello {username}',
 }
 const asymmetric: Config = { jwtAlgorithm: 'EdDSA', jwtPrivateKey: '/keys/ed.pem', jwtPublicKey: '/keys/ed.pub.pem' }
 const readUrlsAsText: Config = { databaseReadUrls: 'postgres://a/test,postgres://b/test' }
@@ -130,7 +141,9 @@ const policy: Config = { redisSessionPolicy: 'sometimes' }
 const flag: Config = { statelessVerify: 'yes' }
 // @ts-expect-error: the files keys are camelCase, like every other
 const snakeFiles: Config = { files_url: 'memory://' }
-void [typo, noneAlgorithm, policy, flag, asymmetric, readUrlsAsText, snakeFiles]
+// @ts-expect-error: welcomeMail is a flag
+const welcomeText: Config = { welcomeMail: 'Hello' }
+void [typo, noneAlgorithm, policy, flag, asymmetric, readUrlsAsText, snakeFiles, welcomeText]
 
 async function everyMethod(): Promise<void> {
   const dw: Doorward = await Doorward.open(config)
@@ -431,6 +444,20 @@ async function integrations(dw: Doorward): Promise<void> {
   void [exported, verifyFields]
   // @ts-expect-error: since is a Date
   await audit.list({ since: '2026-01-01' })
+
+  const mail: Mail = dw.mail
+  const mailed: void = await mail.send('ann@example.com', 'Report', 'All good.')
+  const sent: Message[] = mail.sent()
+  const message: Message | undefined = sent[0]
+  if (message) {
+    const messageFields: [string, string, string, string] = [message.from, message.to, message.subject, message.text]
+    void messageFields
+  }
+  void mailed
+  // @ts-expect-error: the body is text
+  await mail.send('ann@example.com', 'Report', { html: '<p>' })
+  const metrics: string = await dw.metricsText()
+  void metrics
 
   const types: EventType[] = eventTypes()
   void types

@@ -14,9 +14,11 @@ tokens, sessions and roles, in process::
 methods as awaitables. Failures raise :class:`DoorwardError` subclasses with
 a stable ``code``. Beyond accounts: ``dw.files`` (objects in a folder,
 memory or S3), ``dw.events`` (subscriptions and streams of domain events),
-``dw.webhooks`` (signed HTTP delivery) and ``dw.audit`` (the hash-chained
-log). Web frameworks: :mod:`doorward.fastapi`,
-:mod:`doorward.flask`, :mod:`doorward.django`.
+``dw.webhooks`` (signed HTTP delivery), ``dw.audit`` (the hash-chained
+log), ``dw.mail`` (outgoing mail and the welcome mail) and
+``dw.metrics_text()`` (Prometheus text for a ``/metrics`` route). Web
+frameworks: :mod:`doorward.fastapi`, :mod:`doorward.flask`,
+:mod:`doorward.django`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from doorward._native import (
     AsyncEvents,
     AsyncFiles,
     AsyncLimits,
+    AsyncMail,
     AsyncRoles,
     AsyncSessions,
     AsyncUsers,
@@ -46,6 +49,8 @@ from doorward._native import (
     FilePage,
     Files,
     Limits,
+    Mail,
+    Message,
     Page,
     PasswordHasher,
     Principal,
@@ -95,6 +100,7 @@ __all__ = [
     "AsyncEvents",
     "AsyncFiles",
     "AsyncLimits",
+    "AsyncMail",
     "AsyncRoles",
     "AsyncSessions",
     "AsyncUsers",
@@ -123,6 +129,8 @@ __all__ = [
     "InternalError",
     "InvalidCredentialsError",
     "Limits",
+    "Mail",
+    "Message",
     "NotFoundError",
     "Page",
     "PasswordHasher",

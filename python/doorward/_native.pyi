@@ -16,6 +16,7 @@ __all__ = [
     "AsyncEvents",
     "AsyncFiles",
     "AsyncLimits",
+    "AsyncMail",
     "AsyncRoles",
     "AsyncSessions",
     "AsyncUsers",
@@ -35,6 +36,8 @@ __all__ = [
     "FilePage",
     "Files",
     "Limits",
+    "Mail",
+    "Message",
     "Page",
     "PasswordHasher",
     "Principal",
@@ -243,6 +246,15 @@ class WebhookTest:
     ok: Final[bool]
     error: Final[Optional[str]]
     def __bool__(self) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Message:
+    from_: Final[str]
+    to: Final[str]
+    subject: Final[str]
+    text: Final[str]
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -485,6 +497,16 @@ class AsyncWebhooks:
     def test(self, webhook_id: str) -> Awaitable[WebhookTest]: ...
 
 @final
+class Mail:
+    def send(self, to: str, subject: str, text: str) -> None: ...
+    def sent(self) -> builtins.list[Message]: ...
+
+@final
+class AsyncMail:
+    def send(self, to: str, subject: str, text: str) -> Awaitable[None]: ...
+    def sent(self) -> builtins.list[Message]: ...
+
+@final
 class Audit:
     def list(
         self,
@@ -532,6 +554,8 @@ class Doorward:
     @property
     def audit(self) -> Audit: ...
     @property
+    def mail(self) -> Mail: ...
+    @property
     def backend(self) -> str: ...
     def jwks(self) -> dict[str, Any]: ...
     def register_user(
@@ -546,6 +570,7 @@ class Doorward:
     def can(self, user_id: str, permission: str) -> bool: ...
     def require(self, user_id: str, permission: str) -> None: ...
     def issue_tokens(self, user_id: str, client: Optional[ClientInfo] = None) -> TokenPair: ...
+    def metrics_text(self) -> str: ...
 
 @final
 class AsyncDoorward:
@@ -567,6 +592,8 @@ class AsyncDoorward:
     @property
     def audit(self) -> AsyncAudit: ...
     @property
+    def mail(self) -> AsyncMail: ...
+    @property
     def backend(self) -> str: ...
     def jwks(self) -> dict[str, Any]: ...
     def register_user(
@@ -583,3 +610,4 @@ class AsyncDoorward:
     def issue_tokens(
         self, user_id: str, client: Optional[ClientInfo] = None
     ) -> Awaitable[TokenPair]: ...
+    def metrics_text(self) -> Awaitable[str]: ...

@@ -9,6 +9,7 @@ use crate::error::{guarded, to_js};
 use crate::events::Events;
 use crate::files::Files;
 use crate::limits::Limits;
+use crate::mail::Mail;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
 use crate::types::{ClientInfo, Principal, Registration, TokenPair};
@@ -97,6 +98,14 @@ impl Doorward {
     #[napi(getter)]
     pub fn audit(&self) -> Audit {
         Audit {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Outgoing mail: sending now, and the in-memory mailer.
+    #[napi(getter)]
+    pub fn mail(&self) -> Mail {
+        Mail {
             dw: self.dw.clone(),
         }
     }
@@ -196,5 +205,13 @@ impl Doorward {
         guarded(self.dw.auth().issue_tokens(&user_id, client))
             .await
             .map(TokenPair::from)
+    }
+
+    /// This instance's counters, latency histograms and gauges (outbox
+    /// backlog, active sessions) as Prometheus text, for a `/metrics`
+    /// route.
+    #[napi]
+    pub async fn metrics_text(&self) -> napi::Result<String> {
+        guarded(self.dw.metrics_text()).await
     }
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod limits;
+pub mod mail;
 pub mod password;
 pub mod roles;
 pub mod sessions;

@@ -11,6 +11,7 @@ use crate::events::{AsyncEvents, Events};
 use crate::files::{AsyncFiles, Files};
 use crate::handle::Handle;
 use crate::limits::{AsyncLimits, Limits};
+use crate::mail::{AsyncMail, Mail};
 use crate::roles::{AsyncRoles, Roles};
 use crate::sessions::{AsyncSessions, Sessions};
 use crate::types::{ClientInfo, Done, Principal, Registration, TokenPair};
@@ -54,7 +55,8 @@ macro_rules! accessors {
         $files:ident,
         $events:ident,
         $webhooks:ident,
-        $audit:ident
+        $audit:ident,
+        $mail:ident
     ) => {
         #[pymethods]
         impl $class {
@@ -137,6 +139,14 @@ macro_rules! accessors {
                 }
             }
 
+            /// Outgoing mail: sending now, and the in-memory mailer.
+            #[getter]
+            fn mail(&self) -> $mail {
+                $mail {
+                    handle: self.handle.clone(),
+                }
+            }
+
             /// The store backend in use: `sqlite`, `postgres` or `memory`.
             #[getter]
             fn backend(&self, py: Python<'_>) -> PyResult<&'static str> {
@@ -167,7 +177,7 @@ macro_rules! accessors {
 }
 
 accessors!(
-    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit
+    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit, Mail
 );
 accessors!(
     AsyncDoorward,
@@ -178,7 +188,8 @@ accessors!(
     AsyncFiles,
     AsyncEvents,
     AsyncWebhooks,
-    AsyncAudit
+    AsyncAudit,
+    AsyncMail
 );
 
 twins! {
@@ -244,5 +255,12 @@ twins! {
             .issue_tokens(&user_id, self::client(client))
             .await
             .map(TokenPair::from)
+    }
+
+    /// This instance's counters, latency histograms and gauges (outbox
+    /// backlog, active sessions) as Prometheus text, for a `/metrics`
+    /// route.
+    fn metrics_text(dw) -> String {
+        dw.metrics_text().await
     }
 }

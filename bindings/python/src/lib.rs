@@ -19,6 +19,7 @@ mod events;
 mod files;
 mod handle;
 mod limits;
+mod mail;
 mod outbox;
 mod password;
 mod roles;
@@ -44,6 +45,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sessions::AsyncSessions>()?;
     m.add_class::<limits::Limits>()?;
     m.add_class::<limits::AsyncLimits>()?;
+    m.add_class::<mail::Mail>()?;
+    m.add_class::<mail::AsyncMail>()?;
     m.add_class::<files::Files>()?;
     m.add_class::<files::AsyncFiles>()?;
     m.add_class::<events::Events>()?;
@@ -62,6 +65,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Role>()?;
     m.add_class::<types::Page>()?;
     m.add_class::<types::Decision>()?;
+    m.add_class::<mail::Message>()?;
     m.add_class::<files::FileInfo>()?;
     m.add_class::<files::FilePage>()?;
     m.add_class::<outbox::Event>()?;

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::error::{DoorwardError, call};
 use crate::events::Events;
 use crate::files::Files;
+use crate::mail::Mail;
 use crate::types::{
     ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User, each, pair,
 };
@@ -68,6 +69,17 @@ export! {
         /// The hash-chained audit log.
         pub fn audit(&self) -> Arc<Audit> {
             Arc::new(Audit { dw: self.dw.clone() })
+        }
+
+        /// Outgoing mail: sending now, and the in-memory mailer.
+        pub fn mail(&self) -> Arc<Mail> {
+            Arc::new(Mail { dw: self.dw.clone() })
+        }
+
+        /// This instance's counters, latency histograms and gauges
+        /// (outbox backlog, active sessions) as Prometheus text.
+        pub async fn metrics_text(&self) -> Result<String, DoorwardError> {
+            call(self.dw.metrics_text()).await
         }
 
         /// The store backend in use: `sqlite`, `postgres` or `memory`.

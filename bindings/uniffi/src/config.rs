@@ -28,7 +28,8 @@ impl std::fmt::Debug for Config {
 
 /// The record's `toString()` (Kotlin) and `description` (Swift) come
 /// from this redacting `Debug` rather than printing every field, since
-/// several are secrets (`jwt_secret`, `files_s3_secret_access_key`).
+/// several are secrets (`jwt_secret`, `files_s3_secret_access_key`,
+/// `mail_password`).
 impl std::fmt::Display for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
@@ -129,6 +130,8 @@ config_record! {
     events_max_attempts: u32,
     events_retry_base_ms: u64,
     events_retry_max_secs: u64,
+    /// How long a subscriber's handler may run before it counts as failed.
+    events_handler_timeout_ms: u64,
     webhook_timeout_ms: u64,
     /// `file:///dir` (default: beside the SQLite file), `memory://` or
     /// `s3://bucket`.
@@ -141,6 +144,20 @@ config_record! {
     files_s3_secret_access_key: String,
     /// Allow a plain `http://` endpoint (a local test server).
     files_s3_allow_http: bool,
+    /// `smtp://host:port`, `smtp://host?tls=required`, `smtps://host`, or
+    /// `memory://` (kept in process, see `Mail.sent`); no mail when unset.
+    mail_url: String,
+    /// The sender of doorward's mails.
+    mail_from: String,
+    mail_username: String,
+    /// Secret: never printed.
+    mail_password: String,
+    mail_timeout_ms: u64,
+    /// Send a welcome mail on registration when a mailer is set.
+    welcome_mail: bool,
+    /// `{username}`, `{email}` and `{user_id}` are replaced.
+    welcome_subject: String,
+    welcome_text: String,
 }
 
 impl TryFrom<Config> for doorward::Config {

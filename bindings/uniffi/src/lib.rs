@@ -35,6 +35,7 @@ mod device;
 mod error;
 mod events;
 mod files;
+mod mail;
 mod offline;
 mod types;
 mod webhooks;
@@ -48,6 +49,7 @@ pub use events::{
     DeliveryRecord, Event, EventHandler, EventHandlerError, EventPage, Events, Subscription,
 };
 pub use files::{FileContent, FileInfo, FilePage, Files};
+pub use mail::{Mail, Message};
 pub use offline::TokenVerifier;
 pub use types::{
     ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User,

@@ -1,8 +1,8 @@
 // The Kotlin SDK on the JVM: a full flow on SQLite, offline verification
 // from JWKS, the device session over an app-implemented TokenStore, and
 // the error mapping; files (FilesTest.kt), events, webhooks and the audit
-// log (EventsTest.kt) run from the same main. Run by scripts/kotlin (and
-// so by scripts/test).
+// log (EventsTest.kt), mail and metrics (MailTest.kt) run from the same
+// main. Run by scripts/kotlin (and so by scripts/test).
 
 import doorward.*
 import java.nio.file.Files
@@ -211,7 +211,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + filesTests + eventsTests
+    val all = tests + filesTests + eventsTests + mailTests
     for ((name, test) in all) {
         try {
             test()
