@@ -158,7 +158,7 @@ impl Mailer for Flaky {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
         {
-            return Err(MailError("421 try again later".into()));
+            return Err(MailError::transient("421 try again later"));
         }
         self.inner.send(message).await
     }
@@ -168,12 +168,14 @@ impl Mailer for Flaky {
 async fn a_host_mailer_replaces_the_configured_one_and_failures_are_retried() {
     let mut config = common::config("sqlite::memory:");
     config.events_retry_base_ms = 10;
+    // Fewer than the mailer's failures: the welcome mail outlasts them.
+    config.events_max_attempts = 2;
     let dw = Doorward::open(config).await.unwrap();
     // No mailer yet: sending is a configuration error, and nothing queues.
     let err = dw.mail().send("a@example.com", "x", "y").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ConfigError);
     let flaky = Arc::new(Flaky {
-        failures: AtomicU32::new(2),
+        failures: AtomicU32::new(4),
         inner: MemoryMailer::default(),
     });
     dw.mail().set_mailer(flaky.clone()).await.unwrap();
@@ -184,6 +186,45 @@ async fn a_host_mailer_replaces_the_configured_one_and_failures_are_retried() {
     flush_until(&dw, || !flaky.inner.sent().is_empty()).await;
     assert_eq!(flaky.inner.sent()[0].to, "john@example.com");
     assert_eq!(flaky.failures.load(Ordering::SeqCst), 0);
+}
+
+/// Refuses one address for good, takes the rest.
+#[derive(Debug, Default)]
+struct Refusing {
+    attempts: AtomicU32,
+    inner: MemoryMailer,
+}
+
+#[async_trait::async_trait]
+impl Mailer for Refusing {
+    async fn send(&self, message: &Message) -> Result<(), MailError> {
+        if message.to == "nobody@example.com" {
+            self.attempts.fetch_add(1, Ordering::SeqCst);
+            return Err(MailError::permanent("550 no such mailbox"));
+        }
+        self.inner.send(message).await
+    }
+}
+
+#[tokio::test]
+async fn a_mail_refused_for_good_is_dropped_and_later_mails_go_out() {
+    let dw = Doorward::open(common::config("sqlite::memory:"))
+        .await
+        .unwrap();
+    let mailer = Arc::new(Refusing::default());
+    dw.mail().set_mailer(mailer.clone()).await.unwrap();
+    for (name, email) in [
+        ("nobody", "nobody@example.com"),
+        ("jane", "jane@example.com"),
+    ] {
+        dw.auth()
+            .register_user(name, email, PASSWORD, None)
+            .await
+            .unwrap();
+    }
+    flush_until(&dw, || !mailer.inner.sent().is_empty()).await;
+    assert_eq!(mailer.inner.sent()[0].to, "jane@example.com");
+    assert_eq!(mailer.attempts.load(Ordering::SeqCst), 1, "not retried");
 }
 
 #[tokio::test]

@@ -48,6 +48,8 @@ struct Subscriber {
     /// until the outbox grows past it. Unknown for a durable subscriber
     /// until its first pass reads its stored position.
     caught_up: Option<u64>,
+    /// Attempts at one event before it is skipped.
+    max_attempts: u32,
     /// Failed attempts at the event after `position`, and when to retry.
     failures: u32,
     retry_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -153,6 +155,7 @@ pub(crate) async fn subscribe(
     name: Option<String>,
     types: Vec<EventType>,
     handler: Handler,
+    max_attempts: u32,
 ) -> Result<Subscription> {
     if let Some(name) = &name {
         crate::events::service::check_name(name)?;
@@ -170,6 +173,7 @@ pub(crate) async fn subscribe(
             caught_up: name.is_none().then_some(position),
             name,
             position,
+            max_attempts,
             failures: 0,
             retry_at: None,
         },
@@ -358,7 +362,7 @@ async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
                     return Ok(false);
                 };
                 s.failures += 1;
-                if s.failures >= core.config.events_max_attempts {
+                if s.failures >= s.max_attempts {
                     // Skipped after the last attempt, so one bad event cannot
                     // stop every later one.
                     tracing::error!(event_id = %event.id, reason, "subscriber gave up on an event");

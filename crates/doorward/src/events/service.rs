@@ -113,6 +113,7 @@ impl Events {
                     name.map(str::to_string),
                     types.to_vec(),
                     handler,
+                    self.core.config.events_max_attempts,
                 )
                 .await
             })

@@ -36,10 +36,34 @@ pub struct Message {
     pub text: String,
 }
 
-/// Why a message was not sent; the sender retries later.
+/// Why a message was not sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct MailError(pub String);
+#[error("{message}")]
+pub struct MailError {
+    /// What went wrong.
+    pub message: String,
+    /// Sending again cannot help (the server refused the address for
+    /// good): the welcome mail is dropped instead of retried.
+    pub permanent: bool,
+}
+
+impl MailError {
+    /// A failure worth retrying: the server is down, busy or slow.
+    pub fn transient(message: impl Into<String>) -> MailError {
+        MailError {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+
+    /// A failure no retry will fix.
+    pub fn permanent(message: impl Into<String>) -> MailError {
+        MailError {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+}
 
 /// Something that sends mail. doorward ships [`MemoryMailer`] and, with the
 /// `mail` feature, [`SmtpMailer`]; a host with its own provider (an HTTP
@@ -149,6 +173,7 @@ impl Slot {
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let mut config = doorward::Config::default();
 /// config.database_url = "memory://".into();
+/// config.jwt_secret = Some("change-me-to-32-random-bytes-or-more".into());
 /// config.mail_url = Some("memory://".into());
 /// let dw = doorward::Doorward::open(config).await?;
 /// dw.auth().register_user("john", "john@example.com", "correct horse battery", None).await?;

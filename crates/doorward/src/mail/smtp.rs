@@ -15,7 +15,8 @@ use secrecy::ExposeSecret;
 use super::{MailError, Mailer, Message};
 use crate::error::{Error, Result};
 
-/// Sends through an SMTP server, with pooled connections.
+/// Sends through an SMTP server, one connection per message (welcome mails
+/// are few; a pool would need a runtime at construction).
 ///
 /// ```
 /// let mut config = doorward::Config::default();
@@ -84,7 +85,7 @@ impl Mailer for SmtpMailer {
         let mailbox = |field: &str, value: &str| {
             value
                 .parse::<Mailbox>()
-                .map_err(|e| MailError(format!("the {field} address is not valid: {e}")))
+                .map_err(|e| MailError::permanent(format!("the {field} address is not valid: {e}")))
         };
         let email = lettre::Message::builder()
             .from(mailbox("from", &message.from)?)
@@ -92,11 +93,13 @@ impl Mailer for SmtpMailer {
             .subject(message.subject.clone())
             .header(ContentType::TEXT_PLAIN)
             .body(message.text.clone())
-            .map_err(|e| MailError(e.to_string()))?;
-        self.transport
-            .send(email)
-            .await
-            .map(|_| ())
-            .map_err(|e| MailError(e.to_string()))
+            .map_err(|e| MailError::permanent(e.to_string()))?;
+        self.transport.send(email).await.map(|_| ()).map_err(|e| {
+            if e.is_permanent() {
+                MailError::permanent(e.to_string())
+            } else {
+                MailError::transient(e.to_string())
+            }
+        })
     }
 }

@@ -74,12 +74,16 @@ pub(super) async fn start(core: &Arc<Core>) -> Result<()> {
         let (from, template) = (from.clone(), template.clone());
         Box::pin(async move { send_welcome(&slot, &*store, &from, &template, &event).await })
     });
-    // Not closed: it lasts as long as the core.
+    // Not closed: it lasts as long as the core. Retried without a limit
+    // (every `events_retry_max_secs` at worst): an outage, however long,
+    // delays the mail and never loses it; a refusal for good is dropped
+    // above instead of holding up later mails.
     let subscription = crate::events::dispatch::subscribe(
         core,
         Some(SUBSCRIBER.to_string()),
         vec![EventType::UserRegistered],
         handler,
+        u32::MAX,
     )
     .await;
     if subscription.is_err() {
@@ -120,9 +124,14 @@ async fn send_welcome(
         text,
     };
     let span = tracing::info_span!("send_welcome_email", user_id, event_id = %event.id);
-    tracing::Instrument::instrument(mailer.send(&message), span)
-        .await
-        .map_err(|e| e.to_string())?;
+    match tracing::Instrument::instrument(mailer.send(&message), span).await {
+        Ok(()) => {}
+        Err(e) if e.permanent => {
+            tracing::warn!(user_id, reason = %e, "welcome mail refused for good; not retried");
+            return Ok(());
+        }
+        Err(e) => return Err(e.to_string()),
+    }
     tracing::info!(user_id, "welcome mail sent");
     Ok(())
 }
