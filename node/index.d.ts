@@ -237,6 +237,10 @@ export interface Config {
   /** `{username}`, `{email}` and `{user_id}` are replaced. */
   welcomeSubject?: string
   welcomeText?: string
+  /** OTLP/HTTP collector base URL (e.g. `http://127.0.0.1:4318`): the spans of every operation are exported there; what is buffered goes out at exit. */
+  otelEndpoint?: string
+  /** The exported `service.name` (default `doorward`). */
+  otelServiceName?: string
 }
 
 /** A request after `authenticate`. */

@@ -7,6 +7,8 @@
 const { inspect } = require('node:util')
 const binding = require('./binding.js')
 
+binding._exportSpansAtExit()
+
 const CODES = Object.freeze(binding.errorCodes())
 
 /** Any doorward failure; `code` is the stable machine code. */

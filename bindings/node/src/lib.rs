@@ -21,6 +21,7 @@ pub mod mail;
 pub mod password;
 pub mod roles;
 pub mod sessions;
+pub mod telemetry;
 pub mod types;
 pub mod users;
 pub mod webhooks;

@@ -53,6 +53,8 @@ pub(crate) fn runtime() -> Arc<tokio::runtime::Runtime> {
 /// `atexit`): a worker finishing an awaitable then would call into a
 /// half-torn-down interpreter. Waits, with the GIL released, at most a
 /// second for running work; a runtime still shared elsewhere is left alone.
+/// Then exports the spans still buffered when `otel_endpoint` is set, which
+/// would otherwise be lost with the process.
 #[pyfunction]
 pub(crate) fn _shutdown(py: Python<'_>) {
     let taken = RUNTIME.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -62,6 +64,8 @@ pub(crate) fn _shutdown(py: Python<'_>) {
     {
         py.detach(|| rt.shutdown_timeout(std::time::Duration::from_secs(1)));
     }
+    // A collector that is down at exit has nowhere to be reported.
+    let _ = py.detach(doorward::telemetry::otel::flush);
 }
 
 /// Run `fut` to completion on the runtime with the GIL released, so other
