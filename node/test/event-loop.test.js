@@ -7,7 +7,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 
 const { PasswordHasher } = require('../index.js')
-const { PASSWORD, open } = require('./helpers.js')
+const { PASSWORD, child, open } = require('./helpers.js')
 
 /** Counts setImmediate turns of the event loop until stopped. */
 function ticker() {
@@ -96,31 +96,6 @@ test('setInterval callbacks run on time while logins hash', async () => {
 })
 
 // --- subscriptions and the life of the process --------------------------------
-
-const { execFile } = require('node:child_process')
-const path = require('node:path')
-
-/**
- * Runs `body` (an async function's body, with `dw` open on the in-memory
- * store) in a child process and resolves with its exit code and output.
- * The timeout is a safety net for a hung child, not a measurement: a
- * child that does not exit on its own is killed and reported as such.
- */
-function child(body) {
-  const index = JSON.stringify(path.join(__dirname, '..', 'index.js'))
-  const script = `
-    const { Doorward } = require(${index})
-    ;(async () => {
-      const dw = await Doorward.open({ databaseUrl: 'memory://', jwtSecret: 'x'.repeat(40), argon2MemoryKib: 64, argon2Iterations: 1 })
-      ${body}
-    })().catch((err) => { console.error(err); process.exit(2) })
-  `
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['-e', script], { timeout: 60000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err.killed ? 'killed: did not exit on its own' : err.code) : 0, stdout, stderr })
-    })
-  })
-}
 
 test('a closed subscription lets the process exit on its own', async () => {
   const { code, stdout, stderr } = await child(`

@@ -9,6 +9,7 @@
 // run as an entry it checks the services rule itself (see the bottom).
 
 const assert = require('node:assert/strict')
+const { execFile } = require('node:child_process')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const http = require('node:http')
@@ -392,6 +393,36 @@ async function receiver(t, statuses = []) {
 }
 
 /**
+ * Runs `body` (an async function's body, with `dw` open on the in-memory
+ * store, `config` laid over the defaults) in a child process and resolves
+ * with its exit code and output. The timeout is a safety net for a hung
+ * child, not a measurement: a child that does not exit on its own is
+ * killed and reported as such.
+ */
+function child(body, config = {}) {
+  const index = JSON.stringify(path.join(__dirname, '..', 'index.js'))
+  const options = JSON.stringify({
+    databaseUrl: 'memory://',
+    jwtSecret: 'x'.repeat(40),
+    argon2MemoryKib: 64,
+    argon2Iterations: 1,
+    ...config,
+  })
+  const script = `
+    const { Doorward } = require(${index})
+    ;(async () => {
+      const dw = await Doorward.open(${options})
+      ${body}
+    })().catch((err) => { console.error(err); process.exit(2) })
+  `
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: 60000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (err.killed ? 'killed: did not exit on its own' : err.code) : 0, stdout, stderr })
+    })
+  })
+}
+
+/**
  * Poll `check` until it returns true, for at most `ms`. Cross-instance cache
  * invalidation rides Redis pub/sub: prompt, but not synchronous with the
  * write that sent it.
@@ -413,6 +444,7 @@ module.exports = {
   REQUIRED,
   S3_ENDPOINT,
   SECRET,
+  child,
   decodeJwt,
   eventually,
   httpRequest,

@@ -102,12 +102,10 @@ async fn the_event_of_a_killed_process_is_delivered_after_restart() {
 
     // The restart: another process on the same database.
     let dw = Doorward::open(config(&url)).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while received.lock().unwrap().requests.is_empty() {
-        assert!(Instant::now() < deadline, "never delivered after restart");
-        dw.events().flush().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::flush_until(&dw, "the delivery after restart", || {
+        !received.lock().unwrap().requests.is_empty()
+    })
+    .await;
     let (_, _, _, body) = received.lock().unwrap().requests[0].clone();
     let event: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(event["type"], "UserRegistered");

@@ -7,9 +7,8 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
-use common::PASSWORD;
+use common::{PASSWORD, flush_until};
 use doorward::mail::{MailError, Mailer, MemoryMailer, Message};
 use doorward::{Config, Doorward, ErrorCode};
 
@@ -25,17 +24,6 @@ fn config(mail_url: &str) -> Config {
     }
 }
 
-/// Flush until `done` holds, for at most five seconds (retries wait out a
-/// backoff, which `flush` does not skip).
-async fn flush_until(dw: &Doorward, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !done() && Instant::now() < deadline {
-        dw.events().flush().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(done(), "not done within 5 s");
-}
-
 #[tokio::test]
 async fn the_welcome_mail_reaches_an_smtp_server() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -47,7 +35,7 @@ async fn the_welcome_mail_reaches_an_smtp_server() {
         .register_user("john", "john@example.com", PASSWORD, None)
         .await
         .unwrap();
-    flush_until(&dw, || !inbox.lock().unwrap().is_empty()).await;
+    flush_until(&dw, "the mail", || !inbox.lock().unwrap().is_empty()).await;
     let mail = inbox.lock().unwrap()[0].clone();
     assert_eq!(mail.from, "noreply@example.com");
     assert_eq!(mail.to, ["john@example.com"]);
@@ -94,7 +82,7 @@ async fn registration_succeeds_while_the_mail_server_is_down_and_the_mail_follow
         .await
         .unwrap();
     let inbox = common::smtp::sink(listener);
-    flush_until(&dw, || !inbox.lock().unwrap().is_empty()).await;
+    flush_until(&dw, "the mail", || !inbox.lock().unwrap().is_empty()).await;
     assert_eq!(inbox.lock().unwrap()[0].to, ["john@example.com"]);
 }
 
@@ -183,7 +171,7 @@ async fn a_host_mailer_replaces_the_configured_one_and_failures_are_retried() {
         .register_user("john", "john@example.com", PASSWORD, None)
         .await
         .unwrap();
-    flush_until(&dw, || !flaky.inner.sent().is_empty()).await;
+    flush_until(&dw, "the mail", || !flaky.inner.sent().is_empty()).await;
     assert_eq!(flaky.inner.sent()[0].to, "john@example.com");
     assert_eq!(flaky.failures.load(Ordering::SeqCst), 0);
 }
@@ -222,7 +210,7 @@ async fn a_mail_refused_for_good_is_dropped_and_later_mails_go_out() {
             .await
             .unwrap();
     }
-    flush_until(&dw, || !mailer.inner.sent().is_empty()).await;
+    flush_until(&dw, "the mail", || !mailer.inner.sent().is_empty()).await;
     assert_eq!(mailer.inner.sent()[0].to, "jane@example.com");
     assert_eq!(mailer.attempts.load(Ordering::SeqCst), 1, "not retried");
 }

@@ -129,7 +129,7 @@ pub(crate) struct Slot {
     /// The in-memory mailer, when it is the one in force.
     memory: RwLock<Option<Arc<MemoryMailer>>>,
     /// Whether the welcome subscriber has been started.
-    welcoming: Mutex<bool>,
+    welcoming: std::sync::atomic::AtomicBool,
 }
 
 impl Slot {

@@ -1,6 +1,7 @@
 //! The welcome mail: a durable outbox subscriber on `UserRegistered`.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use futures_util::future::BoxFuture;
 
@@ -51,16 +52,8 @@ pub(super) async fn start(core: &Arc<Core>) -> Result<()> {
     if !config.welcome_mail || !config.events_dispatch || core.mail.get().is_none() {
         return Ok(());
     }
-    {
-        let mut started = core
-            .mail
-            .welcoming
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if *started {
-            return Ok(());
-        }
-        *started = true;
+    if core.mail.welcoming.swap(true, Ordering::SeqCst) {
+        return Ok(());
     }
     let slot = core.mail.clone();
     let store = core.store.clone();
@@ -87,11 +80,7 @@ pub(super) async fn start(core: &Arc<Core>) -> Result<()> {
     )
     .await;
     if subscription.is_err() {
-        *core
-            .mail
-            .welcoming
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = false;
+        core.mail.welcoming.store(false, Ordering::SeqCst);
     }
     subscription.map(|_| ())
 }

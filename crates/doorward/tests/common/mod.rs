@@ -40,6 +40,20 @@ pub async fn backends() -> Vec<String> {
     urls
 }
 
+/// Run the dispatcher until `done` holds, for at most 20 seconds: retries
+/// wait out a backoff, which one `flush` does not.
+pub async fn flush_until(dw: &Doorward, what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        dw.events().flush().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 pub fn keys_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/keys")
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
-use crate::store::{AuditRecord, DeliveryRecord, WebhookRecord};
+use crate::store::{AuditRecord, DeliveryJob, DeliveryRecord, WebhookRecord};
 
 /// The three column types these tables use, from either backend's rows.
 pub(crate) trait Columns {
@@ -136,6 +136,49 @@ pub(crate) fn delivery_from<R: Columns>(row: &R) -> Result<DeliveryRecord> {
         last_error: row.opt_text("last_error")?,
         updated_at: time(row, "updated_at")?,
     })
+}
+
+/// The columns `claim_deliveries` takes back from the deliveries it leased.
+pub(crate) const CLAIMED_COLUMNS: &str = "id, attempts, webhook_id, event_seq";
+/// The columns `webhook_from` reads.
+pub(crate) const WEBHOOK_COLUMNS: &str = "id, url, secret, event_types, created_at";
+
+/// Claimed deliveries (rows of [`CLAIMED_COLUMNS`]) with the webhooks and
+/// events they name, fetched in one query each rather than per delivery,
+/// as jobs in outbox order.
+pub(crate) fn claimed_jobs<R: Columns>(
+    claimed: &[R],
+    webhooks: &[R],
+    events: &[R],
+) -> Result<Vec<DeliveryJob>> {
+    let webhooks = webhooks
+        .iter()
+        .map(|row| webhook_from(row).map(|w| (w.id.clone(), w)))
+        .collect::<Result<std::collections::HashMap<_, _>>>()?;
+    let events = events
+        .iter()
+        .map(|row| event_from(row).map(|e| (e.seq, e)))
+        .collect::<Result<std::collections::HashMap<_, _>>>()?;
+    let missing = |what: &str| Error::Storage(format!("a claimed delivery's {what} is gone"));
+    let mut jobs = claimed
+        .iter()
+        .map(|row| {
+            Ok(DeliveryJob {
+                id: unsigned(row, "id")?,
+                attempts: u32::try_from(unsigned(row, "attempts")?).unwrap_or(u32::MAX),
+                webhook: webhooks
+                    .get(&row.text("webhook_id")?)
+                    .cloned()
+                    .ok_or_else(|| missing("webhook"))?,
+                event: events
+                    .get(&unsigned(row, "event_seq")?)
+                    .cloned()
+                    .ok_or_else(|| missing("event"))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    jobs.sort_by_key(|job| job.event.seq);
+    Ok(jobs)
 }
 
 pub(crate) fn signed(n: u64) -> i64 {

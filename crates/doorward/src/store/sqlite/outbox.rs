@@ -6,14 +6,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
 use super::SqliteStore;
 use crate::error::Result;
 use crate::events::{Event, EventType};
 use crate::store::outbox::rows::{
-    AUDIT_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, audit_from, delivery_from, event_from,
-    payload_text, signed, to_micros, unsigned, webhook_from,
+    AUDIT_COLUMNS, CLAIMED_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, WEBHOOK_COLUMNS, audit_from,
+    claimed_jobs, delivery_from, event_from, payload_text, signed, to_micros, webhook_from,
 };
 use crate::store::{
     AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
@@ -229,10 +229,9 @@ impl EventStore for SqliteStore {
     }
 
     async fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
-        sqlx::query(
-            "SELECT id, url, secret, event_types, created_at FROM webhooks \
-             ORDER BY created_at, id",
-        )
+        sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at, id"
+        ))
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -308,36 +307,37 @@ impl EventStore for SqliteStore {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        let mut jobs = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(
-                "UPDATE webhook_deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id = ?3 \
-                 RETURNING id, attempts, webhook_id, event_seq",
-            )
-            .bind(owner)
-            .bind(to_micros(until))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let webhook = sqlx::query(
-                "SELECT id, url, secret, event_types, created_at FROM webhooks WHERE id = ?1",
-            )
-            .bind(row.try_get::<String, _>("webhook_id")?)
-            .fetch_one(&mut *tx)
-            .await?;
-            let event = sqlx::query(&format!(
-                "SELECT {EVENT_COLUMNS} FROM outbox WHERE seq = ?1"
-            ))
-            .bind(row.try_get::<i64, _>("event_seq")?)
-            .fetch_one(&mut *tx)
-            .await?;
-            jobs.push(DeliveryJob {
-                id: unsigned(&row, "id")?,
-                attempts: u32::try_from(unsigned(&row, "attempts")?).unwrap_or(u32::MAX),
-                webhook: webhook_from(&webhook)?,
-                event: event_from(&event)?,
-            });
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
         }
+        // One statement each for the leases, the webhooks and the events,
+        // whatever the batch size: the write lock is held throughout.
+        let ids = serde_json::Value::from(ids).to_string();
+        let claimed = sqlx::query(&format!(
+            "UPDATE webhook_deliveries SET lease_owner = ?1, lease_until = ?2 \
+             WHERE id IN (SELECT value FROM json_each(?3)) RETURNING {CLAIMED_COLUMNS}"
+        ))
+        .bind(owner)
+        .bind(to_micros(until))
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        let webhooks = sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id IN (SELECT webhook_id \
+             FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(?1)))"
+        ))
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        let events = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM outbox WHERE seq IN (SELECT event_seq \
+             FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(?1)))"
+        ))
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        let jobs = claimed_jobs(&claimed, &webhooks, &events)?;
         tx.commit().await?;
         Ok(jobs)
     }
