@@ -217,6 +217,8 @@ export interface Config {
   eventsRetryBaseMs?: number
   eventsRetryMaxSecs?: number
   eventsHandlerTimeoutMs?: number
+  /** Seconds the outbox keeps an event every consumer has handled (default 7 days; 0 keeps all). */
+  eventsRetentionSecs?: number
   webhookTimeoutMs?: number
   /** `file:///dir`, `memory://` or `s3://bucket`; beside the database by default. */
   filesUrl?: string

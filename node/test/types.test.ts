@@ -111,6 +111,7 @@ const config: Config = {
   eventsRetryBaseMs: 1000,
   eventsRetryMaxSecs: 3600,
   eventsHandlerTimeoutMs: 30_000,
+  eventsRetentionSecs: 604_800,
   webhookTimeoutMs: 10_000,
   filesUrl: 's3://avatars',
   filesMaxBytes: 5_000_000,

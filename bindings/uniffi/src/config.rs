@@ -132,6 +132,8 @@ config_record! {
     events_retry_max_secs: u64,
     /// How long a subscriber's handler may run before it counts as failed.
     events_handler_timeout_ms: u64,
+    /// How long the outbox keeps a handled event, in seconds (0: forever).
+    events_retention_secs: u64,
     webhook_timeout_ms: u64,
     /// `file:///dir` (default: beside the SQLite file), `memory://` or
     /// `s3://bucket`.

@@ -185,6 +185,12 @@ pub struct Config {
     /// a stuck handler cannot stall delivery to everyone else.
     #[serde(deserialize_with = "flexible")]
     pub events_handler_timeout_ms: u64,
+    /// How long the outbox keeps an event once every consumer has passed
+    /// it, in seconds (default 7 days; 0 keeps every event). The audit log,
+    /// not the outbox, is the lasting record. A durable subscriber that has
+    /// not run anywhere for this long no longer holds events back.
+    #[serde(deserialize_with = "flexible")]
+    pub events_retention_secs: u64,
     /// How long a webhook receiver has to answer, in milliseconds.
     #[serde(deserialize_with = "flexible")]
     pub webhook_timeout_ms: u64,
@@ -324,6 +330,7 @@ impl Default for Config {
             events_retry_base_ms: 1000,
             events_retry_max_secs: 3600,
             events_handler_timeout_ms: 30_000,
+            events_retention_secs: 7 * 24 * 3600,
             webhook_timeout_ms: 10_000,
             files_url: None,
             files_max_bytes: 100 * 1024 * 1024,
@@ -390,6 +397,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "events_retry_base_ms",
     "events_retry_max_secs",
     "events_handler_timeout_ms",
+    "events_retention_secs",
     "webhook_timeout_ms",
     "files_url",
     "files_max_bytes",

@@ -696,3 +696,125 @@ async fn files_write_their_events() {
     assert_eq!(stored.payload["size"], 3);
     assert_eq!(stored.payload["content_type"], "image/png");
 }
+
+async fn outbox_seqs(dw: &Doorward) -> Vec<u64> {
+    let page = dw.events().list(None, 100).await.unwrap();
+    page.items.iter().map(|e| e.seq).collect()
+}
+
+/// Wait until the outbox holds exactly `expected`, as the background
+/// dispatcher prunes it (at most every `events_retention_secs` here).
+async fn wait_for_outbox(dw: &Doorward, expected: &[u64], why: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let seqs = outbox_seqs(dw).await;
+        if seqs == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{why}: the outbox holds {seqs:?}, not {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Retention: an event goes once every consumer has passed it and it is
+/// older than `events_retention_secs`, with its delivered deliveries. A
+/// delivery not yet done, a subscriber that has not handled it, and being
+/// the newest event keep it; a durable subscriber idle for longer than the
+/// retention (and the longest retry wait) stops holding events back. The
+/// audit log keeps every row.
+#[tokio::test]
+async fn the_outbox_prunes_what_every_consumer_has_passed() {
+    for url in common::backends().await {
+        let dw = Doorward::open(Config {
+            events_retention_secs: 1,
+            events_lease_secs: 1,
+            events_max_attempts: 1000,
+            ..config(&url)
+        })
+        .await
+        .unwrap();
+        let (healthy, delivered) = receiver(Vec::new()).await;
+        let (failing, _) = receiver(vec![500; 100_000]).await;
+        dw.webhooks()
+            .add(&healthy, &[EventType::RoleCreated])
+            .await
+            .unwrap();
+        dw.webhooks()
+            .add(&failing, &[EventType::RoleDeleted])
+            .await
+            .unwrap();
+
+        // A durable subscriber that takes events 1 to 3, then stops running.
+        let mailed = Arc::new(Mutex::new(0));
+        let m = mailed.clone();
+        let mailer = dw
+            .events()
+            .subscribe(Some("mailer"), &[], move |_| {
+                *m.lock().unwrap() += 1;
+                async { Ok(()) }
+            })
+            .await
+            .unwrap();
+        dw.roles().create("a", &["x:y"], "").await.unwrap(); // 1
+        dw.roles().delete("a").await.unwrap(); // 2: its delivery keeps failing
+        dw.roles().create("b", &["x:y"], "").await.unwrap(); // 3
+        wait_for("the mailer", || *mailed.lock().unwrap() == 3).await;
+        mailer.close();
+
+        // A subscriber that cannot handle anything after 3 yet.
+        let stuck = Arc::new(Mutex::new(true));
+        let s = stuck.clone();
+        let _waiting = dw
+            .events()
+            .subscribe(None, &[], move |_| {
+                let result = if *s.lock().unwrap() {
+                    Err("not yet".to_string())
+                } else {
+                    Ok(())
+                };
+                async move { result }
+            })
+            .await
+            .unwrap();
+        dw.roles().create("c", &["x:y"], "").await.unwrap(); // 4
+        dw.roles().create("d", &["x:y"], "").await.unwrap(); // 5
+        wait_for("the healthy receiver", || {
+            delivered.lock().unwrap().requests.len() == 4
+        })
+        .await;
+
+        // 1 and 3 go; 2 waits for its delivery, 4 and 5 for the subscriber.
+        wait_for_outbox(&dw, &[2, 4, 5], &url).await;
+        // Past the mailer's idle limit (2 s), the stuck subscriber still holds.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        dw.events().flush().await.unwrap();
+        assert_eq!(outbox_seqs(&dw).await, [2, 4, 5], "{url}");
+
+        // Unstuck: 4 goes. 5 stays as the newest, though every consumer
+        // has passed it; the idle mailer (at 3) holds nothing back.
+        *stuck.lock().unwrap() = false;
+        wait_for_outbox(&dw, &[2, 5], &url).await;
+
+        let deliveries = dw.events().deliveries(None, None, 100).await.unwrap();
+        let kept: Vec<(u64, DeliveryStatus)> =
+            deliveries.iter().map(|d| (d.event_seq, d.status)).collect();
+        assert_eq!(
+            kept,
+            [(2, DeliveryStatus::Pending), (5, DeliveryStatus::Delivered)],
+            "{url}: delivered deliveries go with their events"
+        );
+        let audit = dw.audit().verify().await.unwrap();
+        assert!(audit.ok && audit.rows == 5, "{url}: {audit:?}");
+        let metrics = dw.metrics_text().await.unwrap();
+        assert!(
+            metrics.contains("doorward_events_pruned_total 3"),
+            "{url}: {metrics}"
+        );
+        // New events are numbered after the pruned ones.
+        dw.roles().create("e", &["x:y"], "").await.unwrap();
+        assert_eq!(outbox_seqs(&dw).await.last(), Some(&6), "{url}");
+    }
+}

@@ -68,6 +68,8 @@ pub(crate) struct Hub {
     /// One pass at a time in this process: the task and `flush` would
     /// otherwise hand the same event to a subscriber twice.
     running: Arc<tokio::sync::Mutex<()>>,
+    /// When this instance last pruned the outbox.
+    pub(crate) pruned_at: Mutex<Option<std::time::Instant>>,
     #[cfg(feature = "webhooks")]
     pub(crate) http: reqwest::Client,
 }
@@ -97,6 +99,7 @@ impl Hub {
             caught_up: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
             running: Arc::new(tokio::sync::Mutex::new(())),
+            pruned_at: Mutex::new(None),
             #[cfg(feature = "webhooks")]
             http,
         })
@@ -104,6 +107,14 @@ impl Hub {
 
     fn subscribers(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Subscriber>> {
         self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This process's subscribers as (store name if durable, position).
+    pub(crate) fn subscriber_positions(&self) -> Vec<(Option<String>, u64)> {
+        self.subscribers()
+            .values()
+            .map(|s| (s.name.as_ref().map(|n| consumer_name(n)), s.position))
+            .collect()
     }
 }
 
@@ -144,6 +155,11 @@ impl Subscription {
             .upgrade()
             .is_some_and(|hub| hub.subscribers().contains_key(&self.id))
     }
+}
+
+/// The consumer a durable subscriber keeps its position under.
+fn consumer_name(subscriber: &str) -> String {
+    format!("sub:{subscriber}")
 }
 
 /// The metrics label of deliveries to host subscribers.
@@ -229,6 +245,9 @@ pub(crate) async fn run_once(core: &Arc<Core>) -> Result<bool> {
         busy |= crate::events::webhooks::deliver_due(core).await?;
     }
     busy |= run_subscribers(core, last).await?;
+    if let Err(err) = super::retention::prune_if_due(core, last).await {
+        tracing::warn!(error = %err, "pruning the outbox failed; trying again later");
+    }
     Ok(busy)
 }
 
@@ -320,7 +339,7 @@ async fn run_subscriber(core: &Arc<Core>, id: u64) -> Result<bool> {
         )
     };
     let store = &core.store;
-    let lease_name = name.as_ref().map(|n| format!("sub:{n}"));
+    let lease_name = name.as_deref().map(consumer_name);
     if let Some(lease_name) = &lease_name {
         let until = at + chrono::Duration::seconds(core.config.events_lease_secs as i64);
         match store

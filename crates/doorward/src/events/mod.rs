@@ -16,6 +16,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod dispatch;
+pub(crate) mod retention;
 pub(crate) mod service;
 #[cfg(feature = "webhooks")]
 pub(crate) mod webhooks;

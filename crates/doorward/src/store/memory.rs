@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
-    EndSessions, EventStore, Lease, ListAfter, RefreshRecord, RoleStore, SessionRecord,
-    SessionStore, Store, UserRecord, UserStore, WebhookRecord,
+    AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
+    DeliveryStatus, EndSessions, EventStore, Lease, ListAfter, RefreshRecord, RoleStore,
+    SessionRecord, SessionStore, Store, UserRecord, UserStore, WebhookRecord,
 };
 use crate::error::{Error, Result};
 use crate::events::Event;
@@ -33,7 +33,9 @@ struct State {
     grants: HashMap<String, BTreeSet<String>>,
     sessions: HashMap<String, SessionRecord>,
     refresh: HashMap<String, RefreshRecord>,
-    outbox: Vec<Event>,
+    /// By `seq`; pruning leaves gaps, as a SQL table does.
+    outbox: BTreeMap<u64, Event>,
+    last_seq: u64,
     consumers: HashMap<String, Consumer>,
     audit: Vec<AuditRecord>,
     webhooks: Vec<WebhookRecord>,
@@ -72,8 +74,9 @@ impl State {
     fn emit(&mut self, events: &[Event]) {
         for event in events {
             let mut event = event.clone();
-            event.seq = self.outbox.len() as u64 + 1;
-            self.outbox.push(event);
+            self.last_seq += 1;
+            event.seq = self.last_seq;
+            self.outbox.insert(event.seq, event);
         }
     }
 
@@ -560,19 +563,18 @@ impl EventStore for MemoryStore {
     }
 
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<Event>> {
-        let st = self.lock();
-        let start = usize::try_from(after).unwrap_or(usize::MAX);
-        Ok(st
+        Ok(self
+            .lock()
             .outbox
-            .iter()
-            .skip(start)
+            .range(after.saturating_add(1)..)
             .take(limit as usize)
-            .cloned()
+            .map(|(_, e)| e.clone())
             .collect())
     }
 
     async fn last_event_seq(&self) -> Result<u64> {
-        Ok(self.lock().outbox.len() as u64)
+        let st = self.lock();
+        Ok(st.outbox.last_key_value().map_or(0, |(seq, _)| *seq))
     }
 
     async fn lease_consumer(
@@ -748,7 +750,7 @@ impl EventStore for MemoryStore {
                 )
             };
             let webhook = st.webhooks.iter().find(|w| w.id == webhook_id).cloned();
-            let event = st.outbox.get((event_seq - 1) as usize).cloned();
+            let event = st.outbox.get(&event_seq).cloned();
             if let (Some(webhook), Some(event)) = (webhook, event) {
                 jobs.push(DeliveryJob {
                     id,
@@ -838,15 +840,43 @@ impl EventStore for MemoryStore {
             .count() as u64)
     }
 
-    async fn consumer_positions(&self) -> Result<Vec<(String, u64)>> {
-        let mut positions: Vec<_> = self
+    async fn consumers(&self) -> Result<Vec<ConsumerState>> {
+        let mut consumers: Vec<_> = self
             .lock()
             .consumers
             .iter()
-            .map(|(name, c)| (name.clone(), c.position))
+            .map(|(name, c)| ConsumerState {
+                name: name.clone(),
+                position: c.position,
+                leased_until: c.until,
+            })
             .collect();
-        positions.sort();
-        Ok(positions)
+        consumers.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(consumers)
+    }
+
+    async fn prune_events(&self, through: u64, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        let mut st = self.lock();
+        let needed: BTreeSet<u64> = st
+            .deliveries
+            .values()
+            .filter(|d| d.record.status != DeliveryStatus::Delivered)
+            .map(|d| d.record.event_seq)
+            .collect();
+        let gone: Vec<u64> = st
+            .outbox
+            .range(..=through)
+            .filter(|(seq, e)| e.occurred_at < before && !needed.contains(seq))
+            .map(|(seq, _)| *seq)
+            .take(limit as usize)
+            .collect();
+        for seq in &gone {
+            st.outbox.remove(seq);
+        }
+        let gone: BTreeSet<u64> = gone.into_iter().collect();
+        st.deliveries
+            .retain(|_, d| !gone.contains(&d.record.event_seq));
+        Ok(gone.len() as u64)
     }
 }
 

@@ -144,8 +144,8 @@ pub enum EndSessions<'a> {
 }
 
 pub use outbox::{
-    AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
-    EventStore, Lease, WebhookRecord,
+    AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
+    DeliveryStatus, EventStore, Lease, WebhookRecord,
 };
 
 /// Where listing resumes: after this `(created_at, id)`.

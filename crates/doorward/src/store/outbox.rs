@@ -27,6 +27,18 @@ pub struct Lease {
     pub position: u64,
 }
 
+/// Where a consumer is in the outbox, and when it last held its lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerState {
+    /// `audit`, `webhooks` or `sub:<name>`.
+    pub name: String,
+    /// The last `seq` it has handled.
+    pub position: u64,
+    /// The end of its latest lease: long past for a subscriber that no
+    /// longer runs anywhere.
+    pub leased_until: DateTime<Utc>,
+}
+
 /// One row of the audit log, with its place in the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRecord {
@@ -280,6 +292,11 @@ pub trait EventStore: Send + Sync {
     async fn replay_delivery(&self, id: u64, now: DateTime<Utc>) -> Result<bool>;
     /// Pending deliveries: the webhook backlog.
     async fn pending_deliveries(&self) -> Result<u64>;
-    /// Every consumer's position (the `seq` it has taken), by name.
-    async fn consumer_positions(&self) -> Result<Vec<(String, u64)>>;
+    /// Every consumer, by name.
+    async fn consumers(&self) -> Result<Vec<ConsumerState>>;
+    /// Delete up to `limit` events with `seq <= through` that occurred
+    /// before `before`, oldest first, with their delivered deliveries; an
+    /// event a pending or dead delivery still needs stays. Returns how many
+    /// events went.
+    async fn prune_events(&self, through: u64, before: DateTime<Utc>, limit: u32) -> Result<u64>;
 }

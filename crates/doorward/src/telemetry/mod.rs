@@ -73,6 +73,10 @@ const COUNTERS: &[(&str, &str)] = &[
         "doorward_events_dead_total",
         "Deliveries given up after the last attempt.",
     ),
+    (
+        "doorward_events_pruned_total",
+        "Events removed from the outbox once past their retention.",
+    ),
 ];
 
 const GAUGES: &[(&str, &str)] = &[
@@ -144,8 +148,13 @@ impl Metrics {
 
     /// Add one to a counter.
     pub(crate) fn count(&self, name: &'static str, labels: &[(&'static str, &str)]) {
+        self.add(name, labels, 1);
+    }
+
+    /// Add `n` to a counter.
+    pub(crate) fn add(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
         let key = key(name, labels);
-        self.each(|r| r.register_counter(&key, &METADATA).increment(1));
+        self.each(|r| r.register_counter(&key, &METADATA).increment(n));
     }
 
     /// Set a counter kept elsewhere (the cache's and the dispatcher's own
@@ -227,11 +236,11 @@ pub(crate) async fn render(core: &crate::core::Core) -> crate::Result<String> {
     }
     let store = &core.store;
     let last = store.last_event_seq().await?;
-    for (consumer, position) in store.consumer_positions().await? {
+    for consumer in store.consumers().await? {
         metrics.gauge(
             "doorward_outbox_backlog",
-            &[("consumer", &consumer)],
-            last.saturating_sub(position) as f64,
+            &[("consumer", &consumer.name)],
+            last.saturating_sub(consumer.position) as f64,
         );
     }
     metrics.gauge(

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
-use crate::store::{AuditRecord, DeliveryJob, DeliveryRecord, WebhookRecord};
+use crate::store::{AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord, WebhookRecord};
 
 /// The three column types these tables use, from either backend's rows.
 pub(crate) trait Columns {
@@ -61,6 +61,30 @@ pub(crate) const AUDIT_COLUMNS: &str = "seq, event_id, event_type, occurred_at, 
      user_agent, outcome, details, prev_hash, hash";
 pub(crate) const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event_seq, o.id AS event_id, \
      o.event_type, d.status, d.attempts, d.next_attempt_at, d.last_error, d.updated_at";
+
+pub(crate) const CONSUMER_COLUMNS: &str = "name, position, lease_until";
+
+pub(crate) fn consumer_from<R: Columns>(row: &R) -> Result<ConsumerState> {
+    Ok(ConsumerState {
+        name: row.text("name")?,
+        position: unsigned(row, "position")?,
+        leased_until: time(row, "lease_until")?,
+    })
+}
+
+/// The events [`crate::store::EventStore::prune_events`] may delete: every
+/// consumer is past them, they are old enough, and no delivery that is not
+/// done refers to them. `$1` through, `$2` before, `$3` limit; SQLite takes
+/// the same numbered placeholders as `?1`..`?3`.
+pub(crate) fn prunable_events(placeholder: char) -> String {
+    let [through, before, limit] = [1, 2, 3].map(|n| format!("{placeholder}{n}"));
+    format!(
+        "SELECT seq FROM outbox o WHERE seq <= {through} AND occurred_at < {before} \
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+             WHERE d.event_seq = o.seq AND d.status <> 'delivered') \
+         ORDER BY seq LIMIT {limit}"
+    )
+}
 
 pub(crate) fn unsigned<R: Columns>(row: &R, column: &str) -> Result<u64> {
     let n = row.int(column)?;

@@ -15,12 +15,13 @@ use super::PostgresStore;
 use crate::error::Result;
 use crate::events::{Event, EventType};
 use crate::store::outbox::rows::{
-    AUDIT_COLUMNS, CLAIMED_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, WEBHOOK_COLUMNS, audit_from,
-    claimed_jobs, delivery_from, event_from, payload_text, signed, to_micros, webhook_from,
+    AUDIT_COLUMNS, CLAIMED_COLUMNS, CONSUMER_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS,
+    WEBHOOK_COLUMNS, audit_from, claimed_jobs, consumer_from, delivery_from, event_from,
+    payload_text, prunable_events, signed, to_micros, webhook_from,
 };
 use crate::store::{
-    AttemptOutcome, AuditFilter, AuditRecord, DeliveryJob, DeliveryRecord, DeliveryStatus,
-    EventStore, Lease, WebhookRecord,
+    AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
+    DeliveryStatus, EventStore, Lease, WebhookRecord,
 };
 
 /// The advisory lock key that serialises outbox writers ("doorward" in
@@ -418,14 +419,38 @@ impl EventStore for PostgresStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn consumer_positions(&self) -> Result<Vec<(String, u64)>> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT name, position FROM event_consumers ORDER BY name")
-                .fetch_all(&self.write)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(name, p)| (name, u64::try_from(p).unwrap_or(0)))
-            .collect())
+    async fn consumers(&self) -> Result<Vec<ConsumerState>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONSUMER_COLUMNS} FROM event_consumers ORDER BY name"
+        ))
+        .fetch_all(&self.write)
+        .await?;
+        rows.iter().map(consumer_from).collect()
+    }
+
+    async fn prune_events(&self, through: u64, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let seqs: Vec<i64> = sqlx::query_scalar(&prunable_events('$'))
+            .bind(signed(through))
+            .bind(to_micros(before))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        if seqs.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let count = seqs.len() as u64;
+        let ids = seqs;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE event_seq = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(count)
     }
 }

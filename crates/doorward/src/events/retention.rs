@@ -1,0 +1,116 @@
+//! Retention: the outbox is a queue, not a history. Every login adds an
+//! event, so an outbox that kept them all would grow without end; the
+//! audit log is the lasting record. An event goes once every consumer has
+//! passed it and `events_retention_secs` have gone by since it happened,
+//! unless a webhook delivery of it is still pending or dead (a dead one
+//! can be replayed). Delivered deliveries go with their event.
+//!
+//! Which consumers count: the built-in ones always (an event they have not
+//! read is never removed, even before their first run); a durable
+//! subscriber while it has run somewhere within the retention period (as
+//! Kafka expires an idle group's offsets, so a subscriber retired for good
+//! does not pin the outbox forever); and this process's own subscribers.
+//! The newest event always stays, so `seq` keeps counting from it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::core::Core;
+use crate::error::Result;
+use crate::store::now;
+
+/// Events deleted per transaction: a long backlog is pruned in short
+/// write transactions that let the host's writes in between.
+const BATCH: u32 = 500;
+
+/// The longest time between two prunes of one instance.
+const EVERY: Duration = Duration::from_secs(600);
+
+/// The consumers every dispatcher runs.
+const BUILT_IN: &[&str] = &[
+    "audit",
+    #[cfg(feature = "webhooks")]
+    "webhooks",
+];
+
+/// Prune if retention is on and this instance has not pruned for a while
+/// (at most every ten minutes, or every retention period if shorter).
+/// `last` is the newest `seq`.
+pub(crate) async fn prune_if_due(core: &Arc<Core>, last: u64) -> Result<u64> {
+    let retention = core.config.events_retention_secs;
+    let Some(keep) = i64::try_from(retention)
+        .ok()
+        .and_then(chrono::TimeDelta::try_seconds)
+        .filter(|_| retention > 0)
+    else {
+        return Ok(0);
+    };
+    {
+        let mut pruned_at = core.hub.pruned_at.lock().unwrap_or_else(|e| e.into_inner());
+        let every = EVERY.min(Duration::from_secs(retention));
+        if pruned_at.is_some_and(|at| at.elapsed() < every) {
+            return Ok(0);
+        }
+        *pruned_at = Some(Instant::now());
+    }
+    let at = now();
+    // A subscriber that fails waits up to `events_retry_max_secs` between
+    // tries and renews its lease only then: never idle before that.
+    let config = &core.config;
+    let retrying = config
+        .events_retry_max_secs
+        .saturating_add(config.events_lease_secs);
+    let idle = chrono::TimeDelta::try_seconds(i64::try_from(retrying).unwrap_or(i64::MAX))
+        .map_or(keep, |retrying| keep.max(retrying));
+    let Some(through) = passed_by_all(core, at - idle).await? else {
+        return Ok(0);
+    };
+    let through = through.min(last.saturating_sub(1));
+    let mut removed = 0;
+    loop {
+        let n = core.store.prune_events(through, at - keep, BATCH).await?;
+        removed += n;
+        if n < u64::from(BATCH) {
+            break;
+        }
+    }
+    if removed > 0 {
+        core.metrics
+            .add("doorward_events_pruned_total", &[], removed);
+        tracing::debug!(removed, through, "pruned the outbox");
+    }
+    Ok(removed)
+}
+
+/// The newest `seq` every counted consumer has passed; `None` while a
+/// built-in consumer has never run. Durable subscribers of other processes
+/// whose last lease ended before `idle_since` no longer count.
+async fn passed_by_all(
+    core: &Core,
+    idle_since: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<u64>> {
+    let stored = core.store.consumers().await?;
+    let mut through = u64::MAX;
+    for name in BUILT_IN {
+        match stored.iter().find(|c| c.name == *name) {
+            Some(c) => through = through.min(c.position),
+            None => return Ok(None),
+        }
+    }
+    let here = core.hub.subscriber_positions();
+    for c in &stored {
+        let subscribed_here = here.iter().any(|(n, _)| n.as_ref() == Some(&c.name));
+        if !BUILT_IN.contains(&c.name.as_str()) && (subscribed_here || c.leased_until >= idle_since)
+        {
+            through = through.min(c.position);
+        }
+    }
+    for (name, position) in here {
+        // A durable subscriber's stored position is the one that counts,
+        // unless it has not run yet and has none.
+        if !name.is_some_and(|n| stored.iter().any(|c| c.name == n)) {
+            through = through.min(position);
+        }
+    }
+    Ok(Some(through))
+}
