@@ -4,8 +4,9 @@
 //! Prints two tables:
 //! - events per second from commit to a loopback webhook receiver, on a
 //!   SQLite file and (when reachable) PostgreSQL: end to end (writes and
-//!   deliveries running together), and the drain rate of a backlog that an
-//!   instance without a dispatcher committed;
+//!   deliveries running together), the drain rate of a backlog that an
+//!   instance without a dispatcher committed, and the rate at which the
+//!   outbox retention then removes those delivered events;
 //! - what the dispatcher costs a registration: registrations per second
 //!   (default argon2 parameters) with `events_dispatch` on, with a webhook
 //!   and the audit log being fed, against off. The outbox row itself is
@@ -93,6 +94,25 @@ async fn delivery(url_end_to_end: &str, url_drain: &str, n: usize) -> (f64, f64)
     (end_to_end, drain)
 }
 
+/// Events per second the outbox retention removes from `url`, which holds
+/// `n` delivered events: the time from opening an instance with a
+/// one-second retention until only the newest event is left.
+async fn prune(url: &str, n: usize) -> f64 {
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let start = Instant::now();
+    let dw = Doorward::open(Config {
+        events_retention_secs: 1,
+        ..config(url)
+    })
+    .await
+    .unwrap();
+    while dw.events().list(None, 2).await.unwrap().items.len() > 1 {
+        assert!(start.elapsed() < Duration::from_secs(600), "not pruned");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    (n - 1) as f64 / start.elapsed().as_secs_f64()
+}
+
 /// Registrations per second on a fresh SQLite file, dispatcher on or off.
 async fn registrations(dir: &std::path::Path, n: usize, dispatch: bool) -> f64 {
     let url = format!(
@@ -143,17 +163,19 @@ fn main() {
             "events per second, commit to webhook receiver ({} events)",
             scale.events
         );
-        println!("| store | end to end | drain a backlog |");
-        println!("|---|---|---|");
+        println!("| store | end to end | drain a backlog | prune once delivered |");
+        println!("|---|---|---|---|");
         let (e2e, drain) = delivery(&sqlite("e2e.db"), &sqlite("drain.db"), scale.events).await;
-        println!("| SQLite file | {e2e:.0}/s | {drain:.0}/s |");
+        let pruned = prune(&sqlite("drain.db"), scale.events).await;
+        println!("| SQLite file | {e2e:.0}/s | {drain:.0}/s | {pruned:.0}/s |");
         let pg = (
             services::postgres_url().await,
             services::postgres_url().await,
         );
         if let (Some(a), Some(b)) = pg {
             let (e2e, drain) = delivery(&a, &b, scale.events).await;
-            println!("| PostgreSQL | {e2e:.0}/s | {drain:.0}/s |");
+            let pruned = prune(&b, scale.events).await;
+            println!("| PostgreSQL | {e2e:.0}/s | {drain:.0}/s | {pruned:.0}/s |");
         }
 
         println!();

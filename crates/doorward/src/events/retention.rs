@@ -7,13 +7,17 @@
 //!
 //! Which consumers count: the built-in ones always (an event they have not
 //! read is never removed, even before their first run); a durable
-//! subscriber while it has run somewhere within the retention period (as
-//! Kafka expires an idle group's offsets, so a subscriber retired for good
-//! does not pin the outbox forever); and this process's own subscribers.
-//! The newest event always stays, so `seq` keeps counting from it.
+//! subscriber while it has run somewhere within the retention period, or
+//! the longest retry wait if that is longer (as Kafka expires an idle
+//! group's offsets, so a subscriber retired for good does not pin the
+//! outbox forever); and this process's own subscribers. The newest event
+//! always stays, so the outbox's last `seq`, where a new subscriber starts
+//! and the backlog gauge counts from, is never lost.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 
 use crate::core::Core;
 use crate::error::Result;
@@ -22,6 +26,9 @@ use crate::store::now;
 /// Events deleted per transaction: a long backlog is pruned in short
 /// write transactions that let the host's writes in between.
 const BATCH: u32 = 500;
+
+/// Batches one pass deletes at most.
+const MAX_BATCHES: u32 = 20;
 
 /// The longest time between two prunes of one instance.
 const EVERY: Duration = Duration::from_secs(600);
@@ -35,45 +42,51 @@ const BUILT_IN: &[&str] = &[
 
 /// Prune if retention is on and this instance has not pruned for a while
 /// (at most every ten minutes, or every retention period if shorter).
-/// `last` is the newest `seq`.
+/// `last` is the newest `seq`. One call deletes at most `MAX_BATCHES`
+/// batches, so a long backlog (the first start after a large import, say)
+/// is worked off over several passes instead of holding up delivery.
 pub(crate) async fn prune_if_due(core: &Arc<Core>, last: u64) -> Result<u64> {
-    let retention = core.config.events_retention_secs;
-    let Some(keep) = i64::try_from(retention)
-        .ok()
-        .and_then(chrono::TimeDelta::try_seconds)
-        .filter(|_| retention > 0)
-    else {
+    let config = &core.config;
+    let retention = config.events_retention_secs;
+    let at = now();
+    let before = if retention == 0 {
+        None
+    } else {
+        ago(at, retention)
+    };
+    let Some(before) = before else {
         return Ok(0);
     };
     {
-        let mut pruned_at = core.hub.pruned_at.lock().unwrap_or_else(|e| e.into_inner());
+        let pruned_at = core.hub.pruned_at.lock().unwrap_or_else(|e| e.into_inner());
         let every = EVERY.min(Duration::from_secs(retention));
         if pruned_at.is_some_and(|at| at.elapsed() < every) {
             return Ok(0);
         }
-        *pruned_at = Some(Instant::now());
     }
-    let at = now();
     // A subscriber that fails waits up to `events_retry_max_secs` between
     // tries and renews its lease only then: never idle before that.
-    let config = &core.config;
     let retrying = config
         .events_retry_max_secs
         .saturating_add(config.events_lease_secs);
-    let idle = chrono::TimeDelta::try_seconds(i64::try_from(retrying).unwrap_or(i64::MAX))
-        .map_or(keep, |retrying| keep.max(retrying));
-    let Some(through) = passed_by_all(core, at - idle).await? else {
+    let idle_since = ago(at, retention.max(retrying)).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let Some(through) = passed_by_all(core, idle_since).await? else {
+        set_pruned_at(core, Some(Instant::now()));
         return Ok(0);
     };
     let through = through.min(last.saturating_sub(1));
     let mut removed = 0;
-    loop {
-        let n = core.store.prune_events(through, at - keep, BATCH).await?;
+    let mut more = false;
+    for _ in 0..MAX_BATCHES {
+        let n = core.store.prune_events(through, before, BATCH).await?;
         removed += n;
-        if n < u64::from(BATCH) {
+        more = n == u64::from(BATCH);
+        if !more {
             break;
         }
     }
+    // With more to do, the next pass goes on at once.
+    set_pruned_at(core, (!more).then(Instant::now));
     if removed > 0 {
         core.metrics
             .add("doorward_events_pruned_total", &[], removed);
@@ -82,13 +95,20 @@ pub(crate) async fn prune_if_due(core: &Arc<Core>, last: u64) -> Result<u64> {
     Ok(removed)
 }
 
+fn set_pruned_at(core: &Core, at: Option<Instant>) {
+    *core.hub.pruned_at.lock().unwrap_or_else(|e| e.into_inner()) = at;
+}
+
+/// `secs` before `at`; `None` past the earliest time there is.
+fn ago(at: DateTime<Utc>, secs: u64) -> Option<DateTime<Utc>> {
+    let delta = chrono::TimeDelta::try_seconds(i64::try_from(secs).ok()?)?;
+    at.checked_sub_signed(delta)
+}
+
 /// The newest `seq` every counted consumer has passed; `None` while a
 /// built-in consumer has never run. Durable subscribers of other processes
 /// whose last lease ended before `idle_since` no longer count.
-async fn passed_by_all(
-    core: &Core,
-    idle_since: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<u64>> {
+async fn passed_by_all(core: &Core, idle_since: DateTime<Utc>) -> Result<Option<u64>> {
     let stored = core.store.consumers().await?;
     let mut through = u64::MAX;
     for name in BUILT_IN {
@@ -113,4 +133,17 @@ async fn passed_by_all(
         }
     }
     Ok(Some(through))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retention_past_the_earliest_time_means_nothing_is_old_enough() {
+        let at = now();
+        assert_eq!(ago(at, 60), Some(at - chrono::TimeDelta::seconds(60)));
+        assert_eq!(ago(at, 10_000_000_000_000), None);
+        assert_eq!(ago(at, u64::MAX), None);
+    }
 }

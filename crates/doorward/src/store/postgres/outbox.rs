@@ -440,17 +440,16 @@ impl EventStore for PostgresStore {
             tx.commit().await?;
             return Ok(0);
         }
-        let count = seqs.len() as u64;
-        let ids = seqs;
         sqlx::query("DELETE FROM webhook_deliveries WHERE event_seq = ANY($1)")
-            .bind(&ids)
+            .bind(&seqs)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
-            .bind(&ids)
+        let gone = sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
+            .bind(&seqs)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
         tx.commit().await?;
-        Ok(count)
+        Ok(gone)
     }
 }

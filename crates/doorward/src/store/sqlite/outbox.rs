@@ -434,7 +434,6 @@ impl EventStore for SqliteStore {
             tx.commit().await?;
             return Ok(0);
         }
-        let count = seqs.len() as u64;
         let ids = serde_json::Value::from(seqs).to_string();
         sqlx::query(
             "DELETE FROM webhook_deliveries WHERE event_seq IN (SELECT value FROM json_each(?1))",
@@ -442,11 +441,12 @@ impl EventStore for SqliteStore {
         .bind(&ids)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?1))")
+        let gone = sqlx::query("DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?1))")
             .bind(&ids)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
         tx.commit().await?;
-        Ok(count)
+        Ok(gone)
     }
 }
