@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::outbox::json_to_py;
-use crate::types::{py_bool, q, q_opt};
+use crate::types::{page_class, py_bool, q, q_opt};
 
 sub_api!(
     /// The audit log: `dw.audit`.
@@ -114,36 +114,9 @@ impl From<doorward::store::AuditRecord> for AuditRecord {
     }
 }
 
-/// One page of audit rows, oldest first.
-#[pyclass(frozen, eq, get_all, module = "doorward")]
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditPage {
-    items: Vec<AuditRecord>,
-    next_cursor: Option<String>,
-}
-
-#[pymethods]
-impl AuditPage {
-    fn __repr__(&self) -> String {
-        format!(
-            "AuditPage(items=<{} records>, next_cursor={})",
-            self.items.len(),
-            q_opt(&self.next_cursor)
-        )
-    }
-
-    fn __len__(&self) -> usize {
-        self.items.len()
-    }
-}
-
-impl From<doorward::events::AuditPage> for AuditPage {
-    fn from(p: doorward::events::AuditPage) -> Self {
-        AuditPage {
-            items: p.items.into_iter().map(AuditRecord::from).collect(),
-            next_cursor: p.next_cursor,
-        }
-    }
+page_class! {
+    /// One page of audit rows, oldest first.
+    AuditPage(AuditRecord from doorward::store::AuditRecord), "records"
 }
 
 /// What `audit.verify()` found: `ok` when every row checks out, otherwise

@@ -10,7 +10,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView};
 
-use crate::types::{q, q_opt};
+use crate::types::{page_class, q, q_opt};
 
 sub_api!(
     /// Files: `dw.files`.
@@ -113,36 +113,9 @@ impl From<doorward::FileInfo> for FileInfo {
     }
 }
 
-/// One page of objects, in key order, and where the next one starts.
-#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FilePage {
-    items: Vec<FileInfo>,
-    next_cursor: Option<String>,
-}
-
-#[pymethods]
-impl FilePage {
-    fn __repr__(&self) -> String {
-        format!(
-            "FilePage(items=<{} files>, next_cursor={})",
-            self.items.len(),
-            q_opt(&self.next_cursor)
-        )
-    }
-
-    fn __len__(&self) -> usize {
-        self.items.len()
-    }
-}
-
-impl From<doorward::FilePage> for FilePage {
-    fn from(p: doorward::FilePage) -> Self {
-        FilePage {
-            items: p.items.into_iter().map(FileInfo::from).collect(),
-            next_cursor: p.next_cursor,
-        }
-    }
+page_class! {
+    /// One page of objects, in key order, and where the next one starts.
+    hash FilePage(FileInfo from doorward::FileInfo), "files"
 }
 
 twins! {

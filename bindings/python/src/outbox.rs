@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::types::{q, q_opt};
+use crate::types::{page_class, q, q_opt};
 
 /// JSON (an event's payload, an audit row's details) as a new dict or
 /// list, so the frozen object it comes from stays unchanged.
@@ -108,36 +108,9 @@ impl From<doorward::Event> for Event {
     }
 }
 
-/// One page of the outbox, in commit order.
-#[pyclass(frozen, eq, get_all, module = "doorward")]
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventPage {
-    items: Vec<Event>,
-    next_cursor: Option<String>,
-}
-
-#[pymethods]
-impl EventPage {
-    fn __repr__(&self) -> String {
-        format!(
-            "EventPage(items=<{} events>, next_cursor={})",
-            self.items.len(),
-            q_opt(&self.next_cursor)
-        )
-    }
-
-    fn __len__(&self) -> usize {
-        self.items.len()
-    }
-}
-
-impl From<doorward::events::EventPage> for EventPage {
-    fn from(p: doorward::events::EventPage) -> Self {
-        EventPage {
-            items: p.items.into_iter().map(Event::from).collect(),
-            next_cursor: p.next_cursor,
-        }
-    }
+page_class! {
+    /// One page of the outbox, in commit order.
+    EventPage(Event from doorward::Event), "events"
 }
 
 /// One event on its way to one webhook.

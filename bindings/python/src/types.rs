@@ -310,36 +310,63 @@ impl From<doorward::Role> for Role {
     }
 }
 
-/// One page of users and where the next one starts.
-#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Page {
-    items: Vec<User>,
-    next_cursor: Option<String>,
-}
-
-#[pymethods]
-impl Page {
-    fn __repr__(&self) -> String {
-        format!(
-            "Page(items=<{} users>, next_cursor={})",
-            self.items.len(),
-            q_opt(&self.next_cursor)
-        )
-    }
-
-    fn __len__(&self) -> usize {
-        self.items.len()
-    }
-}
-
-impl From<doorward::Page<doorward::User>> for Page {
-    fn from(p: doorward::Page<doorward::User>) -> Self {
-        Page {
-            items: p.items.into_iter().map(User::from).collect(),
-            next_cursor: p.next_cursor,
+/// A page class: `items`, `next_cursor`, `len()` and a short repr, made
+/// from the core's `Page` of what the class wraps. Every listing returns
+/// one; only the item type and the repr's noun differ.
+macro_rules! page_class {
+    // pyo3's `eq` and `hash` must be written here, not passed in: code they
+    // generate from a caller's tokens cannot see the macro's own names.
+    ($(#[$doc:meta])* hash $name:ident($item:ident from $core:ty), $noun:literal) => {
+        $(#[$doc])*
+        #[pyo3::pyclass(frozen, eq, hash, get_all, module = "doorward")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name {
+            items: Vec<$item>,
+            next_cursor: Option<String>,
         }
-    }
+        $crate::types::page_class!(@methods $name($item from $core), $noun);
+    };
+    ($(#[$doc:meta])* $name:ident($item:ident from $core:ty), $noun:literal) => {
+        $(#[$doc])*
+        #[pyo3::pyclass(frozen, eq, get_all, module = "doorward")]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            items: Vec<$item>,
+            next_cursor: Option<String>,
+        }
+        $crate::types::page_class!(@methods $name($item from $core), $noun);
+    };
+    (@methods $name:ident($item:ident from $core:ty), $noun:literal) => {
+        #[pyo3::pymethods]
+        impl $name {
+            fn __repr__(&self) -> String {
+                format!(
+                    concat!(stringify!($name), "(items=<{} ", $noun, ">, next_cursor={})"),
+                    self.items.len(),
+                    $crate::types::q_opt(&self.next_cursor)
+                )
+            }
+
+            fn __len__(&self) -> usize {
+                self.items.len()
+            }
+        }
+
+        impl From<doorward::Page<$core>> for $name {
+            fn from(p: doorward::Page<$core>) -> Self {
+                $name {
+                    items: p.items.into_iter().map($item::from).collect(),
+                    next_cursor: p.next_cursor,
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_class;
+
+page_class! {
+    /// One page of users and where the next one starts.
+    hash Page(User from doorward::User), "users"
 }
 
 /// What an admitted rate-limited call may still do.

@@ -79,14 +79,8 @@ pub(crate) async fn append(core: &Core, events: &[Event], lease: &Lease) -> Resu
     core.store.append_audit(&rows, lease, now()).await
 }
 
-/// One page of audit rows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditPage {
-    /// The rows, oldest first.
-    pub items: Vec<AuditRecord>,
-    /// Pass back to get the next page; `None` on the last.
-    pub next_cursor: Option<String>,
-}
+/// One page of audit rows, oldest first.
+pub type AuditPage = crate::Page<AuditRecord>;
 
 /// What [`Audit::verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -27,6 +27,11 @@ use crate::core::Core;
 use crate::error::Result;
 use crate::store::{Lease, now};
 
+/// The built-in consumers, as `event_consumers` names them.
+pub(crate) const AUDIT: &str = "audit";
+#[cfg(feature = "webhooks")]
+pub(crate) const WEBHOOKS: &str = "webhooks";
+
 /// Events read per batch.
 const BATCH: u32 = 256;
 
@@ -232,13 +237,13 @@ pub(crate) async fn run_once(core: &Arc<Core>) -> Result<bool> {
     let _one_at_a_time = core.hub.running.lock().await;
     let last = core.store.last_event_seq().await?;
     let mut busy = false;
-    busy |= run_consumer(core, "audit", last, |core, events, lease| {
+    busy |= run_consumer(core, AUDIT, last, |core, events, lease| {
         Box::pin(crate::events::audit::append(core, events, lease))
     })
     .await?;
     #[cfg(feature = "webhooks")]
     {
-        busy |= run_consumer(core, "webhooks", last, |core, events, lease| {
+        busy |= run_consumer(core, WEBHOOKS, last, |core, events, lease| {
             Box::pin(crate::events::webhooks::fan_out(core, events, lease))
         })
         .await?;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::dispatch;
 use crate::core::Core;
 use crate::error::Result;
 use crate::store::now;
@@ -35,9 +36,9 @@ const EVERY: Duration = Duration::from_secs(600);
 
 /// The consumers every dispatcher runs.
 const BUILT_IN: &[&str] = &[
-    "audit",
+    dispatch::AUDIT,
     #[cfg(feature = "webhooks")]
-    "webhooks",
+    dispatch::WEBHOOKS,
 ];
 
 /// Prune if retention is on and this instance has not pruned for a while

@@ -12,14 +12,8 @@ use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::{DeliveryRecord, DeliveryStatus};
 
-/// One page of the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventPage {
-    /// Events in commit order.
-    pub items: Vec<Event>,
-    /// Pass back for the next page; `None` when this page reached the end.
-    pub next_cursor: Option<String>,
-}
+/// One page of the outbox, in commit order.
+pub type EventPage = crate::Page<Event>;
 
 /// A durable subscriber's name: what its position is stored under.
 pub(crate) fn check_name(name: &str) -> Result<()> {

@@ -98,14 +98,8 @@ pub struct FileInfo {
     pub created_at: DateTime<Utc>,
 }
 
-/// One page of [`Files::list`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FilePage {
-    /// Objects in key order.
-    pub items: Vec<FileInfo>,
-    /// Pass as `cursor` to get the next page; `None` on the last one.
-    pub next_cursor: Option<String>,
-}
+/// One page of [`Files::list`]: objects in key order.
+pub type FilePage = crate::Page<FileInfo>;
 
 /// Objects in the store `files_url` names.
 ///

@@ -80,10 +80,11 @@ impl From<&UserRecord> for User {
     }
 }
 
-/// One page of a listing, and where the next one starts.
+/// One page of a listing, and where the next one starts: users, events
+/// and audit rows oldest first, files in key order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Page<T> {
-    /// The items, oldest first.
+    /// The items, in the listing's order.
     pub items: Vec<T>,
     /// Pass to the next call; `None` on the last page.
     pub next_cursor: Option<String>,
