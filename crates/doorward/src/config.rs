@@ -130,8 +130,9 @@ pub struct Config {
     /// Refresh-token (and session) lifetime in seconds; each refresh extends it.
     #[serde(deserialize_with = "flexible")]
     pub refresh_ttl: u64,
-    /// Seconds during which an already-rotated refresh token still refreshes
-    /// instead of counting as reuse. Off (0) by default: see SECURITY.md.
+    /// Seconds after its rotation during which a refresh token presented
+    /// again is a retry, answered with the same successor token, instead
+    /// of reuse. Off (0) by default: see SECURITY.md.
     #[serde(deserialize_with = "flexible")]
     pub refresh_reuse_grace: u64,
     /// Verify access tokens from their signature and claims alone, without

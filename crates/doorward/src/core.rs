@@ -157,9 +157,29 @@ impl Core {
         Ok((self.keys()?.sign(&claims)?, ttl))
     }
 
-    /// A fresh refresh token for `session_id`, and what to store of it.
+    /// A session's first refresh token, and what to store of it.
     pub(crate) fn new_refresh(&self, session_id: &str, user_id: &str) -> (String, RefreshRecord) {
-        let (token, token_hash) = refresh::generate();
+        self.refresh_record(refresh::generate(), session_id, user_id)
+    }
+
+    /// The token that replaces `token` of `session_id` when it rotates, and
+    /// what to store of it: the same on every call and every instance.
+    pub(crate) fn successor_refresh(
+        &self,
+        token: &str,
+        session_id: &str,
+        user_id: &str,
+    ) -> Result<(String, RefreshRecord)> {
+        let next = refresh::successor(&self.keys()?.successor_key, token)?;
+        Ok(self.refresh_record(next, session_id, user_id))
+    }
+
+    fn refresh_record(
+        &self,
+        (token, token_hash): (String, String),
+        session_id: &str,
+        user_id: &str,
+    ) -> (String, RefreshRecord) {
         let created_at = now();
         let record = RefreshRecord {
             token_hash,
@@ -175,6 +195,12 @@ impl Core {
     /// Log `user` in: a new session (refresh-token family) and a token pair,
     /// recorded as a LoginSucceeded event whose `method` says how
     /// (`password`, `registration`, `issued`).
+    ///
+    /// `user` is the account as the caller read it before its checks: the
+    /// session is only stored if it is still enabled with the same
+    /// credentials. Otherwise the answer is `user_disabled`, or
+    /// `invalid_credentials` when its password changed meanwhile, or
+    /// `not_found` when it is gone.
     pub(crate) async fn start_session(
         &self,
         user: &UserRecord,
@@ -210,9 +236,17 @@ impl Core {
                 serde_json::json!({ "session_id": session_id, "method": method }),
             ),
         );
-        self.store
-            .create_session(&session, &record, &[event])
+        let started = self
+            .store
+            .create_session(&session, &record, user.credentials_version, &[event])
             .await?;
+        if !started {
+            return Err(match self.store.user_by_id(&user.id).await? {
+                None => Error::not_found("user"),
+                Some(now) if now.disabled => Error::UserDisabled,
+                Some(_) => Error::InvalidCredentials,
+            });
+        }
         self.emitted();
         self.session_extended(&session_id, &user.id, session.expires_at)
             .await;

@@ -192,18 +192,93 @@ async fn grace_window_lets_racing_refreshes_through() {
             .register_user("grace", "grace@example.com", PASSWORD, None)
             .await
             .unwrap();
+        let mut successors = Vec::new();
         for pair in racing_refreshes(&dw, &reg.tokens.refresh_token, 6).await {
-            dw.auth()
-                .verify_token(&pair.unwrap().access_token)
-                .await
-                .unwrap();
+            let pair = pair.unwrap();
+            dw.auth().verify_token(&pair.access_token).await.unwrap();
+            successors.push(pair.refresh_token);
         }
+        successors.dedup();
+        assert_eq!(successors.len(), 1, "{url}: one successor, one chain");
         assert_eq!(
             dw.sessions().list(&reg.user.id).await.unwrap().len(),
             1,
             "{url}"
         );
     }
+}
+
+/// Within the grace window a reused token is a retry: it gets the successor
+/// it was rotated into, never a sibling, so a stolen token cannot start a
+/// second chain. Once the chain has moved past that successor, it is reuse.
+#[tokio::test]
+async fn a_retry_within_the_grace_window_gets_the_same_successor() {
+    for url in backends().await {
+        let dw = Doorward::open(doorward::Config {
+            refresh_reuse_grace: 30,
+            ..config(&url)
+        })
+        .await
+        .unwrap();
+        let reg = dw
+            .auth()
+            .register_user("grace", "grace@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        let first = reg.tokens.refresh_token;
+        let next = dw.auth().refresh_token(&first).await.unwrap();
+        let retry = dw.auth().refresh_token(&first).await.unwrap();
+        assert_eq!(retry.refresh_token, next.refresh_token, "{url}");
+        dw.auth().verify_token(&retry.access_token).await.unwrap();
+        let after = dw.auth().refresh_token(&next.refresh_token).await.unwrap();
+        assert_eq!(
+            dw.auth().refresh_token(&first).await.err_code(),
+            ErrorCode::TokenReused,
+            "{url}: the chain moved on"
+        );
+        assert_eq!(
+            dw.auth()
+                .refresh_token(&after.refresh_token)
+                .await
+                .err_code(),
+            ErrorCode::TokenRevoked,
+            "{url}"
+        );
+        assert!(dw.sessions().list(&reg.user.id).await.unwrap().is_empty());
+    }
+}
+
+/// Without a grace window the second use of a token is reuse, and it ends
+/// the family, the successor included.
+#[tokio::test]
+async fn without_grace_a_retry_is_reuse() {
+    each_backend(|dw| async move {
+        let reg = dw
+            .auth()
+            .register_user("nograce", "nograce@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        let next = dw
+            .auth()
+            .refresh_token(&reg.tokens.refresh_token)
+            .await
+            .unwrap();
+        assert_eq!(
+            dw.auth()
+                .refresh_token(&reg.tokens.refresh_token)
+                .await
+                .err_code(),
+            ErrorCode::TokenReused
+        );
+        assert_eq!(
+            dw.auth()
+                .refresh_token(&next.refresh_token)
+                .await
+                .err_code(),
+            ErrorCode::TokenRevoked
+        );
+    })
+    .await;
 }
 
 #[tokio::test]

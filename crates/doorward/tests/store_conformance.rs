@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use common::ErrCode as _;
-use doorward::store::{EndSessions, RefreshRecord, SessionRecord, Store, UserRecord};
+use doorward::store::{EndSessions, RefreshRecord, Rotation, SessionRecord, Store, UserRecord};
 use doorward::{ErrorCode, Role};
 
 fn at(seconds: i64) -> DateTime<Utc> {
@@ -36,6 +36,7 @@ fn user(n: u32) -> UserRecord {
         last_login_at: None,
         failed_logins: 0,
         locked_until: None,
+        credentials_version: 0,
     }
 }
 
@@ -173,9 +174,12 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     let (keep, keep_rt) = session(&u, 0);
     let (other, other_rt) = session(&u, 1);
     let (gone, gone_rt) = session(&u, 2);
-    store.create_session(&keep, &keep_rt, &[]).await.unwrap();
-    store.create_session(&other, &other_rt, &[]).await.unwrap();
-    store.create_session(&gone, &gone_rt, &[]).await.unwrap();
+    store.create_session(&keep, &keep_rt, 0, &[]).await.unwrap();
+    store
+        .create_session(&other, &other_rt, 0, &[])
+        .await
+        .unwrap();
+    store.create_session(&gone, &gone_rt, 0, &[]).await.unwrap();
     // An ended session is not ended again, so not reported again.
     store
         .revoke_session(&gone.id, Utc::now(), "logout", &[])
@@ -236,13 +240,13 @@ pub async fn disabling_ends_sessions_and_permissions(store: Arc<dyn Store>) {
     store.create_user(&u, &["moderator"], &[]).await.unwrap();
     let (s, rt) = session(&u, 0);
     let (t, trt) = session(&u, 1);
-    store.create_session(&s, &rt, &[]).await.unwrap();
-    store.create_session(&t, &trt, &[]).await.unwrap();
+    store.create_session(&s, &rt, 0, &[]).await.unwrap();
+    store.create_session(&t, &trt, 0, &[]).await.unwrap();
     // Another user's session is not touched.
     let bystander = user(2);
     store.create_user(&bystander, &[], &[]).await.unwrap();
     let (b, brt) = session(&bystander, 0);
-    store.create_session(&b, &brt, &[]).await.unwrap();
+    store.create_session(&b, &brt, 0, &[]).await.unwrap();
     assert!(!store.user_permissions(&u.id).await.unwrap().is_empty());
     let mut expected = vec![s.id.clone(), t.id.clone()];
     expected.sort();
@@ -304,10 +308,13 @@ pub async fn delete_cascades(store: Arc<dyn Store>) {
     let (ended, ended_rt) = session(&u, 1);
     let (mut expired, expired_rt) = session(&u, 2);
     expired.expires_at = now() - Duration::seconds(1);
-    store.create_session(&s, &rt, &[]).await.unwrap();
-    store.create_session(&ended, &ended_rt, &[]).await.unwrap();
+    store.create_session(&s, &rt, 0, &[]).await.unwrap();
     store
-        .create_session(&expired, &expired_rt, &[])
+        .create_session(&ended, &ended_rt, 0, &[])
+        .await
+        .unwrap();
+    store
+        .create_session(&expired, &expired_rt, 0, &[])
         .await
         .unwrap();
     store
@@ -344,8 +351,8 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
     store.create_user(&u, &[], &[]).await.unwrap();
     let (a, art) = session(&u, 0);
     let (b, brt) = session(&u, 1);
-    store.create_session(&a, &art, &[]).await.unwrap();
-    store.create_session(&b, &brt, &[]).await.unwrap();
+    store.create_session(&a, &art, 0, &[]).await.unwrap();
+    store.create_session(&b, &brt, 0, &[]).await.unwrap();
     let live = store.live_sessions(&u.id, Utc::now()).await.unwrap();
     assert_eq!(
         live.iter().map(|s| &s.id).collect::<Vec<_>>(),
@@ -376,7 +383,7 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
         Some("logout")
     );
     let (c, crt) = session(&u, 2);
-    store.create_session(&c, &crt, &[]).await.unwrap();
+    store.create_session(&c, &crt, 0, &[]).await.unwrap();
     assert_eq!(
         store
             .revoke_user_sessions(&u.id, Some(&c.id), Utc::now(), "revoked", &[])
@@ -409,7 +416,7 @@ pub async fn sessions_revoke(store: Arc<dyn Store>) {
     ghost.0.user_id = "missing".into();
     assert_eq!(
         store
-            .create_session(&ghost.0, &ghost.1, &[])
+            .create_session(&ghost.0, &ghost.1, 0, &[])
             .await
             .err_code(),
         ErrorCode::NotFound
@@ -421,7 +428,7 @@ pub async fn rotation_has_one_winner(store: Arc<dyn Store>) {
     let u = user(1);
     store.create_user(&u, &[], &[]).await.unwrap();
     let (s, first) = session(&u, 0);
-    store.create_session(&s, &first, &[]).await.unwrap();
+    store.create_session(&s, &first, 0, &[]).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = store.clone();
@@ -434,11 +441,13 @@ pub async fn rotation_has_one_winner(store: Arc<dyn Store>) {
                 .unwrap()
         }));
     }
-    let mut winners = 0;
+    let mut outcomes = Vec::new();
     for t in tasks {
-        winners += t.await.unwrap() as u32;
+        outcomes.push(t.await.unwrap());
     }
-    assert_eq!(winners, 1);
+    outcomes.sort_by_key(|o| *o != Rotation::Rotated);
+    assert_eq!(outcomes[0], Rotation::Rotated);
+    assert!(outcomes[1..].iter().all(|o| *o == Rotation::AlreadyUsed));
     let used = store
         .refresh_token(&first.token_hash)
         .await
@@ -454,11 +463,140 @@ pub async fn rotation_has_one_winner(store: Arc<dyn Store>) {
             .last_refreshed_at
             .is_some()
     );
-    let extra = refresh(&s.id, &u.id);
-    store.add_refresh(&extra, Utc::now(), &[]).await.unwrap();
+}
+
+/// A session starts only for the user as its login read it: enabled, with
+/// the same credentials version (which a password change bumps and a
+/// rehash does not); a rehash only replaces the hash it was given.
+pub async fn sessions_start_only_for_the_user_as_read(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &[], &[]).await.unwrap();
+    let (s, rt) = session(&u, 0);
+    assert!(!store.create_session(&s, &rt, 1, &[]).await.unwrap());
+    assert_eq!(store.session(&s.id).await.unwrap(), None);
+    assert!(
+        store
+            .rehash_password(&u.id, &u.password_hash, "rehashed")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rehash_password(&u.id, &u.password_hash, "again")
+            .await
+            .unwrap()
+    );
+    let read = store.user_by_id(&u.id).await.unwrap().unwrap();
     assert_eq!(
-        store.refresh_token(&extra.token_hash).await.unwrap(),
-        Some(extra)
+        (read.password_hash.as_str(), read.credentials_version),
+        ("rehashed", 0)
+    );
+    assert!(store.create_session(&s, &rt, 0, &[]).await.unwrap());
+    store
+        .update_password(&u.id, "changed", Utc::now(), EndSessions::None, &[])
+        .await
+        .unwrap();
+    let read = store.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!(read.credentials_version, 1);
+    assert!(
+        !store
+            .rehash_password(&u.id, "rehashed", "stale")
+            .await
+            .unwrap()
+    );
+    let (late, late_rt) = session(&u, 1);
+    assert!(!store.create_session(&late, &late_rt, 0, &[]).await.unwrap());
+    assert_eq!(
+        store.refresh_token(&late_rt.token_hash).await.unwrap(),
+        None
+    );
+    store
+        .set_disabled(&u.id, true, Utc::now(), &[])
+        .await
+        .unwrap();
+    assert!(!store.create_session(&late, &late_rt, 1, &[]).await.unwrap());
+    store
+        .set_disabled(&u.id, false, Utc::now(), &[])
+        .await
+        .unwrap();
+    assert!(store.create_session(&late, &late_rt, 1, &[]).await.unwrap());
+}
+
+/// A rotation commits only on a live session: not on a revoked one, not for
+/// a disabled user, not once the user is gone.
+pub async fn rotation_needs_a_live_session(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    store.create_user(&u, &[], &[]).await.unwrap();
+    let (s, first) = session(&u, 0);
+    store.create_session(&s, &first, 0, &[]).await.unwrap();
+    store
+        .revoke_session(&s.id, Utc::now(), "logout", &[])
+        .await
+        .unwrap();
+    let next = refresh(&s.id, &u.id);
+    assert_eq!(
+        store
+            .rotate_refresh(&first.token_hash, &next, Utc::now(), &[])
+            .await
+            .unwrap(),
+        Rotation::Ended
+    );
+    assert_eq!(store.refresh_token(&next.token_hash).await.unwrap(), None);
+    let unused = store
+        .refresh_token(&first.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unused.used_at, None);
+
+    let (t, t_first) = session(&u, 1);
+    store.create_session(&t, &t_first, 0, &[]).await.unwrap();
+    // Disabling ends the user's sessions; a store must refuse the rotation
+    // for the disabled user whichever it checks.
+    store
+        .set_disabled(&u.id, true, Utc::now(), &[])
+        .await
+        .unwrap();
+    let t_next = refresh(&t.id, &u.id);
+    assert_eq!(
+        store
+            .rotate_refresh(&t_first.token_hash, &t_next, Utc::now(), &[])
+            .await
+            .unwrap(),
+        Rotation::Ended
+    );
+    assert_eq!(store.refresh_token(&t_next.token_hash).await.unwrap(), None);
+    store
+        .set_disabled(&u.id, false, Utc::now(), &[])
+        .await
+        .unwrap();
+
+    let (w, w_first) = session(&u, 2);
+    store.create_session(&w, &w_first, 0, &[]).await.unwrap();
+    let w_next = refresh(&w.id, &u.id);
+    assert_eq!(
+        store
+            .rotate_refresh(&w_first.token_hash, &w_next, Utc::now(), &[])
+            .await
+            .unwrap(),
+        Rotation::Rotated
+    );
+    assert_eq!(
+        store
+            .rotate_refresh(&w_first.token_hash, &refresh(&w.id, &u.id), Utc::now(), &[])
+            .await
+            .unwrap(),
+        Rotation::AlreadyUsed
+    );
+    store.delete_user(&u.id, &[]).await.unwrap();
+    assert_eq!(
+        store
+            .rotate_refresh(&w_next.token_hash, &refresh(&w.id, &u.id), Utc::now(), &[])
+            .await
+            .unwrap(),
+        Rotation::Ended
     );
 }
 
@@ -666,7 +804,8 @@ macro_rules! store_conformance {
                 users_round_trip, duplicates_are_typed, listing_pages_by_creation,
                 identity_updates_keep_uniqueness, password_change_ends_sessions_atomically,
                 disabling_ends_sessions_and_permissions, delete_cascades, sessions_revoke,
-                rotation_has_one_winner, roles_and_grants, racing_creates_leave_one_row,
+                rotation_has_one_winner, sessions_start_only_for_the_user_as_read,
+                rotation_needs_a_live_session, roles_and_grants, racing_creates_leave_one_row,
                 lockout_state_round_trips, unlock_reports_what_it_cleared,
                 lockout_of_unknown_users_is_not_found, racing_failed_logins_are_each_counted);
         }

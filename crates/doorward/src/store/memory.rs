@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
-    DeliveryStatus, EndSessions, EventStore, Lease, ListAfter, RefreshRecord, RoleStore,
+    DeliveryStatus, EndSessions, EventStore, Lease, ListAfter, RefreshRecord, RoleStore, Rotation,
     SessionRecord, SessionStore, Store, UserRecord, UserStore, WebhookRecord,
 };
 use crate::error::{Error, Result};
@@ -227,6 +227,7 @@ impl UserStore for MemoryStore {
         let user = st.user_mut(user_id)?;
         user.password_hash = password_hash.to_string();
         user.updated_at = now;
+        user.credentials_version += 1;
         st.emit(events);
         Ok(match end {
             EndSessions::AllExcept(keep) => st.revoke_where(now, "password_changed", |s| {
@@ -234,6 +235,17 @@ impl UserStore for MemoryStore {
             }),
             EndSessions::None => Vec::new(),
         })
+    }
+
+    async fn rehash_password(&self, user_id: &str, verified: &str, rehashed: &str) -> Result<bool> {
+        let mut st = self.lock();
+        match st.users.get_mut(user_id) {
+            Some(user) if user.password_hash == verified => {
+                user.password_hash = rehashed.to_string();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn set_disabled(
@@ -319,17 +331,21 @@ impl SessionStore for MemoryStore {
         &self,
         session: &SessionRecord,
         refresh: &RefreshRecord,
+        credentials_version: i64,
         events: &[Event],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut st = self.lock();
-        if !st.users.contains_key(&session.user_id) {
+        let Some(user) = st.users.get(&session.user_id) else {
             return Err(Error::not_found("user"));
+        };
+        if user.disabled || user.credentials_version != credentials_version {
+            return Ok(false);
         }
         st.sessions.insert(session.id.clone(), session.clone());
         st.refresh
             .insert(refresh.token_hash.clone(), refresh.clone());
         st.emit(events);
-        Ok(())
+        Ok(true)
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
@@ -400,11 +416,21 @@ impl SessionStore for MemoryStore {
         new: &RefreshRecord,
         now: DateTime<Utc>,
         events: &[Event],
-    ) -> Result<bool> {
+    ) -> Result<Rotation> {
         let mut st = self.lock();
-        match st.refresh.get_mut(old_hash) {
-            Some(old) if old.used_at.is_none() => old.used_at = Some(now),
-            _ => return Ok(false),
+        match st.refresh.get(old_hash) {
+            None => return Ok(Rotation::Ended),
+            Some(old) if old.used_at.is_some() => return Ok(Rotation::AlreadyUsed),
+            Some(_) => {}
+        }
+        let live = st.sessions.get(&new.session_id).is_some_and(|s| {
+            s.revoked_at.is_none() && st.users.get(&s.user_id).is_some_and(|u| !u.disabled)
+        });
+        if !live {
+            return Ok(Rotation::Ended);
+        }
+        if let Some(old) = st.refresh.get_mut(old_hash) {
+            old.used_at = Some(now);
         }
         if let Some(session) = st.sessions.get_mut(&new.session_id) {
             session.expires_at = new.expires_at;
@@ -412,24 +438,7 @@ impl SessionStore for MemoryStore {
         }
         st.refresh.insert(new.token_hash.clone(), new.clone());
         st.emit(events);
-        Ok(true)
-    }
-
-    async fn add_refresh(
-        &self,
-        new: &RefreshRecord,
-        now: DateTime<Utc>,
-        events: &[Event],
-    ) -> Result<()> {
-        let mut st = self.lock();
-        let Some(session) = st.sessions.get_mut(&new.session_id) else {
-            return Err(Error::not_found("session"));
-        };
-        session.expires_at = new.expires_at;
-        session.last_refreshed_at = Some(now);
-        st.refresh.insert(new.token_hash.clone(), new.clone());
-        st.emit(events);
-        Ok(())
+        Ok(Rotation::Rotated)
     }
 }
 

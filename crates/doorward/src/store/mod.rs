@@ -66,6 +66,10 @@ pub struct UserRecord {
     pub failed_logins: u32,
     /// Until when the account refuses logins, if it is locked.
     pub locked_until: Option<DateTime<Utc>>,
+    /// Bumped by every password replacement (not by a rehash). A session is
+    /// only started while it still holds the value the login read, so a
+    /// login racing a password change cannot outlive it.
+    pub credentials_version: i64,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -79,6 +83,7 @@ impl std::fmt::Debug for UserRecord {
             .field("created_at", &self.created_at)
             .field("failed_logins", &self.failed_logins)
             .field("locked_until", &self.locked_until)
+            .field("credentials_version", &self.credentials_version)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +139,18 @@ impl std::fmt::Debug for RefreshRecord {
     }
 }
 
+/// How [`SessionStore::rotate_refresh`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token is now used and the new one stored.
+    Rotated,
+    /// Another caller used the old token first; nothing changed.
+    AlreadyUsed,
+    /// The token is gone (its user was deleted), or its session was revoked
+    /// or its user disabled; nothing changed.
+    Ended,
+}
+
 /// Which sessions a password change ends, in the same transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndSessions<'a> {
@@ -167,9 +184,10 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>>;
     /// Replace username and email (both forms); `not_found` when absent.
     async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()>;
-    /// Replace the password hash and end sessions, atomically. Returns the
-    /// ids of the sessions it ended (none for [`EndSessions::None`]), so
-    /// callers can drop them from caches of live sessions.
+    /// Replace the password hash, bump `credentials_version` and end
+    /// sessions, atomically. Returns the ids of the sessions it ended (none
+    /// for [`EndSessions::None`]), so callers can drop them from caches of
+    /// live sessions.
     async fn update_password(
         &self,
         user_id: &str,
@@ -178,6 +196,11 @@ pub trait UserStore: Send + Sync {
         end: EndSessions<'_>,
         events: &[Event],
     ) -> Result<Vec<String>>;
+    /// Replace the hash `verified` with `rehashed` (the same password under
+    /// current parameters), only if the stored hash is still `verified`:
+    /// false, changing nothing, when a password change got there first. The
+    /// credentials version stays, so no login in flight is refused for it.
+    async fn rehash_password(&self, user_id: &str, verified: &str, rehashed: &str) -> Result<bool>;
     /// Disable (ending every session, atomically) or enable. Returns the ids
     /// of the sessions it ended (none when enabling).
     async fn set_disabled(
@@ -209,13 +232,18 @@ pub trait UserStore: Send + Sync {
 /// Sessions and refresh-token families.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Insert a session with its first refresh token.
+    /// Insert a session with its first refresh token, if its user is still
+    /// enabled and still at `credentials_version` (checked in the same
+    /// transaction, under the user's row lock where the backend has one).
+    /// False, changing nothing, when it is not; `not_found` when the user
+    /// is gone.
     async fn create_session(
         &self,
         session: &SessionRecord,
         refresh: &RefreshRecord,
+        credentials_version: i64,
         events: &[Event],
-    ) -> Result<()>;
+    ) -> Result<bool>;
     /// By id, revoked or not.
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
     /// A user's sessions that are neither revoked nor expired at `now`, newest first.
@@ -242,24 +270,17 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Vec<String>>;
     /// By token hash.
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>>;
-    /// Atomically: mark `old_hash` used if it is still unused, insert `new`
-    /// and extend the session to `new.expires_at`. Returns false, changing
-    /// nothing, when another caller used `old_hash` first.
+    /// Atomically: mark `old_hash` used if it is still unused and its
+    /// session is live (not revoked, its user enabled), insert `new` and
+    /// extend the session to `new.expires_at`. Anything else changes
+    /// nothing and says why.
     async fn rotate_refresh(
         &self,
         old_hash: &str,
         new: &RefreshRecord,
         now: DateTime<Utc>,
         events: &[Event],
-    ) -> Result<bool>;
-    /// Insert a further token into a live family and extend the session (the
-    /// reuse grace window).
-    async fn add_refresh(
-        &self,
-        new: &RefreshRecord,
-        now: DateTime<Utc>,
-        events: &[Event],
-    ) -> Result<()>;
+    ) -> Result<Rotation>;
 }
 
 /// Roles, their permissions and who holds them.

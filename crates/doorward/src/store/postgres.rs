@@ -23,7 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
 use super::{
-    EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
+    EndSessions, ListAfter, RefreshRecord, RoleStore, Rotation, SessionRecord, SessionStore, Store,
     UserRecord, UserStore, failed_logins,
 };
 use crate::config::Config;
@@ -146,6 +146,7 @@ fn user_from(row: &PgRow) -> Result<UserRecord> {
         last_login_at: row.try_get("last_login_at")?,
         failed_logins: failed_logins(row.try_get::<i32, _>("failed_logins")?.into())?,
         locked_until: row.try_get("locked_until")?,
+        credentials_version: row.try_get("credentials_version")?,
     })
 }
 
@@ -185,7 +186,8 @@ fn role_from(row: &PgRow) -> Result<Role> {
 }
 
 const USER_COLUMNS: &str = "id, username, username_key, email, email_key, password_hash, \
-     disabled, created_at, updated_at, last_login_at, failed_logins, locked_until";
+     disabled, created_at, updated_at, last_login_at, failed_logins, locked_until, \
+     credentials_version";
 const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, last_refreshed_at, ip, \
      user_agent, revoked_at, revoked_reason";
 const ROLE_COLUMNS: &str = "name, description, permissions, builtin, created_at";
@@ -224,14 +226,32 @@ async fn lock_user_row(tx: &mut Transaction<'static, Postgres>, user_id: &str) -
         .is_some())
 }
 
+/// Hold a user's row against password changes, disables and deletion (all
+/// of which take it `FOR UPDATE`) for the rest of the transaction, and read
+/// its state as of their commit: `(disabled, credentials_version)`. Taken
+/// before any session row, the order every writer follows, so no two
+/// transactions wait on each other.
+async fn lock_live_user(
+    tx: &mut Transaction<'static, Postgres>,
+    user_id: &str,
+) -> Result<Option<(bool, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT disabled, credentials_version FROM users WHERE id = $1 FOR KEY SHARE",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 #[async_trait]
 impl UserStore for PostgresStore {
     async fn create_user(&self, user: &UserRecord, roles: &[&str], events: &[Event]) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, username, username_key, email, email_key, password_hash, \
-             disabled, created_at, updated_at, last_login_at, failed_logins, locked_until) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             disabled, created_at, updated_at, last_login_at, failed_logins, locked_until, \
+             credentials_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&user.id)
         .bind(&user.username)
@@ -245,6 +265,7 @@ impl UserStore for PostgresStore {
         .bind(user.last_login_at)
         .bind(i32::try_from(user.failed_logins).unwrap_or(i32::MAX))
         .bind(user.locked_until)
+        .bind(user.credentials_version)
         .execute(&mut *tx)
         .await
         .map_err(violation)?;
@@ -334,12 +355,15 @@ impl UserStore for PostgresStore {
         if !lock_user_row(&mut tx, user_id).await? {
             return Err(Error::not_found("user"));
         }
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, updated_at = $2, \
+             credentials_version = credentials_version + 1 WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         let ended = match end {
             EndSessions::AllExcept(keep) => {
                 revoke_sessions_in(&mut tx, user_id, keep, now, "password_changed").await?
@@ -349,6 +373,19 @@ impl UserStore for PostgresStore {
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(ended)
+    }
+
+    async fn rehash_password(&self, user_id: &str, verified: &str, rehashed: &str) -> Result<bool> {
+        // Behind a password change holding the row, the condition is
+        // checked again on the row it committed, and fails.
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+                .bind(rehashed)
+                .bind(user_id)
+                .bind(verified)
+                .execute(&self.write)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn set_disabled(
@@ -478,9 +515,17 @@ impl SessionStore for PostgresStore {
         &self,
         session: &SessionRecord,
         refresh: &RefreshRecord,
+        credentials_version: i64,
         events: &[Event],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
+        match lock_live_user(&mut tx, &session.user_id).await? {
+            None => return Err(Error::not_found("user")),
+            Some((disabled, version)) if disabled || version != credentials_version => {
+                return Ok(false);
+            }
+            Some(_) => {}
+        }
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, expires_at, last_refreshed_at, ip, \
              user_agent, revoked_at, revoked_reason) \
@@ -504,7 +549,7 @@ impl SessionStore for PostgresStore {
         insert_refresh(&mut tx, refresh).await?;
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
@@ -605,8 +650,12 @@ impl SessionStore for PostgresStore {
         new: &RefreshRecord,
         now: DateTime<Utc>,
         events: &[Event],
-    ) -> Result<bool> {
+    ) -> Result<Rotation> {
         let mut tx = self.begin().await?;
+        let enabled = matches!(
+            lock_live_user(&mut tx, &new.user_id).await?,
+            Some((false, _))
+        );
         // A racing rotation blocks on this row until the first commits, then
         // finds `used_at` set and changes nothing.
         let claimed = sqlx::query(
@@ -617,28 +666,40 @@ impl SessionStore for PostgresStore {
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() != 1 {
+            let used: Option<Option<DateTime<Utc>>> =
+                sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(old_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             tx.rollback().await?;
-            return Ok(false);
+            return Ok(match used {
+                Some(Some(_)) => Rotation::AlreadyUsed,
+                _ => Rotation::Ended,
+            });
         }
-        extend_session(&mut tx, new, now).await?;
+        if !enabled {
+            tx.rollback().await?;
+            return Ok(Rotation::Ended);
+        }
+        // A revocation committing first leaves `revoked_at` set, which this
+        // condition sees on the row it waited for.
+        let extended = sqlx::query(
+            "UPDATE sessions SET expires_at = $1, last_refreshed_at = $2 \
+             WHERE id = $3 AND revoked_at IS NULL",
+        )
+        .bind(new.expires_at)
+        .bind(now)
+        .bind(&new.session_id)
+        .execute(&mut *tx)
+        .await?;
+        if extended.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(Rotation::Ended);
+        }
         insert_refresh(&mut tx, new).await?;
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(true)
-    }
-
-    async fn add_refresh(
-        &self,
-        new: &RefreshRecord,
-        now: DateTime<Utc>,
-        events: &[Event],
-    ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        extend_session(&mut tx, new, now).await?;
-        insert_refresh(&mut tx, new).await?;
-        insert_events(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(Rotation::Rotated)
     }
 }
 
@@ -656,24 +717,6 @@ async fn insert_refresh(tx: &mut Transaction<'static, Postgres>, r: &RefreshReco
     .execute(&mut **tx)
     .await
     .map_err(violation)?;
-    Ok(())
-}
-
-async fn extend_session(
-    tx: &mut Transaction<'static, Postgres>,
-    new: &RefreshRecord,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let done =
-        sqlx::query("UPDATE sessions SET expires_at = $1, last_refreshed_at = $2 WHERE id = $3")
-            .bind(new.expires_at)
-            .bind(now)
-            .bind(&new.session_id)
-            .execute(&mut **tx)
-            .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::not_found("session"));
-    }
     Ok(())
 }
 

@@ -19,7 +19,7 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::outbox::rows::to_micros;
 use super::{
-    EndSessions, ListAfter, RefreshRecord, RoleStore, SessionRecord, SessionStore, Store,
+    EndSessions, ListAfter, RefreshRecord, RoleStore, Rotation, SessionRecord, SessionStore, Store,
     UserRecord, UserStore, failed_logins,
 };
 use crate::config::Config;
@@ -144,6 +144,7 @@ fn user_from(row: &SqliteRow) -> Result<UserRecord> {
         last_login_at: opt_time(row, "last_login_at")?,
         failed_logins: failed_logins(row.try_get("failed_logins")?)?,
         locked_until: opt_time(row, "locked_until")?,
+        credentials_version: row.try_get("credentials_version")?,
     })
 }
 
@@ -185,7 +186,8 @@ fn role_from(row: &SqliteRow) -> Result<Role> {
 }
 
 const USER_COLUMNS: &str = "id, username, username_key, email, email_key, password_hash, \
-     disabled, created_at, updated_at, last_login_at, failed_logins, locked_until";
+     disabled, created_at, updated_at, last_login_at, failed_logins, locked_until, \
+     credentials_version";
 const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, last_refreshed_at, ip, \
      user_agent, revoked_at, revoked_reason";
 
@@ -218,8 +220,8 @@ impl UserStore for SqliteStore {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO users (id, username, username_key, email, email_key, password_hash, \
-             disabled, created_at, updated_at, last_login_at, failed_logins, locked_until) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             disabled, created_at, updated_at, last_login_at, failed_logins, locked_until, \
+             credentials_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&user.id)
         .bind(&user.username)
@@ -233,6 +235,7 @@ impl UserStore for SqliteStore {
         .bind(user.last_login_at.map(to_micros))
         .bind(i64::from(user.failed_logins))
         .bind(user.locked_until.map(to_micros))
+        .bind(user.credentials_version)
         .execute(&mut *tx)
         .await
         .map_err(unique_violation)?;
@@ -318,12 +321,15 @@ impl UserStore for SqliteStore {
         events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
-            .bind(password_hash)
-            .bind(to_micros(now))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = ?, updated_at = ?, \
+             credentials_version = credentials_version + 1 WHERE id = ?",
+        )
+        .bind(password_hash)
+        .bind(to_micros(now))
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user"));
         }
@@ -336,6 +342,17 @@ impl UserStore for SqliteStore {
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(ended)
+    }
+
+    async fn rehash_password(&self, user_id: &str, verified: &str, rehashed: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+                .bind(rehashed)
+                .bind(user_id)
+                .bind(verified)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn set_disabled(
@@ -464,9 +481,24 @@ impl SessionStore for SqliteStore {
         &self,
         session: &SessionRecord,
         refresh: &RefreshRecord,
+        credentials_version: i64,
         events: &[Event],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.write().await?;
+        // The write lock is held from BEGIN IMMEDIATE, so the user read here
+        // is the one the insert commits against.
+        let user: Option<(bool, i64)> =
+            sqlx::query_as("SELECT disabled, credentials_version FROM users WHERE id = ?")
+                .bind(&session.user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match user {
+            None => return Err(Error::not_found("user")),
+            Some((disabled, version)) if disabled || version != credentials_version => {
+                return Ok(false);
+            }
+            Some(_) => {}
+        }
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, expires_at, last_refreshed_at, ip, \
              user_agent, revoked_at, revoked_reason) \
@@ -489,7 +521,7 @@ impl SessionStore for SqliteStore {
         insert_refresh(&mut tx, refresh).await?;
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
@@ -590,7 +622,7 @@ impl SessionStore for SqliteStore {
         new: &RefreshRecord,
         now: DateTime<Utc>,
         events: &[Event],
-    ) -> Result<bool> {
+    ) -> Result<Rotation> {
         let mut tx = self.write().await?;
         let claimed = sqlx::query(
             "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
@@ -600,28 +632,35 @@ impl SessionStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() != 1 {
+            let used: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = ?")
+                    .bind(old_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             tx.rollback().await?;
-            return Ok(false);
+            return Ok(match used {
+                Some(Some(_)) => Rotation::AlreadyUsed,
+                _ => Rotation::Ended,
+            });
         }
-        extend_session(&mut tx, new, now).await?;
+        let extended = sqlx::query(
+            "UPDATE sessions SET expires_at = ?, last_refreshed_at = ? \
+             WHERE id = ? AND revoked_at IS NULL AND EXISTS \
+               (SELECT 1 FROM users WHERE users.id = sessions.user_id AND NOT users.disabled)",
+        )
+        .bind(to_micros(new.expires_at))
+        .bind(to_micros(now))
+        .bind(&new.session_id)
+        .execute(&mut *tx)
+        .await?;
+        if extended.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(Rotation::Ended);
+        }
         insert_refresh(&mut tx, new).await?;
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(true)
-    }
-
-    async fn add_refresh(
-        &self,
-        new: &RefreshRecord,
-        now: DateTime<Utc>,
-        events: &[Event],
-    ) -> Result<()> {
-        let mut tx = self.write().await?;
-        extend_session(&mut tx, new, now).await?;
-        insert_refresh(&mut tx, new).await?;
-        insert_events(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(Rotation::Rotated)
     }
 }
 
@@ -638,24 +677,6 @@ async fn insert_refresh(tx: &mut Transaction<'static, Sqlite>, r: &RefreshRecord
     .bind(r.used_at.map(to_micros))
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-async fn extend_session(
-    tx: &mut Transaction<'static, Sqlite>,
-    new: &RefreshRecord,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let done =
-        sqlx::query("UPDATE sessions SET expires_at = ?, last_refreshed_at = ? WHERE id = ?")
-            .bind(to_micros(new.expires_at))
-            .bind(to_micros(now))
-            .bind(&new.session_id)
-            .execute(&mut **tx)
-            .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::not_found("session"));
-    }
     Ok(())
 }
 

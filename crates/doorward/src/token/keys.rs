@@ -46,6 +46,10 @@ impl std::fmt::Debug for VerifyingKey {
 pub(crate) struct KeyRing {
     pub signing: SigningKey,
     pub verifying: HashMap<String, VerifyingKey>,
+    /// Derives each refresh token's successor from it (see
+    /// [`crate::token::refresh::successor`]); drawn from the signing key's
+    /// material, so every instance with the same key derives the same one.
+    pub successor_key: [u8; 32],
 }
 
 impl fmt::Debug for KeyRing {
@@ -82,6 +86,27 @@ fn pem_text(value: &str, what: &str) -> Result<Vec<u8>> {
             "{what}: not PEM text and not a readable file ({e})"
         ))
     })
+}
+
+/// A PEM's base64 body without its armour lines and line breaks, so the
+/// same key read from a file or given inline is the same material.
+fn pem_body(pem: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(pem)
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("-----"))
+        .flat_map(|line| line.bytes().filter(|b| !b.is_ascii_whitespace()))
+        .collect()
+}
+
+/// A key for one purpose, drawn from secret key material (HMAC-SHA256 with
+/// the material as key and the purpose as message), so the signing key is
+/// never used twice for different things.
+fn derive_key(material: &[u8], purpose: &[u8]) -> Result<[u8; 32]> {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(material)
+        .map_err(|_| Error::Config("the signing key is not usable key material".into()))?;
+    mac.update(purpose);
+    Ok(mac.finalize().into_bytes().into())
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -203,7 +228,7 @@ impl KeyRing {
     pub(crate) fn from_config(config: &Config) -> Result<Option<KeyRing>> {
         let alg = parse_algorithm(&config.jwt_algorithm)?;
         let kid_override = config.jwt_key_id.as_deref();
-        let (signing, current) = match alg {
+        let (signing, current, material) = match alg {
             Algorithm::HS256 => {
                 let Some(secret) = &config.jwt_secret else {
                     if config.jwt_private_key.is_some() {
@@ -231,6 +256,7 @@ impl KeyRing {
                             jwk: None,
                         },
                     ),
+                    secret.expose_secret().as_bytes().to_vec(),
                 )
             }
             _ => {
@@ -248,7 +274,8 @@ impl KeyRing {
                         config.jwt_algorithm
                     )));
                 }
-                let enc = private_key(alg, &pem_text(private.expose_secret(), "jwt_private_key")?)?;
+                let pem = pem_text(private.expose_secret(), "jwt_private_key")?;
+                let enc = private_key(alg, &pem)?;
                 let (kid, verifying) =
                     public_key(alg, &pem_text(public, "jwt_public_key")?, kid_override)?;
                 (
@@ -258,6 +285,7 @@ impl KeyRing {
                         key: enc,
                     },
                     (kid, verifying),
+                    pem_body(&pem),
                 )
             }
         };
@@ -299,7 +327,11 @@ impl KeyRing {
                 )));
             }
         }
-        let ring = KeyRing { signing, verifying };
+        let ring = KeyRing {
+            signing,
+            verifying,
+            successor_key: derive_key(&material, b"doorward refresh successor v1")?,
+        };
         ring.self_check()?;
         Ok(Some(ring))
     }

@@ -143,6 +143,7 @@ pub(crate) async fn create_user(
         updated_at: at,
         last_login_at: None,
         failed_logins: 0,
+        credentials_version: 0,
         locked_until: None,
     };
     core.store

@@ -1,0 +1,315 @@
+//! Registration, login, token verification, refresh and logout: `dw.auth()`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+mod login;
+mod refresh;
+
+use crate::core::Core;
+use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
+
+use crate::store::{UserRecord, now};
+use crate::token::access::to_datetime;
+use crate::users::User;
+
+/// An access token and the refresh token that renews it.
+///
+/// `Debug` shows neither token.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct TokenPair {
+    /// Short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque, single-use token for [`Auth::refresh_token`].
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl TokenPair {
+    pub(crate) fn new(access_token: String, refresh_token: String, expires_in: u64) -> Self {
+        TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in,
+        }
+    }
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// What [`Auth::register_user`] returns: the new user, already logged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registration {
+    /// The account.
+    pub user: User,
+    /// Its first session's tokens.
+    pub tokens: TokenPair,
+}
+
+/// Who an access token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    /// The user's id (`sub`).
+    pub user_id: String,
+    /// The username when the token was issued.
+    pub username: String,
+    /// The session (`sid`).
+    pub session_id: String,
+    /// Role names when the token was issued. Decisions use [`Auth::can`],
+    /// which reads current grants.
+    pub roles: Vec<String>,
+    /// When the access token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Where a login comes from, kept with the session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// Client address.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+}
+
+/// The authentication service.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Auth {
+    /// Create an account and log it in.
+    ///
+    /// Validates the three inputs (see [`crate::users`]), hashes the
+    /// password, stores the user with the `user` role and starts a session.
+    /// With a client address, registrations from it are rate limited
+    /// (`rate_limit_register_ip`).
+    /// `duplicate_email` / `duplicate_username` come from the store's unique
+    /// indexes, so they hold under concurrent registrations too.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let reg = dw.auth().register_user("john", "john@example.com", "correct horse battery", None).await.unwrap();
+    /// assert_eq!(reg.user.username, "john");
+    /// let again = dw.auth().register_user("johnny", "JOHN@example.com", "correct horse battery", None).await;
+    /// assert_eq!(again.unwrap_err().code().as_str(), "duplicate_email");
+    /// # });
+    /// ```
+    #[tracing::instrument(name = "user_registration", skip_all, fields(user_id))]
+    pub async fn register_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: &str,
+        client: Option<ClientInfo>,
+    ) -> Result<Registration> {
+        self.core
+            .observe("auth.register_user", async {
+                self.core.keys()?;
+                if let (Some(quota), Some(ip)) = (
+                    &self.core.quotas.register_ip,
+                    client.as_ref().and_then(|c| c.ip.as_deref()),
+                ) {
+                    self.core
+                        .rate_check(&format!("register:ip:{ip}"), quota)
+                        .await?;
+                }
+                let registering = crate::users::Registering {
+                    by_self: true,
+                    client: client.as_ref(),
+                };
+                let user =
+                    crate::users::create_user(&self.core, username, email, password, registering)
+                        .await?;
+                tracing::Span::current().record("user_id", user.id.as_str());
+                let tokens = self
+                    .core
+                    .start_session(&user, client.as_ref(), "registration")
+                    .await?;
+                self.core.metrics.count("doorward_registrations_total", &[]);
+                Ok(Registration {
+                    user: User::from(&user),
+                    tokens,
+                })
+            })
+            .await
+    }
+
+    /// Check an access token and say whom it speaks for.
+    ///
+    /// Signature, algorithm, `typ`, `iss`, `aud`, `exp`, `nbf` and `iat` are
+    /// checked, then (unless `stateless_verify` is on) that the session is
+    /// still live, so logout, revocation and disabling take effect at once.
+    #[tracing::instrument(name = "verify_token", skip_all)]
+    pub async fn verify_token(&self, access_token: &str) -> Result<Principal> {
+        self.core
+            .observe("auth.verify_token", async {
+                let config = &self.core.config;
+                let claims = self.core.keys()?.verify(
+                    access_token,
+                    &config.jwt_issuer,
+                    &config.jwt_audience,
+                    true,
+                )?;
+                if !config.stateless_verify {
+                    match self.core.live_session(&claims.sid).await? {
+                        None => return Err(Error::TokenRevoked),
+                        Some(s) if s.user_id != claims.sub => return Err(Error::TokenRevoked),
+                        Some(s) if s.expires_at <= now() => return Err(Error::TokenExpired),
+                        Some(_) => {}
+                    }
+                }
+                Ok(Principal {
+                    user_id: claims.sub,
+                    username: claims.preferred_username,
+                    session_id: claims.sid,
+                    roles: claims.roles,
+                    expires_at: to_datetime(claims.exp),
+                })
+            })
+            .await
+    }
+
+    /// End the session an access token belongs to. Works with an expired
+    /// access token too, and ending an already-ended session is not an error.
+    #[tracing::instrument(name = "logout", skip_all)]
+    pub async fn logout(&self, access_token: &str) -> Result<()> {
+        self.core
+            .observe("auth.logout", async {
+                let config = &self.core.config;
+                let claims = self.core.keys()?.verify(
+                    access_token,
+                    &config.jwt_issuer,
+                    &config.jwt_audience,
+                    false,
+                )?;
+                if self
+                    .core
+                    .store
+                    .revoke_session(
+                        &claims.sid,
+                        now(),
+                        "logout",
+                        &[Event::by_user(
+                            EventType::LoggedOut,
+                            &claims.sub,
+                            None,
+                            Event::user_payload(
+                                &claims.sub,
+                                &claims.preferred_username,
+                                json!({ "session_id": claims.sid }),
+                            ),
+                        )],
+                    )
+                    .await?
+                {
+                    self.core
+                        .sessions_ended(std::slice::from_ref(&claims.sid))
+                        .await;
+                }
+                tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
+                Ok(())
+            })
+            .await
+    }
+
+    /// Whether `user_id` holds `permission` through any of its roles. A
+    /// disabled or unknown user holds nothing.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let reg = dw.auth().register_user("jane", "jane@example.com", "correct horse battery", None).await.unwrap();
+    /// assert!(dw.auth().can(&reg.user.id, "users:read").await.unwrap());
+    /// assert!(!dw.auth().can(&reg.user.id, "users:write").await.unwrap());
+    /// # });
+    /// ```
+    #[tracing::instrument(name = "auth.can", skip_all, fields(user_id = %user_id, permission = %permission))]
+    pub async fn can(&self, user_id: &str, permission: &str) -> Result<bool> {
+        self.core
+            .observe("auth.can", async {
+                self.core.can(user_id, permission).await
+            })
+            .await
+    }
+
+    /// Like [`Auth::can`], but a missing permission is the `forbidden` error.
+    #[tracing::instrument(name = "auth.require", skip_all, fields(user_id = %user_id, permission = %permission))]
+    pub async fn require(&self, user_id: &str, permission: &str) -> Result<()> {
+        self.core
+            .observe("auth.require", async {
+                if self.core.can(user_id, permission).await? {
+                    Ok(())
+                } else {
+                    Err(Error::Forbidden {
+                        permission: permission.to_string(),
+                    })
+                }
+            })
+            .await
+    }
+
+    /// Start a session for a user without a password: for administrators
+    /// (`doorward token issue`) and trusted flows such as a verified magic
+    /// link the host implements.
+    #[tracing::instrument(name = "auth.issue_tokens", skip_all, fields(user_id = %user_id))]
+    pub async fn issue_tokens(
+        &self,
+        user_id: &str,
+        client: Option<ClientInfo>,
+    ) -> Result<TokenPair> {
+        self.core
+            .observe("auth.issue_tokens", async {
+                let user = self.user(user_id).await?;
+                if user.disabled {
+                    return Err(Error::UserDisabled);
+                }
+                self.core
+                    .start_session(&user, client.as_ref(), "issued")
+                    .await
+            })
+            .await
+    }
+
+    /// The public verification keys as a JWKS document, for services that
+    /// verify doorward's tokens themselves. Empty for HS256, whose secret is
+    /// never published.
+    pub fn jwks(&self) -> Result<serde_json::Value> {
+        Ok(self.core.keys()?.jwks())
+    }
+
+    async fn user(&self, user_id: &str) -> Result<UserRecord> {
+        self.core
+            .store
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
+    }
+}
+
+/// A login or refresh outcome as a metric label: `success` or the error code.
+fn outcome<T>(result: &Result<T>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        Err(e) => e.code().as_str(),
+    }
+}
