@@ -284,6 +284,9 @@ impl Core {
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.redis {
             use crate::redis::sessions::Cached;
+            if self.cache.tombstone_pending(session_id) {
+                return Ok(None);
+            }
             match redis.session_get(session_id).await {
                 Ok(Some(Cached::Live {
                     user_id,
@@ -381,6 +384,10 @@ impl Core {
             let ttl = self.tombstone_ttl_ms();
             if redis.sessions_revoked(ids, ttl).await.is_err() {
                 self.cache.defer_tombstones(ids, ttl);
+            } else {
+                // Redis takes writes again: earlier tombstones that missed
+                // it go now, not at the next reconnection.
+                self.cache.replay_if_pending().await;
             }
         }
         if self.config.session_cache_ttl > 0 {

@@ -450,3 +450,80 @@ async fn an_unreachable_redis_at_start_is_not_fatal() {
     );
     assert!(dw.cache().stats().redis_errors > 0);
 }
+
+/// A revocation whose tombstone Redis refused while pub/sub stayed up
+/// (here the instances' ACL user loses SET) reaches Redis as soon as it
+/// takes writes again, not at a reconnection that never comes; meanwhile
+/// the revoking instance refuses the session itself.
+#[tokio::test]
+async fn a_tombstone_that_missed_redis_is_written_once_redis_takes_writes() {
+    let Some(redis) = services::redis_url().await else {
+        return;
+    };
+    if redis.contains('@') {
+        eprintln!("skipped: the test Redis URL already names a user");
+        return;
+    }
+    let mut admin = redis_client(&redis)
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let user = format!("dwtest{}", uuid::Uuid::new_v4().simple());
+    let acl = |rules: &[&str]| {
+        let mut cmd = redis::cmd("ACL");
+        cmd.arg("SETUSER").arg(&user).arg(rules);
+        cmd
+    };
+    acl(&["on", ">acl-test-password", "~*", "&*", "+@all"])
+        .query_async::<()>(&mut admin)
+        .await
+        .unwrap();
+    let as_user = redis.replacen("redis://", &format!("redis://{user}:acl-test-password@"), 1);
+    let (_dir, db) = shared_database().await;
+    let prefix = unique_prefix();
+    let a = Doorward::open(config_for(&db, &as_user, &prefix))
+        .await
+        .unwrap();
+    let b = Doorward::open(config_for(&db, &as_user, &prefix))
+        .await
+        .unwrap();
+    subscribed(&a).await;
+    subscribed(&b).await;
+    let reg = a
+        .auth()
+        .register_user("acl", "acl@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    let token = reg.tokens.access_token;
+    b.auth().verify_token(&token).await.unwrap();
+
+    acl(&["-set"]).query_async::<()>(&mut admin).await.unwrap();
+    a.auth().logout(&token).await.unwrap();
+    assert_eq!(
+        a.auth().verify_token(&token).await.err_code(),
+        ErrorCode::TokenRevoked,
+        "the revoking instance knows"
+    );
+    acl(&["+set"]).query_async::<()>(&mut admin).await.unwrap();
+    // The subscription pings every 5 s and replays then.
+    let mut last = Ok(());
+    for _ in 0..120 {
+        last = b.auth().verify_token(&token).await.map(|_| ());
+        if last.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Deleting the user drops its connections: after the checks.
+    let _: () = redis::cmd("ACL")
+        .arg("DELUSER")
+        .arg(&user)
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        last.err_code(),
+        ErrorCode::TokenRevoked,
+        "the other instance still accepts the revoked session"
+    );
+}

@@ -159,7 +159,8 @@ pub(crate) struct Tiered {
     ttl: Duration,
     pub(crate) counters: Counters,
     /// Invalidations and revocations that could not reach Redis, replayed
-    /// when the subscription reconnects.
+    /// on the next command that succeeds, at the next ping of the
+    /// subscription, and when it reconnects.
     pending: std::sync::Mutex<Pending>,
     #[cfg(feature = "redis")]
     redis: Option<Arc<crate::redis::Redis>>,
@@ -172,7 +173,7 @@ struct Pending {
     namespaces: std::collections::BTreeSet<String>,
     keys: std::collections::BTreeSet<String>,
     /// Ended sessions and how long their tombstones must live (ms).
-    tombstones: Vec<(String, u64)>,
+    tombstones: std::collections::BTreeMap<String, u64>,
 }
 
 impl Pending {
@@ -356,6 +357,22 @@ impl Tiered {
             .extend(ids.iter().map(|id| (id.clone(), ttl_ms)));
     }
 
+    /// Whether this session ended here while Redis refused its tombstone:
+    /// Redis may still say it is live, but this instance knows better.
+    #[cfg(feature = "redis")]
+    pub(crate) fn tombstone_pending(&self, session_id: &str) -> bool {
+        self.pending().tombstones.contains_key(session_id)
+    }
+
+    /// Replay what missed Redis, if anything did: for callers that just saw
+    /// a Redis command succeed.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn replay_if_pending(&self) {
+        if !self.pending().is_empty() {
+            self.replay_pending().await;
+        }
+    }
+
     /// Write to Redis what failed to reach it while it was away; what fails
     /// again stays pending for the next reconnection.
     #[cfg(feature = "redis")]
@@ -387,7 +404,7 @@ impl Tiered {
                     .await
                     .is_err()
                 {
-                    again.tombstones.push((id, ttl));
+                    again.tombstones.insert(id, ttl);
                 }
             }
         }

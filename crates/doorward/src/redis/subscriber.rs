@@ -4,8 +4,10 @@
 //! Pub/sub keeps nothing for a subscriber that is away, so every
 //! (re)subscription empties the L1 and replays what this instance failed to
 //! write to Redis while it was away. A silent connection (no FIN) is found
-//! by a ping every few seconds. The task ends when its `Doorward` is
-//! dropped.
+//! by a ping every few seconds, and each ping also replays what is still
+//! pending: a write can fail while pub/sub stays up (a timeout, an ACL),
+//! and a revocation must not wait for a reconnection that never comes. The
+//! task ends when its `Doorward` is dropped.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -93,9 +95,9 @@ async fn listen(redis: &Redis, cache: &Weak<Tiered>, channel: &str) -> Stop {
                 }
             }
             _ = ping.tick() => {
-                if cache.strong_count() == 0 {
-                    return Stop::Dropped;
-                }
+                let Some(tiered) = cache.upgrade() else { return Stop::Dropped };
+                tiered.replay_if_pending().await;
+                drop(tiered);
                 let pong = tokio::time::timeout(redis.timeout(), sink.ping::<::redis::Value>()).await;
                 match pong {
                     Ok(Ok(_)) => {}
