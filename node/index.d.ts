@@ -219,6 +219,8 @@ export interface Config {
   eventsHandlerTimeoutMs?: number
   /** Seconds the outbox keeps an event every consumer has handled (default 7 days; 0 keeps all). */
   eventsRetentionSecs?: number
+  /** Key of the audit log's hash chain (at least 32 bytes); never stored in the database. Verifying needs it. */
+  auditKey?: string
   webhookTimeoutMs?: number
   /** `file:///dir`, `memory://` or `s3://bucket`; beside the database by default. */
   filesUrl?: string

@@ -112,6 +112,7 @@ const config: Config = {
   eventsRetryMaxSecs: 3600,
   eventsHandlerTimeoutMs: 30_000,
   eventsRetentionSecs: 604_800,
+  auditKey: 'an audit key of at least thirty-two bytes',
   webhookTimeoutMs: 10_000,
   filesUrl: 's3://avatars',
   filesMaxBytes: 5_000_000,

@@ -29,7 +29,7 @@ impl std::fmt::Debug for Config {
 /// The record's `toString()` (Kotlin) and `description` (Swift) come
 /// from this redacting `Debug` rather than printing every field, since
 /// several are secrets (`jwt_secret`, `files_s3_secret_access_key`,
-/// `mail_password`).
+/// `mail_password`, `audit_key`).
 impl std::fmt::Display for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
@@ -134,6 +134,8 @@ config_record! {
     events_handler_timeout_ms: u64,
     /// How long the outbox keeps a handled event, in seconds (0: forever).
     events_retention_secs: u64,
+    /// Key of the audit chain (a secret, never printed).
+    audit_key: String,
     webhook_timeout_ms: u64,
     /// `file:///dir` (default: beside the SQLite file), `memory://` or
     /// `s3://bucket`.

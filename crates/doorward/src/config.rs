@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
@@ -192,6 +192,11 @@ pub struct Config {
     /// not run anywhere for this long no longer holds events back.
     #[serde(deserialize_with = "flexible")]
     pub events_retention_secs: u64,
+    /// Key of the audit log's hash chain (at least 32 bytes), kept out of
+    /// the database: with it each row is an HMAC, which someone who can
+    /// only write to the database cannot recompute. Verifying needs it.
+    #[serde(skip_serializing)]
+    pub audit_key: Option<SecretString>,
     /// How long a webhook receiver has to answer, in milliseconds.
     #[serde(deserialize_with = "flexible")]
     pub webhook_timeout_ms: u64,
@@ -332,6 +337,7 @@ impl Default for Config {
             events_retry_max_secs: 3600,
             events_handler_timeout_ms: 30_000,
             events_retention_secs: 7 * 24 * 3600,
+            audit_key: None,
             webhook_timeout_ms: 10_000,
             files_url: None,
             files_max_bytes: 100 * 1024 * 1024,
@@ -399,6 +405,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "events_retry_max_secs",
     "events_handler_timeout_ms",
     "events_retention_secs",
+    "audit_key",
     "webhook_timeout_ms",
     "files_url",
     "files_max_bytes",
@@ -508,6 +515,7 @@ impl Config {
         let keep_private_key = !overridden("jwt_private_key");
         let keep_s3_secret = !overridden("files_s3_secret_access_key");
         let keep_mail_password = !overridden("mail_password");
+        let keep_audit_key = !overridden("audit_key");
         let mut base = self.to_json_map();
         base.extend(overrides);
         let mut config = Self::from_json(serde_json::Value::Object(base))?;
@@ -523,6 +531,9 @@ impl Config {
         }
         if keep_mail_password {
             config.mail_password = self.mail_password;
+        }
+        if keep_audit_key {
+            config.audit_key = self.audit_key;
         }
         config.jwt_previous_keys = self.jwt_previous_keys;
         Ok(config)
@@ -588,6 +599,14 @@ impl Config {
         }
         if self.password_min_length > 256 {
             return Err(Error::Config("password_min_length is at most 256".into()));
+        }
+        if let Some(key) = &self.audit_key
+            && key.expose_secret().len() < crate::token::keys::MIN_SECRET_BYTES
+        {
+            return Err(Error::Config(format!(
+                "audit_key must be at least {} bytes",
+                crate::token::keys::MIN_SECRET_BYTES
+            )));
         }
         if self.hash_concurrency == 0 {
             return Err(Error::Config("hash_concurrency must be at least 1".into()));

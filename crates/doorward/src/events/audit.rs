@@ -5,13 +5,24 @@
 //! hash-chained: each row's hash covers the previous row's hash and its own
 //! fields, and rows are numbered 1, 2, 3, ... So [`Audit::verify`] detects
 //! an edited row (its hash no longer matches), a deleted row (a gap, or a
-//! broken link) and a reordered one. What a chain cannot show is the newest
-//! rows being cut off the end; export the log (or its last hash) elsewhere
-//! when that matters.
+//! broken link) and a reordered one.
+//!
+//! A plain SHA-256 chain only catches accidents: whoever can edit a row can
+//! recompute every hash after it. With `audit_key` (kept out of the
+//! database) each hash is an HMAC under that key, written
+//! `hmac-sha256:{kid}:{hex}`, so rewriting history needs the key too; the
+//! `kid` names the key, so a change of key shows in the chain where it
+//! happened. Verifying then needs the key, and refuses unkeyed rows.
+//!
+//! What no chain can show is the newest rows being cut off the end: record
+//! the head that [`Audit::verify`] reports somewhere else (a ticket, a log
+//! service) and compare.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hmac::Mac as _;
+use secrecy::ExposeSecret as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -23,9 +34,37 @@ use crate::store::{AuditFilter, AuditRecord, Lease, now};
 /// The hash the first row links to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The hash of a row: SHA-256 over the previous hash and the row's fields
-/// as a JSON array (fixed order, so the encoding is unambiguous).
-fn row_hash(r: &AuditRecord) -> String {
+/// The key of a keyed chain, and the id rows name it by.
+struct ChainKey {
+    kid: String,
+    mac: hmac::Hmac<Sha256>,
+}
+
+impl ChainKey {
+    fn from_config(config: &crate::Config) -> Result<Option<ChainKey>> {
+        let Some(secret) = &config.audit_key else {
+            return Ok(None);
+        };
+        let mac = hmac::Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+            .map_err(|_| Error::Config("audit_key is not a usable HMAC key".into()))?;
+        let mut id = mac.clone();
+        id.update(b"doorward audit key id");
+        let kid = hex::encode(&id.finalize().into_bytes()[..8]);
+        Ok(Some(ChainKey { kid, mac }))
+    }
+
+    fn prefix(&self) -> String {
+        format!("{KEYED}{}:", self.kid)
+    }
+}
+
+/// How a keyed row's hash starts.
+const KEYED: &str = "hmac-sha256:";
+
+/// The hash of a row over the previous hash and the row's fields as a JSON
+/// array (fixed order, so the encoding is unambiguous): an HMAC under the
+/// chain key when there is one, else SHA-256.
+fn row_hash(r: &AuditRecord, key: Option<&ChainKey>) -> String {
     let fields = serde_json::json!([
         r.seq,
         r.event_id,
@@ -38,16 +77,43 @@ fn row_hash(r: &AuditRecord) -> String {
         r.outcome,
         r.details,
     ]);
-    let mut h = Sha256::new();
-    h.update(r.prev_hash.as_bytes());
-    h.update(b"\n");
-    h.update(fields.to_string().as_bytes());
-    hex::encode(h.finalize())
+    let message = format!("{}\n{fields}", r.prev_hash);
+    match key {
+        Some(key) => {
+            let mut mac = key.mac.clone();
+            mac.update(message.as_bytes());
+            format!(
+                "{}{}",
+                key.prefix(),
+                hex::encode(mac.finalize().into_bytes())
+            )
+        }
+        None => hex::encode(Sha256::digest(message.as_bytes())),
+    }
+}
+
+/// What is wrong with a row's hash, if anything, under the configured key.
+fn hash_problem(r: &AuditRecord, key: Option<&ChainKey>) -> Option<String> {
+    match (key, r.hash.strip_prefix(KEYED)) {
+        (None, Some(_)) => return Some("it is keyed: verifying needs audit_key".into()),
+        (Some(_), None) => {
+            return Some("it is not keyed, though audit_key is set".into());
+        }
+        (Some(key), Some(rest)) if !rest.starts_with(&format!("{}:", key.kid)) => {
+            let kid = rest.split(':').next().unwrap_or_default();
+            return Some(format!(
+                "it is keyed with another audit key (id {kid}), not the configured one"
+            ));
+        }
+        _ => {}
+    }
+    (row_hash(r, key) != r.hash).then(|| "its contents do not match its hash".to_string())
 }
 
 /// Append a batch of events to the chain and move the consumer, as one
 /// transaction. False if the lease was lost meanwhile.
 pub(crate) async fn append(core: &Core, events: &[Event], lease: &Lease) -> Result<bool> {
+    let key = ChainKey::from_config(&core.config)?;
     let last = core.store.last_audit().await?;
     let (mut seq, mut prev) = last.map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash));
     let mut rows = Vec::with_capacity(events.len());
@@ -72,7 +138,7 @@ pub(crate) async fn append(core: &Core, events: &[Event], lease: &Lease) -> Resu
             prev_hash: prev,
             hash: String::new(),
         };
-        row.hash = row_hash(&row);
+        row.hash = row_hash(&row, key.as_ref());
         prev = row.hash.clone();
         rows.push(row);
     }
@@ -169,11 +235,15 @@ impl Audit {
             .await
     }
 
-    /// Walk the whole chain and recompute every hash.
+    /// Walk the whole chain and recompute every hash, under `audit_key`
+    /// when it is set (then every row must be keyed with it). The `head`
+    /// is what to record elsewhere: a chain cannot show its newest rows
+    /// cut off, a copy of its head can.
     #[tracing::instrument(name = "audit.verify", skip_all)]
     pub async fn verify(&self) -> Result<AuditVerification> {
         self.core
             .observe("audit.verify", async {
+                let key = ChainKey::from_config(&self.core.config)?;
                 let mut expected_seq = 1;
                 let mut prev = GENESIS.to_string();
                 let mut rows = 0;
@@ -190,10 +260,8 @@ impl Audit {
                             Some(format!("row {expected_seq} is missing"))
                         } else if r.prev_hash != prev {
                             Some("its link to the previous row is broken".to_string())
-                        } else if row_hash(&r) != r.hash {
-                            Some("its contents do not match its hash".to_string())
                         } else {
-                            None
+                            hash_problem(&r, key.as_ref())
                         };
                         if let Some(problem) = problem {
                             return Ok(AuditVerification {
