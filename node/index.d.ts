@@ -191,6 +191,8 @@ export interface Config {
   rateLimitLoginIp?: string
   rateLimitRegisterIp?: string
   lockoutThreshold?: number
+  /** Failures from anywhere before the whole account locks (default 100); addresses that logged in before still get through. */
+  lockoutAccountThreshold?: number
   lockoutBaseDelay?: number
   lockoutMaxDelay?: number
   jwtSecret?: string

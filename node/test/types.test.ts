@@ -87,6 +87,7 @@ const config: Config = {
   rateLimitLoginIp: '60/1m',
   rateLimitRegisterIp: 'off',
   lockoutThreshold: 10,
+  lockoutAccountThreshold: 100,
   lockoutBaseDelay: 60,
   lockoutMaxDelay: 3600,
   jwtSecret: 'change-me-to-32-random-bytes-or-more',

@@ -103,6 +103,8 @@ config_record! {
     rate_limit_login_ip: String,
     rate_limit_register_ip: String,
     lockout_threshold: u32,
+    /// Failures from anywhere before the whole account locks.
+    lockout_account_threshold: u32,
     lockout_base_delay: u64,
     lockout_max_delay: u64,
     jwt_secret: String,

@@ -94,10 +94,16 @@ pub struct Config {
     pub rate_limit_login_ip: String,
     /// Registrations per client address, or `"off"`.
     pub rate_limit_register_ip: String,
-    /// Failed logins in a row after which an account is locked; 0 turns
-    /// lockout off.
+    /// Failed logins in a row from one client address after which that
+    /// address is locked out of the account; 0 turns it off.
     #[serde(deserialize_with = "flexible")]
     pub lockout_threshold: u32,
+    /// Failed logins in a row, from anywhere, after which the whole account
+    /// is locked, except for clients that have logged in to it before; 0
+    /// turns it off. Far above `lockout_threshold`, so one address cannot
+    /// lock the owner out; at most 10,000.
+    #[serde(deserialize_with = "flexible")]
+    pub lockout_account_threshold: u32,
     /// Seconds of the first lock; each further failure doubles it.
     #[serde(deserialize_with = "flexible")]
     pub lockout_base_delay: u64,
@@ -308,6 +314,7 @@ impl Default for Config {
             rate_limit_login_ip: "60/1m".into(),
             rate_limit_register_ip: "20/1h".into(),
             lockout_threshold: 10,
+            lockout_account_threshold: 100,
             lockout_base_delay: 60,
             lockout_max_delay: 3600,
             jwt_secret: None,
@@ -379,6 +386,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "rate_limit_login_ip",
     "rate_limit_register_ip",
     "lockout_threshold",
+    "lockout_account_threshold",
     "lockout_base_delay",
     "lockout_max_delay",
     "jwt_secret",
@@ -645,7 +653,14 @@ impl Config {
         if self.files_max_bytes == 0 {
             return Err(Error::Config("files_max_bytes must be positive".into()));
         }
-        if self.lockout_threshold > 0 && self.lockout_base_delay == 0 {
+        if self.lockout_account_threshold > 10_000 {
+            return Err(Error::Config(
+                "lockout_account_threshold is at most 10000".into(),
+            ));
+        }
+        if (self.lockout_threshold > 0 || self.lockout_account_threshold > 0)
+            && self.lockout_base_delay == 0
+        {
             return Err(Error::Config(
                 "lockout_base_delay must be positive when lockout is on".into(),
             ));

@@ -267,3 +267,152 @@ async fn bad_quota_settings_are_refused_at_open() {
         );
     }
 }
+
+/// Failures from one address lock that address out of the account, not
+/// the owner logging in from another; the whole account locks only far
+/// above, and then not for a client that has logged in before.
+#[tokio::test]
+async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
+    for url in common::backends().await {
+        let dw = Doorward::open(Config {
+            rate_limit_login_account: "off".into(),
+            lockout_threshold: 3,
+            lockout_account_threshold: 7,
+            ..common::config(&url)
+        })
+        .await
+        .unwrap();
+        let reg = dw
+            .auth()
+            .register_user("ivy", "ivy@example.com", PASSWORD, from("198.51.100.7"))
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                dw.auth()
+                    .login("ivy", "wrong password!", from("203.0.113.1"))
+                    .await
+                    .err_code(),
+                ErrorCode::InvalidCredentials,
+                "{url}"
+            );
+        }
+        // The guessing address is locked out, even with the right password.
+        assert_eq!(
+            dw.auth()
+                .login("ivy", PASSWORD, from("203.0.113.1"))
+                .await
+                .err_code(),
+            ErrorCode::AccountLocked,
+            "{url}"
+        );
+        // The owner, from another address, is not.
+        dw.auth()
+            .login("ivy", PASSWORD, from("203.0.113.2"))
+            .await
+            .unwrap();
+        // Failures from many addresses add up to the account's lock ...
+        for n in 10..17 {
+            dw.auth()
+                .login("ivy", "wrong password!", from(&format!("192.0.2.{n}")))
+                .await
+                .ok();
+        }
+        assert!(
+            dw.users()
+                .get(&reg.user.id)
+                .await
+                .unwrap()
+                .locked_until
+                .is_some()
+        );
+        assert_eq!(
+            dw.auth()
+                .login("ivy", PASSWORD, from("192.0.2.99"))
+                .await
+                .err_code(),
+            ErrorCode::AccountLocked,
+            "{url}: a new address waits out the account's lock"
+        );
+        // ... which a client that has logged in before gets through.
+        dw.auth()
+            .login("ivy", PASSWORD, from("198.51.100.7"))
+            .await
+            .unwrap();
+        dw.auth()
+            .login("ivy", PASSWORD, from("203.0.113.2"))
+            .await
+            .unwrap();
+        // An administrator's unlock clears the addresses' locks too.
+        dw.users().unlock(&reg.user.id).await.unwrap();
+        dw.auth()
+            .login("ivy", PASSWORD, from("203.0.113.1"))
+            .await
+            .unwrap();
+    }
+}
+
+/// The per-account limit counts the account, however it is named.
+#[tokio::test]
+async fn username_and_email_share_the_account_limit() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_account = "2/1h".into();
+        c.lockout_threshold = 0;
+    })
+    .await;
+    dw.auth()
+        .register_user("jay", "jay@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    for login in ["jay", "JAY@example.com"] {
+        assert_eq!(
+            dw.auth()
+                .login(login, "wrong password!", from("203.0.113.5"))
+                .await
+                .err_code(),
+            ErrorCode::InvalidCredentials
+        );
+    }
+    assert_eq!(
+        dw.auth()
+            .login("jay", PASSWORD, from("203.0.113.5"))
+            .await
+            .err_code(),
+        ErrorCode::RateLimited
+    );
+}
+
+/// Proving the old password to change it is throttled and counted like a
+/// login: a stolen session cannot guess it at leisure.
+#[tokio::test]
+async fn the_old_password_check_is_counted_like_a_login() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_account = "off".into();
+        c.lockout_threshold = 3;
+    })
+    .await;
+    let reg = dw
+        .auth()
+        .register_user("kim", "kim@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    let id = reg.user.id;
+    for _ in 0..3 {
+        assert_eq!(
+            dw.users()
+                .change_password(&id, "wrong password!", "a new long passphrase", None)
+                .await
+                .err_code(),
+            ErrorCode::InvalidCredentials
+        );
+    }
+    let hashes = dw.hash_operations();
+    assert_eq!(
+        dw.users()
+            .change_password(&id, PASSWORD, "a new long passphrase", None)
+            .await
+            .err_code(),
+        ErrorCode::AccountLocked
+    );
+    assert_eq!(dw.hash_operations(), hashes, "refused before argon2");
+}

@@ -600,6 +600,67 @@ pub async fn rotation_needs_a_live_session(store: Arc<dyn Store>) {
     );
 }
 
+/// Per-client login state: counted per (account, client), locked and
+/// cleared per client, known once a login succeeded, gone with the user.
+pub async fn login_clients_are_counted_per_account_and_address(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    let u = user(1);
+    let v = user(2);
+    store.create_user(&u, &[], &[]).await.unwrap();
+    store.create_user(&v, &[], &[]).await.unwrap();
+    assert_eq!(store.login_client(&u.id, "10.0.0.1").await.unwrap(), None);
+    assert_eq!(store.client_failed(&u.id, "10.0.0.1").await.unwrap(), 1);
+    assert_eq!(store.client_failed(&u.id, "10.0.0.1").await.unwrap(), 2);
+    assert_eq!(store.client_failed(&u.id, "10.0.0.2").await.unwrap(), 1);
+    assert_eq!(store.client_failed(&v.id, "10.0.0.1").await.unwrap(), 1);
+    assert_eq!(
+        store.client_failed("missing", "10.0.0.1").await.err_code(),
+        ErrorCode::NotFound
+    );
+    let until = at(100);
+    store.lock_client(&u.id, "10.0.0.1", until).await.unwrap();
+    let state = store
+        .login_client(&u.id, "10.0.0.1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (state.failures, state.locked_until, state.last_success_at),
+        (2, Some(until), None)
+    );
+    let when = now();
+    store
+        .client_succeeded(&u.id, "10.0.0.1", when)
+        .await
+        .unwrap();
+    let state = store
+        .login_client(&u.id, "10.0.0.1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (state.failures, state.locked_until, state.last_success_at),
+        (0, None, Some(when))
+    );
+    assert!(
+        store.unlock_clients(&u.id).await.unwrap(),
+        "10.0.0.2 had one"
+    );
+    assert!(!store.unlock_clients(&u.id).await.unwrap());
+    assert_eq!(
+        store
+            .login_client(&v.id, "10.0.0.1")
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        1,
+        "another account's count is its own"
+    );
+    store.delete_user(&u.id, &[]).await.unwrap();
+    assert_eq!(store.login_client(&u.id, "10.0.0.1").await.unwrap(), None);
+}
+
 pub async fn roles_and_grants(store: Arc<dyn Store>) {
     seeded(&store).await;
     let names: Vec<_> = store
@@ -805,7 +866,8 @@ macro_rules! store_conformance {
                 identity_updates_keep_uniqueness, password_change_ends_sessions_atomically,
                 disabling_ends_sessions_and_permissions, delete_cascades, sessions_revoke,
                 rotation_has_one_winner, sessions_start_only_for_the_user_as_read,
-                rotation_needs_a_live_session, roles_and_grants, racing_creates_leave_one_row,
+                rotation_needs_a_live_session, login_clients_are_counted_per_account_and_address,
+                roles_and_grants, racing_creates_leave_one_row,
                 lockout_state_round_trips, unlock_reports_what_it_cleared,
                 lockout_of_unknown_users_is_not_found, racing_failed_logins_are_each_counted);
         }

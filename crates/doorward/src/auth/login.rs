@@ -1,4 +1,4 @@
-//! Password login, and the failed-login count behind lockout.
+//! Password login.
 
 use serde_json::json;
 
@@ -6,7 +6,7 @@ use super::{Auth, ClientInfo, TokenPair, outcome};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::password::Verdict;
-use crate::store::{UserRecord, now};
+
 use crate::users::validate;
 
 impl Auth {
@@ -17,12 +17,16 @@ impl Auth {
     /// answers `user_disabled`, but only to the right password. A hash with
     /// outdated parameters is replaced on the way.
     ///
-    /// Attempts are rate limited per login name (`rate_limit_login_account`)
-    /// and per client address (`rate_limit_login_ip`): `rate_limited`, with
-    /// a retry-after, before any password work. After `lockout_threshold`
-    /// wrong passwords in a row the account is locked (`account_locked`,
-    /// with a retry-after) for a delay that doubles with each further
-    /// failure; a successful login or [`crate::Users::unlock`] resets it.
+    /// Attempts are rate limited per account (`rate_limit_login_account`;
+    /// its username and email share one budget) and per client address
+    /// (`rate_limit_login_ip`): `rate_limited`, with a retry-after, before
+    /// any password work. After `lockout_threshold` wrong passwords in a
+    /// row from one client address, that address is locked out of the
+    /// account (`account_locked`, with a retry-after) for a delay that
+    /// doubles with each further failure; after `lockout_account_threshold`
+    /// from anywhere, the whole account is, except for clients that have
+    /// logged in to it before. A successful login or
+    /// [`crate::Users::unlock`] resets the counts.
     #[tracing::instrument(name = "login", skip_all, fields(user_id))]
     pub async fn login(
         &self,
@@ -50,14 +54,6 @@ impl Auth {
                         "is required and at most 1024 bytes",
                     ));
                 }
-                // Throttle before any argon2 work, so a flood costs the attacker
-                // more than it costs us. Counted per login name, known or not.
-                if let Some(quota) = &self.core.quotas.login_account {
-                    let key = crate::users::login_key(login);
-                    self.core
-                        .rate_check(&format!("login:account:{key}"), quota)
-                        .await?;
-                }
                 if let (Some(quota), Some(ip)) = (
                     &self.core.quotas.login_ip,
                     client.as_ref().and_then(|c| c.ip.as_deref()),
@@ -68,7 +64,12 @@ impl Auth {
                 }
                 let password = validate::normalize_password(password);
                 let user = crate::users::find_by_login(&self.core, login).await?;
+                let gate = self
+                    .core
+                    .login_gate(user.as_ref(), login, client.as_ref())
+                    .await;
                 let Some(user) = user else {
+                    gate?;
                     self.core.hasher.verify_dummy(&password).await?;
                     tracing::info!(outcome = "unknown_user", "login failed");
                     // The login name is not recorded: it may be a mistyped password.
@@ -91,14 +92,14 @@ impl Auth {
                     )
                 };
                 tracing::Span::current().record("user_id", user.id.as_str());
-                let at = now();
-                if let Some(until) = user.locked_until.filter(|until| *until > at) {
-                    tracing::info!(outcome = "locked", "login refused");
-                    self.core.store.append_events(&[refused("locked")]).await?;
-                    return Err(Error::AccountLocked {
-                        retry_after: (until - at).to_std().unwrap_or_default(),
-                    });
-                }
+                let gate = match gate {
+                    Err(e @ Error::AccountLocked { .. }) => {
+                        tracing::info!(outcome = "locked", "login refused");
+                        self.core.store.append_events(&[refused("locked")]).await?;
+                        return Err(e);
+                    }
+                    other => other?,
+                };
                 let verdict = self
                     .core
                     .hasher
@@ -106,7 +107,8 @@ impl Auth {
                     .await?;
                 if verdict == Verdict::Invalid {
                     tracing::info!(outcome = "wrong_password", "login failed");
-                    self.failed_login(&user, refused("wrong_password"), client.as_ref())
+                    self.core
+                        .login_failed(&user, &gate, refused("wrong_password"), client.as_ref())
                         .await?;
                     return Err(Error::InvalidCredentials);
                 }
@@ -150,9 +152,8 @@ impl Auth {
                         return Err(e);
                     }
                 };
-                self.core.store.touch_login(&user.id, now()).await?;
-                self.core.user_changed(&user.id).await;
-                tracing::info!("login succeeded");
+                self.core.login_succeeded(&user, &gate).await?;
+                tracing::info!(known_client = gate.known, "login succeeded");
                 Ok(tokens)
             })
             .await;
@@ -160,70 +161,5 @@ impl Auth {
             .metrics
             .count("doorward_logins_total", &[("outcome", outcome(&result))]);
         result
-    }
-
-    /// Count a wrong password; from `lockout_threshold` failures in a row
-    /// on, lock the account for `lockout_base_delay`, doubling with each
-    /// further failure up to `lockout_max_delay`. The count lives in the
-    /// store, so every instance adds to it.
-    async fn failed_login(
-        &self,
-        user: &UserRecord,
-        refused: Event,
-        client: Option<&ClientInfo>,
-    ) -> Result<()> {
-        let config = &self.core.config;
-        let user_id = user.id.as_str();
-        if config.lockout_threshold == 0 {
-            return self.core.store.append_events(&[refused]).await;
-        }
-        let failures = self
-            .core
-            .store
-            .record_failed_login(user_id, &[refused])
-            .await?;
-        if failures >= config.lockout_threshold {
-            let delay = lock_delay(
-                failures - config.lockout_threshold,
-                config.lockout_base_delay,
-                config.lockout_max_delay,
-            );
-            let until = now() + chrono::Duration::seconds(delay as i64);
-            let locked = Event::new(
-                EventType::AccountLocked,
-                None,
-                Some(user_id),
-                client,
-                Event::user_payload(
-                    user_id,
-                    &user.username,
-                    json!({ "failed_logins": failures, "locked_until": until }),
-                ),
-            );
-            self.core.store.lock_user(user_id, until, &[locked]).await?;
-            self.core
-                .metrics
-                .count("doorward_account_lockouts_total", &[]);
-            tracing::warn!(user_id, failures, seconds = delay, "account locked");
-        }
-        self.core.user_changed(user_id).await;
-        Ok(())
-    }
-}
-
-/// Seconds of the lock after `extra` failures beyond the threshold:
-/// `base`, doubled per extra failure, at most `max`.
-fn lock_delay(extra: u32, base: u64, max: u64) -> u64 {
-    base.saturating_mul(1u64.checked_shl(extra.min(63)).unwrap_or(u64::MAX))
-        .min(max.max(base))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn lock_delay_doubles_up_to_the_cap() {
-        let delays: Vec<u64> = (0..8).map(|n| super::lock_delay(n, 60, 3600)).collect();
-        assert_eq!(delays, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
-        assert_eq!(super::lock_delay(200, 60, 3600), 3600);
     }
 }

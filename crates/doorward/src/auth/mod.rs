@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+mod lockout;
 mod login;
 mod refresh;
 
@@ -144,6 +145,10 @@ impl Auth {
                 let tokens = self
                     .core
                     .start_session(&user, client.as_ref(), "registration")
+                    .await?;
+                // Signing up is logging in: this client is known from now on.
+                self.core
+                    .client_known(&user.id, &lockout::client_of(client.as_ref()))
                     .await?;
                 self.core.metrics.count("doorward_registrations_total", &[]);
                 Ok(Registration {

@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::rbac::Role;
 
+pub mod login_clients;
 pub mod memory;
 pub(crate) mod outbox;
 #[cfg(feature = "postgres")]
@@ -160,6 +161,7 @@ pub enum EndSessions<'a> {
     AllExcept(Option<&'a str>),
 }
 
+pub use login_clients::{LoginClient, LoginClientStore};
 pub use outbox::{
     AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
     DeliveryStatus, EventStore, Lease, WebhookRecord,
@@ -316,7 +318,7 @@ pub trait RoleStore: Send + Sync {
 /// A complete backend.
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + RoleStore + EventStore + std::fmt::Debug + 'static
+    UserStore + SessionStore + RoleStore + EventStore + LoginClientStore + std::fmt::Debug + 'static
 {
     /// Bring the schema up to date (idempotent).
     async fn migrate(&self) -> Result<()>;

@@ -888,3 +888,5 @@ impl Store for PostgresStore {
         &self.replicas[i]
     }
 }
+
+super::login_clients::sql_login_clients!(PostgresStore, write);

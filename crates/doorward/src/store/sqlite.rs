@@ -852,3 +852,5 @@ impl Store for SqliteStore {
         self
     }
 }
+
+super::login_clients::sql_login_clients!(SqliteStore, pool);

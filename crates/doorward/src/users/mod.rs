@@ -388,8 +388,23 @@ impl Users {
                 if old_password.len() > validate::MAX_PASSWORD_BYTES {
                     return Err(Error::InvalidCredentials);
                 }
+                // Proving the old password is a login in all but name:
+                // throttled and counted the same, so a stolen session
+                // cannot guess it at leisure.
+                let gate = self.core.login_gate(Some(&user), "", None).await?;
                 let old = validate::normalize_password(old_password);
                 if self.core.hasher.verify(&old, &user.password_hash).await? == Verdict::Invalid {
+                    let refused = Event::by_user(
+                        EventType::LoginFailed,
+                        &user.id,
+                        None,
+                        Event::user_payload(
+                            &user.id,
+                            &user.username,
+                            serde_json::json!({ "reason": "wrong_old_password" }),
+                        ),
+                    );
+                    self.core.login_failed(&user, &gate, refused, None).await?;
                     return Err(Error::InvalidCredentials);
                 }
                 self.store_password(
@@ -481,7 +496,8 @@ impl Users {
     pub async fn unlock(&self, user_id: &str) -> Result<bool> {
         self.core
             .observe("users.unlock", async {
-                let cleared = self.core.store.unlock_user(user_id).await?;
+                let account = self.core.store.unlock_user(user_id).await?;
+                let cleared = self.core.store.unlock_clients(user_id).await? || account;
                 self.core.user_changed(user_id).await;
                 tracing::info!(user_id, cleared, "user unlocked");
                 Ok(cleared)
