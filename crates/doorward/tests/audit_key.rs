@@ -77,10 +77,9 @@ async fn rewrite(url: &str, mac_key: Option<&[u8]>) {
             let q = sqlx::query(STORE).bind(prev).bind(hash).bind(seq);
             q.execute(&mut conn).await.unwrap();
         }
-        return;
     }
     #[cfg(feature = "postgres")]
-    {
+    if url.starts_with("postgres") {
         let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
         sqlx::query(EDIT).execute(&mut conn).await.unwrap();
         let rows: Vec<Row> = sqlx::query_as(SELECT).fetch_all(&mut conn).await.unwrap();
