@@ -808,3 +808,41 @@ async fn bad_config_is_refused_at_open() {
         assert_eq!(err.code(), ErrorCode::ConfigError, "{err}");
     }
 }
+
+#[tokio::test]
+async fn look_alike_and_invisible_emails() {
+    each_backend(|dw| async move {
+        dw.auth()
+            .register_user("admin", "admin@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        // Full-width letters are the same address.
+        assert_eq!(
+            dw.auth()
+                .register_user("admin2", "ａｄｍｉｎ@example.com", PASSWORD, None)
+                .await
+                .err_code(),
+            ErrorCode::DuplicateEmail
+        );
+        // Invisible and direction-changing characters are refused.
+        for email in ["admin\u{200b}@example.com", "admin\u{202e}@example.com"] {
+            let err = dw
+                .auth()
+                .register_user("admin3", email, PASSWORD, None)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (err.code(), err.field()),
+                (ErrorCode::ValidationError, Some("email")),
+                "{email:?}"
+            );
+        }
+        // Logging in with the full-width spelling finds the account.
+        dw.auth()
+            .login("ａｄｍｉｎ@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        assert_eq!(dw.users().list(None, 10).await.unwrap().items.len(), 1);
+    })
+    .await;
+}
