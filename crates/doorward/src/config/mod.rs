@@ -9,6 +9,8 @@
 mod env;
 mod validate;
 
+pub use validate::{MAX_DURATION_SECS, MAX_WAIT_SECS};
+
 use std::path::Path;
 
 use secrecy::SecretString;
@@ -23,6 +25,10 @@ use crate::error::{Error, Result};
 /// one in code with struct-update syntax
 /// (`Config { access_ttl: 600, ..Config::default() }`): keys added later get
 /// defaults, so that stays source-compatible.
+///
+/// Durations are bounded at [`crate::Doorward::open`]: lifetimes, delays and
+/// retentions at [`MAX_DURATION_SECS`] (ten years), timeouts and intervals at
+/// [`MAX_WAIT_SECS`] (a day); past that `open` answers `config_error`.
 ///
 /// ```
 /// let config = doorward::Config::from_toml_str(r#"
