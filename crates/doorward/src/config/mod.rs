@@ -7,8 +7,10 @@
 //! misspelt `jwt_issuer` silently ignored is a security bug.
 
 mod env;
+mod redact;
 mod validate;
 
+pub use redact::redact_url;
 pub use validate::{MAX_DURATION_SECS, MAX_WAIT_SECS};
 
 use std::path::Path;
@@ -39,7 +41,10 @@ use crate::error::{Error, Result};
 /// assert_eq!(config.access_ttl, 600);
 /// assert!(doorward::Config::from_toml_str("jwt_isuer = 'typo'").is_err());
 /// ```
-#[derive(Debug, Clone, Deserialize, Serialize)]
+///
+/// `Debug` shows every key but the secrets, and URL-valued keys without the
+/// password they may hold (see [`redact_url`]).
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where users, sessions and roles live: `sqlite://path`,
