@@ -109,6 +109,9 @@ config_record! {
     rate_limit_login_account: String,
     rate_limit_login_ip: String,
     rate_limit_register_ip: String,
+    /// Leading bits of an IPv6 client address counted as one client by the
+    /// per-address limits (1 to 128, default 64).
+    rate_limit_ipv6_prefix: u32,
     lockout_threshold: u32,
     lockout_base_delay: u64,
     lockout_max_delay: u64,

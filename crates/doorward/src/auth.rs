@@ -127,6 +127,7 @@ impl Auth {
                     &self.core.quotas.register_ip,
                     client.as_ref().and_then(|c| c.ip.as_deref()),
                 ) {
+                    let ip = self.core.quotas.client_key(ip);
                     self.core
                         .rate_check(&format!("register:ip:{ip}"), quota)
                         .await?;
@@ -204,6 +205,7 @@ impl Auth {
                     &self.core.quotas.login_ip,
                     client.as_ref().and_then(|c| c.ip.as_deref()),
                 ) {
+                    let ip = self.core.quotas.client_key(ip);
                     self.core
                         .rate_check(&format!("login:ip:{ip}"), quota)
                         .await?;

@@ -21,6 +21,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "rate_limit_login_account",
     "rate_limit_login_ip",
     "rate_limit_register_ip",
+    "rate_limit_ipv6_prefix",
     "lockout_threshold",
     "lockout_base_delay",
     "lockout_max_delay",

@@ -108,6 +108,13 @@ pub struct Config {
     pub rate_limit_login_ip: String,
     /// Registrations per client address, or `"off"`.
     pub rate_limit_register_ip: String,
+    /// How many leading bits of an IPv6 client address the per-address
+    /// limits count as one client (1 to 128, default 64: the /64 a client
+    /// is usually given whole, and can rotate through). IPv4 addresses, and
+    /// IPv4-mapped IPv6 ones, count per address; see
+    /// [`crate::ratelimit::client_key`].
+    #[serde(deserialize_with = "flexible")]
+    pub rate_limit_ipv6_prefix: u8,
     /// Failed logins in a row after which an account is locked; 0 turns
     /// lockout off.
     #[serde(deserialize_with = "flexible")]
@@ -315,6 +322,7 @@ impl Default for Config {
             rate_limit_login_account: "10/5m".into(),
             rate_limit_login_ip: "60/1m".into(),
             rate_limit_register_ip: "20/1h".into(),
+            rate_limit_ipv6_prefix: crate::ratelimit::DEFAULT_IPV6_PREFIX,
             lockout_threshold: 10,
             lockout_base_delay: 60,
             lockout_max_delay: 3600,

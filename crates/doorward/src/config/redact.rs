@@ -136,6 +136,7 @@ impl fmt::Debug for Config {
             rate_limit_login_account,
             rate_limit_login_ip,
             rate_limit_register_ip,
+            rate_limit_ipv6_prefix,
             lockout_threshold,
             lockout_base_delay,
             lockout_max_delay,
@@ -204,6 +205,7 @@ impl fmt::Debug for Config {
             .field("rate_limit_login_account", rate_limit_login_account)
             .field("rate_limit_login_ip", rate_limit_login_ip)
             .field("rate_limit_register_ip", rate_limit_register_ip)
+            .field("rate_limit_ipv6_prefix", rate_limit_ipv6_prefix)
             .field("lockout_threshold", lockout_threshold)
             .field("lockout_base_delay", lockout_base_delay)
             .field("lockout_max_delay", lockout_max_delay)

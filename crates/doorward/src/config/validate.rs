@@ -125,6 +125,11 @@ impl Config {
             crate::ratelimit::Quota::parse_setting(value)
                 .map_err(|e| Error::Config(format!("{key}: {e}")))?;
         }
+        if !(1..=128).contains(&self.rate_limit_ipv6_prefix) {
+            return Err(Error::Config(
+                "rate_limit_ipv6_prefix must be 1 to 128 (bits of an IPv6 address)".into(),
+            ));
+        }
         if self.files_max_bytes == 0 {
             return Err(Error::Config("files_max_bytes must be positive".into()));
         }
