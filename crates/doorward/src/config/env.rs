@@ -1,5 +1,7 @@
 //! `DOORWARD_<KEY>` environment variables and text overrides.
 
+use std::ffi::OsStr;
+
 use super::Config;
 use crate::error::{Error, Result};
 
@@ -69,6 +71,15 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "otel_service_name",
 ];
 
+/// The key `name` sets: `DOORWARD_ACCESS_TTL` sets `access_ttl`.
+fn env_key(name: &str) -> Option<&'static str> {
+    let rest = name.strip_prefix("DOORWARD_")?;
+    ENV_KEYS
+        .iter()
+        .copied()
+        .find(|key| key.len() == rest.len() && key.to_ascii_uppercase() == rest)
+}
+
 impl Config {
     /// The defaults overridden by `DOORWARD_<KEY>` environment variables.
     ///
@@ -82,13 +93,32 @@ impl Config {
 
     /// This configuration overridden by `DOORWARD_<KEY>` environment variables.
     pub fn with_env(self) -> Result<Self> {
+        self.with_env_from(std::env::vars_os())
+    }
+
+    /// Like [`Config::with_env`], from the variables given rather than the
+    /// process environment (a host's own map of variables, a test).
+    ///
+    /// ```
+    /// let config = doorward::Config::default()
+    ///     .with_env_from([("DOORWARD_ACCESS_TTL", "600"), ("HOME", "/root")])
+    ///     .unwrap();
+    /// assert_eq!(config.access_ttl, 600);
+    /// ```
+    pub fn with_env_from<K, V>(self, vars: impl IntoIterator<Item = (K, V)>) -> Result<Self>
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
         let mut pairs = Vec::new();
-        for key in ENV_KEYS {
-            let name = format!("DOORWARD_{}", key.to_ascii_uppercase());
-            match std::env::var(&name) {
-                Ok(value) => pairs.push((*key, value)),
-                Err(std::env::VarError::NotPresent) => {}
-                Err(std::env::VarError::NotUnicode(_)) => {
+        for (name, value) in vars {
+            let Some(key) = name.as_ref().to_str().and_then(env_key) else {
+                continue;
+            };
+            match value.as_ref().to_str() {
+                Some(value) => pairs.push((key, value.to_string())),
+                None => {
+                    let name = name.as_ref().to_string_lossy();
                     return Err(Error::Config(format!("{name} is not valid UTF-8")));
                 }
             }
