@@ -206,3 +206,71 @@ async fn url_passwords_stay_out_of_debug() {
         assert!(!shown.contains("pg-down-pw"), "{shown}");
     }
 }
+
+/// A misspelt `DOORWARD_*` variable is not silently ignored: reading the
+/// environment warns with its name (never its value), and the project's
+/// own non-configuration variables stay quiet.
+#[test]
+fn unknown_environment_names_are_warned_about_without_their_values() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let config = doorward::Config::default()
+        .with_env_from([
+            ("DOORWARD_ACESS_TTL", "61"),
+            ("DOORWARD_JWT_SECRTE", "env-secret-value-1"),
+            ("doorward_refresh_ttl", "62"),
+            ("DOORWARD_ACCESS_TTL", "120"),
+            ("DOORWARD_REQUIRE_SERVICES", "1"),
+            ("DOORWARD_INSTALL", "1"),
+            ("DOORWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+            (
+                "DOORWARD_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1/test",
+            ),
+            ("DOORWARD_TEST_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("DOORWARD_TEST_CHILD_DATABASE", "sqlite://x.db"),
+            ("DOORWARD_BENCH_FILES_CHILD", "1"),
+            ("DOORWARD_PASSWORD", "env-password-value-2"),
+            ("DOORWARD_TOKEN", "env-token-value-3"),
+            ("DOORWARD_CONFIG", "doorward.toml"),
+            ("PATH", "/usr/bin"),
+        ])
+        .unwrap();
+    assert_eq!(config.access_ttl, 120);
+
+    let logs = capture.text();
+    let warned: Vec<&str> = logs.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warned.len(), 3, "{logs}");
+    for (name, meant) in [
+        ("DOORWARD_ACESS_TTL", "DOORWARD_ACCESS_TTL"),
+        ("DOORWARD_JWT_SECRTE", "DOORWARD_JWT_SECRET"),
+        ("doorward_refresh_ttl", "DOORWARD_REFRESH_TTL"),
+    ] {
+        assert!(
+            warned.iter().any(|l| l.contains(name) && l.contains(meant)),
+            "{name} (meant {meant}) in {logs}"
+        );
+    }
+    for quiet in [
+        "env-secret-value-1",
+        "env-password-value-2",
+        "env-token-value-3",
+        "REQUIRE_SERVICES",
+        "DOORWARD_INSTALL",
+        "DOORWARD_TEST_",
+        "DOORWARD_BENCH_",
+        "DOORWARD_PASSWORD",
+        "DOORWARD_TOKEN",
+        "DOORWARD_CONFIG",
+        "PATH",
+    ] {
+        assert!(!logs.contains(quiet), "{quiet} in {logs}");
+    }
+}

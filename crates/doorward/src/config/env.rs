@@ -1,6 +1,13 @@
 //! `DOORWARD_<KEY>` environment variables and text overrides.
+//!
+//! A `DOORWARD_` variable that sets no key is most likely a misspelling
+//! (`DOORWARD_ACESS_TTL`), and a misspelt security setting silently ignored
+//! is a security bug: reading the environment warns about each one, with
+//! the key it most likely meant, unless it is one of the project's own
+//! variables that are not configuration ([`NON_CONFIG_ENV`]).
 
 use std::ffi::OsStr;
+use std::fmt;
 
 use super::Config;
 use crate::error::{Error, Result};
@@ -71,6 +78,112 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "otel_service_name",
 ];
 
+/// `DOORWARD_` variables of the project that are not configuration keys,
+/// so reading the environment never warns about them: `DOORWARD_CONFIG` (a
+/// configuration file, in the examples), `DOORWARD_PASSWORD` and
+/// `DOORWARD_TOKEN` (the CLI's secrets), `DOORWARD_REQUIRE_SERVICES` and
+/// `DOORWARD_INSTALL` (the test scripts), the test suites' `DOORWARD_TEST_*`
+/// and the benchmarks' `DOORWARD_BENCH_*`.
+pub const NON_CONFIG_ENV: &[&str] = &[
+    "DOORWARD_CONFIG",
+    "DOORWARD_PASSWORD",
+    "DOORWARD_TOKEN",
+    "DOORWARD_REQUIRE_SERVICES",
+    "DOORWARD_INSTALL",
+    "DOORWARD_TEST_REDIS_URL",
+    "DOORWARD_TEST_POSTGRES_URL",
+    "DOORWARD_TEST_S3_ENDPOINT",
+    "DOORWARD_TEST_CHILD_DATABASE",
+    "DOORWARD_BENCH_FILES_CHILD",
+];
+
+/// A `DOORWARD_` environment variable (in any case) that sets no
+/// configuration key and is not one of [`NON_CONFIG_ENV`]: most likely a
+/// misspelling. Its value is never kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEnvVar {
+    /// The variable's name as set.
+    pub name: String,
+    /// The configuration variable it most likely meant, if one is close.
+    pub meant: Option<String>,
+}
+
+impl fmt::Display for UnknownEnvVar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "environment variable {} is not a doorward setting and is ignored",
+            self.name
+        )?;
+        match &self.meant {
+            Some(meant) => write!(f, " (did you mean {meant}?)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The unknown `DOORWARD_` variables among `names` (see [`UnknownEnvVar`]),
+/// sorted by name. [`Config::with_env`] logs each as a `tracing` warning;
+/// a tool without a subscriber can print them itself.
+///
+/// ```
+/// let unknown = doorward::config::unknown_env_vars(
+///     ["DOORWARD_ACESS_TTL", "DOORWARD_ACCESS_TTL", "DOORWARD_TOKEN", "HOME"],
+/// );
+/// assert_eq!(unknown.len(), 1);
+/// assert_eq!(unknown[0].name, "DOORWARD_ACESS_TTL");
+/// assert_eq!(unknown[0].meant.as_deref(), Some("DOORWARD_ACCESS_TTL"));
+/// ```
+pub fn unknown_env_vars<K: AsRef<OsStr>>(names: impl IntoIterator<Item = K>) -> Vec<UnknownEnvVar> {
+    let mut unknown: Vec<UnknownEnvVar> = names
+        .into_iter()
+        .filter_map(|name| {
+            let name = name.as_ref().to_str()?;
+            let upper = name.to_ascii_uppercase();
+            let rest = upper.strip_prefix("DOORWARD_")?;
+            if env_key(name).is_some() || NON_CONFIG_ENV.contains(&name) {
+                return None;
+            }
+            Some(UnknownEnvVar {
+                name: name.to_string(),
+                meant: nearest_key(rest)
+                    .map(|key| format!("DOORWARD_{}", key.to_ascii_uppercase())),
+            })
+        })
+        .collect();
+    unknown.sort_by(|a, b| a.name.cmp(&b.name));
+    unknown
+}
+
+/// The key closest to `typed` (upper case, without the prefix), if it is
+/// within a few edits.
+fn nearest_key(typed: &str) -> Option<&'static str> {
+    let typed = typed.to_ascii_lowercase();
+    let (key, distance) = ENV_KEYS
+        .iter()
+        .map(|key| (*key, edit_distance(&typed, key)))
+        .min_by_key(|(_, d)| *d)?;
+    (distance <= 3 && distance * 3 <= key.len()).then_some(key)
+}
+
+/// Levenshtein distance over bytes (the names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The key `name` sets: `DOORWARD_ACCESS_TTL` sets `access_ttl`.
 fn env_key(name: &str) -> Option<&'static str> {
     let rest = name.strip_prefix("DOORWARD_")?;
@@ -92,6 +205,9 @@ impl Config {
     }
 
     /// This configuration overridden by `DOORWARD_<KEY>` environment variables.
+    ///
+    /// Any other `DOORWARD_` variable is ignored with a `tracing` warning
+    /// (see [`unknown_env_vars`]), since it is most likely a misspelt key.
     pub fn with_env(self) -> Result<Self> {
         self.with_env_from(std::env::vars_os())
     }
@@ -111,7 +227,9 @@ impl Config {
         V: AsRef<OsStr>,
     {
         let mut pairs = Vec::new();
+        let mut names = Vec::new();
         for (name, value) in vars {
+            names.push(name.as_ref().to_os_string());
             let Some(key) = name.as_ref().to_str().and_then(env_key) else {
                 continue;
             };
@@ -122,6 +240,9 @@ impl Config {
                     return Err(Error::Config(format!("{name} is not valid UTF-8")));
                 }
             }
+        }
+        for unknown in unknown_env_vars(names) {
+            tracing::warn!(variable = %unknown.name, "{unknown}");
         }
         self.with_overrides(pairs)
     }
@@ -224,5 +345,52 @@ mod tests {
             .unwrap();
         assert!(config.files_s3_allow_http);
         assert!(config.files_s3_secret_access_key.is_some());
+    }
+
+    #[test]
+    fn unknown_names_and_what_they_meant() {
+        let names = [
+            "DOORWARD_ACESS_TTL",
+            "DOORWARD_JWT_SECRTE",
+            "doorward_refresh_ttl",
+            "Doorward_Redis_Url",
+            "DOORWARD_SOMETHING_ELSE",
+            "DOORWARD_JWT_PREVIOUS_KEYS",
+            "DOORWARD_ACCESS_TTL",
+            "DOORWARD_TEST_REDIS_URL",
+            "DOORWARD_PASSWORD",
+            "DOORWARDISH",
+            "HOME",
+        ];
+        let found: Vec<(String, Option<String>)> = unknown_env_vars(names)
+            .into_iter()
+            .map(|u| (u.name, u.meant))
+            .collect();
+        let meant = |s: &str| Some(s.to_string());
+        assert_eq!(
+            found,
+            [
+                ("DOORWARD_ACESS_TTL".into(), meant("DOORWARD_ACCESS_TTL")),
+                ("DOORWARD_JWT_PREVIOUS_KEYS".into(), None),
+                ("DOORWARD_JWT_SECRTE".into(), meant("DOORWARD_JWT_SECRET")),
+                ("DOORWARD_SOMETHING_ELSE".into(), None),
+                ("Doorward_Redis_Url".into(), meant("DOORWARD_REDIS_URL")),
+                ("doorward_refresh_ttl".into(), meant("DOORWARD_REFRESH_TTL")),
+            ]
+        );
+        let shown = unknown_env_vars(["DOORWARD_ACESS_TTL"])[0].to_string();
+        assert_eq!(
+            shown,
+            "environment variable DOORWARD_ACESS_TTL is not a doorward setting and is \
+             ignored (did you mean DOORWARD_ACCESS_TTL?)"
+        );
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("acess_ttl", "access_ttl"), 1);
+        assert_eq!(edit_distance("jwt_secrte", "jwt_secret"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

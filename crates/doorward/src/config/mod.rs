@@ -10,6 +10,7 @@ mod env;
 mod redact;
 mod validate;
 
+pub use env::{NON_CONFIG_ENV, UnknownEnvVar, unknown_env_vars};
 pub use redact::redact_url;
 pub use validate::{MAX_DURATION_SECS, MAX_WAIT_SECS};
 
