@@ -190,6 +190,8 @@ export interface Config {
   rateLimitLoginAccount?: string
   rateLimitLoginIp?: string
   rateLimitRegisterIp?: string
+  /** Leading bits of an IPv6 client address counted as one client by the per-address limits (1–128, default 64). */
+  rateLimitIpv6Prefix?: number
   lockoutThreshold?: number
   /** Failures from anywhere before the whole account locks (default 100); addresses that logged in before still get through. */
   lockoutAccountThreshold?: number

@@ -144,3 +144,21 @@ test('tokenResponse(pair) is the OAuth 2.0 token response body (RFC 6749 §5.1)'
   // The body is a plain object: meant to be sent, so JSON carries the tokens.
   assert.equal(JSON.parse(JSON.stringify(body)).access_token, tokens.accessToken)
 })
+
+test('an open Doorward shows no password of its URLs, nor does a failed open', async () => {
+  // Redis connects lazily: an unreachable one opens, password and all.
+  const dw = await open({ redisUrl: 'redis://:redis-password-123@127.0.0.1:9/0', redisTimeoutMs: 100 })
+  assertHidden(dw, ['redis-password-123'], 'a Doorward')
+  assert.ok(!util.inspect(dw, { showHidden: true, depth: Infinity }).includes('redis-password-123'))
+  // A PostgreSQL server that is not there: the error does not repeat the URL.
+  let failed
+  try {
+    await open({ databaseUrl: 'postgres://app:db-password-123@127.0.0.1:9/app', databaseAcquireTimeout: 1 })
+  } catch (err) {
+    failed = err
+  }
+  assert.ok(failed, 'opening an unreachable PostgreSQL fails')
+  for (const text of [String(failed), failed.stack, util.inspect(failed)]) {
+    assert.ok(!text.includes('db-password-123'), text)
+  }
+})

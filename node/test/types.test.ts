@@ -86,6 +86,7 @@ const config: Config = {
   rateLimitLoginAccount: '10/5m',
   rateLimitLoginIp: '60/1m',
   rateLimitRegisterIp: 'off',
+  rateLimitIpv6Prefix: 64,
   lockoutThreshold: 10,
   lockoutAccountThreshold: 100,
   lockoutBaseDelay: 60,

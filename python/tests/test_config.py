@@ -189,3 +189,20 @@ def test_badly_typed_values_are_config_errors(cls: type[Client]) -> None:
         cls(CHEAP, events_max_attempts="many")
     with pytest.raises(doorward.ConfigError):
         cls(CHEAP, files_max_bytes=-1)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_url_passwords_stay_out_of_repr_and_errors(cls: type[Client]) -> None:
+    # Redis connects lazily: an unreachable one opens, password and all.
+    client = cls(CHEAP, redis_url="redis://:redis-password-123@127.0.0.1:9/0", redis_timeout_ms=100)
+    for text in (repr(client), str(client), repr([client])):
+        assert "redis-password-123" not in text
+    # A PostgreSQL server that is not there: the error does not repeat the URL.
+    with pytest.raises(doorward.DoorwardError) as failed:
+        cls(
+            CHEAP,
+            database_url="postgres://app:db-password-123@127.0.0.1:9/app",
+            database_acquire_timeout=1,
+        )
+    for text in (str(failed.value), repr(failed.value)):
+        assert "db-password-123" not in text

@@ -19,8 +19,15 @@ pub struct PreviousKey {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A database URL may carry a password: the core's redaction hides it.
         f.debug_struct("Config")
-            .field("database_url", &self.database_url)
+            .field(
+                "database_url",
+                &self
+                    .database_url
+                    .as_deref()
+                    .map(doorward::config::redact_url),
+            )
             .field("jwt_algorithm", &self.jwt_algorithm)
             .finish_non_exhaustive()
     }
@@ -29,7 +36,7 @@ impl std::fmt::Debug for Config {
 /// The record's `toString()` (Kotlin) and `description` (Swift) come
 /// from this redacting `Debug` rather than printing every field, since
 /// several are secrets (`jwt_secret`, `files_s3_secret_access_key`,
-/// `mail_password`, `audit_key`).
+/// `mail_password`, `audit_key`) and URLs may carry a password.
 impl std::fmt::Display for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
@@ -102,6 +109,9 @@ config_record! {
     rate_limit_login_account: String,
     rate_limit_login_ip: String,
     rate_limit_register_ip: String,
+    /// Leading bits of an IPv6 client address counted as one client by the
+    /// per-address limits (1 to 128, default 64).
+    rate_limit_ipv6_prefix: u32,
     lockout_threshold: u32,
     /// Failures from anywhere before the whole account locks.
     lockout_account_threshold: u32,

@@ -872,6 +872,47 @@ fn configuration_file_then_environment_then_database_flag() {
     assert_eq!(parse(&out)["error"]["code"], "config_error");
 }
 
+#[test]
+fn misspelt_environment_variables_are_warned_about_on_stderr() {
+    let env = Env::new();
+    let out = env.run_with(
+        &["--json", "user", "list"],
+        &[
+            ("DOORWARD_ACESS_TTL", "60"),
+            ("DOORWARD_JWT_SECRTE", "env-secret-value"),
+            ("DOORWARD_REQUIRE_SERVICES", "1"),
+            ("DOORWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+            ("DOORWARD_PASSWORD", PASSWORD),
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    // stdout is still the JSON document alone.
+    assert_eq!(parse(&out)["items"], serde_json::json!([]));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("DOORWARD_ACESS_TTL") && l.contains("DOORWARD_ACCESS_TTL")),
+        "{err}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("DOORWARD_JWT_SECRTE")),
+        "{err}"
+    );
+    for quiet in [
+        "env-secret-value",
+        "REQUIRE_SERVICES",
+        "DOORWARD_TEST_",
+        "DOORWARD_PASSWORD",
+        "DOORWARD_ARGON2",
+        PASSWORD,
+    ] {
+        assert!(!err.contains(quiet), "{quiet} in {err}");
+    }
+}
+
 /// A login through the library itself, on the CLI's database, as a server
 /// would make it: lockout after two wrong passwords, no per-account rate
 /// limit to get there first.

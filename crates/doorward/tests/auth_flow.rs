@@ -3,6 +3,7 @@
 mod common;
 
 use common::{ErrCode as _, PASSWORD, backends, config, open};
+use doorward::config::{MAX_DURATION_SECS, MAX_WAIT_SECS};
 use doorward::{ClientInfo, Doorward, ErrorCode, UserUpdate};
 
 /// Present one refresh token `n` times at once.
@@ -881,5 +882,160 @@ async fn bad_config_is_refused_at_open() {
     for c in cases {
         let err = Doorward::open(c).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::ConfigError, "{err}");
+    }
+}
+
+#[tokio::test]
+async fn look_alike_and_invisible_emails() {
+    each_backend(|dw| async move {
+        dw.auth()
+            .register_user("admin", "admin@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        // Full-width letters are the same address.
+        assert_eq!(
+            dw.auth()
+                .register_user("admin2", "ａｄｍｉｎ@example.com", PASSWORD, None)
+                .await
+                .err_code(),
+            ErrorCode::DuplicateEmail
+        );
+        // Invisible and direction-changing characters are refused.
+        for email in ["admin\u{200b}@example.com", "admin\u{202e}@example.com"] {
+            let err = dw
+                .auth()
+                .register_user("admin3", email, PASSWORD, None)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (err.code(), err.field()),
+                (ErrorCode::ValidationError, Some("email")),
+                "{email:?}"
+            );
+        }
+        // Logging in with the full-width spelling finds the account.
+        dw.auth()
+            .login("ａｄｍｉｎ@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        assert_eq!(dw.users().list(None, 10).await.unwrap().items.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn overflowing_durations_are_refused_at_open() {
+    let err = Doorward::open(doorward::Config {
+        refresh_ttl: 10u64.pow(13),
+        ..config("memory://")
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ConfigError, "{err}");
+    assert!(err.to_string().contains("refresh_ttl"), "{err}");
+    // One past the ceiling of every duration key.
+    let long = MAX_DURATION_SECS + 1;
+    let wait = MAX_WAIT_SECS + 1;
+    let wait_ms = MAX_WAIT_SECS * 1000 + 1;
+    for (key, value) in LONG_KEYS
+        .iter()
+        .map(|k| (*k, long))
+        .chain([("database_acquire_timeout", wait)])
+        .chain(WAIT_MS_KEYS.iter().map(|k| (*k, wait_ms)))
+        .chain([("access_ttl", u64::MAX)])
+    {
+        let c = config("memory://")
+            .with_overrides([(key, value.to_string())])
+            .unwrap();
+        let err = Doorward::open(c).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigError, "{key}: {err}");
+        assert!(err.to_string().contains(key), "{err}");
+    }
+}
+
+/// The keys bounded by `MAX_DURATION_SECS`, and the milliseconds keys
+/// bounded by `MAX_WAIT_SECS`.
+const LONG_KEYS: [&str; 10] = [
+    "access_ttl",
+    "refresh_ttl",
+    "refresh_reuse_grace",
+    "cache_ttl",
+    "session_cache_ttl",
+    "lockout_base_delay",
+    "lockout_max_delay",
+    "events_lease_secs",
+    "events_retry_max_secs",
+    "events_retention_secs",
+];
+const WAIT_MS_KEYS: [&str; 6] = [
+    "redis_timeout_ms",
+    "events_poll_interval_ms",
+    "events_retry_base_ms",
+    "events_handler_timeout_ms",
+    "webhook_timeout_ms",
+    "mail_timeout_ms",
+];
+
+/// The test Redis, when the build has the feature and it is reachable.
+async fn test_redis() -> Option<String> {
+    #[cfg(feature = "redis")]
+    return common::services::redis_url().await;
+    #[cfg(not(feature = "redis"))]
+    None
+}
+
+/// Every duration at its ceiling: the whole flow runs (lock, refresh in the
+/// grace window, logout, events), without Redis and, when reachable, with it.
+#[tokio::test]
+async fn the_longest_durations_work() {
+    let mut redis_urls = vec![None];
+    redis_urls.extend(test_redis().await.map(Some));
+    for redis_url in redis_urls {
+        let overrides = LONG_KEYS
+            .iter()
+            .map(|k| (*k, MAX_DURATION_SECS.to_string()))
+            .chain([("database_acquire_timeout", MAX_WAIT_SECS.to_string())])
+            .chain(
+                WAIT_MS_KEYS
+                    .iter()
+                    .map(|k| (*k, (MAX_WAIT_SECS * 1000).to_string())),
+            );
+        let mut c = config("memory://").with_overrides(overrides).unwrap();
+        c.lockout_threshold = 1;
+        c.redis_prefix = format!("dw-test-{}:", uuid::Uuid::new_v4().simple());
+        c.redis_url = redis_url;
+        let dw = Doorward::open(c).await.unwrap();
+        let reg = dw
+            .auth()
+            .register_user("long", "long@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        assert_eq!(reg.tokens.expires_in, MAX_DURATION_SECS);
+        let pair = dw.auth().login("long", PASSWORD, None).await.unwrap();
+        let p = dw.auth().verify_token(&pair.access_token).await.unwrap();
+        assert!(p.expires_at > chrono::Utc::now() + chrono::Duration::days(3649));
+        dw.auth().refresh_token(&pair.refresh_token).await.unwrap();
+        // Reused within the (ten-year) grace window: a further pair.
+        let again = dw.auth().refresh_token(&pair.refresh_token).await.unwrap();
+        dw.auth().logout(&again.access_token).await.unwrap();
+        assert_eq!(
+            dw.auth().verify_token(&pair.access_token).await.err_code(),
+            ErrorCode::TokenRevoked
+        );
+        // One wrong password locks for the longest delay.
+        assert_eq!(
+            dw.auth()
+                .login("long", "wrong password!", None)
+                .await
+                .err_code(),
+            ErrorCode::InvalidCredentials
+        );
+        let locked = dw.auth().login("long", PASSWORD, None).await.unwrap_err();
+        assert_eq!(locked.code(), ErrorCode::AccountLocked);
+        let retry = locked.retry_after().unwrap().as_secs();
+        assert!(retry + 60 >= MAX_DURATION_SECS, "{retry}");
+        dw.users().unlock(&p.user_id).await.unwrap();
+        dw.auth().login("long", PASSWORD, None).await.unwrap();
+        dw.events().flush().await.unwrap();
     }
 }

@@ -268,6 +268,101 @@ async fn bad_quota_settings_are_refused_at_open() {
     }
 }
 
+#[tokio::test]
+async fn per_address_limits_group_ipv6_networks_and_unmap_ipv4() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_ip = "2/1h".into();
+        c.rate_limit_login_account = "off".into();
+        c.rate_limit_register_ip = "1/1h".into();
+    })
+    .await;
+    dw.auth()
+        .register_user("ivy", "ivy@example.com", PASSWORD, from("2001:db8::a"))
+        .await
+        .unwrap();
+    // One /64 is one client, however many addresses it rotates through.
+    assert_eq!(
+        dw.auth()
+            .register_user("jim", "jim@example.com", PASSWORD, from("2001:db8::b"))
+            .await
+            .err_code(),
+        ErrorCode::RateLimited
+    );
+    let login = |ip: &'static str| {
+        let dw = dw.clone();
+        async move { dw.auth().login("ivy", PASSWORD, from(ip)).await }
+    };
+    login("2001:db8::1").await.unwrap();
+    login("2001:db8::2").await.unwrap();
+    assert_eq!(
+        login("2001:db8::3").await.err_code(),
+        ErrorCode::RateLimited
+    );
+    // Other spellings of that network share its limit.
+    for ip in ["2001:DB8::4", "2001:0db8:0000:0000::5", " 2001:db8::6 "] {
+        assert_eq!(login(ip).await.err_code(), ErrorCode::RateLimited, "{ip}");
+    }
+    // Another /64 has a limit of its own.
+    login("2001:db8:0:1::1").await.unwrap();
+    // An IPv4-mapped IPv6 address is that IPv4 address.
+    login("::ffff:10.0.0.1").await.unwrap();
+    login("10.0.0.1").await.unwrap();
+    assert_eq!(
+        login("::FFFF:10.0.0.1").await.err_code(),
+        ErrorCode::RateLimited
+    );
+    // A zone (`%eth0`) is not part of the client.
+    login("fe80::1%eth0").await.unwrap();
+    login("fe80::2%eth1").await.unwrap();
+    assert_eq!(login("FE80::3").await.err_code(), ErrorCode::RateLimited);
+}
+
+#[tokio::test]
+async fn the_ipv6_prefix_is_configurable() {
+    let dw = open_with(|c| {
+        c.rate_limit_login_ip = "2/1h".into();
+        c.rate_limit_ipv6_prefix = 128;
+    })
+    .await;
+    dw.auth()
+        .register_user("kim", "kim@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    // Each address is a client of its own.
+    for ip in ["2001:db8::1", "2001:db8::2", "2001:db8::3"] {
+        dw.auth().login("kim", PASSWORD, from(ip)).await.unwrap();
+    }
+    let dw = open_with(|c| {
+        c.rate_limit_login_ip = "2/1h".into();
+        c.rate_limit_ipv6_prefix = 48;
+    })
+    .await;
+    dw.auth()
+        .register_user("kim", "kim@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    for ip in ["2001:db8:0:1::1", "2001:db8:0:2::1"] {
+        dw.auth().login("kim", PASSWORD, from(ip)).await.unwrap();
+    }
+    assert_eq!(
+        dw.auth()
+            .login("kim", PASSWORD, from("2001:db8:0:3::1"))
+            .await
+            .err_code(),
+        ErrorCode::RateLimited
+    );
+    for bad in ["0", "129", "-1", "x"] {
+        let err = common::config("memory://")
+            .with_overrides([("rate_limit_ipv6_prefix", bad.to_string())])
+            .map(Doorward::open);
+        let code = match err {
+            Ok(open) => open.await.err_code(),
+            Err(e) => e.code(),
+        };
+        assert_eq!(code, ErrorCode::ConfigError, "{bad}");
+    }
+}
+
 /// Failures from one address lock that address out of the account, not
 /// the owner logging in from another; the whole account locks only far
 /// above, and then not for a client that has logged in before.

@@ -118,3 +118,159 @@ async fn nothing_secret_in_debug_or_logs() {
         );
     }
 }
+
+/// Passwords inside URL-valued keys (`postgres://user:pw@…`,
+/// `redis://:pw@…`) are secrets too: neither the configuration's `Debug`
+/// nor the open instance's shows them.
+#[tokio::test(flavor = "current_thread")]
+async fn url_passwords_stay_out_of_debug() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut every = config("postgres://app:pg-primary-pw@db.internal:5432/app");
+    every.database_read_urls = vec![
+        "postgres://reader:pg-replica-pw@db2.internal/app".into(),
+        "postgresql://db3.internal/app?user=r&password=pg-query-pw".into(),
+    ];
+    every.redis_url = Some("redis://:redis-pw@cache.internal:6379/0".into());
+    every.files_url = Some("s3://files-user:files-pw@bucket".into());
+    every.files_s3_endpoint = Some("https://key:s3-endpoint-pw@minio.internal".into());
+    every.mail_url = Some("smtps://mailer:mail-url-pw@smtp.internal".into());
+    every.otel_endpoint = Some("https://otel:otel-pw@collector.internal:4318".into());
+    let shown = format!("{every:?}");
+    for secret in [
+        "pg-primary-pw",
+        "pg-replica-pw",
+        "pg-query-pw",
+        "redis-pw",
+        "files-pw",
+        "s3-endpoint-pw",
+        "mail-url-pw",
+        "otel-pw",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    // What is not secret still helps whoever reads it.
+    for visible in [
+        "db.internal:5432/app",
+        "postgres://reader:",
+        "@db2.internal/app",
+        "cache.internal",
+    ] {
+        assert!(shown.contains(visible), "{visible} missing from {shown}");
+    }
+
+    // An open instance, on PostgreSQL when the test server is reachable
+    // (its trust authentication accepts any password), with a Redis URL
+    // that holds a password (Redis connects lazily: nothing is needed).
+    let mut secrets = vec![];
+    let mut cfg = config("memory://");
+    #[cfg(feature = "postgres")]
+    if let Some(url) = common::services::postgres_url().await {
+        let with_password = url.replacen("://postgres@", "://postgres:pg-open-pw@", 1);
+        if with_password != url {
+            secrets.push("pg-open-pw");
+            cfg.database_url = with_password.clone();
+            cfg.database_read_urls = vec![with_password];
+        }
+    }
+    if cfg!(feature = "redis") {
+        secrets.push("redis-open-pw");
+        cfg.redis_url = Some("redis://:redis-open-pw@127.0.0.1:9/0".into());
+        cfg.redis_timeout_ms = 100;
+    }
+    let mut printed = vec![format!("{cfg:?}")];
+    let dw = Doorward::open(cfg).await.unwrap();
+    printed.push(format!("{dw:?}"));
+    printed.push(format!("{:#?}", dw));
+    printed.push(capture.text());
+    let all = printed.join("\n");
+    for secret in secrets {
+        assert!(!all.contains(secret), "{secret} in:\n{all}");
+    }
+
+    // A PostgreSQL server that is not there: the error does not repeat
+    // the URL.
+    #[cfg(feature = "postgres")]
+    {
+        let mut down = config("postgres://app:pg-down-pw@127.0.0.1:9/app");
+        down.database_acquire_timeout = 1;
+        let err = Doorward::open(down).await.unwrap_err();
+        let shown = format!("{err} {err:?} {}", capture.text());
+        assert!(!shown.contains("pg-down-pw"), "{shown}");
+    }
+}
+
+/// A misspelt `DOORWARD_*` variable is not silently ignored: reading the
+/// environment warns with its name (never its value), and the project's
+/// own non-configuration variables stay quiet.
+#[test]
+fn unknown_environment_names_are_warned_about_without_their_values() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let config = doorward::Config::default()
+        .with_env_from([
+            ("DOORWARD_ACESS_TTL", "61"),
+            ("DOORWARD_JWT_SECRTE", "env-secret-value-1"),
+            ("doorward_refresh_ttl", "62"),
+            ("DOORWARD_ACCESS_TTL", "120"),
+            ("DOORWARD_REQUIRE_SERVICES", "1"),
+            ("DOORWARD_INSTALL", "1"),
+            ("DOORWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+            (
+                "DOORWARD_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1/test",
+            ),
+            ("DOORWARD_TEST_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("DOORWARD_TEST_CHILD_DATABASE", "sqlite://x.db"),
+            ("DOORWARD_BENCH_FILES_CHILD", "1"),
+            ("DOORWARD_PASSWORD", "env-password-value-2"),
+            ("DOORWARD_TOKEN", "env-token-value-3"),
+            ("DOORWARD_CONFIG", "doorward.toml"),
+            ("PATH", "/usr/bin"),
+        ])
+        .unwrap();
+    assert_eq!(config.access_ttl, 120);
+
+    let logs = capture.text();
+    let warned: Vec<&str> = logs.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warned.len(), 3, "{logs}");
+    for (name, meant) in [
+        ("DOORWARD_ACESS_TTL", "DOORWARD_ACCESS_TTL"),
+        ("DOORWARD_JWT_SECRTE", "DOORWARD_JWT_SECRET"),
+        ("doorward_refresh_ttl", "DOORWARD_REFRESH_TTL"),
+    ] {
+        assert!(
+            warned.iter().any(|l| l.contains(name) && l.contains(meant)),
+            "{name} (meant {meant}) in {logs}"
+        );
+    }
+    for quiet in [
+        "env-secret-value-1",
+        "env-password-value-2",
+        "env-token-value-3",
+        "REQUIRE_SERVICES",
+        "DOORWARD_INSTALL",
+        "DOORWARD_TEST_",
+        "DOORWARD_BENCH_",
+        "DOORWARD_PASSWORD",
+        "DOORWARD_TOKEN",
+        "DOORWARD_CONFIG",
+        "PATH",
+    ] {
+        assert!(!logs.contains(quiet), "{quiet} in {logs}");
+    }
+}

@@ -58,6 +58,15 @@ val mailTests: List<Pair<String, suspend () -> Unit>> = listOf(
         check(!config.toString().contains("mail-password-123")) { "toString hides the mail password: $config" }
     },
 
+    "URL passwords stay out of the config's toString" to {
+        val config = memoryConfig {
+            it.copy(databaseUrl = "postgres://app:db-password-123@db.internal/app", redisUrl = "redis://:redis-password-123@cache.internal")
+        }
+        val shown = config.toString()
+        check(!shown.contains("db-password-123") && !shown.contains("redis-password-123")) { "toString hides URL passwords: $shown" }
+        check(shown.contains("db.internal")) { "toString still names the database host: $shown" }
+    },
+
     "metricsText counts a registration" to {
         val dw = Doorward.open(memoryConfig())
         dw.registerUser("john", "john@example.com", PASSWORD)

@@ -14,6 +14,7 @@ mod token;
 mod user;
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use doorward::{Config, Doorward, ErrorCode, Result, User};
@@ -47,9 +48,15 @@ impl Ctx {
 
     /// The file (or the defaults), then `DOORWARD_*` variables; without the
     /// `--database` and `--redis` overrides, which the demo applies its own
-    /// way.
+    /// way. A `DOORWARD_*` variable that sets nothing (a misspelt key) is
+    /// reported on stderr, where logs are off unless `RUST_LOG` asks.
     fn base_config(&self) -> Result<Config> {
         reject_non_utf8_env()?;
+        let names = std::env::vars_os().map(|(name, _)| name);
+        for unknown in doorward::config::unknown_env_vars(names) {
+            // Printing can only fail when the terminal is gone.
+            let _ = writeln!(std::io::stderr().lock(), "warning: {unknown}");
+        }
         let config = match &self.config_file {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),

@@ -36,14 +36,6 @@ pub(crate) struct Gate {
     pub known: bool,
 }
 
-/// The address lockout and the known-client check go by.
-pub(super) fn client_of(client: Option<&ClientInfo>) -> String {
-    client
-        .and_then(|c| c.ip.as_deref())
-        .map(|ip| ip.trim().to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
 /// Seconds of a lock after `extra` failures beyond the threshold: `base`,
 /// doubled per extra failure, at most `max`.
 pub(super) fn lock_delay(extra: u32, base: u64, max: u64) -> u64 {
@@ -58,6 +50,16 @@ fn locked(until: chrono::DateTime<Utc>) -> Error {
 }
 
 impl Core {
+    /// The address lockout and the known-client check go by: the canonical
+    /// client of the per-address rate limits (an IPv6 network counts as
+    /// one), or `""` when the login names none.
+    pub(crate) fn client_of(&self, client: Option<&ClientInfo>) -> String {
+        client
+            .and_then(|c| c.ip.as_deref())
+            .map(|ip| self.quotas.client_key(ip))
+            .unwrap_or_default()
+    }
+
     /// Throttle and refuse before any argon2 work, so a flood costs the
     /// attacker more than it costs us. `login` is the name as typed, which
     /// keys the rate limit when there is no such account.
@@ -67,7 +69,7 @@ impl Core {
         login: &str,
         client: Option<&ClientInfo>,
     ) -> Result<Gate> {
-        let client = client_of(client);
+        let client = self.client_of(client);
         let state: Option<LoginClient> = match user {
             Some(user) if !client.is_empty() => self.store.login_client(&user.id, &client).await?,
             _ => None,

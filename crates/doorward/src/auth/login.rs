@@ -58,6 +58,7 @@ impl Auth {
                     &self.core.quotas.login_ip,
                     client.as_ref().and_then(|c| c.ip.as_deref()),
                 ) {
+                    let ip = self.core.quotas.client_key(ip);
                     self.core
                         .rate_check(&format!("login:ip:{ip}"), quota)
                         .await?;

@@ -130,6 +130,7 @@ impl Auth {
                     &self.core.quotas.register_ip,
                     client.as_ref().and_then(|c| c.ip.as_deref()),
                 ) {
+                    let ip = self.core.quotas.client_key(ip);
                     self.core
                         .rate_check(&format!("register:ip:{ip}"), quota)
                         .await?;
@@ -148,7 +149,7 @@ impl Auth {
                     .await?;
                 // Signing up is logging in: this client is known from now on.
                 self.core
-                    .client_known(&user.id, &lockout::client_of(client.as_ref()))
+                    .client_known(&user.id, &self.core.client_of(client.as_ref()))
                     .await?;
                 self.core.metrics.count("doorward_registrations_total", &[]);
                 Ok(Registration {

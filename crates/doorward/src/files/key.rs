@@ -12,7 +12,9 @@ use crate::error::{Error, Result};
 pub const MAX_KEY_BYTES: usize = 1024;
 
 /// First segment reserved for doorward's own metadata (content types on the
-/// local backend), refused as a key everywhere so keys stay portable.
+/// local backend), refused as a key everywhere so keys stay portable. In any
+/// case: on a case-insensitive file system (macOS, Windows) `.DOORWARD` is
+/// the same folder.
 pub(crate) const RESERVED: &str = ".doorward";
 
 /// Checks `key` and returns it as an object path.
@@ -56,10 +58,15 @@ fn check(key: &str, field: &str) -> Result<object_store::path::Path> {
             _ => {}
         }
     }
-    if key.split('/').next() == Some(RESERVED) {
+    if key.split('/').next().is_some_and(is_reserved) {
         return bad("must not start with .doorward/ (reserved)");
     }
     object_store::path::Path::parse(key).map_err(|_| Error::validation(field, "is not a valid key"))
+}
+
+/// Whether a first segment names the reserved folder, in any case.
+pub(crate) fn is_reserved(segment: &str) -> bool {
+    segment.to_lowercase() == RESERVED
 }
 
 /// The local backend writes uploads to `name#N` before renaming them, and
@@ -111,6 +118,9 @@ mod tests {
             "upload#12",
             ".doorward/x",
             ".doorward",
+            ".DOORWARD/x",
+            ".Doorward/x",
+            ".DoorWard",
         ] {
             let err = check_key(key).unwrap_err();
             assert_eq!(err.field(), Some("key"), "{key:?}");
@@ -118,6 +128,21 @@ mod tests {
         assert!(check_key(&"k".repeat(1025)).is_err());
         // 1024 bytes, not characters.
         assert!(check_key(&"é".repeat(513)).is_err());
+    }
+
+    #[test]
+    fn the_reserved_folder_is_refused_in_any_case() {
+        // A case-insensitive file system (macOS, Windows) would put
+        // `.DOORWARD/x` in the metadata folder.
+        for key in [".DOORWARD/x", ".Doorward/x", ".dOORWARD/a/b"] {
+            assert_eq!(check_key(key).unwrap_err().field(), Some("key"), "{key}");
+        }
+        assert_eq!(
+            check_prefix(Some(".DOORWARD/")).unwrap_err().field(),
+            Some("prefix")
+        );
+        assert!(check_key(".doorwardx/y").is_ok());
+        assert!(check_key("a/.DOORWARD/x").is_ok());
     }
 
     #[test]

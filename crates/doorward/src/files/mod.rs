@@ -524,7 +524,13 @@ impl Files {
                 let sorted = backend.kind != Kind::Local;
                 let mut keep = std::collections::BinaryHeap::<OrderedMeta>::new();
                 while let Some(meta) = stream.try_next().await.map_err(|e| backend.error(e))? {
-                    if meta.location.as_ref().split('/').next() == Some(key::RESERVED) {
+                    if meta
+                        .location
+                        .as_ref()
+                        .split('/')
+                        .next()
+                        .is_some_and(key::is_reserved)
+                    {
                         continue;
                     }
                     keep.push(OrderedMeta(meta));

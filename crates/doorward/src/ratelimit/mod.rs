@@ -11,6 +11,7 @@
 //! memory only, with one quota per limiter; doorward needs per-call quotas and
 //! the shared Redis backend with identical semantics.)
 
+mod client;
 mod memory;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use crate::core::Core;
 use crate::error::{Error, Result};
 
+pub use client::{DEFAULT_IPV6_PREFIX, client_key};
 pub(crate) use memory::MemoryLimiter;
 
 /// How many calls per period a key may make.
@@ -191,6 +193,8 @@ pub(crate) struct BuiltinQuotas {
     pub login_account: Option<Quota>,
     pub login_ip: Option<Quota>,
     pub register_ip: Option<Quota>,
+    /// `rate_limit_ipv6_prefix`.
+    pub ipv6_prefix: u8,
 }
 
 impl BuiltinQuotas {
@@ -199,7 +203,14 @@ impl BuiltinQuotas {
             login_account: Quota::parse_setting(&config.rate_limit_login_account)?,
             login_ip: Quota::parse_setting(&config.rate_limit_login_ip)?,
             register_ip: Quota::parse_setting(&config.rate_limit_register_ip)?,
+            ipv6_prefix: config.rate_limit_ipv6_prefix,
         })
+    }
+
+    /// The key the per-address limits count a client address under (see
+    /// [`client_key`]).
+    pub(crate) fn client_key(&self, address: &str) -> String {
+        client_key(address, self.ipv6_prefix)
     }
 }
 

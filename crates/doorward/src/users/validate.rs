@@ -7,8 +7,14 @@
 //!
 //! Email addresses: trimmed, at most 254 bytes, one `@`, a local part of at
 //! most 64 bytes without spaces, quotes or control characters, and a domain of
-//! dot-separated DNS labels (punycode for international names). The domain is
-//! lowercased; the local part is kept as typed, but uniqueness ignores case.
+//! dot-separated DNS labels (punycode for international names). Invisible
+//! characters are refused: controls, format characters (Unicode Cf:
+//! zero-width characters, the soft hyphen, bidirectional controls such as
+//! U+202E), private-use and unassigned code points. The domain is
+//! lowercased; the local part is kept as typed, but uniqueness ignores case
+//! and compatibility forms: the key is NFKC and lowercase, so full-width
+//! `ａｄｍｉｎ@example.com` is `admin@example.com`, and the key must pass
+//! the same checks.
 //!
 //! Passwords (NIST SP 800-63B §5.1.1.2): at least `password_min_length`
 //! characters, at most 1024 bytes, any characters but NUL, no composition
@@ -20,6 +26,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::error::{Error, Result};
 
@@ -67,6 +74,22 @@ fn reject_controls(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Characters no email address may hold, because two addresses that look
+/// alike could then be two accounts: controls (Unicode category Cc), format
+/// characters (Cf: zero-width spaces and joiners, the soft hyphen, the byte
+/// order mark, and every bidirectional control such as U+202E
+/// RIGHT-TO-LEFT OVERRIDE and the U+2066..U+2069 isolates), private-use
+/// (Co) and unassigned code points (Cn), whose meaning may change.
+fn is_hidden(c: char) -> bool {
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+    )
+}
+
 pub(crate) fn username(raw: &str) -> Result<Username> {
     if raw.len() > 256 {
         return Err(Error::validation("username", "must be 3 to 64 characters"));
@@ -105,7 +128,25 @@ pub(crate) fn email(raw: &str) -> Result<Email> {
         return Err(Error::validation("email", "must be at most 254 bytes"));
     }
     reject_controls("email", value)?;
+    if value.chars().any(is_hidden) {
+        return Err(Error::validation(
+            "email",
+            "must not contain invisible, formatting or direction characters",
+        ));
+    }
     let value: String = value.nfc().collect();
+    let (local, domain) = email_parts(&value)?;
+    let display = format!("{local}@{domain}");
+    let key = email_key(&display);
+    // The key is what uniqueness and login decide on: it obeys the same rules
+    // (full-width dots must not make `a..b`, a ligature not overflow 64 bytes).
+    email_parts(&key)?;
+    Ok(Email { display, key })
+}
+
+/// The local part as given and the domain lowercased, if `value` is a
+/// well-formed address.
+fn email_parts(value: &str) -> Result<(&str, String)> {
     let (local, domain) = match value.split_once('@') {
         Some((l, d)) if !d.contains('@') => (l, d),
         _ => return Err(Error::validation("email", "must contain exactly one @")),
@@ -149,9 +190,7 @@ pub(crate) fn email(raw: &str) -> Result<Email> {
             "the domain must be a DNS name such as example.com",
         ));
     }
-    let display = format!("{local}@{domain}");
-    let key = email_key(&display);
-    Ok(Email { display, key })
+    Ok((local, domain))
 }
 
 /// What username uniqueness is decided on; also how `login` looks one up.
@@ -159,9 +198,11 @@ pub(crate) fn username_key(raw: &str) -> String {
     raw.trim().nfkc().collect::<String>().to_ascii_lowercase()
 }
 
-/// What email uniqueness is decided on; also how `login` looks one up.
+/// What email uniqueness is decided on; also how `login` looks one up:
+/// NFKC (compatibility forms such as full-width letters fold to their plain
+/// letters) and lowercase.
 pub(crate) fn email_key(raw: &str) -> String {
-    raw.trim().nfc().collect::<String>().to_lowercase()
+    raw.trim().nfkc().collect::<String>().to_lowercase()
 }
 
 /// Normalises a password and checks it against the policy.
@@ -264,6 +305,32 @@ mod tests {
         }
         assert!(email(&format!("{}@example.com", "a".repeat(65))).is_err());
         assert!(email("user+tag@xn--bcher-kva.example").is_ok());
+    }
+
+    #[test]
+    fn emails_refuse_invisible_and_format_characters() {
+        for bad in [
+            "admin\u{200b}@example.com", // zero width space
+            "ad\u{200d}min@example.com", // zero width joiner
+            "admin\u{202e}@example.com", // right-to-left override
+            "\u{2066}admin@example.com", // left-to-right isolate
+            "admin\u{00ad}@example.com", // soft hyphen
+            "admin\u{feff}@example.com", // byte order mark
+            "admin@example.com\u{200e}", // left-to-right mark
+        ] {
+            assert_eq!(email(bad).unwrap_err().field(), Some("email"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn email_keys_fold_compatibility_characters() {
+        let wide = email("ａｄｍｉｎ@example.com").unwrap();
+        assert_eq!(wide.key, email("admin@example.com").unwrap().key);
+        assert_eq!(wide.display, "ａｄｍｉｎ@example.com", "shown as typed");
+        assert_eq!(email_key("ＡＤＭＩＮ@Example.com"), "admin@example.com");
+        // The key obeys the same rules as the address: full-width dots
+        // cannot make `a..b`.
+        assert!(email("a\u{ff0e}\u{ff0e}b@example.com").is_err());
     }
 
     #[test]

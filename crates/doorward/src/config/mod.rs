@@ -6,9 +6,17 @@
 //! language without binding changes. Unknown keys are an error, because a
 //! misspelt `jwt_issuer` silently ignored is a security bug.
 
+mod env;
+mod redact;
+mod validate;
+
+pub use env::{NON_CONFIG_ENV, UnknownEnvVar, unknown_env_vars};
+pub use redact::redact_url;
+pub use validate::{MAX_DURATION_SECS, MAX_WAIT_SECS};
+
 use std::path::Path;
 
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
@@ -21,6 +29,10 @@ use crate::error::{Error, Result};
 /// (`Config { access_ttl: 600, ..Config::default() }`): keys added later get
 /// defaults, so that stays source-compatible.
 ///
+/// Durations are bounded at [`crate::Doorward::open`]: lifetimes, delays and
+/// retentions at [`MAX_DURATION_SECS`] (ten years), timeouts and intervals at
+/// [`MAX_WAIT_SECS`] (a day); past that `open` answers `config_error`.
+///
 /// ```
 /// let config = doorward::Config::from_toml_str(r#"
 ///     database_url = "sqlite::memory:"
@@ -30,7 +42,10 @@ use crate::error::{Error, Result};
 /// assert_eq!(config.access_ttl, 600);
 /// assert!(doorward::Config::from_toml_str("jwt_isuer = 'typo'").is_err());
 /// ```
-#[derive(Debug, Clone, Deserialize, Serialize)]
+///
+/// `Debug` shows every key but the secrets, and URL-valued keys without the
+/// password they may hold (see [`redact_url`]).
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where users, sessions and roles live: `sqlite://path`,
@@ -94,6 +109,13 @@ pub struct Config {
     pub rate_limit_login_ip: String,
     /// Registrations per client address, or `"off"`.
     pub rate_limit_register_ip: String,
+    /// How many leading bits of an IPv6 client address the per-address
+    /// limits count as one client (1 to 128, default 64: the /64 a client
+    /// is usually given whole, and can rotate through). IPv4 addresses, and
+    /// IPv4-mapped IPv6 ones, count per address; see
+    /// [`crate::ratelimit::client_key`].
+    #[serde(deserialize_with = "flexible")]
+    pub rate_limit_ipv6_prefix: u8,
     /// Failed logins in a row from one client address after which that
     /// address is locked out of the account; 0 turns it off.
     #[serde(deserialize_with = "flexible")]
@@ -313,6 +335,7 @@ impl Default for Config {
             rate_limit_login_account: "10/5m".into(),
             rate_limit_login_ip: "60/1m".into(),
             rate_limit_register_ip: "20/1h".into(),
+            rate_limit_ipv6_prefix: crate::ratelimit::DEFAULT_IPV6_PREFIX,
             lockout_threshold: 10,
             lockout_account_threshold: 100,
             lockout_base_delay: 60,
@@ -367,73 +390,6 @@ impl Default for Config {
     }
 }
 
-/// The keys that can be set from `DOORWARD_<KEY>` environment variables
-/// (every scalar key; `jwt_previous_keys` needs a file or a dict).
-pub(crate) const ENV_KEYS: &[&str] = &[
-    "database_url",
-    "database_read_urls",
-    "database_max_connections",
-    "database_min_connections",
-    "database_acquire_timeout",
-    "redis_url",
-    "redis_prefix",
-    "redis_timeout_ms",
-    "redis_session_policy",
-    "cache_ttl",
-    "cache_max_entries",
-    "session_cache_ttl",
-    "rate_limit_login_account",
-    "rate_limit_login_ip",
-    "rate_limit_register_ip",
-    "lockout_threshold",
-    "lockout_account_threshold",
-    "lockout_base_delay",
-    "lockout_max_delay",
-    "jwt_secret",
-    "jwt_algorithm",
-    "jwt_private_key",
-    "jwt_public_key",
-    "jwt_key_id",
-    "jwt_issuer",
-    "jwt_audience",
-    "access_ttl",
-    "refresh_ttl",
-    "refresh_reuse_grace",
-    "stateless_verify",
-    "password_min_length",
-    "argon2_memory_kib",
-    "argon2_iterations",
-    "argon2_parallelism",
-    "hash_concurrency",
-    "events_dispatch",
-    "events_poll_interval_ms",
-    "events_lease_secs",
-    "events_max_attempts",
-    "events_retry_base_ms",
-    "events_retry_max_secs",
-    "events_handler_timeout_ms",
-    "events_retention_secs",
-    "audit_key",
-    "webhook_timeout_ms",
-    "files_url",
-    "files_max_bytes",
-    "files_s3_region",
-    "files_s3_endpoint",
-    "files_s3_access_key_id",
-    "files_s3_secret_access_key",
-    "files_s3_allow_http",
-    "mail_url",
-    "mail_from",
-    "mail_username",
-    "mail_password",
-    "mail_timeout_ms",
-    "welcome_mail",
-    "welcome_subject",
-    "welcome_text",
-    "otel_endpoint",
-    "otel_service_name",
-];
-
 impl Config {
     /// Parse TOML text.
     pub fn from_toml_str(text: &str) -> Result<Self> {
@@ -476,85 +432,6 @@ impl Config {
         serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))
     }
 
-    /// The defaults overridden by `DOORWARD_<KEY>` environment variables.
-    ///
-    /// ```
-    /// let config = doorward::Config::from_env().unwrap();
-    /// assert!(!config.database_url.is_empty());
-    /// ```
-    pub fn from_env() -> Result<Self> {
-        Self::default().with_env()
-    }
-
-    /// This configuration overridden by `DOORWARD_<KEY>` environment variables.
-    pub fn with_env(self) -> Result<Self> {
-        let mut pairs = Vec::new();
-        for key in ENV_KEYS {
-            let name = format!("DOORWARD_{}", key.to_ascii_uppercase());
-            match std::env::var(&name) {
-                Ok(value) => pairs.push((*key, value)),
-                Err(std::env::VarError::NotPresent) => {}
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    return Err(Error::Config(format!("{name} is not valid UTF-8")));
-                }
-            }
-        }
-        self.with_overrides(pairs)
-    }
-
-    /// This configuration with some keys replaced by text values, parsed as
-    /// the key's type (`"900"` for a number, `"true"` for a flag).
-    pub fn with_overrides<'a>(
-        self,
-        pairs: impl IntoIterator<Item = (&'a str, String)>,
-    ) -> Result<Self> {
-        let mut overrides = serde_json::Map::new();
-        for (key, value) in pairs {
-            if !ENV_KEYS.contains(&key) {
-                return Err(Error::Config(format!("unknown configuration key `{key}`")));
-            }
-            overrides.insert(key.to_string(), serde_json::Value::String(value));
-        }
-        if overrides.is_empty() {
-            return Ok(self);
-        }
-        let overridden = |key: &str| overrides.contains_key(key);
-        let keep_secret = !overridden("jwt_secret");
-        let keep_private_key = !overridden("jwt_private_key");
-        let keep_s3_secret = !overridden("files_s3_secret_access_key");
-        let keep_mail_password = !overridden("mail_password");
-        let keep_audit_key = !overridden("audit_key");
-        let mut base = self.to_json_map();
-        base.extend(overrides);
-        let mut config = Self::from_json(serde_json::Value::Object(base))?;
-        // Secrets are never serialised: carry them over as they were.
-        if keep_secret {
-            config.jwt_secret = self.jwt_secret;
-        }
-        if keep_private_key {
-            config.jwt_private_key = self.jwt_private_key;
-        }
-        if keep_s3_secret {
-            config.files_s3_secret_access_key = self.files_s3_secret_access_key;
-        }
-        if keep_mail_password {
-            config.mail_password = self.mail_password;
-        }
-        if keep_audit_key {
-            config.audit_key = self.audit_key;
-        }
-        config.jwt_previous_keys = self.jwt_previous_keys;
-        Ok(config)
-    }
-
-    /// Every key and value but the secrets, which are never serialised.
-    fn to_json_map(&self) -> serde_json::Map<String, serde_json::Value> {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => unreachable!("a Config serialises to a JSON object"),
-        }
-    }
-
     /// The `files_url` in force: the configured one, or the default that
     /// follows `database_url` (see [`Config::files_url`]).
     ///
@@ -591,81 +468,6 @@ impl Config {
             };
         }
         "file://./doorward-files".into()
-    }
-
-    /// Checks that do not need I/O; run by [`crate::Doorward::open`].
-    pub(crate) fn validate(&self) -> Result<()> {
-        if self.access_ttl == 0 || self.refresh_ttl == 0 {
-            return Err(Error::Config(
-                "access_ttl and refresh_ttl must be positive".into(),
-            ));
-        }
-        if self.password_min_length < 8 {
-            return Err(Error::Config(
-                "password_min_length below 8 is not allowed (NIST SP 800-63B)".into(),
-            ));
-        }
-        if self.password_min_length > 256 {
-            return Err(Error::Config("password_min_length is at most 256".into()));
-        }
-        if let Some(key) = &self.audit_key
-            && key.expose_secret().len() < crate::token::keys::MIN_SECRET_BYTES
-        {
-            return Err(Error::Config(format!(
-                "audit_key must be at least {} bytes",
-                crate::token::keys::MIN_SECRET_BYTES
-            )));
-        }
-        if self.hash_concurrency == 0 {
-            return Err(Error::Config("hash_concurrency must be at least 1".into()));
-        }
-        if self.events_max_attempts == 0 || self.events_lease_secs == 0 {
-            return Err(Error::Config(
-                "events_max_attempts and events_lease_secs must be at least 1".into(),
-            ));
-        }
-        if self.database_max_connections == 0 {
-            return Err(Error::Config(
-                "database_max_connections must be at least 1".into(),
-            ));
-        }
-        if self.database_min_connections > self.database_max_connections {
-            return Err(Error::Config(
-                "database_min_connections must not exceed database_max_connections".into(),
-            ));
-        }
-        if self.redis_timeout_ms == 0 {
-            return Err(Error::Config("redis_timeout_ms must be positive".into()));
-        }
-        if self.cache_ttl == 0 {
-            return Err(Error::Config(
-                "cache_ttl must be positive: it bounds how stale a cached entry can be".into(),
-            ));
-        }
-        for (key, value) in [
-            ("rate_limit_login_account", &self.rate_limit_login_account),
-            ("rate_limit_login_ip", &self.rate_limit_login_ip),
-            ("rate_limit_register_ip", &self.rate_limit_register_ip),
-        ] {
-            crate::ratelimit::Quota::parse_setting(value)
-                .map_err(|e| Error::Config(format!("{key}: {e}")))?;
-        }
-        if self.files_max_bytes == 0 {
-            return Err(Error::Config("files_max_bytes must be positive".into()));
-        }
-        if self.lockout_account_threshold > 10_000 {
-            return Err(Error::Config(
-                "lockout_account_threshold is at most 10000".into(),
-            ));
-        }
-        if (self.lockout_threshold > 0 || self.lockout_account_threshold > 0)
-            && self.lockout_base_delay == 0
-        {
-            return Err(Error::Config(
-                "lockout_base_delay must be positive when lockout is on".into(),
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -716,58 +518,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn env_keys_are_every_scalar_key() {
-        // serde lists the expected fields when it meets an unknown one.
-        let err = Config::from_toml_str("not_a_key = 1")
-            .unwrap_err()
-            .to_string();
-        let mut listed: Vec<&str> = err
-            .split('`')
-            .skip(3)
-            .step_by(2)
-            .filter(|k| *k != "jwt_previous_keys")
-            .collect();
-        listed.sort_unstable();
-        let mut keys = ENV_KEYS.to_vec();
-        keys.sort_unstable();
-        assert_eq!(listed, keys, "{err}");
-    }
-
-    #[test]
-    fn overrides_parse_as_the_key_type() {
-        let config = Config::default()
-            .with_overrides([
-                ("access_ttl", "120".to_string()),
-                ("stateless_verify", "true".to_string()),
-                ("jwt_secret", "12345".to_string()),
-            ])
-            .unwrap();
-        assert_eq!(config.access_ttl, 120);
-        assert!(config.stateless_verify);
-        assert!(config.jwt_secret.is_some());
-        let err = Config::default()
-            .with_overrides([("access_ttl", "soon".to_string())])
-            .unwrap_err();
-        assert_eq!(err.code(), crate::ErrorCode::ConfigError);
-    }
-
-    #[test]
     fn debug_hides_secrets() {
         let config =
             Config::from_toml_str("jwt_secret = 'hunter2-hunter2-hunter2-hunter2-xx'").unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
         let config = Config::from_toml_str("files_s3_secret_access_key = 'hunter2-s3'").unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn the_s3_secret_survives_overrides() {
-        let config = Config::from_toml_str("files_s3_secret_access_key = 's3-secret'")
-            .unwrap()
-            .with_overrides([("files_s3_allow_http", "true".to_string())])
-            .unwrap();
-        assert!(config.files_s3_allow_http);
-        assert!(config.files_s3_secret_access_key.is_some());
     }
 
     #[test]
