@@ -220,6 +220,8 @@ export interface Config {
   /** Seconds the outbox keeps an event every consumer has handled (default 7 days; 0 keeps all). */
   eventsRetentionSecs?: number
   webhookTimeoutMs?: number
+  /** Let webhooks reach loopback, private and other non-public addresses (a local receiver); off by default. */
+  webhookAllowPrivate?: boolean
   /** `file:///dir`, `memory://` or `s3://bucket`; beside the database by default. */
   filesUrl?: string
   filesMaxBytes?: number

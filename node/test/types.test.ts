@@ -113,6 +113,7 @@ const config: Config = {
   eventsHandlerTimeoutMs: 30_000,
   eventsRetentionSecs: 604_800,
   webhookTimeoutMs: 10_000,
+  webhookAllowPrivate: false,
   filesUrl: 's3://avatars',
   filesMaxBytes: 5_000_000,
   filesS3Region: 'us-east-1',

@@ -135,6 +135,9 @@ config_record! {
     /// How long the outbox keeps a handled event, in seconds (0: forever).
     events_retention_secs: u64,
     webhook_timeout_ms: u64,
+    /// Let webhooks reach loopback, private and other non-public
+    /// addresses (a receiver on a developer's machine); off by default.
+    webhook_allow_private: bool,
     /// `file:///dir` (default: beside the SQLite file), `memory://` or
     /// `s3://bucket`.
     files_url: String,
