@@ -143,6 +143,16 @@ test('webhooks: urls and event types are checked', async () => {
   assert.deepEqual(await dw.webhooks.list(), [])
 })
 
+test('webhooks: private and local targets are refused unless allowed', async () => {
+  const dw = await open()
+  for (const url of ['http://127.0.0.1:9/hook', 'http://[::1]/hook', 'http://169.254.169.254/latest/meta-data/', 'http://localhost:8080/hook']) {
+    assert.equal((await rejectsWith(dw.webhooks.add(url), 'validation_error')).field, 'url', url)
+  }
+  assert.deepEqual(await dw.webhooks.list(), [])
+  const allowed = await open({ webhookAllowPrivate: true })
+  assert.equal((await allowed.webhooks.add('http://127.0.0.1:9/hook')).url, 'http://127.0.0.1:9/hook')
+})
+
 test('webhooks: the secret stays out of util.inspect and JSON.stringify', async () => {
   const dw = await open(QUICK)
   const hook = await dw.webhooks.add('https://example.com/hook')

@@ -71,6 +71,23 @@ async def test_bad_urls_and_types_are_validation_errors(client: Client) -> None:
     assert caught.value.field == "event_type"
 
 
+async def test_private_targets_are_refused_unless_allowed(make: Opener) -> None:
+    strict = make()
+    for url in (
+        "http://127.0.0.1:9/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:8080/hook",
+    ):
+        with pytest.raises(doorward.ValidationError) as caught:
+            await resolve(strict.webhooks.add(url))
+        assert caught.value.field == "url", url
+    assert await resolve(strict.webhooks.list()) == []
+    allowed = await resolve(make(**LOCAL).webhooks.add("http://127.0.0.1:9/hook"))
+    assert allowed.url == "http://127.0.0.1:9/hook"
+
+
 async def test_test_reports_how_the_receiver_answered(client: Client) -> None:
     with Receiver() as ok, Receiver(always_fail=True) as failing:
         good = await resolve(client.webhooks.add(ok.url))
