@@ -226,6 +226,8 @@ export interface Config {
   /** Key of the audit log's hash chain (at least 32 bytes); never stored in the database. Verifying needs it. */
   auditKey?: string
   webhookTimeoutMs?: number
+  /** Let webhooks reach loopback, private and other non-public addresses (a local receiver); off by default. */
+  webhookAllowPrivate?: boolean
   /** `file:///dir`, `memory://` or `s3://bucket`; beside the database by default. */
   filesUrl?: string
   filesMaxBytes?: number

@@ -116,6 +116,7 @@ const config: Config = {
   eventsRetentionSecs: 604_800,
   auditKey: 'an audit key of at least thirty-two bytes',
   webhookTimeoutMs: 10_000,
+  webhookAllowPrivate: false,
   filesUrl: 's3://avatars',
   filesMaxBytes: 5_000_000,
   filesS3Region: 'us-east-1',

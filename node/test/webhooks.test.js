@@ -17,6 +17,8 @@ const QUICK = Object.freeze({
   eventsRetryBaseMs: 10,
   eventsRetryMaxSecs: 1,
   eventsMaxAttempts: 4,
+  // The receivers listen on loopback, which webhooks reach only when allowed.
+  webhookAllowPrivate: true,
 })
 
 /** Verifies one received request with the standardwebhooks package; its JSON. */
@@ -139,6 +141,16 @@ test('webhooks: urls and event types are checked', async () => {
   const err = await rejectsWith(dw.webhooks.add('https://example.com/hook', ['NoSuchEvent']), 'validation_error')
   assert.equal(err.field, 'event_type')
   assert.deepEqual(await dw.webhooks.list(), [])
+})
+
+test('webhooks: private and local targets are refused unless allowed', async () => {
+  const dw = await open()
+  for (const url of ['http://127.0.0.1:9/hook', 'http://[::1]/hook', 'http://169.254.169.254/latest/meta-data/', 'http://localhost:8080/hook']) {
+    assert.equal((await rejectsWith(dw.webhooks.add(url), 'validation_error')).field, 'url', url)
+  }
+  assert.deepEqual(await dw.webhooks.list(), [])
+  const allowed = await open({ webhookAllowPrivate: true })
+  assert.equal((await allowed.webhooks.add('http://127.0.0.1:9/hook')).url, 'http://127.0.0.1:9/hook')
 })
 
 test('webhooks: the secret stays out of util.inspect and JSON.stringify', async () => {

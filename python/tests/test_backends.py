@@ -190,7 +190,7 @@ async def test_events_webhooks_and_audit(backend: tuple[str, dict[str, Any]], ma
     from standardwebhooks.webhooks import Webhook as StandardWebhook
 
     _, config = backend
-    client = make(**config)
+    client = make(**config, webhook_allow_private=True)  # the receiver is on loopback
     seen: list[str] = []
     sub = await resolve(
         client.events.subscribe(

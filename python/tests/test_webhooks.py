@@ -19,6 +19,13 @@ import doorward
 
 #: Retries due at once, so a test only has to flush again.
 FAST_RETRY: dict[str, Any] = {"events_retry_base_ms": 1, "events_retry_max_secs": 1}
+#: The receivers listen on loopback, which webhooks reach only when allowed.
+LOCAL: dict[str, Any] = {"webhook_allow_private": True}
+
+
+@pytest.fixture
+def client(make: Opener) -> Client:
+    return make(**LOCAL)
 
 
 async def flush_until(client: Client, done: Any, what: str) -> None:
@@ -64,6 +71,23 @@ async def test_bad_urls_and_types_are_validation_errors(client: Client) -> None:
     assert caught.value.field == "event_type"
 
 
+async def test_private_targets_are_refused_unless_allowed(make: Opener) -> None:
+    strict = make()
+    for url in (
+        "http://127.0.0.1:9/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:8080/hook",
+    ):
+        with pytest.raises(doorward.ValidationError) as caught:
+            await resolve(strict.webhooks.add(url))
+        assert caught.value.field == "url", url
+    assert await resolve(strict.webhooks.list()) == []
+    allowed = await resolve(make(**LOCAL).webhooks.add("http://127.0.0.1:9/hook"))
+    assert allowed.url == "http://127.0.0.1:9/hook"
+
+
 async def test_test_reports_how_the_receiver_answered(client: Client) -> None:
     with Receiver() as ok, Receiver(always_fail=True) as failing:
         good = await resolve(client.webhooks.add(ok.url))
@@ -105,7 +129,7 @@ async def test_deliveries_are_signed_per_standard_webhooks(client: Client) -> No
 
 
 async def test_a_receiver_that_fails_three_times_gets_the_event(make: Opener) -> None:
-    client = make(**FAST_RETRY)
+    client = make(**LOCAL, **FAST_RETRY)
     with Receiver(fail_first=3) as receiver:
         await resolve(client.webhooks.add(receiver.url, ["UserRegistered"]))
         await resolve(client.register_user("john", "john@example.com", PASSWORD))
@@ -125,7 +149,7 @@ async def test_a_receiver_that_fails_three_times_gets_the_event(make: Opener) ->
 async def test_an_always_failing_receiver_is_dead_lettered_and_replayed(make: Opener) -> None:
     # No background dispatcher: the replayed delivery must still be pending
     # when it is listed, so the test alone drives delivery, with flush.
-    client = make(events_max_attempts=2, events_dispatch=False, **FAST_RETRY)
+    client = make(events_max_attempts=2, events_dispatch=False, **LOCAL, **FAST_RETRY)
     with Receiver(always_fail=True) as failing, Receiver() as healthy:
         hook = await resolve(client.webhooks.add(failing.url, ["UserRegistered"]))
         await resolve(client.register_user("john", "john@example.com", PASSWORD))

@@ -149,6 +149,9 @@ config_record! {
     /// Key of the audit chain (a secret, never printed).
     audit_key: String,
     webhook_timeout_ms: u64,
+    /// Let webhooks reach loopback, private and other non-public
+    /// addresses (a receiver on a developer's machine); off by default.
+    webhook_allow_private: bool,
     /// `file:///dir` (default: beside the SQLite file), `memory://` or
     /// `s3://bucket`.
     files_url: String,

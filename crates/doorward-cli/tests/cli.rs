@@ -1181,14 +1181,19 @@ fn events_webhooks_and_the_audit_log() {
     let rest = env.json(&["events", "ls", "--cursor", cursor]);
     assert_eq!(rest["items"][0]["type"], "RoleGranted");
 
-    // A webhook to nowhere: added, tested (fails), listed, removed.
-    let hook = env.json(&[
+    // Loopback is refused unless private targets are allowed.
+    let add = [
         "webhook",
         "add",
         "http://127.0.0.1:9/hook",
         "-e",
         "UserRegistered",
-    ]);
+    ];
+    let refused = env.json_error(&add, &[]);
+    assert_eq!(refused["field"], "url");
+    let private = [("DOORWARD_WEBHOOK_ALLOW_PRIVATE", "true")];
+    // A webhook to nowhere: added, tested (fails), listed, removed.
+    let hook = env.json_with(&add, &private);
     let id = hook["id"].as_str().expect("id").to_string();
     assert!(
         hook["secret"]
@@ -1198,8 +1203,12 @@ fn events_webhooks_and_the_audit_log() {
     );
     let bad = env.json_error(&["webhook", "add", "http://x/", "-e", "Nope"], &[]);
     assert_eq!(bad["field"], "event_type");
-    let test = env.json(&["webhook", "test", &id]);
+    let test = env.json_with(&["webhook", "test", &id], &private);
     assert_eq!(test["ok"], false);
+    assert_eq!(test["error"], "connection failed");
+    // Without the setting, the stored loopback webhook is not even tried.
+    let test = env.json(&["webhook", "test", &id]);
+    assert_eq!(test["error"], "address not allowed");
     let listed = env.json(&["webhook", "ls"]);
     assert_eq!(listed[0]["id"], id.as_str());
     env.json(&["webhook", "rm", &id]);

@@ -34,6 +34,8 @@ fn config(database_url: &str) -> Config {
         database_url: database_url.into(),
         jwt_secret: Some("benchmark-secret-of-at-least-32-bytes".into()),
         events_poll_interval_ms: 50,
+        // The receiver listens on loopback.
+        webhook_allow_private: true,
         ..Config::default()
     }
 }

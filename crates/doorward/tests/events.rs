@@ -20,6 +20,8 @@ fn config(database_url: &str) -> Config {
         events_retry_base_ms: 10,
         events_retry_max_secs: 1,
         events_max_attempts: 4,
+        // The receivers listen on loopback.
+        webhook_allow_private: true,
         ..common::config(database_url)
     }
 }

@@ -23,6 +23,8 @@ fn config(database_url: &str) -> Config {
         events_lease_secs: 1,
         events_retry_base_ms: 10,
         webhook_timeout_ms: 600_000,
+        // The receiver listens on loopback.
+        webhook_allow_private: true,
         ..common::config(database_url)
     }
 }

@@ -403,3 +403,194 @@ async fn refresh_tokens_are_opaque_and_stored_hashed() {
         );
     }
 }
+
+/// Every algorithm's configuration, with the key that signs for it, so a
+/// test can sign any bytes as header and payload exactly as the server
+/// would: what it checks then is the parsing, not the signature.
+fn signers() -> Vec<(Algorithm, Config, EncodingKey)> {
+    let pem = |name: &str| std::fs::read(key(name)).unwrap();
+    vec![
+        (
+            Algorithm::HS256,
+            config("memory://"),
+            EncodingKey::from_secret(SECRET.as_bytes()),
+        ),
+        (
+            Algorithm::EdDSA,
+            asymmetric("EdDSA", "ed25519.pem", "ed25519.pub.pem"),
+            EncodingKey::from_ed_pem(&pem("ed25519.pem")).unwrap(),
+        ),
+        (
+            Algorithm::RS256,
+            asymmetric("RS256", "rsa.pem", "rsa.pub.pem"),
+            EncodingKey::from_rsa_pem(&pem("rsa.pem")).unwrap(),
+        ),
+        (
+            Algorithm::ES256,
+            asymmetric("ES256", "ec.pem", "ec.pub.pem"),
+            EncodingKey::from_ec_pem(&pem("ec.pem")).unwrap(),
+        ),
+    ]
+}
+
+/// `header.payload.signature` over raw bytes (which need not be UTF-8).
+fn sign_raw(alg: Algorithm, key: &EncodingKey, header: &[u8], payload: &[u8]) -> String {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let message = format!("{}.{}", b64(header), b64(payload));
+    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), key, alg).unwrap();
+    format!("{message}.{sig}")
+}
+
+/// The JSON text of `value` with one more string member in front, whose
+/// value is `raw` as it stands (bytes that may not be UTF-8).
+fn with_raw_member(value: &Value, name: &str, raw: &[u8]) -> Vec<u8> {
+    let text = value.to_string();
+    let mut bytes = format!("{{\"{name}\":\"").into_bytes();
+    bytes.extend_from_slice(raw);
+    bytes.extend_from_slice(b"\",");
+    bytes.extend_from_slice(&text.as_bytes()[1..]);
+    bytes
+}
+
+/// RFC 7519 §7.2: the claims set must be UTF-8 JSON as a whole, so a
+/// signed token with invalid UTF-8 in a claim doorward never reads is
+/// refused too (a JSON parser skipping unknown members does not look at
+/// their bytes), on the server and offline.
+#[tokio::test]
+async fn claims_or_headers_that_are_not_utf8_are_refused_with_every_algorithm() {
+    let invalid: [(&str, &[u8]); 4] = [
+        ("a 0xFF byte", b"\xFF"),
+        ("an overlong '/'", b"\xC0\xAF"),
+        ("an encoded surrogate", b"\xED\xA0\x80"),
+        ("a truncated sequence", b"\xE2\x82"),
+    ];
+    for (alg, config, signing) in signers() {
+        let dw = Doorward::open(config).await.unwrap();
+        let (good, claims) = issued(&dw).await;
+        let kid = jsonwebtoken::decode_header(&good).unwrap().kid.unwrap();
+        let header = json!({"alg": format!("{alg:?}"), "typ": "at+jwt", "kid": kid});
+        let offline = (alg != Algorithm::HS256).then(|| {
+            let jwks = dw.auth().jwks().unwrap().to_string();
+            doorward::token::TokenVerifier::new(&jwks, "doorward", "doorward").unwrap()
+        });
+        let sign = |header: &[u8], payload: &[u8]| sign_raw(alg, &signing, header, payload);
+
+        // The helper is sound: an unknown claim that is valid UTF-8 passes.
+        let fine = sign(
+            header.to_string().as_bytes(),
+            &with_raw_member(&claims, "note", "café".as_bytes()),
+        );
+        dw.auth().verify_token(&fine).await.unwrap();
+        if let Some(verifier) = &offline {
+            verifier.verify(&fine).unwrap();
+        }
+
+        for (what, raw) in invalid {
+            let tokens = [
+                (
+                    "claims",
+                    sign(
+                        header.to_string().as_bytes(),
+                        &with_raw_member(&claims, "note", raw),
+                    ),
+                ),
+                (
+                    "header",
+                    sign(
+                        &with_raw_member(&header, "typ", raw),
+                        claims.to_string().as_bytes(),
+                    ),
+                ),
+            ];
+            for (part, token) in tokens {
+                assert_eq!(
+                    dw.auth().verify_token(&token).await.err_code(),
+                    ErrorCode::TokenInvalid,
+                    "{alg:?}: {what} in the {part}"
+                );
+                if let Some(verifier) = &offline {
+                    assert_eq!(
+                        verifier.verify(&token).err_code(),
+                        ErrorCode::TokenInvalid,
+                        "{alg:?} offline: {what} in the {part}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// RFC 7515 §4.1.9: a `typ` without a `/` means `application/` + it, and
+/// media types compare case-insensitively, so `application/at+jwt` (which
+/// RFC 9068 also uses) is the same type as `at+jwt`; nothing else is.
+#[tokio::test]
+async fn typ_takes_both_spellings_of_the_access_token_type_and_nothing_else() {
+    let accepted = [
+        "at+jwt",
+        "AT+JWT",
+        "At+Jwt",
+        "application/at+jwt",
+        "Application/At+Jwt",
+        "APPLICATION/AT+JWT",
+    ];
+    let refused = [
+        json!("jwt"),
+        json!("JWT"),
+        json!("application/jwt"),
+        json!("at+jwt; x=1"),
+        json!("application/at+jwt; x=1"),
+        json!(" at+jwt"),
+        json!("at+jwt "),
+        json!("application/"),
+        json!("text/at+jwt"),
+        json!("application/application/at+jwt"),
+        json!("application\\at+jwt"),
+        json!(""),
+        json!(null),
+        json!(["at+jwt"]),
+    ];
+    for (alg, config, signing) in signers() {
+        let dw = Doorward::open(config).await.unwrap();
+        let (good, claims) = issued(&dw).await;
+        let kid = jsonwebtoken::decode_header(&good).unwrap().kid.unwrap();
+        let offline = (alg != Algorithm::HS256).then(|| {
+            let jwks = dw.auth().jwks().unwrap().to_string();
+            doorward::token::TokenVerifier::new(&jwks, "doorward", "doorward").unwrap()
+        });
+        let with_typ = |typ: &Value| {
+            let header = json!({"alg": format!("{alg:?}"), "typ": typ, "kid": kid});
+            sign_raw(
+                alg,
+                &signing,
+                header.to_string().as_bytes(),
+                claims.to_string().as_bytes(),
+            )
+        };
+        for typ in accepted {
+            let token = with_typ(&json!(typ));
+            let principal = dw.auth().verify_token(&token).await;
+            assert!(principal.is_ok(), "{alg:?}: typ {typ:?}: {principal:?}");
+            if let Some(verifier) = &offline {
+                let principal = verifier.verify(&token);
+                assert!(principal.is_ok(), "{alg:?} offline: typ {typ:?}");
+            }
+        }
+        for typ in &refused {
+            let token = with_typ(typ);
+            assert_eq!(
+                dw.auth().verify_token(&token).await.err_code(),
+                ErrorCode::TokenInvalid,
+                "{alg:?}: typ {typ}"
+            );
+            if let Some(verifier) = &offline {
+                assert_eq!(
+                    verifier.verify(&token).err_code(),
+                    ErrorCode::TokenInvalid,
+                    "{alg:?} offline: typ {typ}"
+                );
+            }
+        }
+        // What doorward writes is unchanged.
+        assert_eq!(doorward::token::inspect(&good).unwrap().0["typ"], "at+jwt");
+    }
+}

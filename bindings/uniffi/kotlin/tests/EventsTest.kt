@@ -8,9 +8,9 @@ import java.util.Collections
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.delay
 
-/** Retries wait for a backoff, so keep them short. */
+/** Retries wait for a backoff, so keep them short; receivers are on loopback. */
 fun eventsConfig(extra: (Config) -> Config = { it }) = memoryConfig {
-    extra(it.copy(eventsRetryBaseMs = 5u, eventsRetryMaxSecs = 1u, eventsMaxAttempts = 3u))
+    extra(it.copy(eventsRetryBaseMs = 5u, eventsRetryMaxSecs = 1u, eventsMaxAttempts = 3u, webhookAllowPrivate = true))
 }
 
 /**
@@ -122,6 +122,8 @@ val eventsTests: List<Pair<String, suspend () -> Unit>> = listOf(
             throws<DoorwardException.NotFound> { dw.webhooks().remove(hook.id) }
             throws<DoorwardException.NotFound> { dw.webhooks().test(hook.id) }
             eq(throws<DoorwardException.Validation> { dw.webhooks().add("ftp://example.com/hook") }.field, "url", "field")
+            val strict = Doorward.open(memoryConfig())
+            eq(throws<DoorwardException.Validation> { strict.webhooks().add("http://127.0.0.1:9/hook") }.field, "url", "loopback refused by default")
             eq(throws<DoorwardException.Validation> { dw.events().deliveries(status = "lost") }.field, "status", "field")
         }
     },

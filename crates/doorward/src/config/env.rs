@@ -61,6 +61,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "events_retention_secs",
     "audit_key",
     "webhook_timeout_ms",
+    "webhook_allow_private",
     "files_url",
     "files_max_bytes",
     "files_s3_region",

@@ -228,6 +228,13 @@ pub struct Config {
     /// How long a webhook receiver has to answer, in milliseconds.
     #[serde(deserialize_with = "flexible")]
     pub webhook_timeout_ms: u64,
+    /// Let webhooks point at loopback, private, link-local and other
+    /// non-public addresses, for a receiver on a developer's machine. Off
+    /// by default: a webhook URL is input, and would otherwise make the
+    /// server send requests into its own network (cloud metadata, admin
+    /// ports), with `webhooks().test` reporting what answers.
+    #[serde(deserialize_with = "flexible")]
+    pub webhook_allow_private: bool,
     /// Where [`crate::Doorward::files`] keeps objects: `file:///dir` (or a
     /// relative `file://dir`), `memory://` or `s3://bucket`. Unset, it
     /// follows the database so the embedded default stays one folder: a
@@ -369,6 +376,7 @@ impl Default for Config {
             events_retention_secs: 7 * 24 * 3600,
             audit_key: None,
             webhook_timeout_ms: 10_000,
+            webhook_allow_private: false,
             files_url: None,
             files_max_bytes: 100 * 1024 * 1024,
             files_s3_region: None,

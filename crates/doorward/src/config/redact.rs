@@ -168,6 +168,7 @@ impl fmt::Debug for Config {
             events_retention_secs,
             audit_key,
             webhook_timeout_ms,
+            webhook_allow_private,
             files_url,
             files_max_bytes,
             files_s3_region,
@@ -239,6 +240,7 @@ impl fmt::Debug for Config {
             .field("events_retention_secs", events_retention_secs)
             .field("audit_key", audit_key)
             .field("webhook_timeout_ms", webhook_timeout_ms)
+            .field("webhook_allow_private", webhook_allow_private)
             .field("files_url", &opt_url(files_url))
             .field("files_max_bytes", files_max_bytes)
             .field("files_s3_region", files_s3_region)

@@ -90,11 +90,21 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     pub(crate) fn new(config: &crate::Config) -> Result<Hub> {
         #[cfg(feature = "webhooks")]
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.webhook_timeout_ms.max(1)))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| crate::Error::Config(format!("cannot build the webhook client: {e}")))?;
+        let http = {
+            // No proxy: the address check must see the address connected to.
+            let builder = reqwest::Client::builder()
+                .timeout(Duration::from_millis(config.webhook_timeout_ms.max(1)))
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy();
+            let builder = if config.webhook_allow_private {
+                builder
+            } else {
+                builder.dns_resolver(super::targets::PublicResolver)
+            };
+            builder.build().map_err(|e| {
+                crate::Error::Config(format!("cannot build the webhook client: {e}"))
+            })?
+        };
         #[cfg(not(feature = "webhooks"))]
         let _ = config;
         Ok(Hub {

@@ -19,6 +19,8 @@ pub(crate) mod dispatch;
 pub(crate) mod retention;
 pub(crate) mod service;
 #[cfg(feature = "webhooks")]
+pub(crate) mod targets;
+#[cfg(feature = "webhooks")]
 pub(crate) mod webhooks;
 
 use std::fmt;

@@ -263,7 +263,11 @@ pub struct Webhooks {
 
 impl Webhooks {
     /// Register `url` (http or https) for `event_types` (all when empty).
-    /// Events committed from now on are delivered to it.
+    /// Events committed from now on are delivered to it. Unless
+    /// `webhook_allow_private` is set, a URL whose address is loopback,
+    /// private, link-local or otherwise not public (or a `localhost` name)
+    /// is a `validation_error` on `url`; names are checked again at each
+    /// delivery, when they are resolved.
     #[tracing::instrument(name = "webhooks.add", skip_all)]
     pub async fn add(&self, url: &str, event_types: &[EventType]) -> Result<Webhook> {
         self.core
@@ -274,6 +278,8 @@ impl Webhooks {
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
                     return Err(Error::validation("url", "must be an http or https URL"));
                 }
+                #[cfg(feature = "webhooks")]
+                super::targets::check_url(&parsed, self.core.config.webhook_allow_private)?;
                 let mut types = event_types.to_vec();
                 types.sort();
                 types.dedup();
@@ -323,7 +329,9 @@ impl Webhooks {
     }
 
     /// Send a signed `doorward.test` message to the webhook now, outside
-    /// the queue, and report how the receiver answered.
+    /// the queue, and report how the receiver answered. It connects only
+    /// where a delivery would (see [`Webhooks::add`]), so it cannot probe
+    /// the server's own network.
     #[tracing::instrument(name = "webhooks.test", skip_all, fields(id = %id))]
     pub async fn test(&self, id: &str) -> Result<WebhookTest> {
         self.core

@@ -116,6 +116,8 @@ pub(crate) fn body(event: &Event) -> String {
 }
 
 /// POST `body` signed with `secret`; `Err` with a short reason unless 2xx.
+/// Only to a public address unless `webhook_allow_private` (see
+/// [`super::targets`]).
 pub(crate) async fn send(
     core: &Core,
     url: &str,
@@ -123,6 +125,7 @@ pub(crate) async fn send(
     msg_id: &str,
     body: &str,
 ) -> std::result::Result<(), String> {
+    super::targets::check_literal(url, core.config.webhook_allow_private)?;
     let timestamp = chrono::Utc::now().timestamp();
     let signature = sign(secret, msg_id, timestamp, body).map_err(|e| e.to_string())?;
     let response = core
@@ -151,7 +154,9 @@ pub(crate) async fn send(
 
 /// A transport error without the URL (which may carry credentials).
 fn transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
+    let kind = if super::targets::refused_by_resolver(e) {
+        super::targets::NOT_ALLOWED
+    } else if e.is_timeout() {
         "timeout"
     } else if e.is_connect() {
         "connection failed"

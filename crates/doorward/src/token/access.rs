@@ -3,8 +3,8 @@
 //! `jsonwebtoken` checks the signature, `exp`, `nbf`, `iss` and `aud`. What
 //! it leaves to us, we do before it sees the token: a size cap, a header
 //! allow-list (`alg`, `typ`, `kid` only: no `jku`, `x5u`, `jwk`, `x5c`,
-//! `crit`), the `typ`, and the algorithm pinned to the key the `kid` names.
-//! After it: `iat` not in the future.
+//! `crit`), the `typ`, the algorithm pinned to the key the `kid` names, and
+//! UTF-8 throughout header and claims. After it: `iat` not in the future.
 
 use std::collections::HashMap;
 
@@ -21,7 +21,12 @@ use crate::error::{Error, Result};
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
 pub const LEEWAY_SECS: u64 = 60;
+/// The `typ` doorward writes. RFC 7515 §4.1.9 reads a `typ` without a `/`
+/// as `application/` + it, and media types compare case-insensitively, so
+/// `application/at+jwt` (RFC 9068 uses both) and any casing of either are
+/// the same type and verify alike; parameters (`; x=1`) are not ours.
 const TYP: &str = "at+jwt";
+const TYP_FULL: &str = "application/at+jwt";
 const ALLOWED_HEADER: [&str; 3] = ["alg", "typ", "kid"];
 
 /// The claims of a doorward access token.
@@ -85,6 +90,7 @@ pub(crate) fn verify_with(
         return Err(Error::token_invalid("too large"));
     }
     let kid = check_header(token)?;
+    check_claims_text(token)?;
     let key = keys
         .get(&kid.kid)
         .ok_or_else(|| Error::token_invalid("unknown key id"))?;
@@ -134,18 +140,33 @@ fn check_header(token: &str) -> Result<CheckedHeader> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(header)
         .map_err(|_| Error::token_invalid("malformed header"))?;
+    // UTF-8 checked whole, as for the claims (see `check_claims_text`).
+    let json = std::str::from_utf8(&bytes).map_err(|_| Error::token_invalid("malformed header"))?;
     let value: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes).map_err(|_| Error::token_invalid("malformed header"))?;
+        serde_json::from_str(json).map_err(|_| Error::token_invalid("malformed header"))?;
     if value.keys().any(|k| !ALLOWED_HEADER.contains(&k.as_str())) {
         return Err(Error::token_invalid("header parameter not allowed"));
     }
     let text = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_string);
-    if text("typ").as_deref() != Some(TYP) {
+    let typ = text("typ").unwrap_or_default();
+    if !(typ.eq_ignore_ascii_case(TYP) || typ.eq_ignore_ascii_case(TYP_FULL)) {
         return Err(Error::token_invalid("not an access token"));
     }
     let alg = text("alg").ok_or_else(|| Error::token_invalid("missing alg"))?;
     let kid = text("kid").ok_or_else(|| Error::token_invalid("missing kid"))?;
     Ok(CheckedHeader { alg, kid })
+}
+
+/// RFC 7519 §7.2 requires the claims set to be UTF-8 JSON as a whole. The
+/// JSON parser checks only the strings it keeps and skips the members
+/// doorward does not read unexamined, so the whole text is checked here.
+fn check_claims_text(token: &str) -> Result<()> {
+    let claims = token.split('.').nth(1).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .map_err(|_| Error::token_invalid("malformed"))?;
+    std::str::from_utf8(&bytes).map_err(|_| Error::token_invalid("malformed"))?;
+    Ok(())
 }
 
 pub(crate) fn to_datetime(seconds: i64) -> DateTime<Utc> {
