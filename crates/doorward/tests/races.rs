@@ -363,3 +363,36 @@ mod held {
         }
     }
 }
+
+/// A password change proven with the old password, whose argon2 work
+/// outlasts an administrator setting another password from a second
+/// instance, must not overwrite it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_proven_password_change_does_not_overwrite_one_made_meanwhile() {
+    for url in backends().await {
+        if url.starts_with("memory") {
+            continue; // one set of parameters: see the login race above
+        }
+        let (a, b, user) = racing_pair(&url).await;
+        let task = {
+            let (b, id) = (b.clone(), user.id.clone());
+            tokio::spawn(async move {
+                b.users()
+                    .change_password(&id, PASSWORD, "the changer's passphrase", None)
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        a.users()
+            .set_password(&user.id, NEW_PASSWORD)
+            .await
+            .unwrap();
+        assert!(!task.is_finished(), "the change finished before the set");
+        assert_eq!(
+            task.await.unwrap().err_code(),
+            ErrorCode::InvalidCredentials,
+            "{url}"
+        );
+        a.auth().login("racer", NEW_PASSWORD, None).await.unwrap();
+    }
+}

@@ -189,6 +189,7 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
         .update_password(
             &u.id,
             "new-hash",
+            None,
             Utc::now(),
             EndSessions::AllExcept(Some(&keep.id)),
             &[],
@@ -211,7 +212,7 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     let ended = store.session(&other.id).await.unwrap().unwrap();
     assert_eq!(ended.revoked_reason.as_deref(), Some("password_changed"));
     let ended = store
-        .update_password(&u.id, "h2", Utc::now(), EndSessions::None, &[])
+        .update_password(&u.id, "h2", None, Utc::now(), EndSessions::None, &[])
         .await
         .unwrap();
     assert!(ended.is_empty());
@@ -221,13 +222,20 @@ pub async fn password_change_ends_sessions_atomically(store: Arc<dyn Store>) {
     );
     // Ending everything reports the one that was still live.
     let ended = store
-        .update_password(&u.id, "h3", Utc::now(), EndSessions::AllExcept(None), &[])
+        .update_password(
+            &u.id,
+            "h3",
+            None,
+            Utc::now(),
+            EndSessions::AllExcept(None),
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(ended, [keep.id.as_str()]);
     assert_eq!(
         store
-            .update_password("missing", "h", Utc::now(), EndSessions::None, &[])
+            .update_password("missing", "h", None, Utc::now(), EndSessions::None, &[])
             .await
             .err_code(),
         ErrorCode::NotFound
@@ -494,11 +502,31 @@ pub async fn sessions_start_only_for_the_user_as_read(store: Arc<dyn Store>) {
     );
     assert!(store.create_session(&s, &rt, 0, &[]).await.unwrap());
     store
-        .update_password(&u.id, "changed", Utc::now(), EndSessions::None, &[])
+        .update_password(&u.id, "changed", None, Utc::now(), EndSessions::None, &[])
         .await
         .unwrap();
     let read = store.user_by_id(&u.id).await.unwrap().unwrap();
     assert_eq!(read.credentials_version, 1);
+    // A proven change replaces only the hash it was proven against.
+    assert_eq!(
+        store
+            .update_password(
+                &u.id,
+                "lost",
+                Some("rehashed"),
+                Utc::now(),
+                EndSessions::None,
+                &[]
+            )
+            .await
+            .err_code(),
+        ErrorCode::InvalidCredentials
+    );
+    let read = store.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!(
+        (read.password_hash.as_str(), read.credentials_version),
+        ("changed", 1)
+    );
     assert!(
         !store
             .rehash_password(&u.id, "rehashed", "stale")

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::login_clients::{LoginClient, LoginClientStore};
+use super::login_clients::LoginClient;
 use super::{
     AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
     DeliveryStatus, EndSessions, EventStore, Lease, ListAfter, RefreshRecord, RoleStore, Rotation,
@@ -17,6 +17,8 @@ use super::{
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::rbac::Role;
+
+mod login_clients;
 
 /// The in-memory backend (`database_url = "memory://"`).
 #[derive(Debug, Default)]
@@ -222,12 +224,16 @@ impl UserStore for MemoryStore {
         &self,
         user_id: &str,
         password_hash: &str,
+        replaces: Option<&str>,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
         events: &[Event],
     ) -> Result<Vec<String>> {
         let mut st = self.lock();
         let user = st.user_mut(user_id)?;
+        if replaces.is_some_and(|old| old != user.password_hash) {
+            return Err(Error::InvalidCredentials);
+        }
         user.password_hash = password_hash.to_string();
         user.updated_at = now;
         user.credentials_version += 1;
@@ -901,67 +907,4 @@ fn audit_matches(filter: &AuditFilter, row: &AuditRecord) -> bool {
         .is_none_or(|t| row.event_type == t.as_str())
         && filter.since.is_none_or(|t| row.occurred_at >= t)
         && filter.until.is_none_or(|t| row.occurred_at < t)
-}
-
-#[async_trait]
-impl LoginClientStore for MemoryStore {
-    async fn login_client(&self, user_id: &str, client: &str) -> Result<Option<LoginClient>> {
-        let key = (user_id.to_string(), client.to_string());
-        Ok(self.lock().login_clients.get(&key).cloned())
-    }
-
-    async fn client_failed(&self, user_id: &str, client: &str) -> Result<u32> {
-        let mut st = self.lock();
-        st.user_mut(user_id)?;
-        let entry = st
-            .login_clients
-            .entry((user_id.to_string(), client.to_string()))
-            .or_insert(LoginClient {
-                failures: 0,
-                locked_until: None,
-                last_success_at: None,
-            });
-        entry.failures = entry.failures.saturating_add(1);
-        Ok(entry.failures)
-    }
-
-    async fn lock_client(&self, user_id: &str, client: &str, until: DateTime<Utc>) -> Result<()> {
-        let key = (user_id.to_string(), client.to_string());
-        if let Some(entry) = self.lock().login_clients.get_mut(&key) {
-            entry.locked_until = Some(until);
-        }
-        Ok(())
-    }
-
-    async fn client_succeeded(
-        &self,
-        user_id: &str,
-        client: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut st = self.lock();
-        if st.users.contains_key(user_id) {
-            st.login_clients.insert(
-                (user_id.to_string(), client.to_string()),
-                LoginClient {
-                    failures: 0,
-                    locked_until: None,
-                    last_success_at: Some(now),
-                },
-            );
-        }
-        Ok(())
-    }
-
-    async fn unlock_clients(&self, user_id: &str) -> Result<bool> {
-        let mut cleared = false;
-        for ((user, _), entry) in self.lock().login_clients.iter_mut() {
-            if user == user_id && (entry.failures > 0 || entry.locked_until.is_some()) {
-                entry.failures = 0;
-                entry.locked_until = None;
-                cleared = true;
-            }
-        }
-        Ok(cleared)
-    }
 }

@@ -187,13 +187,17 @@ pub trait UserStore: Send + Sync {
     /// Replace username and email (both forms); `not_found` when absent.
     async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()>;
     /// Replace the password hash, bump `credentials_version` and end
-    /// sessions, atomically. Returns the ids of the sessions it ended (none
-    /// for [`EndSessions::None`]), so callers can drop them from caches of
-    /// live sessions.
+    /// sessions, atomically. With `replaces`, only if the stored hash is
+    /// still that one (a change proven with the old password):
+    /// `invalid_credentials`, changing nothing, when another change got
+    /// there first. Returns the ids of the sessions it ended (none for
+    /// [`EndSessions::None`]), so callers can drop them from caches of live
+    /// sessions.
     async fn update_password(
         &self,
         user_id: &str,
         password_hash: &str,
+        replaces: Option<&str>,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
         events: &[Event],

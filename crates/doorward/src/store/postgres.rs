@@ -347,6 +347,7 @@ impl UserStore for PostgresStore {
         &self,
         user_id: &str,
         password_hash: &str,
+        replaces: Option<&str>,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
         events: &[Event],
@@ -355,15 +356,20 @@ impl UserStore for PostgresStore {
         if !lock_user_row(&mut tx, user_id).await? {
             return Err(Error::not_found("user"));
         }
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE users SET password_hash = $1, updated_at = $2, \
-             credentials_version = credentials_version + 1 WHERE id = $3",
+             credentials_version = credentials_version + 1 \
+             WHERE id = $3 AND ($4::text IS NULL OR password_hash = $4)",
         )
         .bind(password_hash)
         .bind(now)
         .bind(user_id)
+        .bind(replaces)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::InvalidCredentials);
+        }
         let ended = match end {
             EndSessions::AllExcept(keep) => {
                 revoke_sessions_in(&mut tx, user_id, keep, now, "password_changed").await?

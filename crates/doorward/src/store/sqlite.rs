@@ -316,22 +316,32 @@ impl UserStore for SqliteStore {
         &self,
         user_id: &str,
         password_hash: &str,
+        replaces: Option<&str>,
         now: DateTime<Utc>,
         end: EndSessions<'_>,
         events: &[Event],
     ) -> Result<Vec<String>> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE users SET password_hash = ?, updated_at = ?, \
-             credentials_version = credentials_version + 1 WHERE id = ?",
+            "UPDATE users SET password_hash = ?1, updated_at = ?2, \
+             credentials_version = credentials_version + 1 \
+             WHERE id = ?3 AND (?4 IS NULL OR password_hash = ?4)",
         )
         .bind(password_hash)
         .bind(to_micros(now))
         .bind(user_id)
+        .bind(replaces)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(Error::not_found("user"));
+            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = ?")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => Error::InvalidCredentials,
+                None => Error::not_found("user"),
+            });
         }
         let ended = match end {
             EndSessions::AllExcept(keep) => {

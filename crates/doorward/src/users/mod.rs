@@ -407,11 +407,14 @@ impl Users {
                     self.core.login_failed(&user, &gate, refused, None).await?;
                     return Err(Error::InvalidCredentials);
                 }
+                // Replaces only the hash the old password was checked
+                // against: a change that committed meanwhile stays.
                 self.store_password(
                     &user,
                     new_password,
                     EndSessions::AllExcept(keep_session),
                     Some(user_id),
+                    Some(&user.password_hash),
                 )
                 .await
             })
@@ -424,8 +427,14 @@ impl Users {
         self.core
             .observe("users.set_password", async {
                 let user = self.record(user_id).await?;
-                self.store_password(&user, new_password, EndSessions::AllExcept(None), None)
-                    .await
+                self.store_password(
+                    &user,
+                    new_password,
+                    EndSessions::AllExcept(None),
+                    None,
+                    None,
+                )
+                .await
             })
             .await
     }
@@ -436,6 +445,7 @@ impl Users {
         new_password: &str,
         end: EndSessions<'_>,
         actor: Option<&str>,
+        replaces: Option<&str>,
     ) -> Result<()> {
         let local = user.email.split('@').next().unwrap_or("");
         let password = validate::password(
@@ -450,6 +460,7 @@ impl Users {
             .update_password(
                 &user.id,
                 &hash,
+                replaces,
                 now(),
                 end,
                 &[Event::new(
