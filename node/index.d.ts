@@ -225,6 +225,8 @@ export interface Config {
   eventsRetentionSecs?: number
   /** Key of the audit log's hash chain (at least 32 bytes); never stored in the database. Verifying needs it. */
   auditKey?: string
+  /** Audit keys used before `auditKey`, so rows written under them still verify. */
+  auditPreviousKeys?: string[] | string
   webhookTimeoutMs?: number
   /** Let webhooks reach loopback, private and other non-public addresses (a local receiver); off by default. */
   webhookAllowPrivate?: boolean

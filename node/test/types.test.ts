@@ -115,6 +115,7 @@ const config: Config = {
   eventsHandlerTimeoutMs: 30_000,
   eventsRetentionSecs: 604_800,
   auditKey: 'an audit key of at least thirty-two bytes',
+  auditPreviousKeys: ['an older audit key of at least 32 bytes'],
   webhookTimeoutMs: 10_000,
   webhookAllowPrivate: false,
   filesUrl: 's3://avatars',

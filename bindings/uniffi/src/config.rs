@@ -148,6 +148,8 @@ config_record! {
     events_retention_secs: u64,
     /// Key of the audit chain (a secret, never printed).
     audit_key: String,
+    /// Audit keys used before `audit_key` (secrets, never printed).
+    audit_previous_keys: Vec<String>,
     webhook_timeout_ms: u64,
     /// Let webhooks reach loopback, private and other non-public
     /// addresses (a receiver on a developer's machine); off by default.

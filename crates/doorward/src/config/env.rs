@@ -60,6 +60,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "events_handler_timeout_ms",
     "events_retention_secs",
     "audit_key",
+    "audit_previous_keys",
     "webhook_timeout_ms",
     "webhook_allow_private",
     "files_url",
@@ -272,6 +273,7 @@ impl Config {
         let keep_s3_secret = !overridden("files_s3_secret_access_key");
         let keep_mail_password = !overridden("mail_password");
         let keep_audit_key = !overridden("audit_key");
+        let keep_audit_previous_keys = !overridden("audit_previous_keys");
         let mut base = self.to_json_map();
         base.extend(overrides);
         let mut config = Self::from_json(serde_json::Value::Object(base))?;
@@ -290,6 +292,9 @@ impl Config {
         }
         if keep_audit_key {
             config.audit_key = self.audit_key;
+        }
+        if keep_audit_previous_keys {
+            config.audit_previous_keys = self.audit_previous_keys;
         }
         config.jwt_previous_keys = self.jwt_previous_keys;
         Ok(config)

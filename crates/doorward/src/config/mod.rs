@@ -225,6 +225,11 @@ pub struct Config {
     /// only write to the database cannot recompute. Verifying needs it.
     #[serde(skip_serializing)]
     pub audit_key: Option<SecretString>,
+    /// Audit keys used before `audit_key`, newest last, so rows written
+    /// under them still verify after a change of key (a comma-separated
+    /// list in the environment). Only verification uses them.
+    #[serde(skip_serializing, deserialize_with = "flexible_secrets")]
+    pub audit_previous_keys: Vec<SecretString>,
     /// How long a webhook receiver has to answer, in milliseconds.
     #[serde(deserialize_with = "flexible")]
     pub webhook_timeout_ms: u64,
@@ -375,6 +380,7 @@ impl Default for Config {
             events_handler_timeout_ms: 30_000,
             events_retention_secs: 7 * 24 * 3600,
             audit_key: None,
+            audit_previous_keys: Vec::new(),
             webhook_timeout_ms: 10_000,
             webhook_allow_private: false,
             files_url: None,
@@ -519,6 +525,17 @@ where
             .map(String::from)
             .collect(),
     })
+}
+
+/// Like [`flexible_list`], for secrets.
+fn flexible_secrets<'de, D>(deserializer: D) -> std::result::Result<Vec<SecretString>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(flexible_list(deserializer)?
+        .into_iter()
+        .map(SecretString::from)
+        .collect())
 }
 
 #[cfg(test)]

@@ -167,6 +167,7 @@ impl fmt::Debug for Config {
             events_handler_timeout_ms,
             events_retention_secs,
             audit_key,
+            audit_previous_keys,
             webhook_timeout_ms,
             webhook_allow_private,
             files_url,
@@ -239,6 +240,7 @@ impl fmt::Debug for Config {
             .field("events_handler_timeout_ms", events_handler_timeout_ms)
             .field("events_retention_secs", events_retention_secs)
             .field("audit_key", audit_key)
+            .field("audit_previous_keys", audit_previous_keys)
             .field("webhook_timeout_ms", webhook_timeout_ms)
             .field("webhook_allow_private", webhook_allow_private)
             .field("files_url", &opt_url(files_url))

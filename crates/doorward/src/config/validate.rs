@@ -135,13 +135,20 @@ impl Config {
         if self.files_max_bytes == 0 {
             return Err(Error::Config("files_max_bytes must be positive".into()));
         }
-        if let Some(key) = &self.audit_key
-            && key.expose_secret().len() < crate::token::keys::MIN_SECRET_BYTES
+        let short = |key: &secrecy::SecretString| {
+            key.expose_secret().len() < crate::token::keys::MIN_SECRET_BYTES
+        };
+        if self.audit_key.as_ref().is_some_and(short) || self.audit_previous_keys.iter().any(short)
         {
             return Err(Error::Config(format!(
-                "audit_key must be at least {} bytes",
+                "audit_key and audit_previous_keys must be at least {} bytes each",
                 crate::token::keys::MIN_SECRET_BYTES
             )));
+        }
+        if self.audit_key.is_none() && !self.audit_previous_keys.is_empty() {
+            return Err(Error::Config(
+                "audit_previous_keys need an audit_key to append with".into(),
+            ));
         }
         if self.lockout_account_threshold > 10_000 {
             return Err(Error::Config(

@@ -12,7 +12,10 @@
 //! database) each hash is an HMAC under that key, written
 //! `hmac-sha256:{kid}:{hex}`, so rewriting history needs the key too; the
 //! `kid` names the key, so a change of key shows in the chain where it
-//! happened. Verifying then needs the key, and refuses unkeyed rows.
+//! happened. Verifying then needs the key (and, for rows written before a
+//! change of key, the old ones: `audit_previous_keys`), refuses unkeyed
+//! rows, and refuses a key the chain had already moved on from, so a
+//! leaked old key cannot add rows after its successor's.
 //!
 //! What no chain can show is the newest rows being cut off the end: record
 //! the head that [`Audit::verify`] reports somewhere else (a ticket, a log
@@ -34,27 +37,86 @@ use crate::store::{AuditFilter, AuditRecord, Lease, now};
 /// The hash the first row links to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The key of a keyed chain, and the id rows name it by.
+/// A key of a keyed chain, and the id rows name it by.
 struct ChainKey {
     kid: String,
     mac: hmac::Hmac<Sha256>,
 }
 
 impl ChainKey {
-    fn from_config(config: &crate::Config) -> Result<Option<ChainKey>> {
-        let Some(secret) = &config.audit_key else {
-            return Ok(None);
-        };
+    fn new(secret: &secrecy::SecretString) -> Result<ChainKey> {
         let mac = hmac::Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
-            .map_err(|_| Error::Config("audit_key is not a usable HMAC key".into()))?;
+            .map_err(|_| Error::Config("an audit key is not a usable HMAC key".into()))?;
         let mut id = mac.clone();
         id.update(b"doorward audit key id");
         let kid = hex::encode(&id.finalize().into_bytes()[..8]);
-        Ok(Some(ChainKey { kid, mac }))
+        Ok(ChainKey { kid, mac })
+    }
+
+    /// The key new rows are written with (`audit_key`), if any.
+    fn current(config: &crate::Config) -> Result<Option<ChainKey>> {
+        config.audit_key.as_ref().map(ChainKey::new).transpose()
     }
 
     fn prefix(&self) -> String {
         format!("{KEYED}{}:", self.kid)
+    }
+}
+
+/// Walks a chain's keys for [`Audit::verify`]: which it knows, and which
+/// the chain has moved on from.
+struct KeyWalk {
+    keys: std::collections::HashMap<String, ChainKey>,
+    last: Option<String>,
+    retired: std::collections::HashSet<String>,
+}
+
+impl KeyWalk {
+    fn new(config: &crate::Config) -> Result<KeyWalk> {
+        let mut keys = std::collections::HashMap::new();
+        for secret in config.audit_previous_keys.iter().chain(&config.audit_key) {
+            let key = ChainKey::new(secret)?;
+            keys.insert(key.kid.clone(), key);
+        }
+        Ok(KeyWalk {
+            keys,
+            last: None,
+            retired: Default::default(),
+        })
+    }
+
+    /// What is wrong with the next row's hash, if anything.
+    fn problem(&mut self, r: &AuditRecord) -> Option<String> {
+        let Some(rest) = r.hash.strip_prefix(KEYED) else {
+            if !self.keys.is_empty() {
+                return Some("it is not keyed, though audit_key is set".into());
+            }
+            return (row_hash(r, None) != r.hash)
+                .then(|| "its contents do not match its hash".into());
+        };
+        if self.keys.is_empty() {
+            return Some("it is keyed: verifying needs audit_key".into());
+        }
+        let kid = rest.split(':').next().unwrap_or_default().to_string();
+        let Some(key) = self.keys.get(&kid) else {
+            return Some(format!(
+                "it is keyed with an audit key that is not configured (id {kid})"
+            ));
+        };
+        if self.retired.contains(&kid) {
+            return Some(format!(
+                "it is keyed with a key the chain had moved on from (id {kid})"
+            ));
+        }
+        if row_hash(r, Some(key)) != r.hash {
+            return Some("its contents do not match its hash".into());
+        }
+        if let Some(last) = self.last.replace(kid.clone())
+            && last != kid
+        {
+            self.retired.insert(last);
+        }
+        None
     }
 }
 
@@ -92,28 +154,10 @@ fn row_hash(r: &AuditRecord, key: Option<&ChainKey>) -> String {
     }
 }
 
-/// What is wrong with a row's hash, if anything, under the configured key.
-fn hash_problem(r: &AuditRecord, key: Option<&ChainKey>) -> Option<String> {
-    match (key, r.hash.strip_prefix(KEYED)) {
-        (None, Some(_)) => return Some("it is keyed: verifying needs audit_key".into()),
-        (Some(_), None) => {
-            return Some("it is not keyed, though audit_key is set".into());
-        }
-        (Some(key), Some(rest)) if !rest.starts_with(&format!("{}:", key.kid)) => {
-            let kid = rest.split(':').next().unwrap_or_default();
-            return Some(format!(
-                "it is keyed with another audit key (id {kid}), not the configured one"
-            ));
-        }
-        _ => {}
-    }
-    (row_hash(r, key) != r.hash).then(|| "its contents do not match its hash".to_string())
-}
-
 /// Append a batch of events to the chain and move the consumer, as one
 /// transaction. False if the lease was lost meanwhile.
 pub(crate) async fn append(core: &Core, events: &[Event], lease: &Lease) -> Result<bool> {
-    let key = ChainKey::from_config(&core.config)?;
+    let key = ChainKey::current(&core.config)?;
     let last = core.store.last_audit().await?;
     let (mut seq, mut prev) = last.map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash));
     let mut rows = Vec::with_capacity(events.len());
@@ -243,7 +287,7 @@ impl Audit {
     pub async fn verify(&self) -> Result<AuditVerification> {
         self.core
             .observe("audit.verify", async {
-                let key = ChainKey::from_config(&self.core.config)?;
+                let mut keys = KeyWalk::new(&self.core.config)?;
                 let mut expected_seq = 1;
                 let mut prev = GENESIS.to_string();
                 let mut rows = 0;
@@ -261,7 +305,7 @@ impl Audit {
                         } else if r.prev_hash != prev {
                             Some("its link to the previous row is broken".to_string())
                         } else {
-                            hash_problem(&r, key.as_ref())
+                            keys.problem(&r)
                         };
                         if let Some(problem) = problem {
                             return Ok(AuditVerification {
