@@ -242,6 +242,19 @@ mod held {
         }
     }
 
+    /// An instance with one registered account, and a second connection
+    /// to its database; None on `memory://`.
+    async fn registered(url: &str) -> Option<(Doorward, Raw, doorward::Registration)> {
+        let dw = Doorward::open(config(url)).await.unwrap();
+        let raw = Raw::connect(url).await?;
+        let reg = dw
+            .auth()
+            .register_user("racer", "racer@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        Some((dw, raw, reg))
+    }
+
     /// Start a refresh, wait until it is held back at its write, run `change`
     /// in the holding transaction and commit it; the refresh's outcome.
     async fn refresh_held_back(
@@ -266,15 +279,9 @@ mod held {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_refresh_racing_a_logout_hands_out_nothing() {
         for url in backends().await {
-            let dw = Doorward::open(config(&url)).await.unwrap();
-            let Some(mut raw) = Raw::connect(&url).await else {
+            let Some((dw, mut raw, reg)) = registered(&url).await else {
                 continue;
             };
-            let reg = dw
-                .auth()
-                .register_user("racer", "racer@example.com", PASSWORD, None)
-                .await
-                .unwrap();
             let sid = dw
                 .auth()
                 .verify_token(&reg.tokens.access_token)
@@ -300,15 +307,9 @@ mod held {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_refresh_whose_user_is_deleted_meanwhile_is_revoked_not_reused() {
         for url in backends().await {
-            let dw = Doorward::open(config(&url)).await.unwrap();
-            let Some(mut raw) = Raw::connect(&url).await else {
+            let Some((dw, mut raw, reg)) = registered(&url).await else {
                 continue;
             };
-            let reg = dw
-                .auth()
-                .register_user("racer", "racer@example.com", PASSWORD, None)
-                .await
-                .unwrap();
             let id = reg.user.id.as_str();
             let delete = "DELETE FROM users WHERE id = $1";
             let outcome = refresh_held_back(
@@ -333,15 +334,9 @@ mod held {
     #[tokio::test]
     async fn a_failed_refresh_can_be_retried() {
         for url in backends().await {
-            let dw = Doorward::open(config(&url)).await.unwrap();
-            let Some(mut raw) = Raw::connect(&url).await else {
+            let Some((dw, mut raw, reg)) = registered(&url).await else {
                 continue;
             };
-            let reg = dw
-                .auth()
-                .register_user("racer", "racer@example.com", PASSWORD, None)
-                .await
-                .unwrap();
             let away = "ALTER TABLE user_roles RENAME TO user_roles_away";
             raw.exec(away, away, "").await;
             assert_eq!(
