@@ -157,3 +157,108 @@ async fn pool_settings_are_applied() {
     }
     assert_eq!(dw.users().list(None, 50).await.unwrap().items.len(), 8);
 }
+
+/// A database made by the migrations before 0007 (times as TIMESTAMPTZ,
+/// permissions as TEXT[]) keeps every value through 0007, to the
+/// microsecond, and works as before: logins, refreshes, roles.
+#[tokio::test]
+async fn data_written_before_the_uniform_types_survives_migration_0007() {
+    use sqlx::Connection as _;
+    use sqlx::migrate::Migrator;
+
+    let Some(url) = services::postgres_url().await else {
+        return;
+    };
+    let all = sqlx::migrate!("./migrations/postgres");
+    let before = Migrator {
+        migrations: all
+            .migrations
+            .iter()
+            .filter(|m| m.version < 7)
+            .cloned()
+            .collect(),
+        ..Migrator::DEFAULT
+    };
+    assert_eq!(before.migrations.len(), 6);
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    before.run(&mut conn).await.unwrap();
+
+    let hash = doorward::password::Hasher::new(
+        doorward::password::HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+        1,
+    )
+    .unwrap()
+    .hash(PASSWORD)
+    .await
+    .unwrap();
+    let refresh = format!("dwr_{}", "A".repeat(43));
+    let refresh_hash: String = {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(refresh.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let statements = [
+        "INSERT INTO users (id, username, username_key, email, email_key, password_hash, \
+         disabled, created_at, updated_at, last_login_at, failed_logins, locked_until) \
+         VALUES ('u1', 'Old', 'old', 'old@example.com', 'old@example.com', $1, FALSE, \
+         '2024-02-29 23:59:59.123456+00', '2025-06-01 12:00:00.000001+00', NULL, 2, NULL)",
+        "INSERT INTO roles (name, description, permissions, builtin, created_at) \
+         VALUES ('auditor', 'reads logs', ARRAY['logs:read', 'users:read'], FALSE, \
+         '2024-01-01 00:00:00.5+00')",
+        "INSERT INTO user_roles (user_id, role, granted_at) \
+         VALUES ('u1', 'auditor', '2024-03-01 00:00:00+00')",
+        "INSERT INTO sessions (id, user_id, created_at, expires_at) \
+         VALUES ('s1', 'u1', '2025-06-01 12:00:00.000001+00', '2999-01-01 00:00:00.654321+00')",
+        "INSERT INTO refresh_tokens (token_hash, session_id, user_id, created_at, expires_at) \
+         VALUES ($1, 's1', 'u1', '2025-06-01 12:00:00.000001+00', \
+         '2999-01-01 00:00:00.654321+00')",
+    ];
+    for (i, sql) in statements.into_iter().enumerate() {
+        let arg = match i {
+            0 => hash.as_str(),
+            4 => refresh_hash.as_str(),
+            _ => "",
+        };
+        let query = sqlx::query(sql);
+        let query = if arg.is_empty() {
+            query
+        } else {
+            query.bind(arg)
+        };
+        query.execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    // Opening migrates to the current schema.
+    let dw = common::open(&url).await;
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let user = dw.users().get("u1").await.unwrap();
+    assert_eq!(user.created_at, at("2024-02-29T23:59:59.123456Z"));
+    assert_eq!(user.updated_at, at("2025-06-01T12:00:00.000001Z"));
+    assert_eq!(user.failed_logins, 2);
+    assert_eq!((user.last_login_at, user.locked_until), (None, None));
+
+    let role = dw.roles().get("auditor").await.unwrap();
+    assert_eq!(role.permissions, ["logs:read", "users:read"]);
+    assert_eq!(role.created_at, at("2024-01-01T00:00:00.5Z"));
+    assert_eq!(dw.roles().of_user("u1").await.unwrap(), ["auditor"]);
+    assert!(dw.auth().can("u1", "logs:read").await.unwrap());
+
+    let sessions = dw.sessions().list("u1").await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].expires_at, at("2999-01-01T00:00:00.654321Z"));
+
+    // The old refresh token still rotates, and the old password logs in.
+    let pair = dw.auth().refresh_token(&refresh).await.unwrap();
+    assert_ne!(pair.refresh_token, refresh);
+    dw.auth().login("old", PASSWORD, None).await.unwrap();
+    let user = dw.users().get("u1").await.unwrap();
+    assert_eq!(user.failed_logins, 0);
+    assert!(user.last_login_at.is_some());
+}

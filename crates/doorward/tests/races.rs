@@ -288,16 +288,15 @@ mod held {
                 .await
                 .unwrap()
                 .session_id;
+            // Both schemas keep times as BIGINT microseconds.
+            let logout =
+                "UPDATE sessions SET revoked_at = 1, revoked_reason = 'logout' WHERE id = $1";
             let outcome = refresh_held_back(
                 &dw,
                 &mut raw,
                 &reg.tokens.refresh_token,
                 ("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", &sid),
-                (
-                    "UPDATE sessions SET revoked_at = 1, revoked_reason = 'logout' WHERE id = $1",
-                    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1",
-                    &sid,
-                ),
+                (logout, logout, &sid),
             )
             .await;
             assert_eq!(outcome.err_code(), ErrorCode::TokenRevoked, "{url}");

@@ -6,9 +6,6 @@
 //! (audit rows, queued deliveries) is written in the same transaction that
 //! moves its position, so a crash never applies one without the other.
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) mod rows;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,16 +1,23 @@
-//! Decoding the outbox tables' rows, shared by the SQL backends: both keep
-//! these tables in the same types (BIGINT microseconds, JSON text), so only
+//! Decoding rows, shared by the SQL dialects: both keep every table in the
+//! same column types (BIGINT microseconds for times, JSON text for lists,
+//! BOOLEAN/INTEGER flags), so one decoder per record serves both and only
 //! the row type differs.
 
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
-use crate::store::{AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord, WebhookRecord};
+use crate::rbac::Role;
+use crate::store::{
+    AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord, RefreshRecord, SessionRecord,
+    UserRecord, WebhookRecord, failed_logins,
+};
 
-/// The three column types these tables use, from either backend's rows.
+/// The column types the tables use, from either dialect's rows.
 pub(crate) trait Columns {
     fn int(&self, column: &str) -> Result<i64>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>>;
+    fn flag(&self, column: &str) -> Result<bool>;
     fn text(&self, column: &str) -> Result<String>;
     fn opt_text(&self, column: &str) -> Result<Option<String>>;
 }
@@ -19,6 +26,12 @@ macro_rules! columns {
     ($row:ty) => {
         impl Columns for $row {
             fn int(&self, column: &str) -> Result<i64> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn opt_int(&self, column: &str) -> Result<Option<i64>> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn flag(&self, column: &str) -> Result<bool> {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
             fn text(&self, column: &str) -> Result<String> {
@@ -36,23 +49,104 @@ columns!(sqlx::sqlite::SqliteRow);
 #[cfg(feature = "postgres")]
 columns!(sqlx::postgres::PgRow);
 
-/// Microseconds since the epoch: how SQLite (and these tables on
-/// PostgreSQL) keep time, and the precision the domain keeps so every
-/// backend round-trips values exactly.
+/// Microseconds since the epoch: how every SQL table keeps time, and the
+/// precision the domain keeps, so every backend round-trips values exactly.
 pub(crate) fn to_micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-pub(crate) fn time<R: Columns>(row: &R, column: &str) -> Result<DateTime<Utc>> {
-    let us = row.int(column)?;
+/// A stored time, checked.
+pub(crate) fn from_micros(us: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us)
         .ok_or_else(|| Error::Storage(format!("timestamp out of range: {us}")))
+}
+
+pub(crate) fn time<R: Columns>(row: &R, column: &str) -> Result<DateTime<Utc>> {
+    from_micros(row.int(column)?)
+}
+
+pub(crate) fn opt_time<R: Columns>(row: &R, column: &str) -> Result<Option<DateTime<Utc>>> {
+    row.opt_int(column)?.map(from_micros).transpose()
+}
+
+/// A list of strings as stored (role permissions, webhook event types).
+pub(crate) fn list_text(list: &[impl AsRef<str>]) -> String {
+    let list: Vec<&str> = list.iter().map(AsRef::as_ref).collect();
+    serde_json::Value::from(list).to_string()
+}
+
+/// A stored list of strings, checked; `what` names it in the error.
+pub(crate) fn list_from(text: &str, what: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Storage(format!("{what} are not a JSON list: {e}")))
 }
 
 /// An event's payload as stored.
 pub(crate) fn payload_text(event: &Event) -> Result<String> {
     serde_json::to_string(&event.payload)
         .map_err(|err| Error::Internal(format!("cannot encode an event payload: {err}")))
+}
+
+pub(crate) const USER_COLUMNS: &str = "id, username, username_key, email, email_key, \
+     password_hash, disabled, created_at, updated_at, last_login_at, failed_logins, \
+     locked_until, credentials_version";
+pub(crate) const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, \
+     last_refreshed_at, ip, user_agent, revoked_at, revoked_reason";
+pub(crate) const REFRESH_COLUMNS: &str =
+    "token_hash, session_id, user_id, created_at, expires_at, used_at";
+pub(crate) const ROLE_COLUMNS: &str = "name, description, permissions, builtin, created_at";
+
+pub(crate) fn user_from<R: Columns>(row: &R) -> Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.text("id")?,
+        username: row.text("username")?,
+        username_key: row.text("username_key")?,
+        email: row.text("email")?,
+        email_key: row.text("email_key")?,
+        password_hash: row.text("password_hash")?,
+        disabled: row.flag("disabled")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+        last_login_at: opt_time(row, "last_login_at")?,
+        failed_logins: failed_logins(row.int("failed_logins")?)?,
+        locked_until: opt_time(row, "locked_until")?,
+        credentials_version: row.int("credentials_version")?,
+    })
+}
+
+pub(crate) fn session_from<R: Columns>(row: &R) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        id: row.text("id")?,
+        user_id: row.text("user_id")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        last_refreshed_at: opt_time(row, "last_refreshed_at")?,
+        ip: row.opt_text("ip")?,
+        user_agent: row.opt_text("user_agent")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+        revoked_reason: row.opt_text("revoked_reason")?,
+    })
+}
+
+pub(crate) fn refresh_from<R: Columns>(row: &R) -> Result<RefreshRecord> {
+    Ok(RefreshRecord {
+        token_hash: row.text("token_hash")?,
+        session_id: row.text("session_id")?,
+        user_id: row.text("user_id")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        used_at: opt_time(row, "used_at")?,
+    })
+}
+
+pub(crate) fn role_from<R: Columns>(row: &R) -> Result<Role> {
+    Ok(Role {
+        name: row.text("name")?,
+        description: row.text("description")?,
+        permissions: list_from(&row.text("permissions")?, "role permissions")?,
+        builtin: row.flag("builtin")?,
+        created_at: time(row, "created_at")?,
+    })
 }
 
 pub(crate) const EVENT_COLUMNS: &str =
@@ -74,17 +168,11 @@ pub(crate) fn consumer_from<R: Columns>(row: &R) -> Result<ConsumerState> {
 
 /// The events [`crate::store::EventStore::prune_events`] may delete: every
 /// consumer is past them, they are old enough, and no delivery that is not
-/// done refers to them. `$1` through, `$2` before, `$3` limit; SQLite takes
-/// the same numbered placeholders as `?1`..`?3`.
-pub(crate) fn prunable_events(placeholder: char) -> String {
-    let [through, before, limit] = [1, 2, 3].map(|n| format!("{placeholder}{n}"));
-    format!(
-        "SELECT seq FROM outbox o WHERE seq <= {through} AND occurred_at < {before} \
-         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
-             WHERE d.event_seq = o.seq AND d.status <> 'delivered') \
-         ORDER BY seq LIMIT {limit}"
-    )
-}
+/// done refers to them. `$1` through, `$2` before, `$3` limit.
+pub(crate) const PRUNABLE_EVENTS: &str = "SELECT seq FROM outbox o WHERE seq <= $1 AND occurred_at < $2 \
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+         WHERE d.event_seq = o.seq AND d.status <> 'delivered') \
+     ORDER BY seq LIMIT $3";
 
 pub(crate) fn unsigned<R: Columns>(row: &R, column: &str) -> Result<u64> {
     let n = row.int(column)?;
@@ -130,9 +218,7 @@ pub(crate) fn audit_from<R: Columns>(row: &R) -> Result<AuditRecord> {
 }
 
 pub(crate) fn webhook_from<R: Columns>(row: &R) -> Result<WebhookRecord> {
-    let types = row.text("event_types")?;
-    let names: Vec<String> = serde_json::from_str(&types)
-        .map_err(|e| Error::Storage(format!("webhook event types are not a JSON list: {e}")))?;
+    let names = list_from(&row.text("event_types")?, "webhook event types")?;
     Ok(WebhookRecord {
         id: row.text("id")?,
         url: row.text("url")?,
