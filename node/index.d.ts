@@ -1,23 +1,29 @@
-// Types of the doorward package: the generated types of the addon
-// (binding.d.ts, from the Rust source by napi-rs) and this layer's own.
+// Types of the doorward package: the wrapper classes (compiled with their
+// declarations from lib/*.ts), the shapes of the addon (binding.d.ts,
+// generated from the Rust source by napi-rs), and the unions, options and
+// middleware types written here.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Event, Principal, SubscribeOptions } from './binding'
+import type { Event, Principal } from './binding'
+import type { Doorward } from './lib/client'
 
-// Only PasswordHasher is constructed by hand; the others come from
-// Doorward.open and its properties, so they are exported as types.
-export { PasswordHasher } from './binding'
+// One class per sub-API, over the addon's.
+export { Doorward, tokenResponse, _panicForTests } from './lib/client'
+export { Users } from './lib/users'
+export { Roles } from './lib/roles'
+export { Sessions } from './lib/sessions'
+export { Limits } from './lib/limits'
+export { Files } from './lib/files'
+export { Events, Subscription, eventTypes } from './lib/events'
+export { EventStream } from './lib/stream'
+export { Webhooks } from './lib/webhooks'
+export { Audit } from './lib/audit'
+export { Mail } from './lib/mail'
+export { PasswordHasher } from './lib/password'
+export { DoorwardError, errorCodes } from './lib/errors'
+
+// The shapes the addon takes and returns, generated from the Rust source.
 export type {
-  Users,
-  Roles,
-  Sessions,
-  Limits,
-  Files,
-  Events,
-  Subscription,
-  Webhooks,
-  Audit,
-  Mail,
   AuditExportOptions,
   AuditListOptions,
   AuditPage,
@@ -48,17 +54,6 @@ export type {
   Webhook,
   WebhookTest,
 } from './binding'
-
-/** An open doorward: `await Doorward.open(config)`. */
-export type Doorward = import('./binding').Doorward
-export declare const Doorward: {
-  /**
-   * Open the store the configuration names, migrating it and seeding the
-   * built-in roles: an object with camelCase keys, or a TOML file path.
-   */
-  open(config?: Config | string): Promise<Doorward>
-  readonly prototype: Doorward
-}
 
 /** Every stable error code: the public contract (docs/errors.md). */
 export type ErrorCode =
@@ -101,66 +96,11 @@ export type EventType =
   | 'FileStored'
   | 'FileDeleted'
 
-/** Every event type name, in the core's order. */
-export declare function eventTypes(): EventType[]
-
 /** Where a webhook delivery stands. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead'
 
 /** What `dw.events.subscribe` calls with each event. */
 export type EventHandler = (event: Event) => void | Promise<void>
-
-/**
- * The events of one subscription as an async iterator:
- * `for await (const event of dw.events.stream({ types }))`. It subscribes
- * at once; events committed after `ready` resolves are delivered. An event
- * counts as delivered when it enters the stream's buffer. Leaving the loop
- * or `close()` ends the subscription.
- */
-export declare class EventStream implements AsyncIterableIterator<Event> {
-  private constructor()
-  /** Resolves once subscribed; rejects as `subscribe` would. */
-  readonly ready: Promise<void>
-  next(): Promise<IteratorResult<Event, undefined>>
-  /** Ends the subscription (what `for await` calls on leaving the loop). */
-  return(): Promise<IteratorReturnResult<undefined>>
-  /** Ends the subscription and drops buffered events; idempotent. */
-  close(): void
-  [Symbol.asyncIterator](): EventStream
-}
-
-declare module './binding' {
-  interface Events {
-    /** The events of a new subscription as an async iterator. */
-    stream(options?: SubscribeOptions | null): EventStream
-  }
-}
-
-/** Any doorward failure: a rejected Promise (or a throw) carries one. */
-export declare class DoorwardError extends Error {
-  constructor(message: string, code: ErrorCode, field?: string, retryAfter?: number)
-  readonly name: 'DoorwardError'
-  /** The stable machine code; branch on it, not on the message. */
-  readonly code: ErrorCode
-  /** The input a `validation_error` is about (`email`, `password`, `limit`...). */
-  readonly field?: string
-  /** Seconds to wait, on `rate_limited` and `account_locked`. */
-  readonly retryAfter?: number
-}
-
-/** Every stable error code, in documentation order. */
-export declare function errorCodes(): ErrorCode[]
-
-/** The OAuth 2.0 token response body (RFC 6749 §5.1) for a token pair. */
-export declare function tokenResponse(pair: import('./binding').TokenPair): {
-  access_token: string
-  refresh_token: string
-  token_type: string
-  expires_in: number
-}
-
-/** @internal Panics in the core on purpose (tests of the panic boundary). */
-export declare function _panicForTests(message: string): Promise<void>
 
 /** One entry of `jwtPreviousKeys`: a key that still verifies old tokens. */
 export interface PreviousKey {

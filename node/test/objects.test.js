@@ -131,6 +131,16 @@ test('a User keeps its email out of util.inspect, yet readable', async () => {
   assert.ok(!util.inspect(page, { depth: Infinity }).includes(secret))
 })
 
+test('users.create hides the email as the other User results do', async () => {
+  const dw = await open()
+  const user = await dw.users.create('ann', 'ann.private.box@example.com', PASSWORD)
+  for (const text of [util.inspect(user), util.inspect([user], { depth: Infinity }), util.format('%o', user)]) {
+    assert.ok(!text.includes('ann.private.box'), `the email shows: ${text}`)
+  }
+  assert.match(util.inspect(user), /^User /)
+  assert.equal(user.email, 'ann.private.box@example.com', 'the property is readable')
+})
+
 test('tokenResponse(pair) is the OAuth 2.0 token response body (RFC 6749 §5.1)', async () => {
   const dw = await open({ accessTtl: 600 })
   const { tokens } = await register(dw)

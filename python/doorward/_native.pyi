@@ -1,5 +1,18 @@
 # Type stubs of the native module, checked against the built library by
-# mypy.stubtest (scripts/test).
+# mypy.stubtest (scripts/test). Write the sync classes by hand; the Async*
+# classes after the marker below are generated from them by
+# python/tests/async_twins.py (tests/test_stubs.py fails until they are).
+
+"""The native core of doorward, built from ``bindings/python`` (pyo3).
+
+Import from :mod:`doorward`, which re-exports these names with the exception
+classes. Besides the exceptions each method's ``Raises`` section names, any
+method that reaches the store may raise :class:`~doorward.StorageError` (the
+database, Redis or a mail server failed or could not be reached) and any
+method :class:`~doorward.InternalError` (a bug in doorward, a caught panic
+included). No message carries a password, a token, a hash, a key or an email
+address.
+"""
 
 import builtins
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -64,45 +77,103 @@ _Path = Union[str, PathLike[str]]
 _Data = Union[bytes, bytearray, memoryview]
 _Handler = Callable[[Event], object]
 
-def error_codes() -> builtins.list[str]: ...
-def http_statuses() -> builtins.list[tuple[str, int]]: ...
-def _panic_for_tests(message: str, *, awaitable: bool = False) -> Any: ...
+def error_codes() -> builtins.list[str]:
+    """Every stable error code, in the order of ``docs/errors.md``.
+
+    The public contract the exception classes of :mod:`doorward.errors` and
+    the ``ErrorCode`` literal are checked against.
+    """
+
+def http_statuses() -> builtins.list[tuple[str, int]]:
+    """Each error code with the HTTP status that answers it.
+
+    What :mod:`doorward.web` and the framework helpers answer with, read
+    from the core so every language answers alike.
+    """
+
+def _panic_for_tests(message: str, *, awaitable: bool = False) -> Any:
+    """Panic inside the core on purpose, through the boundary every
+    operation crosses: how the tests prove a panic arrives as an exception.
+
+    Args:
+        message: The panic message; nothing panics when it is empty.
+        awaitable: Return an awaitable (the ``AsyncDoorward`` path) instead
+            of blocking.
+
+    Raises:
+        InternalError: Whenever ``message`` is not empty.
+    """
 
 @final
 class ClientInfo:
+    """Where a request comes from, for the per-address rate limits, the
+    lockout's trusted addresses, sessions and the audit log:
+    ``ClientInfo(ip="203.0.113.7", user_agent="...")``.
+
+    Compared and hashed by value.
+    """
+
     ip: Final[Optional[str]]
+    """The client's address (IPv4 or IPv6), as the host determined it."""
     user_agent: Final[Optional[str]]
-    def __new__(cls, ip: Optional[str] = None, user_agent: Optional[str] = None) -> ClientInfo: ...
+    """The ``User-Agent`` header, stored with the session."""
+    def __new__(cls, ip: Optional[str] = None, user_agent: Optional[str] = None) -> ClientInfo:
+        """Describe a client; both parts are optional."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class User:
+    """An account, never with its password hash.
+
+    Frozen, compared and hashed by value. Its ``repr`` leaves the email
+    address out, so logging a user does not log personal data.
+    """
+
     id: Final[str]
+    """UUIDv7, stable for the account's life."""
     username: Final[str]
     email: Final[str]
     disabled: Final[bool]
+    """A disabled account cannot log in and has no live sessions."""
     created_at: Final[datetime]
     updated_at: Final[datetime]
     last_login_at: Final[Optional[datetime]]
     failed_logins: Final[int]
+    """Wrong passwords since the last successful login."""
     locked_until: Final[Optional[datetime]]
-    def to_dict(self) -> dict[str, Any]: ...
+    """When a lockout ends, while one is in force."""
+    def to_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, email included, for a JSON response."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class TokenPair:
+    """An access token and the refresh token that renews it.
+
+    Its ``repr`` hides both tokens; read them as attributes, or send
+    :meth:`to_dict` as the token response.
+    """
+
     access_token: Final[str]
+    """A signed JWT for ``Authorization: Bearer``; check it with ``verify_token``."""
     refresh_token: Final[str]
+    """Opaque; trade it once with ``refresh_token`` for a new pair."""
     token_type: Final[str]
+    """Always ``"Bearer"``."""
     expires_in: Final[int]
-    def to_dict(self) -> dict[str, Any]: ...
+    """Seconds until the access token expires."""
+    def to_dict(self) -> dict[str, Any]:
+        """The OAuth 2.0 token response body (RFC 6749 section 5.1)."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Registration:
+    """A new account and the tokens of its first session, as
+    ``register_user`` returns them."""
+
     user: Final[User]
     tokens: Final[TokenPair]
     def __eq__(self, value: object, /) -> bool: ...
@@ -110,21 +181,32 @@ class Registration:
 
 @final
 class Principal:
+    """Who a verified access token speaks for: what a request handler
+    authorises with."""
+
     user_id: Final[str]
     username: Final[str]
     session_id: Final[str]
+    """The session the token belongs to (``sessions.revoke`` ends it)."""
     roles: Final[builtins.list[str]]
+    """Role names when the token was issued; decide with ``can``, which reads
+    current grants."""
     expires_at: Final[datetime]
-    def to_dict(self) -> dict[str, Any]: ...
+    """When the access token expires."""
+    def to_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, for a JSON response."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Session:
+    """A live login session: one per login, renewed by each refresh."""
+
     id: Final[str]
     user_id: Final[str]
     created_at: Final[datetime]
     expires_at: Final[datetime]
+    """When the session ends unless refreshed."""
     last_refreshed_at: Final[Optional[datetime]]
     ip: Final[Optional[str]]
     user_agent: Final[Optional[str]]
@@ -133,395 +215,744 @@ class Session:
 
 @final
 class Role:
+    """A named set of permissions (``posts:write``, ``admin:*``, ``*``)."""
+
     name: Final[str]
     description: Final[str]
     permissions: Final[builtins.list[str]]
     builtin: Final[bool]
+    """Seeded at open (``admin``, ``moderator``, ``user``); cannot be deleted."""
     created_at: Final[datetime]
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Page:
+    """One page of users, in creation order; ``len(page)`` counts them."""
+
     items: Final[builtins.list[User]]
     next_cursor: Final[Optional[str]]
-    def __len__(self) -> int: ...
+    """Pass it back as ``cursor`` for the next page; None on the last one."""
+    def __len__(self) -> int:
+        """How many items this page holds."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Decision:
+    """What a call admitted by ``limits.limit`` may still do."""
+
     remaining: Final[int]
+    """Calls left in the burst."""
     reset_after: Final[float]
+    """Seconds until the key is back to a full burst."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class FileInfo:
+    """What is known of a stored object."""
+
     key: Final[str]
     size: Final[int]
+    """Bytes."""
     content_type: Final[Optional[str]]
+    """As stored; None in ``list`` pages, which stores do not fill."""
     etag: Final[Optional[str]]
+    """Changes whenever the object does."""
     created_at: Final[datetime]
-    def to_dict(self) -> dict[str, Any]: ...
+    """When the object was last written."""
+    def to_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, for a JSON response."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class FilePage:
+    """One page of objects, in key order; ``len(page)`` counts them."""
+
     items: Final[builtins.list[FileInfo]]
     next_cursor: Final[Optional[str]]
-    def __len__(self) -> int: ...
+    """Pass it back as ``cursor`` for the next page; None on the last one."""
+    def __len__(self) -> int:
+        """How many items this page holds."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Event:
+    """One change the core made, as recorded in the outbox: ids and names
+    only, never a secret or an email address. Unique by ``id``."""
+
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """UUIDv7: receivers deduplicate on it."""
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """Position in the outbox (commit order)."""
     @property
-    def type(self) -> str: ...
+    def type(self) -> str:
+        """``UserRegistered``, ``LoginSucceeded``, ... (the ``EventType`` literal)."""
     @property
-    def version(self) -> int: ...
+    def version(self) -> int:
+        """Version of the payload's shape for this type."""
     @property
-    def occurred_at(self) -> datetime: ...
+    def occurred_at(self) -> datetime:
+        """When the change was committed."""
     @property
-    def actor(self) -> Optional[str]: ...
+    def actor(self) -> Optional[str]:
+        """The user who made the change; None for the host acting as administrator."""
     @property
-    def subject(self) -> Optional[str]: ...
+    def subject(self) -> Optional[str]:
+        """What the change concerns: a user id, a role name or a file key."""
     @property
-    def ip(self) -> Optional[str]: ...
+    def ip(self) -> Optional[str]:
+        """The client address of the request that made the change, if given."""
     @property
-    def user_agent(self) -> Optional[str]: ...
+    def user_agent(self) -> Optional[str]:
+        """The client's ``User-Agent``, if given."""
     @property
-    def payload(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
+    def payload(self) -> dict[str, Any]:
+        """Type-specific details, as a new dict on every access."""
+    def to_dict(self) -> dict[str, Any]:
+        """The event as webhooks send it (``type``, not ``event_type``)."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class EventPage:
+    """One page of the outbox, in commit order; ``len(page)`` counts them."""
+
     items: Final[builtins.list[Event]]
     next_cursor: Final[Optional[str]]
-    def __len__(self) -> int: ...
+    """Pass it back as ``cursor`` for the next page; None on the last one."""
+    def __len__(self) -> int:
+        """How many items this page holds."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class DeliveryRecord:
+    """One event on its way to one webhook."""
+
     id: Final[int]
+    """What ``events.replay`` takes."""
     webhook_id: Final[str]
     event_seq: Final[int]
     event_id: Final[str]
     event_type: Final[str]
     status: Final[str]
+    """``pending``, ``delivered`` or ``dead``."""
     attempts: Final[int]
     next_attempt_at: Final[datetime]
+    """When the next attempt is due (pending deliveries)."""
     last_error: Final[Optional[str]]
+    """Why the last attempt failed (an HTTP status or a transport error)."""
     updated_at: Final[datetime]
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, for a JSON response."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Subscription:
+    """A live event subscription, as ``events.subscribe`` returns it.
+
+    Close it (or leave its ``with`` block) to stop deliveries; a durable
+    (named) subscriber's position stays stored for the next process.
+    """
+
     @property
-    def is_open(self) -> bool: ...
-    def close(self) -> None: ...
-    def __enter__(self) -> Subscription: ...
-    def __exit__(self, *_args: object) -> bool: ...
+    def is_open(self) -> bool:
+        """Whether it still receives events."""
+    def close(self) -> None:
+        """Stop delivering; idempotent."""
+    def __enter__(self) -> Subscription:
+        """The subscription itself, closed when the block is left."""
+    def __exit__(self, *_args: object) -> bool:
+        """Close the subscription; exceptions propagate."""
 
 @final
 class Webhook:
+    """A webhook endpoint. Its ``repr`` hides the signing secret; read it as
+    an attribute to hand it to the receiver."""
+
     id: Final[str]
+    """``wh_`` followed by a UUIDv7."""
     url: Final[str]
+    """Where events are POSTed."""
     secret: Final[str]
+    """``whsec_...``: what the receiver verifies signatures with (Standard Webhooks)."""
     event_types: Final[builtins.list[str]]
+    """The event types it receives (all when empty)."""
     created_at: Final[datetime]
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class WebhookTest:
+    """How a test message went; true when the receiver answered 2xx."""
+
     ok: Final[bool]
     error: Final[Optional[str]]
-    def __bool__(self) -> bool: ...
+    """Otherwise why not (``HTTP 500``, ``connection failed``, ``timeout``)."""
+    def __bool__(self) -> bool:
+        """``ok``."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Message:
+    """One plain-text mail message to one recipient. Its ``repr`` leaves the
+    address and the body out."""
+
     from_: Final[str]
+    """``Name <address>`` or a bare address (``from`` is a Python keyword)."""
     to: Final[str]
+    """The recipient's address."""
     subject: Final[str]
     text: Final[str]
+    """The body, plain text."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class AuditRecord:
+    """One row of the audit log, with its place in the hash chain. Unique by
+    its hash."""
+
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """1, 2, 3, ... with no gaps."""
     @property
-    def event_id(self) -> str: ...
+    def event_id(self) -> str:
+        """The ``id`` of the event the row records."""
     @property
-    def event_type(self) -> str: ...
+    def event_type(self) -> str:
+        """The event's type name."""
     @property
-    def occurred_at(self) -> datetime: ...
+    def occurred_at(self) -> datetime:
+        """When the change was committed."""
     @property
-    def actor(self) -> Optional[str]: ...
+    def actor(self) -> Optional[str]:
+        """The user who made the change; None for the host acting as administrator."""
     @property
-    def subject(self) -> Optional[str]: ...
+    def subject(self) -> Optional[str]:
+        """What the change concerns: a user id, a role name or a file key."""
     @property
-    def ip(self) -> Optional[str]: ...
+    def ip(self) -> Optional[str]:
+        """The client address of the request that made the change, if given."""
     @property
-    def user_agent(self) -> Optional[str]: ...
+    def user_agent(self) -> Optional[str]:
+        """The client's ``User-Agent``, if given."""
     @property
-    def outcome(self) -> str: ...
+    def outcome(self) -> str:
+        """``success`` or ``failure``."""
     @property
-    def details(self) -> dict[str, Any]: ...
+    def details(self) -> dict[str, Any]:
+        """The event's payload (the chain hashes its JSON text), as a new dict
+        on every access."""
     @property
-    def prev_hash(self) -> str: ...
+    def prev_hash(self) -> str:
+        """The previous row's hash (64 zeros for the first)."""
     @property
-    def hash(self) -> str: ...
-    def to_dict(self) -> dict[str, Any]: ...
+    def hash(self) -> str:
+        """Hex SHA-256 over ``prev_hash`` and this row's fields."""
+    def to_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, for a JSON response or a SIEM."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class AuditPage:
+    """One page of audit rows, oldest first; ``len(page)`` counts them."""
+
     items: Final[builtins.list[AuditRecord]]
     next_cursor: Final[Optional[str]]
-    def __len__(self) -> int: ...
+    """Pass it back as ``cursor`` for the next page; None on the last one."""
+    def __len__(self) -> int:
+        """How many items this page holds."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class AuditVerification:
+    """What ``audit.verify()`` found; true when every row checks out."""
+
     ok: Final[bool]
     rows: Final[int]
+    """Rows checked."""
     first_bad_seq: Final[Optional[int]]
+    """The first row that does not check out, if any."""
     problem: Final[Optional[str]]
+    """What is wrong with it."""
     head: Final[str]
-    def __bool__(self) -> bool: ...
+    """The hash of the last good row: record it elsewhere to detect a
+    truncated log later."""
+    def __bool__(self) -> bool:
+        """``ok``."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class PasswordHasher:
+    """Argon2id hashing with the core's parameters and caps, for passwords
+    kept outside doorward's own accounts.
+
+    Its calls block while releasing the GIL, at most ``concurrency`` at once,
+    so they suit threads and ``asyncio.to_thread`` alike.
+    """
+
     memory_kib: Final[int]
+    """Memory cost in KiB."""
     iterations: Final[int]
+    """Passes over memory."""
     parallelism: Final[int]
+    """Lanes."""
     def __new__(
         cls,
         memory_kib: Optional[int] = None,
         iterations: Optional[int] = None,
         parallelism: Optional[int] = None,
         concurrency: Optional[int] = None,
-    ) -> PasswordHasher: ...
-    def hash(self, password: str) -> str: ...
-    def verify(self, password: str, hash: str) -> bool: ...
+    ) -> PasswordHasher:
+        """A hasher with OWASP's parameters unless given (m=19456 KiB, t=2, p=1).
+
+        Args:
+            memory_kib: Memory cost in KiB.
+            iterations: Passes over memory.
+            parallelism: Lanes.
+            concurrency: Hashes at once; the number of cores by default.
+
+        Raises:
+            ConfigError: Parameters argon2 refuses, or over the caps (1 GiB,
+                64 passes, 64 lanes).
+        """
+    def hash(self, password: str) -> str:
+        """A PHC string (``$argon2id$v=19$m=...``) with a fresh random salt."""
+    def verify(self, password: str, hash: str) -> bool:
+        """Whether ``password`` matches the PHC string ``hash``.
+
+        Raises:
+            InternalError: ``hash`` cannot be parsed, or asks for more than
+                the caps allow.
+        """
 
 @final
 class Users:
-    def create(self, username: str, email: str, password: str) -> User: ...
-    def get(self, user_id: str) -> User: ...
-    def get_by_email(self, email: str) -> User: ...
-    def get_by_username(self, username: str) -> User: ...
-    def list(self, cursor: Optional[str] = None, limit: int = 50) -> Page: ...
-    def update(
-        self, user_id: str, *, username: Optional[str] = None, email: Optional[str] = None
-    ) -> User: ...
-    def change_password(
-        self,
-        user_id: str,
-        old_password: str,
-        new_password: str,
-        keep_session: Optional[str] = None,
-    ) -> None: ...
-    def set_password(self, user_id: str, new_password: str) -> None: ...
-    def disable(self, user_id: str) -> None: ...
-    def enable(self, user_id: str) -> None: ...
-    def unlock(self, user_id: str) -> bool: ...
-    def delete(self, user_id: str) -> None: ...
+    """Accounts: ``dw.users``."""
 
-@final
-class AsyncUsers:
-    def create(self, username: str, email: str, password: str) -> Awaitable[User]: ...
-    def get(self, user_id: str) -> Awaitable[User]: ...
-    def get_by_email(self, email: str) -> Awaitable[User]: ...
-    def get_by_username(self, username: str) -> Awaitable[User]: ...
-    def list(self, cursor: Optional[str] = None, limit: int = 50) -> Awaitable[Page]: ...
+    def create(self, username: str, email: str, password: str) -> User:
+        """Create an account without logging it in (an administrator's
+        "add user"; ``register_user`` also starts a session).
+
+        Raises:
+            ValidationError: A username, email or password the rules refuse
+                (``field`` says which).
+            DuplicateUsernameError: The username is taken (case-insensitively).
+            DuplicateEmailError: The address is taken (case-insensitively).
+        """
+    def get(self, user_id: str) -> User:
+        """The account with this id.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def get_by_email(self, email: str) -> User:
+        """The account with this email address, case-insensitively.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def get_by_username(self, username: str) -> User:
+        """The account with this username, case-insensitively.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def list(self, cursor: Optional[str] = None, limit: int = 50) -> Page:
+        """Accounts in creation order, a page at a time.
+
+        Args:
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most accounts a page holds.
+
+        Raises:
+            ValidationError: A cursor this listing did not return, or a limit
+                out of its range (``field`` says which).
+        """
     def update(
         self, user_id: str, *, username: Optional[str] = None, email: Optional[str] = None
-    ) -> Awaitable[User]: ...
+    ) -> User:
+        """Change the username and/or the email address, validated and unique
+        as at registration; what is not given stays.
+
+        Raises:
+            NotFoundError: No such user.
+            ValidationError: A value the rules refuse.
+            DuplicateUsernameError: The new username is taken.
+            DuplicateEmailError: The new address is taken.
+        """
     def change_password(
         self,
         user_id: str,
         old_password: str,
         new_password: str,
         keep_session: Optional[str] = None,
-    ) -> Awaitable[None]: ...
-    def set_password(self, user_id: str, new_password: str) -> Awaitable[None]: ...
-    def disable(self, user_id: str) -> Awaitable[None]: ...
-    def enable(self, user_id: str) -> Awaitable[None]: ...
-    def unlock(self, user_id: str) -> Awaitable[bool]: ...
-    def delete(self, user_id: str) -> Awaitable[None]: ...
+    ) -> None:
+        """Change a password, proving the old one (the user's own "change
+        password" form). Every session ends but ``keep_session``, the
+        caller's own.
+
+        Raises:
+            InvalidCredentialsError: ``old_password`` is wrong.
+            ValidationError: ``new_password`` breaks the password rules.
+            NotFoundError: No such user.
+        """
+    def set_password(self, user_id: str, new_password: str) -> None:
+        """Set a password without the old one (administrators, a verified
+        reset link). Every session ends.
+
+        Raises:
+            ValidationError: ``new_password`` breaks the password rules.
+            NotFoundError: No such user.
+        """
+    def disable(self, user_id: str) -> None:
+        """Disable an account: no more logins, and its sessions end now.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def enable(self, user_id: str) -> None:
+        """Enable a disabled account again.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def unlock(self, user_id: str) -> bool:
+        """Lift a lockout and forget failed logins (an administrator's
+        answer to ``AccountLockedError``); whether there was anything to clear.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def delete(self, user_id: str) -> None:
+        """Delete an account with its sessions and grants.
+
+        Raises:
+            NotFoundError: No such user.
+        """
 
 @final
 class Roles:
-    def list(self) -> builtins.list[Role]: ...
-    def get(self, name: str) -> Role: ...
-    def create(self, name: str, permissions: builtins.list[str], description: str = "") -> Role: ...
-    def delete(self, name: str) -> None: ...
-    def grant(self, user_id: str, name: str) -> bool: ...
-    def revoke(self, user_id: str, name: str) -> bool: ...
-    def of_user(self, user_id: str) -> builtins.list[str]: ...
+    """Roles and grants: ``dw.roles``. Permissions are checked with
+    ``can`` and ``require`` on the client."""
 
-@final
-class AsyncRoles:
-    def list(self) -> Awaitable[builtins.list[Role]]: ...
-    def get(self, name: str) -> Awaitable[Role]: ...
-    def create(
-        self, name: str, permissions: builtins.list[str], description: str = ""
-    ) -> Awaitable[Role]: ...
-    def delete(self, name: str) -> Awaitable[None]: ...
-    def grant(self, user_id: str, name: str) -> Awaitable[bool]: ...
-    def revoke(self, user_id: str, name: str) -> Awaitable[bool]: ...
-    def of_user(self, user_id: str) -> Awaitable[builtins.list[str]]: ...
+    def list(self) -> builtins.list[Role]:
+        """Every role, by name."""
+    def get(self, name: str) -> Role:
+        """The role with this name.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def create(self, name: str, permissions: builtins.list[str], description: str = "") -> Role:
+        """Create a role with these permissions (``resource:action``, with
+        ``*`` wildcards).
+
+        Raises:
+            ValidationError: A bad name, permission or description, or a role
+                of that name exists.
+        """
+    def delete(self, name: str) -> None:
+        """Delete a role and take it from everyone who had it.
+
+        Raises:
+            NotFoundError: No such role.
+            ValidationError: A built-in role, which stays.
+        """
+    def grant(self, user_id: str, name: str) -> bool:
+        """Give a user a role; whether it was new.
+
+        Raises:
+            NotFoundError: No such user or role.
+        """
+    def revoke(self, user_id: str, name: str) -> bool:
+        """Take a role from a user; whether they had it.
+
+        Raises:
+            NotFoundError: No such user or role.
+        """
+    def of_user(self, user_id: str) -> builtins.list[str]:
+        """The names of a user's roles.
+
+        Raises:
+            NotFoundError: No such user.
+        """
 
 @final
 class Sessions:
-    def list(self, user_id: str) -> builtins.list[Session]: ...
-    def revoke(self, session_id: str) -> None: ...
-    def revoke_all(self, user_id: str) -> int: ...
+    """Live sessions: ``dw.sessions``, for a "where you're logged in" page
+    and for ending sessions from elsewhere."""
 
-@final
-class AsyncSessions:
-    def list(self, user_id: str) -> Awaitable[builtins.list[Session]]: ...
-    def revoke(self, session_id: str) -> Awaitable[None]: ...
-    def revoke_all(self, user_id: str) -> Awaitable[int]: ...
+    def list(self, user_id: str) -> builtins.list[Session]:
+        """A user's live sessions, newest first."""
+    def revoke(self, session_id: str) -> None:
+        """End one session now: its tokens stop working at once.
+
+        Raises:
+            NotFoundError: The session is not live.
+        """
+    def revoke_all(self, user_id: str) -> int:
+        """End every session of a user ("log out everywhere"); how many
+        were live."""
 
 @final
 class Limits:
-    def limit(self, key: str, quota: str) -> Decision: ...
+    """Rate limits for the host's own endpoints: ``dw.limits``."""
 
-@final
-class AsyncLimits:
-    def limit(self, key: str, quota: str) -> Awaitable[Decision]: ...
+    def limit(self, key: str, quota: str) -> Decision:
+        """Admit one call under ``key``, or refuse it.
+
+        Shared by every instance when Redis is configured.
+
+        Args:
+            key: What is limited, e.g. ``f"export:{user_id}"``.
+            quota: ``"10/1m"``: a burst of 10, then one every 6 s.
+
+        Raises:
+            RateLimitedError: Over the quota; ``retry_after`` says when to retry.
+            ValidationError: A quota that does not parse.
+        """
 
 @final
 class Files:
-    def put(self, key: str, data: _Data, content_type: Optional[str] = None) -> FileInfo: ...
-    def put_file(self, key: str, path: _Path, content_type: Optional[str] = None) -> FileInfo: ...
-    def get(self, key: str) -> tuple[FileInfo, bytes]: ...
-    def get_to_file(self, key: str, path: _Path) -> FileInfo: ...
-    def head(self, key: str) -> FileInfo: ...
-    def delete(self, key: str) -> bool: ...
-    def list(
-        self, prefix: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
-    ) -> FilePage: ...
-    def presign_get(self, key: str, expires_in: float) -> str: ...
-    def presign_put(self, key: str, expires_in: float) -> str: ...
+    """Objects (avatars, attachments) in the store ``files_url`` names (a
+    folder, memory or S3): ``dw.files``."""
 
-@final
-class AsyncFiles:
-    def put(
-        self, key: str, data: _Data, content_type: Optional[str] = None
-    ) -> Awaitable[FileInfo]: ...
-    def put_file(
-        self, key: str, path: _Path, content_type: Optional[str] = None
-    ) -> Awaitable[FileInfo]: ...
-    def get(self, key: str) -> Awaitable[tuple[FileInfo, bytes]]: ...
-    def get_to_file(self, key: str, path: _Path) -> Awaitable[FileInfo]: ...
-    def head(self, key: str) -> Awaitable[FileInfo]: ...
-    def delete(self, key: str) -> Awaitable[bool]: ...
+    def put(self, key: str, data: _Data, content_type: Optional[str] = None) -> FileInfo:
+        """Store ``data`` under ``key``, replacing what was there.
+
+        Args:
+            key: Segments separated by ``/``, without ``..``.
+            data: The bytes; at most ``files_max_bytes``.
+            content_type: Kept with the object and served with it.
+
+        Raises:
+            ValidationError: A bad key or content type, or ``data`` over
+                ``files_max_bytes`` (nothing is written).
+        """
+    def put_file(self, key: str, path: _Path, content_type: Optional[str] = None) -> FileInfo:
+        """Store the file at ``path`` under ``key``, streamed rather than read
+        into memory (big uploads).
+
+        Raises:
+            ValidationError: A bad key, an unreadable ``path``, or a file over
+                ``files_max_bytes``.
+        """
+    def get(self, key: str) -> tuple[FileInfo, bytes]:
+        """The object under ``key`` and its bytes.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def get_to_file(self, key: str, path: _Path) -> FileInfo:
+        """Write the object under ``key`` to ``path``, streamed, through a
+        temporary file renamed into place, so ``path`` is never half written.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def head(self, key: str) -> FileInfo:
+        """What is known of the object under ``key``, without its bytes.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def delete(self, key: str) -> bool:
+        """Delete the object under ``key``; whether there was one."""
     def list(
         self, prefix: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
-    ) -> Awaitable[FilePage]: ...
-    def presign_get(self, key: str, expires_in: float) -> Awaitable[str]: ...
-    def presign_put(self, key: str, expires_in: float) -> Awaitable[str]: ...
+    ) -> FilePage:
+        """Objects in key order, a page at a time.
+
+        Args:
+            prefix: Only keys under it (whole segments: ``avatars`` matches
+                ``avatars/1.png``, not ``avatars2/``).
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most objects a page holds.
+
+        Raises:
+            ValidationError: A bad prefix or cursor, or a limit out of range.
+        """
+    def presign_get(self, key: str, expires_in: float) -> str:
+        """A URL that fetches the object for ``expires_in`` seconds without
+        credentials, for a browser or a CDN.
+
+        Raises:
+            ConfigError: The store is not S3.
+            ValidationError: ``expires_in`` outside 1 s to 7 days, or a bad key.
+        """
+    def presign_put(self, key: str, expires_in: float) -> str:
+        """A URL that uploads an object under ``key`` with a PUT for
+        ``expires_in`` seconds without credentials. S3 cannot cap the size,
+        so ``files_max_bytes`` does not apply.
+
+        Raises:
+            ConfigError: The store is not S3.
+            ValidationError: ``expires_in`` outside 1 s to 7 days, or a bad key.
+        """
 
 @final
 class Events:
+    """Domain events: ``dw.events``. Subscriptions and streams in this
+    process, the outbox they are read from, and the webhook deliveries
+    behind it."""
+
     def subscribe(
         self,
         handler: _Handler,
         types: Optional[Sequence[str]] = None,
         name: Optional[str] = None,
-    ) -> Subscription: ...
+    ) -> Subscription:
+        """Call ``handler(event)`` with every event committed from now on, in
+        commit order, on a background thread.
+
+        An exception is logged (logger ``doorward.events``) and the event is
+        delivered again after a backoff, up to ``events_max_attempts`` times.
+        The handler must not call ``flush``, which waits for it.
+
+        Args:
+            handler: A plain callable; a coroutine function is refused (use
+                ``stream`` from async code).
+            types: Event type names to receive; all when None.
+            name: Makes the subscriber durable: events committed while the
+                process was away are delivered when it subscribes again.
+
+        Raises:
+            ValidationError: An unknown event type or a bad name.
+            ConfigError: ``events_dispatch`` is off, so nothing would deliver.
+            TypeError: ``handler`` is not a plain callable.
+        """
     def stream(
         self,
         types: Optional[Sequence[str]] = None,
         name: Optional[str] = None,
         timeout: Optional[float] = None,
-    ) -> EventStream: ...
-    def list(self, cursor: Optional[str] = None, limit: int = 100) -> EventPage: ...
-    def flush(self) -> None: ...
-    def deliveries(
-        self, status: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
-    ) -> builtins.list[DeliveryRecord]: ...
-    def dead(self) -> builtins.list[DeliveryRecord]: ...
-    def replay(self, delivery_id: int) -> None: ...
+    ) -> EventStream:
+        """Iterate over the events committed from now on:
+        ``for event in dw.events.stream(timeout=5): ...``.
 
-@final
-class AsyncEvents:
-    def subscribe(
-        self,
-        handler: _Handler,
-        types: Optional[Sequence[str]] = None,
-        name: Optional[str] = None,
-    ) -> Awaitable[Subscription]: ...
-    def stream(
-        self, types: Optional[Sequence[str]] = None, name: Optional[str] = None
-    ) -> AsyncEventStream: ...
-    def list(self, cursor: Optional[str] = None, limit: int = 100) -> Awaitable[EventPage]: ...
-    def flush(self) -> Awaitable[None]: ...
+        Args:
+            types: Event type names to receive; all when None.
+            name: Makes the subscriber durable, as for ``subscribe``.
+            timeout: Seconds without an event after which iteration ends;
+                without one it waits until the stream is closed (use it as a
+                context manager, or ``close()`` it).
+
+        Raises:
+            ValidationError: An unknown event type or a bad name.
+            ConfigError: ``events_dispatch`` is off.
+        """
+    def list(self, cursor: Optional[str] = None, limit: int = 100) -> EventPage:
+        """The outbox in commit order, a page at a time: what an exporter or
+        a test reads.
+
+        Args:
+            cursor: The ``next_cursor`` of the previous page; None for the start.
+            limit: The most events a page holds.
+
+        Raises:
+            ValidationError: A cursor this listing did not return.
+        """
+    def flush(self) -> None:
+        """Run the dispatcher until everything committed so far has reached
+        every consumer that can take it now (deliveries waiting for a retry
+        stay queued): for tests, scripts and shutdown.
+
+        Raises:
+            RuntimeError: Called from an event handler, which the dispatcher
+                is waiting for.
+        """
     def deliveries(
         self, status: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
-    ) -> Awaitable[builtins.list[DeliveryRecord]]: ...
-    def dead(self) -> Awaitable[builtins.list[DeliveryRecord]]: ...
-    def replay(self, delivery_id: int) -> Awaitable[None]: ...
+    ) -> builtins.list[DeliveryRecord]:
+        """Webhook deliveries, oldest first.
+
+        Args:
+            status: ``pending``, ``delivered`` or ``dead``; all when None.
+            cursor: The last delivery id of the previous page.
+            limit: The most deliveries returned.
+
+        Raises:
+            ValidationError: An unknown status or a bad cursor.
+        """
+    def dead(self) -> builtins.list[DeliveryRecord]:
+        """Dead-lettered webhook deliveries: they ran out of attempts, and
+        wait for ``replay``."""
+    def replay(self, delivery_id: int) -> None:
+        """Queue a dead delivery again, due now (after fixing the receiver).
+
+        Raises:
+            NotFoundError: No such delivery, or it is not dead.
+        """
 
 @final
 class Webhooks:
-    def add(self, url: str, types: Optional[Sequence[str]] = None) -> Webhook: ...
-    def list(self) -> builtins.list[Webhook]: ...
-    def remove(self, webhook_id: str) -> None: ...
-    def test(self, webhook_id: str) -> WebhookTest: ...
+    """Webhook endpoints that receive events over HTTP, signed per Standard
+    Webhooks: ``dw.webhooks``."""
 
-@final
-class AsyncWebhooks:
-    def add(self, url: str, types: Optional[Sequence[str]] = None) -> Awaitable[Webhook]: ...
-    def list(self) -> Awaitable[builtins.list[Webhook]]: ...
-    def remove(self, webhook_id: str) -> Awaitable[None]: ...
-    def test(self, webhook_id: str) -> Awaitable[WebhookTest]: ...
+    def add(self, url: str, types: Optional[Sequence[str]] = None) -> Webhook:
+        """Register ``url`` (http or https) for the events committed from now
+        on, signed with the new webhook's secret.
+
+        Args:
+            url: Where to POST; loopback and private addresses only with
+                ``webhook_allow_private``.
+            types: Event type names to send; all when None or empty.
+
+        Raises:
+            ValidationError: A bad URL or an unknown event type.
+        """
+    def list(self) -> builtins.list[Webhook]:
+        """Every webhook, oldest first."""
+    def remove(self, webhook_id: str) -> None:
+        """Remove a webhook and its queued deliveries.
+
+        Raises:
+            NotFoundError: No such webhook.
+        """
+    def test(self, webhook_id: str) -> WebhookTest:
+        """Send a signed ``doorward.test`` message now, outside the queue, and
+        report how the receiver answered (a "send test" button).
+
+        Raises:
+            NotFoundError: No such webhook.
+        """
 
 @final
 class Mail:
-    def send(self, to: str, subject: str, text: str) -> None: ...
-    def sent(self) -> builtins.list[Message]: ...
+    """Outgoing mail: ``dw.mail``. Sending now through the configured
+    mailer, and what the in-memory mailer holds (tests)."""
 
-@final
-class AsyncMail:
-    def send(self, to: str, subject: str, text: str) -> Awaitable[None]: ...
-    def sent(self) -> builtins.list[Message]: ...
+    def send(self, to: str, subject: str, text: str) -> None:
+        """Send a plain-text message from ``mail_from`` now, through the
+        mailer ``mail_url`` names.
+
+        Raises:
+            ConfigError: No mailer is configured.
+            StorageError: The mail server refused or could not be reached.
+        """
+    def sent(self) -> builtins.list[Message]:
+        """What the in-memory mailer (``mail_url="memory://"``) holds, oldest
+        first: how tests read the welcome mail.
+
+        Raises:
+            ConfigError: Another mailer is in force.
+        """
 
 @final
 class Audit:
-    def list(
-        self,
-        user_id: Optional[str] = None,
-        type: Optional[str] = None,
-        since: Optional[datetime] = None,
-        until: Optional[datetime] = None,
-        cursor: Optional[str] = None,
-        limit: int = 100,
-    ) -> AuditPage: ...
-    def export(self, since: Optional[datetime] = None) -> str: ...
-    def verify(self) -> AuditVerification: ...
+    """The hash-chained audit log: ``dw.audit``. Every event is a row whose
+    hash covers the previous row's, so an edit or a deletion shows."""
 
-@final
-class AsyncAudit:
     def list(
         self,
         user_id: Optional[str] = None,
@@ -530,84 +961,828 @@ class AsyncAudit:
         until: Optional[datetime] = None,
         cursor: Optional[str] = None,
         limit: int = 100,
-    ) -> Awaitable[AuditPage]: ...
-    def export(self, since: Optional[datetime] = None) -> Awaitable[str]: ...
-    def verify(self) -> Awaitable[AuditVerification]: ...
+    ) -> AuditPage:
+        """Rows matching every filter given, oldest first, a page at a time.
+
+        Args:
+            user_id: Rows where this user is the actor or the subject.
+            type: Rows of this event type.
+            since: Rows at or after this aware datetime.
+            until: Rows before this aware datetime.
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most rows a page holds.
+
+        Raises:
+            ValidationError: An unknown event type or a bad cursor.
+        """
+    def export(self, since: Optional[datetime] = None) -> str:
+        """Every row at or after ``since`` as JSON Lines, for a SIEM or cold
+        storage."""
+    def verify(self) -> AuditVerification:
+        """Walk the whole chain and recompute every hash, under ``audit_key``
+        when it is set: what a periodic integrity check runs.
+
+        Raises:
+            ConfigError: An ``audit_key`` that is not a usable HMAC key.
+        """
 
 @final
 class Doorward:
-    def __new__(cls, config: _Config = None, **overrides: Any) -> Doorward: ...
+    """An open doorward: registration, login, tokens and permissions, with the
+    other services (users, roles, files, events...) as properties. Open one per
+    process and share it: it holds the database pools, the cache and the event
+    dispatcher.
+
+    Its methods block, releasing the GIL while the core works: for Django,
+    Flask, scripts and worker threads. :class:`AsyncDoorward` is the same API
+    for asyncio.
+    """
+
+    def __new__(cls, config: _Config = None, **overrides: Any) -> Doorward:
+        """Open the store the configuration names, migrating it and seeding
+        the built-in roles.
+
+        Args:
+            config: The keys of the README's table, as a mapping or the path
+                of a TOML file; defaults when None. The environment is not
+                read: pass ``DOORWARD_*`` variables yourself if you use them.
+            **overrides: Keys laid over ``config``.
+
+        Raises:
+            ConfigError: An unknown key, a bad value, a short secret, a
+                mismatched key pair.
+            StorageError: The database cannot be opened or migrated.
+        """
     @property
-    def users(self) -> Users: ...
+    def users(self) -> Users:
+        """Accounts."""
     @property
-    def roles(self) -> Roles: ...
+    def roles(self) -> Roles:
+        """Roles and grants."""
     @property
-    def sessions(self) -> Sessions: ...
+    def sessions(self) -> Sessions:
+        """Live sessions."""
     @property
-    def limits(self) -> Limits: ...
+    def limits(self) -> Limits:
+        """Rate limits for the host's own endpoints."""
     @property
-    def files(self) -> Files: ...
+    def files(self) -> Files:
+        """Objects in the store ``files_url`` names."""
     @property
-    def events(self) -> Events: ...
+    def events(self) -> Events:
+        """Domain events: subscriptions, the outbox, webhook deliveries."""
     @property
-    def webhooks(self) -> Webhooks: ...
+    def webhooks(self) -> Webhooks:
+        """Webhook endpoints that receive events, signed."""
     @property
-    def audit(self) -> Audit: ...
+    def audit(self) -> Audit:
+        """The hash-chained audit log."""
     @property
-    def mail(self) -> Mail: ...
+    def mail(self) -> Mail:
+        """Outgoing mail: sending now, and the in-memory mailer."""
     @property
-    def backend(self) -> str: ...
-    def jwks(self) -> dict[str, Any]: ...
+    def backend(self) -> str:
+        """The store in use: ``sqlite``, ``postgres`` or ``memory``."""
+    def jwks(self) -> dict[str, Any]:
+        """The public verification keys as a JWKS document, for a
+        ``/.well-known/jwks.json`` route (empty for HS256, whose secret is
+        never published).
+
+        Raises:
+            ConfigError: No signing key is configured.
+        """
     def register_user(
         self, username: str, email: str, password: str, client: Optional[ClientInfo] = None
-    ) -> Registration: ...
-    def login(
-        self, login: str, password: str, client: Optional[ClientInfo] = None
-    ) -> TokenPair: ...
-    def verify_token(self, access_token: str) -> Principal: ...
-    def refresh_token(self, refresh_token: str) -> TokenPair: ...
-    def logout(self, access_token: str) -> None: ...
-    def can(self, user_id: str, permission: str) -> bool: ...
-    def require(self, user_id: str, permission: str) -> None: ...
-    def issue_tokens(self, user_id: str, client: Optional[ClientInfo] = None) -> TokenPair: ...
-    def metrics_text(self) -> str: ...
+    ) -> Registration:
+        """Validate, hash and store a new account, and log it in: a sign-up
+        form's whole work.
+
+        Args:
+            client: Where the request comes from, for the per-address
+                registration limit and the session.
+
+        Raises:
+            ValidationError: A username, email or password the rules refuse
+                (``field`` says which).
+            DuplicateUsernameError: The username is taken.
+            DuplicateEmailError: The address is taken.
+            RateLimitedError: Too many registrations from this address.
+            ConfigError: No key to sign tokens with.
+        """
+    def login(self, login: str, password: str, client: Optional[ClientInfo] = None) -> TokenPair:
+        """Log in with a username or an email address and start a session.
+
+        Args:
+            login: A username or an email address.
+            client: Where the request comes from, for the per-address limits,
+                the lockout's trusted addresses and the session.
+
+        Raises:
+            InvalidCredentialsError: An unknown login or a wrong password
+                (deliberately the same answer).
+            UserDisabledError: The account is disabled (told only to the
+                right password).
+            AccountLockedError: Too many wrong passwords; ``retry_after``
+                says when the lock ends.
+            RateLimitedError: Too many attempts for this account or address.
+            ValidationError: An empty login or password.
+        """
+    def verify_token(self, access_token: str) -> Principal:
+        """Who an access token speaks for: what each authenticated request
+        asks. Fails at once after logout, revocation or disabling.
+
+        Raises:
+            TokenInvalidError: Malformed, forged or not for this issuer.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+    def refresh_token(self, refresh_token: str) -> TokenPair:
+        """A new token pair for a refresh token, which stops working.
+
+        Raises:
+            TokenInvalidError: Not a refresh token this store issued.
+            TokenExpiredError: Its session expired.
+            TokenRevokedError: Its session has ended.
+            TokenReusedError: It was already used: its whole family (the
+                session) is revoked, and the client must log in again.
+        """
+    def logout(self, access_token: str) -> None:
+        """End the session an access token belongs to (an expired token
+        still works here).
+
+        Raises:
+            TokenInvalidError: Malformed or forged.
+        """
+    def can(self, user_id: str, permission: str) -> bool:
+        """Whether a user holds a permission (``users:write``; ``admin:*``
+        and ``*`` grant by wildcard).
+
+        Raises:
+            ValidationError: A permission that is not ``resource:action``.
+        """
+    def require(self, user_id: str, permission: str) -> None:
+        """Like ``can``, but raise when the permission is missing: a guard at
+        the top of a request handler.
+
+        Raises:
+            ForbiddenError: The user lacks the permission.
+            ValidationError: A permission that is not ``resource:action``.
+        """
+    def issue_tokens(self, user_id: str, client: Optional[ClientInfo] = None) -> TokenPair:
+        """Start a session without a password (administrators, a verified
+        magic link, an OAuth login the host did itself).
+
+        Raises:
+            NotFoundError: No such user.
+            UserDisabledError: The account is disabled.
+            ConfigError: No key to sign tokens with.
+        """
+    def metrics_text(self) -> str:
+        """This instance's counters, latency histograms and gauges (outbox
+        backlog, active sessions) as Prometheus text, for a ``/metrics``
+        route."""
+
+# --- Generated from the classes above by python/tests/async_twins.py: do not edit. ---
+
+@final
+class AsyncUsers:
+    """Accounts: ``dw.users``.
+
+    The awaitable twin of :class:`Users`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def create(self, username: str, email: str, password: str) -> Awaitable[User]:
+        """Create an account without logging it in (an administrator's
+        "add user"; ``register_user`` also starts a session).
+
+        Raises:
+            ValidationError: A username, email or password the rules refuse
+                (``field`` says which).
+            DuplicateUsernameError: The username is taken (case-insensitively).
+            DuplicateEmailError: The address is taken (case-insensitively).
+        """
+    def get(self, user_id: str) -> Awaitable[User]:
+        """The account with this id.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def get_by_email(self, email: str) -> Awaitable[User]:
+        """The account with this email address, case-insensitively.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def get_by_username(self, username: str) -> Awaitable[User]:
+        """The account with this username, case-insensitively.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def list(self, cursor: Optional[str] = None, limit: int = 50) -> Awaitable[Page]:
+        """Accounts in creation order, a page at a time.
+
+        Args:
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most accounts a page holds.
+
+        Raises:
+            ValidationError: A cursor this listing did not return, or a limit
+                out of its range (``field`` says which).
+        """
+    def update(
+        self, user_id: str, *, username: Optional[str] = None, email: Optional[str] = None
+    ) -> Awaitable[User]:
+        """Change the username and/or the email address, validated and unique
+        as at registration; what is not given stays.
+
+        Raises:
+            NotFoundError: No such user.
+            ValidationError: A value the rules refuse.
+            DuplicateUsernameError: The new username is taken.
+            DuplicateEmailError: The new address is taken.
+        """
+    def change_password(
+        self, user_id: str, old_password: str, new_password: str, keep_session: Optional[str] = None
+    ) -> Awaitable[None]:
+        """Change a password, proving the old one (the user's own "change
+        password" form). Every session ends but ``keep_session``, the
+        caller's own.
+
+        Raises:
+            InvalidCredentialsError: ``old_password`` is wrong.
+            ValidationError: ``new_password`` breaks the password rules.
+            NotFoundError: No such user.
+        """
+    def set_password(self, user_id: str, new_password: str) -> Awaitable[None]:
+        """Set a password without the old one (administrators, a verified
+        reset link). Every session ends.
+
+        Raises:
+            ValidationError: ``new_password`` breaks the password rules.
+            NotFoundError: No such user.
+        """
+    def disable(self, user_id: str) -> Awaitable[None]:
+        """Disable an account: no more logins, and its sessions end now.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def enable(self, user_id: str) -> Awaitable[None]:
+        """Enable a disabled account again.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def unlock(self, user_id: str) -> Awaitable[bool]:
+        """Lift a lockout and forget failed logins (an administrator's
+        answer to ``AccountLockedError``); whether there was anything to clear.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def delete(self, user_id: str) -> Awaitable[None]:
+        """Delete an account with its sessions and grants.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+
+@final
+class AsyncRoles:
+    """Roles and grants: ``dw.roles``. Permissions are checked with
+    ``can`` and ``require`` on the client.
+
+    The awaitable twin of :class:`Roles`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def list(self) -> Awaitable[builtins.list[Role]]:
+        """Every role, by name."""
+    def get(self, name: str) -> Awaitable[Role]:
+        """The role with this name.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def create(
+        self, name: str, permissions: builtins.list[str], description: str = ""
+    ) -> Awaitable[Role]:
+        """Create a role with these permissions (``resource:action``, with
+        ``*`` wildcards).
+
+        Raises:
+            ValidationError: A bad name, permission or description, or a role
+                of that name exists.
+        """
+    def delete(self, name: str) -> Awaitable[None]:
+        """Delete a role and take it from everyone who had it.
+
+        Raises:
+            NotFoundError: No such role.
+            ValidationError: A built-in role, which stays.
+        """
+    def grant(self, user_id: str, name: str) -> Awaitable[bool]:
+        """Give a user a role; whether it was new.
+
+        Raises:
+            NotFoundError: No such user or role.
+        """
+    def revoke(self, user_id: str, name: str) -> Awaitable[bool]:
+        """Take a role from a user; whether they had it.
+
+        Raises:
+            NotFoundError: No such user or role.
+        """
+    def of_user(self, user_id: str) -> Awaitable[builtins.list[str]]:
+        """The names of a user's roles.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+
+@final
+class AsyncSessions:
+    """Live sessions: ``dw.sessions``, for a "where you're logged in" page
+    and for ending sessions from elsewhere.
+
+    The awaitable twin of :class:`Sessions`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def list(self, user_id: str) -> Awaitable[builtins.list[Session]]:
+        """A user's live sessions, newest first."""
+    def revoke(self, session_id: str) -> Awaitable[None]:
+        """End one session now: its tokens stop working at once.
+
+        Raises:
+            NotFoundError: The session is not live.
+        """
+    def revoke_all(self, user_id: str) -> Awaitable[int]:
+        """End every session of a user ("log out everywhere"); how many
+        were live."""
+
+@final
+class AsyncLimits:
+    """Rate limits for the host's own endpoints: ``dw.limits``.
+
+    The awaitable twin of :class:`Limits`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def limit(self, key: str, quota: str) -> Awaitable[Decision]:
+        """Admit one call under ``key``, or refuse it.
+
+        Shared by every instance when Redis is configured.
+
+        Args:
+            key: What is limited, e.g. ``f"export:{user_id}"``.
+            quota: ``"10/1m"``: a burst of 10, then one every 6 s.
+
+        Raises:
+            RateLimitedError: Over the quota; ``retry_after`` says when to retry.
+            ValidationError: A quota that does not parse.
+        """
+
+@final
+class AsyncFiles:
+    """Objects (avatars, attachments) in the store ``files_url`` names (a
+    folder, memory or S3): ``dw.files``.
+
+    The awaitable twin of :class:`Files`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def put(self, key: str, data: _Data, content_type: Optional[str] = None) -> Awaitable[FileInfo]:
+        """Store ``data`` under ``key``, replacing what was there.
+
+        Args:
+            key: Segments separated by ``/``, without ``..``.
+            data: The bytes; at most ``files_max_bytes``.
+            content_type: Kept with the object and served with it.
+
+        Raises:
+            ValidationError: A bad key or content type, or ``data`` over
+                ``files_max_bytes`` (nothing is written).
+        """
+    def put_file(
+        self, key: str, path: _Path, content_type: Optional[str] = None
+    ) -> Awaitable[FileInfo]:
+        """Store the file at ``path`` under ``key``, streamed rather than read
+        into memory (big uploads).
+
+        Raises:
+            ValidationError: A bad key, an unreadable ``path``, or a file over
+                ``files_max_bytes``.
+        """
+    def get(self, key: str) -> Awaitable[tuple[FileInfo, bytes]]:
+        """The object under ``key`` and its bytes.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def get_to_file(self, key: str, path: _Path) -> Awaitable[FileInfo]:
+        """Write the object under ``key`` to ``path``, streamed, through a
+        temporary file renamed into place, so ``path`` is never half written.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def head(self, key: str) -> Awaitable[FileInfo]:
+        """What is known of the object under ``key``, without its bytes.
+
+        Raises:
+            NotFoundError: There is none.
+        """
+    def delete(self, key: str) -> Awaitable[bool]:
+        """Delete the object under ``key``; whether there was one."""
+    def list(
+        self, prefix: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
+    ) -> Awaitable[FilePage]:
+        """Objects in key order, a page at a time.
+
+        Args:
+            prefix: Only keys under it (whole segments: ``avatars`` matches
+                ``avatars/1.png``, not ``avatars2/``).
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most objects a page holds.
+
+        Raises:
+            ValidationError: A bad prefix or cursor, or a limit out of range.
+        """
+    def presign_get(self, key: str, expires_in: float) -> Awaitable[str]:
+        """A URL that fetches the object for ``expires_in`` seconds without
+        credentials, for a browser or a CDN.
+
+        Raises:
+            ConfigError: The store is not S3.
+            ValidationError: ``expires_in`` outside 1 s to 7 days, or a bad key.
+        """
+    def presign_put(self, key: str, expires_in: float) -> Awaitable[str]:
+        """A URL that uploads an object under ``key`` with a PUT for
+        ``expires_in`` seconds without credentials. S3 cannot cap the size,
+        so ``files_max_bytes`` does not apply.
+
+        Raises:
+            ConfigError: The store is not S3.
+            ValidationError: ``expires_in`` outside 1 s to 7 days, or a bad key.
+        """
+
+@final
+class AsyncEvents:
+    """Domain events: ``dw.events``. Subscriptions and streams in this
+    process, the outbox they are read from, and the webhook deliveries
+    behind it.
+
+    The awaitable twin of :class:`Events`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns. ``stream``
+    returns an :class:`AsyncEventStream`, which subscribes on entering an
+    ``async with`` block and has no ``timeout``.
+    """
+
+    def subscribe(
+        self, handler: _Handler, types: Optional[Sequence[str]] = None, name: Optional[str] = None
+    ) -> Awaitable[Subscription]:
+        """Call ``handler(event)`` with every event committed from now on, in
+        commit order, on a background thread.
+
+        An exception is logged (logger ``doorward.events``) and the event is
+        delivered again after a backoff, up to ``events_max_attempts`` times.
+        The handler must not call ``flush``, which waits for it.
+
+        Args:
+            handler: A plain callable; a coroutine function is refused (use
+                ``stream`` from async code).
+            types: Event type names to receive; all when None.
+            name: Makes the subscriber durable: events committed while the
+                process was away are delivered when it subscribes again.
+
+        Raises:
+            ValidationError: An unknown event type or a bad name.
+            ConfigError: ``events_dispatch`` is off, so nothing would deliver.
+            TypeError: ``handler`` is not a plain callable.
+        """
+    def stream(
+        self, types: Optional[Sequence[str]] = None, name: Optional[str] = None
+    ) -> AsyncEventStream:
+        """Events committed while an ``async with`` block is open, as an async
+        iterator: ``async with dw.events.stream(types=["UserRegistered"]) as events:``
+        and then ``async for event in events: ...``.
+
+        Args:
+            types: Event type names to receive; all when None.
+            name: Makes the subscriber durable, as for ``subscribe``.
+
+        Raises:
+            ValidationError: An unknown event type or a bad name (on entering
+                the block).
+            ConfigError: ``events_dispatch`` is off.
+        """
+    def list(self, cursor: Optional[str] = None, limit: int = 100) -> Awaitable[EventPage]:
+        """The outbox in commit order, a page at a time: what an exporter or
+        a test reads.
+
+        Args:
+            cursor: The ``next_cursor`` of the previous page; None for the start.
+            limit: The most events a page holds.
+
+        Raises:
+            ValidationError: A cursor this listing did not return.
+        """
+    def flush(self) -> Awaitable[None]:
+        """Run the dispatcher until everything committed so far has reached
+        every consumer that can take it now (deliveries waiting for a retry
+        stay queued): for tests, scripts and shutdown.
+
+        Raises:
+            RuntimeError: Called from an event handler, which the dispatcher
+                is waiting for.
+        """
+    def deliveries(
+        self, status: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
+    ) -> Awaitable[builtins.list[DeliveryRecord]]:
+        """Webhook deliveries, oldest first.
+
+        Args:
+            status: ``pending``, ``delivered`` or ``dead``; all when None.
+            cursor: The last delivery id of the previous page.
+            limit: The most deliveries returned.
+
+        Raises:
+            ValidationError: An unknown status or a bad cursor.
+        """
+    def dead(self) -> Awaitable[builtins.list[DeliveryRecord]]:
+        """Dead-lettered webhook deliveries: they ran out of attempts, and
+        wait for ``replay``."""
+    def replay(self, delivery_id: int) -> Awaitable[None]:
+        """Queue a dead delivery again, due now (after fixing the receiver).
+
+        Raises:
+            NotFoundError: No such delivery, or it is not dead.
+        """
+
+@final
+class AsyncWebhooks:
+    """Webhook endpoints that receive events over HTTP, signed per Standard
+    Webhooks: ``dw.webhooks``.
+
+    The awaitable twin of :class:`Webhooks`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def add(self, url: str, types: Optional[Sequence[str]] = None) -> Awaitable[Webhook]:
+        """Register ``url`` (http or https) for the events committed from now
+        on, signed with the new webhook's secret.
+
+        Args:
+            url: Where to POST; loopback and private addresses only with
+                ``webhook_allow_private``.
+            types: Event type names to send; all when None or empty.
+
+        Raises:
+            ValidationError: A bad URL or an unknown event type.
+        """
+    def list(self) -> Awaitable[builtins.list[Webhook]]:
+        """Every webhook, oldest first."""
+    def remove(self, webhook_id: str) -> Awaitable[None]:
+        """Remove a webhook and its queued deliveries.
+
+        Raises:
+            NotFoundError: No such webhook.
+        """
+    def test(self, webhook_id: str) -> Awaitable[WebhookTest]:
+        """Send a signed ``doorward.test`` message now, outside the queue, and
+        report how the receiver answered (a "send test" button).
+
+        Raises:
+            NotFoundError: No such webhook.
+        """
+
+@final
+class AsyncMail:
+    """Outgoing mail: ``dw.mail``. Sending now through the configured
+    mailer, and what the in-memory mailer holds (tests).
+
+    The awaitable twin of :class:`Mail`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns. ``sent`` stays
+    synchronous: it reads the in-memory mailer.
+    """
+
+    def send(self, to: str, subject: str, text: str) -> Awaitable[None]:
+        """Send a plain-text message from ``mail_from`` now, through the
+        mailer ``mail_url`` names.
+
+        Raises:
+            ConfigError: No mailer is configured.
+            StorageError: The mail server refused or could not be reached.
+        """
+    def sent(self) -> builtins.list[Message]:
+        """What the in-memory mailer (``mail_url="memory://"``) holds, oldest
+        first: how tests read the welcome mail.
+
+        Raises:
+            ConfigError: Another mailer is in force.
+        """
+
+@final
+class AsyncAudit:
+    """The hash-chained audit log: ``dw.audit``. Every event is a row whose
+    hash covers the previous row's, so an edit or a deletion shows.
+
+    The awaitable twin of :class:`Audit`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def list(
+        self,
+        user_id: Optional[str] = None,
+        type: Optional[str] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        cursor: Optional[str] = None,
+        limit: int = 100,
+    ) -> Awaitable[AuditPage]:
+        """Rows matching every filter given, oldest first, a page at a time.
+
+        Args:
+            user_id: Rows where this user is the actor or the subject.
+            type: Rows of this event type.
+            since: Rows at or after this aware datetime.
+            until: Rows before this aware datetime.
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most rows a page holds.
+
+        Raises:
+            ValidationError: An unknown event type or a bad cursor.
+        """
+    def export(self, since: Optional[datetime] = None) -> Awaitable[str]:
+        """Every row at or after ``since`` as JSON Lines, for a SIEM or cold
+        storage."""
+    def verify(self) -> Awaitable[AuditVerification]:
+        """Walk the whole chain and recompute every hash, under ``audit_key``
+        when it is set: what a periodic integrity check runs.
+
+        Raises:
+            ConfigError: An ``audit_key`` that is not a usable HMAC key.
+        """
 
 @final
 class AsyncDoorward:
-    def __new__(cls, config: _Config = None, **overrides: Any) -> AsyncDoorward: ...
+    """An open doorward: registration, login, tokens and permissions, with the
+    other services (users, roles, files, events...) as properties. Open one per
+    process and share it: it holds the database pools, the cache and the event
+    dispatcher.
+
+    The awaitable twin of :class:`Doorward`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns. ``jwks`` stays
+    synchronous: it reads keys held in memory.
+    """
+
+    def __new__(cls, config: _Config = None, **overrides: Any) -> AsyncDoorward:
+        """Open the store the configuration names, migrating it and seeding
+        the built-in roles.
+
+        Args:
+            config: The keys of the README's table, as a mapping or the path
+                of a TOML file; defaults when None. The environment is not
+                read: pass ``DOORWARD_*`` variables yourself if you use them.
+            **overrides: Keys laid over ``config``.
+
+        Raises:
+            ConfigError: An unknown key, a bad value, a short secret, a
+                mismatched key pair.
+            StorageError: The database cannot be opened or migrated.
+        """
     @property
-    def users(self) -> AsyncUsers: ...
+    def users(self) -> AsyncUsers:
+        """Accounts."""
     @property
-    def roles(self) -> AsyncRoles: ...
+    def roles(self) -> AsyncRoles:
+        """Roles and grants."""
     @property
-    def sessions(self) -> AsyncSessions: ...
+    def sessions(self) -> AsyncSessions:
+        """Live sessions."""
     @property
-    def limits(self) -> AsyncLimits: ...
+    def limits(self) -> AsyncLimits:
+        """Rate limits for the host's own endpoints."""
     @property
-    def files(self) -> AsyncFiles: ...
+    def files(self) -> AsyncFiles:
+        """Objects in the store ``files_url`` names."""
     @property
-    def events(self) -> AsyncEvents: ...
+    def events(self) -> AsyncEvents:
+        """Domain events: subscriptions, the outbox, webhook deliveries."""
     @property
-    def webhooks(self) -> AsyncWebhooks: ...
+    def webhooks(self) -> AsyncWebhooks:
+        """Webhook endpoints that receive events, signed."""
     @property
-    def audit(self) -> AsyncAudit: ...
+    def audit(self) -> AsyncAudit:
+        """The hash-chained audit log."""
     @property
-    def mail(self) -> AsyncMail: ...
+    def mail(self) -> AsyncMail:
+        """Outgoing mail: sending now, and the in-memory mailer."""
     @property
-    def backend(self) -> str: ...
-    def jwks(self) -> dict[str, Any]: ...
+    def backend(self) -> str:
+        """The store in use: ``sqlite``, ``postgres`` or ``memory``."""
+    def jwks(self) -> dict[str, Any]:
+        """The public verification keys as a JWKS document, for a
+        ``/.well-known/jwks.json`` route (empty for HS256, whose secret is
+        never published).
+
+        Raises:
+            ConfigError: No signing key is configured.
+        """
     def register_user(
         self, username: str, email: str, password: str, client: Optional[ClientInfo] = None
-    ) -> Awaitable[Registration]: ...
+    ) -> Awaitable[Registration]:
+        """Validate, hash and store a new account, and log it in: a sign-up
+        form's whole work.
+
+        Args:
+            client: Where the request comes from, for the per-address
+                registration limit and the session.
+
+        Raises:
+            ValidationError: A username, email or password the rules refuse
+                (``field`` says which).
+            DuplicateUsernameError: The username is taken.
+            DuplicateEmailError: The address is taken.
+            RateLimitedError: Too many registrations from this address.
+            ConfigError: No key to sign tokens with.
+        """
     def login(
         self, login: str, password: str, client: Optional[ClientInfo] = None
-    ) -> Awaitable[TokenPair]: ...
-    def verify_token(self, access_token: str) -> Awaitable[Principal]: ...
-    def refresh_token(self, refresh_token: str) -> Awaitable[TokenPair]: ...
-    def logout(self, access_token: str) -> Awaitable[None]: ...
-    def can(self, user_id: str, permission: str) -> Awaitable[bool]: ...
-    def require(self, user_id: str, permission: str) -> Awaitable[None]: ...
+    ) -> Awaitable[TokenPair]:
+        """Log in with a username or an email address and start a session.
+
+        Args:
+            login: A username or an email address.
+            client: Where the request comes from, for the per-address limits,
+                the lockout's trusted addresses and the session.
+
+        Raises:
+            InvalidCredentialsError: An unknown login or a wrong password
+                (deliberately the same answer).
+            UserDisabledError: The account is disabled (told only to the
+                right password).
+            AccountLockedError: Too many wrong passwords; ``retry_after``
+                says when the lock ends.
+            RateLimitedError: Too many attempts for this account or address.
+            ValidationError: An empty login or password.
+        """
+    def verify_token(self, access_token: str) -> Awaitable[Principal]:
+        """Who an access token speaks for: what each authenticated request
+        asks. Fails at once after logout, revocation or disabling.
+
+        Raises:
+            TokenInvalidError: Malformed, forged or not for this issuer.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+    def refresh_token(self, refresh_token: str) -> Awaitable[TokenPair]:
+        """A new token pair for a refresh token, which stops working.
+
+        Raises:
+            TokenInvalidError: Not a refresh token this store issued.
+            TokenExpiredError: Its session expired.
+            TokenRevokedError: Its session has ended.
+            TokenReusedError: It was already used: its whole family (the
+                session) is revoked, and the client must log in again.
+        """
+    def logout(self, access_token: str) -> Awaitable[None]:
+        """End the session an access token belongs to (an expired token
+        still works here).
+
+        Raises:
+            TokenInvalidError: Malformed or forged.
+        """
+    def can(self, user_id: str, permission: str) -> Awaitable[bool]:
+        """Whether a user holds a permission (``users:write``; ``admin:*``
+        and ``*`` grant by wildcard).
+
+        Raises:
+            ValidationError: A permission that is not ``resource:action``.
+        """
+    def require(self, user_id: str, permission: str) -> Awaitable[None]:
+        """Like ``can``, but raise when the permission is missing: a guard at
+        the top of a request handler.
+
+        Raises:
+            ForbiddenError: The user lacks the permission.
+            ValidationError: A permission that is not ``resource:action``.
+        """
     def issue_tokens(
         self, user_id: str, client: Optional[ClientInfo] = None
-    ) -> Awaitable[TokenPair]: ...
-    def metrics_text(self) -> Awaitable[str]: ...
+    ) -> Awaitable[TokenPair]:
+        """Start a session without a password (administrators, a verified
+        magic link, an OAuth login the host did itself).
+
+        Raises:
+            NotFoundError: No such user.
+            UserDisabledError: The account is disabled.
+            ConfigError: No key to sign tokens with.
+        """
+    def metrics_text(self) -> Awaitable[str]:
+        """This instance's counters, latency histograms and gauges (outbox
+        backlog, active sessions) as Prometheus text, for a ``/metrics``
+        route."""

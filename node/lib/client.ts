@@ -1,0 +1,154 @@
+// `Doorward`: opening, the authentication operations, and the sub-APIs as
+// properties. Every TokenPair it returns keeps its tokens, and every User
+// its email address, out of logs (hide.ts).
+
+import type { Config } from '../index'
+import {
+  _open,
+  _panicForTests as panicForTests,
+  type ClientInfo,
+  type Doorward as NativeDoorward,
+  type Principal,
+  type Registration,
+  type TokenPair,
+} from '../binding'
+import { Audit } from './audit'
+import { call, callSync, options } from './call'
+import { Events } from './events'
+import { Files } from './files'
+import * as hide from './hide'
+import { Limits } from './limits'
+import { Mail } from './mail'
+import { Roles } from './roles'
+import { Sessions } from './sessions'
+import { Users } from './users'
+import { Webhooks } from './webhooks'
+
+/** An open doorward: `await Doorward.open(config)`. */
+export class Doorward implements NativeDoorward {
+  readonly #native: NativeDoorward
+
+  /**
+   * Open the store the configuration names, migrating it and seeding the
+   * built-in roles: an object with camelCase keys, or a TOML file path.
+   */
+  static async open(config?: Config | string): Promise<Doorward> {
+    return new Doorward(await call(() => _open(config)))
+  }
+
+  /** Wraps the addon's object: `Doorward.open` makes one. */
+  constructor(native: NativeDoorward) {
+    this.#native = native
+  }
+
+  get users(): Users {
+    return new Users(this.#native.users)
+  }
+
+  get roles(): Roles {
+    return new Roles(this.#native.roles)
+  }
+
+  get sessions(): Sessions {
+    return new Sessions(this.#native.sessions)
+  }
+
+  get limits(): Limits {
+    return new Limits(this.#native.limits)
+  }
+
+  get files(): Files {
+    return new Files(this.#native.files)
+  }
+
+  get events(): Events {
+    return new Events(this.#native.events)
+  }
+
+  get webhooks(): Webhooks {
+    return new Webhooks(this.#native.webhooks)
+  }
+
+  get audit(): Audit {
+    return new Audit(this.#native.audit)
+  }
+
+  get mail(): Mail {
+    return new Mail(this.#native.mail)
+  }
+
+  get backend(): string {
+    return this.#native.backend
+  }
+
+  /** Synchronous: it throws, rather than rejects, a `config_error`. */
+  jwks(): { keys: Record<string, unknown>[] } {
+    return callSync(() => this.#native.jwks())
+  }
+
+  async registerUser(
+    username: string,
+    email: string,
+    password: string,
+    client?: ClientInfo | null,
+  ): Promise<Registration> {
+    const reg = await call(() =>
+      this.#native.registerUser(username, email, password, options(client, 'argument 4 of registerUser')),
+    )
+    return hide.registration(reg)
+  }
+
+  async login(login: string, password: string, client?: ClientInfo | null): Promise<TokenPair> {
+    const pair = await call(() => this.#native.login(login, password, options(client, 'argument 3 of login')))
+    return hide.tokens(pair)
+  }
+
+  verifyToken(accessToken: string): Promise<Principal> {
+    return call(() => this.#native.verifyToken(accessToken))
+  }
+
+  async refreshToken(refreshToken: string): Promise<TokenPair> {
+    return hide.tokens(await call(() => this.#native.refreshToken(refreshToken)))
+  }
+
+  logout(accessToken: string): Promise<void> {
+    return call(() => this.#native.logout(accessToken))
+  }
+
+  can(userId: string, permission: string): Promise<boolean> {
+    return call(() => this.#native.can(userId, permission))
+  }
+
+  require(userId: string, permission: string): Promise<void> {
+    return call(() => this.#native.require(userId, permission))
+  }
+
+  async issueTokens(userId: string, client?: ClientInfo | null): Promise<TokenPair> {
+    const pair = await call(() => this.#native.issueTokens(userId, options(client, 'argument 2 of issueTokens')))
+    return hide.tokens(pair)
+  }
+
+  metricsText(): Promise<string> {
+    return call(() => this.#native.metricsText())
+  }
+}
+
+/** The OAuth 2.0 token response body (RFC 6749 §5.1) for a token pair. */
+export function tokenResponse(pair: TokenPair): {
+  access_token: string
+  refresh_token: string
+  token_type: string
+  expires_in: number
+} {
+  return {
+    access_token: pair.accessToken,
+    refresh_token: pair.refreshToken,
+    token_type: pair.tokenType,
+    expires_in: pair.expiresIn,
+  }
+}
+
+/** @internal Panics in the core on purpose (tests of the panic boundary). */
+export function _panicForTests(message: string): Promise<void> {
+  return call(() => panicForTests(message))
+}

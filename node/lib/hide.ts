@@ -1,0 +1,64 @@
+// Results that carry a secret or personal data, made safe to log while
+// every property stays readable. Each method of the wrapper classes that
+// returns one of these types passes it through the function for that type
+// here: a new secret-bearing result is one more call in its method.
+
+import { inspect, type InspectOptionsStylized } from 'node:util'
+
+import type { Message, Registration, TokenPair, User, Webhook } from '../binding'
+
+/** Makes `util.inspect` (and so `console.log`) show `name` and `fields(value)`. */
+function showAs<T extends object>(value: T, name: string, fields: (value: T) => object): T {
+  Object.defineProperty(value, inspect.custom, {
+    value(this: T, _depth: number, options: InspectOptionsStylized, show: typeof inspect): string {
+      return `${name} ${show(fields(this), options)}`
+    },
+    enumerable: false,
+  })
+  return value
+}
+
+/** Takes `keys` out of JSON.stringify, spreads and `Object.keys`. */
+function unlist<T extends object>(value: T, keys: (keyof T)[]): void {
+  for (const key of keys) Object.defineProperty(value, key, { enumerable: false })
+}
+
+/** A token pair whose tokens show nowhere: JSON, spreads, util.inspect. */
+export function tokens(pair: TokenPair): TokenPair {
+  unlist(pair, ['accessToken', 'refreshToken'])
+  return showAs(pair, 'TokenPair', (p) => ({
+    tokenType: p.tokenType,
+    expiresIn: p.expiresIn,
+    accessToken: '[hidden]',
+    refreshToken: '[hidden]',
+  }))
+}
+
+/**
+ * A user whose email address util.inspect leaves out; it stays enumerable,
+ * since a JSON response may carry it on purpose.
+ */
+export function email(user: User): User {
+  return showAs(user, 'User', (u) => {
+    const { email: _, ...rest } = u
+    return { ...rest, email: '[hidden]' }
+  })
+}
+
+/** A registration: its user's email and its tokens hidden as above. */
+export function registration(reg: Registration): Registration {
+  email(reg.user)
+  tokens(reg.tokens)
+  return reg
+}
+
+/** A webhook whose signing secret shows nowhere: JSON, spreads, util.inspect. */
+export function secret(webhook: Webhook): Webhook {
+  unlist(webhook, ['secret'])
+  return showAs(webhook, 'Webhook', (w) => ({ ...w, secret: '[hidden]' }))
+}
+
+/** A mail message whose recipient and body util.inspect leaves out. */
+export function message(m: Message): Message {
+  return showAs(m, 'Message', (shown) => ({ ...shown, to: '[hidden]', text: '[hidden]' }))
+}

@@ -1,0 +1,75 @@
+// `dw.users`: accounts. Every User it returns keeps its email address out
+// of util.inspect (hide.ts).
+
+import type { Page, User, UserUpdate, Users as NativeUsers } from '../binding'
+import { call, options } from './call'
+import * as hide from './hide'
+
+/**
+ * Accounts: `dw.users`. The methods are the addon's (their documentation
+ * comes with `implements`), with errors converted and results made safe to
+ * log.
+ */
+export class Users implements NativeUsers {
+  readonly #native: NativeUsers
+
+  /** Wraps the addon's object: `dw.users` makes one. */
+  constructor(native: NativeUsers) {
+    this.#native = native
+  }
+
+  async create(username: string, email: string, password: string): Promise<User> {
+    return hide.email(await call(() => this.#native.create(username, email, password)))
+  }
+
+  async get(userId: string): Promise<User> {
+    return hide.email(await call(() => this.#native.get(userId)))
+  }
+
+  async getByEmail(email: string): Promise<User> {
+    return hide.email(await call(() => this.#native.getByEmail(email)))
+  }
+
+  async getByUsername(username: string): Promise<User> {
+    return hide.email(await call(() => this.#native.getByUsername(username)))
+  }
+
+  async list(cursor?: string | null, limit?: number | null): Promise<Page> {
+    const page = await call(() => this.#native.list(cursor, limit))
+    page.items.forEach(hide.email)
+    return page
+  }
+
+  async update(userId: string, update: UserUpdate): Promise<User> {
+    return hide.email(await call(() => this.#native.update(userId, options(update, 'argument 2 of update'))))
+  }
+
+  changePassword(
+    userId: string,
+    oldPassword: string,
+    newPassword: string,
+    keepSession?: string | null,
+  ): Promise<void> {
+    return call(() => this.#native.changePassword(userId, oldPassword, newPassword, keepSession))
+  }
+
+  setPassword(userId: string, newPassword: string): Promise<void> {
+    return call(() => this.#native.setPassword(userId, newPassword))
+  }
+
+  disable(userId: string): Promise<void> {
+    return call(() => this.#native.disable(userId))
+  }
+
+  enable(userId: string): Promise<void> {
+    return call(() => this.#native.enable(userId))
+  }
+
+  unlock(userId: string): Promise<boolean> {
+    return call(() => this.#native.unlock(userId))
+  }
+
+  delete(userId: string): Promise<void> {
+    return call(() => this.#native.delete(userId))
+  }
+}
