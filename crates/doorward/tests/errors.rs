@@ -72,7 +72,7 @@ fn each_code_is_answered_with_its_status_and_challenge() {
 fn a_missing_token_is_challenged_without_an_error() {
     // RFC 6750 §3.1: `error="invalid_token"` only for a token that was sent.
     let answer = HttpErrorResponse::from_parts(&ErrorParts {
-        token_missing: true,
+        missing_token: true,
         ..parts("token_invalid")
     });
     assert_eq!(answer.status, 401);

@@ -21,7 +21,7 @@ use super::Error;
 /// let answer = HttpErrorResponse::from_parts(&ErrorParts {
 ///     code: "token_invalid",
 ///     message: "a bearer access token is required",
-///     token_missing: true,
+///     missing_token: true,
 ///     ..ErrorParts::default()
 /// });
 /// assert_eq!(answer.status, 401);
@@ -39,7 +39,7 @@ pub struct ErrorParts<'a> {
     pub retry_after: Option<f64>,
     /// The request had no bearer token at all. RFC 6750 §3.1: the challenge
     /// then carries no `error`, which is only for a token that was refused.
-    pub token_missing: bool,
+    pub missing_token: bool,
 }
 
 /// What a web host answers a doorward error with.
@@ -122,7 +122,7 @@ impl HttpErrorResponse {
         if status == 401 {
             let refused = code
                 .and_then(super::ErrorCode::bearer_error)
-                .filter(|_| !parts.token_missing);
+                .filter(|_| !parts.missing_token);
             headers.push((
                 "WWW-Authenticate",
                 match refused {
@@ -186,7 +186,7 @@ impl Error {
             message: &message,
             field: self.field(),
             retry_after: self.retry_after().map(|d| d.as_secs_f64()),
-            token_missing: false,
+            missing_token: false,
         })
     }
 }
