@@ -35,6 +35,7 @@ __all__ = [
     "FileInfo",
     "FilePage",
     "Files",
+    "HttpErrorResponse",
     "Limits",
     "Mail",
     "Message",
@@ -56,6 +57,7 @@ __all__ = [
     "__version__",
     "_panic_for_tests",
     "error_codes",
+    "http_error_response",
     "http_statuses",
 ]
 
@@ -66,6 +68,14 @@ _Handler = Callable[[Event], object]
 
 def error_codes() -> builtins.list[str]: ...
 def http_statuses() -> builtins.list[tuple[str, int]]: ...
+def http_error_response(
+    code: str,
+    message: str,
+    *,
+    field: Optional[str] = None,
+    retry_after: Optional[float] = None,
+    missing_token: bool = False,
+) -> HttpErrorResponse: ...
 def _panic_for_tests(message: str, *, awaitable: bool = False) -> Any: ...
 
 @final
@@ -153,6 +163,13 @@ class Page:
 class Decision:
     remaining: Final[int]
     reset_after: Final[float]
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class HttpErrorResponse:
+    status: Final[int]
+    headers: Final[builtins.list[tuple[str, str]]]
+    body: Final[dict[str, Any]]
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
