@@ -90,11 +90,7 @@ pub fn http_error_response(error: ErrorParts) -> HttpErrorResponse {
     HttpErrorResponse {
         status: answer.status,
         body: answer.body_json(),
-        headers: answer
-            .headers
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value))
-            .collect(),
+        headers: answer.header_map(),
     }
 }
 

@@ -132,11 +132,7 @@ export! {
         HttpErrorResponse {
             status: answer.status,
             body: answer.body_json(),
-            headers: answer
-                .headers
-                .into_iter()
-                .map(|(name, value)| (name.to_string(), value))
-                .collect(),
+            headers: answer.header_map(),
         }
     }
 }

@@ -184,22 +184,26 @@ fn the_body_names_code_message_and_field_in_that_order() {
 
 #[test]
 fn core_errors_are_answered_from_their_own_parts() {
-    let locked = Error::AccountLocked {
-        retry_after: Duration::from_secs(90),
+    for (err, wait) in [
+        (
+            Error::AccountLocked {
+                retry_after: Duration::from_secs(90),
+            },
+            "90",
+        ),
+        (
+            Error::RateLimited {
+                retry_after: Duration::from_millis(1200),
+            },
+            "2",
+        ),
+    ] {
+        let answer = err.http_response();
+        assert_eq!(
+            (answer.status, answer.header("Retry-After")),
+            (429, Some(wait))
+        );
     }
-    .http_response();
-    assert_eq!(
-        (locked.status, locked.header("Retry-After")),
-        (429, Some("90"))
-    );
-    let limited = Error::RateLimited {
-        retry_after: Duration::from_millis(1200),
-    }
-    .http_response();
-    assert_eq!(
-        (limited.status, limited.header("Retry-After")),
-        (429, Some("2"))
-    );
     for refused in [Error::TokenExpired, Error::TokenRevoked, Error::TokenReused] {
         let answer = refused.http_response();
         assert_eq!(answer.status, 401);

@@ -161,6 +161,22 @@ impl HttpErrorResponse {
         serde_json::to_string(&self.body).unwrap_or_default()
     }
 
+    /// The headers as owned pairs in the collection a host wants (a map of
+    /// strings for Node and Kotlin).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// let answer = doorward::Error::TokenRevoked.http_response();
+    /// let headers: HashMap<String, String> = answer.header_map();
+    /// assert_eq!(headers["WWW-Authenticate"], r#"Bearer error="invalid_token""#);
+    /// ```
+    pub fn header_map<M: FromIterator<(String, String)>>(&self) -> M {
+        self.headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect()
+    }
+
     /// The value of header `name` (ASCII case-insensitive), if the answer has it.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
