@@ -67,27 +67,28 @@ function requirePermission(permission) {
 }
 
 /**
- * An Express error handler answering a DoorwardError with its HTTP status
- * and `{ error: { code, message, field } }`; other errors go on to `next`.
- * Server-side failures say no more than their code.
+ * An Express error handler answering a DoorwardError with the core's HTTP
+ * answer to it (the same in every language): its status, `WWW-Authenticate`
+ * per RFC 6750 on a 401, `Retry-After` on a 429, and
+ * `{ error: { code, message, field } }`, where server-side failures say no
+ * more than their code. Other errors go on to `next`.
  */
 function errorHandler() {
   // Four parameters: how Express recognises an error handler.
   return function doorwardErrorHandler(err, req, res, next) {
     const { DoorwardError } = require('./index.js')
     if (!(err instanceof DoorwardError)) return next(err)
-    const status = HTTP_STATUS[err.code] || 500
-    if (status === 401) {
-      const refused = err.code.startsWith('token_') && !err.missingToken
-      res.setHeader('WWW-Authenticate', refused ? 'Bearer error="invalid_token"' : 'Bearer')
-    }
-    if (status === 429 && typeof err.retryAfter === 'number') {
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfter))))
-    }
-    const message = status >= 500 ? 'the server could not complete the request' : err.message
-    res.statusCode = status
+    const answer = binding.httpErrorResponse({
+      code: String(err.code),
+      message: String(err.message),
+      field: typeof err.field === 'string' ? err.field : undefined,
+      retryAfter: typeof err.retryAfter === 'number' ? err.retryAfter : undefined,
+      missingToken: err.missingToken === true,
+    })
+    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
+    res.statusCode = answer.status
     res.setHeader('Content-Type', 'application/json; charset=utf-8')
-    res.end(JSON.stringify({ error: { code: err.code, message, field: err.field ?? null } }))
+    res.end(answer.body)
   }
 }
 

@@ -252,6 +252,16 @@ test('errorCodes() equals the ErrorCode union of index.d.ts', () => {
   assert.ok(!errorCodes().includes('mutated'), 'callers cannot change the list')
 })
 
+test('the ErrorCode union of index.d.ts is string literals only, one per core code', () => {
+  const text = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const match = /export\s+type\s+ErrorCode\s*=([^;]*?)(?:\n\s*\n|;|\n(?=\S))/.exec(text)
+  assert.ok(match, 'index.d.ts declares `export type ErrorCode = ...`')
+  // Only `| 'code'` members (and comments): a `string` or a type reference
+  // would compile, but would stop tsc from narrowing on `err.code`.
+  const members = match[1].replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, '').split('|').map((m) => m.trim()).filter(Boolean)
+  assert.deepEqual(members, errorCodes().map((c) => `'${c}'`), 'ErrorCode is the literal union of errorCodes()')
+})
+
 test('every code has an HTTP_STATUS, the one docs/errors.md suggests', () => {
   const codes = errorCodes()
   const missing = codes.filter((c) => !(c in HTTP_STATUS))

@@ -266,6 +266,38 @@ test('errorHandler answers every code with its HTTP_STATUS', async () => {
   }
 })
 
+test('errorHandler sends the core\'s answer: httpErrorResponse of the addon, byte for byte', async () => {
+  const { httpErrorResponse } = require('../binding.js')
+  const answer = (err) =>
+    new Promise((resolve) => {
+      const fake = { headers: {}, setHeader(k, v) { this.headers[k] = v }, end(body) { resolve({ status: this.statusCode, headers: this.headers, body }) } }
+      errorHandler()(err, {}, fake, () => resolve(null))
+    })
+  const missing = new DoorwardError('a bearer access token is required', 'token_invalid')
+  missing.missingToken = true
+  const cases = [
+    [new DoorwardError('invalid limit: must be 1 to 500', 'validation_error', 'limit'), { code: 'validation_error', message: 'invalid limit: must be 1 to 500', field: 'limit' }],
+    [new DoorwardError('slow down', 'rate_limited', undefined, 1.2), { code: 'rate_limited', message: 'slow down', retryAfter: 1.2 }],
+    [new DoorwardError('locked', 'account_locked', undefined, 90), { code: 'account_locked', message: 'locked', retryAfter: 90 }],
+    [new DoorwardError('refused', 'token_expired'), { code: 'token_expired', message: 'refused' }],
+    [missing, { code: 'token_invalid', message: 'a bearer access token is required', missingToken: true }],
+    [new DoorwardError('pool timed out at 10.0.0.7', 'storage_error'), { code: 'storage_error', message: 'pool timed out at 10.0.0.7' }],
+    [new DoorwardError('from the future', 'brand_new_code'), { code: 'brand_new_code', message: 'from the future' }],
+  ]
+  for (const [err, parts] of cases) {
+    const core = httpErrorResponse(parts)
+    const sent = await answer(err)
+    assert.equal(sent.status, core.status, err.code)
+    assert.equal(sent.body, core.body, err.code)
+    assert.deepEqual(sent.headers, { ...core.headers, 'Content-Type': 'application/json; charset=utf-8' }, err.code)
+  }
+  assert.deepEqual(httpErrorResponse({ code: 'rate_limited', message: 'm', retryAfter: 1.2 }).headers, { 'Retry-After': '2' })
+  assert.deepEqual(httpErrorResponse({ code: 'token_invalid', message: 'm', missingToken: true }).headers, { 'WWW-Authenticate': 'Bearer' })
+  const hidden = httpErrorResponse({ code: 'storage_error', message: 'pool timed out at 10.0.0.7' })
+  assert.deepEqual(JSON.parse(hidden.body), { error: { code: 'storage_error', message: 'the server could not complete the request', field: null } })
+  assert.equal(httpErrorResponse({ code: 'brand_new_code', message: 'm' }).status, 500)
+})
+
 test('ClientInfo from the request reaches sessions.list', async () => {
   const res = await fetch(`${base}/login`, {
     method: 'POST',

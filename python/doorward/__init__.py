@@ -23,6 +23,7 @@ frameworks: :mod:`doorward.fastapi`, :mod:`doorward.flask`,
 
 from __future__ import annotations
 
+from doorward import errors as _errors
 from doorward._native import (
     AsyncAudit,
     AsyncDoorward,
@@ -70,30 +71,10 @@ from doorward._native import (
     error_codes,
 )
 from doorward._streams import AsyncEventStream, EventStream
-from doorward.errors import (
-    AccountLockedError,
-    ConfigError,
-    DoorwardError,
-    DuplicateEmailError,
-    DuplicateUsernameError,
-    ErrorCode,
-    ForbiddenError,
-    InternalError,
-    InvalidCredentialsError,
-    NotFoundError,
-    RateLimitedError,
-    StorageError,
-    TokenExpiredError,
-    TokenInvalidError,
-    TokenReusedError,
-    TokenRevokedError,
-    UserDisabledError,
-    ValidationError,
-)
+from doorward.errors import *  # noqa: F403 (the exception classes and ErrorCode: errors.__all__)
 from doorward.permissions import Permission
 
 __all__ = [
-    "AccountLockedError",
     "AsyncAudit",
     "AsyncDoorward",
     "AsyncEventStream",
@@ -110,14 +91,9 @@ __all__ = [
     "AuditRecord",
     "AuditVerification",
     "ClientInfo",
-    "ConfigError",
     "Decision",
     "DeliveryRecord",
     "Doorward",
-    "DoorwardError",
-    "DuplicateEmailError",
-    "DuplicateUsernameError",
-    "ErrorCode",
     "Event",
     "EventPage",
     "EventStream",
@@ -125,37 +101,27 @@ __all__ = [
     "FileInfo",
     "FilePage",
     "Files",
-    "ForbiddenError",
-    "InternalError",
-    "InvalidCredentialsError",
     "Limits",
     "Mail",
     "Message",
-    "NotFoundError",
     "Page",
     "PasswordHasher",
     "Permission",
     "Principal",
-    "RateLimitedError",
     "Registration",
     "Role",
     "Roles",
     "Session",
     "Sessions",
-    "StorageError",
     "Subscription",
-    "TokenExpiredError",
-    "TokenInvalidError",
     "TokenPair",
-    "TokenReusedError",
-    "TokenRevokedError",
     "User",
-    "UserDisabledError",
     "Users",
-    "ValidationError",
     "Webhook",
     "WebhookTest",
     "Webhooks",
     "__version__",
     "error_codes",
 ]
+# The exception classes, one per error code, are listed once: in doorward.errors.
+__all__ += _errors.__all__

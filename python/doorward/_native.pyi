@@ -48,6 +48,7 @@ __all__ = [
     "FileInfo",
     "FilePage",
     "Files",
+    "HttpErrorResponse",
     "Limits",
     "Mail",
     "Message",
@@ -69,6 +70,7 @@ __all__ = [
     "__version__",
     "_panic_for_tests",
     "error_codes",
+    "http_error_response",
     "http_statuses",
 ]
 
@@ -89,6 +91,28 @@ def http_statuses() -> builtins.list[tuple[str, int]]:
 
     What :mod:`doorward.web` and the framework helpers answer with, read
     from the core so every language answers alike.
+    """
+
+def http_error_response(
+    code: str,
+    message: str,
+    *,
+    field: Optional[str] = None,
+    retry_after: Optional[float] = None,
+    missing_token: bool = False,
+) -> HttpErrorResponse:
+    """The HTTP answer to an error, computed by the core so every language
+    answers alike: the status, ``WWW-Authenticate`` (RFC 6750) on a 401,
+    ``Retry-After`` on a 429, and a body whose 5xx form keeps no details.
+
+    Args:
+        code: The stable error code (an unknown one answers 500).
+        message: The error's message (dropped from a 5xx body).
+        field: The field a ``validation_error`` names.
+        retry_after: Seconds to wait, for ``rate_limited`` and
+            ``account_locked``.
+        missing_token: The request carried no bearer token, so the
+            challenge names no ``invalid_token`` error.
     """
 
 def _panic_for_tests(message: str, *, awaitable: bool = False) -> Any:
@@ -246,6 +270,18 @@ class Decision:
     """Calls left in the burst."""
     reset_after: Final[float]
     """Seconds until the key is back to a full burst."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class HttpErrorResponse:
+    """The HTTP answer to an error: what a web helper sends as it is."""
+
+    status: Final[int]
+    """The HTTP status of the error's code."""
+    headers: Final[builtins.list[tuple[str, str]]]
+    """``WWW-Authenticate`` on a 401 and ``Retry-After`` on a 429."""
+    body: Final[dict[str, Any]]
+    """``{"error": {"code", "message"[, "field"]}}``; a 5xx keeps no details."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final

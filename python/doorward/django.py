@@ -33,7 +33,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from doorward._native import Doorward
 from doorward.errors import DoorwardError
-from doorward.web import bearer_token, error_body, error_headers, http_status
+from doorward.web import bearer_token, error_response
 
 __all__ = [
     "DoorwardErrorMiddleware",
@@ -63,8 +63,9 @@ def doorward_instance() -> Doorward:
 
 
 def _answer(err: DoorwardError) -> HttpResponse:
-    response = JsonResponse(error_body(err), status=http_status(err))
-    for name, value in error_headers(err).items():
+    answer = error_response(err)
+    response = JsonResponse(answer.body, status=answer.status)
+    for name, value in answer.headers:
         response[name] = value
     return response
 

@@ -175,26 +175,12 @@ class InternalError(DoorwardError):
     code: ErrorCode = "internal"
 
 
+#: The class of each code, read from the classes in ``__all__`` rather than
+#: listed again (tests check it against ``error_codes()``).
 _BY_CODE: dict[str, type[DoorwardError]] = {
     cls.code: cls
-    for cls in (
-        ValidationError,
-        DuplicateEmailError,
-        DuplicateUsernameError,
-        InvalidCredentialsError,
-        UserDisabledError,
-        AccountLockedError,
-        NotFoundError,
-        TokenInvalidError,
-        TokenExpiredError,
-        TokenRevokedError,
-        TokenReusedError,
-        ForbiddenError,
-        RateLimitedError,
-        ConfigError,
-        StorageError,
-        InternalError,
-    )
+    for cls in (globals()[name] for name in __all__)
+    if isinstance(cls, type) and issubclass(cls, DoorwardError) and cls is not DoorwardError
 }
 
 

@@ -37,7 +37,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from doorward._native import AsyncDoorward, Doorward, Principal
 from doorward.errors import DoorwardError
-from doorward.web import bearer_token, error_body, error_headers, http_status
+from doorward.web import bearer_token, error_response
 
 __all__ = [
     "access_token",
@@ -62,7 +62,8 @@ def install(app: FastAPI, dw: Union[Doorward, AsyncDoorward]) -> None:
 
 
 async def _handle(request: Request, err: DoorwardError) -> JSONResponse:
-    return JSONResponse(error_body(err), status_code=http_status(err), headers=error_headers(err))
+    answer = error_response(err)
+    return JSONResponse(answer.body, status_code=answer.status, headers=dict(answer.headers))
 
 
 def doorward_instance(request: Request) -> Union[Doorward, AsyncDoorward]:

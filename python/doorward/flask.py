@@ -27,7 +27,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 
 from doorward._native import Doorward, Principal
 from doorward.errors import DoorwardError
-from doorward.web import bearer_token, error_body, error_headers, http_status
+from doorward.web import bearer_token, error_response
 
 __all__ = [
     "current_principal",
@@ -50,9 +50,10 @@ def init_app(app: Flask, dw: Doorward) -> None:
 
 
 def _handle(err: DoorwardError) -> Response:
-    response = jsonify(error_body(err))
-    response.status_code = http_status(err)
-    response.headers.update(error_headers(err))
+    answer = error_response(err)
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    response.headers.update(dict(answer.headers))
     return response
 
 

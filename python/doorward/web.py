@@ -1,17 +1,18 @@
 """What every web framework integration shares: reading a bearer token and
 answering a doorward error with the right HTTP status and body.
 
-The framework modules (:mod:`doorward.fastapi`, :mod:`doorward.flask`,
-:mod:`doorward.django`) are thin layers over these two functions.
+The answer itself is the core's (:func:`error_response`), the same in every
+language; the framework modules (:mod:`doorward.fastapi`,
+:mod:`doorward.flask`, :mod:`doorward.django`) are thin layers over
+:func:`bearer_token` and :func:`error_response`.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
-from doorward._native import http_statuses
-from doorward.errors import AccountLockedError, DoorwardError, RateLimitedError, TokenInvalidError
+from doorward._native import HttpErrorResponse, http_error_response, http_statuses
+from doorward.errors import DoorwardError, TokenInvalidError
 
 __all__ = [
     "HTTP_STATUS",
@@ -19,6 +20,7 @@ __all__ = [
     "bearer_token",
     "error_body",
     "error_headers",
+    "error_response",
     "http_status",
 ]
 
@@ -43,9 +45,30 @@ def bearer_token(authorization: Optional[str]) -> str:
     raise MissingTokenError("a bearer access token is required")
 
 
+def error_response(err: DoorwardError) -> HttpErrorResponse:
+    """The HTTP answer to ``err``: ``.status``, ``.headers`` (name, value
+    pairs) and ``.body`` (a dict for a JSON response).
+
+    The core decides it, as for every binding: the code's status (500 for a
+    code it does not know); ``WWW-Authenticate`` on a 401 (RFC 6750: with
+    ``error="invalid_token"`` only when a token was sent and refused, so not
+    for a :class:`MissingTokenError`); ``Retry-After`` in whole seconds on a
+    429; and ``{"error": {"code", "message", "field"}}``, where a server-side
+    failure (config, storage, internal) says no more than its code, so
+    nothing about the deployment leaks to clients.
+    """
+    return http_error_response(
+        err.code,
+        str(err),
+        field=getattr(err, "field", None),
+        retry_after=getattr(err, "retry_after", None),
+        missing_token=isinstance(err, MissingTokenError),
+    )
+
+
 def http_status(err: DoorwardError) -> int:
     """The HTTP status for ``err`` (500 for a code this table does not know)."""
-    return HTTP_STATUS.get(err.code, 500)
+    return error_response(err).status
 
 
 def error_body(err: DoorwardError) -> dict[str, Any]:
@@ -54,24 +77,11 @@ def error_body(err: DoorwardError) -> dict[str, Any]:
     Server-side failures (config, storage, internal) say no more than their
     code, so nothing about the deployment leaks to clients.
     """
-    server_side = http_status(err) >= 500
-    return {
-        "error": {
-            "code": err.code,
-            "message": "the server could not complete the request" if server_side else str(err),
-            "field": getattr(err, "field", None),
-        }
-    }
+    return error_response(err).body
 
 
 def error_headers(err: DoorwardError) -> dict[str, str]:
     """``WWW-Authenticate`` for 401s (RFC 6750: with ``error="invalid_token"``
     only when a token was sent and refused), ``Retry-After`` (whole seconds)
     for 429s."""
-    headers: dict[str, str] = {}
-    if http_status(err) == 401:
-        refused = err.code.startswith("token_") and not isinstance(err, MissingTokenError)
-        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if refused else "Bearer"
-    if isinstance(err, (RateLimitedError, AccountLockedError)) and err.retry_after is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(err.retry_after)))
-    return headers
+    return dict(error_response(err).headers)

@@ -304,3 +304,30 @@ def test_every_code_has_its_class() -> None:
         assert cls.code == code, f"{cls.__name__}.code is {cls.code!r}, expected {code!r}"
         assert getattr(doorward, cls.__name__) is cls, f"doorward.{cls.__name__} is not exported"
     assert len(set(by_code.values())) == len(codes), "one class per code"
+
+
+def test_web_answers_with_the_cores_http_response() -> None:
+    """doorward.web keeps no table of its own: its answer is the core's."""
+    from doorward import web
+    from doorward._native import http_error_response
+
+    limited = web.error_response(doorward.RateLimitedError("slow down", retry_after=1.2))
+    assert limited == http_error_response("rate_limited", "slow down", retry_after=1.2)
+    assert (limited.status, limited.headers) == (429, [("Retry-After", "2")])
+    detail = {"code": "rate_limited", "message": "slow down", "field": None}
+    assert limited.body == {"error": detail}
+    assert limited.body is not limited.body, "a fresh dict on each read"
+    assert repr(limited) == "HttpErrorResponse(status=429, code='rate_limited')"
+
+    missing = web.error_response(web.MissingTokenError("a bearer access token is required"))
+    assert missing == http_error_response(
+        "token_invalid", "a bearer access token is required", missing_token=True
+    )
+    assert missing.headers == [("WWW-Authenticate", "Bearer")]
+
+    for code in doorward.error_codes():
+        err = doorward.errors._from_native(code, f"message of {code}", None, None)
+        answer = web.error_response(err)
+        assert answer.status == web.HTTP_STATUS[code] == web.http_status(err)
+        assert answer.body == web.error_body(err)
+        assert dict(answer.headers) == web.error_headers(err)

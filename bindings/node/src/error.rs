@@ -3,9 +3,12 @@
 //! N-API errors carry a fixed status as `code`, so the stable doorward code,
 //! the field and the retry-after travel as a small JSON document in the
 //! message; `node/index.js` turns it into a `DoorwardError` with `.code`,
-//! `.field` and `.retryAfter` before any caller sees it.
+//! `.field` and `.retryAfter` before any caller sees it. The way back: the
+//! middleware hands a `DoorwardError` to `httpErrorResponse` for the core's
+//! HTTP answer to it.
 
 use napi::{Error, Status};
+use std::collections::HashMap;
 use std::future::Future;
 
 /// The marker the JavaScript layer looks for.
@@ -40,11 +43,55 @@ pub fn error_codes() -> Vec<&'static str> {
         .collect()
 }
 
-/// The HTTP status of a code, for the middleware's error handler.
+/// The HTTP status of a code, for the middleware's `HTTP_STATUS` table.
 #[napi_derive::napi]
 pub fn http_status(code: String) -> u16 {
     code.parse::<doorward::ErrorCode>()
         .map_or(500, doorward::ErrorCode::http_status)
+}
+
+/// A `DoorwardError` as the middleware holds it.
+#[napi_derive::napi(object)]
+#[derive(Debug)]
+pub struct ErrorParts {
+    pub code: String,
+    pub message: String,
+    /// The input a validation error is about.
+    pub field: Option<String>,
+    /// Seconds until a retry may succeed.
+    pub retry_after: Option<f64>,
+    /// The request had no bearer token at all.
+    pub missing_token: Option<bool>,
+}
+
+/// The core's HTTP answer to an error.
+#[napi_derive::napi(object)]
+#[derive(Debug)]
+pub struct HttpErrorResponse {
+    pub status: u16,
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 429.
+    pub headers: HashMap<String, String>,
+    /// `{"error":{"code","message","field"}}`, as JSON text.
+    pub body: String,
+}
+
+/// The HTTP answer to an error, as every binding gives it
+/// (`doorward::error::HttpErrorResponse::from_parts`): what the
+/// middleware's `errorHandler` sends.
+#[napi_derive::napi]
+pub fn http_error_response(error: ErrorParts) -> HttpErrorResponse {
+    let answer = doorward::error::HttpErrorResponse::from_parts(&doorward::error::ErrorParts {
+        code: &error.code,
+        message: &error.message,
+        field: error.field.as_deref(),
+        retry_after: error.retry_after,
+        missing_token: error.missing_token.unwrap_or(false),
+    });
+    HttpErrorResponse {
+        status: answer.status,
+        body: answer.body_json(),
+        headers: answer.header_map(),
+    }
 }
 
 /// Panics inside the core on purpose, through the same boundary as every

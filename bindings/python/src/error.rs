@@ -2,7 +2,8 @@
 //!
 //! The classes live in Python (`doorward/errors.py`), where a class can be
 //! both a `DoorwardError` and a `ValueError` or `PermissionError`; this side
-//! only hands over the code, the message, the field and the retry-after.
+//! only hands over the code, the message, the field and the retry-after,
+//! and hands back the core's HTTP answer to such an error for `doorward.web`.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -56,4 +57,59 @@ pub(crate) fn http_statuses() -> Vec<(&'static str, u16)> {
         .iter()
         .map(|c| (c.as_str(), c.http_status()))
         .collect()
+}
+
+/// The core's HTTP answer to an error (`doorward.web.error_response`): the
+/// status, the headers to add and the JSON body as a dict.
+#[pyclass(frozen, eq, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HttpErrorResponse(doorward::error::HttpErrorResponse);
+
+#[pymethods]
+impl HttpErrorResponse {
+    #[getter]
+    fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    #[getter]
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        self.0.headers.clone()
+    }
+
+    /// A fresh dict on each read, so a caller's change stays its own.
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pythonize::pythonize(py, &self.0.body)?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "HttpErrorResponse(status={}, code={})",
+            self.0.status,
+            crate::types::q(&self.0.body.error.code)
+        )
+    }
+}
+
+/// The HTTP answer to an error a Python caller holds, by its parts
+/// (`doorward::error::HttpErrorResponse::from_parts`).
+#[pyfunction]
+#[pyo3(signature = (code, message, *, field = None, retry_after = None, missing_token = false))]
+pub(crate) fn http_error_response(
+    code: &str,
+    message: &str,
+    field: Option<&str>,
+    retry_after: Option<f64>,
+    missing_token: bool,
+) -> HttpErrorResponse {
+    HttpErrorResponse(doorward::error::HttpErrorResponse::from_parts(
+        &doorward::error::ErrorParts {
+            code,
+            message,
+            field,
+            retry_after,
+            missing_token,
+        },
+    ))
 }

@@ -79,6 +79,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<audit::AuditVerification>()?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error::http_statuses, m)?)?;
+    m.add_class::<error::HttpErrorResponse>()?;
+    m.add_function(wrap_pyfunction!(error::http_error_response, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_panic_for_tests, m)?)?;
     let hooks = pyo3::types::PyDict::new(m.py());
     hooks.set_item("before", wrap_pyfunction!(handle::_before_fork, m)?)?;

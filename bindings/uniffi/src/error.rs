@@ -1,50 +1,109 @@
 //! The error every operation may throw: `DoorwardException` in Kotlin,
 //! `DoorwardError` in Swift, one case per stable code.
+//!
+//! The cases are built from the core's error-code table
+//! (`doorward::error_code_table!`), so a new code reaches Kotlin and Swift
+//! without an edit here; only a code whose case carries more than its
+//! `reason` (a field, a wait) or is named apart from its code needs a line
+//! in `doorward_error!`.
 
+use std::collections::HashMap;
 use std::future::Future;
 
-/// A doorward failure. `code()` is the stable machine code; `reason` never
-/// contains a password, token, hash, key or email address.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum DoorwardError {
-    /// Bad input; `field` names it (`email`, `password`, `limit`...).
-    #[error("{reason}")]
-    Validation { field: String, reason: String },
-    #[error("{reason}")]
-    DuplicateEmail { reason: String },
-    #[error("{reason}")]
-    DuplicateUsername { reason: String },
-    /// Unknown login or wrong password; which one is never told.
-    #[error("{reason}")]
-    InvalidCredentials { reason: String },
-    #[error("{reason}")]
-    UserDisabled { reason: String },
-    /// Locked after wrong passwords, for `retry_after_ms`.
-    #[error("{reason}")]
-    AccountLocked { retry_after_ms: u64, reason: String },
-    #[error("{reason}")]
-    NotFound { reason: String },
-    #[error("{reason}")]
-    TokenInvalid { reason: String },
-    #[error("{reason}")]
-    TokenExpired { reason: String },
-    #[error("{reason}")]
-    TokenRevoked { reason: String },
-    /// A rotated refresh token came back: its whole family is revoked.
-    #[error("{reason}")]
-    TokenReused { reason: String },
-    #[error("{reason}")]
-    Forbidden { reason: String },
-    /// Too many attempts; retry after `retry_after_ms`.
-    #[error("{reason}")]
-    RateLimited { retry_after_ms: u64, reason: String },
-    #[error("{reason}")]
-    Config { reason: String },
-    #[error("{reason}")]
-    Storage { reason: String },
-    /// A bug in doorward (a caught panic included).
-    #[error("{reason}")]
-    Internal { reason: String },
+use doorward::error::ErrorParts;
+
+/// `DoorwardError` from the table's rows: each row is first given its case
+/// (name and the fields before `reason`), then the enum, its code and the
+/// conversion from `doorward::Error` are written from the shaped rows.
+macro_rules! doorward_error {
+    (@shape [$(($name:ident, $code:ident, [$($docs:tt)*], [$($field:ident: $ty:ty = $get:ident),*]))*]) => {
+        /// A doorward failure. `code()` is the stable machine code; `reason`
+        /// never contains a password, token, hash, key or email address.
+        #[derive(Debug, thiserror::Error, uniffi::Error)]
+        pub enum DoorwardError {
+            $(
+                $($docs)*
+                #[error("{reason}")]
+                $name { $($field: $ty,)* reason: String },
+            )*
+        }
+
+        impl DoorwardError {
+            fn error_code(&self) -> doorward::ErrorCode {
+                match self {
+                    $(DoorwardError::$name { .. } => doorward::ErrorCode::$code,)*
+                }
+            }
+
+            fn reason(&self) -> &str {
+                match self {
+                    $(DoorwardError::$name { reason, .. } => reason,)*
+                }
+            }
+        }
+
+        impl From<doorward::Error> for DoorwardError {
+            fn from(err: doorward::Error) -> Self {
+                let reason = err.to_string();
+                match err.code() {
+                    $(doorward::ErrorCode::$code => DoorwardError::$name { $($field: $get(&err),)* reason },)*
+                    _ => DoorwardError::Internal { reason },
+                }
+            }
+        }
+    };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* ValidationError($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* (Validation, ValidationError, [$(#[doc = $doc])*], [field: String = field_of])] $($rest)*);
+    };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* AccountLocked($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* (AccountLocked, AccountLocked, [$(#[doc = $doc])*], [retry_after_ms: u64 = retry_after_ms])] $($rest)*);
+    };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* RateLimited($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* (RateLimited, RateLimited, [$(#[doc = $doc])*], [retry_after_ms: u64 = retry_after_ms])] $($rest)*);
+    };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* ConfigError($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* (Config, ConfigError, [$(#[doc = $doc])*], [])] $($rest)*);
+    };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* StorageError($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* (Storage, StorageError, [$(#[doc = $doc])*], [])] $($rest)*);
+    };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* $code:ident($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* ($code, $code, [$(#[doc = $doc])*], [])] $($rest)*);
+    };
+    ($($rows:tt)*) => {
+        doorward_error!(@shape [] $($rows)*);
+    };
+}
+
+doorward::error_code_table!(doorward_error);
+
+impl DoorwardError {
+    fn field(&self) -> Option<&str> {
+        match self {
+            DoorwardError::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// In seconds, as the core's `ErrorParts` takes it.
+    fn retry_after(&self) -> Option<f64> {
+        match self {
+            DoorwardError::AccountLocked { retry_after_ms, .. }
+            | DoorwardError::RateLimited { retry_after_ms, .. } => {
+                Some(*retry_after_ms as f64 / 1000.0)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn field_of(err: &doorward::Error) -> String {
+    err.field().unwrap_or_default().to_string()
+}
+
+fn retry_after_ms(err: &doorward::Error) -> u64 {
+    let wait = err.retry_after().unwrap_or_default();
+    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
 }
 
 export! {
@@ -52,66 +111,42 @@ export! {
     /// The stable machine code (`duplicate_email`, ...), as in every other
     /// language.
     pub fn code(&self) -> String {
-        let code = match self {
-            DoorwardError::Validation { .. } => doorward::ErrorCode::ValidationError,
-            DoorwardError::DuplicateEmail { .. } => doorward::ErrorCode::DuplicateEmail,
-            DoorwardError::DuplicateUsername { .. } => doorward::ErrorCode::DuplicateUsername,
-            DoorwardError::InvalidCredentials { .. } => doorward::ErrorCode::InvalidCredentials,
-            DoorwardError::UserDisabled { .. } => doorward::ErrorCode::UserDisabled,
-            DoorwardError::AccountLocked { .. } => doorward::ErrorCode::AccountLocked,
-            DoorwardError::NotFound { .. } => doorward::ErrorCode::NotFound,
-            DoorwardError::TokenInvalid { .. } => doorward::ErrorCode::TokenInvalid,
-            DoorwardError::TokenExpired { .. } => doorward::ErrorCode::TokenExpired,
-            DoorwardError::TokenRevoked { .. } => doorward::ErrorCode::TokenRevoked,
-            DoorwardError::TokenReused { .. } => doorward::ErrorCode::TokenReused,
-            DoorwardError::Forbidden { .. } => doorward::ErrorCode::Forbidden,
-            DoorwardError::RateLimited { .. } => doorward::ErrorCode::RateLimited,
-            DoorwardError::Config { .. } => doorward::ErrorCode::ConfigError,
-            DoorwardError::Storage { .. } => doorward::ErrorCode::StorageError,
-            DoorwardError::Internal { .. } => doorward::ErrorCode::Internal,
-        };
-        code.as_str().to_string()
+        self.error_code().as_str().to_string()
     }
-}
-}
 
-fn millis(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-impl From<doorward::Error> for DoorwardError {
-    fn from(err: doorward::Error) -> Self {
-        use doorward::ErrorCode as C;
-        let reason = err.to_string();
-        let wait = millis(err.retry_after().unwrap_or_default());
-        match err.code() {
-            C::ValidationError => DoorwardError::Validation {
-                field: err.field().unwrap_or_default().to_string(),
-                reason,
-            },
-            C::DuplicateEmail => DoorwardError::DuplicateEmail { reason },
-            C::DuplicateUsername => DoorwardError::DuplicateUsername { reason },
-            C::InvalidCredentials => DoorwardError::InvalidCredentials { reason },
-            C::UserDisabled => DoorwardError::UserDisabled { reason },
-            C::AccountLocked => DoorwardError::AccountLocked {
-                retry_after_ms: wait,
-                reason,
-            },
-            C::NotFound => DoorwardError::NotFound { reason },
-            C::TokenInvalid => DoorwardError::TokenInvalid { reason },
-            C::TokenExpired => DoorwardError::TokenExpired { reason },
-            C::TokenRevoked => DoorwardError::TokenRevoked { reason },
-            C::TokenReused => DoorwardError::TokenReused { reason },
-            C::Forbidden => DoorwardError::Forbidden { reason },
-            C::RateLimited => DoorwardError::RateLimited {
-                retry_after_ms: wait,
-                reason,
-            },
-            C::ConfigError => DoorwardError::Config { reason },
-            C::StorageError => DoorwardError::Storage { reason },
-            _ => DoorwardError::Internal { reason },
+    /// The HTTP answer to this error for a Kotlin or Swift server, the one
+    /// the Python and Node web helpers give: the code's status,
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 429, and a JSON body
+    /// that says no more than the code on a 5xx. `missing_token`: the
+    /// request had no bearer token at all (RFC 6750 §3.1: the challenge then
+    /// names no error).
+    #[uniffi::method(default(missing_token = false))]
+    pub fn http_response(&self, missing_token: bool) -> HttpErrorResponse {
+        let answer = doorward::error::HttpErrorResponse::from_parts(&ErrorParts {
+            code: self.error_code().as_str(),
+            message: self.reason(),
+            field: self.field(),
+            retry_after: self.retry_after(),
+            missing_token,
+        });
+        HttpErrorResponse {
+            status: answer.status,
+            body: answer.body_json(),
+            headers: answer.header_map(),
         }
     }
+}
+}
+
+/// What a server answers a [`DoorwardError`] with
+/// (`DoorwardError.httpResponse()`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpErrorResponse {
+    pub status: u16,
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 429.
+    pub headers: HashMap<String, String>,
+    /// `{"error":{"code","message","field"}}`, as JSON text.
+    pub body: String,
 }
 
 /// A core call, its error converted and a panic caught as `Internal`.

@@ -44,7 +44,7 @@ pub use audit::{Audit, AuditPage, AuditRecord, AuditVerification};
 pub use client::{Doorward, Limits, Roles, Sessions, Users};
 pub use config::{Config, PreviousKey};
 pub use device::{DeviceSession, TokenStore};
-pub use error::DoorwardError;
+pub use error::{DoorwardError, HttpErrorResponse};
 pub use events::{
     DeliveryRecord, Event, EventHandler, EventHandlerError, EventPage, Events, Subscription,
 };

@@ -143,6 +143,22 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         check("token_reused" in codes) { "token_reused listed" }
     },
 
+    "an error's HTTP answer is the core's" to {
+        val dw = Doorward.open(sqliteConfig { it.copy(rateLimitLoginAccount = "off") })
+        val refused = throws<DoorwardException.TokenInvalid> { dw.verifyToken("not.a.token") }.httpResponse(false)
+        eq(refused.status, 401.toUShort(), "status")
+        eq(refused.headers, mapOf("WWW-Authenticate" to "Bearer error=\"invalid_token\""), "challenge")
+        check(refused.body.startsWith("{\"error\":{\"code\":\"token_invalid\",")) { refused.body }
+        eq(DoorwardException.TokenInvalid("a bearer access token is required").httpResponse(missingToken = true).headers["WWW-Authenticate"], "Bearer", "no token sent")
+        val invalid = throws<DoorwardException.Validation> { dw.users().list(limit = 0u) }.httpResponse(false)
+        eq(invalid.status, 422.toUShort(), "validation status")
+        check(invalid.body.endsWith(",\"field\":\"limit\"}}")) { invalid.body }
+        eq(DoorwardException.RateLimited(1200u, "slow down").httpResponse(false).headers, mapOf("Retry-After" to "2"), "Retry-After")
+        val hidden = DoorwardException.Storage("could not connect to db.internal:5432").httpResponse(false)
+        eq(hidden.status, 503.toUShort(), "storage status")
+        eq(hidden.body, "{\"error\":{\"code\":\"storage_error\",\"message\":\"the server could not complete the request\",\"field\":null}}", "5xx body")
+    },
+
     "tokens verify offline from the JWKS document (EdDSA and RS256)" to {
         for ((alg, key) in listOf("EdDSA" to "ed25519", "RS256" to "rsa")) {
             val server = Doorward.open(asymmetric(alg, "$key.pem", "$key.pub.pem"))

@@ -4,9 +4,18 @@
 //! people and logs, [`ErrorCode`] is the public contract that bindings map to
 //! exception classes and that callers branch on. A message never contains a
 //! password, token, hash, key or email address.
+//!
+//! The codes are one table (`codes.rs`, [`error_code_table!`](crate::error_code_table)),
+//! and the HTTP answer to an error is one function ([`Error::http_response`],
+//! `http.rs`), so no binding keeps a copy of either.
 
-use std::fmt;
 use std::time::Duration;
+
+mod codes;
+mod http;
+
+pub use codes::ErrorCode;
+pub use http::{ErrorBody, ErrorBodyDetail, ErrorParts, HttpErrorResponse};
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -152,142 +161,6 @@ impl Error {
 
     pub(crate) fn token_invalid(reason: &'static str) -> Self {
         Error::TokenInvalid { reason }
-    }
-}
-
-/// The stable, public error codes. Their string forms are the contract every
-/// binding exposes (`err.code` in Python and Node, the error enum in
-/// Kotlin/Swift).
-///
-/// ```
-/// use doorward::ErrorCode;
-/// assert_eq!(ErrorCode::TokenReused.as_str(), "token_reused");
-/// assert_eq!("token_reused".parse::<ErrorCode>(), Ok(ErrorCode::TokenReused));
-/// assert!(ErrorCode::ALL.len() >= 16);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// `validation_error`
-    ValidationError,
-    /// `duplicate_email`
-    DuplicateEmail,
-    /// `duplicate_username`
-    DuplicateUsername,
-    /// `invalid_credentials`
-    InvalidCredentials,
-    /// `user_disabled`
-    UserDisabled,
-    /// `account_locked`
-    AccountLocked,
-    /// `not_found`
-    NotFound,
-    /// `token_invalid`
-    TokenInvalid,
-    /// `token_expired`
-    TokenExpired,
-    /// `token_revoked`
-    TokenRevoked,
-    /// `token_reused`
-    TokenReused,
-    /// `forbidden`
-    Forbidden,
-    /// `rate_limited`
-    RateLimited,
-    /// `config_error`
-    ConfigError,
-    /// `storage_error`
-    StorageError,
-    /// `internal`
-    Internal,
-}
-
-impl ErrorCode {
-    /// Every code, in documentation order.
-    pub const ALL: &'static [ErrorCode] = &[
-        ErrorCode::ValidationError,
-        ErrorCode::DuplicateEmail,
-        ErrorCode::DuplicateUsername,
-        ErrorCode::InvalidCredentials,
-        ErrorCode::UserDisabled,
-        ErrorCode::AccountLocked,
-        ErrorCode::NotFound,
-        ErrorCode::TokenInvalid,
-        ErrorCode::TokenExpired,
-        ErrorCode::TokenRevoked,
-        ErrorCode::TokenReused,
-        ErrorCode::Forbidden,
-        ErrorCode::RateLimited,
-        ErrorCode::ConfigError,
-        ErrorCode::StorageError,
-        ErrorCode::Internal,
-    ];
-
-    /// The snake_case string form.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::ValidationError => "validation_error",
-            ErrorCode::DuplicateEmail => "duplicate_email",
-            ErrorCode::DuplicateUsername => "duplicate_username",
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::UserDisabled => "user_disabled",
-            ErrorCode::AccountLocked => "account_locked",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::TokenInvalid => "token_invalid",
-            ErrorCode::TokenExpired => "token_expired",
-            ErrorCode::TokenRevoked => "token_revoked",
-            ErrorCode::TokenReused => "token_reused",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::ConfigError => "config_error",
-            ErrorCode::StorageError => "storage_error",
-            ErrorCode::Internal => "internal",
-        }
-    }
-}
-
-impl ErrorCode {
-    /// The HTTP status a web host answers this code with, as every
-    /// binding's web helpers do (the table in `docs/errors.md`).
-    ///
-    /// ```
-    /// use doorward::ErrorCode;
-    /// assert_eq!(ErrorCode::DuplicateEmail.http_status(), 409);
-    /// assert_eq!(ErrorCode::AccountLocked.http_status(), 429);
-    /// ```
-    pub const fn http_status(self) -> u16 {
-        match self {
-            ErrorCode::ValidationError => 422,
-            ErrorCode::DuplicateEmail | ErrorCode::DuplicateUsername => 409,
-            ErrorCode::InvalidCredentials
-            | ErrorCode::TokenInvalid
-            | ErrorCode::TokenExpired
-            | ErrorCode::TokenRevoked
-            | ErrorCode::TokenReused => 401,
-            ErrorCode::UserDisabled | ErrorCode::Forbidden => 403,
-            ErrorCode::AccountLocked | ErrorCode::RateLimited => 429,
-            ErrorCode::NotFound => 404,
-            ErrorCode::StorageError => 503,
-            ErrorCode::ConfigError | ErrorCode::Internal => 500,
-        }
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ErrorCode {
-    type Err = ();
-
-    fn from_str(s: &str) -> std::result::Result<Self, ()> {
-        ErrorCode::ALL
-            .iter()
-            .copied()
-            .find(|code| code.as_str() == s)
-            .ok_or(())
     }
 }
 
