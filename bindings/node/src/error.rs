@@ -2,7 +2,7 @@
 //!
 //! N-API errors carry a fixed status as `code`, so the stable doorward code,
 //! the field and the retry-after travel as a small JSON document in the
-//! message; `node/index.js` turns it into a `DoorwardError` with `.code`,
+//! message; `node/lib/errors.ts` turns it into a `DoorwardError` with `.code`,
 //! `.field` and `.retryAfter` before any caller sees it. The way back: the
 //! middleware hands a `DoorwardError` to `httpErrorResponse` for the core's
 //! HTTP answer to it.
