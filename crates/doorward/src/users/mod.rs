@@ -169,6 +169,19 @@ pub(crate) fn user_key(user_id: &str) -> String {
     format!("user:{user_id}")
 }
 
+impl Core {
+    /// Drop a user's cached account and permissions everywhere.
+    pub(crate) async fn user_changed(&self, user_id: &str) {
+        self.emitted();
+        self.cache
+            .invalidate(vec![
+                user_key(user_id),
+                crate::rbac::permissions_key(user_id),
+            ])
+            .await;
+    }
+}
+
 /// Find by username or email address: what `login` accepts.
 pub(crate) async fn find_by_login(core: &Core, login: &str) -> Result<Option<UserRecord>> {
     if login.contains('@') {

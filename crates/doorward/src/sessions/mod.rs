@@ -1,4 +1,6 @@
-//! A user's logins ("your devices"): `dw.sessions()`.
+//! A user's logins ("your devices"): `dw.sessions()`, and the session
+//! steps other services share: starting one (`start`) and checking and
+//! ending one everywhere (`live`).
 
 use std::sync::Arc;
 
@@ -10,6 +12,9 @@ use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::store::{SessionRecord, now};
+
+mod live;
+mod start;
 
 /// A live login session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
