@@ -117,17 +117,6 @@ impl Core {
         })
     }
 
-    /// Run a public operation: its latency and, if it fails, its error code
-    /// go to the metrics.
-    pub(crate) async fn observe<T>(
-        &self,
-        operation: &'static str,
-        work: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
-        let timer = self.metrics.time(operation);
-        timer.outcome(work.await)
-    }
-
     /// Wake the dispatcher: this instance just committed events.
     pub(crate) fn emitted(&self) {
         self.hub.wake.notify_one();

@@ -9,6 +9,7 @@ use tokio::io::AsyncWriteExt as _;
 
 use super::{FileInfo, Files};
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 impl Files {
     /// Write the object under `key` to the file at `path`, streaming. The
@@ -25,10 +26,9 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.get_to_file", skip_all, fields(key = %key))]
     pub async fn get_to_file(&self, key: &str, path: impl AsRef<FsPath>) -> Result<FileInfo> {
         self.core
-            .observe("files.get_to_file", async {
+            .observe(operation!("files.get_to_file", %key), async {
                 let path = path.as_ref();
                 let (info, mut stream) = self.get_stream(key).await?;
                 let name = path

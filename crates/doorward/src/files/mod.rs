@@ -56,6 +56,7 @@ use serde::Serialize;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 pub(crate) use backend::Lazy;
 use backend::{Backend, Kind};
@@ -151,7 +152,6 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.put", skip_all, fields(key = %key))]
     pub async fn put(
         &self,
         key: &str,
@@ -159,7 +159,7 @@ impl Files {
         content_type: Option<&str>,
     ) -> Result<FileInfo> {
         self.core
-            .observe("files.put", async {
+            .observe(operation!("files.put", %key), async {
                 let path = key::check_key(key)?;
                 check_content_type(content_type)?;
                 let data: Bytes = data.into();
@@ -201,10 +201,9 @@ impl Files {
     /// assert_eq!(err.code(), doorward::ErrorCode::NotFound);
     /// # });
     /// ```
-    #[tracing::instrument(name = "files.get", skip_all, fields(key = %key))]
     pub async fn get(&self, key: &str) -> Result<(FileInfo, Bytes)> {
         self.core
-            .observe("files.get", async {
+            .observe(operation!("files.get", %key), async {
                 let (info, result, backend) = self.open_get(key, false).await?;
                 let bytes = result.bytes().await.map_err(|e| backend.error(e))?;
                 Ok((info, bytes))
@@ -226,13 +225,12 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.get_stream", skip_all, fields(key = %key))]
     pub async fn get_stream(
         &self,
         key: &str,
     ) -> Result<(FileInfo, BoxStream<'static, Result<Bytes>>)> {
         self.core
-            .observe("files.get_stream", async {
+            .observe(operation!("files.get_stream", %key), async {
                 let (info, result, _) = self.open_get(key, false).await?;
                 let stream = result.into_stream().map_err(Error::from).boxed();
                 Ok((info, stream))
@@ -252,10 +250,9 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.head", skip_all, fields(key = %key))]
     pub async fn head(&self, key: &str) -> Result<FileInfo> {
         self.core
-            .observe("files.head", async {
+            .observe(operation!("files.head", %key), async {
                 self.open_get(key, true).await.map(|(info, _, _)| info)
             })
             .await
@@ -275,10 +272,9 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.delete", skip_all, fields(key = %key))]
     pub async fn delete(&self, key: &str) -> Result<bool> {
         self.core
-            .observe("files.delete", async {
+            .observe(operation!("files.delete", %key), async {
                 let path = key::check_key(key)?;
                 let backend = self.backend().await?;
                 let existed = match backend.store.head(&path).await {
@@ -326,7 +322,6 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.list", skip_all, fields(prefix = ?prefix))]
     pub async fn list(
         &self,
         prefix: Option<&str>,
@@ -334,7 +329,7 @@ impl Files {
         limit: usize,
     ) -> Result<FilePage> {
         self.core
-            .observe("files.list", async {
+            .observe(operation!("files.list", ?prefix), async {
                 if !(1..=MAX_LIST_LIMIT).contains(&limit) {
                     return Err(Error::validation("limit", "must be between 1 and 1000"));
                 }

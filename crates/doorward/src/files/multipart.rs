@@ -14,6 +14,7 @@ use super::backend::Backend;
 use super::content_type::{attributes, check_content_type};
 use super::{Bytes, FileInfo, Files, PART_BYTES, key};
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 /// Parts uploaded at once: enough to keep the network busy while the next
 /// part is read, few enough to keep memory at about three parts.
@@ -35,7 +36,6 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.put_stream", skip_all, fields(key = %key))]
     pub async fn put_stream<R>(
         &self,
         key: &str,
@@ -46,7 +46,7 @@ impl Files {
         R: AsyncRead + Unpin + Send,
     {
         self.core
-            .observe("files.put_stream", async {
+            .observe(operation!("files.put_stream", %key), async {
                 let path = key::check_key(key)?;
                 check_content_type(content_type)?;
                 let max = self.max_bytes();
@@ -108,7 +108,6 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.put_file", skip_all, fields(key = %key))]
     pub async fn put_file(
         &self,
         key: &str,
@@ -116,7 +115,7 @@ impl Files {
         content_type: Option<&str>,
     ) -> Result<FileInfo> {
         self.core
-            .observe("files.put_file", async {
+            .observe(operation!("files.put_file", %key), async {
                 key::check_key(key)?;
                 check_content_type(content_type)?;
                 let path = path.as_ref();

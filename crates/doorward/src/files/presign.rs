@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{Files, key};
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 /// Longest a presigned URL may live: S3's own limit, 7 days.
 pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -23,10 +24,9 @@ impl Files {
     /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
     /// # });
     /// ```
-    #[tracing::instrument(name = "files.presign_get", skip_all, fields(key = %key))]
     pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String> {
         self.core
-            .observe("files.presign_get", async {
+            .observe(operation!("files.presign_get", %key), async {
                 self.presign(key, expires_in, false).await
             })
             .await
@@ -46,10 +46,9 @@ impl Files {
     /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
     /// # });
     /// ```
-    #[tracing::instrument(name = "files.presign_put", skip_all, fields(key = %key))]
     pub async fn presign_put(&self, key: &str, expires_in: Duration) -> Result<String> {
         self.core
-            .observe("files.presign_put", async {
+            .observe(operation!("files.presign_put", %key), async {
                 self.presign(key, expires_in, true).await
             })
             .await
