@@ -21,6 +21,7 @@ use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::store::{Store, now};
+use crate::telemetry::operation;
 
 /// A role: a named set of permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -222,20 +223,18 @@ pub struct Roles {
 impl Roles {
     /// Every role, by name. Read from a replica when `database_read_urls`
     /// names some, so it may lag a change just made.
-    #[tracing::instrument(name = "roles.list", skip_all)]
     pub async fn list(&self) -> Result<Vec<Role>> {
         self.core
-            .observe("roles.list", async {
+            .observe(operation!("roles.list"), async {
                 self.core.store.for_reads().list_roles().await
             })
             .await
     }
 
     /// One role; `not_found` if absent. Read like [`Roles::list`].
-    #[tracing::instrument(name = "roles.get", skip_all, fields(name = %name))]
     pub async fn get(&self, name: &str) -> Result<Role> {
         self.core
-            .observe("roles.get", async {
+            .observe(operation!("roles.get", %name), async {
                 role_in(self.core.store.for_reads(), name).await
             })
             .await
@@ -250,7 +249,6 @@ impl Roles {
     /// assert_eq!(role.permissions, vec!["posts:*"]);
     /// # });
     /// ```
-    #[tracing::instrument(name = "roles.create", skip_all, fields(name = %name))]
     pub async fn create(
         &self,
         name: &str,
@@ -258,7 +256,7 @@ impl Roles {
         description: &str,
     ) -> Result<Role> {
         self.core
-            .observe("roles.create", async {
+            .observe(operation!("roles.create", %name), async {
                 validate_role_name(name)?;
                 for p in permissions {
                     validate_permission(p)?;
@@ -291,10 +289,9 @@ impl Roles {
 
     /// Delete a role and take it from everyone who had it. Seeded roles
     /// (`admin`, `moderator`, `user`) cannot be deleted.
-    #[tracing::instrument(name = "roles.delete", skip_all, fields(name = %name))]
     pub async fn delete(&self, name: &str) -> Result<()> {
         self.core
-            .observe("roles.delete", async {
+            .observe(operation!("roles.delete", %name), async {
                 let role = role_in(&*self.core.store, name).await?;
                 if role.builtin {
                     return Err(Error::validation(
@@ -313,10 +310,9 @@ impl Roles {
     }
 
     /// Give `user_id` the role `name`; true if it was new.
-    #[tracing::instrument(name = "roles.grant", skip_all, fields(user_id = %user_id, name = %name))]
     pub async fn grant(&self, user_id: &str, name: &str) -> Result<bool> {
         self.core
-            .observe("roles.grant", async {
+            .observe(operation!("roles.grant", %user_id, %name), async {
                 let event = Event::by_host(
                     EventType::RoleGranted,
                     user_id,
@@ -340,10 +336,9 @@ impl Roles {
 
     /// Take the role `name` from `user_id`; true if they had it. Like
     /// [`Roles::grant`], an unknown user or role is `not_found`.
-    #[tracing::instrument(name = "roles.revoke", skip_all, fields(user_id = %user_id, name = %name))]
     pub async fn revoke(&self, user_id: &str, name: &str) -> Result<bool> {
         self.core
-            .observe("roles.revoke", async {
+            .observe(operation!("roles.revoke", %user_id, %name), async {
                 if self.core.store.user_by_id(user_id).await?.is_none() {
                     return Err(Error::not_found("user"));
                 }
@@ -366,10 +361,9 @@ impl Roles {
     }
 
     /// The names of a user's roles. Read like [`Roles::list`].
-    #[tracing::instrument(name = "roles.of_user", skip_all, fields(user_id = %user_id))]
     pub async fn of_user(&self, user_id: &str) -> Result<Vec<String>> {
         self.core
-            .observe("roles.of_user", async {
+            .observe(operation!("roles.of_user", %user_id), async {
                 let store = self.core.store.for_reads();
                 if store.user_by_id(user_id).await?.is_none() {
                     return Err(Error::not_found("user"));

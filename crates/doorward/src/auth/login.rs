@@ -1,12 +1,14 @@
 //! Password login.
 
 use serde_json::json;
+use tracing::field::Empty;
 
 use super::{Auth, ClientInfo, TokenPair, outcome};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::password::Verdict;
 
+use crate::telemetry::operation;
 use crate::users::validate;
 
 impl Auth {
@@ -27,7 +29,6 @@ impl Auth {
     /// from anywhere, the whole account is, except for clients that have
     /// logged in to it before. A successful login or
     /// [`crate::Users::unlock`] resets the counts.
-    #[tracing::instrument(name = "login", skip_all, fields(user_id))]
     pub async fn login(
         &self,
         login: &str,
@@ -36,7 +37,7 @@ impl Auth {
     ) -> Result<TokenPair> {
         let result = self
             .core
-            .observe("auth.login", async {
+            .observe(operation!("auth.login", user_id = Empty), async {
                 self.core.keys()?;
                 let login = login.trim();
                 if login.is_empty() || login.len() > 320 || login.contains('\0') {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use tracing::field::Empty;
 
 mod lockout;
 mod login;
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 
 use crate::store::{UserRecord, now};
+use crate::telemetry::operation;
 use crate::token::access::to_datetime;
 use crate::users::User;
 
@@ -115,7 +117,6 @@ impl Auth {
     /// assert_eq!(again.unwrap_err().code().as_str(), "duplicate_email");
     /// # });
     /// ```
-    #[tracing::instrument(name = "user_registration", skip_all, fields(user_id))]
     pub async fn register_user(
         &self,
         username: &str,
@@ -124,7 +125,7 @@ impl Auth {
         client: Option<ClientInfo>,
     ) -> Result<Registration> {
         self.core
-            .observe("auth.register_user", async {
+            .observe(operation!("auth.register_user", user_id = Empty), async {
                 self.core.keys()?;
                 if let (Some(quota), Some(ip)) = (
                     &self.core.quotas.register_ip,
@@ -165,10 +166,9 @@ impl Auth {
     /// Signature, algorithm, `typ`, `iss`, `aud`, `exp`, `nbf` and `iat` are
     /// checked, then (unless `stateless_verify` is on) that the session is
     /// still live, so logout, revocation and disabling take effect at once.
-    #[tracing::instrument(name = "verify_token", skip_all)]
     pub async fn verify_token(&self, access_token: &str) -> Result<Principal> {
         self.core
-            .observe("auth.verify_token", async {
+            .observe(operation!("auth.verify_token"), async {
                 let config = &self.core.config;
                 let claims = self.core.keys()?.verify(
                     access_token,
@@ -197,10 +197,9 @@ impl Auth {
 
     /// End the session an access token belongs to. Works with an expired
     /// access token too, and ending an already-ended session is not an error.
-    #[tracing::instrument(name = "logout", skip_all)]
     pub async fn logout(&self, access_token: &str) -> Result<()> {
         self.core
-            .observe("auth.logout", async {
+            .observe(operation!("auth.logout"), async {
                 let config = &self.core.config;
                 let claims = self.core.keys()?.verify(
                     access_token,
@@ -249,20 +248,18 @@ impl Auth {
     /// assert!(!dw.auth().can(&reg.user.id, "users:write").await.unwrap());
     /// # });
     /// ```
-    #[tracing::instrument(name = "auth.can", skip_all, fields(user_id = %user_id, permission = %permission))]
     pub async fn can(&self, user_id: &str, permission: &str) -> Result<bool> {
         self.core
-            .observe("auth.can", async {
+            .observe(operation!("auth.can", %user_id, %permission), async {
                 self.core.can(user_id, permission).await
             })
             .await
     }
 
     /// Like [`Auth::can`], but a missing permission is the `forbidden` error.
-    #[tracing::instrument(name = "auth.require", skip_all, fields(user_id = %user_id, permission = %permission))]
     pub async fn require(&self, user_id: &str, permission: &str) -> Result<()> {
         self.core
-            .observe("auth.require", async {
+            .observe(operation!("auth.require", %user_id, %permission), async {
                 if self.core.can(user_id, permission).await? {
                     Ok(())
                 } else {
@@ -277,14 +274,13 @@ impl Auth {
     /// Start a session for a user without a password: for administrators
     /// (`doorward token issue`) and trusted flows such as a verified magic
     /// link the host implements.
-    #[tracing::instrument(name = "auth.issue_tokens", skip_all, fields(user_id = %user_id))]
     pub async fn issue_tokens(
         &self,
         user_id: &str,
         client: Option<ClientInfo>,
     ) -> Result<TokenPair> {
         self.core
-            .observe("auth.issue_tokens", async {
+            .observe(operation!("auth.issue_tokens", %user_id), async {
                 let user = self.user(user_id).await?;
                 if user.disabled {
                     return Err(Error::UserDisabled);

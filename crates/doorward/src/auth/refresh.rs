@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use tracing::field::Empty;
 
 use super::{Auth, TokenPair, outcome};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::store::{RefreshRecord, Rotation, SessionRecord, UserRecord, now};
+use crate::telemetry::operation;
 use crate::token::refresh;
 
 impl Auth {
@@ -38,83 +40,85 @@ impl Auth {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "refresh_token", skip_all, fields(session_id))]
     pub async fn refresh_token(&self, refresh_token: &str) -> Result<TokenPair> {
         let result = self
             .core
-            .observe("auth.refresh_token", async {
-                self.core.keys()?;
-                let token_hash = refresh::parse(refresh_token)?;
-                let store = &self.core.store;
-                let record = store
-                    .refresh_token(&token_hash)
-                    .await?
-                    .ok_or_else(|| Error::token_invalid("unknown refresh token"))?;
-                tracing::Span::current().record("session_id", record.session_id.as_str());
-                let at = now();
-                // A rotated token is reuse whatever state its family is in now.
-                if let Some(used_at) = record.used_at {
-                    return self.retried(refresh_token, &record, used_at, at).await;
-                }
-                let (session, user) = match self.live(&record, at).await {
-                    Err(Error::TokenRevoked) => {
-                        // A racing refresh may have rotated this token, and
-                        // another revoked the family on seeing that, since it
-                        // was read above: then this is reuse too, like every
-                        // other loser of the race.
-                        let used_at = store
-                            .refresh_token(&token_hash)
-                            .await?
-                            .and_then(|r| r.used_at);
-                        return match used_at {
-                            Some(used_at) => {
-                                self.retried(refresh_token, &record, used_at, at).await
-                            }
-                            None => Err(Error::TokenRevoked),
-                        };
+            .observe(
+                operation!("auth.refresh_token", session_id = Empty),
+                async {
+                    self.core.keys()?;
+                    let token_hash = refresh::parse(refresh_token)?;
+                    let store = &self.core.store;
+                    let record = store
+                        .refresh_token(&token_hash)
+                        .await?
+                        .ok_or_else(|| Error::token_invalid("unknown refresh token"))?;
+                    tracing::Span::current().record("session_id", record.session_id.as_str());
+                    let at = now();
+                    // A rotated token is reuse whatever state its family is in now.
+                    if let Some(used_at) = record.used_at {
+                        return self.retried(refresh_token, &record, used_at, at).await;
                     }
-                    other => other?,
-                };
-                // Everything the answer needs is made before the rotation
-                // commits, so no failure after it can burn the token: a
-                // retry after an error finds it unused.
-                let (new_token, new_record) =
-                    self.core
-                        .successor_refresh(refresh_token, &session.id, &user.id)?;
-                let roles = store.user_roles(&user.id).await?;
-                let (access_token, expires_in) =
-                    self.core.access_token(&user, &session.id, roles)?;
-                let refreshed = [Event::by_user(
-                    EventType::TokenRefreshed,
-                    &user.id,
-                    None,
-                    Event::user_payload(
+                    let (session, user) = match self.live(&record, at).await {
+                        Err(Error::TokenRevoked) => {
+                            // A racing refresh may have rotated this token, and
+                            // another revoked the family on seeing that, since it
+                            // was read above: then this is reuse too, like every
+                            // other loser of the race.
+                            let used_at = store
+                                .refresh_token(&token_hash)
+                                .await?
+                                .and_then(|r| r.used_at);
+                            return match used_at {
+                                Some(used_at) => {
+                                    self.retried(refresh_token, &record, used_at, at).await
+                                }
+                                None => Err(Error::TokenRevoked),
+                            };
+                        }
+                        other => other?,
+                    };
+                    // Everything the answer needs is made before the rotation
+                    // commits, so no failure after it can burn the token: a
+                    // retry after an error finds it unused.
+                    let (new_token, new_record) =
+                        self.core
+                            .successor_refresh(refresh_token, &session.id, &user.id)?;
+                    let roles = store.user_roles(&user.id).await?;
+                    let (access_token, expires_in) =
+                        self.core.access_token(&user, &session.id, roles)?;
+                    let refreshed = [Event::by_user(
+                        EventType::TokenRefreshed,
                         &user.id,
-                        &user.username,
-                        json!({ "session_id": session.id }),
-                    ),
-                )];
-                match store
-                    .rotate_refresh(&token_hash, &new_record, at, &refreshed)
-                    .await?
-                {
-                    Rotation::Rotated => {}
-                    Rotation::Ended => return Err(Error::TokenRevoked),
-                    Rotation::AlreadyUsed => {
-                        // Lost a race to another caller with the same token.
-                        let used_at = store
-                            .refresh_token(&token_hash)
-                            .await?
-                            .and_then(|r| r.used_at)
-                            .unwrap_or(at);
-                        return self.retried(refresh_token, &record, used_at, now()).await;
+                        None,
+                        Event::user_payload(
+                            &user.id,
+                            &user.username,
+                            json!({ "session_id": session.id }),
+                        ),
+                    )];
+                    match store
+                        .rotate_refresh(&token_hash, &new_record, at, &refreshed)
+                        .await?
+                    {
+                        Rotation::Rotated => {}
+                        Rotation::Ended => return Err(Error::TokenRevoked),
+                        Rotation::AlreadyUsed => {
+                            // Lost a race to another caller with the same token.
+                            let used_at = store
+                                .refresh_token(&token_hash)
+                                .await?
+                                .and_then(|r| r.used_at)
+                                .unwrap_or(at);
+                            return self.retried(refresh_token, &record, used_at, now()).await;
+                        }
                     }
-                }
-                self.core
-                    .session_extended(&session.id, &user.id, new_record.expires_at)
-                    .await;
-                Ok(TokenPair::new(access_token, new_token, expires_in))
-            })
+                    self.core
+                        .session_extended(&session.id, &user.id, new_record.expires_at)
+                        .await;
+                    Ok(TokenPair::new(access_token, new_token, expires_in))
+                },
+            )
             .await;
         self.core.metrics.count(
             "doorward_token_refreshes_total",

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use super::{Cache as _, CacheStats, Lookup, RedisUsage, decode};
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 /// The cache for host code: `dw.cache()`.
 ///
@@ -44,7 +45,6 @@ impl CacheService {
     /// dw.cache().delete("answer").await.unwrap();
     /// # });
     /// ```
-    #[tracing::instrument(name = "cache.memoize", skip_all, fields(key = %key))]
     pub async fn memoize<T, F, Fut>(&self, key: &str, ttl: Duration, load: F) -> Result<T>
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
@@ -52,7 +52,7 @@ impl CacheService {
         Fut: Future<Output = Result<T>>,
     {
         self.core
-            .observe("cache.memoize", async {
+            .observe(operation!("cache.memoize", %key), async {
                 let key = Self::key(key)?;
                 let ttl = valid_ttl(ttl)?;
                 let value = self.core.cache.get_or_load(&key, ttl, load).await?;
@@ -62,10 +62,9 @@ impl CacheService {
     }
 
     /// The JSON value under `key`, if cached.
-    #[tracing::instrument(name = "cache.get", skip_all, fields(key = %key))]
     pub async fn get(&self, key: &str) -> Result<Option<serde_json::Value>> {
         self.core
-            .observe("cache.get", async {
+            .observe(operation!("cache.get", %key), async {
                 let key = Self::key(key)?;
                 let cache = &self.core.cache;
                 if let Some(hit) = cache.l1.get_typed::<serde_json::Value, _>(&key, decode) {
@@ -82,10 +81,9 @@ impl CacheService {
     }
 
     /// Cache a JSON value under `key` for `ttl`, on every level.
-    #[tracing::instrument(name = "cache.set", skip_all, fields(key = %key))]
     pub async fn set(&self, key: &str, value: &serde_json::Value, ttl: Duration) -> Result<()> {
         self.core
-            .observe("cache.set", async {
+            .observe(operation!("cache.set", %key), async {
                 let key = Self::key(key)?;
                 let ttl = valid_ttl(ttl)?;
                 let bytes: Arc<[u8]> = serde_json::to_vec(value)
@@ -103,10 +101,9 @@ impl CacheService {
     }
 
     /// Remove `key` from every level and every instance.
-    #[tracing::instrument(name = "cache.delete", skip_all, fields(key = %key))]
     pub async fn delete(&self, key: &str) -> Result<()> {
         self.core
-            .observe("cache.delete", async {
+            .observe(operation!("cache.delete", %key), async {
                 let key = Self::key(key)?;
                 self.core.cache.invalidate(vec![key]).await;
                 Ok(())
@@ -123,10 +120,9 @@ impl CacheService {
     /// entries, session records and rate-limit counters. Counts by SCAN, so
     /// it is for administrators (`doorward cache stats`), not for every
     /// request. `None` without Redis.
-    #[tracing::instrument(name = "cache.redis_usage", skip_all)]
     pub async fn redis_usage(&self) -> Result<Option<RedisUsage>> {
         self.core
-            .observe("cache.redis_usage", async {
+            .observe(operation!("cache.redis_usage"), async {
                 #[cfg(feature = "redis")]
                 if let Some(redis) = &self.core.redis {
                     return Ok(Some(RedisUsage {
@@ -142,10 +138,11 @@ impl CacheService {
 
     /// Empty the cache, doorward's entries included, on every level and
     /// every instance. Safe at any time: entries reload from the store.
-    #[tracing::instrument(name = "cache.flush", skip_all)]
     pub async fn flush(&self) -> Result<()> {
         self.core
-            .observe("cache.flush", async { self.core.cache.clear().await })
+            .observe(operation!("cache.flush"), async {
+                self.core.cache.clear().await
+            })
             .await
     }
 }

@@ -33,6 +33,7 @@ use super::{Event, MAX_PAGE};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::{AuditFilter, AuditRecord, Lease, now};
+use crate::telemetry::operation;
 
 /// The hash the first row links to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -231,7 +232,6 @@ impl Audit {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "audit.list", skip_all)]
     pub async fn list(
         &self,
         filter: &AuditFilter,
@@ -239,7 +239,7 @@ impl Audit {
         limit: u32,
     ) -> Result<AuditPage> {
         self.core
-            .observe("audit.list", async {
+            .observe(operation!("audit.list"), async {
                 let after = super::seq_cursor(cursor)?;
                 let limit = limit.clamp(1, MAX_PAGE);
                 let rows = self.core.store.audit_rows(filter, after, limit + 1).await?;
@@ -251,10 +251,9 @@ impl Audit {
 
     /// Every row at or after `since` as JSON Lines (one JSON object per
     /// line), for shipping to a SIEM or cold storage.
-    #[tracing::instrument(name = "audit.export", skip_all)]
     pub async fn export(&self, since: Option<DateTime<Utc>>) -> Result<String> {
         self.core
-            .observe("audit.export", async {
+            .observe(operation!("audit.export"), async {
                 let filter = AuditFilter {
                     since,
                     ..AuditFilter::default()
@@ -283,10 +282,9 @@ impl Audit {
     /// when it is set (then every row must be keyed with it). The `head`
     /// is what to record elsewhere: a chain cannot show its newest rows
     /// cut off, a copy of its head can.
-    #[tracing::instrument(name = "audit.verify", skip_all)]
     pub async fn verify(&self) -> Result<AuditVerification> {
         self.core
-            .observe("audit.verify", async {
+            .observe(operation!("audit.verify"), async {
                 let mut keys = KeyWalk::new(&self.core.config)?;
                 let mut expected_seq = 1;
                 let mut prev = GENESIS.to_string();

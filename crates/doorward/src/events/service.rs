@@ -11,6 +11,7 @@ use super::{Event, EventType, MAX_PAGE, seq_cursor};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::{DeliveryRecord, DeliveryStatus};
+use crate::telemetry::operation;
 
 /// One page of the outbox, in commit order.
 pub type EventPage = crate::Page<Event>;
@@ -67,7 +68,6 @@ impl Events {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "events.subscribe", skip_all, fields(name = ?name))]
     pub async fn subscribe<F, Fut>(
         &self,
         name: Option<&str>,
@@ -79,7 +79,7 @@ impl Events {
         Fut: Future<Output = std::result::Result<(), String>> + Send + 'static,
     {
         self.core
-            .observe("events.subscribe", async {
+            .observe(operation!("events.subscribe", ?name), async {
                 let handler: Handler =
                     Arc::new(move |e| -> BoxFuture<'static, _> { Box::pin(handler(e)) });
                 self.subscribe_handler(name, types, handler).await
@@ -88,7 +88,6 @@ impl Events {
     }
 
     /// [`Events::subscribe`] with a handler already boxed (what bindings use).
-    #[tracing::instrument(name = "events.subscribe_handler", skip_all, fields(name = ?name))]
     pub async fn subscribe_handler(
         &self,
         name: Option<&str>,
@@ -96,7 +95,7 @@ impl Events {
         handler: Handler,
     ) -> Result<Subscription> {
         self.core
-            .observe("events.subscribe_handler", async {
+            .observe(operation!("events.subscribe_handler", ?name), async {
                 if !self.core.config.events_dispatch {
                     return Err(Error::Config(
                         "events_dispatch is off: nothing would deliver to a subscriber".into(),
@@ -115,10 +114,9 @@ impl Events {
     }
 
     /// Events in commit order after `cursor` (from the start without one).
-    #[tracing::instrument(name = "events.list", skip_all)]
     pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<EventPage> {
         self.core
-            .observe("events.list", async {
+            .observe(operation!("events.list"), async {
                 let after = seq_cursor(cursor)?;
                 let limit = limit.clamp(1, MAX_PAGE);
                 let events = self.core.store.events_after(after, limit + 1).await?;
@@ -131,10 +129,9 @@ impl Events {
     /// Run the dispatcher until everything committed so far has reached
     /// every consumer that can take it now (deliveries waiting for a
     /// retry stay queued). For tests, scripts and graceful shutdown.
-    #[tracing::instrument(name = "events.flush", skip_all)]
     pub async fn flush(&self) -> Result<()> {
         self.core
-            .observe("events.flush", async {
+            .observe(operation!("events.flush"), async {
                 for _ in 0..10_000 {
                     if !dispatch::run_once(&self.core).await? {
                         return Ok(());
@@ -167,7 +164,6 @@ impl Events {
     }
 
     /// Webhook deliveries in `status` (all when `None`), oldest first.
-    #[tracing::instrument(name = "events.deliveries", skip_all)]
     pub async fn deliveries(
         &self,
         status: Option<DeliveryStatus>,
@@ -175,7 +171,7 @@ impl Events {
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>> {
         self.core
-            .observe("events.deliveries", async {
+            .observe(operation!("events.deliveries"), async {
                 let after = seq_cursor(cursor)?;
                 self.core
                     .store
@@ -186,10 +182,9 @@ impl Events {
     }
 
     /// Dead-lettered webhook deliveries.
-    #[tracing::instrument(name = "events.dead", skip_all)]
     pub async fn dead(&self) -> Result<Vec<DeliveryRecord>> {
         self.core
-            .observe("events.dead", async {
+            .observe(operation!("events.dead"), async {
                 self.deliveries(Some(DeliveryStatus::Dead), None, MAX_PAGE)
                     .await
             })
@@ -197,10 +192,9 @@ impl Events {
     }
 
     /// Queue a dead delivery again, due now; `not_found` unless it is dead.
-    #[tracing::instrument(name = "events.replay", skip_all, fields(delivery_id = %delivery_id))]
     pub async fn replay(&self, delivery_id: u64) -> Result<()> {
         self.core
-            .observe("events.replay", async {
+            .observe(operation!("events.replay", %delivery_id), async {
                 if !self
                     .core
                     .store
@@ -268,10 +262,9 @@ impl Webhooks {
     /// private, link-local or otherwise not public (or a `localhost` name)
     /// is a `validation_error` on `url`; names are checked again at each
     /// delivery, when they are resolved.
-    #[tracing::instrument(name = "webhooks.add", skip_all)]
     pub async fn add(&self, url: &str, event_types: &[EventType]) -> Result<Webhook> {
         self.core
-            .observe("webhooks.add", async {
+            .observe(operation!("webhooks.add"), async {
                 self.enabled()?;
                 let parsed = url::Url::parse(url)
                     .map_err(|_| Error::validation("url", "is not an absolute URL"))?;
@@ -298,10 +291,9 @@ impl Webhooks {
     }
 
     /// Every webhook, oldest first.
-    #[tracing::instrument(name = "webhooks.list", skip_all)]
     pub async fn list(&self) -> Result<Vec<Webhook>> {
         self.core
-            .observe("webhooks.list", async {
+            .observe(operation!("webhooks.list"), async {
                 Ok(self
                     .core
                     .store
@@ -315,10 +307,9 @@ impl Webhooks {
     }
 
     /// Remove a webhook and its queued deliveries; `not_found` if absent.
-    #[tracing::instrument(name = "webhooks.remove", skip_all, fields(id = %id))]
     pub async fn remove(&self, id: &str) -> Result<()> {
         self.core
-            .observe("webhooks.remove", async {
+            .observe(operation!("webhooks.remove", %id), async {
                 if !self.core.store.delete_webhook(id).await? {
                     return Err(Error::not_found("webhook"));
                 }
@@ -332,10 +323,9 @@ impl Webhooks {
     /// the queue, and report how the receiver answered. It connects only
     /// where a delivery would (see [`Webhooks::add`]), so it cannot probe
     /// the server's own network.
-    #[tracing::instrument(name = "webhooks.test", skip_all, fields(id = %id))]
     pub async fn test(&self, id: &str) -> Result<WebhookTest> {
         self.core
-            .observe("webhooks.test", async {
+            .observe(operation!("webhooks.test", %id), async {
                 self.enabled()?;
                 let hook = self
                     .core

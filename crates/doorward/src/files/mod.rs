@@ -37,28 +37,35 @@
 //! `config_error` at open, as `redis_url` is without `redis`.
 
 mod backend;
+mod content_type;
+mod download;
 pub(crate) mod key;
+mod multipart;
+mod presign;
 
-use std::path::Path as FsPath;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{BoxStream, StreamExt as _, TryStreamExt as _};
 use object_store::path::Path;
 use object_store::{
-    Attribute, AttributeValue, Attributes, GetOptions, GetResult, ObjectMeta, ObjectStore as _,
-    ObjectStoreExt as _, PutMultipartOptions, PutOptions, PutPayload, WriteMultipart,
+    GetOptions, GetResult, ObjectMeta, ObjectStore as _, ObjectStoreExt as _, PutOptions,
+    PutPayload,
 };
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 pub(crate) use backend::Lazy;
 use backend::{Backend, Kind};
+use content_type::{
+    attributes, check_content_type, forget_content_type, stored_attribute, stored_content_type,
+};
 pub use key::MAX_KEY_BYTES;
+use multipart::{PARTS_IN_FLIGHT, abort};
+pub use presign::MAX_PRESIGN;
 
 /// The byte buffer bodies travel in, re-exported so hosts need not depend
 /// on `bytes` themselves.
@@ -68,18 +75,8 @@ pub use bytes::Bytes;
 /// is multipart.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
 
-/// Parts uploaded at once: enough to keep the network busy while the next
-/// part is read, few enough to keep memory at about three parts.
-const PARTS_IN_FLIGHT: usize = 2;
-
-/// Longest content type accepted.
-const MAX_CONTENT_TYPE_BYTES: usize = 255;
-
 /// Largest page of [`Files::list`].
 pub const MAX_LIST_LIMIT: usize = 1000;
-
-/// Longest a presigned URL may live: S3's own limit, 7 days.
-pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// What is known of a stored object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -155,7 +152,6 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.put", skip_all, fields(key = %key))]
     pub async fn put(
         &self,
         key: &str,
@@ -163,7 +159,7 @@ impl Files {
         content_type: Option<&str>,
     ) -> Result<FileInfo> {
         self.core
-            .observe("files.put", async {
+            .observe(operation!("files.put", %key), async {
                 let path = key::check_key(key)?;
                 check_content_type(content_type)?;
                 let data: Bytes = data.into();
@@ -195,124 +191,6 @@ impl Files {
             .await
     }
 
-    /// Store what `reader` yields under `key`, holding at most a few 8 MiB
-    /// parts in memory however long it is.
-    ///
-    /// Up to 8 MiB is one upload; beyond, a multipart upload. Crossing
-    /// `files_max_bytes` part-way aborts the upload (`validation_error` on
-    /// `data`) and leaves nothing, as does a read error.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let info = dw.files().put_stream("exports/a.csv", &b"id,name\n1,john\n"[..], Some("text/csv")).await?;
-    /// assert_eq!(info.size, 15);
-    /// # Ok::<(), doorward::Error>(())
-    /// # }).unwrap();
-    /// ```
-    #[tracing::instrument(name = "files.put_stream", skip_all, fields(key = %key))]
-    pub async fn put_stream<R>(
-        &self,
-        key: &str,
-        mut reader: R,
-        content_type: Option<&str>,
-    ) -> Result<FileInfo>
-    where
-        R: AsyncRead + Unpin + Send,
-    {
-        self.core
-            .observe("files.put_stream", async {
-                let path = key::check_key(key)?;
-                check_content_type(content_type)?;
-                let max = self.max_bytes();
-                // A whole part, then one more read, tells a single upload from a
-                // multipart one without holding more than a part.
-                let mut first = Vec::with_capacity(PART_BYTES);
-                let ended = fill(&mut reader, &mut first, PART_BYTES).await?;
-                let mut buf = vec![0u8; 256 * 1024];
-                let mut pending = if ended {
-                    0
-                } else {
-                    read(&mut reader, &mut buf).await?
-                };
-                if pending == 0 {
-                    return self.put(key, first, content_type).await;
-                }
-                let mut total = (first.len() + pending) as u64;
-                if total > max {
-                    return Err(self.too_big());
-                }
-                let backend = self.backend().await?;
-                let mut upload = self.start_multipart(backend, &path, content_type).await?;
-                upload.put(Bytes::from(first));
-                let failure = loop {
-                    upload.write(&buf[..pending]);
-                    if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
-                        break backend.write_error(e);
-                    }
-                    pending = match read(&mut reader, &mut buf).await {
-                        Ok(0) => {
-                            self.finish_multipart(backend, upload).await?;
-                            return self.written(backend, &path, content_type).await;
-                        }
-                        Ok(n) => n,
-                        Err(e) => break e,
-                    };
-                    total += pending as u64;
-                    if total > max {
-                        break self.too_big();
-                    }
-                };
-                abort(backend, upload).await;
-                Err(failure)
-            })
-            .await
-    }
-
-    /// Store the file at `path` under `key` (see [`Files::put_stream`]); a
-    /// file over `files_max_bytes` is refused before it is read.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let path = dir.path().join("report.pdf");
-    /// std::fs::write(&path, b"%PDF-1.7").unwrap();
-    /// let info = dw.files().put_file("reports/1.pdf", &path, Some("application/pdf")).await?;
-    /// assert_eq!(info.size, 8);
-    /// # Ok::<(), doorward::Error>(())
-    /// # }).unwrap();
-    /// ```
-    #[tracing::instrument(name = "files.put_file", skip_all, fields(key = %key))]
-    pub async fn put_file(
-        &self,
-        key: &str,
-        path: impl AsRef<FsPath>,
-        content_type: Option<&str>,
-    ) -> Result<FileInfo> {
-        self.core
-            .observe("files.put_file", async {
-                key::check_key(key)?;
-                check_content_type(content_type)?;
-                let path = path.as_ref();
-                let file = tokio::fs::File::open(path).await.map_err(|e| {
-                    Error::validation("path", format!("cannot open {}: {e}", path.display()))
-                })?;
-                let len = file
-                    .metadata()
-                    .await
-                    .map_err(|e| {
-                        Error::validation("path", format!("cannot read {}: {e}", path.display()))
-                    })?
-                    .len();
-                if len > self.max_bytes() {
-                    return Err(self.too_big());
-                }
-                self.put_stream(key, file, content_type).await
-            })
-            .await
-    }
-
     /// The object under `key` with its bytes, all in memory; for big
     /// objects see [`Files::get_stream`]. `not_found` when there is none.
     ///
@@ -323,10 +201,9 @@ impl Files {
     /// assert_eq!(err.code(), doorward::ErrorCode::NotFound);
     /// # });
     /// ```
-    #[tracing::instrument(name = "files.get", skip_all, fields(key = %key))]
     pub async fn get(&self, key: &str) -> Result<(FileInfo, Bytes)> {
         self.core
-            .observe("files.get", async {
+            .observe(operation!("files.get", %key), async {
                 let (info, result, backend) = self.open_get(key, false).await?;
                 let bytes = result.bytes().await.map_err(|e| backend.error(e))?;
                 Ok((info, bytes))
@@ -348,63 +225,15 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.get_stream", skip_all, fields(key = %key))]
     pub async fn get_stream(
         &self,
         key: &str,
     ) -> Result<(FileInfo, BoxStream<'static, Result<Bytes>>)> {
         self.core
-            .observe("files.get_stream", async {
+            .observe(operation!("files.get_stream", %key), async {
                 let (info, result, _) = self.open_get(key, false).await?;
                 let stream = result.into_stream().map_err(Error::from).boxed();
                 Ok((info, stream))
-            })
-            .await
-    }
-
-    /// Write the object under `key` to the file at `path`, streaming. The
-    /// file appears (replacing one already there) only once complete.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// dw.files().put("a.txt", "hello", None).await?;
-    /// let path = dir.path().join("a.txt");
-    /// dw.files().get_to_file("a.txt", &path).await?;
-    /// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
-    /// # Ok::<(), doorward::Error>(())
-    /// # }).unwrap();
-    /// ```
-    #[tracing::instrument(name = "files.get_to_file", skip_all, fields(key = %key))]
-    pub async fn get_to_file(&self, key: &str, path: impl AsRef<FsPath>) -> Result<FileInfo> {
-        self.core
-            .observe("files.get_to_file", async {
-                let path = path.as_ref();
-                let (info, mut stream) = self.get_stream(key).await?;
-                let name = path
-                    .file_name()
-                    .ok_or_else(|| Error::validation("path", "must name a file"))?;
-                let mut partial = name.to_os_string();
-                partial.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
-                let partial = path.with_file_name(partial);
-                let io = |e: std::io::Error| {
-                    Error::Storage(format!("cannot write {}: {e}", path.display()))
-                };
-                let written = async {
-                    let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
-                    while let Some(chunk) = stream.try_next().await? {
-                        file.write_all(&chunk).await.map_err(io)?;
-                    }
-                    file.flush().await.map_err(io)?;
-                    file.sync_all().await.map_err(io)?;
-                    tokio::fs::rename(&partial, path).await.map_err(io)
-                }
-                .await;
-                if written.is_err() {
-                    let _ = tokio::fs::remove_file(&partial).await;
-                }
-                written.map(|()| info)
             })
             .await
     }
@@ -421,10 +250,9 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.head", skip_all, fields(key = %key))]
     pub async fn head(&self, key: &str) -> Result<FileInfo> {
         self.core
-            .observe("files.head", async {
+            .observe(operation!("files.head", %key), async {
                 self.open_get(key, true).await.map(|(info, _, _)| info)
             })
             .await
@@ -444,10 +272,9 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.delete", skip_all, fields(key = %key))]
     pub async fn delete(&self, key: &str) -> Result<bool> {
         self.core
-            .observe("files.delete", async {
+            .observe(operation!("files.delete", %key), async {
                 let path = key::check_key(key)?;
                 let backend = self.backend().await?;
                 let existed = match backend.store.head(&path).await {
@@ -495,7 +322,6 @@ impl Files {
     /// # Ok::<(), doorward::Error>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "files.list", skip_all, fields(prefix = ?prefix))]
     pub async fn list(
         &self,
         prefix: Option<&str>,
@@ -503,7 +329,7 @@ impl Files {
         limit: usize,
     ) -> Result<FilePage> {
         self.core
-            .observe("files.list", async {
+            .observe(operation!("files.list", ?prefix), async {
                 if !(1..=MAX_LIST_LIMIT).contains(&limit) {
                     return Err(Error::validation("limit", "must be between 1 and 1000"));
                 }
@@ -556,74 +382,6 @@ impl Files {
             .await
     }
 
-    /// A URL that lets whoever holds it GET the object under `key` for
-    /// `expires_in` (1 s to 7 days), without credentials: for handing a
-    /// download to a browser. S3 only (`config_error` elsewhere).
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let err = dw.files().presign_get("a", std::time::Duration::from_secs(60)).await.unwrap_err();
-    /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
-    /// # });
-    /// ```
-    #[tracing::instrument(name = "files.presign_get", skip_all, fields(key = %key))]
-    pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String> {
-        self.core
-            .observe("files.presign_get", async {
-                self.presign(key, expires_in, false).await
-            })
-            .await
-    }
-
-    /// A URL that lets whoever holds it PUT an object under `key` for
-    /// `expires_in` (1 s to 7 days): for uploads straight from a browser.
-    /// S3 only (`config_error` elsewhere).
-    ///
-    /// S3 cannot cap the size of a presigned PUT, so `files_max_bytes` does
-    /// not apply to it; check [`Files::head`] afterwards if size matters.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let err = dw.files().presign_put("a", std::time::Duration::from_secs(60)).await.unwrap_err();
-    /// assert_eq!(err.code(), doorward::ErrorCode::ConfigError);
-    /// # });
-    /// ```
-    #[tracing::instrument(name = "files.presign_put", skip_all, fields(key = %key))]
-    pub async fn presign_put(&self, key: &str, expires_in: Duration) -> Result<String> {
-        self.core
-            .observe("files.presign_put", async {
-                self.presign(key, expires_in, true).await
-            })
-            .await
-    }
-
-    async fn presign(&self, key: &str, expires_in: Duration, put: bool) -> Result<String> {
-        let path = key::check_key(key)?;
-        if expires_in < Duration::from_secs(1) || expires_in > MAX_PRESIGN {
-            return Err(Error::validation(
-                "expires_in",
-                "must be between 1 second and 7 days",
-            ));
-        }
-        let backend = self.backend().await?;
-        #[cfg(feature = "s3")]
-        if let Some(signer) = &backend.signer {
-            use object_store::signer::{Method, Signer as _};
-            let method = if put { Method::PUT } else { Method::GET };
-            let url = signer
-                .signed_url(method, &path, expires_in)
-                .await
-                .map_err(|e| backend.error(e))?;
-            return Ok(url.to_string());
-        }
-        let _ = (path, put, backend);
-        Err(Error::Config(
-            "presigned URLs need an s3:// files_url".into(),
-        ))
-    }
-
     async fn open_get(&self, key: &str, head: bool) -> Result<(FileInfo, GetResult, &Backend)> {
         let path = key::check_key(key)?;
         let backend = self.backend().await?;
@@ -640,30 +398,6 @@ impl Files {
         Ok((info(result.meta.clone(), content_type), result, backend))
     }
 
-    async fn start_multipart(
-        &self,
-        backend: &Backend,
-        path: &Path,
-        content_type: Option<&str>,
-    ) -> Result<WriteMultipart> {
-        let opts = PutMultipartOptions::from(attributes(backend, content_type));
-        let upload = backend
-            .store
-            .put_multipart_opts(path, opts)
-            .await
-            .map_err(|e| backend.write_error(e))?;
-        Ok(WriteMultipart::new_with_chunk_size(upload, PART_BYTES))
-    }
-
-    async fn finish_multipart(&self, backend: &Backend, upload: WriteMultipart) -> Result<()> {
-        // `finish` aborts the upload itself when a part or the completion fails.
-        upload.finish().await.map_err(|e| backend.write_error(e))?;
-        Ok(())
-    }
-
-    /// After a write: the local backend's content type, then what the store
-    /// now holds. A failed content-type write removes the object, so a put
-    /// either fully happens or reports an error.
     /// What was stored, recorded as a FileStored event. An object store
     /// has no transaction to share with the database, so the event follows
     /// the object: a crash in between can lose the event, never announce
@@ -689,104 +423,6 @@ impl Files {
         self.core.emitted();
         Ok(info)
     }
-
-    async fn stored_info(
-        &self,
-        backend: &Backend,
-        path: &Path,
-        content_type: Option<&str>,
-    ) -> Result<FileInfo> {
-        if backend.kind == Kind::Local {
-            let kept = match content_type {
-                Some(ct) => backend
-                    .store
-                    .put(&sidecar(path), PutPayload::from(ct.to_string()))
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| backend.write_error(e)),
-                None => forget_content_type(backend, path).await,
-            };
-            if let Err(e) = kept {
-                let _ = backend.store.delete(path).await;
-                return Err(e);
-            }
-        }
-        if backend.kind == Kind::Local {
-            let meta = backend
-                .store
-                .head(path)
-                .await
-                .map_err(|e| backend.error(e))?;
-            return Ok(info(meta, content_type.map(str::to_string)));
-        }
-        // Read back rather than echo `content_type`: S3 fills in its own
-        // default for an object stored without one, and put should report
-        // what head will.
-        let result = backend
-            .store
-            .get_opts(path, GetOptions::new().with_head(true))
-            .await
-            .map_err(|e| backend.error(e))?;
-        Ok(info(result.meta, stored_attribute(&result.attributes)))
-    }
-}
-
-fn stored_attribute(attributes: &Attributes) -> Option<String> {
-    attributes
-        .get(&Attribute::ContentType)
-        .map(|v| v.to_string())
-}
-
-/// Content types travel as HTTP headers: printable ASCII, bounded.
-fn check_content_type(content_type: Option<&str>) -> Result<()> {
-    let Some(ct) = content_type else {
-        return Ok(());
-    };
-    if ct.is_empty() || ct.len() > MAX_CONTENT_TYPE_BYTES {
-        return Err(Error::validation(
-            "content_type",
-            "must be 1 to 255 characters",
-        ));
-    }
-    if !ct.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(Error::validation("content_type", "must be printable ASCII"));
-    }
-    Ok(())
-}
-
-fn attributes(backend: &Backend, content_type: Option<&str>) -> Attributes {
-    let mut attributes = Attributes::new();
-    if let (Some(ct), false) = (content_type, backend.kind == Kind::Local) {
-        attributes.insert(Attribute::ContentType, AttributeValue::from(ct.to_string()));
-    }
-    attributes
-}
-
-fn sidecar(path: &Path) -> Path {
-    Path::from_iter(
-        [key::RESERVED, "content-type"]
-            .into_iter()
-            .map(object_store::path::PathPart::from)
-            .chain(path.parts()),
-    )
-}
-
-async fn stored_content_type(backend: &Backend, path: &Path) -> Result<Option<String>> {
-    match backend.store.get(&sidecar(path)).await {
-        Ok(result) => {
-            let bytes = result.bytes().await.map_err(|e| backend.error(e))?;
-            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(backend.error(e)),
-    }
-}
-
-async fn forget_content_type(backend: &Backend, path: &Path) -> Result<()> {
-    match backend.store.delete(&sidecar(path)).await {
-        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(backend.error(e)),
-    }
 }
 
 fn info(meta: ObjectMeta, content_type: Option<String>) -> FileInfo {
@@ -797,41 +433,6 @@ fn info(meta: ObjectMeta, content_type: Option<String>) -> FileInfo {
         etag: meta.e_tag,
         created_at: meta.last_modified,
     }
-}
-
-async fn read<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> Result<usize> {
-    reader
-        .read(buf)
-        .await
-        .map_err(|e| Error::Storage(format!("cannot read the upload: {e}")))
-}
-
-/// Drops a failed multipart upload's parts; a failure to do so is logged,
-/// the caller reports the error that caused it.
-async fn abort(backend: &Backend, upload: WriteMultipart) {
-    if let Err(e) = upload.abort().await {
-        tracing::warn!(error = %backend.error(e), "aborting a multipart upload failed");
-    }
-}
-
-/// Reads until `buf` holds `want` bytes or the reader ends; true if it ended.
-async fn fill<R: AsyncRead + Unpin>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    want: usize,
-) -> Result<bool> {
-    while buf.len() < want {
-        let room = want - buf.len();
-        let n = (&mut *reader)
-            .take(room as u64)
-            .read_buf(buf)
-            .await
-            .map_err(|e| Error::Storage(format!("cannot read the upload: {e}")))?;
-        if n == 0 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Object metadata ordered by key, for keeping the first keys of an

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 #[cfg(feature = "mail")]
 pub use smtp::SmtpMailer;
@@ -191,10 +192,9 @@ pub struct Mail {
 impl Mail {
     /// Send a message from `mail_from` through the mailer in force, now
     /// (not through the outbox): for the host's own mails.
-    #[tracing::instrument(name = "mail.send", skip_all)]
     pub async fn send(&self, to: &str, subject: &str, text: &str) -> Result<()> {
         self.core
-            .observe("mail.send", async {
+            .observe(operation!("mail.send"), async {
                 let mailer = self.core.mail.get().ok_or_else(|| {
                     Error::Config("no mailer: set mail_url or call set_mailer".into())
                 })?;
@@ -214,10 +214,9 @@ impl Mail {
 
     /// Send through `mailer` from now on, and start the welcome mail if
     /// `welcome_mail` is on and it was not running.
-    #[tracing::instrument(name = "mail.set_mailer", skip_all)]
     pub async fn set_mailer(&self, mailer: Arc<dyn Mailer>) -> Result<()> {
         self.core
-            .observe("mail.set_mailer", async {
+            .observe(operation!("mail.set_mailer"), async {
                 *self
                     .core
                     .mail

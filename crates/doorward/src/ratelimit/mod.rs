@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::telemetry::operation;
 
 pub use client::{DEFAULT_IPV6_PREFIX, client_key};
 pub(crate) use memory::MemoryLimiter;
@@ -264,10 +265,9 @@ impl Limits {
     /// assert!(err.retry_after().unwrap().as_secs() >= 29);
     /// # });
     /// ```
-    #[tracing::instrument(name = "limits.limit", skip_all, fields(key = %key))]
     pub async fn limit(&self, key: &str, quota: &Quota) -> Result<Decision> {
         self.core
-            .observe("limits.limit", async {
+            .observe(operation!("limits.limit", %key), async {
                 if key.is_empty() || key.len() > 512 {
                     return Err(Error::validation("key", "must be 1 to 512 bytes"));
                 }

@@ -9,8 +9,11 @@
 //! installed one (Prometheus, StatsD, OpenTelemetry) sees doorward's metrics
 //! there too; without one that is a no-op.
 
+mod operation;
 #[cfg(feature = "otel")]
 pub mod otel;
+
+pub(crate) use operation::{Operation, operation, span_name};
 
 use std::time::Instant;
 

@@ -7,6 +7,7 @@
 
 pub(crate) mod access;
 pub(crate) mod keys;
+mod mint;
 pub(crate) mod refresh;
 mod verifier;
 

@@ -21,6 +21,7 @@ use crate::events::{Event, EventType};
 use crate::password::Verdict;
 use crate::rbac::DEFAULT_ROLE;
 use crate::store::{EndSessions, ListAfter, UserRecord, now};
+use crate::telemetry::operation;
 
 pub mod validate;
 
@@ -169,6 +170,19 @@ pub(crate) fn user_key(user_id: &str) -> String {
     format!("user:{user_id}")
 }
 
+impl Core {
+    /// Drop a user's cached account and permissions everywhere.
+    pub(crate) async fn user_changed(&self, user_id: &str) {
+        self.emitted();
+        self.cache
+            .invalidate(vec![
+                user_key(user_id),
+                crate::rbac::permissions_key(user_id),
+            ])
+            .await;
+    }
+}
+
 /// Find by username or email address: what `login` accepts.
 pub(crate) async fn find_by_login(core: &Core, login: &str) -> Result<Option<UserRecord>> {
     if login.contains('@') {
@@ -216,10 +230,9 @@ pub struct Users {
 
 impl Users {
     /// Create an account without logging it in (admin tools, imports).
-    #[tracing::instrument(name = "users.create", skip_all)]
     pub async fn create(&self, username: &str, email: &str, password: &str) -> Result<User> {
         self.core
-            .observe("users.create", async {
+            .observe(operation!("users.create"), async {
                 create_user(
                     &self.core,
                     username,
@@ -235,10 +248,9 @@ impl Users {
 
     /// By id; `not_found` if absent. Served from the cache (L1, then Redis),
     /// which every change to the account invalidates on every instance.
-    #[tracing::instrument(name = "users.get", skip_all, fields(user_id = %user_id))]
     pub async fn get(&self, user_id: &str) -> Result<User> {
         self.core
-            .observe("users.get", async {
+            .observe(operation!("users.get", %user_id), async {
                 let user = self
                     .core
                     .cache
@@ -253,10 +265,9 @@ impl Users {
 
     /// By email address, case-insensitively. Read from a replica when
     /// `database_read_urls` names some, so it may lag a write just made.
-    #[tracing::instrument(name = "users.get_by_email", skip_all)]
     pub async fn get_by_email(&self, email: &str) -> Result<User> {
         self.core
-            .observe("users.get_by_email", async {
+            .observe(operation!("users.get_by_email"), async {
                 self.core
                     .store
                     .for_reads()
@@ -270,10 +281,9 @@ impl Users {
 
     /// By username, case-insensitively. Read like
     /// [`Users::get_by_email`].
-    #[tracing::instrument(name = "users.get_by_username", skip_all)]
     pub async fn get_by_username(&self, username: &str) -> Result<User> {
         self.core
-            .observe("users.get_by_username", async {
+            .observe(operation!("users.get_by_username"), async {
                 self.core
                     .store
                     .for_reads()
@@ -301,10 +311,9 @@ impl Users {
     /// assert!(rest.next_cursor.is_none());
     /// # });
     /// ```
-    #[tracing::instrument(name = "users.list", skip_all)]
     pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<Page<User>> {
         self.core
-            .observe("users.list", async {
+            .observe(operation!("users.list"), async {
                 if !(1..=MAX_PAGE).contains(&limit) {
                     return Err(Error::validation(
                         "limit",
@@ -336,10 +345,9 @@ impl Users {
     }
 
     /// Change username and/or email, validated and kept unique as at registration.
-    #[tracing::instrument(name = "users.update", skip_all, fields(user_id = %user_id))]
     pub async fn update(&self, user_id: &str, update: UserUpdate) -> Result<User> {
         self.core
-            .observe("users.update", async {
+            .observe(operation!("users.update", %user_id), async {
                 let mut user = self.record(user_id).await?;
                 if let Some(username) = &update.username {
                     let name = validate::username(username)?;
@@ -374,7 +382,6 @@ impl Users {
 
     /// Change a password, proving the old one. Every other session ends;
     /// `keep_session` (the caller's own, from its [`crate::Principal`]) stays.
-    #[tracing::instrument(name = "users.change_password", skip_all, fields(user_id = %user_id))]
     pub async fn change_password(
         &self,
         user_id: &str,
@@ -383,7 +390,7 @@ impl Users {
         keep_session: Option<&str>,
     ) -> Result<()> {
         self.core
-            .observe("users.change_password", async {
+            .observe(operation!("users.change_password", %user_id), async {
                 let user = self.record(user_id).await?;
                 if old_password.len() > validate::MAX_PASSWORD_BYTES {
                     return Err(Error::InvalidCredentials);
@@ -422,10 +429,9 @@ impl Users {
     }
 
     /// Set a password without the old one (administrators). Every session ends.
-    #[tracing::instrument(name = "users.set_password", skip_all, fields(user_id = %user_id))]
     pub async fn set_password(&self, user_id: &str, new_password: &str) -> Result<()> {
         self.core
-            .observe("users.set_password", async {
+            .observe(operation!("users.set_password", %user_id), async {
                 let user = self.record(user_id).await?;
                 self.store_password(
                     &user,
@@ -479,10 +485,9 @@ impl Users {
     }
 
     /// Disable an account: it cannot log in, and its sessions end now.
-    #[tracing::instrument(name = "users.disable", skip_all, fields(user_id = %user_id))]
     pub async fn disable(&self, user_id: &str) -> Result<()> {
         self.core
-            .observe("users.disable", async {
+            .observe(operation!("users.disable", %user_id), async {
                 let event = Event::by_host(
                     EventType::UserDisabled,
                     user_id,
@@ -503,10 +508,9 @@ impl Users {
 
     /// Lift a lockout and forget the failed logins; true if there was
     /// anything to clear.
-    #[tracing::instrument(name = "users.unlock", skip_all, fields(user_id = %user_id))]
     pub async fn unlock(&self, user_id: &str) -> Result<bool> {
         self.core
-            .observe("users.unlock", async {
+            .observe(operation!("users.unlock", %user_id), async {
                 let account = self.core.store.unlock_user(user_id).await?;
                 let cleared = self.core.store.unlock_clients(user_id).await? || account;
                 self.core.user_changed(user_id).await;
@@ -517,10 +521,9 @@ impl Users {
     }
 
     /// Enable a disabled account.
-    #[tracing::instrument(name = "users.enable", skip_all, fields(user_id = %user_id))]
     pub async fn enable(&self, user_id: &str) -> Result<()> {
         self.core
-            .observe("users.enable", async {
+            .observe(operation!("users.enable", %user_id), async {
                 let event = Event::by_host(
                     EventType::UserEnabled,
                     user_id,
@@ -538,10 +541,9 @@ impl Users {
     }
 
     /// Delete an account with its sessions and role grants.
-    #[tracing::instrument(name = "users.delete", skip_all, fields(user_id = %user_id))]
     pub async fn delete(&self, user_id: &str) -> Result<()> {
         self.core
-            .observe("users.delete", async {
+            .observe(operation!("users.delete", %user_id), async {
                 let event = Event::by_host(
                     EventType::UserDeleted,
                     user_id,

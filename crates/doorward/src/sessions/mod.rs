@@ -1,4 +1,6 @@
-//! A user's logins ("your devices"): `dw.sessions()`.
+//! A user's logins ("your devices"): `dw.sessions()`, and the session
+//! steps other services share: starting one (`start`) and checking and
+//! ending one everywhere (`live`).
 
 use std::sync::Arc;
 
@@ -10,6 +12,10 @@ use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::store::{SessionRecord, now};
+use crate::telemetry::operation;
+
+mod live;
+mod start;
 
 /// A live login session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,10 +72,9 @@ impl Sessions {
     /// assert!(dw.sessions().list(&reg.user.id).await.unwrap().is_empty());
     /// # });
     /// ```
-    #[tracing::instrument(name = "sessions.list", skip_all, fields(user_id = %user_id))]
     pub async fn list(&self, user_id: &str) -> Result<Vec<Session>> {
         self.core
-            .observe("sessions.list", async {
+            .observe(operation!("sessions.list", %user_id), async {
                 let store = self.core.store.for_reads();
                 if store.user_by_id(user_id).await?.is_none() {
                     return Err(Error::not_found("user"));
@@ -86,10 +91,9 @@ impl Sessions {
 
     /// End one session: its refresh token stops working and its access
     /// tokens fail `verify_token` at once. `not_found` if it is not live.
-    #[tracing::instrument(name = "sessions.revoke", skip_all, fields(session_id = %session_id))]
     pub async fn revoke(&self, session_id: &str) -> Result<()> {
         self.core
-            .observe("sessions.revoke", async {
+            .observe(operation!("sessions.revoke", %session_id), async {
                 let owner = self
                     .core
                     .store
@@ -118,10 +122,9 @@ impl Sessions {
     }
 
     /// End every session of a user; returns how many were live.
-    #[tracing::instrument(name = "sessions.revoke_all", skip_all, fields(user_id = %user_id))]
     pub async fn revoke_all(&self, user_id: &str) -> Result<u64> {
         self.core
-            .observe("sessions.revoke_all", async {
+            .observe(operation!("sessions.revoke_all", %user_id), async {
                 if self.core.store.user_by_id(user_id).await?.is_none() {
                     return Err(Error::not_found("user"));
                 }
