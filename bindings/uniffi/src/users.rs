@@ -31,9 +31,10 @@ export! {
             call(self.dw.users().get_by_username(&username)).await.map(User::from)
         }
 
-        /// Accounts in creation order, `limit` (1 to 500) at a time.
-        #[uniffi::method(default(cursor = None, limit = 50))]
-        pub async fn list(&self, cursor: Option<String>, limit: u32) -> Result<Page, DoorwardError> {
+        /// Accounts in creation order, `limit` (1 to 500; `null` for the
+        /// default, 50) at a time.
+        #[uniffi::method(default(cursor = None, limit = None))]
+        pub async fn list(&self, cursor: Option<String>, limit: Option<u32>) -> Result<Page, DoorwardError> {
             call(self.dw.users().list(cursor.as_deref(), limit)).await.map(Page::from)
         }
 

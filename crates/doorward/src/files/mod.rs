@@ -55,6 +55,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::page::PageRequest;
 
 pub(crate) use backend::Lazy;
 use backend::{Backend, Kind};
@@ -76,7 +77,7 @@ const PARTS_IN_FLIGHT: usize = 2;
 const MAX_CONTENT_TYPE_BYTES: usize = 255;
 
 /// Largest page of [`Files::list`].
-pub const MAX_LIST_LIMIT: usize = 1000;
+pub const MAX_LIST_LIMIT: usize = PageRequest::MAX_LIMIT as usize;
 
 /// Longest a presigned URL may live: S3's own limit, 7 days.
 pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -478,7 +479,8 @@ impl Files {
             .await
     }
 
-    /// Objects in key order, `limit` (1 to 1000) at a time: those under
+    /// Objects in key order, `limit` (1 to 1000; `None` for
+    /// [`PageRequest::DEFAULT_LIMIT`]) at a time: those under
     /// `prefix` (whole segments: `avatars` lists `avatars/…`, not
     /// `avatars2/…`), after `cursor` (the previous page's `next_cursor`).
     ///
@@ -500,13 +502,13 @@ impl Files {
         &self,
         prefix: Option<&str>,
         cursor: Option<&str>,
-        limit: usize,
+        limit: impl Into<Option<u32>>,
     ) -> Result<FilePage> {
+        let limit = limit.into();
         self.core
             .observe("files.list", async {
-                if !(1..=MAX_LIST_LIMIT).contains(&limit) {
-                    return Err(Error::validation("limit", "must be between 1 and 1000"));
-                }
+                let limit =
+                    PageRequest::new(cursor, limit).limit_within(PageRequest::MAX_LIMIT)? as usize;
                 let prefix = key::check_prefix(prefix)?;
                 let cursor = cursor
                     .map(|c| {
