@@ -243,8 +243,9 @@ impl Audit {
         let limit = limit.into();
         self.core
             .observe("audit.list", async {
-                let limit = PageRequest::new(cursor, limit).limit_within(MAX_PAGE)?;
-                let after = super::seq_cursor(cursor)?;
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = super::seq_cursor(page.cursor)?;
                 let rows = self.core.store.audit_rows(filter, after, limit + 1).await?;
                 let (items, next_cursor) = super::page_of(rows, limit, |r| r.seq);
                 Ok(AuditPage { items, next_cursor })

@@ -140,8 +140,9 @@ impl Events {
         let limit = limit.into();
         self.core
             .observe("events.list", async {
-                let limit = PageRequest::new(cursor, limit).limit_within(MAX_PAGE)?;
-                let after = seq_cursor(cursor)?;
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = seq_cursor(page.cursor)?;
                 let events = self.core.store.events_after(after, limit + 1).await?;
                 let (items, next_cursor) = super::page_of(events, limit, |e| e.seq);
                 Ok(EventPage { items, next_cursor })
@@ -210,8 +211,9 @@ impl Events {
         let limit = limit.into();
         self.core
             .observe("events.deliveries", async {
-                let limit = PageRequest::new(cursor, limit).limit_within(MAX_PAGE)?;
-                let after = seq_cursor(cursor)?;
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = seq_cursor(page.cursor)?;
                 self.core.store.deliveries(status, after, limit).await
             })
             .await

@@ -507,10 +507,11 @@ impl Files {
         let limit = limit.into();
         self.core
             .observe("files.list", async {
-                let limit =
-                    PageRequest::new(cursor, limit).limit_within(PageRequest::MAX_LIMIT)? as usize;
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(PageRequest::MAX_LIMIT)? as usize;
                 let prefix = key::check_prefix(prefix)?;
-                let cursor = cursor
+                let cursor = page
+                    .cursor
                     .map(|c| {
                         key::check_key(c).map_err(|_| Error::validation("cursor", "is not a key"))
                     })

@@ -305,8 +305,9 @@ impl Users {
         let limit = limit.into();
         self.core
             .observe("users.list", async {
-                let limit = PageRequest::new(cursor, limit).limit_within(MAX_PAGE)?;
-                let after = cursor.map(decode_cursor).transpose()?;
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = page.cursor.map(decode_cursor).transpose()?;
                 // One extra row says whether another page exists.
                 let mut rows = self
                     .core
