@@ -603,7 +603,7 @@ class Users:
         Raises:
             NotFoundError: There is none.
         """
-    def list(self, cursor: Optional[str] = None, limit: int = 50) -> Page:
+    def list(self, cursor: Optional[str] = None, limit: Optional[int] = None) -> Page:
         """Accounts in creation order, a page at a time.
 
         Args:
@@ -805,7 +805,10 @@ class Files:
     def delete(self, key: str) -> bool:
         """Delete the object under ``key``; whether there was one."""
     def list(
-        self, prefix: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
+        self,
+        prefix: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
     ) -> FilePage:
         """Objects in key order, a page at a time.
 
@@ -887,7 +890,7 @@ class Events:
             ValidationError: An unknown event type or a bad name.
             ConfigError: ``events_dispatch`` is off.
         """
-    def list(self, cursor: Optional[str] = None, limit: int = 100) -> EventPage:
+    def list(self, cursor: Optional[str] = None, limit: Optional[int] = None) -> EventPage:
         """The outbox in commit order, a page at a time: what an exporter or
         a test reads.
 
@@ -908,7 +911,10 @@ class Events:
                 is waiting for.
         """
     def deliveries(
-        self, status: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
+        self,
+        status: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
     ) -> builtins.list[DeliveryRecord]:
         """Webhook deliveries, oldest first.
 
@@ -996,7 +1002,7 @@ class Audit:
         since: Optional[datetime] = None,
         until: Optional[datetime] = None,
         cursor: Optional[str] = None,
-        limit: int = 100,
+        limit: Optional[int] = None,
     ) -> AuditPage:
         """Rows matching every filter given, oldest first, a page at a time.
 
@@ -1216,7 +1222,7 @@ class AsyncUsers:
         Raises:
             NotFoundError: There is none.
         """
-    def list(self, cursor: Optional[str] = None, limit: int = 50) -> Awaitable[Page]:
+    def list(self, cursor: Optional[str] = None, limit: Optional[int] = None) -> Awaitable[Page]:
         """Accounts in creation order, a page at a time.
 
         Args:
@@ -1434,7 +1440,10 @@ class AsyncFiles:
     def delete(self, key: str) -> Awaitable[bool]:
         """Delete the object under ``key``; whether there was one."""
     def list(
-        self, prefix: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
+        self,
+        prefix: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
     ) -> Awaitable[FilePage]:
         """Objects in key order, a page at a time.
 
@@ -1515,7 +1524,9 @@ class AsyncEvents:
                 the block).
             ConfigError: ``events_dispatch`` is off.
         """
-    def list(self, cursor: Optional[str] = None, limit: int = 100) -> Awaitable[EventPage]:
+    def list(
+        self, cursor: Optional[str] = None, limit: Optional[int] = None
+    ) -> Awaitable[EventPage]:
         """The outbox in commit order, a page at a time: what an exporter or
         a test reads.
 
@@ -1536,7 +1547,10 @@ class AsyncEvents:
                 is waiting for.
         """
     def deliveries(
-        self, status: Optional[str] = None, cursor: Optional[str] = None, limit: int = 100
+        self,
+        status: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
     ) -> Awaitable[builtins.list[DeliveryRecord]]:
         """Webhook deliveries, oldest first.
 
@@ -1637,7 +1651,7 @@ class AsyncAudit:
         since: Optional[datetime] = None,
         until: Optional[datetime] = None,
         cursor: Optional[str] = None,
-        limit: int = 100,
+        limit: Optional[int] = None,
     ) -> Awaitable[AuditPage]:
         """Rows matching every filter given, oldest first, a page at a time.
 

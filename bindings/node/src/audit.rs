@@ -97,7 +97,7 @@ impl From<doorward::events::AuditVerification> for AuditVerification {
 
 /// Which rows `list` returns: about `userId` (as actor or subject), of
 /// `type`, at or after `since`, before `until`; after `cursor`, `limit`
-/// (1 to 1000, default 100) at a time.
+/// (1 to 1000, default 50) at a time.
 #[napi(object)]
 #[derive(Debug, Default)]
 pub struct AuditListOptions {
@@ -131,7 +131,7 @@ impl Audit {
     #[napi]
     pub async fn list(&self, options: Option<AuditListOptions>) -> napi::Result<AuditPage> {
         let options = options.unwrap_or_default();
-        let limit = limit(options.limit, 100);
+        let limit = limit(options.limit);
         guarded(async {
             let filter = doorward::store::AuditFilter {
                 user_id: options.user_id,

@@ -117,7 +117,7 @@ impl From<doorward::store::DeliveryRecord> for DeliveryRecord {
     }
 }
 
-/// Where `list` resumes and how much it returns (1 to 1000, default 100).
+/// Where `list` resumes and how much it returns (1 to 1000, default 50).
 #[napi(object)]
 #[derive(Debug, Default)]
 pub struct EventListOptions {
@@ -126,7 +126,7 @@ pub struct EventListOptions {
 }
 
 /// Which deliveries `deliveries` returns: in `status` (all without one),
-/// after `cursor`, `limit` (1 to 1000, default 100) at a time.
+/// after `cursor`, `limit` (1 to 1000, default 50) at a time.
 #[napi(object)]
 #[derive(Debug, Default)]
 pub struct DeliveryListOptions {
@@ -233,7 +233,7 @@ impl Events {
     #[napi]
     pub async fn list(&self, options: Option<EventListOptions>) -> napi::Result<EventPage> {
         let options = options.unwrap_or_default();
-        let limit = limit(options.limit, 100);
+        let limit = limit(options.limit);
         guarded(self.dw.events().list(options.cursor.as_deref(), limit))
             .await
             .map(EventPage::from)
@@ -254,7 +254,7 @@ impl Events {
         options: Option<DeliveryListOptions>,
     ) -> napi::Result<Vec<DeliveryRecord>> {
         let options = options.unwrap_or_default();
-        let limit = limit(options.limit, 100);
+        let limit = limit(options.limit);
         guarded(async {
             let status = options
                 .status

@@ -72,7 +72,7 @@ impl From<doorward::FilePage> for FilePage {
 }
 
 /// Which objects `list` returns: under `prefix` (whole segments), after
-/// `cursor`, `limit` (1 to 1000, default 100) at a time.
+/// `cursor`, `limit` (1 to 1000, default 50) at a time.
 #[napi(object)]
 #[derive(Debug, Default)]
 pub struct FileListOptions {
@@ -171,7 +171,7 @@ impl Files {
     #[napi]
     pub async fn list(&self, options: Option<FileListOptions>) -> napi::Result<FilePage> {
         let options = options.unwrap_or_default();
-        let limit = limit(options.limit, 100) as usize;
+        let limit = limit(options.limit);
         guarded(
             self.dw
                 .files()

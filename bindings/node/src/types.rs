@@ -224,11 +224,11 @@ pub struct UserUpdate {
     pub email: Option<String>,
 }
 
-/// A page size from JavaScript: absent is `default`, and anything that is
-/// not a whole number in u32 range becomes 0, which every core list refuses
-/// (or clamps) by its own rule.
-pub(crate) fn limit(limit: Option<f64>, default: u32) -> u32 {
-    limit.map_or(default, |l| {
+/// A page size from JavaScript: absent is the core's default, and anything
+/// that is not a whole number in u32 range becomes 0, which every core list
+/// refuses by its one rule.
+pub(crate) fn limit(limit: Option<f64>) -> Option<u32> {
+    limit.map(|l| {
         if l.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&l) {
             l as u32
         } else {

@@ -54,7 +54,7 @@ impl Users {
     #[napi]
     pub async fn list(&self, cursor: Option<String>, limit: Option<f64>) -> napi::Result<Page> {
         // Anything outside u32 is outside 1..=500 too: the core says so.
-        let limit = crate::types::limit(limit, 50);
+        let limit = crate::types::limit(limit);
         guarded(self.dw.users().list(cursor.as_deref(), limit))
             .await
             .map(Page::from)

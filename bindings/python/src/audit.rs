@@ -167,10 +167,10 @@ twins! {
 
     /// Rows where `user_id` is the actor or the subject, of event `type`,
     /// at or after `since` and before `until` (aware datetimes), oldest
-    /// first, `limit` (at most 1000) at a time.
+    /// first, `limit` (1 to 1000; None for the default, 50) at a time.
     // One Python keyword argument per filter field: a signature, not a design smell.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (user_id = None, r#type = None, since = None, until = None, cursor = None, limit = 100))]
+    #[pyo3(signature = (user_id = None, r#type = None, since = None, until = None, cursor = None, limit = None))]
     fn list(
         dw,
         user_id: Option<String>,
@@ -178,7 +178,7 @@ twins! {
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
         cursor: Option<String>,
-        limit: i64,
+        limit: Option<i64>,
     ) -> AuditPage {
         let filter = doorward::store::AuditFilter {
             user_id,
@@ -186,8 +186,10 @@ twins! {
             since,
             until,
         };
-        let limit = u32::try_from(limit.max(0)).unwrap_or(u32::MAX);
-        dw.audit().list(&filter, cursor.as_deref(), limit).await.map(AuditPage::from)
+        dw.audit()
+            .list(&filter, cursor.as_deref(), crate::types::limit(limit))
+            .await
+            .map(AuditPage::from)
     }
 
     /// Every row at or after `since` as JSON Lines, for a SIEM or cold

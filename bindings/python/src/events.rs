@@ -19,12 +19,6 @@ fn types(names: Option<Vec<String>>) -> doorward::Result<Vec<doorward::EventType
     doorward::events::parse_types(&names.unwrap_or_default())
 }
 
-/// The `limit` of a list: out of u32's range is out of the core's range
-/// too, which it clamps.
-fn limit(limit: i64) -> u32 {
-    u32::try_from(limit.max(0)).unwrap_or(u32::MAX)
-}
-
 twins! {
     Events, AsyncEvents;
 
@@ -46,30 +40,31 @@ twins! {
     }
 
     /// Events in commit order after `cursor` (from the start without one),
-    /// `limit` (at most 1000) at a time.
-    #[pyo3(signature = (cursor = None, limit = 100))]
-    fn list(dw, cursor: Option<String>, limit: i64) -> EventPage {
+    /// `limit` (1 to 1000; None for the default, 50) at a time.
+    #[pyo3(signature = (cursor = None, limit = None))]
+    fn list(dw, cursor: Option<String>, limit: Option<i64>) -> EventPage {
         dw.events()
-            .list(cursor.as_deref(), self::limit(limit))
+            .list(cursor.as_deref(), crate::types::limit(limit))
             .await
             .map(EventPage::from)
     }
 
     /// Webhook deliveries in `status` (`pending`, `delivered`, `dead`; all
-    /// when None), oldest first, after the delivery id `cursor`.
-    #[pyo3(signature = (status = None, cursor = None, limit = 100))]
+    /// when None), oldest first, after the delivery id `cursor`, `limit`
+    /// (1 to 1000; None for the default, 50) at a time.
+    #[pyo3(signature = (status = None, cursor = None, limit = None))]
     fn deliveries(
         dw,
         status: Option<String>,
         cursor: Option<String>,
-        limit: i64,
+        limit: Option<i64>,
     ) -> Vec<DeliveryRecord> {
         let status = status
             .as_deref()
             .map(str::parse::<doorward::store::DeliveryStatus>)
             .transpose()?;
         dw.events()
-            .deliveries(status, cursor.as_deref(), self::limit(limit))
+            .deliveries(status, cursor.as_deref(), crate::types::limit(limit))
             .await
             .map(each)
     }

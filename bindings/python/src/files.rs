@@ -159,14 +159,12 @@ twins! {
         dw.files().delete(&key).await
     }
 
-    /// Objects under `prefix` in key order, `limit` (1 to 1000) at a time;
-    /// pass `next_cursor` back for the next page.
-    #[pyo3(signature = (prefix = None, cursor = None, limit = 100))]
-    fn list(dw, prefix: Option<String>, cursor: Option<String>, limit: i64) -> FilePage {
-        // Out of usize's range is out of 1..=1000 too: the core says so.
-        let limit = usize::try_from(limit).unwrap_or(0);
+    /// Objects under `prefix` in key order, `limit` (1 to 1000; None for
+    /// the default, 50) at a time; pass `next_cursor` back for the next page.
+    #[pyo3(signature = (prefix = None, cursor = None, limit = None))]
+    fn list(dw, prefix: Option<String>, cursor: Option<String>, limit: Option<i64>) -> FilePage {
         dw.files()
-            .list(prefix.as_deref(), cursor.as_deref(), limit)
+            .list(prefix.as_deref(), cursor.as_deref(), crate::types::limit(limit))
             .await
             .map(FilePage::from)
     }

@@ -416,6 +416,13 @@ pub(crate) fn q_list(items: &[String]) -> String {
 }
 
 /// Wraps each item of a core result list.
+/// A page size from Python: `None` is the core's default, and an int
+/// outside u32's range (negative, or huge) becomes a value outside every
+/// listing's range, so the core refuses it with its own message.
+pub(crate) fn limit(limit: Option<i64>) -> Option<u32> {
+    limit.map(|l| u32::try_from(l.max(0)).unwrap_or(u32::MAX))
+}
+
 pub(crate) fn each<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
     items.into_iter().map(B::from).collect()
 }

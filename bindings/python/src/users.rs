@@ -31,13 +31,14 @@ twins! {
         dw.users().get_by_username(&username).await.map(User::from)
     }
 
-    /// Accounts in creation order, `limit` (1 to 500) at a time; pass
-    /// `next_cursor` back for the next page.
-    #[pyo3(signature = (cursor = None, limit = 50))]
-    fn list(dw, cursor: Option<String>, limit: i64) -> Page {
-        // Out of u32's range is out of 1..=500 too: the core says so.
-        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        dw.users().list(cursor.as_deref(), limit).await.map(Page::from)
+    /// Accounts in creation order, `limit` (1 to 500; None for the
+    /// default, 50) at a time; pass `next_cursor` back for the next page.
+    #[pyo3(signature = (cursor = None, limit = None))]
+    fn list(dw, cursor: Option<String>, limit: Option<i64>) -> Page {
+        dw.users()
+            .list(cursor.as_deref(), crate::types::limit(limit))
+            .await
+            .map(Page::from)
     }
 
     /// Change username and/or email (validated and unique as at registration).

@@ -111,9 +111,9 @@ export! {
     impl Audit {
         /// Rows where `user_id` is the actor or the subject, of
         /// `event_type`, at or after `since` and before `until` (each
-        /// filter off when `null`), oldest first, `limit` (at most 1000)
-        /// at a time after `cursor`.
-        #[uniffi::method(default(user_id = None, event_type = None, since = None, until = None, cursor = None, limit = 50))]
+        /// filter off when `null`), oldest first, `limit` (1 to 1000; `null`
+        /// for the default, 50) at a time after `cursor`.
+        #[uniffi::method(default(user_id = None, event_type = None, since = None, until = None, cursor = None, limit = None))]
         #[allow(clippy::too_many_arguments)]
         pub async fn list(
             &self,
@@ -122,7 +122,7 @@ export! {
             since: Option<SystemTime>,
             until: Option<SystemTime>,
             cursor: Option<String>,
-            limit: u32,
+            limit: Option<u32>,
         ) -> Result<AuditPage, DoorwardError> {
             call(async {
                 let filter = doorward::store::AuditFilter {

@@ -1,5 +1,6 @@
-//! `Doorward` and its sub-APIs, as suspend functions (Kotlin) and async
-//! functions (Swift).
+//! `Doorward`: opening, the sub-API accessors and the auth operations, as
+//! suspend functions (Kotlin) and async functions (Swift). Each sub-API has
+//! its own file, as in the core.
 
 use std::sync::Arc;
 
@@ -8,10 +9,12 @@ use crate::config::Config;
 use crate::error::{DoorwardError, call};
 use crate::events::Events;
 use crate::files::Files;
+use crate::limits::Limits;
 use crate::mail::Mail;
-use crate::types::{
-    ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User, each, pair,
-};
+use crate::roles::Roles;
+use crate::sessions::Sessions;
+use crate::types::{ClientInfo, Principal, Registration, TokenPair, pair};
+use crate::users::Users;
 use crate::webhooks::Webhooks;
 
 /// An open doorward.
@@ -166,173 +169,6 @@ export! {
             call(self.dw.auth().issue_tokens(&user_id, client))
                 .await
                 .map(pair)
-        }
-    }
-}
-
-/// Accounts: `doorward.users()`.
-#[derive(Debug, uniffi::Object)]
-pub struct Users {
-    dw: doorward::Doorward,
-}
-
-export! {
-    impl Users {
-        /// Create an account without logging it in.
-        pub async fn create(&self, username: String, email: String, password: String) -> Result<User, DoorwardError> {
-            call(self.dw.users().create(&username, &email, &password)).await.map(User::from)
-        }
-
-        /// By id (`NotFound` if absent).
-        pub async fn get(&self, user_id: String) -> Result<User, DoorwardError> {
-            call(self.dw.users().get(&user_id)).await.map(User::from)
-        }
-
-        /// By email address, case-insensitively.
-        pub async fn get_by_email(&self, email: String) -> Result<User, DoorwardError> {
-            call(self.dw.users().get_by_email(&email)).await.map(User::from)
-        }
-
-        /// By username, case-insensitively.
-        pub async fn get_by_username(&self, username: String) -> Result<User, DoorwardError> {
-            call(self.dw.users().get_by_username(&username)).await.map(User::from)
-        }
-
-        /// Accounts in creation order, `limit` (1 to 500) at a time.
-        #[uniffi::method(default(cursor = None, limit = 50))]
-        pub async fn list(&self, cursor: Option<String>, limit: u32) -> Result<Page, DoorwardError> {
-            call(self.dw.users().list(cursor.as_deref(), limit)).await.map(Page::from)
-        }
-
-        /// Change username and/or email; `None` keeps the current value.
-        #[uniffi::method(default(username = None, email = None))]
-        pub async fn update(&self, user_id: String, username: Option<String>, email: Option<String>) -> Result<User, DoorwardError> {
-            let update = doorward::UserUpdate { username, email };
-            call(self.dw.users().update(&user_id, update)).await.map(User::from)
-        }
-
-        /// Change a password, proving the old one; every other session ends.
-        #[uniffi::method(default(keep_session = None))]
-        pub async fn change_password(&self, user_id: String, old_password: String, new_password: String, keep_session: Option<String>) -> Result<(), DoorwardError> {
-            call(self.dw.users().change_password(&user_id, &old_password, &new_password, keep_session.as_deref())).await
-        }
-
-        /// Set a password without the old one; every session ends.
-        pub async fn set_password(&self, user_id: String, new_password: String) -> Result<(), DoorwardError> {
-            call(self.dw.users().set_password(&user_id, &new_password)).await
-        }
-
-        /// Disable an account: no logins, and its sessions end now.
-        pub async fn disable(&self, user_id: String) -> Result<(), DoorwardError> {
-            call(self.dw.users().disable(&user_id)).await
-        }
-
-        /// Enable a disabled account.
-        pub async fn enable(&self, user_id: String) -> Result<(), DoorwardError> {
-            call(self.dw.users().enable(&user_id)).await
-        }
-
-        /// Lift a lockout; whether there was anything to clear.
-        pub async fn unlock(&self, user_id: String) -> Result<bool, DoorwardError> {
-            call(self.dw.users().unlock(&user_id)).await
-        }
-
-        /// Delete an account with its sessions and grants.
-        pub async fn delete(&self, user_id: String) -> Result<(), DoorwardError> {
-            call(self.dw.users().delete(&user_id)).await
-        }
-    }
-}
-
-/// Roles and grants: `doorward.roles()`.
-#[derive(Debug, uniffi::Object)]
-pub struct Roles {
-    dw: doorward::Doorward,
-}
-
-export! {
-    impl Roles {
-        /// Every role, by name.
-        pub async fn list(&self) -> Result<Vec<Role>, DoorwardError> {
-            call(self.dw.roles().list()).await.map(each)
-        }
-
-        /// One role (`NotFound` if absent).
-        pub async fn get(&self, name: String) -> Result<Role, DoorwardError> {
-            call(self.dw.roles().get(&name)).await.map(Role::from)
-        }
-
-        /// Create a role with these permissions.
-        #[uniffi::method(default(description = ""))]
-        pub async fn create(&self, name: String, permissions: Vec<String>, description: String) -> Result<Role, DoorwardError> {
-            let permissions: Vec<&str> = permissions.iter().map(String::as_str).collect();
-            call(self.dw.roles().create(&name, &permissions, &description)).await.map(Role::from)
-        }
-
-        /// Delete a role and take it from everyone (built-in roles stay).
-        pub async fn delete(&self, name: String) -> Result<(), DoorwardError> {
-            call(self.dw.roles().delete(&name)).await
-        }
-
-        /// Give a user a role; whether it was new.
-        pub async fn grant(&self, user_id: String, name: String) -> Result<bool, DoorwardError> {
-            call(self.dw.roles().grant(&user_id, &name)).await
-        }
-
-        /// Take a role from a user; whether they had it.
-        pub async fn revoke(&self, user_id: String, name: String) -> Result<bool, DoorwardError> {
-            call(self.dw.roles().revoke(&user_id, &name)).await
-        }
-
-        /// The names of a user's roles.
-        pub async fn of_user(&self, user_id: String) -> Result<Vec<String>, DoorwardError> {
-            call(self.dw.roles().of_user(&user_id)).await
-        }
-    }
-}
-
-/// Sessions: `doorward.sessions()`.
-#[derive(Debug, uniffi::Object)]
-pub struct Sessions {
-    dw: doorward::Doorward,
-}
-
-export! {
-    impl Sessions {
-        /// A user's live sessions, newest first.
-        pub async fn list(&self, user_id: String) -> Result<Vec<Session>, DoorwardError> {
-            call(self.dw.sessions().list(&user_id)).await.map(each)
-        }
-
-        /// End one session now (`NotFound` if it is not live).
-        pub async fn revoke(&self, session_id: String) -> Result<(), DoorwardError> {
-            call(self.dw.sessions().revoke(&session_id)).await
-        }
-
-        /// End every session of a user; how many were live.
-        pub async fn revoke_all(&self, user_id: String) -> Result<u64, DoorwardError> {
-            call(self.dw.sessions().revoke_all(&user_id)).await
-        }
-    }
-}
-
-/// Rate limits: `doorward.limits()`.
-#[derive(Debug, uniffi::Object)]
-pub struct Limits {
-    dw: doorward::Doorward,
-}
-
-export! {
-    impl Limits {
-        /// Admit one call under `key` by `quota` (`"10/1m"`), or throw
-        /// `RateLimited` with the wait.
-        pub async fn limit(&self, key: String, quota: String) -> Result<Decision, DoorwardError> {
-            call(async {
-                let quota: doorward::Quota = quota.parse()?;
-                self.dw.limits().limit(&key, &quota).await
-            })
-            .await
-            .map(Decision::from)
         }
     }
 }

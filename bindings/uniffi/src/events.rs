@@ -208,9 +208,9 @@ export! {
         }
 
         /// Events in commit order after `cursor` (from the start without
-        /// one), `limit` (at most 1000) at a time.
-        #[uniffi::method(default(cursor = None, limit = 50))]
-        pub async fn list(&self, cursor: Option<String>, limit: u32) -> Result<EventPage, DoorwardError> {
+        /// one), `limit` (1 to 1000; `null` for the default, 50) at a time.
+        #[uniffi::method(default(cursor = None, limit = None))]
+        pub async fn list(&self, cursor: Option<String>, limit: Option<u32>) -> Result<EventPage, DoorwardError> {
             call(self.dw.events().list(cursor.as_deref(), limit)).await.map(EventPage::from)
         }
 
@@ -222,9 +222,10 @@ export! {
         }
 
         /// Webhook deliveries in `status` (`pending`, `delivered`, `dead`;
-        /// all when `null`), oldest first.
-        #[uniffi::method(default(status = None, cursor = None, limit = 50))]
-        pub async fn deliveries(&self, status: Option<String>, cursor: Option<String>, limit: u32) -> Result<Vec<DeliveryRecord>, DoorwardError> {
+        /// all when `null`), oldest first, `limit` (1 to 1000; `null` for
+        /// the default, 50) at a time after the delivery id `cursor`.
+        #[uniffi::method(default(status = None, cursor = None, limit = None))]
+        pub async fn deliveries(&self, status: Option<String>, cursor: Option<String>, limit: Option<u32>) -> Result<Vec<DeliveryRecord>, DoorwardError> {
             call(async {
                 let status = status.map(|s| s.parse()).transpose()?;
                 self.dw.events().deliveries(status, cursor.as_deref(), limit).await

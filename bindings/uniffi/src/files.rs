@@ -117,10 +117,9 @@ export! {
         }
 
         /// Objects under `prefix` (whole segments) in key order, `limit`
-        /// (1 to 1000) at a time, after `cursor`.
-        #[uniffi::method(default(prefix = None, cursor = None, limit = 50))]
-        pub async fn list(&self, prefix: Option<String>, cursor: Option<String>, limit: u32) -> Result<FilePage, DoorwardError> {
-            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        /// (1 to 1000; `null` for the default, 50) at a time, after `cursor`.
+        #[uniffi::method(default(prefix = None, cursor = None, limit = None))]
+        pub async fn list(&self, prefix: Option<String>, cursor: Option<String>, limit: Option<u32>) -> Result<FilePage, DoorwardError> {
             call(self.dw.files().list(prefix.as_deref(), cursor.as_deref(), limit)).await.map(FilePage::from)
         }
 

@@ -35,13 +35,17 @@ mod device;
 mod error;
 mod events;
 mod files;
+mod limits;
 mod mail;
 mod offline;
+mod roles;
+mod sessions;
 mod types;
+mod users;
 mod webhooks;
 
 pub use audit::{Audit, AuditPage, AuditRecord, AuditVerification};
-pub use client::{Doorward, Limits, Roles, Sessions, Users};
+pub use client::Doorward;
 pub use config::{Config, PreviousKey};
 pub use device::{DeviceSession, TokenStore};
 pub use error::{DoorwardError, HttpErrorResponse};
@@ -49,9 +53,13 @@ pub use events::{
     DeliveryRecord, Event, EventHandler, EventHandlerError, EventPage, Events, Subscription,
 };
 pub use files::{FileContent, FileInfo, FilePage, Files};
+pub use limits::Limits;
 pub use mail::{Mail, Message};
 pub use offline::TokenVerifier;
+pub use roles::Roles;
+pub use sessions::Sessions;
 pub use types::{
     ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User,
 };
+pub use users::Users;
 pub use webhooks::{Webhook, WebhookTest, Webhooks};

@@ -107,9 +107,9 @@ pub enum UserCommand {
     },
     /// List accounts in creation order.
     List {
-        /// Page size, 1 to 500.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
+        /// Page size, 1 to 500 (the library's default page without it).
+        #[arg(long)]
+        limit: Option<u32>,
         /// Where to continue: the `next_cursor` of the previous page.
         #[arg(long, value_name = "CURSOR")]
         cursor: Option<OsString>,
@@ -205,8 +205,9 @@ pub enum EventsCommand {
         /// Continue after this cursor (a previous page's next_cursor).
         #[arg(long, value_name = "C")]
         cursor: Option<String>,
-        #[arg(long, default_value_t = 50, value_name = "N")]
-        limit: u32,
+        /// Page size, 1 to 1000 (the library's default page without it).
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
     },
     /// List webhook deliveries (all, or in one status: pending, delivered, dead).
     Deliveries {
@@ -268,8 +269,9 @@ pub enum AuditCommand {
         until: Option<String>,
         #[arg(long, value_name = "C")]
         cursor: Option<String>,
-        #[arg(long, default_value_t = 50, value_name = "N")]
-        limit: u32,
+        /// Page size, 1 to 1000 (the library's default page without it).
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
     },
     /// Print every row (at or after --since) as JSON Lines.
     Export {
@@ -337,9 +339,9 @@ pub enum FilesCommand {
         /// Where to continue: the `next_cursor` of the previous page.
         #[arg(long, value_name = "CURSOR")]
         cursor: Option<OsString>,
-        /// Page size, 1 to 1000.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
+        /// Page size, 1 to 1000 (the library's default page without it).
+        #[arg(long)]
+        limit: Option<u32>,
     },
     /// Remove a file (`not_found` if there is none).
     Rm {

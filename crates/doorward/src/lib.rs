@@ -55,7 +55,9 @@
 //! the files service is then not built, and setting `files_url` is a
 //! `config_error`.
 //!
-//! Errors carry stable codes ([`ErrorCode`]); see `docs/errors.md`.
+//! Every paged listing takes a cursor and an optional limit with one
+//! default and one rule ([`PageRequest`]). Errors carry stable codes
+//! ([`ErrorCode`]); see `docs/errors.md`.
 
 #![forbid(unsafe_code)]
 
@@ -69,6 +71,7 @@ pub mod events;
 #[cfg(feature = "files")]
 pub mod files;
 pub mod mail;
+pub mod page;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
@@ -90,10 +93,11 @@ pub use events::{Audit, Event, EventType, Events, Subscription, Webhook, Webhook
 #[cfg(feature = "files")]
 pub use files::{FileInfo, FilePage, Files};
 pub use mail::Mail;
+pub use page::{Page, PageRequest};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
-pub use users::{Page, User, UserUpdate, Users};
+pub use users::{User, UserUpdate, Users};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1,8 +1,10 @@
 // The Kotlin SDK on the JVM: a full flow on SQLite, offline verification
 // from JWKS, the device session over an app-implemented TokenStore, and
 // the error mapping; files (FilesTest.kt), events, webhooks and the audit
-// log (EventsTest.kt), mail and metrics (MailTest.kt) run from the same
-// main. Run by scripts/kotlin (and so by scripts/test).
+// log (EventsTest.kt), mail and metrics (MailTest.kt), account
+// administration and paging (AccountsTest.kt) and the API against
+// tests/api.json (ParityTest.kt) run from the same main. Run by
+// scripts/kotlin (and so by scripts/test).
 
 import doorward.*
 import java.nio.file.Files
@@ -227,7 +229,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + filesTests + eventsTests + mailTests
+    val all = tests + accountsTests + filesTests + eventsTests + mailTests + parityTests
     for ((name, test) in all) {
         try {
             test()

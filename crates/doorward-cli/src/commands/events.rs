@@ -75,7 +75,10 @@ pub async fn run_events(ctx: &Ctx, command: EventsCommand) -> Result<()> {
         }
         EventsCommand::Deliveries { status } => {
             let status = status.map(|s| s.parse::<DeliveryStatus>()).transpose()?;
-            let items = dw.events().deliveries(status, None, 1000).await?;
+            let items = dw
+                .events()
+                .deliveries(status, None, doorward::PageRequest::MAX_LIMIT)
+                .await?;
             ctx.out.emit(&items, |w| deliveries_table(w, &items))
         }
         EventsCommand::Dead => {

@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use super::{Event, MAX_PAGE};
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::page::PageRequest;
 use crate::store::{AuditFilter, AuditRecord, Lease, now};
 use crate::telemetry::operation;
 
@@ -216,8 +217,9 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// Rows matching the filter, oldest first, `limit` at a time (at most
-    /// 1000); `cursor` is a previous page's `next_cursor`.
+    /// Rows matching the filter, oldest first, `limit` (1 to 1000; `None`
+    /// for [`PageRequest::DEFAULT_LIMIT`]) at a time; `cursor` is a
+    /// previous page's `next_cursor`.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -236,12 +238,14 @@ impl Audit {
         &self,
         filter: &AuditFilter,
         cursor: Option<&str>,
-        limit: u32,
+        limit: impl Into<Option<u32>>,
     ) -> Result<AuditPage> {
+        let limit = limit.into();
         self.core
             .observe(operation!("audit.list"), async {
-                let after = super::seq_cursor(cursor)?;
-                let limit = limit.clamp(1, MAX_PAGE);
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = super::seq_cursor(page.cursor)?;
                 let rows = self.core.store.audit_rows(filter, after, limit + 1).await?;
                 let (items, next_cursor) = super::page_of(rows, limit, |r| r.seq);
                 Ok(AuditPage { items, next_cursor })

@@ -226,8 +226,9 @@ pub(crate) fn backoff(config: &crate::Config, attempt: u32) -> chrono::Duration 
     chrono::Duration::milliseconds(i64::try_from(capped + jitter).unwrap_or(i64::MAX))
 }
 
-/// Largest page the event, delivery and audit lists return.
-pub(crate) const MAX_PAGE: u32 = 1000;
+/// Largest page the event, delivery and audit lists return, and the batch
+/// in which the audit export and verification read the chain.
+pub(crate) const MAX_PAGE: u32 = crate::page::PageRequest::MAX_LIMIT;
 
 /// Where a list of `seq`-numbered rows resumes: after the `seq` a previous
 /// page's `next_cursor` holds (from the start without one).

@@ -10,6 +10,7 @@ use super::dispatch::{self, Handler, Subscription};
 use super::{Event, EventType, MAX_PAGE, seq_cursor};
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::page::PageRequest;
 use crate::store::{DeliveryRecord, DeliveryStatus};
 use crate::telemetry::operation;
 
@@ -113,12 +114,33 @@ impl Events {
             .await
     }
 
-    /// Events in commit order after `cursor` (from the start without one).
-    pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<EventPage> {
+    /// Events in commit order after `cursor` (from the start without one),
+    /// `limit` (1 to 1000; `None` for [`PageRequest::DEFAULT_LIMIT`]) at a
+    /// time.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// dw.auth().register_user("john", "john@example.com", "correct horse battery", None).await?;
+    /// let first = dw.events().list(None, 1).await?;
+    /// assert_eq!(first.items[0].event_type.as_str(), "UserRegistered");
+    /// let rest = dw.events().list(first.next_cursor.as_deref(), None).await?;
+    /// assert_eq!(rest.items[0].event_type.as_str(), "LoginSucceeded");
+    /// assert!(dw.events().list(None, 1001).await.is_err());
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: impl Into<Option<u32>>,
+    ) -> Result<EventPage> {
+        let limit = limit.into();
         self.core
             .observe(operation!("events.list"), async {
-                let after = seq_cursor(cursor)?;
-                let limit = limit.clamp(1, MAX_PAGE);
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = seq_cursor(page.cursor)?;
                 let events = self.core.store.events_after(after, limit + 1).await?;
                 let (items, next_cursor) = super::page_of(events, limit, |e| e.seq);
                 Ok(EventPage { items, next_cursor })
@@ -163,20 +185,32 @@ impl Events {
         dispatch::pause(&self.core.hub).await
     }
 
-    /// Webhook deliveries in `status` (all when `None`), oldest first.
+    /// Webhook deliveries in `status` (all when `None`), oldest first,
+    /// after `cursor` (a delivery id), `limit` (1 to 1000; `None` for
+    /// [`PageRequest::DEFAULT_LIMIT`]) at a time.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// assert!(dw.events().deliveries(None, None, None).await?.is_empty());
+    /// let err = dw.events().deliveries(None, None, 0).await.unwrap_err();
+    /// assert_eq!(err.field(), Some("limit"));
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn deliveries(
         &self,
         status: Option<DeliveryStatus>,
         cursor: Option<&str>,
-        limit: u32,
+        limit: impl Into<Option<u32>>,
     ) -> Result<Vec<DeliveryRecord>> {
+        let limit = limit.into();
         self.core
             .observe(operation!("events.deliveries"), async {
-                let after = seq_cursor(cursor)?;
-                self.core
-                    .store
-                    .deliveries(status, after, limit.clamp(1, MAX_PAGE))
-                    .await
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = seq_cursor(page.cursor)?;
+                self.core.store.deliveries(status, after, limit).await
             })
             .await
     }

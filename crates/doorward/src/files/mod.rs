@@ -56,6 +56,7 @@ use serde::Serialize;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::page::PageRequest;
 use crate::telemetry::operation;
 
 pub(crate) use backend::Lazy;
@@ -76,7 +77,7 @@ pub use bytes::Bytes;
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
 
 /// Largest page of [`Files::list`].
-pub const MAX_LIST_LIMIT: usize = 1000;
+pub const MAX_LIST_LIMIT: usize = PageRequest::MAX_LIMIT as usize;
 
 /// What is known of a stored object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -305,7 +306,8 @@ impl Files {
             .await
     }
 
-    /// Objects in key order, `limit` (1 to 1000) at a time: those under
+    /// Objects in key order, `limit` (1 to 1000; `None` for
+    /// [`PageRequest::DEFAULT_LIMIT`]) at a time: those under
     /// `prefix` (whole segments: `avatars` lists `avatars/…`, not
     /// `avatars2/…`), after `cursor` (the previous page's `next_cursor`).
     ///
@@ -326,15 +328,16 @@ impl Files {
         &self,
         prefix: Option<&str>,
         cursor: Option<&str>,
-        limit: usize,
+        limit: impl Into<Option<u32>>,
     ) -> Result<FilePage> {
+        let limit = limit.into();
         self.core
             .observe(operation!("files.list", ?prefix), async {
-                if !(1..=MAX_LIST_LIMIT).contains(&limit) {
-                    return Err(Error::validation("limit", "must be between 1 and 1000"));
-                }
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(PageRequest::MAX_LIMIT)? as usize;
                 let prefix = key::check_prefix(prefix)?;
-                let cursor = cursor
+                let cursor = page
+                    .cursor
                     .map(|c| {
                         key::check_key(c).map_err(|_| Error::validation("cursor", "is not a key"))
                     })

@@ -18,6 +18,8 @@ use crate::auth::ClientInfo;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
+pub use crate::page::Page;
+use crate::page::PageRequest;
 use crate::password::Verdict;
 use crate::rbac::DEFAULT_ROLE;
 use crate::store::{EndSessions, ListAfter, UserRecord, now};
@@ -81,16 +83,6 @@ impl From<&UserRecord> for User {
     }
 }
 
-/// One page of a listing, and where the next one starts: users, events
-/// and audit rows oldest first, files in key order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Page<T> {
-    /// The items, in the listing's order.
-    pub items: Vec<T>,
-    /// Pass to the next call; `None` on the last page.
-    pub next_cursor: Option<String>,
-}
-
 /// Changes to an account's identity; `None` keeps the current value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserUpdate {
@@ -100,7 +92,9 @@ pub struct UserUpdate {
     pub email: Option<String>,
 }
 
-/// Largest page [`Users::list`] returns.
+/// Largest page [`Users::list`] returns: lower than the other listings'
+/// [`PageRequest::MAX_LIMIT`], as it has been since the first release
+/// (hosts pass it on from query strings and rely on the bound).
 pub const MAX_PAGE: u32 = 500;
 
 /// Who creates an account: its owner signing up (the event's actor is the
@@ -295,7 +289,8 @@ impl Users {
             .await
     }
 
-    /// Accounts in creation order, `limit` (1 to 500) at a time. Read like
+    /// Accounts in creation order, `limit` (1 to 500; `None` for
+    /// [`PageRequest::DEFAULT_LIMIT`]) at a time. Read like
     /// [`Users::get_by_email`].
     ///
     /// ```
@@ -311,16 +306,17 @@ impl Users {
     /// assert!(rest.next_cursor.is_none());
     /// # });
     /// ```
-    pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<Page<User>> {
+    pub async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: impl Into<Option<u32>>,
+    ) -> Result<Page<User>> {
+        let limit = limit.into();
         self.core
             .observe(operation!("users.list"), async {
-                if !(1..=MAX_PAGE).contains(&limit) {
-                    return Err(Error::validation(
-                        "limit",
-                        format!("must be 1 to {MAX_PAGE}"),
-                    ));
-                }
-                let after = cursor.map(decode_cursor).transpose()?;
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(MAX_PAGE)?;
+                let after = page.cursor.map(decode_cursor).transpose()?;
                 // One extra row says whether another page exists.
                 let mut rows = self
                     .core

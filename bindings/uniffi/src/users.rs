@@ -1,0 +1,79 @@
+//! Accounts: `doorward.users()`.
+
+use crate::error::{DoorwardError, call};
+use crate::types::{Page, User};
+
+/// Accounts: `doorward.users()`.
+#[derive(Debug, uniffi::Object)]
+pub struct Users {
+    pub(crate) dw: doorward::Doorward,
+}
+
+export! {
+    impl Users {
+        /// Create an account without logging it in.
+        pub async fn create(&self, username: String, email: String, password: String) -> Result<User, DoorwardError> {
+            call(self.dw.users().create(&username, &email, &password)).await.map(User::from)
+        }
+
+        /// By id (`NotFound` if absent).
+        pub async fn get(&self, user_id: String) -> Result<User, DoorwardError> {
+            call(self.dw.users().get(&user_id)).await.map(User::from)
+        }
+
+        /// By email address, case-insensitively.
+        pub async fn get_by_email(&self, email: String) -> Result<User, DoorwardError> {
+            call(self.dw.users().get_by_email(&email)).await.map(User::from)
+        }
+
+        /// By username, case-insensitively.
+        pub async fn get_by_username(&self, username: String) -> Result<User, DoorwardError> {
+            call(self.dw.users().get_by_username(&username)).await.map(User::from)
+        }
+
+        /// Accounts in creation order, `limit` (1 to 500; `null` for the
+        /// default, 50) at a time.
+        #[uniffi::method(default(cursor = None, limit = None))]
+        pub async fn list(&self, cursor: Option<String>, limit: Option<u32>) -> Result<Page, DoorwardError> {
+            call(self.dw.users().list(cursor.as_deref(), limit)).await.map(Page::from)
+        }
+
+        /// Change username and/or email; `None` keeps the current value.
+        #[uniffi::method(default(username = None, email = None))]
+        pub async fn update(&self, user_id: String, username: Option<String>, email: Option<String>) -> Result<User, DoorwardError> {
+            let update = doorward::UserUpdate { username, email };
+            call(self.dw.users().update(&user_id, update)).await.map(User::from)
+        }
+
+        /// Change a password, proving the old one; every other session ends.
+        #[uniffi::method(default(keep_session = None))]
+        pub async fn change_password(&self, user_id: String, old_password: String, new_password: String, keep_session: Option<String>) -> Result<(), DoorwardError> {
+            call(self.dw.users().change_password(&user_id, &old_password, &new_password, keep_session.as_deref())).await
+        }
+
+        /// Set a password without the old one; every session ends.
+        pub async fn set_password(&self, user_id: String, new_password: String) -> Result<(), DoorwardError> {
+            call(self.dw.users().set_password(&user_id, &new_password)).await
+        }
+
+        /// Disable an account: no logins, and its sessions end now.
+        pub async fn disable(&self, user_id: String) -> Result<(), DoorwardError> {
+            call(self.dw.users().disable(&user_id)).await
+        }
+
+        /// Enable a disabled account.
+        pub async fn enable(&self, user_id: String) -> Result<(), DoorwardError> {
+            call(self.dw.users().enable(&user_id)).await
+        }
+
+        /// Lift a lockout; whether there was anything to clear.
+        pub async fn unlock(&self, user_id: String) -> Result<bool, DoorwardError> {
+            call(self.dw.users().unlock(&user_id)).await
+        }
+
+        /// Delete an account with its sessions and grants.
+        pub async fn delete(&self, user_id: String) -> Result<(), DoorwardError> {
+            call(self.dw.users().delete(&user_id)).await
+        }
+    }
+}
