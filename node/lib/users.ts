@@ -40,6 +40,11 @@ export class Users implements NativeUsers {
     return page
   }
 
+  /** How many accounts there are, disabled ones included. */
+  count(): Promise<number> {
+    return call(() => this.#native.count())
+  }
+
   async update(userId: string, update: UserUpdate): Promise<User> {
     return hide.email(await call(() => this.#native.update(userId, options(update, 'argument 2 of update'))))
   }

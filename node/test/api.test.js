@@ -302,6 +302,17 @@ test('users.disable and users.enable', async () => {
   await dw.login('john', PASSWORD)
 })
 
+test('users.count counts every account, disabled ones too', async () => {
+  const dw = await open()
+  assert.equal(await dw.users.count(), 0)
+  const { user } = await register(dw)
+  await register(dw, 'jane')
+  await dw.users.disable(user.id)
+  assert.equal(await dw.users.count(), 2)
+  await dw.users.delete(user.id)
+  assert.equal(await dw.users.count(), 1)
+})
+
 test('users.unlock lifts a lockout and forgets failed logins', async () => {
   const dw = await open({ lockoutThreshold: 2, rateLimitLoginAccount: 'off' })
   const { user } = await register(dw)

@@ -608,12 +608,15 @@ class Users:
 
         Args:
             cursor: The ``next_cursor`` of the previous page; None for the first.
-            limit: The most accounts a page holds.
+            limit: The most accounts a page holds, 1 to 500; None for 50.
 
         Raises:
             ValidationError: A cursor this listing did not return, or a limit
                 out of its range (``field`` says which).
         """
+    def count(self) -> int:
+        """How many accounts there are, disabled ones included: what an
+        administrator's dashboard shows, without paging through ``list``."""
     def update(
         self, user_id: str, *, username: Optional[str] = None, email: Optional[str] = None
     ) -> User:
@@ -1227,12 +1230,15 @@ class AsyncUsers:
 
         Args:
             cursor: The ``next_cursor`` of the previous page; None for the first.
-            limit: The most accounts a page holds.
+            limit: The most accounts a page holds, 1 to 500; None for 50.
 
         Raises:
             ValidationError: A cursor this listing did not return, or a limit
                 out of its range (``field`` says which).
         """
+    def count(self) -> Awaitable[int]:
+        """How many accounts there are, disabled ones included: what an
+        administrator's dashboard shows, without paging through ``list``."""
     def update(
         self, user_id: str, *, username: Optional[str] = None, email: Optional[str] = None
     ) -> Awaitable[User]:

@@ -261,6 +261,16 @@ async def test_users_unlock(make: Opener) -> None:
     await resolve(client.login("john", PASSWORD))
 
 
+async def test_users_count(client: Client) -> None:
+    assert await resolve(client.users.count()) == 0
+    reg = await register(client)
+    await register(client, "jane")
+    await resolve(client.users.disable(reg.user.id))
+    assert await resolve(client.users.count()) == 2  # disabled ones too
+    await resolve(client.users.delete(reg.user.id))
+    assert await resolve(client.users.count()) == 1
+
+
 async def test_users_delete(client: Client) -> None:
     reg = await register(client)
     uid = reg.user.id

@@ -60,6 +60,13 @@ impl Users {
             .map(Page::from)
     }
 
+    /// How many accounts there are, disabled ones included (a number: exact
+    /// to 2^53).
+    #[napi]
+    pub async fn count(&self) -> napi::Result<f64> {
+        guarded(self.dw.users().count()).await.map(|n| n as f64)
+    }
+
     /// Change username and/or email (validated and unique as at registration).
     #[napi]
     pub async fn update(&self, user_id: String, update: UserUpdate) -> napi::Result<User> {

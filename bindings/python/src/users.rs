@@ -41,6 +41,11 @@ twins! {
             .map(Page::from)
     }
 
+    /// How many accounts there are, disabled ones included.
+    fn count(dw) -> u64 {
+        dw.users().count().await
+    }
+
     /// Change username and/or email (validated and unique as at registration).
     #[pyo3(signature = (user_id, *, username = None, email = None))]
     fn update(dw, user_id: String, username: Option<String>, email: Option<String>) -> User {

@@ -38,6 +38,11 @@ export! {
             call(self.dw.users().list(cursor.as_deref(), limit)).await.map(Page::from)
         }
 
+        /// How many accounts there are, disabled ones included.
+        pub async fn count(&self) -> Result<u64, DoorwardError> {
+            call(self.dw.users().count()).await
+        }
+
         /// Change username and/or email; `None` keeps the current value.
         #[uniffi::method(default(username = None, email = None))]
         pub async fn update(&self, user_id: String, username: Option<String>, email: Option<String>) -> Result<User, DoorwardError> {

@@ -114,6 +114,8 @@ pub enum UserCommand {
         #[arg(long, value_name = "CURSOR")]
         cursor: Option<OsString>,
     },
+    /// How many accounts there are, disabled ones included.
+    Count,
     /// Show an account, its roles and live sessions.
     Show {
         /// User id, email address or username.

@@ -133,6 +133,26 @@ pub async fn listing_pages_by_creation(store: Arc<dyn Store>) {
     assert_eq!(names, ["User3", "User4", "User5"]);
 }
 
+pub async fn users_are_counted_disabled_or_not(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    assert_eq!(store.count_users().await.unwrap(), 0);
+    let users: Vec<UserRecord> = (1..=3).map(user).collect();
+    for u in &users {
+        store.create_user(u, &[], &[]).await.unwrap();
+    }
+    store
+        .set_disabled(&users[1].id, true, now(), &[])
+        .await
+        .unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 3);
+    // A refused duplicate is not counted.
+    let mut twin = user(4);
+    twin.email_key = users[0].email_key.clone();
+    assert!(store.create_user(&twin, &[], &[]).await.is_err());
+    store.delete_user(&users[2].id, &[]).await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 2);
+}
+
 pub async fn identity_updates_keep_uniqueness(store: Arc<dyn Store>) {
     seeded(&store).await;
     let a = user(1);
@@ -891,6 +911,7 @@ macro_rules! store_conformance {
 
             store_conformance!(@tests $make;
                 users_round_trip, duplicates_are_typed, listing_pages_by_creation,
+                users_are_counted_disabled_or_not,
                 identity_updates_keep_uniqueness, password_change_ends_sessions_atomically,
                 disabling_ends_sessions_and_permissions, delete_cascades, sessions_revoke,
                 rotation_has_one_winner, sessions_start_only_for_the_user_as_read,

@@ -54,6 +54,17 @@ val accountsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(dw.users().unlock(ann.id), false, "nothing left to clear")
     },
 
+    "count counts every account, disabled ones too" to {
+        val dw = Doorward.open(memoryConfig())
+        eq(dw.users().count(), 0uL, "none yet")
+        val ann = dw.users().create("ann", "ann@example.com", PASSWORD)
+        dw.users().create("bob", "bob@example.com", PASSWORD)
+        dw.users().disable(ann.id)
+        eq(dw.users().count(), 2uL, "disabled ones too")
+        dw.users().delete(ann.id)
+        eq(dw.users().count(), 1uL, "deleted ones not")
+    },
+
     "getByEmail finds an account whatever the case of the address" to {
         val dw = Doorward.open(memoryConfig())
         val ann = dw.users().create("ann", "Ann@Example.com", PASSWORD)

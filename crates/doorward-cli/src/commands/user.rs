@@ -30,6 +30,11 @@ struct PasswordSet<'a> {
 }
 
 #[derive(Debug, Serialize)]
+struct Counted {
+    users: u64,
+}
+
+#[derive(Debug, Serialize)]
 struct Unlocked {
     /// Whether there was a lockout or failed logins to clear.
     cleared: bool,
@@ -58,6 +63,14 @@ pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
                 writeln!(w, "created user {}", user.username)?;
                 user_lines(w, &user, &roles)
             })
+        }
+        UserCommand::Count => {
+            let dw = ctx.open().await?;
+            let report = Counted {
+                users: dw.users().count().await?,
+            };
+            ctx.out
+                .emit(&report, |w| writeln!(w, "{} users", report.users))
         }
         UserCommand::List { limit, cursor } => {
             let cursor = utf8_opt("cursor", cursor)?;

@@ -209,3 +209,16 @@ fn user_unlock_of_an_unknown_user_is_not_found() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out), "error[not_found]: user not found\n");
 }
+
+#[test]
+fn user_count_counts_every_account() {
+    let env = Env::new();
+    assert_eq!(env.json(&["user", "count"])["users"], 0);
+    env.add_user("alice", "alice@example.com");
+    env.add_user("bob", "bob@example.com");
+    let out = env.run(["user", "disable", "bob"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(env.json(&["user", "count"])["users"], 2);
+    let human = env.run(["user", "count"]);
+    assert_eq!(stdout(&human).trim(), "2 users");
+}

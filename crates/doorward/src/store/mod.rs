@@ -186,6 +186,8 @@ pub trait UserStore: Send + Sync {
     async fn user_by_username_key(&self, username_key: &str) -> Result<Option<UserRecord>>;
     /// Up to `limit` users ordered by `(created_at, id)`, after `after`.
     async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>>;
+    /// How many accounts there are, disabled ones included.
+    async fn count_users(&self) -> Result<u64>;
     /// Replace username and email (both forms); `not_found` when absent.
     async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()>;
     /// Replace the password hash, bump `credentials_version` and end

@@ -4,12 +4,10 @@
 //! module docs; every write here re-validates, so an update cannot sneak in
 //! what registration would refuse.
 
-use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::DateTime;
 use serde_json::json;
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -25,72 +23,12 @@ use crate::rbac::DEFAULT_ROLE;
 use crate::store::{EndSessions, ListAfter, UserRecord, now};
 use crate::telemetry::operation;
 
+mod user;
 pub mod validate;
 
+pub use user::{User, UserUpdate};
+
 use validate::{email_key, username_key};
-
-/// An account as hosts see it (no password hash).
-///
-/// `Debug` leaves the email address out, so users can be logged safely.
-#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct User {
-    /// UUIDv7.
-    pub id: String,
-    /// Display form.
-    pub username: String,
-    /// As registered (domain lowercased).
-    pub email: String,
-    /// Disabled accounts cannot log in.
-    pub disabled: bool,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-    /// When it last logged in.
-    pub last_login_at: Option<DateTime<Utc>>,
-    /// Wrong passwords in a row since the last successful login.
-    pub failed_logins: u32,
-    /// Until when logins are refused after too many failures.
-    pub locked_until: Option<DateTime<Utc>>,
-}
-
-impl fmt::Debug for User {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("email", &"[redacted]")
-            .field("disabled", &self.disabled)
-            .field("created_at", &self.created_at)
-            .field("locked_until", &self.locked_until)
-            .finish_non_exhaustive()
-    }
-}
-
-impl From<&UserRecord> for User {
-    fn from(r: &UserRecord) -> Self {
-        User {
-            id: r.id.clone(),
-            username: r.username.clone(),
-            email: r.email.clone(),
-            disabled: r.disabled,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            last_login_at: r.last_login_at,
-            failed_logins: r.failed_logins,
-            locked_until: r.locked_until,
-        }
-    }
-}
-
-/// Changes to an account's identity; `None` keeps the current value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserUpdate {
-    /// New username.
-    pub username: Option<String>,
-    /// New email address.
-    pub email: Option<String>,
-}
 
 /// Largest page [`Users::list`] returns: lower than the other listings'
 /// [`PageRequest::MAX_LIMIT`], as it has been since the first release
@@ -285,6 +223,29 @@ impl Users {
                     .await?
                     .map(|u| User::from(&u))
                     .ok_or_else(|| Error::not_found("user"))
+            })
+            .await
+    }
+
+    /// How many accounts there are, disabled ones included: what an
+    /// administrator's dashboard shows, without paging through
+    /// [`Users::list`]. Read like [`Users::get_by_email`], so it may lag a
+    /// moment behind a registration on a PostgreSQL replica.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// assert_eq!(dw.users().count().await.unwrap(), 0);
+    /// let ann = dw.users().create("ann", "ann@example.com", "correct horse battery").await.unwrap();
+    /// dw.users().create("bob", "bob@example.com", "correct horse battery").await.unwrap();
+    /// dw.users().disable(&ann.id).await.unwrap();
+    /// assert_eq!(dw.users().count().await.unwrap(), 2);
+    /// # });
+    /// ```
+    pub async fn count(&self) -> Result<u64> {
+        self.core
+            .observe(operation!("users.count"), async {
+                self.core.store.for_reads().count_users().await
             })
             .await
     }

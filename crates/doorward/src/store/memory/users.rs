@@ -73,6 +73,10 @@ impl UserStore for MemoryStore {
             .collect())
     }
 
+    async fn count_users(&self) -> Result<u64> {
+        Ok(self.lock().users.len() as u64)
+    }
+
     async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()> {
         let mut st = self.lock();
         let Some(old) = st.users.get(&user.id).cloned() else {

@@ -171,6 +171,13 @@ macro_rules! sql_users {
                     rows.iter().map(user_from).collect()
                 }
 
+                async fn count_users(&self) -> Result<u64> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                        .fetch_one(self.reads())
+                        .await?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
                 async fn update_identity(&self, user: &UserRecord, events: &[Event]) -> Result<()> {
                     let mut tx = self.begin().await?;
                     let done = sqlx::query(
