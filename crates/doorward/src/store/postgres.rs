@@ -2,13 +2,13 @@
 //! instances, and read replicas for the reads that may lag.
 //!
 //! Migrations are compiled in (`migrations/postgres`, the same versions as
-//! SQLite's) and applied on the primary by [`Store::migrate`]; sqlx holds an
+//! SQLite's) and applied on the primary by [`Store::migrate`](super::Store::migrate); sqlx holds an
 //! advisory lock while it migrates, so instances starting together do not
 //! race. Uniqueness is left to the unique indexes and rotation to a
 //! conditional `UPDATE`, whose row lock makes the second of two racing
 //! refreshes see the first one's `used_at`: one winner, as on every backend.
 //!
-//! With `database_read_urls`, [`Store::for_reads`] hands out a view whose
+//! With `database_read_urls`, [`Store::for_reads`](super::Store::for_reads) hands out a view whose
 //! reads go to the next replica in turn; its writes still go to the primary.
 //! Every other read (login, refresh, session checks, permission and cache
 //! fills) stays on the primary, so it sees a write just made.
@@ -33,7 +33,7 @@ pub struct PostgresStore {
     write: PgPool,
     /// Where this view's reads go: the primary, or one replica.
     read: PgPool,
-    /// One view per replica, handed out in turn by [`Store::for_reads`].
+    /// One view per replica, handed out in turn by [`Store::for_reads`](super::Store::for_reads).
     replicas: Vec<PostgresStore>,
     next_replica: AtomicUsize,
 }

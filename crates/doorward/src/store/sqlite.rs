@@ -1,7 +1,7 @@
 //! The embedded default: SQLite through sqlx, in WAL mode.
 //!
 //! Migrations are compiled in (`migrations/sqlite`) and applied by
-//! [`Store::migrate`], which `Doorward::open` and `doorward migrate` call.
+//! [`Store::migrate`](super::Store::migrate), which `Doorward::open` and `doorward migrate` call.
 //! Uniqueness of email and username is left to the unique indexes, so 50
 //! racing registrations of one address end as one row and 49
 //! `duplicate_email` errors.
