@@ -17,9 +17,9 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::postgres::{PgConnectOptions, PgPool};
-use sqlx::{Pool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
-use super::sql::{Dialect, pool_options, sql_store};
+use super::sql::{Dialect, Pools, pool_options, sql_store};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -28,11 +28,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// The PostgreSQL backend (`postgres://…` or `postgresql://…`).
 #[derive(Debug)]
 pub struct PostgresStore {
-    /// The primary: every write, and every read of this view unless it is a
-    /// replica view.
-    write: PgPool,
-    /// Where this view's reads go: the primary, or one replica.
-    read: PgPool,
+    /// The primary, and where this view's reads go: the primary, or one
+    /// replica.
+    pools: Pools<Postgres>,
     /// One view per replica, handed out in turn by [`Store::for_reads`](super::Store::for_reads).
     replicas: Vec<PostgresStore>,
     next_replica: AtomicUsize,
@@ -50,15 +48,16 @@ impl PostgresStore {
         for url in &config.database_read_urls {
             let read = pool(url, config).await?;
             replicas.push(PostgresStore {
-                write: write.clone(),
-                read,
+                pools: Pools {
+                    write: write.clone(),
+                    read,
+                },
                 replicas: Vec::new(),
                 next_replica: AtomicUsize::new(0),
             });
         }
         Ok(PostgresStore {
-            read: write.clone(),
-            write,
+            pools: Pools::one(write),
             replicas,
             next_replica: AtomicUsize::new(0),
         })
@@ -77,13 +76,10 @@ impl Dialect for PostgresStore {
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const FOR_KEY_SHARE: &'static str = " FOR KEY SHARE";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const BEGIN: &'static str = "BEGIN";
 
-    fn writes(&self) -> &Pool<Postgres> {
-        &self.write
-    }
-
-    fn reads(&self) -> &Pool<Postgres> {
-        &self.read
+    fn pools(&self) -> &Pools<Postgres> {
+        &self.pools
     }
 
     fn read_view(&self) -> &Self {
@@ -92,10 +88,6 @@ impl Dialect for PostgresStore {
         }
         let i = self.next_replica.fetch_add(1, Ordering::Relaxed) % self.replicas.len();
         &self.replicas[i]
-    }
-
-    async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self.write.begin().await?)
     }
 
     /// A transaction-scoped advisory lock: `seq` is a sequence, assigned at

@@ -9,12 +9,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Pool, Sqlite, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, Transaction};
 
-use super::sql::{Dialect, pool_options, sql_store};
+use super::sql::{Dialect, Pools, pool_options, sql_store};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -23,7 +21,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// The SQLite backend (`sqlite://path` or `sqlite::memory:`).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pools: Pools<Sqlite>,
 }
 
 impl SqliteStore {
@@ -57,7 +55,9 @@ impl SqliteStore {
                 )
                 .await?
         };
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pools: Pools::one(pool),
+        })
     }
 }
 
@@ -67,30 +67,18 @@ impl Dialect for SqliteStore {
     type IdList = String;
 
     const NAME: &'static str = "sqlite";
-    // Every write transaction holds the database's one write lock from its
-    // start (`BEGIN IMMEDIATE`): nothing else can change a row it read, and
-    // no one else is claiming.
-    const FOR_UPDATE: &'static str = "";
-    const FOR_KEY_SHARE: &'static str = "";
-    const SKIP_LOCKED: &'static str = "";
+    /// Takes the write lock at once, so concurrent writers queue on the
+    /// busy timeout instead of failing when a read lock would have to be
+    /// upgraded; the lock clauses keep their empty defaults, as nothing
+    /// else can write meanwhile.
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
 
-    fn writes(&self) -> &Pool<Sqlite> {
-        &self.pool
-    }
-
-    fn reads(&self) -> &Pool<Sqlite> {
-        &self.pool
+    fn pools(&self) -> &Pools<Sqlite> {
+        &self.pools
     }
 
     fn read_view(&self) -> &Self {
         self
-    }
-
-    /// Takes the write lock at once (`BEGIN IMMEDIATE`), so concurrent
-    /// writers queue on the busy timeout instead of failing when a read
-    /// lock would have to be upgraded.
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// Nothing to do: one writer at a time commits in the order it began.

@@ -36,6 +36,33 @@ pub(crate) mod rows;
 pub(crate) mod sessions;
 pub(crate) mod users;
 
+/// A store's pools: the primary, and where this view's plain reads go (the
+/// primary again, or one replica).
+#[derive(Debug)]
+pub(crate) struct Pools<Db: sqlx::Database> {
+    pub write: Pool<Db>,
+    pub read: Pool<Db>,
+}
+
+impl<Db: sqlx::Database> Clone for Pools<Db> {
+    fn clone(&self) -> Self {
+        Pools {
+            write: self.write.clone(),
+            read: self.read.clone(),
+        }
+    }
+}
+
+impl<Db: sqlx::Database> Pools<Db> {
+    /// Reads and writes on one pool.
+    pub fn one(pool: Pool<Db>) -> Self {
+        Pools {
+            read: pool.clone(),
+            write: pool,
+        }
+    }
+}
+
 /// What one SQL database needs that the other does not. Implemented by each
 /// SQL store; everything else is shared.
 pub(crate) trait Dialect: Sync {
@@ -46,26 +73,43 @@ pub(crate) trait Dialect: Sync {
 
     /// The store's name, for logs and `doorward` output.
     const NAME: &'static str;
+    // The lock clauses default to nothing: right for a database whose write
+    // transactions hold its one write lock from their start (SQLite's
+    // `BEGIN IMMEDIATE`), where nothing else can change a row one read and
+    // no one else is claiming.
+
     /// Appended to a `SELECT` of a row the transaction is about to change
     /// (or delete), to hold it against other writers until the commit.
     /// Empty where the transaction holds the database's one write lock.
-    const FOR_UPDATE: &'static str;
+    const FOR_UPDATE: &'static str = "";
     /// Appended to a `SELECT` of a user row that a session write depends
     /// on: held against password changes, disables and deletion (which
     /// take `FOR_UPDATE`), not against other session writes.
-    const FOR_KEY_SHARE: &'static str;
+    const FOR_KEY_SHARE: &'static str = "";
     /// Appended to a `SELECT` of rows to claim, so instances claiming at
     /// once take disjoint rows.
-    const SKIP_LOCKED: &'static str;
+    const SKIP_LOCKED: &'static str = "";
 
-    /// Where writes and reads that must see them go.
-    fn writes(&self) -> &Pool<Self::Db>;
-    /// Where this view's plain reads go: the primary, or a replica.
-    fn reads(&self) -> &Pool<Self::Db>;
+    /// The statement that starts a write transaction.
+    const BEGIN: &'static str;
+
+    /// This view's pools.
+    fn pools(&self) -> &Pools<Self::Db>;
     /// The view [`crate::store::Store::for_reads`] hands out.
     fn read_view(&self) -> &Self;
-    /// Start a write transaction.
-    fn begin(&self) -> impl Future<Output = Result<Transaction<'static, Self::Db>>> + Send;
+
+    /// Where writes and reads that must see them go.
+    fn writes(&self) -> &Pool<Self::Db> {
+        &self.pools().write
+    }
+    /// Where this view's plain reads go: the primary, or a replica.
+    fn reads(&self) -> &Pool<Self::Db> {
+        &self.pools().read
+    }
+    /// Start a write transaction with [`Dialect::BEGIN`].
+    fn begin(&self) -> impl Future<Output = Result<Transaction<'static, Self::Db>>> + Send {
+        async move { Ok(self.writes().begin_with(Self::BEGIN).await?) }
+    }
     /// Called before a transaction inserts into the outbox, so that events
     /// are numbered in the order their transactions commit: a consumer
     /// that has read up to `seq` n never later finds a committed n - 1.
