@@ -137,6 +137,17 @@ pub enum UserCommand {
         #[arg(value_name = "USER")]
         user: OsString,
     },
+    /// Mark an account's email address verified, without a mail.
+    VerifyEmail {
+        #[arg(value_name = "USER")]
+        user: OsString,
+    },
+    /// Queue a password reset mail to an account's address; it leaves from
+    /// the outbox with the next instance that delivers events.
+    SendReset {
+        #[arg(value_name = "USER")]
+        user: OsString,
+    },
     /// Enable a disabled account.
     Enable {
         #[arg(value_name = "USER")]

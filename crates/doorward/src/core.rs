@@ -29,6 +29,8 @@ pub(crate) struct Core {
     pub metrics: crate::telemetry::Metrics,
     /// The mailer in force (shared with the welcome subscriber).
     pub mail: Arc<crate::mail::Slot>,
+    /// The account flows' keys, when the configuration gives them.
+    pub flow_key: Option<Arc<crate::flows::secret::FlowKey>>,
     /// The files store, opened on first use.
     #[cfg(feature = "files")]
     pub files: crate::files::Lazy,
@@ -92,6 +94,7 @@ impl Core {
         let hub = Arc::new(Hub::new(&config)?);
         let mail = Arc::new(crate::mail::Slot::from_config(&config)?);
         Ok(Core {
+            flow_key: crate::flows::secret::FlowKey::from_config(&config).map(Arc::new),
             hub,
             metrics: crate::telemetry::Metrics::new(),
             mail,

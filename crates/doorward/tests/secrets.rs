@@ -27,6 +27,8 @@ async fn nothing_secret_in_debug_or_logs() {
     };
     let mut cfg = config(&url);
     cfg.mail_url = Some("memory://".into());
+    // Eight digits, so the code cannot turn up by chance in a timestamp.
+    cfg.flow_code_digits = 8;
     let mut printed = vec![format!("{cfg:?}")];
     let dw = Doorward::open(cfg).await.unwrap();
     printed.push(format!("{dw:?}"));
@@ -83,9 +85,33 @@ async fn nothing_secret_in_debug_or_logs() {
         dw.sessions().list(&p.user_id).await.unwrap()
     ));
 
-    // The welcome mail (which holds the address) and the metrics.
+    // The welcome mail (which holds the address), the verification mail
+    // (which holds a link secret and a code, used here) and the metrics.
     dw.events().flush().await.unwrap();
-    assert_eq!(dw.mail().sent().unwrap().len(), 1);
+    let sent = dw.mail().sent().unwrap();
+    assert_eq!(sent.len(), 2);
+    let verification = sent
+        .iter()
+        .find(|m| m.subject == "Confirm your email address")
+        .unwrap();
+    let words: Vec<&str> = verification.text.split_whitespace().collect();
+    let link = words.iter().find(|w| w.contains("?flow=")).unwrap();
+    let (flow_id, link_secret) = link
+        .split_once("flow=")
+        .unwrap()
+        .1
+        .split_once("&secret=")
+        .unwrap();
+    let code = words
+        .iter()
+        .map(|w| w.trim_end_matches('.'))
+        .find(|w| w.len() == 8 && w.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap();
+    let wrong = dw.auth().verify_email(flow_id, "000000").await.unwrap_err();
+    printed.push(format!("{wrong:?} {wrong}"));
+    let verified = dw.auth().verify_email(flow_id, code).await.unwrap();
+    printed.push(format!("{verified:?}"));
+    printed.push(format!("{:?}", dw.events().list(None, 1000).await.unwrap()));
     printed.push(dw.metrics_text().await.unwrap());
 
     let logs = capture.text();
@@ -109,6 +135,8 @@ async fn nothing_secret_in_debug_or_logs() {
         &pair.refresh_token,
         &next.refresh_token,
         &pair.access_token[pair.access_token.rfind('.').unwrap() + 1..],
+        link_secret,
+        code,
     ];
     for secret in secrets {
         assert!(

@@ -5,6 +5,8 @@
 //! invocation at the bottom and must pass unchanged.
 
 mod common;
+#[path = "conformance/flows.rs"]
+mod flows;
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use common::ErrCode as _;
 use doorward::store::{EndSessions, RefreshRecord, Rotation, SessionRecord, Store, UserRecord};
 use doorward::{ErrorCode, Role};
+pub use flows::*;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + seconds, 123_456_000).unwrap()
@@ -37,6 +40,7 @@ fn user(n: u32) -> UserRecord {
         failed_logins: 0,
         locked_until: None,
         credentials_version: 0,
+        email_verified_at: None,
     }
 }
 
@@ -918,7 +922,10 @@ macro_rules! store_conformance {
                 rotation_needs_a_live_session, login_clients_are_counted_per_account_and_address,
                 roles_and_grants, racing_creates_leave_one_row,
                 lockout_state_round_trips, unlock_reports_what_it_cleared,
-                lockout_of_unknown_users_is_not_found, racing_failed_logins_are_each_counted);
+                lockout_of_unknown_users_is_not_found, racing_failed_logins_are_each_counted,
+                flows_are_consumed_once, flows_expire_and_run_out_of_attempts,
+                racing_consumers_have_one_winner, password_changes_cancel_reset_flows,
+                addresses_are_verified_and_changed);
         }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

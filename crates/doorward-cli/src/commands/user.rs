@@ -42,6 +42,16 @@ struct Unlocked {
 }
 
 #[derive(Debug, Serialize)]
+struct ResetQueued {
+    user_id: String,
+    username: String,
+    /// The flow the mail's link and code belong to.
+    flow_id: String,
+    /// Seconds the link and code work.
+    expires_in: u64,
+}
+
+#[derive(Debug, Serialize)]
 struct Deleted {
     deleted: bool,
     user: User,
@@ -196,6 +206,31 @@ pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
                 }
             })
         }
+        UserCommand::VerifyEmail { user } => {
+            let (dw, user) = open_and_resolve(ctx, user).await?;
+            let user = dw.users().mark_email_verified(&user.id).await?;
+            ctx.out.emit(&user, |w| {
+                writeln!(w, "marked the address of {} verified", user.username)
+            })
+        }
+        UserCommand::SendReset { user } => {
+            let (dw, user) = open_and_resolve(ctx, user).await?;
+            let flow = dw.auth().request_password_reset(&user.email, None).await?;
+            let report = ResetQueued {
+                user_id: user.id,
+                username: user.username,
+                flow_id: flow.flow_id,
+                expires_in: flow.expires_in,
+            };
+            ctx.out.emit(&report, |w| {
+                writeln!(
+                    w,
+                    "reset mail for {} queued (flow {}); it leaves with the next \
+                     instance that delivers events, and works for {} s",
+                    report.username, report.flow_id, report.expires_in
+                )
+            })
+        }
         UserCommand::Enable { user } => {
             let (dw, user) = open_and_resolve(ctx, user).await?;
             dw.users().enable(&user.id).await?;
@@ -248,6 +283,11 @@ fn user_lines(w: &mut dyn Write, user: &User, roles: &[String]) -> io::Result<()
     writeln!(w, "id          {}", user.id)?;
     writeln!(w, "username    {}", user.username)?;
     writeln!(w, "email       {}", user.email)?;
+    let verified = match &user.email_verified_at {
+        Some(at) => format!("yes, {}", time(at)),
+        None => "no".to_string(),
+    };
+    writeln!(w, "verified    {verified}")?;
     writeln!(w, "status      {}", status(user))?;
     writeln!(w, "failed      {} login(s) in a row", user.failed_logins)?;
     let locked = match &user.locked_until {

@@ -222,3 +222,67 @@ fn user_count_counts_every_account() {
     let human = env.run(["user", "count"]);
     assert_eq!(stdout(&human).trim(), "2 users");
 }
+
+#[test]
+fn user_verify_email_and_send_reset() {
+    let env = Env::new();
+    env.add_user("alice", "alice@example.com");
+    assert_eq!(
+        env.json(&["user", "show", "alice"])["email_verified_at"],
+        Value::Null
+    );
+    let verified = env.json(&["user", "verify-email", "alice"]);
+    assert!(verified["email_verified_at"].is_string(), "{verified}");
+    let shown = env.run(["user", "show", "alice"]);
+    assert!(
+        stdout(&shown).contains("verified    yes"),
+        "{}",
+        stdout(&shown)
+    );
+
+    let queued = env.json(&["user", "send-reset", "alice@example.com"]);
+    let flow_id = queued["flow_id"].as_str().expect("flow id").to_string();
+    assert_eq!(queued["expires_in"], 3600);
+    // The next instance that delivers events sends it, with a link and a
+    // code for that flow.
+    let config = doorward::Config::default()
+        .with_overrides([
+            ("database_url", env.url.clone()),
+            ("jwt_secret", SECRET.to_string()),
+            ("mail_url", "memory://".to_string()),
+        ])
+        .expect("config");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sent = runtime.block_on(async {
+        let dw = doorward::Doorward::open(config).await.expect("open");
+        for _ in 0..100 {
+            dw.events().flush().await.expect("flush");
+            let sent = dw.mail().sent().expect("memory mailer");
+            if sent.iter().any(|m| m.subject == "Reset your password") {
+                return sent;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the reset mail never left");
+    });
+    let mail = sent
+        .iter()
+        .find(|m| m.subject == "Reset your password")
+        .unwrap();
+    assert_eq!(mail.to, "alice@example.com");
+    assert!(
+        mail.text.contains(&format!("flow={flow_id}&secret=")),
+        "{}",
+        mail.text
+    );
+    let human = env.run(["user", "send-reset", "alice"]);
+    assert!(human.status.success(), "{}", describe(&human));
+    assert!(
+        stdout(&human).contains("reset mail for alice queued"),
+        "{}",
+        describe(&human)
+    );
+}

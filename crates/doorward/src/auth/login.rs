@@ -29,6 +29,10 @@ impl Auth {
     /// from anywhere, the whole account is, except for clients that have
     /// logged in to it before. A successful login or
     /// [`crate::Users::unlock`] resets the counts.
+    ///
+    /// With `require_verified_email_for_login` on, an account whose address
+    /// is not verified answers `email_not_verified`, again only to the
+    /// right password.
     pub async fn login(
         &self,
         login: &str,
@@ -121,6 +125,16 @@ impl Auth {
                         .append_events(&[refused("disabled")])
                         .await?;
                     return Err(Error::UserDisabled);
+                }
+                if self.core.config.require_verified_email_for_login
+                    && user.email_verified_at.is_none()
+                {
+                    tracing::info!(outcome = "email_not_verified", "login refused");
+                    self.core
+                        .store
+                        .append_events(&[refused("email_not_verified")])
+                        .await?;
+                    return Err(Error::EmailNotVerified);
                 }
                 if verdict == Verdict::ValidNeedsRehash {
                     let fresh = self.core.hasher.hash(&password).await?;

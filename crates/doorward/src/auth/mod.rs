@@ -104,7 +104,9 @@ impl Auth {
     /// Validates the three inputs (see [`crate::users`]), hashes the
     /// password, stores the user with the `user` role and starts a session.
     /// With a client address, registrations from it are rate limited
-    /// (`rate_limit_register_ip`).
+    /// (`rate_limit_register_ip`). With a mailer set and
+    /// `verify_email_on_register` on (the default), a verification mail
+    /// goes out through the outbox (see [`Auth::verify_email`]).
     /// `duplicate_email` / `duplicate_username` come from the store's unique
     /// indexes, so they hold under concurrent registrations too.
     ///
@@ -153,6 +155,26 @@ impl Auth {
                     .client_known(&user.id, &self.core.client_of(client.as_ref()))
                     .await?;
                 self.core.metrics.count("doorward_registrations_total", &[]);
+                if self.core.config.verify_email_on_register
+                    && self.core.mail.get().is_some()
+                    && self.core.flow_key.is_some()
+                {
+                    let target = crate::flows::Target {
+                        user: Some(&user),
+                        address: &user.email,
+                        address_key: &user.email_key,
+                    };
+                    // The account exists and is logged in: a refused mail
+                    // (a quota) is for the user to ask again, not a failed
+                    // registration.
+                    if let Err(e) = self
+                        .core
+                        .start_flow(crate::flows::Purpose::VerifyEmail, target, client.as_ref())
+                        .await
+                    {
+                        tracing::warn!(user_id = %user.id, error = %e, "verification mail not requested");
+                    }
+                }
                 Ok(Registration {
                     user: User::from(&user),
                     tokens,
@@ -300,16 +322,12 @@ impl Auth {
     }
 
     async fn user(&self, user_id: &str) -> Result<UserRecord> {
-        self.core
-            .store
-            .user_by_id(user_id)
-            .await?
-            .ok_or_else(|| Error::not_found("user"))
+        self.core.user_record(user_id).await
     }
 }
 
 /// A login or refresh outcome as a metric label: `success` or the error code.
-fn outcome<T>(result: &Result<T>) -> &'static str {
+pub(crate) fn outcome<T>(result: &Result<T>) -> &'static str {
     match result {
         Ok(_) => "success",
         Err(e) => e.code().as_str(),

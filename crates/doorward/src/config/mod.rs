@@ -6,6 +6,7 @@
 //! language without binding changes. Unknown keys are an error, because a
 //! misspelt `jwt_issuer` silently ignored is a security bug.
 
+mod defaults;
 mod env;
 mod redact;
 mod validate;
@@ -295,6 +296,96 @@ pub struct Config {
     /// The welcome mail's plain-text body, with the same placeholders.
     pub welcome_text: String,
 
+    /// The public base URL of the host's pages (`https://app.example.com`):
+    /// the links in account mails are this plus the purpose's `*_path`.
+    pub app_url: String,
+    /// Key of the account flows' one-time secrets (at least 32 bytes),
+    /// kept out of the database: secrets are stored as HMAC-SHA-256 under
+    /// it, and sealed under a key derived from it until their mail is out.
+    /// Unset, it is derived from `jwt_secret` (then changing that secret
+    /// voids the links in flight); with neither, the flows answer
+    /// `config_error`.
+    #[serde(skip_serializing)]
+    pub flow_key: Option<SecretString>,
+    /// Digits of the code each account mail carries beside its link (6 to 8).
+    #[serde(deserialize_with = "flexible")]
+    pub flow_code_digits: u32,
+    /// Seconds before the same mail may be asked for again for one address
+    /// (`rate_limited`, with a retry-after, until then).
+    #[serde(deserialize_with = "flexible")]
+    pub flow_resend_cooldown: u64,
+    /// Account mails asked for per address (`"5/1h"`), or `"off"`; counted
+    /// alike whether the address has an account or not.
+    pub rate_limit_flow_address: String,
+    /// Account mails asked for per client address, or `"off"`.
+    pub rate_limit_flow_ip: String,
+    /// Send the verification mail on registration, when a mailer is set
+    /// (`mail_url`, or one handed to `mail().set_mailer`).
+    #[serde(deserialize_with = "flexible")]
+    pub verify_email_on_register: bool,
+    /// Refuse logins of accounts whose address is not verified
+    /// (`email_not_verified`, told only to the right password).
+    #[serde(deserialize_with = "flexible")]
+    pub require_verified_email_for_login: bool,
+    /// Let a sign-in by email create the account of an address that has
+    /// none. Off: such a request sends nothing (or the `unknown_address`
+    /// mail).
+    #[serde(deserialize_with = "flexible")]
+    pub sign_in_creates_users: bool,
+    /// Tell an address with no account that someone asked for a reset or a
+    /// sign-in with it (the `unknown_address_*` mail). Off: nothing is sent.
+    #[serde(deserialize_with = "flexible")]
+    pub unknown_address_mail: bool,
+    /// Seconds a verification link and code work.
+    #[serde(deserialize_with = "flexible")]
+    pub verify_email_ttl: u64,
+    /// The host's page for verification links, under `app_url`.
+    pub verify_email_path: String,
+    /// The verification mail's subject.
+    pub verify_email_subject: String,
+    /// The verification mail's body: `{link}`, `{code}`, `{username}` and
+    /// `{expires_in}` are filled in.
+    pub verify_email_text: String,
+    /// Seconds a password reset link and code work.
+    #[serde(deserialize_with = "flexible")]
+    pub reset_password_ttl: u64,
+    /// The host's page for password reset links, under `app_url`.
+    pub reset_password_path: String,
+    /// The password reset mail's subject.
+    pub reset_password_subject: String,
+    /// The password reset mail's body: `{link}`, `{code}`, `{username}` and
+    /// `{expires_in}` are filled in.
+    pub reset_password_text: String,
+    /// Seconds a sign-in link and code work.
+    #[serde(deserialize_with = "flexible")]
+    pub sign_in_ttl: u64,
+    /// The host's page for sign-in links, under `app_url`.
+    pub sign_in_path: String,
+    /// The sign-in mail's subject.
+    pub sign_in_subject: String,
+    /// The sign-in mail's body: `{link}`, `{code}`, `{username}` and
+    /// `{expires_in}` are filled in.
+    pub sign_in_text: String,
+    /// Seconds a email change link and code work.
+    #[serde(deserialize_with = "flexible")]
+    pub change_email_ttl: u64,
+    /// The host's page for email change links, under `app_url`.
+    pub change_email_path: String,
+    /// The email change mail's subject.
+    pub change_email_subject: String,
+    /// The email change mail's body: `{link}`, `{code}`, `{username}` and
+    /// `{expires_in}` are filled in.
+    pub change_email_text: String,
+    /// Subject of the notice sent to the old address of an email change.
+    pub change_email_notice_subject: String,
+    /// Body of that notice (`{username}`, `{expires_in}`).
+    pub change_email_notice_text: String,
+    /// Subject of the mail to an address with no account (see
+    /// `unknown_address_mail`).
+    pub unknown_address_subject: String,
+    /// Body of that mail (`{app_url}`).
+    pub unknown_address_text: String,
+
     /// Export the tracing spans to this OTLP/HTTP collector (its base URL,
     /// e.g. `http://127.0.0.1:4318`), installing a process-wide subscriber
     /// at `open`. Needs the `otel` feature.
@@ -327,81 +418,6 @@ pub struct VerificationKeyConfig {
     pub secret: Option<SecretString>,
     /// PEM text or path of the public key, for the others.
     pub public_key: Option<String>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            database_url: "sqlite://doorward.db".into(),
-            database_read_urls: Vec::new(),
-            database_max_connections: 10,
-            database_min_connections: 0,
-            database_acquire_timeout: 10,
-            redis_url: None,
-            redis_prefix: "doorward:".into(),
-            redis_timeout_ms: 500,
-            redis_session_policy: RedisSessionPolicy::FailClosed,
-            cache_ttl: 60,
-            cache_max_entries: 100_000,
-            session_cache_ttl: 0,
-            rate_limit_login_account: "10/5m".into(),
-            rate_limit_login_ip: "60/1m".into(),
-            rate_limit_register_ip: "20/1h".into(),
-            rate_limit_ipv6_prefix: crate::ratelimit::DEFAULT_IPV6_PREFIX,
-            lockout_threshold: 10,
-            lockout_account_threshold: 100,
-            lockout_base_delay: 60,
-            lockout_max_delay: 3600,
-            jwt_secret: None,
-            jwt_algorithm: "HS256".into(),
-            jwt_private_key: None,
-            jwt_public_key: None,
-            jwt_key_id: None,
-            jwt_previous_keys: Vec::new(),
-            jwt_issuer: "doorward".into(),
-            jwt_audience: "doorward".into(),
-            access_ttl: 900,
-            refresh_ttl: 30 * 24 * 3600,
-            refresh_reuse_grace: 0,
-            stateless_verify: false,
-            password_min_length: 8,
-            argon2_memory_kib: 19_456,
-            argon2_iterations: 2,
-            argon2_parallelism: 1,
-            hash_concurrency: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-            events_dispatch: true,
-            events_poll_interval_ms: 500,
-            events_lease_secs: 30,
-            events_max_attempts: 8,
-            events_retry_base_ms: 1000,
-            events_retry_max_secs: 3600,
-            events_handler_timeout_ms: 30_000,
-            events_retention_secs: 7 * 24 * 3600,
-            audit_key: None,
-            audit_previous_keys: Vec::new(),
-            webhook_timeout_ms: 10_000,
-            webhook_allow_private: false,
-            files_url: None,
-            files_max_bytes: 100 * 1024 * 1024,
-            files_s3_region: None,
-            files_s3_endpoint: None,
-            files_s3_access_key_id: None,
-            files_s3_secret_access_key: None,
-            files_s3_allow_http: false,
-            mail_url: None,
-            mail_from: "doorward <noreply@localhost>".into(),
-            mail_username: None,
-            mail_password: None,
-            mail_timeout_ms: 10_000,
-            welcome_mail: true,
-            otel_endpoint: None,
-            otel_service_name: "doorward".into(),
-            welcome_subject: "Welcome, {username}".into(),
-            welcome_text: "Hello {username},\n\nyour account is ready: sign in with {email} or your user name.\n".into(),
-        }
-    }
 }
 
 impl Config {

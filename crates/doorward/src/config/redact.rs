@@ -185,6 +185,36 @@ impl fmt::Debug for Config {
             welcome_mail,
             welcome_subject,
             welcome_text,
+            app_url,
+            flow_key,
+            flow_code_digits,
+            flow_resend_cooldown,
+            rate_limit_flow_address,
+            rate_limit_flow_ip,
+            verify_email_on_register,
+            require_verified_email_for_login,
+            sign_in_creates_users,
+            unknown_address_mail,
+            verify_email_ttl,
+            verify_email_path,
+            verify_email_subject,
+            verify_email_text,
+            reset_password_ttl,
+            reset_password_path,
+            reset_password_subject,
+            reset_password_text,
+            sign_in_ttl,
+            sign_in_path,
+            sign_in_subject,
+            sign_in_text,
+            change_email_ttl,
+            change_email_path,
+            change_email_subject,
+            change_email_text,
+            change_email_notice_subject,
+            change_email_notice_text,
+            unknown_address_subject,
+            unknown_address_text,
             otel_endpoint,
             otel_service_name,
         } = self;
@@ -258,6 +288,39 @@ impl fmt::Debug for Config {
             .field("welcome_mail", welcome_mail)
             .field("welcome_subject", welcome_subject)
             .field("welcome_text", welcome_text)
+            .field("app_url", app_url)
+            .field("flow_key", flow_key)
+            .field("flow_code_digits", flow_code_digits)
+            .field("flow_resend_cooldown", flow_resend_cooldown)
+            .field("rate_limit_flow_address", rate_limit_flow_address)
+            .field("rate_limit_flow_ip", rate_limit_flow_ip)
+            .field("verify_email_on_register", verify_email_on_register)
+            .field(
+                "require_verified_email_for_login",
+                require_verified_email_for_login,
+            )
+            .field("sign_in_creates_users", sign_in_creates_users)
+            .field("unknown_address_mail", unknown_address_mail)
+            .field("verify_email_ttl", verify_email_ttl)
+            .field("verify_email_path", verify_email_path)
+            .field("verify_email_subject", verify_email_subject)
+            .field("verify_email_text", verify_email_text)
+            .field("reset_password_ttl", reset_password_ttl)
+            .field("reset_password_path", reset_password_path)
+            .field("reset_password_subject", reset_password_subject)
+            .field("reset_password_text", reset_password_text)
+            .field("sign_in_ttl", sign_in_ttl)
+            .field("sign_in_path", sign_in_path)
+            .field("sign_in_subject", sign_in_subject)
+            .field("sign_in_text", sign_in_text)
+            .field("change_email_ttl", change_email_ttl)
+            .field("change_email_path", change_email_path)
+            .field("change_email_subject", change_email_subject)
+            .field("change_email_text", change_email_text)
+            .field("change_email_notice_subject", change_email_notice_subject)
+            .field("change_email_notice_text", change_email_notice_text)
+            .field("unknown_address_subject", unknown_address_subject)
+            .field("unknown_address_text", unknown_address_text)
             .field("otel_endpoint", &opt_url(otel_endpoint))
             .field("otel_service_name", otel_service_name)
             .finish()

@@ -10,13 +10,15 @@ use crate::error::{Error, Result};
 /// years (365-day years). It applies to `access_ttl`, `refresh_ttl`,
 /// `refresh_reuse_grace`, `cache_ttl`, `session_cache_ttl`,
 /// `lockout_base_delay`, `lockout_max_delay`, `events_lease_secs`,
-/// `events_retry_max_secs` and `events_retention_secs`. Far below what a
+/// `events_retry_max_secs`, `events_retention_secs` and the account flows'
+/// `*_ttl` keys. Far below what a
 /// date, a `chrono::Duration` or a count of milliseconds can hold, so no
 /// allowed value can overflow when it is added to the current time.
 pub const MAX_DURATION_SECS: u64 = 10 * 365 * 24 * 3600;
 
 /// The longest wait a timeout or polling key may have: one day. It applies
-/// to `database_acquire_timeout` (seconds) and to the millisecond keys
+/// to `database_acquire_timeout` and `flow_resend_cooldown` (seconds) and to
+/// the millisecond keys
 /// `redis_timeout_ms`, `events_poll_interval_ms`, `events_retry_base_ms`,
 /// `events_handler_timeout_ms`, `webhook_timeout_ms` and `mail_timeout_ms`.
 pub const MAX_WAIT_SECS: u64 = 24 * 3600;
@@ -24,7 +26,7 @@ pub const MAX_WAIT_SECS: u64 = 24 * 3600;
 impl Config {
     /// Every duration key with its value in seconds (milliseconds keys
     /// rounded up) and its ceiling.
-    fn durations(&self) -> [(&'static str, u64, u64); 17] {
+    fn durations(&self) -> [(&'static str, u64, u64); 22] {
         let ms = |v: u64| v.div_ceil(1000);
         let long = MAX_DURATION_SECS;
         let wait = MAX_WAIT_SECS;
@@ -39,6 +41,11 @@ impl Config {
             ("events_lease_secs", self.events_lease_secs, long),
             ("events_retry_max_secs", self.events_retry_max_secs, long),
             ("events_retention_secs", self.events_retention_secs, long),
+            ("verify_email_ttl", self.verify_email_ttl, long),
+            ("reset_password_ttl", self.reset_password_ttl, long),
+            ("sign_in_ttl", self.sign_in_ttl, long),
+            ("change_email_ttl", self.change_email_ttl, long),
+            ("flow_resend_cooldown", self.flow_resend_cooldown, wait),
             (
                 "database_acquire_timeout",
                 self.database_acquire_timeout,
@@ -123,6 +130,8 @@ impl Config {
             ("rate_limit_login_account", &self.rate_limit_login_account),
             ("rate_limit_login_ip", &self.rate_limit_login_ip),
             ("rate_limit_register_ip", &self.rate_limit_register_ip),
+            ("rate_limit_flow_address", &self.rate_limit_flow_address),
+            ("rate_limit_flow_ip", &self.rate_limit_flow_ip),
         ] {
             crate::ratelimit::Quota::parse_setting(value)
                 .map_err(|e| Error::Config(format!("{key}: {e}")))?;
@@ -132,6 +141,7 @@ impl Config {
                 "rate_limit_ipv6_prefix must be 1 to 128 (bits of an IPv6 address)".into(),
             ));
         }
+        self.validate_flows()?;
         if self.files_max_bytes == 0 {
             return Err(Error::Config("files_max_bytes must be positive".into()));
         }
@@ -161,6 +171,54 @@ impl Config {
             return Err(Error::Config(
                 "lockout_base_delay must be positive when lockout is on".into(),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// The account flows' keys: lifetimes, code length, link pages.
+    fn validate_flows(&self) -> Result<()> {
+        let ttls = [
+            self.verify_email_ttl,
+            self.reset_password_ttl,
+            self.sign_in_ttl,
+            self.change_email_ttl,
+        ];
+        if ttls.contains(&0) {
+            return Err(Error::Config(
+                "verify_email_ttl, reset_password_ttl, sign_in_ttl and change_email_ttl must be positive"
+                    .into(),
+            ));
+        }
+        if !(6..=8).contains(&self.flow_code_digits) {
+            return Err(Error::Config("flow_code_digits must be 6 to 8".into()));
+        }
+        for (key, path) in [
+            ("verify_email_path", &self.verify_email_path),
+            ("reset_password_path", &self.reset_password_path),
+            ("sign_in_path", &self.sign_in_path),
+            ("change_email_path", &self.change_email_path),
+        ] {
+            if !path.starts_with('/') || path.contains(['?', '#']) {
+                return Err(Error::Config(format!(
+                    "{key} must be a path starting with / and without ? or #"
+                )));
+            }
+        }
+        let app = url::Url::parse(&self.app_url)
+            .map_err(|e| Error::Config(format!("app_url is not a URL: {e}")))?;
+        if !matches!(app.scheme(), "http" | "https") || app.query().is_some() {
+            return Err(Error::Config(
+                "app_url must be an http(s) URL without a query".into(),
+            ));
+        }
+        if self
+            .flow_key
+            .as_ref()
+            .is_some_and(|k| k.expose_secret().len() < crate::token::keys::MIN_SECRET_BYTES)
+        {
+            return Err(Error::Config("flow_key must be at least 32 bytes".into()));
         }
         Ok(())
     }

@@ -63,6 +63,16 @@ macro_rules! error_code_table {
             /// A refresh token presented after it was already rotated: its
             /// whole family (session) has been revoked.
             TokenReused("token_reused", 401, bearer = "invalid_token"),
+            /// An account flow's link or code is wrong, or was already
+            /// used; the message says how many attempts are left when
+            /// there are some.
+            FlowInvalid("flow_invalid", 400),
+            /// An account flow's link or code is past its lifetime or had
+            /// too many wrong attempts: ask for a new one.
+            FlowExpired("flow_expired", 410),
+            /// The password was right, but the account's email address is
+            /// not verified and `require_verified_email_for_login` is on.
+            EmailNotVerified("email_not_verified", 403),
             /// The user lacks the permission asked for.
             Forbidden("forbidden", 403),
             /// A rate limit was hit (the error says when to retry).

@@ -84,6 +84,16 @@ pub enum Error {
     #[error("refresh token was already used; its session has been revoked")]
     TokenReused,
     /// The user lacks the permission asked for.
+    /// An account flow's secret is wrong (`attempts_left` more may be
+    /// tried) or was already used (`None`).
+    #[error("this link or code is wrong or already used{}", attempts_left.map(|n| format!("; {n} attempts left")).unwrap_or_default())]
+    FlowInvalid { attempts_left: Option<u32> },
+    /// An account flow past its lifetime or its attempts.
+    #[error("this link or code has expired; ask for a new one")]
+    FlowExpired,
+    /// Login refused to the right password of an unverified address.
+    #[error("this account's email address is not verified")]
+    EmailNotVerified,
     #[error("permission denied: {permission}")]
     Forbidden {
         /// The permission that was required.
@@ -129,6 +139,9 @@ impl Error {
             Error::TokenExpired => ErrorCode::TokenExpired,
             Error::TokenRevoked => ErrorCode::TokenRevoked,
             Error::TokenReused => ErrorCode::TokenReused,
+            Error::FlowInvalid { .. } => ErrorCode::FlowInvalid,
+            Error::FlowExpired => ErrorCode::FlowExpired,
+            Error::EmailNotVerified => ErrorCode::EmailNotVerified,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Config(_) => ErrorCode::ConfigError,

@@ -180,7 +180,8 @@ fn consumer_name(subscriber: &str) -> String {
 /// The metrics label of deliveries to host subscribers.
 const SUBSCRIBER: &[(&str, &str)] = &[("consumer", "subscriber")];
 
-/// Register a subscriber; an in-process one starts after the newest event.
+/// Register a subscriber; an in-process one starts after the newest event,
+/// and so does a durable one the store has no position for yet.
 pub(crate) async fn subscribe(
     core: &Core,
     name: Option<String>,
@@ -188,10 +189,25 @@ pub(crate) async fn subscribe(
     handler: Handler,
     max_attempts: u32,
 ) -> Result<Subscription> {
+    let newest = core.store.last_event_seq().await?;
+    subscribe_after(core, name, types, handler, max_attempts, newest).await
+}
+
+/// Register a subscriber that starts after `position` unless the store
+/// keeps one for it: the account mails start at the outbox's beginning, so
+/// a mail asked for before any instance could send (from the CLI) still
+/// goes out when one first can.
+pub(crate) async fn subscribe_after(
+    core: &Core,
+    name: Option<String>,
+    types: Vec<EventType>,
+    handler: Handler,
+    max_attempts: u32,
+    position: u64,
+) -> Result<Subscription> {
     if let Some(name) = &name {
         crate::events::service::check_name(name)?;
     }
-    let position = core.store.last_event_seq().await?;
     let hub = &core.hub;
     let id = hub
         .next_id

@@ -87,11 +87,25 @@ pub enum EventType {
     FileStored,
     /// A file was deleted.
     FileDeleted,
+    /// A verification mail was asked for (`payload.flow_id`).
+    EmailVerificationRequested,
+    /// An address was proven by its owner (`payload.method`: `link_or_code`, `password_reset`, `sign_in`, `admin`).
+    EmailVerified,
+    /// A password reset was asked for (`payload.flow_id`); no subject when the address has no account.
+    PasswordResetRequested,
+    /// A password was replaced through a reset link or code, ending every session.
+    PasswordReset,
+    /// A sign-in by email was asked for (`payload.flow_id`); no subject when the address has no account.
+    SignInLinkRequested,
+    /// A change of address was asked for (`payload.flow_id`); the old address stays until it is confirmed.
+    EmailChangeRequested,
+    /// A change of address was confirmed from the new address.
+    EmailChanged,
 }
 
 impl EventType {
     /// Every event type, in declaration order.
-    pub const ALL: [EventType; 19] = [
+    pub const ALL: [EventType; 26] = [
         EventType::UserRegistered,
         EventType::LoginSucceeded,
         EventType::LoginFailed,
@@ -111,6 +125,13 @@ impl EventType {
         EventType::AccountLocked,
         EventType::FileStored,
         EventType::FileDeleted,
+        EventType::EmailVerificationRequested,
+        EventType::EmailVerified,
+        EventType::PasswordResetRequested,
+        EventType::PasswordReset,
+        EventType::SignInLinkRequested,
+        EventType::EmailChangeRequested,
+        EventType::EmailChanged,
     ];
 
     /// The stored and transmitted name.
@@ -142,6 +163,13 @@ impl EventType {
             EventType::AccountLocked => "AccountLocked",
             EventType::FileStored => "FileStored",
             EventType::FileDeleted => "FileDeleted",
+            EventType::EmailVerificationRequested => "EmailVerificationRequested",
+            EventType::EmailVerified => "EmailVerified",
+            EventType::PasswordResetRequested => "PasswordResetRequested",
+            EventType::PasswordReset => "PasswordReset",
+            EventType::SignInLinkRequested => "SignInLinkRequested",
+            EventType::EmailChangeRequested => "EmailChangeRequested",
+            EventType::EmailChanged => "EmailChanged",
         }
     }
 

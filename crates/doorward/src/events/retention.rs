@@ -86,6 +86,14 @@ pub(crate) async fn prune_if_due(core: &Arc<Core>, last: u64) -> Result<u64> {
             break;
         }
     }
+    // Flows a day past their lifetime: still there to answer
+    // `flow_expired` rather than `flow_invalid` for a while.
+    if let Some(cutoff) = ago(at, 24 * 3600) {
+        let n = core.store.prune_flows(cutoff).await?;
+        if n > 0 {
+            tracing::debug!(removed = n, "pruned expired account flows");
+        }
+    }
     // With more to do, the next pass goes on at once.
     set_pruned_at(core, (!more).then(Instant::now));
     if removed > 0 {

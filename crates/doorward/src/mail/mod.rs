@@ -1,11 +1,13 @@
 //! Outgoing mail: the [`Mailer`] trait, the in-memory mailer, the SMTP one
-//! (feature `mail`), and the welcome mail sent on `UserRegistered`.
+//! (feature `mail`), the welcome mail sent on `UserRegistered`, and the
+//! account flows' mails (verification, reset, sign-in, email change).
 //!
 //! The welcome mail is a durable subscriber of the outbox, not a step of
 //! registration: a mail server that is down or slow delays the mail (it is
 //! retried with the events' backoff) and never fails or slows the
 //! registration that caused it.
 
+mod flows;
 #[cfg(feature = "mail")]
 mod smtp;
 mod welcome;
@@ -131,6 +133,8 @@ pub(crate) struct Slot {
     memory: RwLock<Option<Arc<MemoryMailer>>>,
     /// Whether the welcome subscriber has been started.
     welcoming: std::sync::atomic::AtomicBool,
+    /// Whether the account mails' subscriber has been started.
+    flow_mailing: std::sync::atomic::AtomicBool,
 }
 
 impl Slot {
@@ -212,8 +216,8 @@ impl Mail {
             .await
     }
 
-    /// Send through `mailer` from now on, and start the welcome mail if
-    /// `welcome_mail` is on and it was not running.
+    /// Send through `mailer` from now on, and start the welcome mail (if
+    /// `welcome_mail` is on) and the account mails if they were not running.
     pub async fn set_mailer(&self, mailer: Arc<dyn Mailer>) -> Result<()> {
         self.core
             .observe(operation!("mail.set_mailer"), async {
@@ -229,7 +233,8 @@ impl Mail {
                     .memory
                     .write()
                     .unwrap_or_else(|e| e.into_inner()) = None;
-                welcome::start(&self.core).await
+                welcome::start(&self.core).await?;
+                flows::start(&self.core).await
             })
             .await
     }
@@ -250,5 +255,6 @@ impl Mail {
 
 /// Start the welcome mail when a mailer is configured: part of `open`.
 pub(crate) async fn start(core: &Arc<Core>) -> Result<()> {
-    welcome::start(core).await
+    welcome::start(core).await?;
+    flows::start(core).await
 }

@@ -194,6 +194,9 @@ pub(crate) struct BuiltinQuotas {
     pub login_account: Option<Quota>,
     pub login_ip: Option<Quota>,
     pub register_ip: Option<Quota>,
+    /// Account mails per address, and per client address.
+    pub flow_address: Option<Quota>,
+    pub flow_ip: Option<Quota>,
     /// `rate_limit_ipv6_prefix`.
     pub ipv6_prefix: u8,
 }
@@ -204,6 +207,8 @@ impl BuiltinQuotas {
             login_account: Quota::parse_setting(&config.rate_limit_login_account)?,
             login_ip: Quota::parse_setting(&config.rate_limit_login_ip)?,
             register_ip: Quota::parse_setting(&config.rate_limit_register_ip)?,
+            flow_address: Quota::parse_setting(&config.rate_limit_flow_address)?,
+            flow_ip: Quota::parse_setting(&config.rate_limit_flow_ip)?,
             ipv6_prefix: config.rate_limit_ipv6_prefix,
         })
     }

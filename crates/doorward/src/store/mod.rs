@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::rbac::Role;
 
+pub mod flows;
 pub mod login_clients;
 pub mod memory;
 pub(crate) mod outbox;
@@ -73,6 +74,10 @@ pub struct UserRecord {
     /// only started while it still holds the value the login read, so a
     /// login racing a password change cannot outlive it.
     pub credentials_version: i64,
+    /// When the owner proved they read mail at `email` (a verification
+    /// link or code, a password reset, a sign-in by email); cleared when
+    /// the address changes by any other route.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -87,6 +92,7 @@ impl std::fmt::Debug for UserRecord {
             .field("failed_logins", &self.failed_logins)
             .field("locked_until", &self.locked_until)
             .field("credentials_version", &self.credentials_version)
+            .field("email_verified_at", &self.email_verified_at)
             .finish_non_exhaustive()
     }
 }
@@ -163,6 +169,7 @@ pub enum EndSessions<'a> {
     AllExcept(Option<&'a str>),
 }
 
+pub use flows::{Consumption, FlowRecord, FlowStore};
 pub use login_clients::{LoginClient, LoginClientStore};
 pub use outbox::{
     AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
@@ -326,7 +333,14 @@ pub trait RoleStore: Send + Sync {
 /// A complete backend.
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + RoleStore + EventStore + LoginClientStore + std::fmt::Debug + 'static
+    UserStore
+    + SessionStore
+    + RoleStore
+    + EventStore
+    + LoginClientStore
+    + FlowStore
+    + std::fmt::Debug
+    + 'static
 {
     /// Bring the schema up to date (idempotent).
     async fn migrate(&self) -> Result<()>;

@@ -78,6 +78,7 @@ pub(crate) async fn create_user(
         failed_logins: 0,
         credentials_version: 0,
         locked_until: None,
+        email_verified_at: None,
     };
     core.store
         .create_user(
@@ -103,6 +104,14 @@ pub(crate) fn user_key(user_id: &str) -> String {
 }
 
 impl Core {
+    /// The account as stored now (not cached); `not_found` if absent.
+    pub(crate) async fn user_record(&self, user_id: &str) -> Result<UserRecord> {
+        self.store
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
+    }
+
     /// Drop a user's cached account and permissions everywhere.
     pub(crate) async fn user_changed(&self, user_id: &str) {
         self.emitted();
@@ -313,6 +322,10 @@ impl Users {
                 }
                 if let Some(email) = &update.email {
                     let mail = validate::email(email)?;
+                    if mail.key != user.email_key {
+                        // Nobody has proven they read mail at the new one.
+                        user.email_verified_at = None;
+                    }
                     user.email = mail.display;
                     user.email_key = mail.key;
                 }
@@ -518,11 +531,7 @@ impl Users {
     }
 
     async fn record(&self, user_id: &str) -> Result<UserRecord> {
-        self.core
-            .store
-            .user_by_id(user_id)
-            .await?
-            .ok_or_else(|| Error::not_found("user"))
+        self.core.user_record(user_id).await
     }
 }
 

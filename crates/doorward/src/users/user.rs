@@ -30,6 +30,8 @@ pub struct User {
     pub failed_logins: u32,
     /// Until when logins are refused after too many failures.
     pub locked_until: Option<DateTime<Utc>>,
+    /// When the owner proved they read mail at `email`; `None` until then.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for User {
@@ -41,6 +43,7 @@ impl fmt::Debug for User {
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
             .field("locked_until", &self.locked_until)
+            .field("email_verified_at", &self.email_verified_at)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +60,7 @@ impl From<&UserRecord> for User {
             last_login_at: r.last_login_at,
             failed_logins: r.failed_logins,
             locked_until: r.locked_until,
+            email_verified_at: r.email_verified_at,
         }
     }
 }

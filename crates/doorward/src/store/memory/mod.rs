@@ -18,6 +18,7 @@ use crate::events::Event;
 use crate::rbac::Role;
 
 mod events;
+mod flows;
 mod login_clients;
 mod roles;
 mod sessions;
@@ -48,6 +49,8 @@ struct State {
     audit: Vec<AuditRecord>,
     webhooks: Vec<WebhookRecord>,
     deliveries: BTreeMap<u64, Delivery>,
+    /// One-time secrets by flow id.
+    flows: HashMap<String, super::FlowRecord>,
 }
 
 #[derive(Debug)]
@@ -115,6 +118,21 @@ impl State {
         }
         ended.sort_unstable();
         ended
+    }
+
+    /// Use up `user_id`'s open flows for `purpose`; how many.
+    fn cancel_flows(&mut self, user_id: &str, purpose: &str, now: DateTime<Utc>) -> u64 {
+        let mut closed = 0;
+        for flow in self.flows.values_mut() {
+            if flow.user_id.as_deref() == Some(user_id)
+                && flow.purpose == purpose
+                && flow.consumed_at.is_none()
+            {
+                flow.consumed_at = Some(now);
+                closed += 1;
+            }
+        }
+        closed
     }
 
     fn user_mut(&mut self, user_id: &str) -> Result<&mut UserRecord> {

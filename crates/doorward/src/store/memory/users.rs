@@ -107,6 +107,7 @@ impl UserStore for MemoryStore {
         stored.email = user.email.clone();
         stored.email_key = user.email_key.clone();
         stored.updated_at = user.updated_at;
+        stored.email_verified_at = user.email_verified_at;
         st.emit(events);
         Ok(())
     }
@@ -128,6 +129,7 @@ impl UserStore for MemoryStore {
         user.password_hash = password_hash.to_string();
         user.updated_at = now;
         user.credentials_version += 1;
+        st.cancel_flows(user_id, "reset_password", now);
         st.emit(events);
         Ok(match end {
             EndSessions::AllExcept(keep) => st.revoke_where(now, "password_changed", |s| {
@@ -221,6 +223,8 @@ impl UserStore for MemoryStore {
         st.login_clients.retain(|(user, _), _| user != user_id);
         st.sessions.retain(|_, s| s.user_id != user_id);
         st.refresh.retain(|_, r| r.user_id != user_id);
+        st.flows
+            .retain(|_, f| f.user_id.as_deref() != Some(user_id));
         st.emit(events);
         Ok(Some(live))
     }

@@ -11,13 +11,13 @@
 //! ids is bound, how the outbox is kept in commit order and how constraint
 //! violations map to domain errors. [`sql_store!`] then writes every store
 //! trait for it, from one macro per concern ([`users`], [`sessions`],
-//! [`roles`], [`events`], [`login_clients`]). A macro rather than generic
+//! [`roles`], [`events`], [`login_clients`], [`flows`]). A macro rather than generic
 //! code, because sqlx's executor traits make a store generic over its
 //! database a wall of bounds; expanded, each body is plain sqlx for one
 //! database.
 //!
 //! Adding a storage method: its SQL body in the macro of its concern, its
-//! memory version in `store/memory.rs`, and a check in the conformance
+//! memory version in `store/memory/`, and a check in the conformance
 //! suite.
 
 use std::future::Future;
@@ -30,6 +30,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 
 pub(crate) mod events;
+pub(crate) mod flows;
 pub(crate) mod login_clients;
 pub(crate) mod roles;
 pub(crate) mod rows;
@@ -142,6 +143,7 @@ macro_rules! sql_store {
         $crate::store::sql::roles::sql_roles!($store);
         $crate::store::sql::events::sql_events!($store);
         $crate::store::sql::login_clients::sql_login_clients!($store);
+        $crate::store::sql::flows::sql_flows!($store);
 
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {

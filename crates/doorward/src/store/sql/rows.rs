@@ -89,7 +89,7 @@ pub(crate) fn payload_text(event: &Event) -> Result<String> {
 
 pub(crate) const USER_COLUMNS: &str = "id, username, username_key, email, email_key, \
      password_hash, disabled, created_at, updated_at, last_login_at, failed_logins, \
-     locked_until, credentials_version";
+     locked_until, credentials_version, email_verified_at";
 pub(crate) const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, \
      last_refreshed_at, ip, user_agent, revoked_at, revoked_reason";
 pub(crate) const REFRESH_COLUMNS: &str =
@@ -111,6 +111,7 @@ pub(crate) fn user_from<R: Columns>(row: &R) -> Result<UserRecord> {
         failed_logins: failed_logins(row.int("failed_logins")?)?,
         locked_until: opt_time(row, "locked_until")?,
         credentials_version: row.int("credentials_version")?,
+        email_verified_at: opt_time(row, "email_verified_at")?,
     })
 }
 

@@ -90,7 +90,7 @@ macro_rules! sql_users {
                     let mut tx = self.begin().await?;
                     sqlx::query(&format!(
                         "INSERT INTO users ({USER_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                     ))
                     .bind(&user.id)
                     .bind(&user.username)
@@ -105,6 +105,7 @@ macro_rules! sql_users {
                     .bind(i64::from(user.failed_logins))
                     .bind(user.locked_until.map(to_micros))
                     .bind(user.credentials_version)
+                    .bind(user.email_verified_at.map(to_micros))
                     .execute(&mut *tx)
                     .await
                     .map_err(<$store as Dialect>::violation)?;
@@ -182,13 +183,14 @@ macro_rules! sql_users {
                     let mut tx = self.begin().await?;
                     let done = sqlx::query(
                         "UPDATE users SET username = $1, username_key = $2, email = $3, \
-                         email_key = $4, updated_at = $5 WHERE id = $6",
+                         email_key = $4, updated_at = $5, email_verified_at = $6 WHERE id = $7",
                     )
                     .bind(&user.username)
                     .bind(&user.username_key)
                     .bind(&user.email)
                     .bind(&user.email_key)
                     .bind(to_micros(user.updated_at))
+                    .bind(user.email_verified_at.map(to_micros))
                     .bind(&user.id)
                     .execute(&mut *tx)
                     .await
@@ -235,6 +237,16 @@ macro_rules! sql_users {
                         }
                         EndSessions::None => Vec::new(),
                     };
+                    // A reset link mailed before the change must not undo it.
+                    sqlx::query(
+                        "UPDATE one_time_secrets SET consumed_at = $1 \
+                         WHERE user_id = $2 AND purpose = 'reset_password' \
+                           AND consumed_at IS NULL",
+                    )
+                    .bind(to_micros(now))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
                     Self::commit_with(tx, events).await?;
                     Ok(ended)
                 }

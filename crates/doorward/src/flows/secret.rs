@@ -1,0 +1,241 @@
+//! The secrets of a flow: made here, stored as keyed hashes, sealed for the
+//! mail that carries them.
+//!
+//! Two keys are derived from `flow_key` (or from `jwt_secret`, under a label
+//! of their own, when it is unset): an HMAC-SHA-256 key for the hashes the
+//! store keeps, as Ory Kratos keeps its codes, so a copy of the database
+//! alone lets nobody use a link or brute-force a six-digit code; and an
+//! XChaCha20-Poly1305 key that seals both secrets in the flow's row until
+//! the outbox has handed them to the mailer, so a mail server outage delays
+//! the mail without the secrets ever lying in the database in the clear.
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use rand::{Rng, RngCore};
+use secrecy::ExposeSecret as _;
+use sha2::Sha256;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+type HmacSha256 = Hmac<Sha256>;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The keys of the flows. `Debug` shows neither.
+pub(crate) struct FlowKey {
+    mac: [u8; 32],
+    seal: [u8; 32],
+    /// HMACs and seals computed: what the enumeration tests compare.
+    operations: AtomicU64,
+}
+
+impl std::fmt::Debug for FlowKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FlowKey([redacted])")
+    }
+}
+
+/// A link secret and a code, as mailed. `Debug` shows neither.
+pub(crate) struct Secrets {
+    /// 32 random bytes, base64url.
+    pub link: String,
+    /// Decimal digits.
+    pub code: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets([redacted])")
+    }
+}
+
+/// The stored forms of a presented secret: what it hashes to as a link
+/// secret and as a code.
+pub(crate) struct Hashes {
+    pub link: String,
+    pub code: String,
+}
+
+impl FlowKey {
+    /// The keys `flow_key` (or, unset, `jwt_secret`) gives; `None` when the
+    /// configuration has neither.
+    pub(crate) fn from_config(config: &Config) -> Option<FlowKey> {
+        let (root, label): (&[u8], &[u8]) = match (&config.flow_key, &config.jwt_secret) {
+            (Some(key), _) => (key.expose_secret().as_bytes(), b"doorward flows"),
+            (None, Some(jwt)) => (
+                jwt.expose_secret().as_bytes(),
+                b"doorward flows from jwt_secret",
+            ),
+            (None, None) => return None,
+        };
+        let derive = |purpose: &[u8]| {
+            let mut mac =
+                <HmacSha256 as Mac>::new_from_slice(root).expect("HMAC takes any key length");
+            mac.update(label);
+            mac.update(b"\0");
+            mac.update(purpose);
+            <[u8; 32]>::from(mac.finalize().into_bytes())
+        };
+        Some(FlowKey {
+            mac: derive(b"hash"),
+            seal: derive(b"seal"),
+            operations: AtomicU64::new(0),
+        })
+    }
+
+    /// The HMACs and seals computed with these keys so far.
+    pub(crate) fn operations(&self) -> u64 {
+        self.operations.load(Ordering::Relaxed)
+    }
+
+    /// Fresh secrets: a link secret and a code of `digits` digits.
+    pub(crate) fn generate(digits: u32) -> Secrets {
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let mut rng = rand::thread_rng();
+        let code = (0..digits)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+            .collect();
+        Secrets {
+            link: B64.encode(bytes),
+            code,
+        }
+    }
+
+    /// Both stored forms of `secret` in flow `flow_id` of `purpose`: the
+    /// same two HMACs whatever is presented, and whoever asks.
+    pub(crate) fn hashes(&self, purpose: &str, flow_id: &str, secret: &str) -> Hashes {
+        Hashes {
+            link: self.hash(purpose, flow_id, "link", secret),
+            code: self.hash(purpose, flow_id, "code", secret),
+        }
+    }
+
+    /// The stored forms of freshly made secrets.
+    pub(crate) fn stored(&self, purpose: &str, flow_id: &str, secrets: &Secrets) -> Hashes {
+        Hashes {
+            link: self.hash(purpose, flow_id, "link", &secrets.link),
+            code: self.hash(purpose, flow_id, "code", &secrets.code),
+        }
+    }
+
+    /// Bound to the flow, its purpose and the kind of secret, so a code is
+    /// worth nothing outside its own flow.
+    fn hash(&self, purpose: &str, flow_id: &str, kind: &str, secret: &str) -> String {
+        self.operations.fetch_add(1, Ordering::Relaxed);
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
+        for part in [purpose, flow_id, kind, secret] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Seal `secrets` for the mail of flow `flow_id` (the flow id is bound
+    /// as associated data, so a sealed value cannot be moved to another row).
+    pub(crate) fn seal(&self, flow_id: &str, secrets: &Secrets) -> Result<String> {
+        self.operations.fetch_add(1, Ordering::Relaxed);
+        let cipher = XChaCha20Poly1305::new((&self.seal).into());
+        let mut nonce = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let plain = format!("{}\n{}", secrets.link, secrets.code);
+        let sealed = cipher
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: flow_id.as_bytes(),
+                },
+            )
+            .map_err(|_| Error::Internal("cannot seal a flow's secrets".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(B64.encode(out))
+    }
+
+    /// What [`FlowKey::seal`] sealed; `config_error` when it was sealed
+    /// under another key (the flow key changed meanwhile).
+    pub(crate) fn open(&self, flow_id: &str, sealed: &str) -> Result<Secrets> {
+        let bad = || Error::Config("a flow was sealed under another flow_key".into());
+        let bytes = B64.decode(sealed).map_err(|_| bad())?;
+        if bytes.len() < 24 {
+            return Err(bad());
+        }
+        let (nonce, body) = bytes.split_at(24);
+        let nonce: [u8; 24] = nonce.try_into().map_err(|_| bad())?;
+        let cipher = XChaCha20Poly1305::new((&self.seal).into());
+        let plain = cipher
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: body,
+                    aad: flow_id.as_bytes(),
+                },
+            )
+            .map_err(|_| bad())?;
+        let plain = String::from_utf8(plain).map_err(|_| bad())?;
+        let (link, code) = plain.split_once('\n').ok_or_else(bad)?;
+        Ok(Secrets {
+            link: link.to_string(),
+            code: code.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> FlowKey {
+        FlowKey::from_config(&Config {
+            flow_key: Some("a-flow-key-of-at-least-thirty-two-bytes".into()),
+            ..Config::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn codes_have_the_digits_asked_for() {
+        for digits in 6..=8 {
+            let s = FlowKey::generate(digits);
+            assert_eq!(s.code.len(), digits as usize);
+            assert!(s.code.bytes().all(|b| b.is_ascii_digit()));
+            assert_eq!(B64.decode(&s.link).unwrap().len(), 32);
+        }
+    }
+
+    #[test]
+    fn hashes_are_bound_to_the_flow_and_the_kind() {
+        let k = key();
+        let s = FlowKey::generate(6);
+        let stored = k.stored("sign_in", "f1", &s);
+        assert_eq!(k.hashes("sign_in", "f1", &s.code).code, stored.code);
+        assert_eq!(k.hashes("sign_in", "f1", &s.link).link, stored.link);
+        assert_ne!(k.hashes("sign_in", "f2", &s.code).code, stored.code);
+        assert_ne!(k.hashes("reset_password", "f1", &s.code).code, stored.code);
+        assert_ne!(k.hashes("sign_in", "f1", &s.code).link, stored.code);
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_for_their_flow_and_key() {
+        let k = key();
+        let s = FlowKey::generate(8);
+        let sealed = k.seal("f1", &s).unwrap();
+        assert!(!sealed.contains(&s.code) && !sealed.contains(&s.link));
+        let opened = k.open("f1", &sealed).unwrap();
+        assert_eq!((&opened.link, &opened.code), (&s.link, &s.code));
+        assert!(k.open("f2", &sealed).is_err());
+        let other = FlowKey::from_config(&Config {
+            jwt_secret: Some("another-secret-of-at-least-thirty-two-bytes".into()),
+            ..Config::default()
+        })
+        .unwrap();
+        assert!(other.open("f1", &sealed).is_err());
+        assert!(format!("{k:?}{s:?}").contains("redacted"));
+    }
+}
