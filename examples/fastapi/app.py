@@ -1,6 +1,7 @@
 """A small FastAPI service on doorward: registration, login, token refresh,
-logout, the caller's profile and avatar, an admin-only user listing, and
-Prometheus metrics at ``/metrics``.
+logout, the caller's profile and avatar, an admin-only user listing,
+Prometheus metrics at ``/metrics``, and the account pages (verify an
+address, forgot and reset a password, sign in by email, change the address).
 
 ``uvicorn app:app`` serves the module-level ``app``, configured from the
 environment (see README.md); tests build their own with :func:`create_app`.
@@ -11,11 +12,13 @@ import os
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
+from html import escape
 from typing import Annotated, Any, Optional
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 import doorward
@@ -64,6 +67,7 @@ class UserOut(Out):
     disabled: bool
     created_at: datetime
     last_login_at: Optional[datetime]
+    email_verified_at: Optional[datetime]
 
 
 class TokensOut(Out):
@@ -239,14 +243,209 @@ async def metrics(dw: Dw) -> Response:
     return Response(await dw.metrics_text(), media_type=METRICS_TYPE)
 
 
+# Account pages: verify an address, forgot and reset a password, sign in by
+# email, change the address. doorward makes the links and codes, mails them
+# and checks them; these routes only render forms and forward what is
+# posted. A link from a mail is never consumed by a GET: the GET shows a
+# button whose POST does it, so a mail scanner that opens every link
+# (Outlook Safe Links) cannot use it up before the user does. They answer
+# HTML, and doorward's errors as a page with the status the core gives.
+
+accounts = APIRouter()
+
+
+def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    html = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def form(action: str, hidden: dict[str, str], fields: list[tuple[str, str]], button: str) -> str:
+    """A POST form: hidden values, then labelled inputs (name, type)."""
+    inputs = "".join(
+        f"<input type='hidden' name='{escape(k)}' value='{escape(v)}'>" for k, v in hidden.items()
+    )
+    inputs += "".join(
+        f"<label>{escape(name)} <input name='{escape(name)}' type='{kind}' required></label>"
+        for name, kind in fields
+    )
+    action = escape(action)
+    return f"<form method='post' action='{action}'>{inputs}<button>{escape(button)}</button></form>"
+
+
+def failed(err: doorward.DoorwardError) -> HTMLResponse:
+    """doorward's error, with the status the core gives its code."""
+    return page("That did not work", f"<p>{escape(err.message)}</p>", http_status(err))
+
+
+async def posted(request: Request) -> dict[str, str]:
+    """A url-encoded form body (parsed here, so the example needs no
+    multipart package)."""
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(body).items()}
+
+
+def secret_of(data: dict[str, str]) -> str:
+    """The link's secret, or the code the user typed."""
+    return data.get("secret") or data.get("code", "")
+
+
+def confirm_or_code(action: str, flow: str, secret: Optional[str], button: str) -> str:
+    """The GET of a mailed link: a button that posts the secret, or (no
+    secret: the user came to type the code) a code field."""
+    if secret:
+        return form(action, {"flow": flow, "secret": secret}, [], button)
+    return form(action, {"flow": flow}, [("code", "text")], button)
+
+
+# Verify an address.
+
+
+@accounts.get("/verify")
+async def verify_page(flow: str, secret: Optional[str] = None) -> HTMLResponse:
+    return page(
+        "Confirm your address", confirm_or_code("/verify", flow, secret, "Confirm my address")
+    )
+
+
+@accounts.post("/verify")
+async def verify(request: Request, dw: Dw) -> HTMLResponse:
+    data = await posted(request)
+    try:
+        await dw.verify_email(data.get("flow", ""), secret_of(data))
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return page("Verified", "<p>Your email address is verified.</p>")
+
+
+# Forgot and reset a password.
+
+
+@accounts.get("/forgot")
+async def forgot_page() -> HTMLResponse:
+    return page(
+        "Forgot your password?", form("/forgot", {}, [("email", "email")], "Send me a link")
+    )
+
+
+@accounts.post("/forgot")
+async def forgot(request: Request, dw: Dw) -> HTMLResponse:
+    data = await posted(request)
+    try:
+        flow = await dw.request_password_reset(data.get("email", ""), client_info(request))
+    except doorward.DoorwardError as err:
+        return failed(err)
+    # The same page whether the address has an account or not.
+    code_form = form(
+        "/reset", {"flow": flow.flow_id}, [("code", "text"), ("password", "password")], "Reset"
+    )
+    return page(
+        "Check your mail",
+        f"<p>If an account uses this address, a mail is on its way.</p>{code_form}",
+    )
+
+
+@accounts.get("/reset")
+async def reset_page(flow: str, secret: str) -> HTMLResponse:
+    fields = [("password", "password")]
+    return page(
+        "Choose a new password",
+        form("/reset", {"flow": flow, "secret": secret}, fields, "Set password"),
+    )
+
+
+@accounts.post("/reset")
+async def reset(request: Request, dw: Dw) -> HTMLResponse:
+    data = await posted(request)
+    try:
+        await dw.reset_password(data.get("flow", ""), secret_of(data), data.get("password", ""))
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return page("Password changed", "<p>Your password is changed. Sign in with it.</p>")
+
+
+# Sign in by email.
+
+
+@accounts.get("/sign-in/email")
+async def sign_in_page(flow: Optional[str] = None, secret: Optional[str] = None) -> HTMLResponse:
+    if flow:
+        return page(
+            "Sign in", confirm_or_code("/sign-in/email/complete", flow, secret, "Sign me in")
+        )
+    return page("Sign in by email", form("/sign-in/email", {}, [("email", "email")], "Mail me"))
+
+
+@accounts.post("/sign-in/email")
+async def request_sign_in(request: Request, dw: Dw) -> HTMLResponse:
+    data = await posted(request)
+    try:
+        flow = await dw.request_sign_in(data.get("email", ""), client_info(request))
+    except doorward.DoorwardError as err:
+        return failed(err)
+    code_form = form(
+        "/sign-in/email/complete", {"flow": flow.flow_id}, [("code", "text")], "Sign in"
+    )
+    return page("Check your mail", f"<p>We sent a link and a code.</p>{code_form}")
+
+
+@accounts.post("/sign-in/email/complete", response_model=None)
+async def complete_sign_in(request: Request, dw: Dw) -> JSONResponse | HTMLResponse:
+    data = await posted(request)
+    try:
+        tokens = await dw.complete_sign_in(
+            data.get("flow", ""), secret_of(data), client_info(request)
+        )
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return JSONResponse(tokens.to_dict())
+
+
+# Change the address.
+
+
+class EmailChangeIn(BaseModel):
+    new_email: str
+    password: str
+
+
+@accounts.post("/me/email", status_code=status.HTTP_202_ACCEPTED)
+async def request_email_change(
+    body: EmailChangeIn, principal: CurrentPrincipal, dw: Dw
+) -> dict[str, Any]:
+    flow = await dw.users.request_email_change(principal.user_id, body.new_email, body.password)
+    return {"flow_id": flow.flow_id, "expires_in": flow.expires_in}
+
+
+@accounts.get("/email-change")
+async def email_change_page(flow: str, secret: Optional[str] = None) -> HTMLResponse:
+    return page(
+        "Confirm your new address",
+        confirm_or_code("/email-change", flow, secret, "Use this address"),
+    )
+
+
+@accounts.post("/email-change")
+async def confirm_email_change(request: Request, dw: Dw) -> HTMLResponse:
+    data = await posted(request)
+    try:
+        user = await dw.users.confirm_email_change(data.get("flow", ""), secret_of(data))
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return page("Address changed", f"<p>Your address is now {escape(user.email)}.</p>")
+
+
 # The application.
 
 
 def config_from_env() -> dict[str, Any]:
     """doorward's configuration from ``DOORWARD_DATABASE_URL`` (default: the
     SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET``,
-    ``DOORWARD_REDIS_URL`` and ``DOORWARD_FILES_URL`` (default: the folder
-    ``doorward-files`` beside the SQLite file)."""
+    ``DOORWARD_REDIS_URL``, ``DOORWARD_FILES_URL`` (default: the folder
+    ``doorward-files`` beside the SQLite file), ``DOORWARD_MAIL_URL`` and
+    ``DOORWARD_APP_URL``."""
     secret = os.environ.get("DOORWARD_JWT_SECRET")
     if not secret:
         log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
@@ -255,12 +454,12 @@ def config_from_env() -> dict[str, Any]:
         "database_url": os.environ.get("DOORWARD_DATABASE_URL", "sqlite://doorward-example.db"),
         "jwt_secret": secret,
     }
-    redis_url = os.environ.get("DOORWARD_REDIS_URL")
-    if redis_url:
-        config["redis_url"] = redis_url
-    files_url = os.environ.get("DOORWARD_FILES_URL")
-    if files_url:
-        config["files_url"] = files_url
+    # Where account mails go (smtp://host:port) and the public URL their
+    # links point at.
+    for key in ("redis_url", "files_url", "mail_url", "app_url"):
+        value = os.environ.get(f"DOORWARD_{key.upper()}")
+        if value:
+            config[key] = value
     return config
 
 
@@ -285,6 +484,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> FastAPI:
         return JSONResponse(error_body(err), status_code=http_status(err))
 
     app.include_router(router)
+    app.include_router(accounts)
     return app
 
 

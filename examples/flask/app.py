@@ -1,6 +1,7 @@
 """A small Flask service on doorward: registration, login, token refresh,
-logout, the caller's profile and avatar, an admin-only user listing, and
-Prometheus metrics at ``/metrics``.
+logout, the caller's profile and avatar, an admin-only user listing,
+Prometheus metrics at ``/metrics``, and the account pages (verify an
+address, forgot and reset a password, sign in by email, change the address).
 
 ``flask --app app run`` finds :func:`create_app` and calls it without
 arguments, so the configuration comes from the environment (see README.md);
@@ -12,6 +13,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
+from html import escape
 from typing import Any, Optional
 
 from flask import Blueprint, Flask, Response, request
@@ -24,7 +26,7 @@ from doorward.flask import (
     login_required,
     require_permission,
 )
-from doorward.web import bearer_token
+from doorward.web import bearer_token, http_status
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ def user_json(user: doorward.User) -> dict[str, Any]:
         "disabled": user.disabled,
         "created_at": iso(user.created_at),
         "last_login_at": iso(user.last_login_at),
+        "email_verified_at": iso(user.email_verified_at),
     }
 
 
@@ -188,14 +191,173 @@ def metrics() -> Response:
     return Response(doorward_instance().metrics_text(), content_type=METRICS_TYPE)
 
 
+# Account pages: verify an address, forgot and reset a password, sign in by
+# email, change the address. doorward makes the links and codes, mails them
+# and checks them; these routes only render forms and forward what is
+# posted. A link from a mail is never consumed by a GET: the GET shows a
+# button whose POST does it, so a mail scanner that opens every link
+# (Outlook Safe Links) cannot use it up before the user does. They answer
+# HTML, and doorward's errors as a page with the status the core gives.
+
+accounts = Blueprint("accounts", __name__)
+
+
+def page(title: str, body: str, status: int = 200) -> tuple[str, int]:
+    head = f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+    return f"{head}</head><body><h1>{escape(title)}</h1>{body}</body></html>", status
+
+
+def form(action: str, hidden: dict[str, str], inputs: list[tuple[str, str]], button: str) -> str:
+    """A POST form: hidden values, then labelled inputs (name, type)."""
+    html = "".join(
+        f"<input type='hidden' name='{escape(k)}' value='{escape(v)}'>" for k, v in hidden.items()
+    )
+    html += "".join(
+        f"<label>{escape(name)} <input name='{escape(name)}' type='{kind}' required></label>"
+        for name, kind in inputs
+    )
+    action = escape(action)
+    return f"<form method='post' action='{action}'>{html}<button>{escape(button)}</button></form>"
+
+
+def failed(err: doorward.DoorwardError) -> tuple[str, int]:
+    return page("That did not work", f"<p>{escape(err.message)}</p>", http_status(err))
+
+
+def posted(name: str) -> str:
+    return request.form.get(name, "")
+
+
+def secret_posted() -> str:
+    """The link's secret, or the code the user typed."""
+    return posted("secret") or posted("code")
+
+
+def confirm_or_code(action: str, button: str) -> str:
+    """The GET of a mailed link: a button that posts its secret, or (no
+    secret: the user came to type the code) a code field."""
+    flow, secret = request.args.get("flow", ""), request.args.get("secret")
+    if secret:
+        return form(action, {"flow": flow, "secret": secret}, [], button)
+    return form(action, {"flow": flow}, [("code", "text")], button)
+
+
+@accounts.get("/verify")
+def verify_page() -> tuple[str, int]:
+    return page("Confirm your address", confirm_or_code("/verify", "Confirm my address"))
+
+
+@accounts.post("/verify")
+def verify() -> tuple[str, int]:
+    try:
+        doorward_instance().verify_email(posted("flow"), secret_posted())
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return page("Verified", "<p>Your email address is verified.</p>")
+
+
+@accounts.get("/forgot")
+def forgot_page() -> tuple[str, int]:
+    return page("Forgot your password?", form("/forgot", {}, [("email", "email")], "Send a link"))
+
+
+@accounts.post("/forgot")
+def forgot() -> tuple[str, int]:
+    try:
+        flow = doorward_instance().request_password_reset(posted("email"), client_info())
+    except doorward.DoorwardError as err:
+        return failed(err)
+    # The same page whether the address has an account or not.
+    code_form = form(
+        "/reset", {"flow": flow.flow_id}, [("code", "text"), ("password", "password")], "Reset"
+    )
+    return page(
+        "Check your mail",
+        f"<p>If an account uses this address, a mail is on its way.</p>{code_form}",
+    )
+
+
+@accounts.get("/reset")
+def reset_page() -> tuple[str, int]:
+    hidden = {"flow": request.args.get("flow", ""), "secret": request.args.get("secret", "")}
+    return page(
+        "Choose a new password",
+        form("/reset", hidden, [("password", "password")], "Set password"),
+    )
+
+
+@accounts.post("/reset")
+def reset() -> tuple[str, int]:
+    try:
+        doorward_instance().reset_password(posted("flow"), secret_posted(), posted("password"))
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return page("Password changed", "<p>Your password is changed. Sign in with it.</p>")
+
+
+@accounts.get("/sign-in/email")
+def sign_in_page() -> tuple[str, int]:
+    if request.args.get("flow"):
+        return page("Sign in", confirm_or_code("/sign-in/email/complete", "Sign me in"))
+    return page("Sign in by email", form("/sign-in/email", {}, [("email", "email")], "Mail me"))
+
+
+@accounts.post("/sign-in/email")
+def request_sign_in() -> tuple[str, int]:
+    try:
+        flow = doorward_instance().request_sign_in(posted("email"), client_info())
+    except doorward.DoorwardError as err:
+        return failed(err)
+    code_form = form(
+        "/sign-in/email/complete", {"flow": flow.flow_id}, [("code", "text")], "Sign in"
+    )
+    return page("Check your mail", f"<p>We sent a link and a code.</p>{code_form}")
+
+
+@accounts.post("/sign-in/email/complete")
+def complete_sign_in() -> Any:
+    try:
+        tokens = doorward_instance().complete_sign_in(
+            posted("flow"), secret_posted(), client_info()
+        )
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return tokens.to_dict()
+
+
+@accounts.post("/me/email")
+@login_required
+def request_email_change() -> tuple[dict[str, Any], int]:
+    new_email, password = fields("new_email", "password")
+    flow = doorward_instance().users.request_email_change(
+        current_principal().user_id, new_email, password
+    )
+    return {"flow_id": flow.flow_id, "expires_in": flow.expires_in}, 202
+
+
+@accounts.get("/email-change")
+def email_change_page() -> tuple[str, int]:
+    return page("Confirm your new address", confirm_or_code("/email-change", "Use this address"))
+
+
+@accounts.post("/email-change")
+def confirm_email_change() -> tuple[str, int]:
+    try:
+        user = doorward_instance().users.confirm_email_change(posted("flow"), secret_posted())
+    except doorward.DoorwardError as err:
+        return failed(err)
+    return page("Address changed", f"<p>Your address is now {escape(user.email)}.</p>")
+
+
 # The application.
 
 
 def config_from_env() -> dict[str, Any]:
     """doorward's configuration from ``DOORWARD_DATABASE_URL`` (default: the
     SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET``,
-    ``DOORWARD_REDIS_URL`` and ``DOORWARD_FILES_URL`` (default: the folder
-    ``doorward-files`` beside the SQLite file)."""
+    ``DOORWARD_REDIS_URL``, ``DOORWARD_FILES_URL`` (default: the folder
+    ``doorward-files`` beside the SQLite file), ``DOORWARD_MAIL_URL`` and
+    ``DOORWARD_APP_URL``."""
     secret = os.environ.get("DOORWARD_JWT_SECRET")
     if not secret:
         log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
@@ -204,12 +366,12 @@ def config_from_env() -> dict[str, Any]:
         "database_url": os.environ.get("DOORWARD_DATABASE_URL", "sqlite://doorward-example.db"),
         "jwt_secret": secret,
     }
-    redis_url = os.environ.get("DOORWARD_REDIS_URL")
-    if redis_url:
-        config["redis_url"] = redis_url
-    files_url = os.environ.get("DOORWARD_FILES_URL")
-    if files_url:
-        config["files_url"] = files_url
+    # Where account mails go (smtp://host:port) and the public URL their
+    # links point at.
+    for key in ("redis_url", "files_url", "mail_url", "app_url"):
+        value = os.environ.get(f"DOORWARD_{key.upper()}")
+        if value:
+            config[key] = value
     return config
 
 
@@ -219,4 +381,5 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app = Flask(__name__)
     init_app(app, doorward.Doorward(config_from_env() if config is None else config))
     app.register_blueprint(bp)
+    app.register_blueprint(accounts)
     return app

@@ -48,6 +48,7 @@ __all__ = [
     "FileInfo",
     "FilePage",
     "Files",
+    "FlowStarted",
     "HttpErrorResponse",
     "Limits",
     "Mail",
@@ -167,6 +168,8 @@ class User:
     """Wrong passwords since the last successful login."""
     locked_until: Final[Optional[datetime]]
     """When a lockout ends, while one is in force."""
+    email_verified_at: Final[Optional[datetime]]
+    """When the owner proved they read mail at ``email``; None until then."""
     def to_dict(self) -> dict[str, Any]:
         """The attributes as a dict, email included, for a JSON response."""
     def __eq__(self, value: object, /) -> bool: ...
@@ -259,6 +262,19 @@ class Page:
     """Pass it back as ``cursor`` for the next page; None on the last one."""
     def __len__(self) -> int:
         """How many items this page holds."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class FlowStarted:
+    """What asking for an account mail answers: the flow's id, for the page
+    where the user types the code, and how long the link and code work.
+    The same for an address with no account."""
+
+    flow_id: Final[str]
+    """Posted back with the code (the mail's link carries it already)."""
+    expires_in: Final[int]
+    """Seconds until the link and the code stop working."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -643,6 +659,33 @@ class Users:
         Raises:
             InvalidCredentialsError: ``old_password`` is wrong.
             ValidationError: ``new_password`` breaks the password rules.
+            NotFoundError: No such user.
+        """
+    def request_email_change(self, user_id: str, new_email: str, password: str) -> FlowStarted:
+        """Ask to move an account to ``new_email``, proving the password: a
+        link and code go to the new address, a notice to the old one, and
+        the old address stays until :meth:`confirm_email_change`.
+
+        Raises:
+            InvalidCredentialsError: Wrong password (throttled like a login).
+            DuplicateEmailError: Another account has the address.
+            ValidationError: A malformed address, or the account's own.
+            RateLimitedError: Too many mails to the address, or one too soon.
+        """
+    def confirm_email_change(self, flow_id: str, secret: str) -> User:
+        """Confirm a change of address with the link's secret or the code
+        mailed to the new address: the account at its new, verified address.
+
+        Raises:
+            FlowInvalidError: A wrong or used secret.
+            FlowExpiredError: Past its lifetime or its attempts.
+            DuplicateEmailError: Another account took the address meanwhile.
+        """
+    def mark_email_verified(self, user_id: str) -> User:
+        """Mark an account's address verified without a mail
+        (administrators).
+
+        Raises:
             NotFoundError: No such user.
         """
     def set_password(self, user_id: str, new_password: str) -> None:
@@ -1182,6 +1225,72 @@ class Doorward:
             UserDisabledError: The account is disabled.
             ConfigError: No key to sign tokens with.
         """
+    def request_email_verification(self, user_id: str) -> FlowStarted:
+        """Mail a verification link and code to the account's address. The
+        mail leaves through the outbox: a mail server outage delays it and
+        never fails this call.
+
+        Raises:
+            ValidationError: The address is verified already (``field`` is ``email``).
+            NotFoundError: No such user.
+            RateLimitedError: Too many mails to the address, or one too soon.
+            ConfigError: No mailer, or no ``flow_key`` / ``jwt_secret``.
+        """
+    def verify_email(self, flow_id: str, secret: str) -> User:
+        """Verify an address with the link's secret or the typed code: the
+        account, verified. Call it from the POST of a confirm page, never
+        from the GET a mail scanner may make.
+
+        Raises:
+            FlowInvalidError: A wrong or used secret (the message says how
+                many attempts are left).
+            FlowExpiredError: Past its lifetime or its five attempts.
+        """
+    def request_password_reset(
+        self, email: str, client: Optional[ClientInfo] = None
+    ) -> FlowStarted:
+        """Mail a reset link and code to ``email``'s account. The answer,
+        and the work behind it, are the same for an address with no account,
+        which gets no mail.
+
+        Raises:
+            ValidationError: A malformed address.
+            RateLimitedError: Too many mails to the address or from the
+                client, or one too soon.
+            ConfigError: No mailer, or no ``flow_key`` / ``jwt_secret``.
+        """
+    def reset_password(self, flow_id: str, secret: str, new_password: str) -> None:
+        """Set a new password with the link's secret or the code. Every
+        session ends, every other reset link dies, a lockout is lifted and
+        the address counts as verified.
+
+        Raises:
+            ValidationError: ``new_password`` breaks the password rules
+                (checked first: it costs no attempt).
+            FlowInvalidError: A wrong or used secret.
+            FlowExpiredError: Past its lifetime or its five attempts.
+        """
+    def request_sign_in(self, email: str, client: Optional[ClientInfo] = None) -> FlowStarted:
+        """Mail a sign-in link and code to ``email``; the same answer for an
+        address with no account (which gets no mail, unless
+        ``sign_in_creates_users`` is on).
+
+        Raises:
+            ValidationError: A malformed address.
+            RateLimitedError: Too many mails, or one too soon.
+            ConfigError: No mailer, or no ``flow_key`` / ``jwt_secret``.
+        """
+    def complete_sign_in(
+        self, flow_id: str, secret: str, client: Optional[ClientInfo] = None
+    ) -> TokenPair:
+        """Sign in with the link's secret or the code: a session like a
+        password login's, and the address counts as verified.
+
+        Raises:
+            FlowInvalidError: A wrong or used secret.
+            FlowExpiredError: Past its lifetime or its five attempts.
+            UserDisabledError: The account is disabled.
+        """
     def metrics_text(self) -> str:
         """This instance's counters, latency histograms and gauges (outbox
         backlog, active sessions) as Prometheus text, for a ``/metrics``
@@ -1261,6 +1370,35 @@ class AsyncUsers:
         Raises:
             InvalidCredentialsError: ``old_password`` is wrong.
             ValidationError: ``new_password`` breaks the password rules.
+            NotFoundError: No such user.
+        """
+    def request_email_change(
+        self, user_id: str, new_email: str, password: str
+    ) -> Awaitable[FlowStarted]:
+        """Ask to move an account to ``new_email``, proving the password: a
+        link and code go to the new address, a notice to the old one, and
+        the old address stays until :meth:`confirm_email_change`.
+
+        Raises:
+            InvalidCredentialsError: Wrong password (throttled like a login).
+            DuplicateEmailError: Another account has the address.
+            ValidationError: A malformed address, or the account's own.
+            RateLimitedError: Too many mails to the address, or one too soon.
+        """
+    def confirm_email_change(self, flow_id: str, secret: str) -> Awaitable[User]:
+        """Confirm a change of address with the link's secret or the code
+        mailed to the new address: the account at its new, verified address.
+
+        Raises:
+            FlowInvalidError: A wrong or used secret.
+            FlowExpiredError: Past its lifetime or its attempts.
+            DuplicateEmailError: Another account took the address meanwhile.
+        """
+    def mark_email_verified(self, user_id: str) -> Awaitable[User]:
+        """Mark an account's address verified without a mail
+        (administrators).
+
+        Raises:
             NotFoundError: No such user.
         """
     def set_password(self, user_id: str, new_password: str) -> Awaitable[None]:
@@ -1837,6 +1975,74 @@ class AsyncDoorward:
             NotFoundError: No such user.
             UserDisabledError: The account is disabled.
             ConfigError: No key to sign tokens with.
+        """
+    def request_email_verification(self, user_id: str) -> Awaitable[FlowStarted]:
+        """Mail a verification link and code to the account's address. The
+        mail leaves through the outbox: a mail server outage delays it and
+        never fails this call.
+
+        Raises:
+            ValidationError: The address is verified already (``field`` is ``email``).
+            NotFoundError: No such user.
+            RateLimitedError: Too many mails to the address, or one too soon.
+            ConfigError: No mailer, or no ``flow_key`` / ``jwt_secret``.
+        """
+    def verify_email(self, flow_id: str, secret: str) -> Awaitable[User]:
+        """Verify an address with the link's secret or the typed code: the
+        account, verified. Call it from the POST of a confirm page, never
+        from the GET a mail scanner may make.
+
+        Raises:
+            FlowInvalidError: A wrong or used secret (the message says how
+                many attempts are left).
+            FlowExpiredError: Past its lifetime or its five attempts.
+        """
+    def request_password_reset(
+        self, email: str, client: Optional[ClientInfo] = None
+    ) -> Awaitable[FlowStarted]:
+        """Mail a reset link and code to ``email``'s account. The answer,
+        and the work behind it, are the same for an address with no account,
+        which gets no mail.
+
+        Raises:
+            ValidationError: A malformed address.
+            RateLimitedError: Too many mails to the address or from the
+                client, or one too soon.
+            ConfigError: No mailer, or no ``flow_key`` / ``jwt_secret``.
+        """
+    def reset_password(self, flow_id: str, secret: str, new_password: str) -> Awaitable[None]:
+        """Set a new password with the link's secret or the code. Every
+        session ends, every other reset link dies, a lockout is lifted and
+        the address counts as verified.
+
+        Raises:
+            ValidationError: ``new_password`` breaks the password rules
+                (checked first: it costs no attempt).
+            FlowInvalidError: A wrong or used secret.
+            FlowExpiredError: Past its lifetime or its five attempts.
+        """
+    def request_sign_in(
+        self, email: str, client: Optional[ClientInfo] = None
+    ) -> Awaitable[FlowStarted]:
+        """Mail a sign-in link and code to ``email``; the same answer for an
+        address with no account (which gets no mail, unless
+        ``sign_in_creates_users`` is on).
+
+        Raises:
+            ValidationError: A malformed address.
+            RateLimitedError: Too many mails, or one too soon.
+            ConfigError: No mailer, or no ``flow_key`` / ``jwt_secret``.
+        """
+    def complete_sign_in(
+        self, flow_id: str, secret: str, client: Optional[ClientInfo] = None
+    ) -> Awaitable[TokenPair]:
+        """Sign in with the link's secret or the code: a session like a
+        password login's, and the address counts as verified.
+
+        Raises:
+            FlowInvalidError: A wrong or used secret.
+            FlowExpiredError: Past its lifetime or its five attempts.
+            UserDisabledError: The account is disabled.
         """
     def metrics_text(self) -> Awaitable[str]:
         """This instance's counters, latency histograms and gauges (outbox

@@ -17,7 +17,10 @@ __all__ = [
     "DoorwardError",
     "DuplicateEmailError",
     "DuplicateUsernameError",
+    "EmailNotVerifiedError",
     "ErrorCode",
+    "FlowExpiredError",
+    "FlowInvalidError",
     "ForbiddenError",
     "InternalError",
     "InvalidCredentialsError",
@@ -44,6 +47,9 @@ ErrorCode = Literal[
     "token_expired",
     "token_revoked",
     "token_reused",
+    "flow_invalid",
+    "flow_expired",
+    "email_not_verified",
     "forbidden",
     "rate_limited",
     "config_error",
@@ -149,6 +155,27 @@ class TokenReusedError(DoorwardError):
     """A rotated refresh token came back: its whole family is revoked."""
 
     code: ErrorCode = "token_reused"
+
+
+class FlowInvalidError(DoorwardError):
+    """An account mail's link or code is wrong or was already used; the
+    message says how many attempts are left when some are."""
+
+    code: ErrorCode = "flow_invalid"
+
+
+class FlowExpiredError(DoorwardError):
+    """An account mail's link or code is past its lifetime or its five
+    attempts: ask for a new mail."""
+
+    code: ErrorCode = "flow_expired"
+
+
+class EmailNotVerifiedError(DoorwardError):
+    """The password was right, but the address is not verified and
+    ``require_verified_email_for_login`` is on."""
+
+    code: ErrorCode = "email_not_verified"
 
 
 class ForbiddenError(DoorwardError, PermissionError):

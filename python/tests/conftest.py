@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional, TypeVar, Union, cast
 
 import pytest
+from aiosmtpd.controller import Controller
+from smtp_sink import Sink, free_port
 
 import doorward
 
@@ -179,3 +181,29 @@ def s3_config() -> dict[str, Any]:
         "files_s3_secret_access_key": "test-secret-key",
         "files_s3_allow_http": True,
     }
+
+
+# --- A local SMTP server (aiosmtpd) ---------------------------------------------
+
+
+@pytest.fixture
+def sink_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def start_sink(sink_port: int) -> Iterator[Callable[[], Sink]]:
+    """Starts an SMTP server on `sink_port` when called; stopped after the
+    test."""
+    controllers: list[Controller] = []
+
+    def start() -> Sink:
+        sink = Sink()
+        controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
+        controller.start()
+        controllers.append(controller)
+        return sink
+
+    yield start
+    for controller in controllers:
+        controller.stop()

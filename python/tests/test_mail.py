@@ -5,22 +5,19 @@ server only comes up after the registration."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import socket
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
-from typing import Any, Callable, cast
+from typing import Any, Callable
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from conftest import PASSWORD, Client, Opener, resolve
+from smtp_sink import Sink
 
 import doorward
 
-MEMORY: dict[str, Any] = {"mail_url": "memory://"}
+#: The welcome mail alone: registration's verification mail has its tests in
+#: test_flows.py.
+MEMORY: dict[str, Any] = {"mail_url": "memory://", "verify_email_on_register": False}
 #: Retries due quickly, so a test only has to flush again.
 FAST_RETRY: dict[str, Any] = {"events_retry_base_ms": 20, "events_retry_max_secs": 1}
 
@@ -95,53 +92,13 @@ async def test_send_without_a_mailer_is_a_config_error(client: Client) -> None:
 # --- SMTP -------------------------------------------------------------------
 
 
-class Sink:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        content = envelope.content
-        assert isinstance(content, bytes)
-        parsed = email.message_from_bytes(content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-def free_port() -> int:
-    """A port nothing listens on (the OS's pick, released at once)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return cast(int, s.getsockname()[1])
-
-
-@pytest.fixture
-def sink_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def start_sink(sink_port: int) -> Iterator[Callable[[], Sink]]:
-    """Starts an SMTP server on `sink_port` when called; stopped after the
-    test."""
-    controllers: list[Controller] = []
-
-    def start() -> Sink:
-        sink = Sink()
-        controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
-        controller.start()
-        controllers.append(controller)
-        return sink
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
 def smtp_client(make: Opener, port: int) -> Client:
-    return make(mail_url=f"smtp://127.0.0.1:{port}", mail_timeout_ms=2000, **FAST_RETRY)
+    return make(
+        mail_url=f"smtp://127.0.0.1:{port}",
+        mail_timeout_ms=2000,
+        verify_email_on_register=False,
+        **FAST_RETRY,
+    )
 
 
 def check_welcome(message: EmailMessage) -> None:

@@ -74,6 +74,7 @@ async def test_user(make: Opener) -> None:
         "last_login_at": user.last_login_at,
         "failed_logins": 0,
         "locked_until": None,
+        "email_verified_at": None,
     }
     for key in ("created_at", "updated_at", "last_login_at"):
         aware(user.to_dict()[key])

@@ -14,7 +14,7 @@ use crate::limits::{AsyncLimits, Limits};
 use crate::mail::{AsyncMail, Mail};
 use crate::roles::{AsyncRoles, Roles};
 use crate::sessions::{AsyncSessions, Sessions};
-use crate::types::{ClientInfo, Done, Principal, Registration, TokenPair};
+use crate::types::{ClientInfo, Done, FlowStarted, Principal, Registration, TokenPair, User};
 use crate::users::{AsyncUsers, Users};
 use crate::webhooks::{AsyncWebhooks, Webhooks};
 
@@ -253,6 +253,51 @@ twins! {
     fn issue_tokens(dw, user_id: String, client: Option<ClientInfo>) -> TokenPair {
         dw.auth()
             .issue_tokens(&user_id, self::client(client))
+            .await
+            .map(TokenPair::from)
+    }
+
+    /// Mail a verification link and code to the account's address.
+    fn request_email_verification(dw, user_id: String) -> FlowStarted {
+        dw.auth()
+            .request_email_verification(&user_id)
+            .await
+            .map(FlowStarted::from)
+    }
+
+    /// Verify an address with a mail's link secret or code.
+    fn verify_email(dw, flow_id: String, secret: String) -> User {
+        dw.auth().verify_email(&flow_id, &secret).await.map(User::from)
+    }
+
+    /// Mail a reset link and code; the same answer for an unknown address.
+    #[pyo3(signature = (email, client = None))]
+    fn request_password_reset(dw, email: String, client: Option<ClientInfo>) -> FlowStarted {
+        dw.auth()
+            .request_password_reset(&email, self::client(client))
+            .await
+            .map(FlowStarted::from)
+    }
+
+    /// Set a new password with a mail's link secret or code.
+    fn reset_password(dw, flow_id: String, secret: String, new_password: String) -> Done {
+        dw.auth().reset_password(&flow_id, &secret, &new_password).await
+    }
+
+    /// Mail a sign-in link and code; the same answer for an unknown address.
+    #[pyo3(signature = (email, client = None))]
+    fn request_sign_in(dw, email: String, client: Option<ClientInfo>) -> FlowStarted {
+        dw.auth()
+            .request_sign_in(&email, self::client(client))
+            .await
+            .map(FlowStarted::from)
+    }
+
+    /// Sign in with a mail's link secret or code: a session like a login's.
+    #[pyo3(signature = (flow_id, secret, client = None))]
+    fn complete_sign_in(dw, flow_id: String, secret: String, client: Option<ClientInfo>) -> TokenPair {
+        dw.auth()
+            .complete_sign_in(&flow_id, &secret, self::client(client))
             .await
             .map(TokenPair::from)
     }

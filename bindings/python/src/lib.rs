@@ -65,6 +65,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Role>()?;
     m.add_class::<types::Page>()?;
     m.add_class::<types::Decision>()?;
+    m.add_class::<types::FlowStarted>()?;
     m.add_class::<mail::Message>()?;
     m.add_class::<files::FileInfo>()?;
     m.add_class::<files::FilePage>()?;

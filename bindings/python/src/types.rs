@@ -73,6 +73,7 @@ pub struct User {
     last_login_at: Option<DateTime<Utc>>,
     failed_logins: u32,
     locked_until: Option<DateTime<Utc>>,
+    email_verified_at: Option<DateTime<Utc>>,
 }
 
 #[pymethods]
@@ -98,6 +99,7 @@ impl User {
         d.set_item("last_login_at", self.last_login_at)?;
         d.set_item("failed_logins", self.failed_logins)?;
         d.set_item("locked_until", self.locked_until)?;
+        d.set_item("email_verified_at", self.email_verified_at)?;
         Ok(d)
     }
 }
@@ -114,6 +116,7 @@ impl From<doorward::User> for User {
             last_login_at: u.last_login_at,
             failed_logins: u.failed_logins,
             locked_until: u.locked_until,
+            email_verified_at: u.email_verified_at,
         }
     }
 }
@@ -367,6 +370,36 @@ pub(crate) use page_class;
 page_class! {
     /// One page of users and where the next one starts.
     hash Page(User from doorward::User), "users"
+}
+
+/// What asking for an account mail answers: the flow's id, for the page
+/// where the code is typed, and how long its link and code work. The same
+/// for an address with no account.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlowStarted {
+    flow_id: String,
+    expires_in: u64,
+}
+
+#[pymethods]
+impl FlowStarted {
+    fn __repr__(&self) -> String {
+        format!(
+            "FlowStarted(flow_id={}, expires_in={})",
+            q(&self.flow_id),
+            self.expires_in
+        )
+    }
+}
+
+impl From<doorward::FlowStarted> for FlowStarted {
+    fn from(f: doorward::FlowStarted) -> Self {
+        FlowStarted {
+            flow_id: f.flow_id,
+            expires_in: f.expires_in,
+        }
+    }
 }
 
 /// What an admitted rate-limited call may still do.

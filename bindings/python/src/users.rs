@@ -1,6 +1,6 @@
 //! `dw.users`: accounts.
 
-use crate::types::{Done, Page, User};
+use crate::types::{Done, FlowStarted, Page, User};
 
 sub_api!(
     /// Accounts: `dw.users`.
@@ -66,6 +66,28 @@ twins! {
         dw.users()
             .change_password(&user_id, &old_password, &new_password, keep_session.as_deref())
             .await
+    }
+
+    /// Ask to move an account to a new address, proving the password: a
+    /// link and code go to the new address, a notice to the old one.
+    fn request_email_change(dw, user_id: String, new_email: String, password: String) -> FlowStarted {
+        dw.users()
+            .request_email_change(&user_id, &new_email, &password)
+            .await
+            .map(FlowStarted::from)
+    }
+
+    /// Confirm a change of address with the new address's link secret or code.
+    fn confirm_email_change(dw, flow_id: String, secret: String) -> User {
+        dw.users()
+            .confirm_email_change(&flow_id, &secret)
+            .await
+            .map(User::from)
+    }
+
+    /// Mark an account's address verified without a mail (administrators).
+    fn mark_email_verified(dw, user_id: String) -> User {
+        dw.users().mark_email_verified(&user_id).await.map(User::from)
     }
 
     /// Set a password without the old one (administrators); every session ends.

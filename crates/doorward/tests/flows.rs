@@ -27,36 +27,31 @@ async fn open(config: Config) -> Doorward {
     Doorward::open(config).await.unwrap()
 }
 
-/// The flow id, link secret and code of the newest mail to `to` with
-/// `subject`, waiting for the outbox to deliver it.
-async fn mailed(dw: &Doorward, to: &str, subject: &str) -> (Message, Mailed) {
+/// The newest mail `pick` accepts, flushing the outbox until there is one.
+async fn first_mail(dw: &Doorward, what: &str, pick: impl Fn(&Message) -> bool) -> Message {
     let find = || {
         dw.mail()
             .sent()
             .unwrap()
             .into_iter()
             .rev()
-            .find(|m| m.to == to && m.subject == subject)
+            .find(|m| pick(m))
     };
-    flush_until(dw, subject, || find().is_some()).await;
-    let message = find().unwrap();
+    flush_until(dw, what, || find().is_some()).await;
+    find().unwrap()
+}
+
+/// The newest mail to `to` with `subject`, and what it says.
+async fn mailed(dw: &Doorward, to: &str, subject: &str) -> (Message, Mailed) {
+    let message = first_mail(dw, subject, |m| m.to == to && m.subject == subject).await;
     let mailed = Mailed::parse(&message.text);
     (message, mailed)
 }
 
-/// The mail of flow `flow_id` (the one a request answered), waiting for the
-/// outbox to deliver it.
+/// The mail of flow `flow_id` (the one a request answered), and what it says.
 async fn mail_of(dw: &Doorward, flow_id: &str) -> (Message, Mailed) {
     let needle = format!("flow={flow_id}&");
-    let find = || {
-        dw.mail()
-            .sent()
-            .unwrap()
-            .into_iter()
-            .find(|m| m.text.contains(&needle))
-    };
-    flush_until(dw, "the flow's mail", || find().is_some()).await;
-    let message = find().unwrap();
+    let message = first_mail(dw, "the flow's mail", |m| m.text.contains(&needle)).await;
     let mailed = Mailed::parse(&message.text);
     (message, mailed)
 }
@@ -395,17 +390,7 @@ async fn unknown_addresses_may_be_told_and_quotas_count_them_alike() {
         .request_password_reset("nobody@example.com", None)
         .await
         .unwrap();
-    let (notice, _) = {
-        let find = || {
-            dw.mail()
-                .sent()
-                .unwrap()
-                .into_iter()
-                .find(|m| m.to == "nobody@example.com")
-        };
-        flush_until(&dw, "the notice", || find().is_some()).await;
-        (find().unwrap(), ())
-    };
+    let notice = first_mail(&dw, "the notice", |m| m.to == "nobody@example.com").await;
     assert_eq!(notice.subject, "Someone used this address");
     assert!(
         notice.text.contains("https://app.example.com"),
@@ -552,17 +537,10 @@ async fn an_email_change_is_confirmed_from_the_new_address() {
             .request_email_change(&reg.user.id, "Ivy@New.Example", PASSWORD)
             .await
             .unwrap();
-        let (notice, _) = {
-            let find = || {
-                dw.mail()
-                    .sent()
-                    .unwrap()
-                    .into_iter()
-                    .find(|m| m.subject == "Your email address is being changed")
-            };
-            flush_until(&dw, "the notice", || find().is_some()).await;
-            (find().unwrap(), ())
-        };
+        let notice = first_mail(&dw, "the notice", |m| {
+            m.subject == "Your email address is being changed"
+        })
+        .await;
         assert_eq!(notice.to, "ivy@example.com");
         let (message, m) = mailed(&dw, "Ivy@new.example", "Confirm your new email address").await;
         assert!(message.text.contains("/email-change?flow="));
@@ -729,7 +707,7 @@ async fn no_secret_reaches_an_event_or_a_debug_print() {
 
 #[cfg(feature = "mail")]
 #[tokio::test]
-async fn a_reset_mail_crosses_a_real_smtp_exchange() {
+async fn every_flow_crosses_a_real_smtp_exchange() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());
     let inbox = common::smtp::sink(listener);
@@ -739,35 +717,83 @@ async fn a_reset_mail_crosses_a_real_smtp_exchange() {
         ..config("memory://")
     })
     .await;
-    dw.auth()
+    // The next mail to `to` with `subject`, as the server received it; its
+    // body is quoted-printable: undo its soft line breaks and `=3D`.
+    let received = |to: &'static str, subject: &'static str| {
+        let (dw, inbox) = (&dw, inbox.clone());
+        async move {
+            let find = || {
+                let mut inbox = inbox.lock().unwrap();
+                let at = inbox.iter().position(|m| {
+                    m.to == [to]
+                        && m.data
+                            .lines()
+                            .any(|l| l.trim_end() == format!("Subject: {subject}"))
+                })?;
+                Some(inbox.remove(at))
+            };
+            let found = std::cell::RefCell::new(None);
+            flush_until(dw, subject, || {
+                if found.borrow().is_none() {
+                    *found.borrow_mut() = find();
+                }
+                found.borrow().is_some()
+            })
+            .await;
+            let body = found
+                .into_inner()
+                .unwrap()
+                .data
+                .replace("\r\n", "\n")
+                .replace("=\n", "")
+                .replace("=3D", "=");
+            Mailed::parse(&body)
+        }
+    };
+    let reg = dw
+        .auth()
         .register_user("ole", "ole@example.com", PASSWORD, None)
         .await
         .unwrap();
+    let m = received("ole@example.com", "Confirm your email address").await;
+    dw.auth().verify_email(&m.flow_id, &m.secret).await.unwrap();
     dw.auth()
         .request_password_reset("ole@example.com", None)
         .await
         .unwrap();
-    let find = || {
-        inbox
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|m| m.data.contains("Subject: Reset your password"))
-            .cloned()
-    };
-    flush_until(&dw, "the reset mail", || find().is_some()).await;
-    let mail = find().unwrap();
-    assert_eq!(mail.to, ["ole@example.com"]);
-    // The body is quoted-printable: undo its soft line breaks and `=3D`.
-    let body = mail
-        .data
-        .replace("\r\n", "\n")
-        .replace("=\n", "")
-        .replace("=3D", "=");
-    let m = Mailed::parse(&body);
+    let m = received("ole@example.com", "Reset your password").await;
     dw.auth()
-        .reset_password(&m.flow_id, &m.secret, NEW_PASSWORD)
+        .reset_password(&m.flow_id, &m.code, NEW_PASSWORD)
         .await
         .unwrap();
     dw.auth().login("ole", NEW_PASSWORD, None).await.unwrap();
+    dw.auth()
+        .request_sign_in("ole@example.com", None)
+        .await
+        .unwrap();
+    let m = received("ole@example.com", "Your sign-in link").await;
+    let tokens = dw
+        .auth()
+        .complete_sign_in(&m.flow_id, &m.secret, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        dw.auth()
+            .verify_token(&tokens.access_token)
+            .await
+            .unwrap()
+            .user_id,
+        reg.user.id
+    );
+    dw.users()
+        .request_email_change(&reg.user.id, "ole@new.example", NEW_PASSWORD)
+        .await
+        .unwrap();
+    let m = received("ole@new.example", "Confirm your new email address").await;
+    let user = dw
+        .users()
+        .confirm_email_change(&m.flow_id, &m.code)
+        .await
+        .unwrap();
+    assert_eq!(user.email, "ole@new.example");
 }

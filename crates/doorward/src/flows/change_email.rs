@@ -8,7 +8,6 @@ use crate::Users;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::flows::FlowStarted;
-use crate::password::Verdict;
 use crate::store::now;
 use crate::telemetry::operation;
 use crate::users::{User, validate};
@@ -32,31 +31,9 @@ impl Users {
             .observe(operation!("users.request_email_change", %user_id), async {
                 let user = self.core.user_record(user_id).await?;
                 let mail = validate::email(new_email)?;
-                if password.len() > validate::MAX_PASSWORD_BYTES {
-                    return Err(Error::InvalidCredentials);
-                }
-                let gate = self.core.login_gate(Some(&user), "", None).await?;
-                let password = validate::normalize_password(password);
-                if self
-                    .core
-                    .hasher
-                    .verify(&password, &user.password_hash)
-                    .await?
-                    == Verdict::Invalid
-                {
-                    let refused = Event::by_user(
-                        EventType::LoginFailed,
-                        &user.id,
-                        None,
-                        Event::user_payload(
-                            &user.id,
-                            &user.username,
-                            json!({ "reason": "wrong_password_for_email_change" }),
-                        ),
-                    );
-                    self.core.login_failed(&user, &gate, refused, None).await?;
-                    return Err(Error::InvalidCredentials);
-                }
+                self.core
+                    .prove_password(&user, password, "wrong_password_for_email_change")
+                    .await?;
                 if mail.key == user.email_key {
                     return Err(Error::validation(
                         "email",
@@ -93,15 +70,10 @@ impl Users {
             .observe(
                 operation!("users.confirm_email_change", %flow_id, user_id = Empty),
                 async {
-                    let flow = self
+                    let (flow, user) = self
                         .core
-                        .consume_flow(Purpose::ChangeEmail, flow_id, secret)
+                        .consume_account_flow(Purpose::ChangeEmail, flow_id, secret)
                         .await?;
-                    let user_id = flow.user_id.ok_or(Error::FlowInvalid {
-                        attempts_left: None,
-                    })?;
-                    tracing::Span::current().record("user_id", user_id.as_str());
-                    let user = self.core.user_record(&user_id).await?;
                     let mail = validate::email(&flow.address)?;
                     let at = now();
                     let event = Event::by_user(
@@ -120,7 +92,7 @@ impl Users {
                         .await?;
                     self.core.user_changed(&user.id).await;
                     tracing::info!(user_id = %user.id, "email changed");
-                    Ok(User::from(&self.core.user_record(&user_id).await?))
+                    Ok(User::from(&self.core.user_record(&user.id).await?))
                 },
             )
             .await

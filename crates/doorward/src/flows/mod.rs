@@ -285,6 +285,44 @@ impl Core {
         result
     }
 
+    /// [`Core::consume_flow`] for a flow that must have an account: the
+    /// flow and the account as it is now. A flow with none (asked for with
+    /// an unknown address) is `flow_invalid`, like a wrong secret.
+    pub(crate) async fn consume_account_flow(
+        &self,
+        purpose: Purpose,
+        flow_id: &str,
+        secret: &str,
+    ) -> Result<(FlowRecord, UserRecord)> {
+        let flow = self.consume_flow(purpose, flow_id, secret).await?;
+        let user_id = flow.user_id.as_deref().ok_or(Error::FlowInvalid {
+            attempts_left: None,
+        })?;
+        tracing::Span::current().record("user_id", user_id);
+        let user = self.user_record(user_id).await?;
+        Ok((flow, user))
+    }
+
+    /// Start a flow for whatever account `email` names (none, or a
+    /// disabled one, counts as none): the reset and the sign-in, which must
+    /// answer alike for every address.
+    pub(crate) async fn start_address_flow(
+        &self,
+        purpose: Purpose,
+        email: &str,
+        client: Option<&ClientInfo>,
+    ) -> Result<FlowStarted> {
+        let mail = crate::users::validate::email(email)?;
+        let user = self.store.user_by_email_key(&mail.key).await?;
+        let user = user.filter(|u| !u.disabled);
+        let target = Target {
+            user: user.as_ref(),
+            address: &mail.display,
+            address_key: &mail.key,
+        };
+        self.start_flow(purpose, target, client).await
+    }
+
     /// Mark the address of `flow` verified, if it is still the account's.
     pub(crate) async fn address_proven(&self, user: &UserRecord, method: &str) -> Result<bool> {
         let event = Event::new(

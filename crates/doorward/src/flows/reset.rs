@@ -3,10 +3,10 @@
 use serde_json::json;
 use tracing::field::Empty;
 
-use super::{Purpose, Target};
+use super::Purpose;
 use crate::Auth;
 use crate::auth::ClientInfo;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::{Event, EventType};
 use crate::flows::FlowStarted;
 use crate::store::{EndSessions, now};
@@ -39,16 +39,8 @@ impl Auth {
     ) -> Result<FlowStarted> {
         self.core
             .observe(operation!("auth.request_password_reset"), async {
-                let mail = validate::email(email)?;
-                let user = self.core.store.user_by_email_key(&mail.key).await?;
-                let user = user.filter(|u| !u.disabled);
-                let target = Target {
-                    user: user.as_ref(),
-                    address: &mail.display,
-                    address_key: &mail.key,
-                };
                 self.core
-                    .start_flow(Purpose::ResetPassword, target, client.as_ref())
+                    .start_address_flow(Purpose::ResetPassword, email, client.as_ref())
                     .await
             })
             .await
@@ -87,15 +79,10 @@ impl Auth {
                         self.core.config.password_min_length,
                         &[&username, &address, local],
                     )?;
-                    let flow = self
+                    let (flow, user) = self
                         .core
-                        .consume_flow(Purpose::ResetPassword, flow_id, secret)
+                        .consume_account_flow(Purpose::ResetPassword, flow_id, secret)
                         .await?;
-                    let user_id = flow.user_id.ok_or(Error::FlowInvalid {
-                        attempts_left: None,
-                    })?;
-                    tracing::Span::current().record("user_id", user_id.as_str());
-                    let user = self.core.user_record(&user_id).await?;
                     let hash = self.core.hasher.hash(&password).await?;
                     let event = Event::new(
                         EventType::PasswordReset,

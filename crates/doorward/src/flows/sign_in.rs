@@ -4,7 +4,7 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use tracing::field::Empty;
 
-use super::{Purpose, Target};
+use super::Purpose;
 use crate::Auth;
 use crate::auth::{ClientInfo, TokenPair};
 use crate::error::{Error, Result};
@@ -27,16 +27,8 @@ impl Auth {
     ) -> Result<FlowStarted> {
         self.core
             .observe(operation!("auth.request_sign_in"), async {
-                let mail = validate::email(email)?;
-                let user = self.core.store.user_by_email_key(&mail.key).await?;
-                let user = user.filter(|u| !u.disabled);
-                let target = Target {
-                    user: user.as_ref(),
-                    address: &mail.display,
-                    address_key: &mail.key,
-                };
                 self.core
-                    .start_flow(Purpose::SignIn, target, client.as_ref())
+                    .start_address_flow(Purpose::SignIn, email, client.as_ref())
                     .await
             })
             .await

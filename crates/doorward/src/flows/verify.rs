@@ -56,15 +56,10 @@ impl Auth {
             .observe(
                 operation!("auth.verify_email", %flow_id, user_id = Empty),
                 async {
-                    let flow = self
+                    let (flow, user) = self
                         .core
-                        .consume_flow(Purpose::VerifyEmail, flow_id, secret)
+                        .consume_account_flow(Purpose::VerifyEmail, flow_id, secret)
                         .await?;
-                    let user_id = flow.user_id.ok_or(Error::FlowInvalid {
-                        attempts_left: None,
-                    })?;
-                    tracing::Span::current().record("user_id", user_id.as_str());
-                    let user = self.core.user_record(&user_id).await?;
                     if crate::users::validate::email_key(&flow.address) != user.email_key {
                         // The account moved to another address since.
                         return Err(Error::FlowInvalid {
@@ -72,7 +67,7 @@ impl Auth {
                         });
                     }
                     self.core.address_proven(&user, "link_or_code").await?;
-                    Ok(User::from(&self.core.user_record(&user_id).await?))
+                    Ok(User::from(&self.core.user_record(&user.id).await?))
                 },
             )
             .await

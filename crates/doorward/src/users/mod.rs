@@ -104,6 +104,35 @@ pub(crate) fn user_key(user_id: &str) -> String {
 }
 
 impl Core {
+    /// Check a signed-in user's password before a sensitive change (a new
+    /// password, a new address). It is a login in all but name: throttled
+    /// and counted the same, so a stolen session cannot guess it at
+    /// leisure; a wrong one is `invalid_credentials`, recorded as a
+    /// `LoginFailed` with `reason`.
+    pub(crate) async fn prove_password(
+        &self,
+        user: &UserRecord,
+        password: &str,
+        reason: &str,
+    ) -> Result<()> {
+        if password.len() > validate::MAX_PASSWORD_BYTES {
+            return Err(Error::InvalidCredentials);
+        }
+        let gate = self.login_gate(Some(user), "", None).await?;
+        let password = validate::normalize_password(password);
+        if self.hasher.verify(&password, &user.password_hash).await? == Verdict::Invalid {
+            let refused = Event::by_user(
+                EventType::LoginFailed,
+                &user.id,
+                None,
+                Event::user_payload(&user.id, &user.username, json!({ "reason": reason })),
+            );
+            self.login_failed(user, &gate, refused, None).await?;
+            return Err(Error::InvalidCredentials);
+        }
+        Ok(())
+    }
+
     /// The account as stored now (not cached); `not_found` if absent.
     pub(crate) async fn user_record(&self, user_id: &str) -> Result<UserRecord> {
         self.store
@@ -362,28 +391,9 @@ impl Users {
         self.core
             .observe(operation!("users.change_password", %user_id), async {
                 let user = self.record(user_id).await?;
-                if old_password.len() > validate::MAX_PASSWORD_BYTES {
-                    return Err(Error::InvalidCredentials);
-                }
-                // Proving the old password is a login in all but name:
-                // throttled and counted the same, so a stolen session
-                // cannot guess it at leisure.
-                let gate = self.core.login_gate(Some(&user), "", None).await?;
-                let old = validate::normalize_password(old_password);
-                if self.core.hasher.verify(&old, &user.password_hash).await? == Verdict::Invalid {
-                    let refused = Event::by_user(
-                        EventType::LoginFailed,
-                        &user.id,
-                        None,
-                        Event::user_payload(
-                            &user.id,
-                            &user.username,
-                            serde_json::json!({ "reason": "wrong_old_password" }),
-                        ),
-                    );
-                    self.core.login_failed(&user, &gate, refused, None).await?;
-                    return Err(Error::InvalidCredentials);
-                }
+                self.core
+                    .prove_password(&user, old_password, "wrong_old_password")
+                    .await?;
                 // Replaces only the hash the old password was checked
                 // against: a change that committed meanwhile stays.
                 self.store_password(
