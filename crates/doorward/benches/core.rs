@@ -8,6 +8,8 @@
 //! - hash / verify at the default argon2id parameters
 //! - login end to end on SQLite, to compare with one argon2 verification
 //! - login on SQLite with the cheapest argon2: what a login costs besides it
+//! - asking for a password reset on SQLite, for an address with an account
+//!   and for one without: the two must cost the same
 
 use std::path::Path;
 use std::time::Duration;
@@ -180,6 +182,36 @@ fn login_without_hash(c: &mut Criterion) {
     });
 }
 
+/// A reset request stores a flow and its event in one transaction, after two
+/// HMACs and a seal, whether the address has an account or not.
+fn flows(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("flows.db").display());
+    let (dw, _) = open(
+        &rt,
+        Config {
+            // Time the request, not the throttles in front of it; nothing
+            // is mailed from here (no dispatcher).
+            rate_limit_flow_address: "off".into(),
+            flow_resend_cooldown: 0,
+            events_dispatch: false,
+            ..base(&url)
+        },
+    );
+    let mut group = c.benchmark_group("flows");
+    for (name, email) in [
+        ("request_reset_known", "bench@example.com"),
+        ("request_reset_unknown", "nobody@example.com"),
+    ] {
+        group.bench_function(name, |b| {
+            b.to_async(&rt)
+                .iter(|| async { dw.auth().request_password_reset(email, None).await.unwrap() })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     verify,
@@ -187,6 +219,7 @@ criterion_group!(
     rate_limit,
     argon2,
     login,
-    login_without_hash
+    login_without_hash,
+    flows
 );
 criterion_main!(benches);

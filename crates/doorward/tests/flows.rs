@@ -218,6 +218,7 @@ async fn a_password_reset_ends_every_session_and_every_other_link() {
             .unwrap();
         let (message, m) = mail_of(&dw, &newer.flow_id).await;
         assert_eq!(message.subject, "Reset your password");
+        assert_eq!(message.to, "cyd@example.com", "to the address as stored");
         assert_ne!(older.flow_id, m.flow_id);
         assert!(message.text.contains("https://app.example.com/reset?flow="));
         // A weak password costs no attempt and spends nothing.

@@ -315,9 +315,13 @@ impl Core {
         let mail = crate::users::validate::email(email)?;
         let user = self.store.user_by_email_key(&mail.key).await?;
         let user = user.filter(|u| !u.disabled);
+        // To the address as the account keeps it, not as it was typed.
+        let address = user
+            .as_ref()
+            .map_or(mail.display.as_str(), |u| u.email.as_str());
         let target = Target {
             user: user.as_ref(),
-            address: &mail.display,
+            address,
             address_key: &mail.key,
         };
         self.start_flow(purpose, target, client).await
