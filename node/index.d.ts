@@ -40,6 +40,7 @@ export type {
   FileInfo,
   FileListOptions,
   FilePage,
+  FlowStarted,
   HasherOptions,
   Message,
   Page,
@@ -68,6 +69,9 @@ export type ErrorCode =
   | 'token_expired'
   | 'token_revoked'
   | 'token_reused'
+  | 'flow_invalid'
+  | 'flow_expired'
+  | 'email_not_verified'
   | 'forbidden'
   | 'rate_limited'
   | 'config_error'
@@ -95,6 +99,13 @@ export type EventType =
   | 'AccountLocked'
   | 'FileStored'
   | 'FileDeleted'
+  | 'EmailVerificationRequested'
+  | 'EmailVerified'
+  | 'PasswordResetRequested'
+  | 'PasswordReset'
+  | 'SignInLinkRequested'
+  | 'EmailChangeRequested'
+  | 'EmailChanged'
 
 /** Where a webhook delivery stands. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead'
@@ -189,6 +200,57 @@ export interface Config {
   /** `{username}`, `{email}` and `{user_id}` are replaced. */
   welcomeSubject?: string
   welcomeText?: string
+  /** Public base URL of the host's pages (default `http://localhost:8000`): an account mail's link is this plus the purpose's path. */
+  appUrl?: string
+  /** Key of the account flows' one-time secrets (at least 32 bytes); derived from `jwtSecret` when unset. */
+  flowKey?: string
+  /** Digits of the code an account mail carries beside its link (6 to 8, default 6). */
+  flowCodeDigits?: number
+  /** Seconds before the same account mail may be asked for again for one address (default 60). */
+  flowResendCooldown?: number
+  /** Account mails asked for per address (`"5/1h"`), or `"off"`. */
+  rateLimitFlowAddress?: string
+  /** Account mails asked for per client address (`"30/1h"`), or `"off"`. */
+  rateLimitFlowIp?: string
+  /** Mail a verification on registration when a mailer is set (on by default). */
+  verifyEmailOnRegister?: boolean
+  /** Refuse logins of unverified addresses with `email_not_verified` (off by default). */
+  requireVerifiedEmailForLogin?: boolean
+  /** Let a sign-in by email create the account of an unknown address (off by default). */
+  signInCreatesUsers?: boolean
+  /** Tell an address with no account that someone asked for a reset or sign-in with it (off by default). */
+  unknownAddressMail?: boolean
+  /** Seconds a verification link and code work (default 86400). */
+  verifyEmailTtl?: number
+  /** The host's page for verification links (default `/verify`). */
+  verifyEmailPath?: string
+  verifyEmailSubject?: string
+  /** `{link}`, `{code}`, `{username}` and `{expires_in}` are replaced; so in every flow mail's text. */
+  verifyEmailText?: string
+  /** Seconds a password reset link and code work (default 3600). */
+  resetPasswordTtl?: number
+  /** The host's page for reset links (default `/reset`). */
+  resetPasswordPath?: string
+  resetPasswordSubject?: string
+  resetPasswordText?: string
+  /** Seconds a sign-in link and code work (default 600). */
+  signInTtl?: number
+  /** The host's page for sign-in links (default `/sign-in/email`). */
+  signInPath?: string
+  signInSubject?: string
+  signInText?: string
+  /** Seconds an email change link and code work (default 3600). */
+  changeEmailTtl?: number
+  /** The host's page for email change links (default `/email-change`). */
+  changeEmailPath?: string
+  changeEmailSubject?: string
+  changeEmailText?: string
+  /** The notice to the old address of an email change (`{username}`, `{expires_in}`). */
+  changeEmailNoticeSubject?: string
+  changeEmailNoticeText?: string
+  /** The mail to an address with no account, when `unknownAddressMail` is on (`{app_url}`). */
+  unknownAddressSubject?: string
+  unknownAddressText?: string
   /** OTLP/HTTP collector base URL (e.g. `http://127.0.0.1:4318`): the spans of every operation are exported there; what is buffered goes out at exit. */
   otelEndpoint?: string
   /** The exported `service.name` (default `doorward`). */

@@ -1,10 +1,12 @@
 'use strict'
 // An Express application on doorward: registration, login, token refresh,
-// logout, the caller's profile and avatar, an admin-only listing, and
-// Prometheus metrics at /metrics.
-// doorward keeps the users, sessions, roles and files; its middleware
-// authenticates requests and errorHandler() answers every doorward error
-// with its HTTP status.
+// logout, the caller's profile, address and avatar, an admin-only listing,
+// Prometheus metrics at /metrics, and the account pages of accounts.js
+// (verify an address, forgot and reset a password, sign in by email,
+// confirm a new address).
+// doorward keeps the users, sessions, roles and files and sends the account
+// mails; its middleware authenticates requests and errorHandler() answers
+// every doorward error with its HTTP status.
 //
 //   createApp(dw)  the application for an open Doorward (what the tests use)
 //   main()         opens doorward from the environment and listens
@@ -12,6 +14,7 @@
 const crypto = require('node:crypto')
 const express = require('express')
 const { Doorward, authenticate, errorHandler, requirePermission, tokenResponse } = require('doorward')
+const { accountPages } = require('./accounts.js')
 
 /** Where a login comes from, as doorward keeps it with the session. */
 function clientInfo(req) {
@@ -62,6 +65,7 @@ function profile(user) {
     disabled: user.disabled,
     created_at: user.createdAt,
     last_login_at: user.lastLoginAt ?? null,
+    email_verified_at: user.emailVerifiedAt ?? null,
   }
 }
 
@@ -105,6 +109,15 @@ function createApp(dw) {
       principal: { user_id: userId, username, session_id: sessionId, roles, expires_at: expiresAt },
       profile: profile(user),
     })
+  })
+
+  // A new address, proven from it: doorward mails a link and a code there
+  // (confirmed on the /email-change page) and a notice to the old one.
+  app.post('/me/email', authenticate(dw), async (req, res) => {
+    const fields = stringFields(req, res, 'new_email', 'password')
+    if (!fields) return
+    const flow = await dw.users.requestEmailChange(req.principal.userId, ...fields)
+    res.status(202).json({ flow_id: flow.flowId, expires_in: flow.expiresIn })
   })
 
   // The raw body, whatever its type, up to the cap; the content type is
@@ -160,6 +173,9 @@ function createApp(dw) {
     res.set('Content-Type', METRICS_TYPE).end(text)
   })
 
+  // HTML pages for browsers, answering their own errors as pages.
+  app.use(accountPages(dw, clientInfo))
+
   // Last: every doorward error as its status and { error: { code, message, field } }.
   app.use(errorHandler())
   return app
@@ -168,7 +184,11 @@ function createApp(dw) {
 /**
  * The configuration from the environment: DOORWARD_CONFIG (a TOML file)
  * if set, otherwise DOORWARD_DATABASE_URL (default: a SQLite file in the
- * working directory), DOORWARD_JWT_SECRET and DOORWARD_REDIS_URL.
+ * working directory), DOORWARD_JWT_SECRET, DOORWARD_REDIS_URL, and for the
+ * account mails DOORWARD_MAIL_URL (`smtp://host:port`; without it the
+ * account pages answer 500 config_error), DOORWARD_MAIL_FROM and
+ * DOORWARD_APP_URL (the public URL their links point at; default the
+ * address this process listens on).
  */
 function configFromEnv(env = process.env) {
   if (env.DOORWARD_CONFIG) return env.DOORWARD_CONFIG
@@ -181,6 +201,9 @@ function configFromEnv(env = process.env) {
     databaseUrl: env.DOORWARD_DATABASE_URL || 'sqlite://doorward-example.db',
     jwtSecret,
     redisUrl: env.DOORWARD_REDIS_URL || undefined,
+    mailUrl: env.DOORWARD_MAIL_URL || undefined,
+    mailFrom: env.DOORWARD_MAIL_FROM || undefined,
+    appUrl: env.DOORWARD_APP_URL || `http://${env.HOST || '127.0.0.1'}:${env.PORT || 3000}`,
   }
 }
 

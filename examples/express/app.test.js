@@ -10,7 +10,7 @@ const os = require('node:os')
 const path = require('node:path')
 
 const { Doorward } = require('doorward')
-const { AVATAR_MAX_BYTES, createApp } = require('./app.js')
+const { AVATAR_MAX_BYTES, configFromEnv, createApp } = require('./app.js')
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -72,6 +72,7 @@ test('register, login, /me, refresh, replay, logout', async () => {
   assert.deepEqual(me.body.principal.roles, ['user'])
   assert.equal(me.body.profile.email, 'alice@example.com')
   assert.notEqual(me.body.profile.last_login_at, null)
+  assert.equal(me.body.profile.email_verified_at, null, 'unverified until a mail proves it (accounts.test.js)')
 
   const refreshed = await call('POST', '/refresh', { body: { refresh_token: refresh } })
   assert.equal(refreshed.status, 200)
@@ -223,6 +224,24 @@ test('no bearer token: 401 with WWW-Authenticate: Bearer', async () => {
   const garbage = await call('GET', '/me', { token: 'not-a-token' })
   assert.equal(garbage.status, 401)
   assert.equal(garbage.headers.get('www-authenticate'), 'Bearer error="invalid_token"')
+})
+
+test('configFromEnv: the mailer and the public URL of the account mails come from the environment', () => {
+  const env = { DOORWARD_JWT_SECRET: 'env-test-secret-of-at-least-32-bytes!!', HOST: '0.0.0.0', PORT: '8080' }
+  const plain = configFromEnv(env)
+  assert.equal(plain.mailUrl, undefined, 'no mailer unless one is named')
+  assert.equal(plain.appUrl, 'http://0.0.0.0:8080', 'links point at where the app listens')
+  const mailing = configFromEnv({
+    ...env,
+    DOORWARD_MAIL_URL: 'smtp://127.0.0.1:2525',
+    DOORWARD_MAIL_FROM: 'Example <hello@example.com>',
+    DOORWARD_APP_URL: 'https://app.example.com',
+  })
+  assert.deepEqual(
+    [mailing.mailUrl, mailing.mailFrom, mailing.appUrl],
+    ['smtp://127.0.0.1:2525', 'Example <hello@example.com>', 'https://app.example.com'],
+  )
+  assert.equal(configFromEnv({ DOORWARD_CONFIG: 'doorward.toml' }), 'doorward.toml')
 })
 
 test('main() opens the default SQLite file from the environment and listens', async (t) => {

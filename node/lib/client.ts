@@ -8,9 +8,11 @@ import {
   _panicForTests as panicForTests,
   type ClientInfo,
   type Doorward as NativeDoorward,
+  type FlowStarted,
   type Principal,
   type Registration,
   type TokenPair,
+  type User,
 } from '../binding'
 import { Audit } from './audit'
 import { call, callSync, options } from './call'
@@ -125,6 +127,35 @@ export class Doorward implements NativeDoorward {
 
   async issueTokens(userId: string, client?: ClientInfo | null): Promise<TokenPair> {
     const pair = await call(() => this.#native.issueTokens(userId, options(client, 'argument 2 of issueTokens')))
+    return hide.tokens(pair)
+  }
+
+  requestEmailVerification(userId: string): Promise<FlowStarted> {
+    return call(() => this.#native.requestEmailVerification(userId))
+  }
+
+  async verifyEmail(flowId: string, secret: string): Promise<User> {
+    return hide.email(await call(() => this.#native.verifyEmail(flowId, secret)))
+  }
+
+  requestPasswordReset(email: string, client?: ClientInfo | null): Promise<FlowStarted> {
+    return call(() =>
+      this.#native.requestPasswordReset(email, options(client, 'argument 2 of requestPasswordReset')),
+    )
+  }
+
+  resetPassword(flowId: string, secret: string, newPassword: string): Promise<void> {
+    return call(() => this.#native.resetPassword(flowId, secret, newPassword))
+  }
+
+  requestSignIn(email: string, client?: ClientInfo | null): Promise<FlowStarted> {
+    return call(() => this.#native.requestSignIn(email, options(client, 'argument 2 of requestSignIn')))
+  }
+
+  async completeSignIn(flowId: string, secret: string, client?: ClientInfo | null): Promise<TokenPair> {
+    const pair = await call(() =>
+      this.#native.completeSignIn(flowId, secret, options(client, 'argument 3 of completeSignIn')),
+    )
     return hide.tokens(pair)
   }
 

@@ -1,7 +1,7 @@
 // `dw.users`: accounts. Every User it returns keeps its email address out
 // of util.inspect (hide.ts).
 
-import type { Page, User, UserUpdate, Users as NativeUsers } from '../binding'
+import type { FlowStarted, Page, User, UserUpdate, Users as NativeUsers } from '../binding'
 import { call, options } from './call'
 import * as hide from './hide'
 
@@ -60,6 +60,18 @@ export class Users implements NativeUsers {
 
   setPassword(userId: string, newPassword: string): Promise<void> {
     return call(() => this.#native.setPassword(userId, newPassword))
+  }
+
+  requestEmailChange(userId: string, newEmail: string, password: string): Promise<FlowStarted> {
+    return call(() => this.#native.requestEmailChange(userId, newEmail, password))
+  }
+
+  async confirmEmailChange(flowId: string, secret: string): Promise<User> {
+    return hide.email(await call(() => this.#native.confirmEmailChange(flowId, secret)))
+  }
+
+  async markEmailVerified(userId: string): Promise<User> {
+    return hide.email(await call(() => this.#native.markEmailVerified(userId)))
   }
 
   disable(userId: string): Promise<void> {

@@ -15,7 +15,9 @@ const {
   CHEAP,
   PASSWORD,
   SECRET,
+  awaitMail,
   decodeJwt,
+  flowMail,
   open,
   register,
   rejectsWith,
@@ -173,6 +175,29 @@ test('rate_limited from login throttling (rateLimitLoginAccount "2/1m")', async 
   // Counted per account, whatever name, case or spacing reaches it.
   await rejectsWith(dw.login('  JOHN ', PASSWORD), 'rate_limited')
   await rejectsWith(dw.login('john@example.com', PASSWORD), 'rate_limited')
+})
+
+test('flow_invalid, flow_expired and email_not_verified from the account flows', async () => {
+  const dw = await open({ mailUrl: 'memory://', requireVerifiedEmailForLogin: true, flowResendCooldown: 0 })
+  await register(dw)
+  const started = await dw.requestSignIn('john@example.com')
+  const mail = await awaitMail(dw, () => dw.mail.sent().find((m) => m.text.includes(`flow=${started.flowId}&`)))
+  const { code } = flowMail(mail.text, 'http://localhost:8000')
+  const wrong = `${(Number(code[0]) + 1) % 10}${code.slice(1)}`
+  const invalid = await rejectsWith(dw.completeSignIn(started.flowId, wrong), 'flow_invalid')
+  assert.match(invalid.message, /4 attempts left/)
+  assert.equal(invalid.field, undefined)
+  for (let i = 0; i < 3; i++) await rejectsWith(dw.completeSignIn(started.flowId, wrong), 'flow_invalid')
+  await rejectsWith(dw.completeSignIn(started.flowId, wrong), 'flow_expired')
+  await rejectsWith(dw.completeSignIn(started.flowId, code), 'flow_expired')
+  // Only the right password learns that the address is unverified.
+  await rejectsWith(dw.login('john', 'not the password'), 'invalid_credentials')
+  const unverified = await rejectsWith(dw.login('john', PASSWORD), 'email_not_verified')
+  assert.ok(!unverified.message.includes('john@example.com'), 'messages hold no addresses')
+  assert.deepEqual(
+    [HTTP_STATUS.flow_invalid, HTTP_STATUS.flow_expired, HTTP_STATUS.email_not_verified],
+    [400, 410, 403],
+  )
 })
 
 test('config_error: unknown key, short secret, bad values, no keys', async (t) => {

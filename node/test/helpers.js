@@ -1,7 +1,7 @@
 'use strict'
 // Shared set-up for the tests: cheap instances, assertions on doorward
-// errors, tokens re-signed by hand, a loopback webhook receiver, and the
-// test services (PostgreSQL, Redis, S3) by the project's rule: used when
+// errors, tokens re-signed by hand, a loopback webhook receiver, a loopback
+// SMTP server and the reading of account mails, and the test services (PostgreSQL, Redis, S3) by the project's rule: used when
 // reachable, skipped when not, and failing instead under
 // DOORWARD_REQUIRE_SERVICES=1.
 //
@@ -392,6 +392,101 @@ async function receiver(t, statuses = []) {
   return { url: `http://127.0.0.1:${server.address().port}/hooks`, requests }
 }
 
+// --- mail -----------------------------------------------------------------------
+
+/** A message body in its Content-Transfer-Encoding, decoded to text. */
+function decodeBody(body, encoding) {
+  switch ((encoding || '7bit').toLowerCase()) {
+    case 'quoted-printable':
+      // Soft line breaks go, then every =XX is a byte of UTF-8.
+      return Buffer.from(
+        body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16))),
+        'latin1',
+      ).toString('utf8')
+    case 'base64':
+      return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
+    default:
+      // 7bit or 8bit: the bytes as they came (read as latin1), in UTF-8.
+      return Buffer.from(body, 'latin1').toString('utf8')
+  }
+}
+
+/** One received message (RFC 5322 text) as { from, to, subject, text }. */
+function parseMessage(envelope, raw) {
+  const split = raw.indexOf('\r\n\r\n')
+  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ')
+  const header = (name) => {
+    const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    return line === undefined ? undefined : line.slice(name.length + 1).trim()
+  }
+  return {
+    from: envelope.mailFrom && envelope.mailFrom.address,
+    to: envelope.rcptTo.map((r) => r.address),
+    subject: header('Subject'),
+    text: decodeBody(raw.slice(split + 4), header('Content-Transfer-Encoding')),
+  }
+}
+
+/**
+ * A loopback SMTP server (npm's smtp-server, no TLS, no AUTH) that keeps
+ * every message it receives as { from, to, subject, text }, the body
+ * decoded. `url` is the `mailUrl` that reaches it. Closed after the test.
+ */
+async function smtpInbox(t) {
+  const { SMTPServer } = require('smtp-server')
+  const messages = []
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    closeTimeout: 200,
+    onData(stream, session, callback) {
+      const chunks = []
+      stream.on('data', (c) => chunks.push(c))
+      stream.on('end', () => {
+        messages.push(parseMessage(session.envelope, Buffer.concat(chunks).toString('latin1')))
+        callback()
+      })
+    },
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  t.after(() => new Promise((resolve) => server.close(resolve)))
+  return { url: `smtp://127.0.0.1:${server.server.address().port}`, messages }
+}
+
+/**
+ * What a user reads in an account mail: the flow id and secret of its link
+ * (the first word starting with `appUrl`), and its code (the word of 6 to
+ * 8 digits).
+ */
+function flowMail(text, appUrl = 'https://app.example.com') {
+  const words = text.split(/\s+/)
+  const link = words.find((w) => w.startsWith(`${appUrl}/`))
+  assert.ok(link, 'the mail has a link under appUrl')
+  const url = new URL(link)
+  const code = words.map((w) => w.replace(/\.$/, '')).find((w) => /^\d{6,8}$/.test(w))
+  assert.ok(code, 'the mail has a code')
+  return { link, path: url.pathname, flowId: url.searchParams.get('flow'), secret: url.searchParams.get('secret'), code }
+}
+
+/**
+ * Flushes the outbox until `find()` returns something (the mail a flow
+ * sends leaves through it), for at most `ms`; returns what it found.
+ */
+async function awaitMail(dw, find, what = 'the mail', ms = 20000) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    await dw.events.flush()
+    const found = find()
+    if (found) return found
+    if (Date.now() > deadline) throw new Error(`${what} did not arrive within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 /**
  * Runs `body` (an async function's body, with `dw` open on the in-memory
  * store, `config` laid over the defaults) in a child process and resolves
@@ -446,7 +541,9 @@ module.exports = {
   SECRET,
   child,
   decodeJwt,
+  awaitMail,
   eventually,
+  flowMail,
   httpRequest,
   open,
   postgresProblem,
@@ -461,6 +558,7 @@ module.exports = {
   receiver,
   s3Config,
   signHs256,
+  smtpInbox,
   tempDir,
   withPostgres,
 }

@@ -47,6 +47,7 @@ import {
   type FileData,
   type FileInfo,
   type FilePage,
+  type FlowStarted,
   type HasherOptions,
   type Message,
   type Middleware,
@@ -133,6 +134,36 @@ const config: Config = {
   welcomeMail: true,
   welcomeSubject: 'Welcome, {username}',
   welcomeText: 'Hello {username}',
+  appUrl: 'https://app.example.com',
+  flowKey: 'a flow key of at least thirty-two bytes!',
+  flowCodeDigits: 6,
+  flowResendCooldown: 60,
+  rateLimitFlowAddress: '5/1h',
+  rateLimitFlowIp: '30/1h',
+  verifyEmailOnRegister: true,
+  requireVerifiedEmailForLogin: false,
+  signInCreatesUsers: false,
+  unknownAddressMail: false,
+  verifyEmailTtl: 86_400,
+  verifyEmailPath: '/verify',
+  verifyEmailSubject: 'Confirm your email address',
+  verifyEmailText: 'Open {link} or enter {code}',
+  resetPasswordTtl: 3600,
+  resetPasswordPath: '/reset',
+  resetPasswordSubject: 'Reset your password',
+  resetPasswordText: 'Open {link} or enter {code}',
+  signInTtl: 600,
+  signInPath: '/sign-in/email',
+  signInSubject: 'Your sign-in link',
+  signInText: 'Open {link} or enter {code}',
+  changeEmailTtl: 3600,
+  changeEmailPath: '/email-change',
+  changeEmailSubject: 'Confirm your new email address',
+  changeEmailText: 'Open {link} or enter {code}',
+  changeEmailNoticeSubject: 'Your email address is being changed',
+  changeEmailNoticeText: 'Hello {username}',
+  unknownAddressSubject: 'Someone used this address',
+  unknownAddressText: 'No account at {app_url}',
 }
 const asymmetric: Config = { jwtAlgorithm: 'EdDSA', jwtPrivateKey: '/keys/ed.pem', jwtPublicKey: '/keys/ed.pub.pem' }
 const readUrlsAsText: Config = { databaseReadUrls: 'postgres://a/test,postgres://b/test' }
@@ -149,7 +180,11 @@ const flag: Config = { statelessVerify: 'yes' }
 const snakeFiles: Config = { files_url: 'memory://' }
 // @ts-expect-error: welcomeMail is a flag
 const welcomeText: Config = { welcomeMail: 'Hello' }
-void [typo, noneAlgorithm, policy, flag, asymmetric, readUrlsAsText, snakeFiles, welcomeText]
+// @ts-expect-error: the flow keys are camelCase too
+const snakeFlow: Config = { app_url: 'https://app.example.com' }
+// @ts-expect-error: a TTL is a number of seconds
+const ttlText: Config = { signInTtl: true }
+void [typo, noneAlgorithm, policy, flag, asymmetric, readUrlsAsText, snakeFiles, welcomeText, snakeFlow, ttlText]
 
 async function everyMethod(): Promise<void> {
   const dw: Doorward = await Doorward.open(config)
@@ -180,6 +215,30 @@ async function everyMethod(): Promise<void> {
   const issued: TokenPair = await dw.issueTokens(user.id, { userAgent: 'magic-link' })
   void [first, loggedOut, allowed, required, issued]
 
+  // Account flows: each request answers a FlowStarted; the link's secret
+  // or the typed code completes it.
+  const verification: FlowStarted = await dw.requestEmailVerification(user.id)
+  const flowId: string = verification.flowId
+  const flowExpiresIn: number = verification.expiresIn
+  const verified: User = await dw.verifyEmail(flowId, '123456')
+  const reset: FlowStarted = await dw.requestPasswordReset('john@example.com', client)
+  await dw.requestPasswordReset('john@example.com')
+  await dw.requestPasswordReset('john@example.com', null)
+  const resetDone: void = await dw.resetPassword(reset.flowId, '123456', 'a brand new passphrase')
+  const signIn: FlowStarted = await dw.requestSignIn('john@example.com', { ip: '203.0.113.7' })
+  await dw.requestSignIn('john@example.com')
+  const signedIn: TokenPair = await dw.completeSignIn(signIn.flowId, '123456', client)
+  await dw.completeSignIn(signIn.flowId, '123456')
+  void [flowExpiresIn, verified, resetDone, signedIn]
+  // @ts-expect-error: the client is an object like login's
+  await dw.requestSignIn('john@example.com', '203.0.113.7')
+  // @ts-expect-error: a reset needs the new password
+  await dw.resetPassword(reset.flowId, '123456')
+  // @ts-expect-error: the flow id is text
+  await dw.verifyEmail(verification, '123456')
+  // @ts-expect-error: FlowStarted has no secret: it travels only by mail
+  void verification.secret
+
   // Result fields
   const id: string = user.id
   const username: string = user.username
@@ -190,15 +249,19 @@ async function everyMethod(): Promise<void> {
   const lastLoginAt: Date | undefined = user.lastLoginAt
   const failedLogins: number = user.failedLogins
   const lockedUntil: Date | undefined = user.lockedUntil
+  const emailVerifiedAt: Date | undefined = user.emailVerifiedAt
   const tokenType: string = pair.tokenType
   const expiresIn: number = pair.expiresIn
   const roles: string[] = principal.roles
   const expiresAt: Date = principal.expiresAt
   const sessionId: string = principal.sessionId
-  void [id, username, email, disabled, createdAt, updatedAt, lastLoginAt, failedLogins, lockedUntil]
+  void [id, username, email, disabled, createdAt, updatedAt, lastLoginAt, failedLogins, lockedUntil, emailVerifiedAt]
   void [tokenType, expiresIn, roles, expiresAt, sessionId]
   // @ts-expect-error: an optional date may be absent
   const alwaysLoggedIn: Date = user.lastLoginAt
+  // @ts-expect-error: an address may be unverified
+  const alwaysVerified: Date = user.emailVerifiedAt
+  void alwaysVerified
   // @ts-expect-error: the OAuth names belong to tokenResponse, not to a TokenPair
   const snake: string = pair.access_token
   void [alwaysLoggedIn, snake]
@@ -227,8 +290,13 @@ async function everyMethod(): Promise<void> {
   const off: void = await users.disable(created.id)
   const on: void = await users.enable(created.id)
   const unlocked: boolean = await users.unlock(created.id)
+  const moving: FlowStarted = await users.requestEmailChange(created.id, 'ann@example.net', 'a third passphrase')
+  const moved: User = await users.confirmEmailChange(moving.flowId, '123456')
+  const marked: User = await users.markEmailVerified(created.id)
   const deleted: void = await users.delete(created.id)
-  void [byId, byEmail, byName, items, nextPage, updated, changed, set, off, on, unlocked, deleted]
+  void [byId, byEmail, byName, items, nextPage, updated, changed, set, off, on, unlocked, moved, marked, deleted]
+  // @ts-expect-error: an email change proves the password
+  await users.requestEmailChange(created.id, 'ann@example.net')
   // @ts-expect-error: the limit is a number
   await users.list(undefined, '5')
   // @ts-expect-error: UserUpdate has no password
@@ -482,6 +550,12 @@ function describe(err: unknown): string {
   switch (err.code) {
     case 'validation_error':
       return `bad ${err.field ?? 'input'} (${status})`
+    case 'flow_invalid':
+      return `wrong or used link or code: ${err.message}`
+    case 'flow_expired':
+      return 'ask for a new mail'
+    case 'email_not_verified':
+      return 'confirm your address first'
     case 'rate_limited':
     case 'account_locked':
       return `retry in ${err.retryAfter ?? 0}s`
@@ -527,6 +601,16 @@ assertType<Equals<ReturnType<typeof errorCodes>, ErrorCode[]>>()
 assertType<Equals<Awaited<ReturnType<Doorward['verifyToken']>>, Principal>>()
 assertType<Equals<Awaited<ReturnType<Users['list']>>, Page>>()
 assertType<Equals<Awaited<ReturnType<Limits['limit']>>, Decision>>()
+assertType<Equals<Awaited<ReturnType<Doorward['requestEmailVerification']>>, FlowStarted>>()
+assertType<Equals<Awaited<ReturnType<Doorward['requestPasswordReset']>>, FlowStarted>>()
+assertType<Equals<Awaited<ReturnType<Doorward['requestSignIn']>>, FlowStarted>>()
+assertType<Equals<Awaited<ReturnType<Users['requestEmailChange']>>, FlowStarted>>()
+assertType<Equals<Awaited<ReturnType<Doorward['verifyEmail']>>, User>>()
+assertType<Equals<Awaited<ReturnType<Doorward['completeSignIn']>>, TokenPair>>()
+assertType<Equals<Awaited<ReturnType<Doorward['resetPassword']>>, void>>()
+assertType<Equals<Awaited<ReturnType<Users['confirmEmailChange']>>, User>>()
+assertType<Equals<Awaited<ReturnType<Users['markEmailVerified']>>, User>>()
+assertType<Equals<FlowStarted, { flowId: string; expiresIn: number }>>()
 
 // Middleware, on plain node:http.
 async function middleware(): Promise<void> {

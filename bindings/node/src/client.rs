@@ -12,7 +12,7 @@ use crate::limits::Limits;
 use crate::mail::Mail;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
-use crate::types::{ClientInfo, Principal, Registration, TokenPair};
+use crate::types::{ClientInfo, FlowStarted, Principal, Registration, TokenPair, User};
 use crate::users::Users;
 use crate::webhooks::Webhooks;
 
@@ -203,6 +203,89 @@ impl Doorward {
     ) -> napi::Result<TokenPair> {
         let client = client.map(Into::into);
         guarded(self.dw.auth().issue_tokens(&user_id, client))
+            .await
+            .map(TokenPair::from)
+    }
+
+    /// Mail a verification link and code to the account's address (through
+    /// the outbox: a mail server outage delays it, never fails this call).
+    /// `validation_error` on `email` when the address is verified already.
+    #[napi]
+    pub async fn request_email_verification(&self, user_id: String) -> napi::Result<FlowStarted> {
+        guarded(self.dw.auth().request_email_verification(&user_id))
+            .await
+            .map(FlowStarted::from)
+    }
+
+    /// Verify an address with the link's secret or the code of flow
+    /// `flowId`: the account, verified. `flow_invalid` for a wrong or used
+    /// secret, `flow_expired` past its lifetime or its attempts.
+    #[napi]
+    pub async fn verify_email(&self, flow_id: String, secret: String) -> napi::Result<User> {
+        guarded(self.dw.auth().verify_email(&flow_id, &secret))
+            .await
+            .map(User::from)
+    }
+
+    /// Mail a reset link and code to `email`'s account. The answer is the
+    /// same whether the address has an account or not; only the mail
+    /// differs. Throttled per address and client, with a resend cooldown.
+    #[napi]
+    pub async fn request_password_reset(
+        &self,
+        email: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<FlowStarted> {
+        let client = client.map(Into::into);
+        guarded(self.dw.auth().request_password_reset(&email, client))
+            .await
+            .map(FlowStarted::from)
+    }
+
+    /// Set a new password with the link's secret or the code of flow
+    /// `flowId`. A weak password is refused before the secret is spent;
+    /// then every session of the account ends and a lockout is lifted.
+    #[napi]
+    pub async fn reset_password(
+        &self,
+        flow_id: String,
+        secret: String,
+        new_password: String,
+    ) -> napi::Result<()> {
+        guarded(
+            self.dw
+                .auth()
+                .reset_password(&flow_id, &secret, &new_password),
+        )
+        .await
+    }
+
+    /// Mail a sign-in link and code to `email`, with the same answer for an
+    /// address that has no account (which gets no mail unless
+    /// `signInCreatesUsers` is on).
+    #[napi]
+    pub async fn request_sign_in(
+        &self,
+        email: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<FlowStarted> {
+        let client = client.map(Into::into);
+        guarded(self.dw.auth().request_sign_in(&email, client))
+            .await
+            .map(FlowStarted::from)
+    }
+
+    /// Sign in with the link's secret or the code of flow `flowId`: a
+    /// session like a password login's; the address counts as verified.
+    #[napi]
+    pub async fn complete_sign_in(
+        &self,
+        flow_id: String,
+        secret: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<TokenPair> {
+        let client = client.map(Into::into);
+        guarded(self.dw.auth().complete_sign_in(&flow_id, &secret, client))
             .await
             .map(TokenPair::from)
     }

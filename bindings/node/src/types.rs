@@ -34,6 +34,9 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
     pub failed_logins: u32,
     pub locked_until: Option<DateTime<Utc>>,
+    /// When the address was proven (a verification, reset, sign-in or
+    /// email change mail, or `users.markEmailVerified`); absent until then.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for User {
@@ -57,6 +60,7 @@ impl From<doorward::User> for User {
             last_login_at: u.last_login_at,
             failed_logins: u.failed_logins,
             locked_until: u.locked_until,
+            email_verified_at: u.email_verified_at,
         }
     }
 }
@@ -87,6 +91,26 @@ impl From<doorward::TokenPair> for TokenPair {
             refresh_token: t.refresh_token,
             token_type: t.token_type,
             expires_in: u32::try_from(t.expires_in).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// What a request for an account mail answers, the same whether the
+/// address has an account or not.
+#[napi(object)]
+#[derive(Debug)]
+pub struct FlowStarted {
+    /// Posted back with the code the mail carries (its link has it already).
+    pub flow_id: String,
+    /// Seconds until the link and the code stop working.
+    pub expires_in: u32,
+}
+
+impl From<doorward::FlowStarted> for FlowStarted {
+    fn from(f: doorward::FlowStarted) -> Self {
+        FlowStarted {
+            flow_id: f.flow_id,
+            expires_in: u32::try_from(f.expires_in).unwrap_or(u32::MAX),
         }
     }
 }

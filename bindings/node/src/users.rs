@@ -3,7 +3,7 @@
 use napi_derive::napi;
 
 use crate::error::guarded;
-use crate::types::{Page, User, UserUpdate};
+use crate::types::{FlowStarted, Page, User, UserUpdate};
 
 /// Accounts: `dw.users`.
 #[napi]
@@ -102,6 +102,48 @@ impl Users {
     #[napi]
     pub async fn set_password(&self, user_id: String, new_password: String) -> napi::Result<()> {
         guarded(self.dw.users().set_password(&user_id, &new_password)).await
+    }
+
+    /// Ask to move an account to `newEmail`, proving the password: a link
+    /// and code go to the new address, a notice to the old one, which stays
+    /// until the new one is confirmed. `invalid_credentials` for a wrong
+    /// password, `duplicate_email` for an address another account holds.
+    #[napi]
+    pub async fn request_email_change(
+        &self,
+        user_id: String,
+        new_email: String,
+        password: String,
+    ) -> napi::Result<FlowStarted> {
+        guarded(
+            self.dw
+                .users()
+                .request_email_change(&user_id, &new_email, &password),
+        )
+        .await
+        .map(FlowStarted::from)
+    }
+
+    /// Confirm a change of address with the link's secret or the code of
+    /// flow `flowId`: the account, at its new, verified address.
+    #[napi]
+    pub async fn confirm_email_change(
+        &self,
+        flow_id: String,
+        secret: String,
+    ) -> napi::Result<User> {
+        guarded(self.dw.users().confirm_email_change(&flow_id, &secret))
+            .await
+            .map(User::from)
+    }
+
+    /// Mark an account's address verified without a mail (an
+    /// administrator's decision).
+    #[napi]
+    pub async fn mark_email_verified(&self, user_id: String) -> napi::Result<User> {
+        guarded(self.dw.users().mark_email_verified(&user_id))
+            .await
+            .map(User::from)
     }
 
     /// Disable an account: no logins, and its sessions end now.

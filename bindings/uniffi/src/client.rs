@@ -13,7 +13,7 @@ use crate::limits::Limits;
 use crate::mail::Mail;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
-use crate::types::{ClientInfo, Principal, Registration, TokenPair, pair};
+use crate::types::{ClientInfo, FlowStarted, Principal, Registration, TokenPair, User, pair};
 use crate::users::Users;
 use crate::webhooks::Webhooks;
 
@@ -167,6 +167,79 @@ export! {
         ) -> Result<Arc<TokenPair>, DoorwardError> {
             let client = client.map(Into::into);
             call(self.dw.auth().issue_tokens(&user_id, client))
+                .await
+                .map(pair)
+        }
+
+        /// Mail a verification link and code to the account's address
+        /// (through the outbox: a mail outage delays it, never fails this
+        /// call). `Validation` on `email` when it is verified already.
+        pub async fn request_email_verification(&self, user_id: String) -> Result<FlowStarted, DoorwardError> {
+            call(self.dw.auth().request_email_verification(&user_id))
+                .await
+                .map(FlowStarted::from)
+        }
+
+        /// Verify an address with the link's secret or the typed code of
+        /// flow `flow_id`: the account, verified. `FlowInvalid` for a wrong
+        /// or used secret, `FlowExpired` past its lifetime or its attempts.
+        pub async fn verify_email(&self, flow_id: String, secret: String) -> Result<User, DoorwardError> {
+            call(self.dw.auth().verify_email(&flow_id, &secret))
+                .await
+                .map(User::from)
+        }
+
+        /// Mail a password reset link and code to `email`'s account. The
+        /// same answer, after the same work, for an address with no
+        /// account; throttled per address, per client and by a cooldown.
+        #[uniffi::method(default(client = None))]
+        pub async fn request_password_reset(
+            &self,
+            email: String,
+            client: Option<ClientInfo>,
+        ) -> Result<FlowStarted, DoorwardError> {
+            let client = client.map(Into::into);
+            call(self.dw.auth().request_password_reset(&email, client))
+                .await
+                .map(FlowStarted::from)
+        }
+
+        /// Set a new password with the link's secret or the code of flow
+        /// `flow_id`; every session of the account ends.
+        pub async fn reset_password(
+            &self,
+            flow_id: String,
+            secret: String,
+            new_password: String,
+        ) -> Result<(), DoorwardError> {
+            call(self.dw.auth().reset_password(&flow_id, &secret, &new_password)).await
+        }
+
+        /// Mail a sign-in link and code to `email`, enumeration-safe like
+        /// `requestPasswordReset`.
+        #[uniffi::method(default(client = None))]
+        pub async fn request_sign_in(
+            &self,
+            email: String,
+            client: Option<ClientInfo>,
+        ) -> Result<FlowStarted, DoorwardError> {
+            let client = client.map(Into::into);
+            call(self.dw.auth().request_sign_in(&email, client))
+                .await
+                .map(FlowStarted::from)
+        }
+
+        /// Sign in with the link's secret or the code of flow `flow_id`: a
+        /// session like a password login's.
+        #[uniffi::method(default(client = None))]
+        pub async fn complete_sign_in(
+            &self,
+            flow_id: String,
+            secret: String,
+            client: Option<ClientInfo>,
+        ) -> Result<Arc<TokenPair>, DoorwardError> {
+            let client = client.map(Into::into);
+            call(self.dw.auth().complete_sign_in(&flow_id, &secret, client))
                 .await
                 .map(pair)
         }

@@ -36,7 +36,7 @@ impl std::fmt::Debug for Config {
 /// The record's `toString()` (Kotlin) and `description` (Swift) come
 /// from this redacting `Debug` rather than printing every field, since
 /// several are secrets (`jwt_secret`, `files_s3_secret_access_key`,
-/// `mail_password`, `audit_key`) and URLs may carry a password.
+/// `mail_password`, `audit_key`, `flow_key`) and URLs may carry a password.
 impl std::fmt::Display for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
@@ -179,6 +179,56 @@ config_record! {
     /// `{username}`, `{email}` and `{user_id}` are replaced.
     welcome_subject: String,
     welcome_text: String,
+    /// The public base URL of the host's pages: account mails link to it
+    /// plus the purpose's `*_path`.
+    app_url: String,
+    /// Key of the account flows' one-time secrets (at least 32 bytes; a
+    /// secret, never printed); derived from `jwt_secret` when unset.
+    flow_key: String,
+    /// Digits of the code beside each mailed link (6 to 8).
+    flow_code_digits: u32,
+    /// Seconds before the same mail may be asked for again for one address.
+    flow_resend_cooldown: u64,
+    /// Account mails asked for per address (`"5/1h"`), or `"off"`.
+    rate_limit_flow_address: String,
+    /// Account mails asked for per client address, or `"off"`.
+    rate_limit_flow_ip: String,
+    /// Mail a verification on registration when a mailer is set.
+    verify_email_on_register: bool,
+    /// Refuse logins of unverified accounts (`EmailNotVerified`).
+    require_verified_email_for_login: bool,
+    /// Let a sign-in by email create the account of an unknown address.
+    sign_in_creates_users: bool,
+    /// Tell an address with no account that someone used it.
+    unknown_address_mail: bool,
+    verify_email_ttl: u64,
+    verify_email_path: String,
+    verify_email_subject: String,
+    /// `{link}`, `{code}`, `{username}` and `{expires_in}` are replaced.
+    verify_email_text: String,
+    reset_password_ttl: u64,
+    reset_password_path: String,
+    reset_password_subject: String,
+    /// `{link}`, `{code}`, `{username}` and `{expires_in}` are replaced.
+    reset_password_text: String,
+    sign_in_ttl: u64,
+    sign_in_path: String,
+    sign_in_subject: String,
+    /// `{link}`, `{code}`, `{username}` and `{expires_in}` are replaced.
+    sign_in_text: String,
+    change_email_ttl: u64,
+    change_email_path: String,
+    change_email_subject: String,
+    /// `{link}`, `{code}`, `{username}` and `{expires_in}` are replaced.
+    change_email_text: String,
+    /// The notice to the old address of an email change.
+    change_email_notice_subject: String,
+    /// `{username}` and `{expires_in}` are replaced.
+    change_email_notice_text: String,
+    /// The mail to an address with no account (`unknown_address_mail`).
+    unknown_address_subject: String,
+    /// `{app_url}` is replaced.
+    unknown_address_text: String,
 }
 
 impl TryFrom<Config> for doorward::Config {

@@ -59,7 +59,8 @@ pub use offline::TokenVerifier;
 pub use roles::Roles;
 pub use sessions::Sessions;
 pub use types::{
-    ClientInfo, Decision, Page, Principal, Registration, Role, Session, TokenPair, User,
+    ClientInfo, Decision, FlowStarted, Page, Principal, Registration, Role, Session, TokenPair,
+    User,
 };
 pub use users::Users;
 pub use webhooks::{Webhook, WebhookTest, Webhooks};

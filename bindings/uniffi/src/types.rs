@@ -39,6 +39,8 @@ pub struct User {
     pub last_login_at: Option<SystemTime>,
     pub failed_logins: u32,
     pub locked_until: Option<SystemTime>,
+    /// When the owner proved they read mail at `email`; `null` until then.
+    pub email_verified_at: Option<SystemTime>,
 }
 
 impl std::fmt::Debug for User {
@@ -62,6 +64,27 @@ impl From<doorward::User> for User {
             last_login_at: u.last_login_at.map(time),
             failed_logins: u.failed_logins,
             locked_until: u.locked_until.map(time),
+            email_verified_at: u.email_verified_at.map(time),
+        }
+    }
+}
+
+/// What a request for an account mail answers (the same for an address
+/// with no account): the flow's id, which the page where the user types
+/// the code posts back, and how long the link and the code work.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FlowStarted {
+    /// Posted back with the code (the mailed link carries it already).
+    pub flow_id: String,
+    /// Seconds until the link and the code stop working.
+    pub expires_in: u64,
+}
+
+impl From<doorward::FlowStarted> for FlowStarted {
+    fn from(f: doorward::FlowStarted) -> Self {
+        FlowStarted {
+            flow_id: f.flow_id,
+            expires_in: f.expires_in,
         }
     }
 }

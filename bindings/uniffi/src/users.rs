@@ -1,7 +1,7 @@
 //! Accounts: `doorward.users()`.
 
 use crate::error::{DoorwardError, call};
-use crate::types::{Page, User};
+use crate::types::{FlowStarted, Page, User};
 
 /// Accounts: `doorward.users()`.
 #[derive(Debug, uniffi::Object)]
@@ -54,6 +54,25 @@ export! {
         #[uniffi::method(default(keep_session = None))]
         pub async fn change_password(&self, user_id: String, old_password: String, new_password: String, keep_session: Option<String>) -> Result<(), DoorwardError> {
             call(self.dw.users().change_password(&user_id, &old_password, &new_password, keep_session.as_deref())).await
+        }
+
+        /// Ask to move an account to `new_email`, proving the password: a
+        /// link and code go to the new address, a notice to the old one,
+        /// which stays until `confirmEmailChange`.
+        pub async fn request_email_change(&self, user_id: String, new_email: String, password: String) -> Result<FlowStarted, DoorwardError> {
+            call(self.dw.users().request_email_change(&user_id, &new_email, &password)).await.map(FlowStarted::from)
+        }
+
+        /// Confirm a change of address with the link's secret or the code
+        /// of flow `flow_id`: the account, at its new, verified address.
+        pub async fn confirm_email_change(&self, flow_id: String, secret: String) -> Result<User, DoorwardError> {
+            call(self.dw.users().confirm_email_change(&flow_id, &secret)).await.map(User::from)
+        }
+
+        /// Mark an account's address verified without a mail (an
+        /// administrator's decision).
+        pub async fn mark_email_verified(&self, user_id: String) -> Result<User, DoorwardError> {
+            call(self.dw.users().mark_email_verified(&user_id)).await.map(User::from)
         }
 
         /// Set a password without the old one; every session ends.

@@ -2,7 +2,8 @@
 // from JWKS, the device session over an app-implemented TokenStore, and
 // the error mapping; files (FilesTest.kt), events, webhooks and the audit
 // log (EventsTest.kt), mail and metrics (MailTest.kt), account
-// administration and paging (AccountsTest.kt) and the API against
+// administration and paging (AccountsTest.kt), the account flows
+// (FlowsTest.kt) and the API against
 // tests/api.json (ParityTest.kt) run from the same main. Run by
 // scripts/kotlin (and so by scripts/test).
 
@@ -141,8 +142,9 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(throws<DoorwardException.Internal> { panicForTests("boom") }.code(), "internal", "panic")
         dw.users().getByUsername("ann") // still working after the panic
         val codes = errorCodes()
-        eq(codes.size, 16, "codes")
+        eq(codes.size, 19, "codes")
         check("token_reused" in codes) { "token_reused listed" }
+        for (code in listOf("flow_invalid", "flow_expired", "email_not_verified")) check(code in codes) { "$code listed" }
     },
 
     "an error's HTTP answer is the core's" to {
@@ -229,7 +231,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + accountsTests + filesTests + eventsTests + mailTests + parityTests
+    val all = tests + accountsTests + flowsTests + filesTests + eventsTests + mailTests + parityTests
     for ((name, test) in all) {
         try {
             test()
