@@ -7,6 +7,8 @@
 mod common;
 #[path = "conformance/flows.rs"]
 mod flows;
+#[path = "conformance/mfa.rs"]
+mod mfa;
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use common::ErrCode as _;
 use doorward::store::{EndSessions, RefreshRecord, Rotation, SessionRecord, Store, UserRecord};
 use doorward::{ErrorCode, Role};
 pub use flows::*;
+pub use mfa::*;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + seconds, 123_456_000).unwrap()
@@ -925,7 +928,8 @@ macro_rules! store_conformance {
                 lockout_of_unknown_users_is_not_found, racing_failed_logins_are_each_counted,
                 flows_are_consumed_once, flows_expire_and_run_out_of_attempts,
                 racing_consumers_have_one_winner, password_changes_cancel_reset_flows,
-                addresses_are_verified_and_changed);
+                addresses_are_verified_and_changed, totp_steps_are_accepted_once,
+                recovery_codes_are_spent_once);
         }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

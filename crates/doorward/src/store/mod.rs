@@ -32,6 +32,7 @@ use crate::rbac::Role;
 pub mod flows;
 pub mod login_clients;
 pub mod memory;
+pub mod mfa;
 pub(crate) mod outbox;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -171,6 +172,7 @@ pub enum EndSessions<'a> {
 
 pub use flows::{Consumption, FlowRecord, FlowStore};
 pub use login_clients::{LoginClient, LoginClientStore};
+pub use mfa::{MfaStore, TotpRecord};
 pub use outbox::{
     AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
     DeliveryStatus, EventStore, Lease, WebhookRecord,
@@ -339,6 +341,7 @@ pub trait Store:
     + EventStore
     + LoginClientStore
     + FlowStore
+    + MfaStore
     + std::fmt::Debug
     + 'static
 {

@@ -20,6 +20,7 @@ use crate::rbac::Role;
 mod events;
 mod flows;
 mod login_clients;
+mod mfa;
 mod roles;
 mod sessions;
 mod users;
@@ -51,6 +52,10 @@ struct State {
     deliveries: BTreeMap<u64, Delivery>,
     /// One-time secrets by flow id.
     flows: HashMap<String, super::FlowRecord>,
+    /// TOTP factors by user id.
+    totp: HashMap<String, super::TotpRecord>,
+    /// Recovery codes by user id: keyed hash → when it was spent.
+    recovery: HashMap<String, HashMap<String, Option<DateTime<Utc>>>>,
 }
 
 #[derive(Debug)]

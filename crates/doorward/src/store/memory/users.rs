@@ -225,6 +225,8 @@ impl UserStore for MemoryStore {
         st.refresh.retain(|_, r| r.user_id != user_id);
         st.flows
             .retain(|_, f| f.user_id.as_deref() != Some(user_id));
+        st.totp.remove(user_id);
+        st.recovery.remove(user_id);
         st.emit(events);
         Ok(Some(live))
     }
