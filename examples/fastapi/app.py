@@ -254,12 +254,22 @@ async def metrics(dw: Dw) -> Response:
 accounts = APIRouter()
 
 
+#: Every account page: never cached (a link's page holds its secret), no
+#: Referer carrying a link's query elsewhere, no script, forms posting here.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
     html = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def form(action: str, hidden: dict[str, str], fields: list[tuple[str, str]], button: str) -> str:

@@ -81,6 +81,9 @@ def test_a_scanner_opening_the_link_does_not_use_it_up(
         r = client.get(mail.link)
         assert r.status_code == 200
         assert "Confirm my address" in r.text
+    # The link's page holds its secret: never cached, never sent on as a Referer.
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
     r = client.post(
         "/verify", data={"flow": hidden(r.text, "flow"), "secret": hidden(r.text, "secret")}
     )

@@ -201,10 +201,23 @@ def metrics() -> Response:
 
 accounts = Blueprint("accounts", __name__)
 
+#: An HTML page, its status and its headers.
+Page = tuple[str, int, dict[str, str]]
 
-def page(title: str, body: str, status: int = 200) -> tuple[str, int]:
+
+#: Every account page: never cached (a link's page holds its secret), no
+#: Referer carrying a link's query elsewhere, no script, forms posting here.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def page(title: str, body: str, status: int = 200) -> Page:
     head = f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
-    return f"{head}</head><body><h1>{escape(title)}</h1>{body}</body></html>", status
+    return f"{head}</head><body><h1>{escape(title)}</h1>{body}</body></html>", status, PAGE_HEADERS
 
 
 def form(action: str, hidden: dict[str, str], inputs: list[tuple[str, str]], button: str) -> str:
@@ -220,7 +233,7 @@ def form(action: str, hidden: dict[str, str], inputs: list[tuple[str, str]], but
     return f"<form method='post' action='{action}'>{html}<button>{escape(button)}</button></form>"
 
 
-def failed(err: doorward.DoorwardError) -> tuple[str, int]:
+def failed(err: doorward.DoorwardError) -> Page:
     return page("That did not work", f"<p>{escape(err.message)}</p>", http_status(err))
 
 
@@ -243,12 +256,12 @@ def confirm_or_code(action: str, button: str) -> str:
 
 
 @accounts.get("/verify")
-def verify_page() -> tuple[str, int]:
+def verify_page() -> Page:
     return page("Confirm your address", confirm_or_code("/verify", "Confirm my address"))
 
 
 @accounts.post("/verify")
-def verify() -> tuple[str, int]:
+def verify() -> Page:
     try:
         doorward_instance().verify_email(posted("flow"), secret_posted())
     except doorward.DoorwardError as err:
@@ -257,12 +270,12 @@ def verify() -> tuple[str, int]:
 
 
 @accounts.get("/forgot")
-def forgot_page() -> tuple[str, int]:
+def forgot_page() -> Page:
     return page("Forgot your password?", form("/forgot", {}, [("email", "email")], "Send a link"))
 
 
 @accounts.post("/forgot")
-def forgot() -> tuple[str, int]:
+def forgot() -> Page:
     try:
         flow = doorward_instance().request_password_reset(posted("email"), client_info())
     except doorward.DoorwardError as err:
@@ -278,7 +291,7 @@ def forgot() -> tuple[str, int]:
 
 
 @accounts.get("/reset")
-def reset_page() -> tuple[str, int]:
+def reset_page() -> Page:
     hidden = {"flow": request.args.get("flow", ""), "secret": request.args.get("secret", "")}
     return page(
         "Choose a new password",
@@ -287,7 +300,7 @@ def reset_page() -> tuple[str, int]:
 
 
 @accounts.post("/reset")
-def reset() -> tuple[str, int]:
+def reset() -> Page:
     try:
         doorward_instance().reset_password(posted("flow"), secret_posted(), posted("password"))
     except doorward.DoorwardError as err:
@@ -296,14 +309,14 @@ def reset() -> tuple[str, int]:
 
 
 @accounts.get("/sign-in/email")
-def sign_in_page() -> tuple[str, int]:
+def sign_in_page() -> Page:
     if request.args.get("flow"):
         return page("Sign in", confirm_or_code("/sign-in/email/complete", "Sign me in"))
     return page("Sign in by email", form("/sign-in/email", {}, [("email", "email")], "Mail me"))
 
 
 @accounts.post("/sign-in/email")
-def request_sign_in() -> tuple[str, int]:
+def request_sign_in() -> Page:
     try:
         flow = doorward_instance().request_sign_in(posted("email"), client_info())
     except doorward.DoorwardError as err:
@@ -336,12 +349,12 @@ def request_email_change() -> tuple[dict[str, Any], int]:
 
 
 @accounts.get("/email-change")
-def email_change_page() -> tuple[str, int]:
+def email_change_page() -> Page:
     return page("Confirm your new address", confirm_or_code("/email-change", "Use this address"))
 
 
 @accounts.post("/email-change")
-def confirm_email_change() -> tuple[str, int]:
+def confirm_email_change() -> Page:
     try:
         user = doorward_instance().users.confirm_email_change(posted("flow"), secret_posted())
     except doorward.DoorwardError as err:

@@ -75,6 +75,9 @@ def test_a_scanner_opening_the_link_does_not_use_it_up(
     for _ in range(3):  # a scanner, twice, then the user
         r = client.get(mail.link)
         assert r.status_code == 200 and "Confirm my address" in r.text
+    # The link's page holds its secret: never cached, never sent on as a Referer.
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
     r = client.post(
         "/verify", data={"flow": hidden(r.text, "flow"), "secret": hidden(r.text, "secret")}
     )

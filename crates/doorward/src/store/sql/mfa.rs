@@ -77,14 +77,7 @@ macro_rules! sql_mfa {
                     now: DateTime<Utc>,
                 ) -> Result<bool> {
                     let mut tx = self.begin().await?;
-                    let exists: Option<i32> = sqlx::query_scalar(&format!(
-                        "SELECT 1 FROM users WHERE id = $1{}",
-                        <$store as Dialect>::FOR_KEY_SHARE
-                    ))
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if exists.is_none() {
+                    if !Self::lock_user_row(&mut tx, user_id).await? {
                         return Err(Error::not_found("user"));
                     }
                     let done = sqlx::query(
@@ -172,12 +165,7 @@ macro_rules! sql_mfa {
                     events: &[Event],
                 ) -> Result<()> {
                     let mut tx = self.begin().await?;
-                    let exists: Option<i32> =
-                        sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
-                            .bind(user_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if exists.is_none() {
+                    if !Self::lock_user_row(&mut tx, user_id).await? {
                         return Err(Error::not_found("user"));
                     }
                     Self::put_recovery_in(&mut tx, user_id, hashes).await?;
