@@ -159,17 +159,12 @@ impl Auth {
                     && self.core.mail.get().is_some()
                     && self.core.flow_key.is_some()
                 {
-                    let target = crate::flows::Target {
-                        user: Some(&user),
-                        address: &user.email,
-                        address_key: &user.email_key,
-                    };
                     // The account exists and is logged in: a refused mail
                     // (a quota) is for the user to ask again, not a failed
                     // registration.
                     if let Err(e) = self
                         .core
-                        .start_flow(crate::flows::Purpose::VerifyEmail, target, client.as_ref())
+                        .start_account_flow(crate::flows::Purpose::VerifyEmail, &user, client.as_ref())
                         .await
                     {
                         tracing::warn!(user_id = %user.id, error = %e, "verification mail not requested");

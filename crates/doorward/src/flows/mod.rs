@@ -37,7 +37,6 @@ use crate::config::Config;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
-use crate::ratelimit::Quota;
 use crate::store::{Consumption, FlowRecord, UserRecord, now};
 use secret::FlowKey;
 
@@ -213,14 +212,10 @@ impl Core {
             self.rate_check(&format!("flow:address:{address_key}"), quota)
                 .await?;
         }
-        if self.config.flow_resend_cooldown > 0 {
-            let cooldown = Quota::new(
-                1,
-                std::time::Duration::from_secs(self.config.flow_resend_cooldown),
-            )?;
+        if let Some(cooldown) = &self.quotas.flow_cooldown {
             self.rate_check(
                 &format!("flow:cooldown:{}:{address_key}", purpose.as_str()),
-                &cooldown,
+                cooldown,
             )
             .await?;
         }
@@ -301,6 +296,21 @@ impl Core {
         tracing::Span::current().record("user_id", user_id);
         let user = self.user_record(user_id).await?;
         Ok((flow, user))
+    }
+
+    /// Start a flow to an account's own address (its verification).
+    pub(crate) async fn start_account_flow(
+        &self,
+        purpose: Purpose,
+        user: &UserRecord,
+        client: Option<&ClientInfo>,
+    ) -> Result<FlowStarted> {
+        let target = Target {
+            user: Some(user),
+            address: &user.email,
+            address_key: &user.email_key,
+        };
+        self.start_flow(purpose, target, client).await
     }
 
     /// Start a flow for whatever account `email` names (none, or a

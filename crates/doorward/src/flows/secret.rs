@@ -60,6 +60,13 @@ pub(crate) struct Hashes {
     pub code: String,
 }
 
+/// 32 random bytes, base64url: a link's secret, or a password nobody knows.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    B64.encode(bytes)
+}
+
 impl FlowKey {
     /// The keys `flow_key` (or, unset, `jwt_secret`) gives; `None` when the
     /// configuration has neither.
@@ -94,14 +101,12 @@ impl FlowKey {
 
     /// Fresh secrets: a link secret and a code of `digits` digits.
     pub(crate) fn generate(digits: u32) -> Secrets {
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
         let mut rng = rand::thread_rng();
         let code = (0..digits)
             .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
             .collect();
         Secrets {
-            link: B64.encode(bytes),
+            link: random_token(),
             code,
         }
     }

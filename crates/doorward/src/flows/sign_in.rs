@@ -1,7 +1,5 @@
 //! Sign-in by email: `auth().request_sign_in`, `auth().complete_sign_in`.
 
-use base64::Engine as _;
-use rand::RngCore as _;
 use tracing::field::Empty;
 
 use super::Purpose;
@@ -110,9 +108,7 @@ impl Auth {
         } else {
             base
         };
-        let mut password = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut password);
-        let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(password);
+        let password = super::secret::random_token();
         for attempt in 0..5 {
             let username = if attempt == 0 {
                 base.clone()

@@ -3,7 +3,7 @@
 
 use tracing::field::Empty;
 
-use super::{Purpose, Target};
+use super::Purpose;
 use crate::error::{Error, Result};
 use crate::flows::FlowStarted;
 use crate::telemetry::operation;
@@ -34,13 +34,8 @@ impl Auth {
                     if user.email_verified_at.is_some() {
                         return Err(Error::validation("email", "is verified already"));
                     }
-                    let target = Target {
-                        user: Some(&user),
-                        address: &user.email,
-                        address_key: &user.email_key,
-                    };
                     self.core
-                        .start_flow(Purpose::VerifyEmail, target, None)
+                        .start_account_flow(Purpose::VerifyEmail, &user, None)
                         .await
                 },
             )

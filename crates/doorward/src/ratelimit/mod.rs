@@ -197,6 +197,8 @@ pub(crate) struct BuiltinQuotas {
     /// Account mails per address, and per client address.
     pub flow_address: Option<Quota>,
     pub flow_ip: Option<Quota>,
+    /// One account mail per purpose and address per `flow_resend_cooldown`.
+    pub flow_cooldown: Option<Quota>,
     /// `rate_limit_ipv6_prefix`.
     pub ipv6_prefix: u8,
 }
@@ -209,6 +211,10 @@ impl BuiltinQuotas {
             register_ip: Quota::parse_setting(&config.rate_limit_register_ip)?,
             flow_address: Quota::parse_setting(&config.rate_limit_flow_address)?,
             flow_ip: Quota::parse_setting(&config.rate_limit_flow_ip)?,
+            flow_cooldown: match config.flow_resend_cooldown {
+                0 => None,
+                secs => Some(Quota::new(1, Duration::from_secs(secs))?),
+            },
             ipv6_prefix: config.rate_limit_ipv6_prefix,
         })
     }

@@ -158,6 +158,9 @@ macro_rules! sql_flows {
                     events: &[Event],
                 ) -> Result<bool> {
                     let mut tx = self.begin().await?;
+                    if !Self::lock_user_row(&mut tx, user_id).await? {
+                        return Err(Error::not_found("user"));
+                    }
                     let done = sqlx::query(
                         "UPDATE users SET email_verified_at = $1 \
                          WHERE id = $2 AND email_key = $3 AND email_verified_at IS NULL",
@@ -167,18 +170,7 @@ macro_rules! sql_flows {
                     .bind(email_key)
                     .execute(&mut *tx)
                     .await?;
-                    if done.rows_affected() == 1 {
-                        Self::commit_with(tx, events).await?;
-                        return Ok(true);
-                    }
-                    let exists: Option<i32> =
-                        sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
-                            .bind(user_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    exists
-                        .map(|_| false)
-                        .ok_or_else(|| Error::not_found("user"))
+                    Self::commit_one(tx, done.rows_affected(), events).await
                 }
 
                 async fn change_email(
