@@ -4,7 +4,7 @@
 // middleware types written here.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Event, Principal } from './binding'
+import type { Event, MfaChallenge, Principal, TokenPair } from './binding'
 import type { Doorward } from './lib/client'
 
 // One class per sub-API, over the addon's.
@@ -19,6 +19,7 @@ export { EventStream } from './lib/stream'
 export { Webhooks } from './lib/webhooks'
 export { Audit } from './lib/audit'
 export { Mail } from './lib/mail'
+export { Mfa } from './lib/mfa'
 export { PasswordHasher } from './lib/password'
 export { DoorwardError, errorCodes } from './lib/errors'
 
@@ -43,13 +44,17 @@ export type {
   FlowStarted,
   HasherOptions,
   Message,
+  MfaChallenge,
+  MfaStatus,
   Page,
   Principal,
+  RecoveryCodes,
   Registration,
   Role,
   Session,
   SubscribeOptions,
   TokenPair,
+  TotpEnrolment,
   User,
   UserUpdate,
   Webhook,
@@ -72,6 +77,7 @@ export type ErrorCode =
   | 'flow_invalid'
   | 'flow_expired'
   | 'email_not_verified'
+  | 'step_up_required'
   | 'forbidden'
   | 'rate_limited'
   | 'config_error'
@@ -106,6 +112,25 @@ export type EventType =
   | 'SignInLinkRequested'
   | 'EmailChangeRequested'
   | 'EmailChanged'
+  | 'MfaChallenged'
+  | 'MfaEnrolled'
+  | 'MfaRemoved'
+  | 'MfaFailed'
+  | 'RecoveryCodeUsed'
+  | 'RecoveryCodesRegenerated'
+
+/**
+ * What `login` and `completeSignIn` answer: the session's tokens, or a
+ * second factor to ask for. `mfaRequired` tells them apart:
+ * `if (r.mfaRequired) { r.flowId } else { r.accessToken }`.
+ */
+export type LoginResult = TokenPair | MfaChallenge
+
+/** A second factor that completes a login (`completeMfa`) or proves a step-up. */
+export type MfaMethod = 'totp' | 'recovery_code'
+
+/** What `stepUp` accepts as proof: the password, or a second factor. */
+export type StepUpMethod = 'password' | MfaMethod
 
 /** Where a webhook delivery stands. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead'
@@ -251,6 +276,16 @@ export interface Config {
   /** The mail to an address with no account, when `unknownAddressMail` is on (`{app_url}`). */
   unknownAddressSubject?: string
   unknownAddressText?: string
+  /** Key of the second factors (at least 32 bytes): TOTP secrets are sealed and recovery codes keyed under it, out of the database. Derived from `flowKey`, else `jwtSecret`, when unset. */
+  mfaEncryptionKey?: string
+  /** The name authenticator apps show beside the account (default `doorward`). */
+  mfaIssuer?: string
+  /** Roles whose holders must enrol a second factor before they get a session (a list, or comma-separated text). */
+  mfaRequiredForRoles?: string[] | string
+  /** Seconds a login whose first factor was right waits for its second (default 300). */
+  mfaLoginTtl?: number
+  /** Seconds an authentication stays fresh enough to remove a factor or replace the recovery codes (default 600). */
+  freshAuthMaxAge?: number
   /** OTLP/HTTP collector base URL (e.g. `http://127.0.0.1:4318`): the spans of every operation are exported there; what is buffered goes out at exit. */
   otelEndpoint?: string
   /** The exported `service.name` (default `doorward`). */

@@ -22,6 +22,7 @@ module.exports = {
   Webhooks: require('./lib/webhooks.js').Webhooks,
   Audit: require('./lib/audit.js').Audit,
   Mail: require('./lib/mail.js').Mail,
+  Mfa: require('./lib/mfa.js').Mfa,
   PasswordHasher: require('./lib/password.js').PasswordHasher,
   DoorwardError,
   errorCodes,

@@ -17,6 +17,7 @@ export const {
   Webhooks,
   Audit,
   Mail,
+  Mfa,
   PasswordHasher,
   DoorwardError,
   errorCodes,

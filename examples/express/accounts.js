@@ -1,8 +1,9 @@
 'use strict'
 // The account pages: verify an address, forgot and reset a password, sign
-// in by email, confirm a change of address. doorward makes the links and
-// codes, mails them and checks them; these routes only render forms and
-// forward what is posted.
+// in by email (with the second-factor step of mfa.js when the account has
+// one), confirm a change of address. doorward makes the links and codes,
+// mails them and checks them; these routes only render forms and forward
+// what is posted.
 //
 // A link from a mail is never consumed by a GET: the GET shows a form whose
 // button POSTs it, so a mail scanner that opens every link (Outlook Safe
@@ -13,52 +14,9 @@
 //   accountPages(dw, clientInfo)  an Express router with the pages
 
 const express = require('express')
-const { DoorwardError, HTTP_STATUS, tokenResponse } = require('doorward')
-
-/** HTML text: `&`, `<`, `>`, `"` and `'` escaped. */
-function escape(value) {
-  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
-
-/**
- * Every page: never cached (a link page holds its secret), no Referer
- * carrying a link's query anywhere, no script, forms posting here only.
- */
-const PAGE_HEADERS = Object.freeze({
-  'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-})
-
-/** Answers a minimal HTML page. */
-function page(res, title, body, status = 200) {
-  res
-    .status(status)
-    .set(PAGE_HEADERS)
-    .type('html')
-    .send(
-      '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
-        `<title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${body}</body></html>`,
-    )
-}
-
-/** A POST form: hidden values, then labelled inputs `[name, type]`, then a button. */
-function form(action, hidden, inputs, button) {
-  const fields = Object.entries(hidden).map(
-    ([name, value]) => `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`,
-  )
-  for (const [name, type] of inputs) {
-    fields.push(`<label>${escape(name)} <input name="${escape(name)}" type="${escape(type)}" required></label>`)
-  }
-  return `<form method="post" action="${escape(action)}">${fields.join('')}<button>${escape(button)}</button></form>`
-}
-
-/** A string field of a query or a form body; anything else (absent, repeated) is ''. */
-function text(source, name) {
-  const value = source && source[name]
-  return typeof value === 'string' ? value : ''
-}
+const { tokenResponse } = require('doorward')
+const { escape, form, page, pageError, text } = require('./pages.js')
+const { keepPendingLogin, secondFactorPage } = require('./mfa.js')
 
 /** The link's secret, or the code the user typed. */
 function secretPosted(req) {
@@ -74,20 +32,6 @@ function confirmOrCode(req, action, button) {
   const secret = text(req.query, 'secret')
   if (secret) return form(action, { flow, secret }, [], button)
   return form(action, { flow }, [['code', 'text']], button)
-}
-
-/**
- * A doorward error as a page with the core's status for its code (and
- * `Retry-After` on a 429); a server-side failure says no more than that.
- */
-function pageError(err, req, res, next) {
-  if (!(err instanceof DoorwardError)) return next(err)
-  const status = HTTP_STATUS[err.code] ?? 500
-  if (status === 429 && typeof err.retryAfter === 'number') {
-    res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfter))))
-  }
-  const message = status >= 500 ? 'Something went wrong on our side; try again later.' : err.message
-  page(res, 'That did not work', `<p>${escape(message)}</p>`, status)
 }
 
 /** The account pages for an open Doorward; `clientInfo(req)` is where a request comes from. */
@@ -141,10 +85,16 @@ function accountPages(dw, clientInfo) {
     page(res, 'Check your mail', `<p>If an account uses this address, a mail is on its way.</p>${codeForm}`)
   })
 
-  // The one page answering JSON: the session's tokens, as /login gives them.
+  // The one page answering JSON: the session's tokens, as /login gives
+  // them; or, for an account with a second factor, the code form of
+  // mfa.js, the pending login kept in an HttpOnly cookie.
   router.post('/sign-in/email/complete', posted, async (req, res) => {
-    const pair = await dw.completeSignIn(text(req.body, 'flow'), secretPosted(req), clientInfo(req))
-    res.set('Cache-Control', 'no-store').json(tokenResponse(pair))
+    const result = await dw.completeSignIn(text(req.body, 'flow'), secretPosted(req), clientInfo(req))
+    if (result.mfaRequired) {
+      keepPendingLogin(req, res, result)
+      return secondFactorPage(res)
+    }
+    res.set('Cache-Control', 'no-store').json(tokenResponse(result))
   })
 
   router.get('/email-change', (req, res) => {

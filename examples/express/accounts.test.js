@@ -9,6 +9,7 @@ const assert = require('node:assert/strict')
 const http = require('node:http')
 
 const { SMTPServer } = require('smtp-server')
+const { generateSync } = require('otplib')
 const { Doorward } = require('doorward')
 const { createApp } = require('./app.js')
 
@@ -323,6 +324,49 @@ test('sign-in by email with the code: a wrong one is a 400 page, the right one s
   const expired = await post('/sign-in/email/complete', { ...again.hidden, code: second.code })
   assert.equal(expired.status, 410)
   assert.ok(expired.html.includes('<p>this link or code has expired; ask for a new one</p>'))
+})
+
+test('sign-in by email of an account with an authenticator: the code form, the pending login in an HttpOnly cookie', async () => {
+  const reg = await register('mona')
+  const token = reg.access_token
+  // Enrolled through the API: the enrolment page's key, a first code from the app (otplib).
+  const enrolment = await fetch(`${base}/me/mfa/totp`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  const secret = /<code>([A-Z2-7]+)<\/code>/.exec(await enrolment.text())[1]
+  const now = Date.now()
+  const code = (when) => generateSync({ secret, epoch: Math.floor(when / 1000) })
+  assert.equal((await api('POST', '/me/mfa/totp/confirm', { token, body: { code: code(now) } })).status, 200)
+
+  const asked = onlyForm((await post('/sign-in/email', { email: 'mona@example.com' })).html)
+  const mail = await mailed('mona@example.com', 'Your sign-in link')
+  // The mailed code is right, but the account has a second factor: the code form.
+  const res = await fetch(`${base}/sign-in/email/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...asked.hidden, code: mail.code }).toString(),
+  })
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8')
+  const html = await res.text()
+  assert.deepEqual(forms(html).map((f) => [f.action, f.hidden, f.inputs]), [
+    ['/login/mfa', { method: 'totp' }, ['code']],
+    ['/login/mfa', { method: 'recovery_code' }, ['code']],
+  ])
+  const [cookie, ...attributes] = res.headers.getSetCookie()[0].split(';').map((p) => p.trim())
+  assert.match(cookie, /^doorward_mfa=./)
+  assert.ok(!html.includes(decodeURIComponent(cookie.split('=')[1])), 'the pending login is not in the page')
+  assert.ok(attributes.includes('HttpOnly') && attributes.includes('SameSite=Strict') && attributes.includes('Path=/login/mfa'))
+
+  const done = await fetch(`${base}/login/mfa`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ method: 'totp', code: code(now + 30_000) }).toString(),
+  })
+  assert.equal(done.status, 200)
+  const tokens = await done.json()
+  const me = await api('GET', '/me', { token: tokens.access_token })
+  assert.equal(me.body.principal.user_id, reg.user.id)
+  // A mailbox and a code: two proofs, but a mailbox is no authenticator at level 2.
+  assert.deepEqual([me.body.principal.amr, me.body.principal.aal], [['email', 'otp'], 1])
 })
 
 test('email change: POST /me/email (202), the link scanned, then confirmed on /email-change', async () => {

@@ -1,9 +1,10 @@
 'use strict'
-// An Express application on doorward: registration, login, token refresh,
-// logout, the caller's profile, address and avatar, an admin-only listing,
-// Prometheus metrics at /metrics, and the account pages of accounts.js
+// An Express application on doorward: registration, login (with a second
+// factor when the account has one), token refresh, logout, the caller's
+// profile, address, avatar and authenticator app, step-up, an admin-only
+// listing, Prometheus metrics at /metrics, the account pages of accounts.js
 // (verify an address, forgot and reset a password, sign in by email,
-// confirm a new address).
+// confirm a new address) and the second-factor pages of mfa.js.
 // doorward keeps the users, sessions, roles and files and sends the account
 // mails; its middleware authenticates requests and errorHandler() answers
 // every doorward error with its HTTP status.
@@ -15,6 +16,7 @@ const crypto = require('node:crypto')
 const express = require('express')
 const { Doorward, authenticate, errorHandler, requirePermission, tokenResponse } = require('doorward')
 const { accountPages } = require('./accounts.js')
+const { enrolmentPage, keepPendingLogin, secondFactorPages } = require('./mfa.js')
 
 /** Where a login comes from, as doorward keeps it with the session. */
 function clientInfo(req) {
@@ -84,11 +86,21 @@ function createApp(dw) {
     res.status(201).json({ user: profile(reg.user), ...tokenResponse(reg.tokens) })
   })
 
+  // The tokens; or, for an account with a second factor, what the code
+  // form needs to know, with the pending login in an HttpOnly cookie for
+  // the form's POST (/login/mfa, mfa.js): its flow id is never in a body.
   app.post('/login', async (req, res) => {
     const fields = stringFields(req, res, 'login', 'password')
     if (!fields) return
-    const pair = await dw.login(...fields, clientInfo(req))
-    res.json(tokenResponse(pair))
+    const result = await dw.login(...fields, clientInfo(req))
+    if (!result.mfaRequired) return res.json(tokenResponse(result))
+    keepPendingLogin(req, res, result)
+    res.set('Cache-Control', 'no-store').json({
+      mfa_required: true,
+      methods: result.methods,
+      expires_in: result.expiresIn,
+      code_form: '/login/mfa',
+    })
   })
 
   app.post('/refresh', async (req, res) => {
@@ -103,12 +115,56 @@ function createApp(dw) {
   })
 
   app.get('/me', authenticate(dw), async (req, res) => {
-    const { userId, username, sessionId, roles, expiresAt } = req.principal
+    const { userId, username, sessionId, roles, expiresAt, amr, aal, authTime } = req.principal
     const user = await dw.users.get(userId)
     res.json({
-      principal: { user_id: userId, username, session_id: sessionId, roles, expires_at: expiresAt },
+      principal: {
+        user_id: userId,
+        username,
+        session_id: sessionId,
+        roles,
+        expires_at: expiresAt,
+        amr,
+        aal,
+        auth_time: authTime,
+      },
       profile: profile(user),
     })
+  })
+
+  // An authenticator app: the enrolment page shows a new secret as a QR
+  // code (a POST: each one replaces a pending secret), and the first code
+  // from the app confirms it, answering the recovery codes, shown once.
+  app.post('/me/mfa/totp', authenticate(dw), async (req, res) => {
+    enrolmentPage(res, await dw.mfa.startTotp(req.principal.userId))
+  })
+
+  app.post('/me/mfa/totp/confirm', authenticate(dw), async (req, res) => {
+    const fields = stringFields(req, res, 'code')
+    if (!fields) return
+    const recovery = await dw.mfa.confirmTotp(req.principal.userId, fields[0])
+    res.set('Cache-Control', 'no-store').json({ recovery_codes: recovery.codes })
+  })
+
+  app.get('/me/mfa', authenticate(dw), async (req, res) => {
+    const status = await dw.mfa.status(req.principal.userId)
+    res.json({ totp: status.totp, recovery_codes_left: status.recoveryCodesLeft, enabled: status.enabled })
+  })
+
+  // Removing the app needs an authentication of the last few minutes
+  // (freshAuthMaxAge): an older token is 401 step_up_required.
+  app.delete('/me/mfa/totp', authenticate(dw), async (req, res) => {
+    await dw.mfa.disableTotp(req.accessToken)
+    res.status(204).end()
+  })
+
+  // Prove who you are again ({method: password | totp | recovery_code,
+  // proof}): a new session's tokens; the old token stops working.
+  app.post('/me/step-up', authenticate(dw), async (req, res) => {
+    const fields = stringFields(req, res, 'method', 'proof')
+    if (!fields) return
+    const pair = await dw.stepUp(req.accessToken, ...fields, clientInfo(req))
+    res.set('Cache-Control', 'no-store').json(tokenResponse(pair))
   })
 
   // A new address, proven from it: doorward mails a link and a code there
@@ -174,6 +230,7 @@ function createApp(dw) {
   })
 
   // HTML pages for browsers, answering their own errors as pages.
+  app.use(secondFactorPages(dw, clientInfo))
   app.use(accountPages(dw, clientInfo))
 
   // Last: every doorward error as its status and { error: { code, message, field } }.

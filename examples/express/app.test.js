@@ -60,6 +60,9 @@ test('register, login, /me, refresh, replay, logout', async () => {
     headers: { 'user-agent': 'example-test/1.0' },
   })
   assert.equal(login.status, 200)
+  // No second factor enrolled: the tokens at once (mfa.test.js has the other answer).
+  assert.deepEqual(Object.keys(login.body).sort(), ['access_token', 'expires_in', 'refresh_token', 'token_type'])
+  assert.deepEqual(login.headers.getSetCookie(), [], 'no pending login to keep')
   const { access_token: access, refresh_token: refresh } = login.body
   // The ClientInfo from the request is kept with the session.
   const [session] = await dw.sessions.list(reg.body.user.id)
@@ -70,6 +73,7 @@ test('register, login, /me, refresh, replay, logout', async () => {
   assert.equal(me.status, 200)
   assert.equal(me.body.principal.user_id, reg.body.user.id)
   assert.deepEqual(me.body.principal.roles, ['user'])
+  assert.deepEqual([me.body.principal.amr, me.body.principal.aal], [['pwd'], 1], 'a password alone')
   assert.equal(me.body.profile.email, 'alice@example.com')
   assert.notEqual(me.body.profile.last_login_at, null)
   assert.equal(me.body.profile.email_verified_at, null, 'unverified until a mail proves it (accounts.test.js)')

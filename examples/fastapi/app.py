@@ -1,7 +1,9 @@
-"""A small FastAPI service on doorward: registration, login, token refresh,
-logout, the caller's profile and avatar, an admin-only user listing,
-Prometheus metrics at ``/metrics``, and the account pages (verify an
-address, forgot and reset a password, sign in by email, change the address).
+"""A small FastAPI service on doorward: registration, login (with a second
+factor when the account has one), token refresh, logout, the caller's
+profile and avatar, an admin-only user listing, Prometheus metrics at
+``/metrics``, the account pages (verify an address, forgot and reset a
+password, sign in by email, change the address) and second factors (an
+enrolment page with a QR code, the code step of a login, step-up).
 
 ``uvicorn app:app`` serves the module-level ``app``, configured from the
 environment (see README.md); tests build their own with :func:`create_app`.
@@ -13,7 +15,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from html import escape
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, Union
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
@@ -53,6 +55,15 @@ class RefreshIn(BaseModel):
     refresh_token: str
 
 
+class CodeIn(BaseModel):
+    code: str
+
+
+class StepUpIn(BaseModel):
+    method: str  # password, totp or recovery_code
+    proof: str  # the password or the code
+
+
 # Responses, read straight from doorward's objects' attributes.
 
 
@@ -77,6 +88,26 @@ class TokensOut(Out):
     expires_in: int
 
 
+class MfaRequiredOut(Out):
+    """A login whose password was right, waiting for a code. The pending
+    login's id travels in an HttpOnly cookie, never in this body."""
+
+    mfa_required: bool  # always True: TokensOut has no such field
+    methods: list[str]
+    enrolment_required: bool
+    expires_in: int
+
+
+class RecoveryCodesOut(Out):
+    codes: list[str]
+
+
+class MfaStatusOut(Out):
+    totp: bool
+    recovery_codes_left: int
+    enabled: bool
+
+
 class RegisteredOut(Out):
     user: UserOut
     tokens: TokensOut
@@ -88,6 +119,9 @@ class PrincipalOut(Out):
     session_id: str
     roles: list[str]
     expires_at: datetime
+    amr: list[str]  # how the session was authenticated: pwd, otp, mfa...
+    aal: int  # 2 after a password and a second factor
+    auth_time: datetime
 
 
 class MeOut(Out):
@@ -144,8 +178,15 @@ async def register(body: RegisterIn, dw: Dw, client: Client) -> RegisteredOut:
 
 
 @router.post("/login")
-async def login(body: LoginIn, dw: Dw, client: Client) -> TokensOut:
-    return TokensOut.model_validate(await dw.login(body.login, body.password, client))
+async def login(
+    body: LoginIn, request: Request, response: Response, dw: Dw, client: Client
+) -> Union[TokensOut, MfaRequiredOut]:
+    result = await dw.login(body.login, body.password, client)
+    if isinstance(result, doorward.MfaChallenge):
+        # The password was right; the code form at /login/mfa finishes it.
+        keep_pending_login(request, response, result)
+        return MfaRequiredOut.model_validate(result)
+    return TokensOut.model_validate(result)
 
 
 @router.post("/refresh")
@@ -264,12 +305,14 @@ PAGE_HEADERS = {
 }
 
 
-def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+def page(
+    title: str, body: str, status_code: int = 200, headers: Mapping[str, str] = PAGE_HEADERS
+) -> HTMLResponse:
     html = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
-    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers=dict(headers))
 
 
 def form(action: str, hidden: dict[str, str], fields: list[tuple[str, str]], button: str) -> str:
@@ -405,12 +448,16 @@ async def request_sign_in(request: Request, dw: Dw) -> HTMLResponse:
 async def complete_sign_in(request: Request, dw: Dw) -> JSONResponse | HTMLResponse:
     data = await posted(request)
     try:
-        tokens = await dw.complete_sign_in(
+        result = await dw.complete_sign_in(
             data.get("flow", ""), secret_of(data), client_info(request)
         )
     except doorward.DoorwardError as err:
         return failed(err)
-    return JSONResponse(tokens.to_dict())
+    if isinstance(result, doorward.MfaChallenge):
+        response = code_page()
+        keep_pending_login(request, response, result)
+        return response
+    return JSONResponse(result.to_dict())
 
 
 # Change the address.
@@ -445,6 +492,120 @@ async def confirm_email_change(request: Request, dw: Dw) -> HTMLResponse:
     except doorward.DoorwardError as err:
         return failed(err)
     return page("Address changed", f"<p>Your address is now {escape(user.email)}.</p>")
+
+
+# Second factors: an authenticator app (TOTP) and recovery codes. A login of
+# an account that has one answers MfaRequiredOut and sets an HttpOnly cookie
+# holding the pending login's id (it proves the password, so it never
+# appears in a page, a body or a URL); the code form at /login/mfa posts
+# the code, and the cookie comes with it.
+
+mfa = APIRouter()
+
+#: The cookie of a pending login, sent only to the code form's POST.
+MFA_COOKIE = "doorward_mfa"
+MFA_PATH = "/login/mfa"
+
+#: The enrolment page shows its QR code as an inline ``data:`` image: the
+#: only page whose CSP lets an image in.
+ENROLMENT_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+def keep_pending_login(
+    request: Request, response: Response, challenge: doorward.MfaChallenge
+) -> None:
+    """Hand the pending login's id to the browser in an HttpOnly cookie that
+    only the code form's POST receives, for as long as the login waits."""
+    response.set_cookie(
+        MFA_COOKIE,
+        challenge.flow_id,
+        max_age=challenge.expires_in,
+        path=MFA_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def code_page() -> HTMLResponse:
+    """The second step of a login: a code from the app, or a recovery code."""
+    totp = form(MFA_PATH, {"method": "totp"}, [("code", "text")], "Sign in")
+    recovery = form(MFA_PATH, {"method": "recovery_code"}, [("code", "text")], "Use it")
+    return page(
+        "Enter your code",
+        f"<p>Type the code your authenticator app shows.</p>{totp}"
+        f"<p>Lost your phone? Use one of your recovery codes.</p>{recovery}",
+    )
+
+
+@mfa.get(MFA_PATH)
+async def login_code_page() -> HTMLResponse:
+    return code_page()
+
+
+@mfa.post(MFA_PATH, response_model=None)
+async def complete_login(request: Request, dw: Dw) -> JSONResponse | HTMLResponse:
+    data = await posted(request)
+    try:
+        tokens = await dw.complete_mfa(
+            request.cookies.get(MFA_COOKIE, ""),
+            data.get("method", ""),
+            data.get("code", ""),
+            client_info(request),
+        )
+    except doorward.DoorwardError as err:
+        # A wrong code leaves the login pending: the cookie stays for a retry.
+        return failed(err)
+    response = JSONResponse(tokens.to_dict(), headers={"Cache-Control": "no-store"})
+    response.delete_cookie(MFA_COOKIE, path=MFA_PATH)
+    return response
+
+
+@mfa.post("/me/mfa/totp", response_model=None)
+async def start_totp(principal: CurrentPrincipal, dw: Dw) -> HTMLResponse:
+    """The enrolment page: the QR code and the key of a new authenticator,
+    pending until a first code confirms it."""
+    enrolment = await dw.mfa.start_totp(principal.user_id)
+    body = (
+        "<p>Scan this QR code with your authenticator app, or type the key.</p>"
+        f"<img src='{escape(enrolment.qr_code)}' alt='QR code of your key' width='240'>"
+        f"<p>Key: <code>{escape(enrolment.secret)}</code></p>"
+        "<p>Then send the first code the app shows to <code>POST /me/mfa/totp/confirm</code>;"
+        " it answers your recovery codes, shown once.</p>"
+    )
+    return page("Set up your authenticator app", body, headers=ENROLMENT_HEADERS)
+
+
+@mfa.post("/me/mfa/totp/confirm")
+async def confirm_totp(
+    body: CodeIn, principal: CurrentPrincipal, response: Response, dw: Dw
+) -> RecoveryCodesOut:
+    codes = await dw.mfa.confirm_totp(principal.user_id, body.code)
+    response.headers["Cache-Control"] = "no-store"
+    return RecoveryCodesOut.model_validate(codes)
+
+
+@mfa.get("/me/mfa")
+async def mfa_status(principal: CurrentPrincipal, dw: Dw) -> MfaStatusOut:
+    return MfaStatusOut.model_validate(await dw.mfa.status(principal.user_id))
+
+
+@mfa.delete("/me/mfa/totp", status_code=status.HTTP_204_NO_CONTENT)
+async def disable_totp(token: AccessToken, dw: Dw) -> None:
+    # Needs an authentication within fresh_auth_max_age: otherwise 401
+    # step_up_required, answered by POST /me/step-up.
+    await dw.mfa.disable_totp(token)
+
+
+@mfa.post("/me/step-up")
+async def step_up(body: StepUpIn, token: AccessToken, dw: Dw, client: Client) -> TokensOut:
+    # A new session's tokens; the old session ends.
+    return TokensOut.model_validate(await dw.step_up(token, body.method, body.proof, client))
 
 
 # The application.
@@ -495,6 +656,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> FastAPI:
 
     app.include_router(router)
     app.include_router(accounts)
+    app.include_router(mfa)
     return app
 
 

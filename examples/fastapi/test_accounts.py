@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 
@@ -160,6 +161,33 @@ def test_sign_in_by_email(app: FastAPI, client: TestClient, smtp: tuple[Inbox, i
     assert r.status_code == 200, r.text
     me = client.get("/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
     assert me.json()["user"]["username"] == "dina"
+
+
+def test_sign_in_by_email_asks_for_the_second_factor(
+    app: FastAPI, client: TestClient, smtp: tuple[Inbox, int]
+) -> None:
+    user_id = register(client, "fred")["user"]["id"]
+    dw: doorward.AsyncDoorward = app.state.doorward
+    assert client.portal is not None
+    enrolment = client.portal.call(dw.mfa.start_totp, user_id)
+    authenticator = pyotp.TOTP(enrolment.secret)
+    confirmed_at = time.time()
+    client.portal.call(dw.mfa.confirm_totp, user_id, authenticator.at(confirmed_at))
+
+    client.post("/sign-in/email", data={"email": "fred@example.com"})
+    mail = Mail(receive(app, client, smtp[0], "Your sign-in link", "fred@example.com"))
+    r = client.post("/sign-in/email/complete", data={"flow": mail.flow_id, "code": mail.code})
+    # The mailed code was right: the code form, and the pending login in a cookie.
+    assert r.status_code == 200, r.text
+    assert "name='code'" in r.text and "access_token" not in r.text
+    assert "HttpOnly" in r.headers["Set-Cookie"]
+    r = client.post(
+        "/login/mfa", data={"method": "totp", "code": authenticator.at(confirmed_at + 30)}
+    )
+    assert r.status_code == 200, r.text
+    me = client.get("/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    # A mailbox and a code: level 1 (NIST does not count email).
+    assert (me.json()["principal"]["amr"], me.json()["principal"]["aal"]) == (["email", "otp"], 1)
 
 
 def test_change_the_address(app: FastAPI, client: TestClient, smtp: tuple[Inbox, int]) -> None:

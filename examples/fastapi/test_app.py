@@ -1,10 +1,14 @@
 """The FastAPI example through its HTTP API (``fastapi.testclient``)."""
 
+import base64
+import re
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 
@@ -336,3 +340,138 @@ def test_metrics_are_prometheus_text(client: TestClient) -> None:
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert "doorward_registrations_total 1" in r.text.splitlines()
+
+
+# Second factors.
+
+
+def enrol(client: TestClient, token: str) -> tuple[pyotp.TOTP, float, list[str]]:
+    """Enrol an authenticator from the enrolment page, as a user does: read
+    the key off the page, confirm with the app's first code. The app, the
+    moment of that code (its step is spent) and the recovery codes."""
+    r = client.post("/me/mfa/totp", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    key = re.search(r"<code>([A-Z2-7]{32})</code>", r.text)
+    assert key, r.text
+    authenticator = pyotp.TOTP(key.group(1))
+    at = time.time()
+    r = client.post(
+        "/me/mfa/totp/confirm", json={"code": authenticator.at(at)}, headers=bearer(token)
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    codes: list[str] = r.json()["codes"]
+    return authenticator, at, codes
+
+
+def test_enrolment_page_shows_the_qr_code_under_its_own_csp(client: TestClient) -> None:
+    token = register(client, "john")["tokens"]["access_token"]
+    assert_error(client.post("/me/mfa/totp"), 401, "token_invalid")
+    r = client.post("/me/mfa/totp", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["Cache-Control"] == "no-store"
+    # The QR code is an inline data: image, which this page's CSP (and only
+    # this page's) lets in.
+    qr = re.search(r"<img src='(data:image/png;base64,[A-Za-z0-9+/=]+)'", r.text)
+    assert qr, r.text
+    assert base64.b64decode(qr.group(1).split(",", 1)[1]).startswith(b"\x89PNG")
+    csp = r.headers["Content-Security-Policy"]
+    assert "img-src 'self' data:" in csp
+    assert "default-src 'none'" in csp
+    assert "script-src" not in csp
+    for other in ("/forgot", "/login/mfa", "/sign-in/email"):
+        other_csp = client.get(other).headers["Content-Security-Policy"]
+        assert "img-src" not in other_csp and "data:" not in other_csp, other
+    key = re.search(r"<code>([A-Z2-7]{32})</code>", r.text)
+    assert key, r.text
+
+    # Nothing changes until a first code confirms the authenticator.
+    assert "access_token" in login(client, "john")
+    r = client.post("/me/mfa/totp/confirm", json={"code": "000000"}, headers=bearer(token))
+    assert_error(r, 401, "invalid_credentials")
+    code = pyotp.TOTP(key.group(1)).now()
+    r = client.post("/me/mfa/totp/confirm", json={"code": code}, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert len(r.json()["codes"]) == 10
+    r = client.get("/me/mfa", headers=bearer(token))
+    assert r.json() == {"totp": True, "recovery_codes_left": 10, "enabled": True}
+
+
+def test_login_with_a_second_factor(client: TestClient) -> None:
+    token = register(client, "john")["tokens"]["access_token"]
+    authenticator, at, codes = enrol(client, token)
+
+    # The password alone: no tokens, and the pending login's id only in an
+    # HttpOnly cookie for the code form.
+    r = client.post("/login", json={"login": "john", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "mfa_required": True,
+        "methods": ["totp", "recovery_code"],
+        "enrolment_required": False,
+        "expires_in": 300,
+    }
+    cookie = r.headers["Set-Cookie"]
+    flow_id = client.cookies.get("doorward_mfa", path="/login/mfa")
+    assert flow_id and flow_id not in r.text
+    assert "HttpOnly" in cookie
+    assert "Path=/login/mfa" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Max-Age=300" in cookie
+
+    # The code form, then a wrong code: the login stays pending.
+    r = client.get("/login/mfa")
+    assert r.status_code == 200
+    assert "name='code'" in r.text and "recovery_code" in r.text
+    assert flow_id not in r.text
+    r = client.post("/login/mfa", data={"method": "totp", "code": authenticator.at(at)})  # a replay
+    assert r.status_code == 401, r.text
+    assert r.headers["Content-Type"].startswith("text/html")
+
+    # The next step's code signs in, at level 2, and the cookie goes.
+    r = client.post("/login/mfa", data={"method": "totp", "code": authenticator.at(at + 30)})
+    assert r.status_code == 200, r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    pair = r.json()
+    assert pair["token_type"] == "Bearer"
+    assert "doorward_mfa=" in r.headers["Set-Cookie"]
+    assert client.cookies.get("doorward_mfa", path="/login/mfa") is None
+    me = client.get("/me", headers=bearer(pair["access_token"])).json()["principal"]
+    assert (me["aal"], me["amr"]) == (2, ["mfa", "otp", "pwd"])
+
+    # Used once: without the cookie there is no pending login to finish.
+    r = client.post("/login/mfa", data={"method": "totp", "code": authenticator.at(at + 30)})
+    assert r.status_code == 400, r.text
+
+    # A recovery code completes one login.
+    assert client.post("/login", json={"login": "john", "password": PASSWORD}).status_code == 200
+    r = client.post("/login/mfa", data={"method": "recovery_code", "code": codes[0]})
+    assert r.status_code == 200, r.text
+    status_now = client.get("/me/mfa", headers=bearer(r.json()["access_token"])).json()
+    assert status_now["recovery_codes_left"] == 9
+
+
+def test_step_up_and_removing_the_factor(config: dict[str, Any]) -> None:
+    with TestClient(create_app({**config, "fresh_auth_max_age": 1})) as client:
+        token = register(client, "john")["tokens"]["access_token"]
+        authenticator, at, _ = enrol(client, token)
+        time.sleep(2.1)
+        # Too long since the user proved who they are: step up first.
+        r = client.delete("/me/mfa/totp", headers=bearer(token))
+        assert_error(r, 401, "step_up_required")
+        assert r.headers["WWW-Authenticate"] == 'Bearer error="insufficient_user_authentication"'
+        r = client.post(
+            "/me/step-up",
+            json={"method": "totp", "proof": authenticator.at(at + 30)},
+            headers=bearer(token),
+        )
+        assert r.status_code == 200, r.text
+        fresh = r.json()["access_token"]
+        me = client.get("/me", headers=bearer(fresh)).json()["principal"]
+        assert me["aal"] == 2
+        # The old session ended with the step-up.
+        assert_error(client.get("/me", headers=bearer(token)), 401, "token_revoked")
+        assert client.delete("/me/mfa/totp", headers=bearer(fresh)).status_code == 204
+        assert client.get("/me/mfa", headers=bearer(fresh)).json()["enabled"] is False
+        assert "access_token" in login(client, "john")

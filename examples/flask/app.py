@@ -1,7 +1,8 @@
-"""A small Flask service on doorward: registration, login, token refresh,
-logout, the caller's profile and avatar, an admin-only user listing,
-Prometheus metrics at ``/metrics``, and the account pages (verify an
-address, forgot and reset a password, sign in by email, change the address).
+"""A small Flask service on doorward: registration, login (with the code
+step of an account that has a second factor), token refresh, logout, the
+caller's profile and avatar, an admin-only user listing, Prometheus metrics
+at ``/metrics``, and the account pages (verify an address, forgot and reset
+a password, sign in by email, change the address).
 
 ``flask --app app run`` finds :func:`create_app` and calls it without
 arguments, so the configuration comes from the environment (see README.md);
@@ -16,7 +17,7 @@ from datetime import datetime
 from html import escape
 from typing import Any, Optional
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, make_response, request
 
 import doorward
 from doorward.flask import (
@@ -78,7 +79,11 @@ def user_json(user: doorward.User) -> dict[str, Any]:
 
 
 def principal_json(principal: doorward.Principal) -> dict[str, Any]:
-    return {**principal.to_dict(), "expires_at": iso(principal.expires_at)}
+    return {
+        **principal.to_dict(),
+        "expires_at": iso(principal.expires_at),
+        "auth_time": iso(principal.auth_time),
+    }
 
 
 # Routes.
@@ -92,9 +97,21 @@ def register() -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/login")
-def login() -> dict[str, Any]:
+def login() -> Response:
     name, password = fields("login", "password")  # username or email
-    return doorward_instance().login(name, password, client_info()).to_dict()
+    result = doorward_instance().login(name, password, client_info())
+    if isinstance(result, doorward.MfaChallenge):
+        # The password was right; the code form at /login/mfa finishes it.
+        response = make_response(
+            {
+                "mfa_required": True,
+                "methods": result.methods,
+                "enrolment_required": result.enrolment_required,
+                "expires_in": result.expires_in,
+            }
+        )
+        return keep_pending_login(response, result)
+    return make_response(result.to_dict())
 
 
 @bp.post("/refresh")
@@ -330,12 +347,64 @@ def request_sign_in() -> Page:
 @accounts.post("/sign-in/email/complete")
 def complete_sign_in() -> Any:
     try:
-        tokens = doorward_instance().complete_sign_in(
+        result = doorward_instance().complete_sign_in(
             posted("flow"), secret_posted(), client_info()
         )
     except doorward.DoorwardError as err:
         return failed(err)
-    return tokens.to_dict()
+    if isinstance(result, doorward.MfaChallenge):
+        return keep_pending_login(make_response(code_page()), result)
+    return result.to_dict()
+
+
+# The second step of a login whose account has a second factor. The pending
+# login's id proves the password: it travels in an HttpOnly cookie sent only
+# to the code form's POST, never in a page, a body or a URL.
+
+MFA_COOKIE = "doorward_mfa"
+MFA_PATH = "/login/mfa"
+
+
+def keep_pending_login(response: Response, challenge: doorward.MfaChallenge) -> Response:
+    response.set_cookie(
+        MFA_COOKIE,
+        challenge.flow_id,
+        max_age=challenge.expires_in,
+        path=MFA_PATH,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+def code_page() -> Page:
+    totp = form(MFA_PATH, {"method": "totp"}, [("code", "text")], "Sign in")
+    recovery = form(MFA_PATH, {"method": "recovery_code"}, [("code", "text")], "Use it")
+    return page(
+        "Enter your code",
+        f"<p>Type the code your authenticator app shows.</p>{totp}"
+        f"<p>Lost your phone? Use one of your recovery codes.</p>{recovery}",
+    )
+
+
+@accounts.get(MFA_PATH)
+def login_code_page() -> Page:
+    return code_page()
+
+
+@accounts.post(MFA_PATH)
+def complete_login() -> Any:
+    try:
+        tokens = doorward_instance().complete_mfa(
+            request.cookies.get(MFA_COOKIE, ""), posted("method"), posted("code"), client_info()
+        )
+    except doorward.DoorwardError as err:
+        return failed(err)  # a wrong code leaves the login pending
+    response = make_response(tokens.to_dict())
+    response.headers["Cache-Control"] = "no-store"
+    response.delete_cookie(MFA_COOKIE, path=MFA_PATH)
+    return response
 
 
 @accounts.post("/me/email")

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -146,3 +147,25 @@ def test_sign_in_and_change_the_address(
     )
     assert done.status_code == 200 and "cyd@new.example" in done.text
     assert client.get("/me", headers=auth).get_json()["user"]["email"] == "cyd@new.example"
+
+
+def test_sign_in_by_email_asks_for_the_second_factor(
+    app: Flask, client: FlaskClient, smtp: tuple[Inbox, int]
+) -> None:
+    user_id = register(client, "fred")["user"]["id"]
+    with app.app_context():
+        enrolment = doorward_instance().mfa.start_totp(user_id)
+        authenticator = pyotp.TOTP(enrolment.secret)
+        confirmed_at = time.time()
+        doorward_instance().mfa.confirm_totp(user_id, authenticator.at(confirmed_at))
+    client.post("/sign-in/email", data={"email": "fred@example.com"})
+    mail = Mail(receive(app, smtp[0], "Your sign-in link", "fred@example.com"))
+    r = client.post("/sign-in/email/complete", data={"flow": mail.flow_id, "code": mail.code})
+    # The mailed code was right: the code form, and the pending login in a cookie.
+    assert r.status_code == 200, r.text
+    assert "name='code'" in r.text and "access_token" not in r.text
+    assert "HttpOnly" in r.headers["Set-Cookie"]
+    code = authenticator.at(confirmed_at + 30)
+    r = client.post("/login/mfa", data={"method": "totp", "code": code})
+    assert r.status_code == 200, r.text
+    assert r.get_json()["token_type"] == "Bearer"

@@ -1,10 +1,12 @@
 """The Flask example through its HTTP API (Flask's test client)."""
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -93,8 +95,13 @@ def test_register_login_and_me(app: Flask, client: FlaskClient) -> None:
     r = client.get("/me", headers=bearer(pair["access_token"]))
     assert r.status_code == 200, r.text
     me = r.get_json()
-    assert set(me["principal"]) == {"user_id", "username", "session_id", "roles", "expires_at"}
+    assert set(me["principal"]) == {
+        *("user_id", "username", "session_id", "roles", "expires_at"),
+        *("amr", "aal", "auth_time"),
+    }
     assert datetime.fromisoformat(me["principal"]["expires_at"]).tzinfo is not None
+    assert datetime.fromisoformat(me["principal"]["auth_time"]).tzinfo is not None
+    assert (me["principal"]["amr"], me["principal"]["aal"]) == (["pwd"], 1)
     assert me["principal"]["user_id"] == reg["user"]["id"]
     assert me["principal"]["username"] == "john"
     assert me["principal"]["roles"] == ["user"]
@@ -328,3 +335,43 @@ def test_metrics_are_prometheus_text(client: FlaskClient) -> None:
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert "doorward_registrations_total 1" in r.get_data(as_text=True).splitlines()
+
+
+def test_login_with_a_second_factor(app: Flask, client: FlaskClient) -> None:
+    user_id = register(client, "john")["user"]["id"]
+    enrolment = dw(app).mfa.start_totp(user_id)
+    authenticator = pyotp.TOTP(enrolment.secret)
+    at = time.time()
+    codes = dw(app).mfa.confirm_totp(user_id, authenticator.at(at)).codes
+
+    # The password alone: no tokens, and the pending login's id only in an
+    # HttpOnly cookie for the code form.
+    r = client.post("/login", json={"login": "john", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.get_json() == {
+        "mfa_required": True,
+        "methods": ["totp", "recovery_code"],
+        "enrolment_required": False,
+        "expires_in": 300,
+    }
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Path=/login/mfa" in cookie and "SameSite=Strict" in cookie
+    pending = client.get_cookie("doorward_mfa", path="/login/mfa")
+    assert pending is not None and pending.value not in r.text
+
+    page = client.get("/login/mfa")
+    assert page.status_code == 200 and "name='code'" in page.text
+    r = client.post("/login/mfa", data={"method": "totp", "code": authenticator.at(at)})
+    assert r.status_code == 401, r.text  # a replay of the confirming code
+    r = client.post("/login/mfa", data={"method": "totp", "code": authenticator.at(at + 30)})
+    assert r.status_code == 200, r.text
+    tokens = r.get_json()
+    me = client.get("/me", headers=bearer(tokens["access_token"])).get_json()["principal"]
+    assert (me["aal"], me["amr"]) == (2, ["mfa", "otp", "pwd"])
+    assert client.get_cookie("doorward_mfa", path="/login/mfa") is None
+
+    # A recovery code completes one login.
+    assert client.post("/login", json={"login": "john", "password": PASSWORD}).status_code == 200
+    r = client.post("/login/mfa", data={"method": "recovery_code", "code": codes[0]})
+    assert r.status_code == 200, r.text
+    assert dw(app).mfa.status(user_id).recovery_codes_left == 9

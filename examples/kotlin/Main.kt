@@ -40,8 +40,13 @@ fun main(args: Array<String>) = runBlocking {
 
     local.registerUser("maria", "maria@example.com", "a long offline passphrase")
     val session = DeviceSession(local, SecureStorage())
-    val me = session.login("maria", "a long offline passphrase", ClientInfo(userAgent = "example-app/1.0"))
-    println("signed in as ${me.username} (session ${me.sessionId})")
+    val me = when (val login = session.login("maria", "a long offline passphrase", ClientInfo(userAgent = "example-app/1.0"))) {
+        is DeviceLogin.SignedIn -> login.principal
+        // With an authenticator enrolled (dw.mfa().startTotp / confirmTotp):
+        // ask for its code, then session.completeMfa(flowId, "totp", code).
+        is DeviceLogin.MfaRequired -> error("maria has no second factor yet: ${login.challenge}")
+    }
+    println("signed in as ${me.username} (session ${me.sessionId}, level ${me.aal}, ${me.amr})")
 
     // The profile picture, stored beside the app's database (files_url
     // defaults to a folder next to the SQLite file) and read back.

@@ -1,14 +1,16 @@
 // `Doorward`: opening, the authentication operations, and the sub-APIs as
-// properties. Every TokenPair it returns keeps its tokens, and every User
-// its email address, out of logs (hide.ts).
+// properties. Every TokenPair it returns keeps its tokens, every
+// MfaChallenge its flow id, and every User its email address, out of logs
+// (hide.ts).
 
-import type { Config } from '../index'
+import type { Config, MfaMethod, StepUpMethod } from '../index'
 import {
   _open,
   _panicForTests as panicForTests,
   type ClientInfo,
   type Doorward as NativeDoorward,
   type FlowStarted,
+  type MfaChallenge,
   type Principal,
   type Registration,
   type TokenPair,
@@ -21,6 +23,7 @@ import { Files } from './files'
 import * as hide from './hide'
 import { Limits } from './limits'
 import { Mail } from './mail'
+import { Mfa } from './mfa'
 import { Roles } from './roles'
 import { Sessions } from './sessions'
 import { Users } from './users'
@@ -79,6 +82,10 @@ export class Doorward implements NativeDoorward {
     return new Mail(this.#native.mail)
   }
 
+  get mfa(): Mfa {
+    return new Mfa(this.#native.mfa)
+  }
+
   get backend(): string {
     return this.#native.backend
   }
@@ -100,9 +107,49 @@ export class Doorward implements NativeDoorward {
     return hide.registration(reg)
   }
 
-  async login(login: string, password: string, client?: ClientInfo | null): Promise<TokenPair> {
-    const pair = await call(() => this.#native.login(login, password, options(client, 'argument 3 of login')))
+  /**
+   * Log in with a username or an email address: the session's tokens, or,
+   * for an account with a second factor, an `MfaChallenge` to finish with
+   * `completeMfa`. `mfaRequired` tells them apart:
+   * `if (r.mfaRequired) { r.flowId } else { r.accessToken }`.
+   */
+  async login(login: string, password: string, client?: ClientInfo | null): Promise<TokenPair | MfaChallenge> {
+    const result = await call(() => this.#native.login(login, password, options(client, 'argument 3 of login')))
+    return hide.loginResult(result)
+  }
+
+  async completeMfa(
+    flowId: string,
+    method: MfaMethod,
+    proof: string,
+    client?: ClientInfo | null,
+  ): Promise<TokenPair> {
+    const pair = await call(() =>
+      this.#native.completeMfa(flowId, method, proof, options(client, 'argument 4 of completeMfa')),
+    )
     return hide.tokens(pair)
+  }
+
+  async stepUp(
+    accessToken: string,
+    method: StepUpMethod,
+    proof: string,
+    client?: ClientInfo | null,
+  ): Promise<TokenPair> {
+    const pair = await call(() =>
+      this.#native.stepUp(accessToken, method, proof, options(client, 'argument 4 of stepUp')),
+    )
+    return hide.tokens(pair)
+  }
+
+  /** Synchronous: it throws, rather than rejects, `step_up_required`. */
+  requireAal(principal: Principal, aal: number): void {
+    callSync(() => this.#native.requireAal(principal, aal))
+  }
+
+  /** Synchronous: it throws, rather than rejects, `step_up_required`. */
+  requireRecentAuth(principal: Principal, maxAge: number): void {
+    callSync(() => this.#native.requireRecentAuth(principal, maxAge))
   }
 
   verifyToken(accessToken: string): Promise<Principal> {
@@ -152,11 +199,16 @@ export class Doorward implements NativeDoorward {
     return call(() => this.#native.requestSignIn(email, options(client, 'argument 2 of requestSignIn')))
   }
 
-  async completeSignIn(flowId: string, secret: string, client?: ClientInfo | null): Promise<TokenPair> {
-    const pair = await call(() =>
+  /** Like `login`: the tokens, or an `MfaChallenge` for an account with a second factor. */
+  async completeSignIn(
+    flowId: string,
+    secret: string,
+    client?: ClientInfo | null,
+  ): Promise<TokenPair | MfaChallenge> {
+    const result = await call(() =>
       this.#native.completeSignIn(flowId, secret, options(client, 'argument 3 of completeSignIn')),
     )
-    return hide.tokens(pair)
+    return hide.loginResult(result)
   }
 
   metricsText(): Promise<string> {

@@ -5,7 +5,16 @@
 
 import { inspect, type InspectOptionsStylized } from 'node:util'
 
-import type { Message, Registration, TokenPair, User, Webhook } from '../binding'
+import type {
+  MfaChallenge,
+  Message,
+  RecoveryCodes,
+  Registration,
+  TokenPair,
+  TotpEnrolment,
+  User,
+  Webhook,
+} from '../binding'
 
 /** Makes `util.inspect` (and so `console.log`) show `name` and `fields(value)`. */
 function showAs<T extends object>(value: T, name: string, fields: (value: T) => object): T {
@@ -32,6 +41,29 @@ export function tokens(pair: TokenPair): TokenPair {
     accessToken: '[hidden]',
     refreshToken: '[hidden]',
   }))
+}
+
+/** A pending login whose flow id (a credential) shows nowhere: JSON, spreads, util.inspect. */
+export function challenge(c: MfaChallenge): MfaChallenge {
+  unlist(c, ['flowId'])
+  return showAs(c, 'MfaChallenge', (shown) => ({ ...shown, flowId: '[hidden]' }))
+}
+
+/** What a login answers, by its `mfaRequired`: the tokens or the challenge hidden as above. */
+export function loginResult(result: TokenPair | MfaChallenge): TokenPair | MfaChallenge {
+  return result.mfaRequired ? challenge(result) : tokens(result)
+}
+
+/** A TOTP enrolment whose secret, URI and QR code show nowhere: JSON, spreads, util.inspect. */
+export function enrolment(e: TotpEnrolment): TotpEnrolment {
+  unlist(e, ['secret', 'uri', 'qrCode'])
+  return showAs(e, 'TotpEnrolment', () => ({ secret: '[hidden]', uri: '[hidden]', qrCode: '[hidden]' }))
+}
+
+/** Recovery codes that show nowhere but by `codes` itself; util.inspect gives their number. */
+export function recoveryCodes(r: RecoveryCodes): RecoveryCodes {
+  unlist(r, ['codes'])
+  return showAs(r, 'RecoveryCodes', (shown) => ({ codes: `[${shown.codes.length} hidden]` }))
 }
 
 /**

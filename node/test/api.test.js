@@ -77,6 +77,9 @@ test('login by username or email, with ClientInfo kept in sessions.list', async 
   const byEmail = await dw.login('John@Example.com', PASSWORD, { ip: '198.51.100.1' })
   const bare = await dw.login('john', PASSWORD)
   for (const pair of [byName, byEmail, bare]) {
+    // No second factor enrolled: the tokens themselves (mfa.test.js has the challenge).
+    assert.equal(pair.mfaRequired, false)
+    assert.equal(pair.tokenType, 'Bearer')
     assert.equal((await dw.verifyToken(pair.accessToken)).userId, reg.user.id)
   }
   const sessions = await dw.sessions.list(reg.user.id)
@@ -106,6 +109,14 @@ test('verifyToken says whom a token speaks for', async () => {
   assert.ok(left > 800_000 && left <= 901_000, `expires in about 900 s, not ${left} ms`)
   const [session] = await dw.sessions.list(reg.user.id)
   assert.equal(principal.sessionId, session.id)
+  // How the session was authenticated: a password alone (level 1), now.
+  assert.deepEqual(principal.amr, ['pwd'])
+  assert.equal(principal.aal, 1)
+  assert.ok(principal.authTime instanceof Date)
+  assert.ok(Math.abs(principal.authTime.getTime() - Date.now()) < 60_000, 'authenticated just now')
+  // Tokens an administrator issues prove nothing: no method, level 1.
+  const issued = await dw.verifyToken((await dw.issueTokens(reg.user.id)).accessToken)
+  assert.deepEqual([issued.amr, issued.aal], [[], 1])
 })
 
 test('refreshToken rotates within the same session', async () => {

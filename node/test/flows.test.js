@@ -157,9 +157,10 @@ test('completeSignIn: a session like a login, with the client kept and its token
   assert.ok(mail.message.text.includes('10 minutes'), 'the mail says how long it works')
 
   const pair = await dw.completeSignIn(mail.flowId, mail.secret, CLIENT)
+  assert.equal(pair.mfaRequired, false, 'no second factor: the tokens, not a challenge')
   assert.equal(pair.tokenType, 'Bearer')
   assert.ok(!inspect(pair).includes(pair.accessToken), 'the access token stays out of inspect')
-  assert.deepEqual(JSON.parse(JSON.stringify(pair)), { tokenType: 'Bearer', expiresIn: 900 })
+  assert.deepEqual(JSON.parse(JSON.stringify(pair)), { tokenType: 'Bearer', expiresIn: 900, mfaRequired: false })
   const principal = await dw.verifyToken(pair.accessToken)
   assert.equal(principal.userId, reg.user.id)
   const session = (await dw.sessions.list(reg.user.id)).find((s) => s.id === principal.sessionId)

@@ -261,7 +261,14 @@ test('errorHandler answers every code with its HTTP_STATUS', async () => {
     })
     assert.equal(res.status, status, code)
     assert.equal(res.body.error.code, code)
-    if (status === 401) assert.equal(res.headers['www-authenticate'], code.startsWith('token_') ? 'Bearer error="invalid_token"' : 'Bearer', code)
+    if (status === 401) {
+      const challenge = code.startsWith('token_')
+        ? 'Bearer error="invalid_token"'
+        : code === 'step_up_required'
+          ? 'Bearer error="insufficient_user_authentication"' // RFC 9470
+          : 'Bearer'
+      assert.equal(res.headers['www-authenticate'], challenge, code)
+    }
     else if (code !== 'forbidden') assert.equal(res.headers['www-authenticate'], undefined, code)
   }
 })

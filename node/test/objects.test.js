@@ -47,6 +47,7 @@ test('dates are Date instances', async () => {
     'user.updatedAt': user.updatedAt,
     'user.lastLoginAt': user.lastLoginAt,
     'principal.expiresAt': principal.expiresAt,
+    'principal.authTime': principal.authTime,
     'session.createdAt': session.createdAt,
     'session.expiresAt': session.expiresAt,
     'session.lastRefreshedAt': session.lastRefreshedAt,
@@ -71,24 +72,26 @@ test('a TokenPair keeps its tokens out of JSON and util.inspect, yet readable', 
   const dw = await open()
   await register(dw)
   const pair = await dw.login('john', PASSWORD)
+  assert.equal(pair.mfaRequired, false, 'no second factor: a TokenPair')
   const { accessToken, refreshToken } = pair
   assert.equal(typeof accessToken, 'string')
   assert.ok(accessToken.split('.').length === 3, 'the access token is a JWS')
   assert.equal(typeof refreshToken, 'string')
   assert.ok(refreshToken.length >= 32)
   assertHidden(pair, [accessToken, refreshToken], 'a TokenPair')
-  assert.deepEqual(JSON.parse(JSON.stringify(pair)), { tokenType: 'Bearer', expiresIn: 900 })
+  assert.deepEqual(JSON.parse(JSON.stringify(pair)), { tokenType: 'Bearer', expiresIn: 900, mfaRequired: false })
   const shown = util.inspect(pair)
   assert.match(shown, /^TokenPair /)
   assert.match(shown, /\[hidden\]/)
   assert.match(shown, /expiresIn: 900/)
   // Spreads and Object.keys leave them out too; the properties still work.
-  assert.deepEqual(Object.keys(pair).sort(), ['expiresIn', 'tokenType'])
+  assert.deepEqual(Object.keys(pair).sort(), ['expiresIn', 'mfaRequired', 'tokenType'])
   assert.equal({ ...pair }.accessToken, undefined)
   assert.equal(pair.accessToken, accessToken)
   assert.equal((await dw.verifyToken(pair.accessToken)).username, 'john')
-  // Refreshed pairs are hardened the same way.
+  // Refreshed pairs are hardened the same way, and are TokenPairs too.
   const next = await dw.refreshToken(refreshToken)
+  assert.equal(next.mfaRequired, false)
   assertHidden(next, [next.accessToken, next.refreshToken], 'a refreshed TokenPair')
   const issued = await dw.issueTokens((await dw.users.getByUsername('john')).id)
   assertHidden(issued, [issued.accessToken, issued.refreshToken], 'an issued TokenPair')
@@ -102,7 +105,7 @@ test('a Registration shows neither token, nor the email in util.inspect', async 
   assert.ok(!util.inspect(reg).includes('john.secret.address'), util.inspect(reg))
   assert.ok(!util.inspect(reg, { depth: Infinity }).includes('john.secret.address'))
   const json = JSON.parse(JSON.stringify(reg))
-  assert.deepEqual(json.tokens, { tokenType: 'Bearer', expiresIn: 900 })
+  assert.deepEqual(json.tokens, { tokenType: 'Bearer', expiresIn: 900, mfaRequired: false })
   assert.equal(json.user.username, 'john')
   assert.equal(reg.tokens.accessToken, accessToken)
 })

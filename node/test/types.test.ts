@@ -16,6 +16,7 @@ import {
   HTTP_STATUS,
   Limits,
   Mail,
+  Mfa,
   PasswordHasher,
   Roles,
   Sessions,
@@ -49,15 +50,22 @@ import {
   type FilePage,
   type FlowStarted,
   type HasherOptions,
+  type LoginResult,
   type Message,
+  type MfaChallenge,
+  type MfaMethod,
+  type MfaStatus,
   type Middleware,
   type Page,
   type PreviousKey,
   type Principal,
+  type RecoveryCodes,
   type Registration,
   type Role,
   type Session,
+  type StepUpMethod,
   type TokenPair,
+  type TotpEnrolment,
   type User,
   type UserUpdate,
   type Webhook,
@@ -164,9 +172,20 @@ const config: Config = {
   changeEmailNoticeText: 'Hello {username}',
   unknownAddressSubject: 'Someone used this address',
   unknownAddressText: 'No account at {app_url}',
+  mfaEncryptionKey: 'an mfa key of at least thirty-two bytes!!',
+  mfaIssuer: 'Example',
+  mfaRequiredForRoles: ['admin'],
+  mfaLoginTtl: 300,
+  freshAuthMaxAge: 600,
 }
 const asymmetric: Config = { jwtAlgorithm: 'EdDSA', jwtPrivateKey: '/keys/ed.pem', jwtPublicKey: '/keys/ed.pub.pem' }
 const readUrlsAsText: Config = { databaseReadUrls: 'postgres://a/test,postgres://b/test' }
+const mfaRolesAsText: Config = { mfaRequiredForRoles: 'admin,auditor' }
+// @ts-expect-error: a TTL is a number of seconds, not a flag
+const mfaTtlFlag: Config = { mfaLoginTtl: true }
+// @ts-expect-error: the MFA keys are camelCase too
+const snakeMfa: Config = { mfa_issuer: 'Example' }
+void [mfaRolesAsText, mfaTtlFlag, snakeMfa]
 
 // @ts-expect-error: an unknown configuration key (a typo of jwtIssuer)
 const typo: Config = { jwtIsuer: 'doorward' }
@@ -204,10 +223,73 @@ async function everyMethod(): Promise<void> {
   const reg: Registration = await dw.registerUser('john', 'john@example.com', 'correct horse battery', client)
   const user: User = reg.user
   const first: TokenPair = reg.tokens
-  const pair: TokenPair = await dw.login('john', 'correct horse battery', client)
+  // A login answers the tokens, or a challenge for a second factor: a union
+  // told apart by `mfaRequired`.
+  const result: LoginResult = await dw.login('john', 'correct horse battery', client)
+  const union: TokenPair | MfaChallenge = result
   await dw.login('john', 'correct horse battery')
   await dw.login('john', 'correct horse battery', null)
+  // @ts-expect-error: not narrowed, it may be a challenge
+  const unchecked: TokenPair = await dw.login('john', 'correct horse battery')
+  // @ts-expect-error: not narrowed, a challenge has no tokens
+  void result.accessToken
+  const pending: boolean = result.mfaRequired
+  void [union, unchecked, pending]
+  let pair: TokenPair
+  if (result.mfaRequired) {
+    const challenge: MfaChallenge = result
+    const challengeFields: [true, string, string, MfaMethod[], boolean, number] = [
+      challenge.mfaRequired,
+      challenge.flowId,
+      challenge.userId,
+      challenge.methods,
+      challenge.enrolmentRequired,
+      challenge.expiresIn,
+    ]
+    void challengeFields
+    // @ts-expect-error: narrowed to a challenge, which has no tokens
+    void result.accessToken
+    pair = await dw.completeMfa(result.flowId, 'totp', '123456', client)
+    await dw.completeMfa(result.flowId, 'recovery_code', 'abcde-fghij')
+    await dw.completeMfa(result.flowId, 'totp', '123456', null)
+    // @ts-expect-error: a password is no second factor
+    await dw.completeMfa(result.flowId, 'password', 'correct horse battery')
+    // @ts-expect-error: the proof comes before the client
+    await dw.completeMfa(result.flowId, 'totp', client)
+  } else {
+    const signedIn: false = result.mfaRequired
+    void signedIn
+    // @ts-expect-error: narrowed to tokens, which have no flow id
+    void result.flowId
+    pair = result
+  }
   const principal: Principal = await dw.verifyToken(pair.accessToken)
+  // How the session was authenticated, and checks on it that throw
+  // `step_up_required` synchronously.
+  const amr: string[] = principal.amr
+  const aal: number = principal.aal
+  const authTime: Date = principal.authTime
+  void [amr, aal, authTime]
+  const levelChecked: void = dw.requireAal(principal, 2)
+  const freshChecked: void = dw.requireRecentAuth(principal, 300)
+  void [levelChecked, freshChecked]
+  // @ts-expect-error: synchronous, not a Promise
+  await dw.requireAal(principal, 2).then(() => {})
+  // @ts-expect-error: the principal, not its token
+  dw.requireAal(pair.accessToken, 2)
+  // @ts-expect-error: the level is a number
+  dw.requireAal(principal, 'aal2')
+  const stepped: TokenPair = await dw.stepUp(pair.accessToken, 'password', 'correct horse battery', client)
+  await dw.stepUp(stepped.accessToken, 'totp', '123456')
+  await dw.stepUp(stepped.accessToken, 'recovery_code', 'abcde-fghij', null)
+  const stepMethod: StepUpMethod = 'password'
+  const secondFactor: MfaMethod = 'recovery_code'
+  void [stepMethod, secondFactor]
+  // @ts-expect-error: not a method
+  await dw.stepUp(stepped.accessToken, 'sms', '123456')
+  // @ts-expect-error: TokenPair.mfaRequired is always false
+  const alwaysFalse: true = stepped.mfaRequired
+  void alwaysFalse
   const next: TokenPair = await dw.refreshToken(pair.refreshToken)
   const loggedOut: void = await dw.logout(next.accessToken)
   const allowed: boolean = await dw.can(principal.userId, 'users:write')
@@ -227,9 +309,15 @@ async function everyMethod(): Promise<void> {
   const resetDone: void = await dw.resetPassword(reset.flowId, '123456', 'a brand new passphrase')
   const signIn: FlowStarted = await dw.requestSignIn('john@example.com', { ip: '203.0.113.7' })
   await dw.requestSignIn('john@example.com')
-  const signedIn: TokenPair = await dw.completeSignIn(signIn.flowId, '123456', client)
+  const signedIn: TokenPair | MfaChallenge = await dw.completeSignIn(signIn.flowId, '123456', client)
   await dw.completeSignIn(signIn.flowId, '123456')
-  void [flowExpiresIn, verified, resetDone, signedIn]
+  if (!signedIn.mfaRequired) {
+    const signInTokens: TokenPair = signedIn
+    void signInTokens
+  }
+  // @ts-expect-error: like login, a sign-in may answer a challenge
+  const signInUnchecked: TokenPair = await dw.completeSignIn(signIn.flowId, '123456')
+  void [flowExpiresIn, verified, resetDone, signedIn, signInUnchecked]
   // @ts-expect-error: the client is an object like login's
   await dw.requestSignIn('john@example.com', '203.0.113.7')
   // @ts-expect-error: a reset needs the new password
@@ -350,6 +438,22 @@ async function everyMethod(): Promise<void> {
   const remaining: number = decision.remaining
   const resetAfter: number = decision.resetAfter
   void [remaining, resetAfter]
+
+  // Second factors
+  const mfa: Mfa = dw.mfa
+  const enrolment: TotpEnrolment = await mfa.startTotp(user.id)
+  const enrolmentFields: [string, string, string] = [enrolment.secret, enrolment.uri, enrolment.qrCode]
+  const recovery: RecoveryCodes = await mfa.confirmTotp(user.id, '123456')
+  const codes: string[] = recovery.codes
+  const status: MfaStatus = await mfa.status(user.id)
+  const statusFields: [boolean, number, boolean] = [status.totp, status.recoveryCodesLeft, status.enabled]
+  const regenerated: RecoveryCodes = await mfa.regenerateRecoveryCodes(stepped.accessToken)
+  const disabled2: void = await mfa.disableTotp(stepped.accessToken)
+  void [enrolmentFields, codes, statusFields, regenerated, disabled2]
+  // @ts-expect-error: confirming needs the code
+  await mfa.confirmTotp(user.id)
+  // @ts-expect-error: removing a factor takes the access token, not a principal
+  await mfa.disableTotp(principal)
 
   // PasswordHasher
   const options: HasherOptions = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 2 }
@@ -534,6 +638,15 @@ async function integrations(dw: Doorward): Promise<void> {
   void metrics
 
   const types: EventType[] = eventTypes()
+  const mfaEvents: EventType[] = [
+    'MfaChallenged',
+    'MfaEnrolled',
+    'MfaRemoved',
+    'MfaFailed',
+    'RecoveryCodeUsed',
+    'RecoveryCodesRegenerated',
+  ]
+  await events.subscribe(() => {}, { types: mfaEvents })
   void types
 }
 
@@ -556,6 +669,8 @@ function describe(err: unknown): string {
       return 'ask for a new mail'
     case 'email_not_verified':
       return 'confirm your address first'
+    case 'step_up_required':
+      return 'prove who you are again (stepUp)'
     case 'rate_limited':
     case 'account_locked':
       return `retry in ${err.retryAfter ?? 0}s`
@@ -606,7 +721,31 @@ assertType<Equals<Awaited<ReturnType<Doorward['requestPasswordReset']>>, FlowSta
 assertType<Equals<Awaited<ReturnType<Doorward['requestSignIn']>>, FlowStarted>>()
 assertType<Equals<Awaited<ReturnType<Users['requestEmailChange']>>, FlowStarted>>()
 assertType<Equals<Awaited<ReturnType<Doorward['verifyEmail']>>, User>>()
-assertType<Equals<Awaited<ReturnType<Doorward['completeSignIn']>>, TokenPair>>()
+assertType<Equals<Awaited<ReturnType<Doorward['completeSignIn']>>, TokenPair | MfaChallenge>>()
+assertType<Equals<Awaited<ReturnType<Doorward['login']>>, TokenPair | MfaChallenge>>()
+assertType<Equals<LoginResult, TokenPair | MfaChallenge>>()
+assertType<Equals<Awaited<ReturnType<Doorward['completeMfa']>>, TokenPair>>()
+assertType<Equals<Awaited<ReturnType<Doorward['stepUp']>>, TokenPair>>()
+assertType<Equals<ReturnType<Doorward['requireAal']>, void>>()
+assertType<Equals<ReturnType<Doorward['requireRecentAuth']>, void>>()
+assertType<Equals<Parameters<Doorward['requireAal']>, [principal: Principal, aal: number]>>()
+assertType<Equals<Parameters<Doorward['requireRecentAuth']>, [principal: Principal, maxAge: number]>>()
+assertType<Equals<MfaMethod, 'totp' | 'recovery_code'>>()
+assertType<Equals<StepUpMethod, 'password' | 'totp' | 'recovery_code'>>()
+assertType<Equals<TokenPair['mfaRequired'], false>>()
+assertType<Equals<MfaChallenge['mfaRequired'], true>>()
+assertType<
+  Equals<
+    MfaChallenge,
+    { mfaRequired: true; flowId: string; userId: string; methods: MfaMethod[]; enrolmentRequired: boolean; expiresIn: number }
+  >
+>()
+assertType<Equals<TotpEnrolment, { secret: string; uri: string; qrCode: string }>>()
+assertType<Equals<RecoveryCodes, { codes: string[] }>>()
+assertType<Equals<MfaStatus, { totp: boolean; recoveryCodesLeft: number; enabled: boolean }>>()
+assertType<Equals<Awaited<ReturnType<Mfa['status']>>, MfaStatus>>()
+assertType<Equals<Awaited<ReturnType<Mfa['disableTotp']>>, void>>()
+assertType<Equals<Pick<Principal, 'amr' | 'aal' | 'authTime'>, { amr: string[]; aal: number; authTime: Date }>>()
 assertType<Equals<Awaited<ReturnType<Doorward['resetPassword']>>, void>>()
 assertType<Equals<Awaited<ReturnType<Users['confirmEmailChange']>>, User>>()
 assertType<Equals<Awaited<ReturnType<Users['markEmailVerified']>>, User>>()

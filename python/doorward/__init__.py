@@ -9,13 +9,17 @@ tokens, sessions and roles, in process::
     reg = dw.register_user("john", "john@example.com", "correct horse battery")
     principal = dw.verify_token(reg.tokens.access_token)
     dw.require(principal.user_id, doorward.Permission.READ_USERS)
+    result = dw.login("john", "correct horse battery")
+    if isinstance(result, doorward.MfaChallenge):  # a second factor is enrolled
+        result = dw.complete_mfa(result.flow_id, "totp", code_from_the_user)
 
 ``Doorward`` blocks (releasing the GIL); ``AsyncDoorward`` has the same
 methods as awaitables. Failures raise :class:`DoorwardError` subclasses with
 a stable ``code``. Beyond accounts: ``dw.files`` (objects in a folder,
 memory or S3), ``dw.events`` (subscriptions and streams of domain events),
 ``dw.webhooks`` (signed HTTP delivery), ``dw.audit`` (the hash-chained
-log), ``dw.mail`` (outgoing mail and the welcome mail) and
+log), ``dw.mail`` (outgoing mail and the welcome mail), ``dw.mfa``
+(TOTP authenticators and recovery codes) and
 ``dw.metrics_text()`` (Prometheus text for a ``/metrics`` route). Web
 frameworks: :mod:`doorward.fastapi`, :mod:`doorward.flask`,
 :mod:`doorward.django`.
@@ -31,6 +35,7 @@ from doorward._native import (
     AsyncFiles,
     AsyncLimits,
     AsyncMail,
+    AsyncMfa,
     AsyncRoles,
     AsyncSessions,
     AsyncUsers,
@@ -53,9 +58,13 @@ from doorward._native import (
     Limits,
     Mail,
     Message,
+    Mfa,
+    MfaChallenge,
+    MfaStatus,
     Page,
     PasswordHasher,
     Principal,
+    RecoveryCodes,
     Registration,
     Role,
     Roles,
@@ -63,6 +72,7 @@ from doorward._native import (
     Sessions,
     Subscription,
     TokenPair,
+    TotpEnrolment,
     User,
     Users,
     Webhook,
@@ -83,6 +93,7 @@ __all__ = [
     "AsyncFiles",
     "AsyncLimits",
     "AsyncMail",
+    "AsyncMfa",
     "AsyncRoles",
     "AsyncSessions",
     "AsyncUsers",
@@ -106,10 +117,14 @@ __all__ = [
     "Limits",
     "Mail",
     "Message",
+    "Mfa",
+    "MfaChallenge",
+    "MfaStatus",
     "Page",
     "PasswordHasher",
     "Permission",
     "Principal",
+    "RecoveryCodes",
     "Registration",
     "Role",
     "Roles",
@@ -117,6 +132,7 @@ __all__ = [
     "Sessions",
     "Subscription",
     "TokenPair",
+    "TotpEnrolment",
     "User",
     "Users",
     "Webhook",

@@ -18,7 +18,7 @@ import builtins
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from os import PathLike
-from typing import Any, Final, Optional, Union, final
+from typing import Any, Final, Literal, Optional, Union, final
 
 from doorward._streams import AsyncEventStream, EventStream
 
@@ -30,6 +30,7 @@ __all__ = [
     "AsyncFiles",
     "AsyncLimits",
     "AsyncMail",
+    "AsyncMfa",
     "AsyncRoles",
     "AsyncSessions",
     "AsyncUsers",
@@ -53,9 +54,13 @@ __all__ = [
     "Limits",
     "Mail",
     "Message",
+    "Mfa",
+    "MfaChallenge",
+    "MfaStatus",
     "Page",
     "PasswordHasher",
     "Principal",
+    "RecoveryCodes",
     "Registration",
     "Role",
     "Roles",
@@ -63,6 +68,7 @@ __all__ = [
     "Sessions",
     "Subscription",
     "TokenPair",
+    "TotpEnrolment",
     "User",
     "Users",
     "Webhook",
@@ -183,6 +189,9 @@ class TokenPair:
     :meth:`to_dict` as the token response.
     """
 
+    mfa_required: Final[Literal[False]]
+    """Always false: ``login`` signed the user in (an :class:`MfaChallenge`
+    has it true), so ``if result.mfa_required:`` tells the two apart."""
     access_token: Final[str]
     """A signed JWT for ``Authorization: Bearer``; check it with ``verify_token``."""
     refresh_token: Final[str]
@@ -193,6 +202,35 @@ class TokenPair:
     """Seconds until the access token expires."""
     def to_dict(self) -> dict[str, Any]:
         """The OAuth 2.0 token response body (RFC 6749 section 5.1)."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class MfaChallenge:
+    """What ``login`` and ``complete_sign_in`` answer when the password (or
+    the mailed code) was right and the account has a second factor: ask the
+    user for a code, then finish with ``complete_mfa(flow_id, method, code)``.
+
+    Its ``repr`` hides ``flow_id``, which proves the first factor until it
+    is used: keep it server-side or in an ``HttpOnly`` cookie, never in a
+    page or a URL. Compared and hashed by value.
+    """
+
+    mfa_required: Final[Literal[True]]
+    """Always true (a :class:`TokenPair` has it false); narrow the type with
+    ``isinstance(result, doorward.MfaChallenge)``."""
+    flow_id: Final[str]
+    """Opaque: what ``complete_mfa`` takes back."""
+    user_id: Final[str]
+    """Whose login it is."""
+    methods: Final[builtins.list[str]]
+    """The factors that can complete it: ``totp``, ``recovery_code``."""
+    enrolment_required: Final[bool]
+    """The account has no factor yet but one of its roles is in
+    ``mfa_required_for_roles``: enrol (``mfa.start_totp``,
+    ``mfa.confirm_totp``) and complete with the code that confirmed it."""
+    expires_in: Final[int]
+    """Seconds until the pending login expires (``mfa_login_ttl``)."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -220,6 +258,15 @@ class Principal:
     current grants."""
     expires_at: Final[datetime]
     """When the access token expires."""
+    amr: Final[builtins.list[str]]
+    """How the session was authenticated, as RFC 8176 values, sorted:
+    ``pwd``, ``otp``, ``email``, and ``mfa`` at level 2."""
+    aal: Final[int]
+    """Authenticator assurance level: 1, or 2 after a password and a second
+    factor (``require_aal`` checks it)."""
+    auth_time: Final[datetime]
+    """When the user last proved who they are: the login, or the latest
+    step-up (``require_recent_auth`` checks it)."""
     def to_dict(self) -> dict[str, Any]:
         """The attributes as a dict, for a JSON response."""
     def __eq__(self, value: object, /) -> bool: ...
@@ -463,6 +510,46 @@ class Message:
     subject: Final[str]
     text: Final[str]
     """The body, plain text."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class TotpEnrolment:
+    """What ``mfa.start_totp`` answers, to show the user once: the secret for
+    typing into an authenticator app, the same as an ``otpauth://`` URI, and
+    that URI as a QR code. Its ``repr`` shows none of them."""
+
+    secret: Final[str]
+    """Base32 (RFC 4648, no padding), for typing in by hand."""
+    uri: Final[str]
+    """``otpauth://totp/<issuer>:<username>?secret=...&issuer=...``."""
+    qr_code: Final[str]
+    """The URI as a QR code: a ``data:image/png;base64,...`` URI for an
+    ``<img src>`` (the page's CSP must allow ``img-src data:``)."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class RecoveryCodes:
+    """Ten single-use recovery codes, shown once (doorward keeps only keyed
+    hashes of them). Its ``repr`` shows how many, never a code."""
+
+    codes: Final[builtins.list[str]]
+    """``xxxxx-xxxxx``; each completes one login or step-up as
+    ``recovery_code``."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class MfaStatus:
+    """An account's second factors, as ``mfa.status`` reports them."""
+
+    totp: Final[bool]
+    """A confirmed TOTP authenticator."""
+    recovery_codes_left: Final[int]
+    """Unused recovery codes."""
+    enabled: Final[bool]
+    """Whether logins ask for a second factor."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -1037,6 +1124,71 @@ class Mail:
         """
 
 @final
+class Mfa:
+    """Second factors: ``dw.mfa``. A TOTP authenticator, enrolled in two
+    steps so a mistyped secret locks nobody out, and ten recovery codes.
+    Once an account has one, ``login`` answers with an :class:`MfaChallenge`.
+    The keys come from ``mfa_encryption_key`` (else ``flow_key``, else
+    ``jwt_secret``)."""
+
+    def start_totp(self, user_id: str) -> TotpEnrolment:
+        """Begin enrolling an authenticator app: a new secret, stored as
+        pending, shown as text, URI and QR code. Logins do not change until
+        :meth:`confirm_totp`; starting again replaces a pending secret.
+
+        Raises:
+            NotFoundError: No such user.
+            ValidationError: An authenticator is already active (``field``
+                is ``totp``): remove it first with :meth:`disable_totp`.
+            ConfigError: No key to seal the secret with.
+        """
+    def confirm_totp(self, user_id: str, code: str) -> RecoveryCodes:
+        """Activate the pending authenticator with a first code from it, and
+        get the account's ten recovery codes, shown this once. From now on
+        logins ask for a second factor.
+
+        Raises:
+            InvalidCredentialsError: A wrong code (counted towards the
+                lockout like a wrong password).
+            NotFoundError: No such user, or no pending enrolment.
+            AccountLockedError: Too many wrong passwords or codes.
+        """
+    def disable_totp(self, access_token: str) -> None:
+        """Remove the caller's authenticator and recovery codes; logins stop
+        asking for a second factor.
+
+        Args:
+            access_token: The user's own token, authenticated within
+                ``fresh_auth_max_age`` seconds.
+
+        Raises:
+            StepUpRequiredError: The authentication is older than
+                ``fresh_auth_max_age``: ``step_up`` first.
+            NotFoundError: There is no authenticator.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+    def regenerate_recovery_codes(self, access_token: str) -> RecoveryCodes:
+        """Replace the caller's recovery codes with a new set, shown this
+        once; the old ones stop working at once.
+
+        Raises:
+            StepUpRequiredError: The authentication is older than
+                ``fresh_auth_max_age``: ``step_up`` first.
+            NotFoundError: The account has no second factor.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+    def status(self, user_id: str) -> MfaStatus:
+        """The account's second factors, for a security settings page.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+
+@final
 class Audit:
     """The hash-chained audit log: ``dw.audit``. Every event is a row whose
     hash covers the previous row's, so an edit or a deletion shows."""
@@ -1129,6 +1281,9 @@ class Doorward:
     def mail(self) -> Mail:
         """Outgoing mail: sending now, and the in-memory mailer."""
     @property
+    def mfa(self) -> Mfa:
+        """Second factors: TOTP authenticators and recovery codes."""
+    @property
     def backend(self) -> str:
         """The store in use: ``sqlite``, ``postgres`` or ``memory``."""
     def jwks(self) -> dict[str, Any]:
@@ -1138,6 +1293,27 @@ class Doorward:
 
         Raises:
             ConfigError: No signing key is configured.
+        """
+    def require_aal(self, principal: Principal, aal: int) -> None:
+        """Refuse unless the principal's token was authenticated at level
+        ``aal`` or above (2: a password with a second factor), before a
+        sensitive action. Reads the principal alone: no I/O, so it stays
+        synchronous on :class:`AsyncDoorward` too.
+
+        Raises:
+            StepUpRequiredError: A lower level (HTTP 401 with
+                ``insufficient_user_authentication``): ``step_up`` first.
+            OverflowError: ``aal`` outside 0 to 255.
+        """
+    def require_recent_auth(self, principal: Principal, max_age: int) -> None:
+        """Refuse unless the principal's user proved who they are (a login,
+        a second factor, a step-up) within the last ``max_age`` seconds:
+        for sensitive actions such as changing an address. No I/O, so it
+        stays synchronous on :class:`AsyncDoorward` too.
+
+        Raises:
+            StepUpRequiredError: An older authentication: ``step_up`` first.
+            OverflowError: A negative ``max_age``.
         """
     def register_user(
         self, username: str, email: str, password: str, client: Optional[ClientInfo] = None
@@ -1157,8 +1333,14 @@ class Doorward:
             RateLimitedError: Too many registrations from this address.
             ConfigError: No key to sign tokens with.
         """
-    def login(self, login: str, password: str, client: Optional[ClientInfo] = None) -> TokenPair:
-        """Log in with a username or an email address and start a session.
+    def login(
+        self, login: str, password: str, client: Optional[ClientInfo] = None
+    ) -> Union[TokenPair, MfaChallenge]:
+        """Log in with a username or an email address and start a session:
+        its :class:`TokenPair`, or, when the account has a second factor (or
+        a role in ``mfa_required_for_roles``), an :class:`MfaChallenge` to
+        finish with :meth:`complete_mfa`. ``result.mfa_required`` tells them
+        apart; ``isinstance(result, doorward.MfaChallenge)`` narrows the type.
 
         Args:
             login: A username or an email address.
@@ -1174,6 +1356,53 @@ class Doorward:
                 says when the lock ends.
             RateLimitedError: Too many attempts for this account or address.
             ValidationError: An empty login or password.
+        """
+    def complete_mfa(
+        self, flow_id: str, method: str, proof: str, client: Optional[ClientInfo] = None
+    ) -> TokenPair:
+        """Finish a login that answered an :class:`MfaChallenge`: the tokens
+        of a session at level 2 (``amr`` ``mfa``, ``otp``, ``pwd``). A wrong
+        code leaves the pending login usable for its remaining attempts.
+
+        Args:
+            flow_id: The challenge's ``flow_id``.
+            method: ``totp`` (a code from the app) or ``recovery_code``.
+            proof: The code the user typed (spaces and dashes are ignored).
+            client: Where the request comes from.
+
+        Raises:
+            InvalidCredentialsError: A wrong or already used code (counted
+                towards the lockout).
+            FlowInvalidError: An unknown, forged or used ``flow_id``.
+            FlowExpiredError: Past ``mfa_login_ttl`` or its five attempts:
+                log in again.
+            ValidationError: An unknown ``method``.
+            AccountLockedError: Too many wrong passwords or codes.
+            UserDisabledError: The account was disabled meanwhile.
+        """
+    def step_up(
+        self, access_token: str, method: str, proof: str, client: Optional[ClientInfo] = None
+    ) -> TokenPair:
+        """Prove who you are again within a session, before a sensitive
+        action: the tokens of a new session whose ``amr`` adds the method
+        (level 2 with a password and a second factor) and whose
+        ``auth_time`` is now. The old session ends, so a token stolen before
+        gains nothing.
+
+        Args:
+            access_token: The caller's current access token.
+            method: ``password``, ``totp`` or ``recovery_code``.
+            proof: The password or the code.
+            client: Where the request comes from, for the new session.
+
+        Raises:
+            InvalidCredentialsError: A wrong proof (counted towards the
+                lockout).
+            ValidationError: An unknown ``method``.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+            AccountLockedError: Too many wrong passwords or codes.
         """
     def verify_token(self, access_token: str) -> Principal:
         """Who an access token speaks for: what each authenticated request
@@ -1282,9 +1511,10 @@ class Doorward:
         """
     def complete_sign_in(
         self, flow_id: str, secret: str, client: Optional[ClientInfo] = None
-    ) -> TokenPair:
-        """Sign in with the link's secret or the code: a session like a
-        password login's, and the address counts as verified.
+    ) -> Union[TokenPair, MfaChallenge]:
+        """Sign in with the link's secret or the code, and the address counts
+        as verified: like :meth:`login`, a :class:`TokenPair`, or an
+        :class:`MfaChallenge` when the account has a second factor.
 
         Raises:
             FlowInvalidError: A wrong or used secret.
@@ -1780,6 +2010,75 @@ class AsyncMail:
         """
 
 @final
+class AsyncMfa:
+    """Second factors: ``dw.mfa``. A TOTP authenticator, enrolled in two
+    steps so a mistyped secret locks nobody out, and ten recovery codes.
+    Once an account has one, ``login`` answers with an :class:`MfaChallenge`.
+    The keys come from ``mfa_encryption_key`` (else ``flow_key``, else
+    ``jwt_secret``).
+
+    The awaitable twin of :class:`Mfa`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def start_totp(self, user_id: str) -> Awaitable[TotpEnrolment]:
+        """Begin enrolling an authenticator app: a new secret, stored as
+        pending, shown as text, URI and QR code. Logins do not change until
+        :meth:`confirm_totp`; starting again replaces a pending secret.
+
+        Raises:
+            NotFoundError: No such user.
+            ValidationError: An authenticator is already active (``field``
+                is ``totp``): remove it first with :meth:`disable_totp`.
+            ConfigError: No key to seal the secret with.
+        """
+    def confirm_totp(self, user_id: str, code: str) -> Awaitable[RecoveryCodes]:
+        """Activate the pending authenticator with a first code from it, and
+        get the account's ten recovery codes, shown this once. From now on
+        logins ask for a second factor.
+
+        Raises:
+            InvalidCredentialsError: A wrong code (counted towards the
+                lockout like a wrong password).
+            NotFoundError: No such user, or no pending enrolment.
+            AccountLockedError: Too many wrong passwords or codes.
+        """
+    def disable_totp(self, access_token: str) -> Awaitable[None]:
+        """Remove the caller's authenticator and recovery codes; logins stop
+        asking for a second factor.
+
+        Args:
+            access_token: The user's own token, authenticated within
+                ``fresh_auth_max_age`` seconds.
+
+        Raises:
+            StepUpRequiredError: The authentication is older than
+                ``fresh_auth_max_age``: ``step_up`` first.
+            NotFoundError: There is no authenticator.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+    def regenerate_recovery_codes(self, access_token: str) -> Awaitable[RecoveryCodes]:
+        """Replace the caller's recovery codes with a new set, shown this
+        once; the old ones stop working at once.
+
+        Raises:
+            StepUpRequiredError: The authentication is older than
+                ``fresh_auth_max_age``: ``step_up`` first.
+            NotFoundError: The account has no second factor.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+    def status(self, user_id: str) -> Awaitable[MfaStatus]:
+        """The account's second factors, for a security settings page.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+
+@final
 class AsyncAudit:
     """The hash-chained audit log: ``dw.audit``. Every event is a row whose
     hash covers the previous row's, so an edit or a deletion shows.
@@ -1830,7 +2129,9 @@ class AsyncDoorward:
 
     The awaitable twin of :class:`Doorward`, for asyncio: each method returns an
     awaitable of what the method of the same name there returns. ``jwks`` stays
-    synchronous: it reads keys held in memory.
+    synchronous: it reads keys held in memory. ``require_aal`` stays
+    synchronous: it reads the principal alone. ``require_recent_auth`` stays
+    synchronous: it reads the principal alone.
     """
 
     def __new__(cls, config: _Config = None, **overrides: Any) -> AsyncDoorward:
@@ -1876,6 +2177,9 @@ class AsyncDoorward:
     def mail(self) -> AsyncMail:
         """Outgoing mail: sending now, and the in-memory mailer."""
     @property
+    def mfa(self) -> AsyncMfa:
+        """Second factors: TOTP authenticators and recovery codes."""
+    @property
     def backend(self) -> str:
         """The store in use: ``sqlite``, ``postgres`` or ``memory``."""
     def jwks(self) -> dict[str, Any]:
@@ -1885,6 +2189,27 @@ class AsyncDoorward:
 
         Raises:
             ConfigError: No signing key is configured.
+        """
+    def require_aal(self, principal: Principal, aal: int) -> None:
+        """Refuse unless the principal's token was authenticated at level
+        ``aal`` or above (2: a password with a second factor), before a
+        sensitive action. Reads the principal alone: no I/O, so it stays
+        synchronous on :class:`AsyncDoorward` too.
+
+        Raises:
+            StepUpRequiredError: A lower level (HTTP 401 with
+                ``insufficient_user_authentication``): ``step_up`` first.
+            OverflowError: ``aal`` outside 0 to 255.
+        """
+    def require_recent_auth(self, principal: Principal, max_age: int) -> None:
+        """Refuse unless the principal's user proved who they are (a login,
+        a second factor, a step-up) within the last ``max_age`` seconds:
+        for sensitive actions such as changing an address. No I/O, so it
+        stays synchronous on :class:`AsyncDoorward` too.
+
+        Raises:
+            StepUpRequiredError: An older authentication: ``step_up`` first.
+            OverflowError: A negative ``max_age``.
         """
     def register_user(
         self, username: str, email: str, password: str, client: Optional[ClientInfo] = None
@@ -1906,8 +2231,12 @@ class AsyncDoorward:
         """
     def login(
         self, login: str, password: str, client: Optional[ClientInfo] = None
-    ) -> Awaitable[TokenPair]:
-        """Log in with a username or an email address and start a session.
+    ) -> Awaitable[Union[TokenPair, MfaChallenge]]:
+        """Log in with a username or an email address and start a session:
+        its :class:`TokenPair`, or, when the account has a second factor (or
+        a role in ``mfa_required_for_roles``), an :class:`MfaChallenge` to
+        finish with :meth:`complete_mfa`. ``result.mfa_required`` tells them
+        apart; ``isinstance(result, doorward.MfaChallenge)`` narrows the type.
 
         Args:
             login: A username or an email address.
@@ -1923,6 +2252,53 @@ class AsyncDoorward:
                 says when the lock ends.
             RateLimitedError: Too many attempts for this account or address.
             ValidationError: An empty login or password.
+        """
+    def complete_mfa(
+        self, flow_id: str, method: str, proof: str, client: Optional[ClientInfo] = None
+    ) -> Awaitable[TokenPair]:
+        """Finish a login that answered an :class:`MfaChallenge`: the tokens
+        of a session at level 2 (``amr`` ``mfa``, ``otp``, ``pwd``). A wrong
+        code leaves the pending login usable for its remaining attempts.
+
+        Args:
+            flow_id: The challenge's ``flow_id``.
+            method: ``totp`` (a code from the app) or ``recovery_code``.
+            proof: The code the user typed (spaces and dashes are ignored).
+            client: Where the request comes from.
+
+        Raises:
+            InvalidCredentialsError: A wrong or already used code (counted
+                towards the lockout).
+            FlowInvalidError: An unknown, forged or used ``flow_id``.
+            FlowExpiredError: Past ``mfa_login_ttl`` or its five attempts:
+                log in again.
+            ValidationError: An unknown ``method``.
+            AccountLockedError: Too many wrong passwords or codes.
+            UserDisabledError: The account was disabled meanwhile.
+        """
+    def step_up(
+        self, access_token: str, method: str, proof: str, client: Optional[ClientInfo] = None
+    ) -> Awaitable[TokenPair]:
+        """Prove who you are again within a session, before a sensitive
+        action: the tokens of a new session whose ``amr`` adds the method
+        (level 2 with a password and a second factor) and whose
+        ``auth_time`` is now. The old session ends, so a token stolen before
+        gains nothing.
+
+        Args:
+            access_token: The caller's current access token.
+            method: ``password``, ``totp`` or ``recovery_code``.
+            proof: The password or the code.
+            client: Where the request comes from, for the new session.
+
+        Raises:
+            InvalidCredentialsError: A wrong proof (counted towards the
+                lockout).
+            ValidationError: An unknown ``method``.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+            AccountLockedError: Too many wrong passwords or codes.
         """
     def verify_token(self, access_token: str) -> Awaitable[Principal]:
         """Who an access token speaks for: what each authenticated request
@@ -2035,9 +2411,10 @@ class AsyncDoorward:
         """
     def complete_sign_in(
         self, flow_id: str, secret: str, client: Optional[ClientInfo] = None
-    ) -> Awaitable[TokenPair]:
-        """Sign in with the link's secret or the code: a session like a
-        password login's, and the address counts as verified.
+    ) -> Awaitable[Union[TokenPair, MfaChallenge]]:
+        """Sign in with the link's secret or the code, and the address counts
+        as verified: like :meth:`login`, a :class:`TokenPair`, or an
+        :class:`MfaChallenge` when the account has a second factor.
 
         Raises:
             FlowInvalidError: A wrong or used secret.

@@ -26,6 +26,7 @@ __all__ = [
     "InvalidCredentialsError",
     "NotFoundError",
     "RateLimitedError",
+    "StepUpRequiredError",
     "StorageError",
     "TokenExpiredError",
     "TokenInvalidError",
@@ -50,6 +51,7 @@ ErrorCode = Literal[
     "flow_invalid",
     "flow_expired",
     "email_not_verified",
+    "step_up_required",
     "forbidden",
     "rate_limited",
     "config_error",
@@ -176,6 +178,14 @@ class EmailNotVerifiedError(DoorwardError):
     ``require_verified_email_for_login`` is on."""
 
     code: ErrorCode = "email_not_verified"
+
+
+class StepUpRequiredError(DoorwardError):
+    """The action needs a stronger or more recent authentication (RFC 9470's
+    ``insufficient_user_authentication``): prove a factor again with
+    ``step_up``, or log in again, and retry with the new tokens."""
+
+    code: ErrorCode = "step_up_required"
 
 
 class ForbiddenError(DoorwardError, PermissionError):

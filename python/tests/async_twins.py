@@ -33,6 +33,8 @@ LINE = 100
 #: Methods whose twin stays synchronous, and why.
 SYNCHRONOUS = {
     ("Doorward", "jwks"): "it reads keys held in memory",
+    ("Doorward", "require_aal"): "it reads the principal alone",
+    ("Doorward", "require_recent_auth"): "it reads the principal alone",
     ("Mail", "sent"): "it reads the in-memory mailer",
 }
 

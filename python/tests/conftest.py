@@ -38,6 +38,8 @@ S3_ENDPOINT = os.environ.get("DOORWARD_TEST_S3_ENDPOINT", "http://127.0.0.1:9000
 
 Client = Union[doorward.Doorward, doorward.AsyncDoorward]
 Opener = Callable[..., Client]
+#: What `login` and `complete_sign_in` answer.
+LoginResult = Union[doorward.TokenPair, doorward.MfaChallenge]
 T = TypeVar("T")
 
 
@@ -46,6 +48,18 @@ async def resolve(value: Union[T, Awaitable[T]]) -> T:
     if inspect.isawaitable(value):
         return cast(T, await value)
     return value
+
+
+def tokens(result: object) -> doorward.TokenPair:
+    """The tokens of a login that asked for no second factor."""
+    assert isinstance(result, doorward.TokenPair), f"expected tokens, got {result!r}"
+    return result
+
+
+async def signed_in(value: Union[LoginResult, Awaitable[LoginResult]]) -> doorward.TokenPair:
+    """`resolve` for a login (or sign-in) of an account without a second
+    factor: its tokens."""
+    return tokens(await resolve(value))
 
 
 def open_client(kind: str, **config: Any) -> Client:

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Callable, Optional
 
 import pytest
-from conftest import PASSWORD, Client, Opener, resolve
+from conftest import PASSWORD, Client, Opener, resolve, signed_in
 
 import doorward
 
@@ -33,8 +33,8 @@ async def test_register_login_verify(client: Client) -> None:
     assert principal.username == "john"
     assert principal.roles == ["user"]
 
-    by_name = await resolve(client.login("john", PASSWORD))
-    by_email = await resolve(client.login("JOHN@Example.com", PASSWORD))
+    by_name = await signed_in(client.login("john", PASSWORD))
+    by_email = await signed_in(client.login("JOHN@Example.com", PASSWORD))
     sessions = set()
     for pair in (by_name, by_email):
         assert isinstance(pair, doorward.TokenPair)
@@ -65,7 +65,7 @@ async def test_refresh_rotates_the_pair(client: Client) -> None:
 
 async def test_logout_ends_the_session(client: Client) -> None:
     reg = await register(client)
-    other = await resolve(client.login("john", PASSWORD))
+    other = await signed_in(client.login("john", PASSWORD))
     await resolve(client.logout(reg.tokens.access_token))
     with pytest.raises(doorward.TokenRevokedError):
         await resolve(client.verify_token(reg.tokens.access_token))
@@ -188,7 +188,7 @@ async def test_users_change_password(client: Client) -> None:
     reg = await register(client)
     uid = reg.user.id
     mine = await resolve(client.verify_token(reg.tokens.access_token))
-    other = await resolve(client.login("john", PASSWORD))
+    other = await signed_in(client.login("john", PASSWORD))
     with pytest.raises(doorward.InvalidCredentialsError):
         await resolve(client.users.change_password(uid, "wrong password!", NEW_PASSWORD))
     await resolve(
@@ -202,7 +202,7 @@ async def test_users_change_password(client: Client) -> None:
         await resolve(client.login("john", PASSWORD))
     await resolve(client.login("john", NEW_PASSWORD))
     # Without keep_session, every session ends.
-    pair = await resolve(client.login("john", NEW_PASSWORD))
+    pair = await signed_in(client.login("john", NEW_PASSWORD))
     await resolve(client.users.change_password(uid, NEW_PASSWORD, PASSWORD))
     for token in (reg.tokens.access_token, pair.access_token):
         with pytest.raises(doorward.TokenRevokedError):
@@ -238,7 +238,7 @@ async def test_users_disable_and_enable(client: Client) -> None:
     assert await resolve(client.can(uid, "users:read")) is False
     await resolve(client.users.enable(uid))
     assert (await resolve(client.users.get(uid))).disabled is False
-    pair = await resolve(client.login("john", PASSWORD))
+    pair = await signed_in(client.login("john", PASSWORD))
     await resolve(client.verify_token(pair.access_token))
 
 
@@ -348,8 +348,8 @@ async def test_roles(client: Client) -> None:
 async def test_sessions(client: Client) -> None:
     reg = await register(client)
     uid = reg.user.id
-    second = await resolve(client.login("john", PASSWORD))
-    third = await resolve(client.login("john", PASSWORD))
+    second = await signed_in(client.login("john", PASSWORD))
+    third = await signed_in(client.login("john", PASSWORD))
     sessions = await resolve(client.sessions.list(uid))
     assert all(isinstance(s, doorward.Session) and s.user_id == uid for s in sessions)
     newest = await resolve(client.verify_token(third.access_token))
@@ -383,9 +383,9 @@ async def test_sessions_carry_client_info(client: Client) -> None:
     first = doorward.ClientInfo(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11)")
     reg = await resolve(client.register_user("john", "john@example.com", PASSWORD, first))
     second = doorward.ClientInfo(ip="2001:db8::1", user_agent="curl/8.0")
-    pair = await resolve(client.login("john", PASSWORD, client=second))
-    only_ip = await resolve(client.login("john", PASSWORD, doorward.ClientInfo(ip="192.0.2.1")))
-    bare = await resolve(client.login("john", PASSWORD))
+    pair = await signed_in(client.login("john", PASSWORD, client=second))
+    only_ip = await signed_in(client.login("john", PASSWORD, doorward.ClientInfo(ip="192.0.2.1")))
+    bare = await signed_in(client.login("john", PASSWORD))
     by_session = {s.id: s for s in await resolve(client.sessions.list(reg.user.id))}
     expected = [
         (reg.tokens, ("203.0.113.7", "Mozilla/5.0 (X11)")),
@@ -431,7 +431,7 @@ async def test_methods_without_a_result_return_none(client: Client) -> None:
     method that has no result; both clients must give exactly None."""
     reg = await register(client)
     uid = reg.user.id
-    other = await resolve(client.login("john", PASSWORD))
+    other = await signed_in(client.login("john", PASSWORD))
     sid = (await resolve(client.verify_token(other.access_token))).session_id
     await resolve(client.roles.create("temp", ["temp:read"]))
     calls: list[tuple[str, Callable[[], object]]] = [

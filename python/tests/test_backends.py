@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, Client, Opener, resolve
+from conftest import PASSWORD, Client, Opener, resolve, signed_in
 
 import doorward
 
@@ -37,7 +37,7 @@ async def test_representative_flow(backend: tuple[str, dict[str, Any]], make: Op
     reg = await resolve(client.register_user("john", "john@example.com", PASSWORD, info))
     with pytest.raises(doorward.DuplicateEmailError):
         await resolve(client.register_user("other", "JOHN@example.com", PASSWORD))
-    pair = await resolve(client.login("John", PASSWORD, info))
+    pair = await signed_in(client.login("John", PASSWORD, info))
     principal = await resolve(client.verify_token(pair.access_token))
     assert (principal.user_id, principal.username) == (reg.user.id, "john")
     sessions = await resolve(client.sessions.list(reg.user.id))
@@ -126,7 +126,7 @@ async def test_redis_a_logout_on_one_instance_is_refused_on_the_other(
 ) -> None:
     a, b = pair
     reg = await resolve(a.register_user("ann", "ann@example.com", PASSWORD))
-    on_b = await resolve(b.login("ann", PASSWORD))
+    on_b = await signed_in(b.login("ann", PASSWORD))
     # Each accepts the other's sessions.
     assert (await resolve(b.verify_token(reg.tokens.access_token))).user_id == reg.user.id
     assert (await resolve(a.verify_token(on_b.access_token))).user_id == reg.user.id

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from conftest import CHEAP, PASSWORD, SECRET, Client, Opener, open_client, resolve
+from conftest import CHEAP, PASSWORD, SECRET, Client, Opener, open_client, resolve, signed_in
 
 import doorward
 import doorward.errors
@@ -271,7 +271,7 @@ async def test_internal_error_from_a_panic_and_the_process_keeps_working() -> No
     for kind in ("sync", "async"):
         client = open_client(kind)
         reg = await register(client)
-        pair = await resolve(client.login("john", PASSWORD))
+        pair = await signed_in(client.login("john", PASSWORD))
         principal = await resolve(client.verify_token(pair.access_token))
         assert principal.user_id == reg.user.id
     with pytest.raises(doorward.InternalError):

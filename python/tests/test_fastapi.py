@@ -190,6 +190,9 @@ def test_fastapi_principal_to_dict(
         "session_id": principal.session_id,
         "roles": principal.roles,
         "expires_at": principal.expires_at,
+        "amr": ["pwd"],
+        "aal": 1,
+        "auth_time": principal.auth_time,
     }
     with TestClient(fastapi_app(fastapi_dw)) as client:
         r = client.get("/principal", headers=users.bearer(users.admin))

@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable, Optional
 
 import pytest
-from conftest import PASSWORD, Client, Opener, resolve
+from conftest import PASSWORD, Client, Opener, resolve, signed_in
 from smtp_sink import Sink
 
 import doorward
@@ -109,7 +109,7 @@ async def test_sign_in_by_email_with_the_link(make: Opener) -> None:
     )
     mailed = await mail_for(client, started.flow_id, "Your sign-in link")
     assert mailed.path == "/sign-in/email"
-    tokens = await resolve(client.complete_sign_in(started.flow_id, mailed.secret))
+    tokens = await signed_in(client.complete_sign_in(started.flow_id, mailed.secret))
     assert isinstance(tokens, doorward.TokenPair)
     principal = await resolve(client.verify_token(tokens.access_token))
     assert principal.user_id == reg.user.id
@@ -204,7 +204,7 @@ async def test_every_flow_over_smtp(
     await resolve(client.reset_password(reset.flow_id, reset.code, NEW_PASSWORD))
     await resolve(client.request_sign_in("hugh@example.com"))
     sign_in = await received("Your sign-in link", "hugh@example.com")
-    tokens = await resolve(client.complete_sign_in(sign_in.flow_id, sign_in.secret))
+    tokens = await signed_in(client.complete_sign_in(sign_in.flow_id, sign_in.secret))
     assert (await resolve(client.verify_token(tokens.access_token))).user_id == reg.user.id
     await resolve(client.users.request_email_change(reg.user.id, "hugh@new.example", NEW_PASSWORD))
     change = await received("Confirm your new email address", "hugh@new.example")

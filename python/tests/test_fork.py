@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import CHEAP, PASSWORD
+from conftest import CHEAP, PASSWORD, tokens
 
 import doorward
 
@@ -55,7 +55,7 @@ def test_sync_client_works_in_a_forked_child(tmp_path: Path) -> None:
 
     def child() -> bool:
         reg = dw.register_user("child", "child@example.com", PASSWORD)
-        pair = dw.login("child", PASSWORD)
+        pair = tokens(dw.login("child", PASSWORD))
         principal = dw.verify_token(pair.access_token)
         # The parent's session, in the shared file, is valid here too.
         theirs = dw.verify_token(parent.tokens.access_token)
@@ -64,7 +64,7 @@ def test_sync_client_works_in_a_forked_child(tmp_path: Path) -> None:
     assert run_in_child(child) == OK
     # The parent sees the child's user, and its own instance still works.
     user = dw.users.get_by_username("child")
-    assert dw.login("child", PASSWORD).token_type == "Bearer"
+    assert tokens(dw.login("child", PASSWORD)).token_type == "Bearer"
     assert [u.username for u in dw.users.list().items] == ["parent", "child"]
     assert user.email == "child@example.com"
     dw.verify_token(parent.tokens.access_token)
@@ -75,14 +75,14 @@ def test_async_client_works_in_a_forked_child(tmp_path: Path) -> None:
 
     async def in_child() -> bool:
         reg = await dw.register_user("child", "child@example.com", PASSWORD)
-        pair = await dw.login("child", PASSWORD)
+        pair = tokens(await dw.login("child", PASSWORD))
         principal = await dw.verify_token(pair.access_token)
         return principal.user_id == reg.user.id
 
     assert run_in_child(lambda: asyncio.run(in_child())) == OK
 
     async def in_parent() -> str:
-        pair = await dw.login("child", PASSWORD)
+        pair = tokens(await dw.login("child", PASSWORD))
         return (await dw.verify_token(pair.access_token)).username
 
     assert asyncio.run(in_parent()) == "child"

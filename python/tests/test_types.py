@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 
 import pytest
-from conftest import PASSWORD, Client, Opener, resolve
+from conftest import PASSWORD, Client, Opener, resolve, signed_in
 
 import doorward
 
@@ -89,6 +89,7 @@ async def test_token_pair_and_registration(make: Opener) -> None:
     attrs(pair, {"access_token": str, "refresh_token": str, "token_type": str, "expires_in": int})
     assert pair.token_type == "Bearer"
     assert pair.expires_in == 600
+    assert pair.mfa_required is False
     assert pair.to_dict() == {
         "access_token": pair.access_token,
         "refresh_token": pair.refresh_token,
@@ -106,7 +107,7 @@ async def test_token_pair_and_registration(make: Opener) -> None:
     assert reg == reg
     assert hash(reg) == hash(reg)
     assert len({pair, pair}) == 1
-    other = await resolve(client.login("john", PASSWORD))
+    other = await signed_in(client.login("john", PASSWORD))
     assert other != pair
     assert len({pair, other}) == 2
 
@@ -116,12 +117,36 @@ async def test_principal(client: Client) -> None:
     principal = await resolve(client.verify_token(reg.tokens.access_token))
     attrs(
         principal,
-        {"user_id": str, "username": str, "session_id": str, "roles": list, "expires_at": datetime},
+        {
+            "user_id": str,
+            "username": str,
+            "session_id": str,
+            "roles": list,
+            "expires_at": datetime,
+            "amr": list,
+            "aal": int,
+            "auth_time": datetime,
+        },
     )
     assert all(isinstance(role, str) for role in principal.roles)
     aware(principal.expires_at)
+    aware(principal.auth_time)
     now = datetime.now(principal.expires_at.tzinfo)
     assert now < principal.expires_at <= now + timedelta(seconds=901)
+    # A registration is a password login: level 1, authenticated just now.
+    assert (principal.amr, principal.aal) == (["pwd"], 1)
+    assert now - timedelta(seconds=60) < principal.auth_time <= now
+    assert principal.to_dict() == {
+        "user_id": principal.user_id,
+        "username": "john",
+        "session_id": principal.session_id,
+        "roles": ["user"],
+        "expires_at": principal.expires_at,
+        "amr": ["pwd"],
+        "aal": 1,
+        "auth_time": principal.auth_time,
+    }
+    assert "aal=1" in repr(principal)
     again = await resolve(client.verify_token(reg.tokens.access_token))
     assert principal == again
     assert hash(principal) == hash(again)

@@ -2,6 +2,7 @@
 //! properties. Every operation returns a Promise and runs on the addon's
 //! runtime, never on the event loop.
 
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 
 use crate::audit::Audit;
@@ -10,9 +11,13 @@ use crate::events::Events;
 use crate::files::Files;
 use crate::limits::Limits;
 use crate::mail::Mail;
+use crate::mfa::Mfa;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
-use crate::types::{ClientInfo, FlowStarted, Principal, Registration, TokenPair, User};
+use crate::types::{
+    ClientInfo, FlowStarted, MfaChallenge, Principal, Registration, TokenPair, User, level,
+    login_result, seconds,
+};
 use crate::users::Users;
 use crate::webhooks::Webhooks;
 
@@ -110,6 +115,14 @@ impl Doorward {
         }
     }
 
+    /// Second factors: TOTP authenticators and recovery codes.
+    #[napi(getter)]
+    pub fn mfa(&self) -> Mfa {
+        Mfa {
+            dw: self.dw.clone(),
+        }
+    }
+
     /// The store backend in use: `sqlite`, `postgres` or `memory`.
     #[napi(getter)]
     pub fn backend(&self) -> &'static str {
@@ -142,18 +155,90 @@ impl Doorward {
         .map(Registration::from)
     }
 
-    /// Log in with a username or an email address.
+    /// Log in with a username or an email address: the session's tokens,
+    /// or, for an account with a second factor, an `MfaChallenge` to finish
+    /// with `completeMfa` (`mfaRequired` tells them apart).
     #[napi]
     pub async fn login(
         &self,
         login: String,
         password: String,
         client: Option<ClientInfo>,
-    ) -> napi::Result<TokenPair> {
+    ) -> napi::Result<Either<TokenPair, MfaChallenge>> {
         let client = client.map(Into::into);
         guarded(self.dw.auth().login(&login, &password, client))
             .await
-            .map(TokenPair::from)
+            .map(login_result)
+    }
+
+    /// Finish a login that answered an `MfaChallenge`: `method` `totp` (a
+    /// code from the app) or `recovery_code`. A wrong code is
+    /// `invalid_credentials` (counted towards the lockout; the challenge
+    /// stays usable for its remaining attempts); a used, unknown or worn-out
+    /// one is `flow_invalid` or `flow_expired`.
+    #[napi(
+        ts_args_type = "flowId: string, method: import('./index').MfaMethod, proof: string, client?: ClientInfo | undefined | null"
+    )]
+    pub async fn complete_mfa(
+        &self,
+        flow_id: String,
+        method: String,
+        proof: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<TokenPair> {
+        let client = client.map(Into::into);
+        guarded(
+            self.dw
+                .auth()
+                .complete_mfa(&flow_id, &method, &proof, client),
+        )
+        .await
+        .map(TokenPair::from)
+    }
+
+    /// Prove who you are again within a session, for a sensitive action:
+    /// `method` `password`, `totp` or `recovery_code`. The answer is a new
+    /// session's tokens (`authTime` now, the method added to `amr`); the
+    /// old session ends. A wrong proof is `invalid_credentials`.
+    #[napi(
+        ts_args_type = "accessToken: string, method: import('./index').StepUpMethod, proof: string, client?: ClientInfo | undefined | null"
+    )]
+    pub async fn step_up(
+        &self,
+        access_token: String,
+        method: String,
+        proof: String,
+        client: Option<ClientInfo>,
+    ) -> napi::Result<TokenPair> {
+        let client = client.map(Into::into);
+        guarded(
+            self.dw
+                .auth()
+                .step_up(&access_token, &method, &proof, client),
+        )
+        .await
+        .map(TokenPair::from)
+    }
+
+    /// Throws `step_up_required` unless the principal's session was
+    /// authenticated at level `aal` or above. Synchronous: it reads the
+    /// principal alone.
+    #[napi]
+    pub fn require_aal(&self, principal: Principal, aal: f64) -> napi::Result<()> {
+        self.dw
+            .auth()
+            .require_aal(&principal.into(), level(aal))
+            .map_err(to_js)
+    }
+
+    /// Throws `step_up_required` unless the user proved who they are within
+    /// the last `maxAge` seconds. Synchronous: it reads the principal alone.
+    #[napi]
+    pub fn require_recent_auth(&self, principal: Principal, max_age: f64) -> napi::Result<()> {
+        self.dw
+            .auth()
+            .require_recent_auth(&principal.into(), seconds(max_age))
+            .map_err(to_js)
     }
 
     /// Who an access token speaks for; fails at once after logout,
@@ -276,18 +361,19 @@ impl Doorward {
     }
 
     /// Sign in with the link's secret or the code of flow `flowId`: a
-    /// session like a password login's; the address counts as verified.
+    /// session like a password login's (or an `MfaChallenge`, as `login`
+    /// answers); the address counts as verified.
     #[napi]
     pub async fn complete_sign_in(
         &self,
         flow_id: String,
         secret: String,
         client: Option<ClientInfo>,
-    ) -> napi::Result<TokenPair> {
+    ) -> napi::Result<Either<TokenPair, MfaChallenge>> {
         let client = client.map(Into::into);
         guarded(self.dw.auth().complete_sign_in(&flow_id, &secret, client))
             .await
-            .map(TokenPair::from)
+            .map(login_result)
     }
 
     /// This instance's counters, latency histograms and gauges (outbox

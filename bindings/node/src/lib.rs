@@ -18,6 +18,7 @@ pub mod events;
 pub mod files;
 pub mod limits;
 pub mod mail;
+pub mod mfa;
 pub mod password;
 pub mod roles;
 pub mod sessions;

@@ -1,8 +1,10 @@
-//! The plain objects JavaScript sees. `node/index.js` hides the tokens of a
-//! `TokenPair` from `JSON.stringify` and `util.inspect`, and the email from
+//! The plain objects JavaScript sees. The package (`node/lib/hide.ts`)
+//! hides the tokens of a `TokenPair` and the flow id of an `MfaChallenge`
+//! from `JSON.stringify` and `util.inspect`, and the email from
 //! `util.inspect`, by shape.
 
 use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 
 /// Where a login comes from.
@@ -73,6 +75,10 @@ pub struct TokenPair {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u32,
+    /// Always `false`: what tells a signed-in login from an `MfaChallenge`
+    /// (`if (result.mfaRequired)`).
+    #[napi(ts_type = "false")]
+    pub mfa_required: bool,
 }
 
 impl std::fmt::Debug for TokenPair {
@@ -91,7 +97,66 @@ impl From<doorward::TokenPair> for TokenPair {
             refresh_token: t.refresh_token,
             token_type: t.token_type,
             expires_in: u32::try_from(t.expires_in).unwrap_or(u32::MAX),
+            mfa_required: false,
         }
+    }
+}
+
+/// A login waiting for its second factor: finish it with `completeMfa`.
+#[napi(object)]
+pub struct MfaChallenge {
+    /// Always `true`: what tells it from a `TokenPair`.
+    #[napi(ts_type = "true")]
+    pub mfa_required: bool,
+    /// Opaque, posted back to `completeMfa`. It proves the first factor:
+    /// keep it server-side (or in an HttpOnly cookie). Read it as a
+    /// property; it is hidden from `util.inspect` and `JSON.stringify`.
+    pub flow_id: String,
+    /// Whose login it is.
+    pub user_id: String,
+    /// The factors that can complete it.
+    #[napi(ts_type = "import('./index').MfaMethod[]")]
+    pub methods: Vec<String>,
+    /// The account has no factor yet but one of its roles requires one:
+    /// enrol (`mfa.startTotp`, `mfa.confirmTotp`), then complete with the
+    /// code that confirmed it.
+    pub enrolment_required: bool,
+    /// Seconds until the pending login expires.
+    pub expires_in: u32,
+}
+
+impl std::fmt::Debug for MfaChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaChallenge")
+            .field("user_id", &self.user_id)
+            .field("methods", &self.methods)
+            .field("enrolment_required", &self.enrolment_required)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<doorward::MfaChallenge> for MfaChallenge {
+    fn from(c: doorward::MfaChallenge) -> Self {
+        MfaChallenge {
+            mfa_required: true,
+            flow_id: c.flow_id,
+            user_id: c.user_id,
+            methods: c.methods,
+            enrolment_required: c.enrolment_required,
+            expires_in: u32::try_from(c.expires_in).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The core's `LoginResult` (tokens, or a second factor to ask for) as the
+/// union JavaScript receives: `TokenPair | MfaChallenge`, told apart by
+/// `mfaRequired`. (napi-rs writes `Either` itself into the types, so this
+/// is spelled out rather than named by an alias.)
+pub(crate) fn login_result(result: doorward::LoginResult) -> Either<TokenPair, MfaChallenge> {
+    match result {
+        doorward::LoginResult::Tokens(tokens) => Either::A(tokens.into()),
+        doorward::LoginResult::MfaRequired(challenge) => Either::B(challenge.into()),
     }
 }
 
@@ -141,6 +206,15 @@ pub struct Principal {
     pub session_id: String,
     pub roles: Vec<String>,
     pub expires_at: DateTime<Utc>,
+    /// How the session was authenticated: RFC 8176 values (`pwd`, `otp`,
+    /// `email`, and `mfa` at level 2), sorted.
+    pub amr: Vec<String>,
+    /// Authenticator assurance level: 1, or 2 after a password and a second
+    /// factor. See `requireAal`.
+    pub aal: u8,
+    /// When the user last proved who they are (the login, or the latest
+    /// step-up). See `requireRecentAuth`.
+    pub auth_time: DateTime<Utc>,
 }
 
 impl From<doorward::Principal> for Principal {
@@ -151,6 +225,25 @@ impl From<doorward::Principal> for Principal {
             session_id: p.session_id,
             roles: p.roles,
             expires_at: p.expires_at,
+            amr: p.amr,
+            aal: p.aal,
+            auth_time: p.auth_time,
+        }
+    }
+}
+
+/// The way back, for `requireAal` and `requireRecentAuth`.
+impl From<Principal> for doorward::Principal {
+    fn from(p: Principal) -> Self {
+        doorward::Principal {
+            user_id: p.user_id,
+            username: p.username,
+            session_id: p.session_id,
+            roles: p.roles,
+            expires_at: p.expires_at,
+            amr: p.amr,
+            aal: p.aal,
+            auth_time: p.auth_time,
         }
     }
 }
@@ -264,4 +357,42 @@ pub(crate) fn limit(limit: Option<f64>) -> Option<u32> {
 /// Wraps each item of a core result list.
 pub(crate) fn each<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
     items.into_iter().map(B::from).collect()
+}
+
+/// An assurance level from JavaScript: a whole number up to 255 as it is;
+/// anything else (a fraction, a negative, NaN) becomes 255, a level no
+/// session reaches, which the core refuses by its one rule.
+pub(crate) fn level(aal: f64) -> u8 {
+    if aal.fract() == 0.0 && (0.0..=f64::from(u8::MAX)).contains(&aal) {
+        aal as u8
+    } else {
+        u8::MAX
+    }
+}
+
+/// Seconds from JavaScript as the core's `u64`: a fraction rounds down (a
+/// shorter age, never a longer one), a negative or NaN is 0, and anything
+/// past `u64` is `u64::MAX`.
+pub(crate) fn seconds(secs: f64) -> u64 {
+    // `as` saturates, and maps NaN to 0.
+    secs as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_seconds_from_javascript_numbers() {
+        assert_eq!(level(2.0), 2);
+        assert_eq!(level(0.0), 0);
+        for refused in [1.5, -1.0, 256.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(level(refused), u8::MAX, "{refused}");
+        }
+        assert_eq!(seconds(300.0), 300);
+        assert_eq!(seconds(1.9), 1);
+        assert_eq!(seconds(-5.0), 0);
+        assert_eq!(seconds(f64::NAN), 0);
+        assert_eq!(seconds(f64::INFINITY), u64::MAX);
+    }
 }

@@ -12,9 +12,12 @@ use crate::files::{AsyncFiles, Files};
 use crate::handle::Handle;
 use crate::limits::{AsyncLimits, Limits};
 use crate::mail::{AsyncMail, Mail};
+use crate::mfa::{AsyncMfa, Mfa};
 use crate::roles::{AsyncRoles, Roles};
 use crate::sessions::{AsyncSessions, Sessions};
-use crate::types::{ClientInfo, Done, FlowStarted, Principal, Registration, TokenPair, User};
+use crate::types::{
+    ClientInfo, Done, FlowStarted, LoginResult, Principal, Registration, TokenPair, User,
+};
 use crate::users::{AsyncUsers, Users};
 use crate::webhooks::{AsyncWebhooks, Webhooks};
 
@@ -56,7 +59,8 @@ macro_rules! accessors {
         $events:ident,
         $webhooks:ident,
         $audit:ident,
-        $mail:ident
+        $mail:ident,
+        $mfa:ident
     ) => {
         #[pymethods]
         impl $class {
@@ -147,6 +151,14 @@ macro_rules! accessors {
                 }
             }
 
+            /// Second factors: TOTP authenticators and recovery codes.
+            #[getter]
+            fn mfa(&self) -> $mfa {
+                $mfa {
+                    handle: self.handle.clone(),
+                }
+            }
+
             /// The store backend in use: `sqlite`, `postgres` or `memory`.
             #[getter]
             fn backend(&self, py: Python<'_>) -> PyResult<&'static str> {
@@ -165,6 +177,36 @@ macro_rules! accessors {
                 Ok(pythonize::pythonize(py, &jwks)?)
             }
 
+            /// Raise `StepUpRequiredError` unless the principal's token was
+            /// authenticated at level `aal` or above (no I/O).
+            fn require_aal(
+                &self,
+                py: Python<'_>,
+                principal: &Bound<'_, Principal>,
+                aal: u8,
+            ) -> PyResult<()> {
+                self.handle
+                    .get(py)?
+                    .auth()
+                    .require_aal(&principal.get().into(), aal)
+                    .map_err(crate::error::to_py_err)
+            }
+
+            /// Raise `StepUpRequiredError` unless the principal's user
+            /// proved who they are within the last `max_age` seconds (no I/O).
+            fn require_recent_auth(
+                &self,
+                py: Python<'_>,
+                principal: &Bound<'_, Principal>,
+                max_age: u64,
+            ) -> PyResult<()> {
+                self.handle
+                    .get(py)?
+                    .auth()
+                    .require_recent_auth(&principal.get().into(), max_age)
+                    .map_err(crate::error::to_py_err)
+            }
+
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
                 Ok(format!(
                     "{}(backend='{}')",
@@ -177,7 +219,7 @@ macro_rules! accessors {
 }
 
 accessors!(
-    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit, Mail
+    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit, Mail, Mfa
 );
 accessors!(
     AsyncDoorward,
@@ -189,7 +231,8 @@ accessors!(
     AsyncEvents,
     AsyncWebhooks,
     AsyncAudit,
-    AsyncMail
+    AsyncMail,
+    AsyncMfa
 );
 
 twins! {
@@ -210,13 +253,41 @@ twins! {
             .map(Registration::from)
     }
 
-    /// Log in with a username or an email address.
+    /// Log in with a username or an email address: a `TokenPair`, or an
+    /// `MfaChallenge` when the account has a second factor.
     #[pyo3(signature = (login, password, client = None))]
-    fn login(dw, login: String, password: String, client: Option<ClientInfo>) -> TokenPair {
+    fn login(dw, login: String, password: String, client: Option<ClientInfo>) -> LoginResult {
+        dw.auth().login(&login, &password, self::client(client)).await
+    }
+
+    /// Finish a login that answered an `MfaChallenge` with a second factor
+    /// (`totp` or `recovery_code`).
+    #[pyo3(signature = (flow_id, method, proof, client = None))]
+    fn complete_mfa(
+        dw,
+        flow_id: String,
+        method: String,
+        proof: String,
+        client: Option<ClientInfo>,
+    ) -> TokenPair {
         dw.auth()
-            .login(&login, &password, self::client(client))
+            .complete_mfa(&flow_id, &method, &proof, self::client(client))
             .await
-            .map(TokenPair::from)
+    }
+
+    /// Prove who you are again within a session (`password`, `totp` or
+    /// `recovery_code`): a new session's tokens; the old session ends.
+    #[pyo3(signature = (access_token, method, proof, client = None))]
+    fn step_up(
+        dw,
+        access_token: String,
+        method: String,
+        proof: String,
+        client: Option<ClientInfo>,
+    ) -> TokenPair {
+        dw.auth()
+            .step_up(&access_token, &method, &proof, self::client(client))
+            .await
     }
 
     /// Who an access token speaks for; fails at once after logout,
@@ -293,13 +364,13 @@ twins! {
             .map(FlowStarted::from)
     }
 
-    /// Sign in with a mail's link secret or code: a session like a login's.
+    /// Sign in with a mail's link secret or code: like a login, a
+    /// `TokenPair` or an `MfaChallenge`.
     #[pyo3(signature = (flow_id, secret, client = None))]
-    fn complete_sign_in(dw, flow_id: String, secret: String, client: Option<ClientInfo>) -> TokenPair {
+    fn complete_sign_in(dw, flow_id: String, secret: String, client: Option<ClientInfo>) -> LoginResult {
         dw.auth()
             .complete_sign_in(&flow_id, &secret, self::client(client))
             .await
-            .map(TokenPair::from)
     }
 
     /// This instance's counters, latency histograms and gauges (outbox

@@ -20,6 +20,7 @@ mod files;
 mod handle;
 mod limits;
 mod mail;
+mod mfa;
 mod outbox;
 mod password;
 mod roles;
@@ -47,6 +48,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<limits::AsyncLimits>()?;
     m.add_class::<mail::Mail>()?;
     m.add_class::<mail::AsyncMail>()?;
+    m.add_class::<mfa::Mfa>()?;
+    m.add_class::<mfa::AsyncMfa>()?;
     m.add_class::<files::Files>()?;
     m.add_class::<files::AsyncFiles>()?;
     m.add_class::<events::Events>()?;
@@ -59,6 +62,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ClientInfo>()?;
     m.add_class::<types::User>()?;
     m.add_class::<types::TokenPair>()?;
+    m.add_class::<types::MfaChallenge>()?;
     m.add_class::<types::Registration>()?;
     m.add_class::<types::Principal>()?;
     m.add_class::<types::Session>()?;
@@ -67,6 +71,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Decision>()?;
     m.add_class::<types::FlowStarted>()?;
     m.add_class::<mail::Message>()?;
+    m.add_class::<mfa::TotpEnrolment>()?;
+    m.add_class::<mfa::RecoveryCodes>()?;
+    m.add_class::<mfa::MfaStatus>()?;
     m.add_class::<files::FileInfo>()?;
     m.add_class::<files::FilePage>()?;
     m.add_class::<outbox::Event>()?;

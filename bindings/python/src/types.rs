@@ -141,6 +141,13 @@ impl TokenPair {
         )
     }
 
+    /// Always false: what `login` answers when no second factor is asked
+    /// for (`MfaChallenge.mfa_required` is true).
+    #[getter]
+    fn mfa_required(&self) -> bool {
+        false
+    }
+
     /// The OAuth 2.0 token response body (RFC 6749 §5.1).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -159,6 +166,80 @@ impl From<doorward::TokenPair> for TokenPair {
             refresh_token: t.refresh_token,
             token_type: t.token_type,
             expires_in: t.expires_in,
+        }
+    }
+}
+
+/// A login waiting for its second factor: `dw.complete_mfa(flow_id, …)`
+/// finishes it. The flow id works as a credential until it is used, so the
+/// `repr` hides it.
+#[pyclass(frozen, eq, hash, get_all, module = "doorward")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MfaChallenge {
+    flow_id: String,
+    user_id: String,
+    methods: Vec<String>,
+    enrolment_required: bool,
+    expires_in: u64,
+}
+
+#[pymethods]
+impl MfaChallenge {
+    fn __repr__(&self) -> String {
+        format!(
+            "MfaChallenge(user_id={}, methods={}, enrolment_required={}, expires_in={}, flow_id=<hidden>)",
+            q(&self.user_id),
+            q_list(&self.methods),
+            py_bool(self.enrolment_required),
+            self.expires_in
+        )
+    }
+
+    /// Always true: what `login` answers when a second factor is asked for
+    /// (`TokenPair.mfa_required` is false).
+    #[getter]
+    fn mfa_required(&self) -> bool {
+        true
+    }
+}
+
+impl From<doorward::MfaChallenge> for MfaChallenge {
+    fn from(c: doorward::MfaChallenge) -> Self {
+        MfaChallenge {
+            flow_id: c.flow_id,
+            user_id: c.user_id,
+            methods: c.methods,
+            enrolment_required: c.enrolment_required,
+            expires_in: c.expires_in,
+        }
+    }
+}
+
+/// What `login` and `complete_sign_in` answer: a `TokenPair`, or an
+/// `MfaChallenge` (Python sees one or the other).
+pub enum LoginResult {
+    Tokens(TokenPair),
+    MfaRequired(MfaChallenge),
+}
+
+impl From<doorward::LoginResult> for LoginResult {
+    fn from(r: doorward::LoginResult) -> Self {
+        match r {
+            doorward::LoginResult::Tokens(t) => LoginResult::Tokens(t.into()),
+            doorward::LoginResult::MfaRequired(c) => LoginResult::MfaRequired(c.into()),
+        }
+    }
+}
+
+impl<'py> IntoPyObject<'py> for LoginResult {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            LoginResult::Tokens(t) => Ok(Bound::new(py, t)?.into_any()),
+            LoginResult::MfaRequired(c) => Ok(Bound::new(py, c)?.into_any()),
         }
     }
 }
@@ -200,18 +281,24 @@ pub struct Principal {
     session_id: String,
     roles: Vec<String>,
     expires_at: DateTime<Utc>,
+    amr: Vec<String>,
+    aal: u8,
+    auth_time: DateTime<Utc>,
 }
 
 #[pymethods]
 impl Principal {
     fn __repr__(&self) -> String {
         format!(
-            "Principal(user_id={}, username={}, session_id={}, roles={}, expires_at={})",
+            "Principal(user_id={}, username={}, session_id={}, roles={}, expires_at={}, amr={}, aal={}, auth_time={})",
             q(&self.user_id),
             q(&self.username),
             q(&self.session_id),
             q_list(&self.roles),
-            q(&self.expires_at.to_rfc3339())
+            q(&self.expires_at.to_rfc3339()),
+            q_list(&self.amr),
+            self.aal,
+            q(&self.auth_time.to_rfc3339())
         )
     }
 
@@ -223,6 +310,9 @@ impl Principal {
         d.set_item("session_id", &self.session_id)?;
         d.set_item("roles", &self.roles)?;
         d.set_item("expires_at", self.expires_at)?;
+        d.set_item("amr", &self.amr)?;
+        d.set_item("aal", self.aal)?;
+        d.set_item("auth_time", self.auth_time)?;
         Ok(d)
     }
 }
@@ -235,6 +325,26 @@ impl From<doorward::Principal> for Principal {
             session_id: p.session_id,
             roles: p.roles,
             expires_at: p.expires_at,
+            amr: p.amr,
+            aal: p.aal,
+            auth_time: p.auth_time,
+        }
+    }
+}
+
+/// Back to the core's type, for the checks that take a principal
+/// (`require_aal`, `require_recent_auth`).
+impl From<&Principal> for doorward::Principal {
+    fn from(p: &Principal) -> Self {
+        doorward::Principal {
+            user_id: p.user_id.clone(),
+            username: p.username.clone(),
+            session_id: p.session_id.clone(),
+            roles: p.roles.clone(),
+            expires_at: p.expires_at,
+            amr: p.amr.clone(),
+            aal: p.aal,
+            auth_time: p.auth_time,
         }
     }
 }

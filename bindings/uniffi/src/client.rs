@@ -11,9 +11,12 @@ use crate::events::Events;
 use crate::files::Files;
 use crate::limits::Limits;
 use crate::mail::Mail;
+use crate::mfa::Mfa;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
-use crate::types::{ClientInfo, FlowStarted, Principal, Registration, TokenPair, User, pair};
+use crate::types::{
+    ClientInfo, FlowStarted, LoginResult, Principal, Registration, TokenPair, User, pair,
+};
 use crate::users::Users;
 use crate::webhooks::Webhooks;
 
@@ -79,6 +82,11 @@ export! {
             Arc::new(Mail { dw: self.dw.clone() })
         }
 
+        /// Second factors: TOTP authenticators and recovery codes.
+        pub fn mfa(&self) -> Arc<Mfa> {
+            Arc::new(Mfa { dw: self.dw.clone() })
+        }
+
         /// This instance's counters, latency histograms and gauges
         /// (outbox backlog, active sessions) as Prometheus text.
         pub async fn metrics_text(&self) -> Result<String, DoorwardError> {
@@ -111,18 +119,71 @@ export! {
                 .map(Registration::from)
         }
 
-        /// Log in with a username or an email address.
+        /// Log in with a username or an email address: `Tokens`, or
+        /// `MfaRequired` when the account has a second factor (or a role
+        /// that requires one), to finish with `completeMfa`.
         #[uniffi::method(default(client = None))]
         pub async fn login(
             &self,
             login: String,
             password: String,
             client: Option<ClientInfo>,
-        ) -> Result<Arc<TokenPair>, DoorwardError> {
+        ) -> Result<LoginResult, DoorwardError> {
             let client = client.map(Into::into);
             call(self.dw.auth().login(&login, &password, client))
                 .await
+                .map(LoginResult::from)
+        }
+
+        /// Finish a login that answered `MfaRequired`: `method` `totp` (a
+        /// code from the app) or `recovery_code`. A wrong code is
+        /// `InvalidCredentials` (counted like a wrong password; the flow
+        /// stays usable for its remaining attempts); a used or unknown flow
+        /// `FlowInvalid`, a spent one `FlowExpired`.
+        #[uniffi::method(default(client = None))]
+        pub async fn complete_mfa(
+            &self,
+            flow_id: String,
+            method: String,
+            proof: String,
+            client: Option<ClientInfo>,
+        ) -> Result<Arc<TokenPair>, DoorwardError> {
+            let client = client.map(Into::into);
+            call(self.dw.auth().complete_mfa(&flow_id, &method, &proof, client))
+                .await
                 .map(pair)
+        }
+
+        /// Prove who you are again within a session, for a sensitive
+        /// action: `method` `password`, `totp` or `recovery_code`. The
+        /// tokens of a new session with the method added (level 2 after a
+        /// password and a second factor) and `authTime` now; the old
+        /// session ends.
+        #[uniffi::method(default(client = None))]
+        pub async fn step_up(
+            &self,
+            access_token: String,
+            method: String,
+            proof: String,
+            client: Option<ClientInfo>,
+        ) -> Result<Arc<TokenPair>, DoorwardError> {
+            let client = client.map(Into::into);
+            call(self.dw.auth().step_up(&access_token, &method, &proof, client))
+                .await
+                .map(pair)
+        }
+
+        /// Throws `StepUpRequired` unless `principal`'s session was
+        /// authenticated at level `aal` or above. From the token alone, no
+        /// I/O.
+        pub fn require_aal(&self, principal: Principal, aal: u8) -> Result<(), DoorwardError> {
+            Ok(self.dw.auth().require_aal(&principal.into(), aal)?)
+        }
+
+        /// Throws `StepUpRequired` unless the user proved who they are
+        /// within the last `max_age` seconds. No I/O.
+        pub fn require_recent_auth(&self, principal: Principal, max_age: u64) -> Result<(), DoorwardError> {
+            Ok(self.dw.auth().require_recent_auth(&principal.into(), max_age)?)
         }
 
         /// Who an access token speaks for; fails at once after logout,
@@ -230,18 +291,19 @@ export! {
         }
 
         /// Sign in with the link's secret or the code of flow `flow_id`: a
-        /// session like a password login's.
+        /// session like a password login's, or `MfaRequired` when the
+        /// account has a second factor.
         #[uniffi::method(default(client = None))]
         pub async fn complete_sign_in(
             &self,
             flow_id: String,
             secret: String,
             client: Option<ClientInfo>,
-        ) -> Result<Arc<TokenPair>, DoorwardError> {
+        ) -> Result<LoginResult, DoorwardError> {
             let client = client.map(Into::into);
             call(self.dw.auth().complete_sign_in(&flow_id, &secret, client))
                 .await
-                .map(pair)
+                .map(LoginResult::from)
         }
     }
 }

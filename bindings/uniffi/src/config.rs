@@ -36,7 +36,8 @@ impl std::fmt::Debug for Config {
 /// The record's `toString()` (Kotlin) and `description` (Swift) come
 /// from this redacting `Debug` rather than printing every field, since
 /// several are secrets (`jwt_secret`, `files_s3_secret_access_key`,
-/// `mail_password`, `audit_key`, `flow_key`) and URLs may carry a password.
+/// `mail_password`, `audit_key`, `flow_key`, `mfa_encryption_key`) and URLs
+/// may carry a password.
 impl std::fmt::Display for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
@@ -229,6 +230,21 @@ config_record! {
     unknown_address_subject: String,
     /// `{app_url}` is replaced.
     unknown_address_text: String,
+    /// Key of the second factors (at least 32 bytes; a secret, never
+    /// printed): seals TOTP secrets and keys the recovery codes' hashes.
+    /// Derived from `flow_key`, else `jwt_secret`, when unset.
+    mfa_encryption_key: String,
+    /// The name authenticator apps show beside the account.
+    mfa_issuer: String,
+    /// Roles whose holders must enrol a second factor before they get a
+    /// session.
+    mfa_required_for_roles: Vec<String>,
+    /// Seconds a login whose password was right waits for its second
+    /// factor.
+    mfa_login_ttl: u64,
+    /// Seconds an authentication stays fresh enough to remove a factor or
+    /// replace the recovery codes (older: `StepUpRequired`).
+    fresh_auth_max_age: u64,
 }
 
 impl TryFrom<Config> for doorward::Config {

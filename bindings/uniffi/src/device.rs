@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::client::Doorward;
 use crate::error::{DoorwardError, call};
-use crate::types::{ClientInfo, Principal, TokenPair};
+use crate::types::{ClientInfo, MfaChallenge, Principal, TokenPair};
 
 /// Secure storage for the current token pair, implemented by the app.
 // Callbacks into the app are synchronous (Keychain and Keystore calls are),
@@ -41,6 +41,30 @@ impl doorward::device::TokenStore for Foreign {
     }
 }
 
+/// What `DeviceSession.login` answers: a sealed class in Kotlin, an enum
+/// in Swift.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceLogin {
+    /// Signed in; the tokens are in the store.
+    SignedIn { principal: Principal },
+    /// The password was right; ask for a second factor and finish with
+    /// `DeviceSession.completeMfa(challenge.flowId, method, code)`.
+    MfaRequired { challenge: MfaChallenge },
+}
+
+impl From<doorward::device::DeviceLogin> for DeviceLogin {
+    fn from(l: doorward::device::DeviceLogin) -> Self {
+        match l {
+            doorward::device::DeviceLogin::SignedIn(principal) => DeviceLogin::SignedIn {
+                principal: principal.into(),
+            },
+            doorward::device::DeviceLogin::MfaRequired(challenge) => DeviceLogin::MfaRequired {
+                challenge: challenge.into(),
+            },
+        }
+    }
+}
+
 /// The signed-in user on this device.
 #[derive(Debug, uniffi::Object)]
 pub struct DeviceSession {
@@ -60,11 +84,20 @@ export! {
             }
         }
 
-        /// Log in and keep the tokens in the store.
+        /// Log in and keep the tokens in the store (`SignedIn`), or say
+        /// that the account needs a second factor first (`MfaRequired`).
         #[uniffi::method(default(client = None))]
-        pub async fn login(&self, login: String, password: String, client: Option<ClientInfo>) -> Result<Principal, DoorwardError> {
+        pub async fn login(&self, login: String, password: String, client: Option<ClientInfo>) -> Result<DeviceLogin, DoorwardError> {
             let client = client.map(Into::into);
-            call(self.inner.login(&login, &password, client)).await.map(Principal::from)
+            call(self.inner.login(&login, &password, client)).await.map(DeviceLogin::from)
+        }
+
+        /// Finish a login that answered `MfaRequired` (`method` `totp` or
+        /// `recovery_code`) and keep the tokens in the store.
+        #[uniffi::method(default(client = None))]
+        pub async fn complete_mfa(&self, flow_id: String, method: String, proof: String, client: Option<ClientInfo>) -> Result<Principal, DoorwardError> {
+            let client = client.map(Into::into);
+            call(self.inner.complete_mfa(&flow_id, &method, &proof, client)).await.map(Principal::from)
         }
 
         /// The signed-in user, refreshing an expired access token; `None`

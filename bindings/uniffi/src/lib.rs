@@ -37,6 +37,7 @@ mod events;
 mod files;
 mod limits;
 mod mail;
+mod mfa;
 mod offline;
 mod roles;
 mod sessions;
@@ -47,7 +48,7 @@ mod webhooks;
 pub use audit::{Audit, AuditPage, AuditRecord, AuditVerification};
 pub use client::Doorward;
 pub use config::{Config, PreviousKey};
-pub use device::{DeviceSession, TokenStore};
+pub use device::{DeviceLogin, DeviceSession, TokenStore};
 pub use error::{DoorwardError, HttpErrorResponse};
 pub use events::{
     DeliveryRecord, Event, EventHandler, EventHandlerError, EventPage, Events, Subscription,
@@ -55,12 +56,13 @@ pub use events::{
 pub use files::{FileContent, FileInfo, FilePage, Files};
 pub use limits::Limits;
 pub use mail::{Mail, Message};
+pub use mfa::{Mfa, MfaStatus, RecoveryCodes, TotpEnrolment};
 pub use offline::TokenVerifier;
 pub use roles::Roles;
 pub use sessions::Sessions;
 pub use types::{
-    ClientInfo, Decision, FlowStarted, Page, Principal, Registration, Role, Session, TokenPair,
-    User,
+    ClientInfo, Decision, FlowStarted, LoginResult, MfaChallenge, Page, Principal, Registration,
+    Role, Session, TokenPair, User,
 };
 pub use users::Users;
 pub use webhooks::{Webhook, WebhookTest, Webhooks};

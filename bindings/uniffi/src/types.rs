@@ -195,6 +195,15 @@ pub struct Principal {
     pub session_id: String,
     pub roles: Vec<String>,
     pub expires_at: SystemTime,
+    /// How the session was authenticated: RFC 8176 values (`pwd`, `otp`,
+    /// `email`, and `mfa` at level 2).
+    pub amr: Vec<String>,
+    /// Authenticator assurance level: 1, or 2 after a second factor
+    /// (`requireAal`).
+    pub aal: u8,
+    /// When the user last proved who they are: the login or the latest
+    /// step-up (`requireRecentAuth`).
+    pub auth_time: SystemTime,
 }
 
 impl From<doorward::Principal> for Principal {
@@ -205,6 +214,9 @@ impl From<doorward::Principal> for Principal {
             session_id: p.session_id,
             roles: p.roles,
             expires_at: time(p.expires_at),
+            amr: p.amr,
+            aal: p.aal,
+            auth_time: time(p.auth_time),
         }
     }
 }
@@ -217,6 +229,90 @@ impl From<Principal> for doorward::Principal {
             session_id: p.session_id,
             roles: p.roles,
             expires_at: p.expires_at.into(),
+            amr: p.amr,
+            aal: p.aal,
+            auth_time: p.auth_time.into(),
+        }
+    }
+}
+
+/// A login waiting for its second factor: finish it with `completeMfa`.
+///
+/// Printing it (`toString()` in Kotlin, `description` in Swift) leaves out
+/// `flowId`, which proves the password until it is used: keep it
+/// server-side, or in an HTTP-only cookie.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct MfaChallenge {
+    /// Opaque: posted back to `completeMfa`.
+    pub flow_id: String,
+    /// Whose login it is.
+    pub user_id: String,
+    /// The factors that can complete it: `totp`, `recovery_code`.
+    pub methods: Vec<String>,
+    /// The account has no factor yet but a role requires one: enrol
+    /// (`mfa().startTotp`, `mfa().confirmTotp`) and complete with the code
+    /// that confirmed it.
+    pub enrolment_required: bool,
+    /// Seconds until the pending login expires.
+    pub expires_in: u64,
+}
+
+impl From<doorward::MfaChallenge> for MfaChallenge {
+    fn from(c: doorward::MfaChallenge) -> Self {
+        MfaChallenge {
+            flow_id: c.flow_id,
+            user_id: c.user_id,
+            methods: c.methods,
+            enrolment_required: c.enrolment_required,
+            expires_in: c.expires_in,
+        }
+    }
+}
+
+impl std::fmt::Debug for MfaChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaChallenge")
+            .field("flow_id", &"[redacted]")
+            .field("user_id", &self.user_id)
+            .field("methods", &self.methods)
+            .field("enrolment_required", &self.enrolment_required)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for MfaChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MfaChallenge(userId={}, methods={:?}, enrolmentRequired={}, expiresIn={}, flowId hidden)",
+            self.user_id, self.methods, self.enrolment_required, self.expires_in
+        )
+    }
+}
+
+/// What `login` and `completeSignIn` answer: a sealed class in Kotlin
+/// (`when (result) { is LoginResult.Tokens -> …; is
+/// LoginResult.MfaRequired -> … }`), an enum in Swift.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum LoginResult {
+    /// Signed in.
+    Tokens { tokens: Arc<TokenPair> },
+    /// The first factor was right; ask for a second and finish with
+    /// `completeMfa(challenge.flowId, method, code)`.
+    MfaRequired { challenge: MfaChallenge },
+}
+
+impl From<doorward::LoginResult> for LoginResult {
+    fn from(r: doorward::LoginResult) -> Self {
+        match r {
+            doorward::LoginResult::Tokens(tokens) => LoginResult::Tokens {
+                tokens: pair(tokens),
+            },
+            doorward::LoginResult::MfaRequired(challenge) => LoginResult::MfaRequired {
+                challenge: challenge.into(),
+            },
         }
     }
 }

@@ -10,6 +10,8 @@
 //! - login on SQLite with the cheapest argon2: what a login costs besides it
 //! - asking for a password reset on SQLite, for an address with an account
 //!   and for one without: the two must cost the same
+//! - a login of an account with a second factor up to its challenge, and
+//!   completing one with a recovery code (SQLite, cheapest argon2)
 
 use std::path::Path;
 use std::time::Duration;
@@ -212,6 +214,78 @@ fn flows(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a second factor adds to a login: the challenge (a pending flow
+/// stored instead of a session) and its completion (the flow, the code's
+/// conditional spend, then the session), timed apart.
+fn mfa(c: &mut Criterion) {
+    use totp_rs::{Algorithm, Builder, Secret};
+    let rt = Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("mfa.db").display());
+    let (dw, reg) = open(
+        &rt,
+        Config {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            events_dispatch: false,
+            ..base(&url)
+        },
+    );
+    let mut codes = rt.block_on(async {
+        let enrolment = dw.mfa().start_totp(&reg.user.id).await.unwrap();
+        let secret = Secret::try_from_base32(&enrolment.secret).unwrap();
+        let app = Builder::new()
+            .with_algorithm(Algorithm::SHA1)
+            .with_secret(secret.as_bytes().to_vec())
+            .build()
+            .unwrap();
+        let code = app.generate_current().to_string();
+        dw.mfa()
+            .confirm_totp(&reg.user.id, &code)
+            .await
+            .unwrap()
+            .codes
+    });
+    let challenge = || async {
+        match dw.auth().login("bench", PASSWORD, None).await.unwrap() {
+            doorward::LoginResult::MfaRequired(c) => c,
+            doorward::LoginResult::Tokens(_) => unreachable!("the account has a second factor"),
+        }
+    };
+    let mut group = c.benchmark_group("mfa");
+    group.bench_function("login_challenge_sqlite_cheap_hash", |b| {
+        b.to_async(&rt).iter(challenge)
+    });
+    group.bench_function("complete_recovery_code_sqlite", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let flow = challenge().await;
+                    let code = codes.pop().unwrap();
+                    let start = std::time::Instant::now();
+                    let tokens = dw
+                        .auth()
+                        .complete_mfa(&flow.flow_id, "recovery_code", &code, None)
+                        .await
+                        .unwrap();
+                    spent += start.elapsed();
+                    if codes.is_empty() {
+                        codes = dw
+                            .mfa()
+                            .regenerate_recovery_codes(&tokens.access_token)
+                            .await
+                            .unwrap()
+                            .codes;
+                    }
+                }
+                spent
+            })
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     verify,
@@ -220,6 +294,7 @@ criterion_group!(
     argon2,
     login,
     login_without_hash,
-    flows
+    flows,
+    mfa
 );
 criterion_main!(benches);

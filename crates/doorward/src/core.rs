@@ -31,6 +31,8 @@ pub(crate) struct Core {
     pub mail: Arc<crate::mail::Slot>,
     /// The account flows' keys, when the configuration gives them.
     pub flow_key: Option<Arc<crate::flows::secret::FlowKey>>,
+    /// The second factors' keys, when the configuration gives them.
+    pub mfa_keys: Option<crate::sealing::Keys>,
     /// The files store, opened on first use.
     #[cfg(feature = "files")]
     pub files: crate::files::Lazy,
@@ -95,6 +97,7 @@ impl Core {
         let mail = Arc::new(crate::mail::Slot::from_config(&config)?);
         Ok(Core {
             flow_key: crate::flows::secret::FlowKey::from_config(&config).map(Arc::new),
+            mfa_keys: crate::mfa::keys_from(&config),
             hub,
             metrics: crate::telemetry::Metrics::new(),
             mail,

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use crate::Doorward;
-use crate::auth::{ClientInfo, Principal, TokenPair};
+use crate::auth::{ClientInfo, LoginResult, MfaChallenge, Principal, TokenPair};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Where the host keeps the current token pair (Keychain, Keystore...).
@@ -22,12 +22,21 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     fn clear(&self) -> Result<()>;
 }
 
+/// What [`DeviceSession::login`] answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceLogin {
+    /// Signed in; the tokens are in the store.
+    SignedIn(Principal),
+    /// The password was right; finish with [`DeviceSession::complete_mfa`].
+    MfaRequired(MfaChallenge),
+}
+
 /// A signed-in user on this device, over a local [`Doorward`].
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::sync::{Arc, Mutex};
-/// use doorward::device::{DeviceSession, TokenStore};
+/// use doorward::device::{DeviceLogin, DeviceSession, TokenStore};
 /// use doorward::TokenPair;
 ///
 /// #[derive(Debug, Default)]
@@ -41,7 +50,9 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
 /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
 /// dw.users().create("ann", "ann@example.com", "correct horse battery").await.unwrap();
 /// let session = DeviceSession::new(dw, Arc::new(Memory::default()));
-/// let ann = session.login("ann", "correct horse battery", None).await.unwrap();
+/// let DeviceLogin::SignedIn(ann) = session.login("ann", "correct horse battery", None).await.unwrap() else {
+///     panic!("ann has no second factor");
+/// };
 /// assert_eq!(session.current().await.unwrap().unwrap().user_id, ann.user_id);
 /// session.logout().await.unwrap();
 /// assert!(session.current().await.unwrap().is_none());
@@ -59,14 +70,38 @@ impl DeviceSession {
         DeviceSession { dw, store }
     }
 
-    /// Log in and keep the tokens in the store.
+    /// Log in and keep the tokens in the store, or say which second
+    /// factor the account needs first.
     pub async fn login(
         &self,
         login: &str,
         password: &str,
         client: Option<ClientInfo>,
+    ) -> Result<DeviceLogin> {
+        match self.dw.auth().login(login, password, client).await? {
+            LoginResult::Tokens(pair) => Ok(DeviceLogin::SignedIn(self.keep(pair).await?)),
+            LoginResult::MfaRequired(challenge) => Ok(DeviceLogin::MfaRequired(challenge)),
+        }
+    }
+
+    /// Finish a login that needed a second factor
+    /// ([`crate::Auth::complete_mfa`]) and keep the tokens in the store.
+    pub async fn complete_mfa(
+        &self,
+        flow_id: &str,
+        method: &str,
+        proof: &str,
+        client: Option<ClientInfo>,
     ) -> Result<Principal> {
-        let pair = self.dw.auth().login(login, password, client).await?;
+        let pair = self
+            .dw
+            .auth()
+            .complete_mfa(flow_id, method, proof, client)
+            .await?;
+        self.keep(pair).await
+    }
+
+    async fn keep(&self, pair: TokenPair) -> Result<Principal> {
         self.store.save(&pair)?;
         self.dw.auth().verify_token(&pair.access_token).await
     }

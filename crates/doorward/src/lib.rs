@@ -35,6 +35,7 @@
 //! | [`Doorward::events`] | `subscribe`, `list`, `flush`, `deliveries`, `dead`, `replay`: domain events from the outbox |
 //! | [`Doorward::webhooks`] | `add`, `list`, `remove`, `test`: Standard Webhooks endpoints |
 //! | [`Doorward::audit`] | `list`, `export` (JSON Lines), `verify` (hash chain) |
+//! | [`Doorward::mfa`] | `start_totp`, `confirm_totp`, `disable_totp`, `regenerate_recovery_codes`, `status`: second factors |
 //! | [`Doorward::mail`] | `send`, `set_mailer`, `sent`: the welcome mail on registration (SMTP with feature `mail`) |
 //! | `Doorward::files` | `put`, `get`, `head`, `delete`, `list`, `presign_get` / `presign_put` (feature `files`; see [`files`]) |
 //! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
@@ -72,12 +73,14 @@ pub mod events;
 pub mod files;
 pub mod flows;
 pub mod mail;
+pub mod mfa;
 pub mod page;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
 #[cfg(feature = "redis")]
 mod redis;
+mod sealing;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;
@@ -86,7 +89,7 @@ pub mod users;
 
 use std::sync::Arc;
 
-pub use auth::{Auth, ClientInfo, Principal, Registration, TokenPair};
+pub use auth::{Auth, ClientInfo, LoginResult, MfaChallenge, Principal, Registration, TokenPair};
 pub use cache::{CacheService, CacheStats, RedisUsage};
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
@@ -95,6 +98,7 @@ pub use events::{Audit, Event, EventType, Events, Subscription, Webhook, Webhook
 pub use files::{FileInfo, FilePage, Files};
 pub use flows::{FlowStarted, Purpose};
 pub use mail::Mail;
+pub use mfa::{Mfa, MfaStatus, RecoveryCodes, TotpEnrolment};
 pub use page::{Page, PageRequest};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
@@ -121,6 +125,7 @@ pub struct Doorward {
     webhooks: Webhooks,
     audit: Audit,
     mail: Mail,
+    mfa: Mfa,
     #[cfg(feature = "files")]
     files: Files,
 }
@@ -140,6 +145,7 @@ impl Doorward {
         mail::start(&core).await?;
         Ok(Doorward {
             mail: Mail { core: core.clone() },
+            mfa: Mfa { core: core.clone() },
             events: Events { core: core.clone() },
             webhooks: Webhooks { core: core.clone() },
             audit: Audit { core: core.clone() },
@@ -175,6 +181,11 @@ impl Doorward {
     /// Outgoing mail and the welcome mail.
     pub fn mail(&self) -> &Mail {
         &self.mail
+    }
+
+    /// Second factors: TOTP authenticators and recovery codes.
+    pub fn mfa(&self) -> &Mfa {
+        &self.mfa
     }
 
     /// Registration, login, tokens and permission checks.

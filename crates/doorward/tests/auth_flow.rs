@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use common::{ErrCode as _, PASSWORD, backends, config, open};
 use doorward::config::{MAX_DURATION_SECS, MAX_WAIT_SECS};
 use doorward::{ClientInfo, Doorward, ErrorCode, UserUpdate};
@@ -69,8 +70,13 @@ async fn register_login_verify_refresh_logout() {
             .auth()
             .login("JOHN@example.COM", PASSWORD, Some(client))
             .await
+            .signed_in()
             .unwrap();
-        dw.auth().login("John", PASSWORD, None).await.unwrap();
+        dw.auth()
+            .login("John", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         let sessions = dw.sessions().list(&reg.user.id).await.unwrap();
         assert_eq!(sessions.len(), 3);
         assert!(sessions.iter().any(|s| s.ip.as_deref() == Some("10.0.0.7")));
@@ -423,12 +429,18 @@ async fn unknown_user_costs_one_verification_like_a_wrong_password() {
             .await
             .unwrap();
         let before = dw.hash_operations();
-        let unknown = dw.auth().login("nobody", PASSWORD, None).await.unwrap_err();
+        let unknown = dw
+            .auth()
+            .login("nobody", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap_err();
         let after_unknown = dw.hash_operations();
         let wrong = dw
             .auth()
             .login("dave", "wrong password here", None)
             .await
+            .signed_in()
             .unwrap_err();
         let after_wrong = dw.hash_operations();
         assert_eq!(unknown.code(), ErrorCode::InvalidCredentials);
@@ -466,10 +478,20 @@ async fn outdated_hashes_are_upgraded_on_login() {
     .await
     .unwrap();
     let ops = newer.hash_operations();
-    newer.auth().login("erin", PASSWORD, None).await.unwrap();
+    newer
+        .auth()
+        .login("erin", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     assert_eq!(newer.hash_operations() - ops, 2, "verify + rehash");
     let ops = newer.hash_operations();
-    newer.auth().login("erin", PASSWORD, None).await.unwrap();
+    newer
+        .auth()
+        .login("erin", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     assert_eq!(newer.hash_operations() - ops, 1, "already current");
     assert_eq!(
         newer.users().get(&reg.user.id).await.unwrap().username,
@@ -494,19 +516,28 @@ async fn disabling_ends_sessions_and_blocks_login() {
             ErrorCode::TokenRevoked
         );
         assert_eq!(
-            dw.auth().login("fred", PASSWORD, None).await.err_code(),
+            dw.auth()
+                .login("fred", PASSWORD, None)
+                .await
+                .signed_in()
+                .err_code(),
             ErrorCode::UserDisabled
         );
         assert_eq!(
             dw.auth()
                 .login("fred", "not the password", None)
                 .await
+                .signed_in()
                 .err_code(),
             ErrorCode::InvalidCredentials
         );
         assert!(!dw.auth().can(&reg.user.id, "users:read").await.unwrap());
         dw.users().enable(&reg.user.id).await.unwrap();
-        dw.auth().login("fred", PASSWORD, None).await.unwrap();
+        dw.auth()
+            .login("fred", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         assert!(dw.auth().can(&reg.user.id, "users:read").await.unwrap());
     })
     .await;
@@ -520,7 +551,12 @@ async fn change_password_keeps_only_the_current_session() {
             .register_user("gina", "gina@example.com", PASSWORD, None)
             .await
             .unwrap();
-        let other = dw.auth().login("gina", PASSWORD, None).await.unwrap();
+        let other = dw
+            .auth()
+            .login("gina", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         let me = dw
             .auth()
             .verify_token(&reg.tokens.access_token)
@@ -561,12 +597,17 @@ async fn change_password_keeps_only_the_current_session() {
             ErrorCode::TokenRevoked
         );
         assert_eq!(
-            dw.auth().login("gina", PASSWORD, None).await.err_code(),
+            dw.auth()
+                .login("gina", PASSWORD, None)
+                .await
+                .signed_in()
+                .err_code(),
             ErrorCode::InvalidCredentials
         );
         dw.auth()
             .login("gina", "a brand new passphrase", None)
             .await
+            .signed_in()
             .unwrap();
         dw.users()
             .set_password(&me.user_id, "reset by an administrator")
@@ -635,7 +676,11 @@ async fn users_get_update_list_delete() {
             (ivy.username.as_str(), ivy.email.as_str()),
             ("ivy2", "ivy2@example.com")
         );
-        dw.auth().login("ivy2", PASSWORD, None).await.unwrap();
+        dw.auth()
+            .login("ivy2", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         let page = dw.users().list(None, 1).await.unwrap();
         assert_eq!(page.items[0].id, a.id);
         let page = dw
@@ -662,7 +707,11 @@ async fn users_get_update_list_delete() {
             ErrorCode::NotFound
         );
         assert_eq!(
-            dw.auth().login("hank", PASSWORD, None).await.err_code(),
+            dw.auth()
+                .login("hank", PASSWORD, None)
+                .await
+                .signed_in()
+                .err_code(),
             ErrorCode::InvalidCredentials
         );
     })
@@ -759,7 +808,12 @@ async fn sessions_revoke_one_and_all() {
             .register_user("kim", "kim@example.com", PASSWORD, None)
             .await
             .unwrap();
-        let second = dw.auth().login("kim", PASSWORD, None).await.unwrap();
+        let second = dw
+            .auth()
+            .login("kim", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         let sid = dw
             .auth()
             .verify_token(&second.access_token)
@@ -839,7 +893,12 @@ async fn without_keys_users_work_and_tokens_are_a_config_error() {
         .create("mia", "mia@example.com", PASSWORD)
         .await
         .unwrap();
-    let err = dw.auth().login("mia", PASSWORD, None).await.unwrap_err();
+    let err = dw
+        .auth()
+        .login("mia", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::ConfigError);
     let err = dw
         .auth()
@@ -917,6 +976,7 @@ async fn look_alike_and_invisible_emails() {
         dw.auth()
             .login("ａｄｍｉｎ@example.com", PASSWORD, None)
             .await
+            .signed_in()
             .unwrap();
         assert_eq!(dw.users().list(None, 10).await.unwrap().items.len(), 1);
     })
@@ -1011,7 +1071,12 @@ async fn the_longest_durations_work() {
             .await
             .unwrap();
         assert_eq!(reg.tokens.expires_in, MAX_DURATION_SECS);
-        let pair = dw.auth().login("long", PASSWORD, None).await.unwrap();
+        let pair = dw
+            .auth()
+            .login("long", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         let p = dw.auth().verify_token(&pair.access_token).await.unwrap();
         assert!(p.expires_at > chrono::Utc::now() + chrono::Duration::days(3649));
         dw.auth().refresh_token(&pair.refresh_token).await.unwrap();
@@ -1027,15 +1092,25 @@ async fn the_longest_durations_work() {
             dw.auth()
                 .login("long", "wrong password!", None)
                 .await
+                .signed_in()
                 .err_code(),
             ErrorCode::InvalidCredentials
         );
-        let locked = dw.auth().login("long", PASSWORD, None).await.unwrap_err();
+        let locked = dw
+            .auth()
+            .login("long", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap_err();
         assert_eq!(locked.code(), ErrorCode::AccountLocked);
         let retry = locked.retry_after().unwrap().as_secs();
         assert!(retry + 60 >= MAX_DURATION_SECS, "{retry}");
         dw.users().unlock(&p.user_id).await.unwrap();
-        dw.auth().login("long", PASSWORD, None).await.unwrap();
+        dw.auth()
+            .login("long", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         dw.events().flush().await.unwrap();
     }
 }

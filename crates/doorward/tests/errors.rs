@@ -55,9 +55,16 @@ fn each_code_is_answered_with_its_status_and_challenge() {
         assert_eq!(answer.status, code.http_status(), "{code}");
         assert_eq!(answer.body.error.code, code.as_str());
         let challenge = answer.header("www-authenticate");
-        match (answer.status, code.as_str().starts_with("token_")) {
-            (401, true) => assert_eq!(challenge, Some(r#"Bearer error="invalid_token""#), "{code}"),
-            (401, false) => assert_eq!(challenge, Some("Bearer"), "{code}"),
+        match (answer.status, code.as_str()) {
+            (401, "step_up_required") => assert_eq!(
+                challenge,
+                Some(r#"Bearer error="insufficient_user_authentication""#),
+                "{code}: RFC 9470"
+            ),
+            (401, c) if c.starts_with("token_") => {
+                assert_eq!(challenge, Some(r#"Bearer error="invalid_token""#), "{code}")
+            }
+            (401, _) => assert_eq!(challenge, Some("Bearer"), "{code}"),
             _ => assert_eq!(challenge, None, "{code}"),
         }
         assert_eq!(

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -65,7 +66,12 @@ async fn every_change_writes_its_event_on_every_backend() {
             .register_user("other", "john@example.com", PASSWORD, None)
             .await;
         assert_eq!(dup.err_code(), ErrorCode::DuplicateEmail);
-        let pair = dw.auth().login("john", PASSWORD, None).await.unwrap();
+        let pair = dw
+            .auth()
+            .login("john", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         let newer = dw.auth().refresh_token(&pair.refresh_token).await.unwrap();
         assert_eq!(
             dw.auth()
@@ -76,9 +82,17 @@ async fn every_change_writes_its_event_on_every_backend() {
         );
         dw.auth().logout(&reg.tokens.access_token).await.unwrap();
         dw.auth().logout(&reg.tokens.access_token).await.unwrap(); // no second event
-        let _ = dw.auth().login("nobody", PASSWORD, None).await;
-        let _ = dw.auth().login("john", "wrong password!", None).await;
-        let _ = dw.auth().login("john", "wrong password!", None).await;
+        let _ = dw.auth().login("nobody", PASSWORD, None).await.signed_in();
+        let _ = dw
+            .auth()
+            .login("john", "wrong password!", None)
+            .await
+            .signed_in();
+        let _ = dw
+            .auth()
+            .login("john", "wrong password!", None)
+            .await
+            .signed_in();
         dw.users().unlock(&uid).await.unwrap();
         dw.users()
             .change_password(&uid, PASSWORD, "another good passphrase", None)
@@ -529,7 +543,11 @@ async fn the_audit_log_records_changes_and_detects_an_edited_row() {
         .register_user("john", "john@example.com", PASSWORD, None)
         .await
         .unwrap();
-    let _ = dw.auth().login("john", "wrong password!", None).await;
+    let _ = dw
+        .auth()
+        .login("john", "wrong password!", None)
+        .await
+        .signed_in();
     dw.roles().create("editor", &["posts:*"], "").await.unwrap();
     dw.roles().grant(&reg.user.id, "editor").await.unwrap();
     dw.events().flush().await.unwrap();

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::sync::Arc;
 
 use common::{PASSWORD, flush_until};
@@ -175,6 +176,7 @@ async fn a_link_survives_a_scanner_and_codes_have_five_attempts() {
             .auth()
             .complete_sign_in(&s.flow_id, "999999", None)
             .await
+            .signed_in()
             .unwrap_err();
         let want = if n < 5 {
             ErrorCode::FlowInvalid
@@ -183,7 +185,11 @@ async fn a_link_survives_a_scanner_and_codes_have_five_attempts() {
         };
         assert_eq!(err.code(), want, "attempt {n}");
     }
-    let dead = dw.auth().complete_sign_in(&s.flow_id, &s.code, None).await;
+    let dead = dw
+        .auth()
+        .complete_sign_in(&s.flow_id, &s.code, None)
+        .await
+        .signed_in();
     assert_eq!(dead.unwrap_err().code(), ErrorCode::FlowExpired);
     // Input that is not a flow is a validation error, not an attempt.
     let err = dw
@@ -204,7 +210,12 @@ async fn a_password_reset_ends_every_session_and_every_other_link() {
             .register_user("cyd", "cyd@example.com", PASSWORD, None)
             .await
             .unwrap();
-        let other = dw.auth().login("cyd", PASSWORD, None).await.unwrap();
+        let other = dw
+            .auth()
+            .login("cyd", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         let older = dw
             .auth()
             .request_password_reset("cyd@example.com", None)
@@ -246,9 +257,18 @@ async fn a_password_reset_ends_every_session_and_every_other_link() {
                 .unwrap_err();
             assert_ne!(err.code(), ErrorCode::Internal);
         }
-        let old = dw.auth().login("cyd", PASSWORD, None).await.unwrap_err();
+        let old = dw
+            .auth()
+            .login("cyd", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap_err();
         assert_eq!(old.code(), ErrorCode::InvalidCredentials);
-        dw.auth().login("cyd", NEW_PASSWORD, None).await.unwrap();
+        dw.auth()
+            .login("cyd", NEW_PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         // The other link died with the reset; the mail proved the address.
         let dead = dw
             .auth()
@@ -295,9 +315,18 @@ async fn a_reset_lifts_a_lockout() {
         .await
         .unwrap();
     for _ in 0..3 {
-        let _ = dw.auth().login("dina", "wrong password!", None).await;
+        let _ = dw
+            .auth()
+            .login("dina", "wrong password!", None)
+            .await
+            .signed_in();
     }
-    let locked = dw.auth().login("dina", PASSWORD, None).await.unwrap_err();
+    let locked = dw
+        .auth()
+        .login("dina", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap_err();
     assert_eq!(locked.code(), ErrorCode::AccountLocked);
     dw.auth()
         .request_password_reset("dina@example.com", None)
@@ -308,7 +337,11 @@ async fn a_reset_lifts_a_lockout() {
         .reset_password(&m.flow_id, &m.code, NEW_PASSWORD)
         .await
         .unwrap();
-    dw.auth().login("dina", NEW_PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("dina", NEW_PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -356,6 +389,7 @@ async fn unknown_addresses_get_the_same_answer_after_the_same_work() {
                 .auth()
                 .complete_sign_in(&flow.flow_id, "123123", None)
                 .await
+                .signed_in()
                 .unwrap_err();
             assert_eq!(err.code(), ErrorCode::FlowInvalid);
             assert!(err.to_string().contains("4 attempts left"), "{err}");
@@ -470,6 +504,7 @@ async fn sign_in_by_email_starts_a_session_and_may_sign_up() {
             .auth()
             .complete_sign_in(&m.flow_id, &m.secret, Some(client))
             .await
+            .signed_in()
             .unwrap();
         let who = dw.auth().verify_token(&tokens.access_token).await.unwrap();
         assert_eq!(who.user_id, reg.user.id, "{url}");
@@ -502,6 +537,7 @@ async fn sign_in_by_email_starts_a_session_and_may_sign_up() {
         .auth()
         .complete_sign_in(&m.flow_id, &m.code, None)
         .await
+        .signed_in()
         .unwrap();
     let who = dw.auth().verify_token(&tokens.access_token).await.unwrap();
     let user = dw.users().get(&who.user_id).await.unwrap();
@@ -563,11 +599,13 @@ async fn an_email_change_is_confirmed_from_the_new_address() {
         dw.auth()
             .login("ivy@new.example", PASSWORD, None)
             .await
+            .signed_in()
             .unwrap();
         let old = dw
             .auth()
             .login("ivy@example.com", PASSWORD, None)
             .await
+            .signed_in()
             .unwrap_err();
         assert_eq!(old.code(), ErrorCode::InvalidCredentials);
     }
@@ -589,17 +627,27 @@ async fn unverified_accounts_may_be_refused_at_login() {
         .auth()
         .login("kofi", "not the password", None)
         .await
+        .signed_in()
         .unwrap_err();
     assert_eq!(
         wrong.code(),
         ErrorCode::InvalidCredentials,
         "only the right password learns more"
     );
-    let err = dw.auth().login("kofi", PASSWORD, None).await.unwrap_err();
+    let err = dw
+        .auth()
+        .login("kofi", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::EmailNotVerified);
     assert_eq!(err.http_response().status, 403);
     dw.users().mark_email_verified(&reg.user.id).await.unwrap();
-    dw.auth().login("kofi", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("kofi", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -626,6 +674,7 @@ async fn flows_expire() {
         .auth()
         .complete_sign_in(&m.flow_id, &m.code, None)
         .await
+        .signed_in()
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::FlowExpired);
     assert_eq!(err.http_response().status, 410);
@@ -653,7 +702,10 @@ async fn of_two_racing_sign_ins_exactly_one_wins() {
                     let (dw, barrier, flow) = (dw.clone(), barrier.clone(), m.flow_id.clone());
                     tokio::spawn(async move {
                         barrier.wait().await;
-                        dw.auth().complete_sign_in(&flow, &secret, None).await
+                        dw.auth()
+                            .complete_sign_in(&flow, &secret, None)
+                            .await
+                            .signed_in()
                     })
                 })
                 .collect();
@@ -767,7 +819,11 @@ async fn every_flow_crosses_a_real_smtp_exchange() {
         .reset_password(&m.flow_id, &m.code, NEW_PASSWORD)
         .await
         .unwrap();
-    dw.auth().login("ole", NEW_PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("ole", NEW_PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     dw.auth()
         .request_sign_in("ole@example.com", None)
         .await
@@ -777,6 +833,7 @@ async fn every_flow_crosses_a_real_smtp_exchange() {
         .auth()
         .complete_sign_in(&m.flow_id, &m.secret, None)
         .await
+        .signed_in()
         .unwrap();
     assert_eq!(
         dw.auth()
@@ -797,4 +854,64 @@ async fn every_flow_crosses_a_real_smtp_exchange() {
         .await
         .unwrap();
     assert_eq!(user.email, "ole@new.example");
+}
+
+#[tokio::test]
+async fn a_sign_in_by_email_asks_for_the_second_factor_too() {
+    use totp_rs::{Algorithm, Builder, Secret};
+    let dw = open(config("memory://")).await;
+    let reg = dw
+        .auth()
+        .register_user("tia", "tia@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    let enrolment = dw.mfa().start_totp(&reg.user.id).await.unwrap();
+    let app = Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_secret(
+            Secret::try_from_base32(&enrolment.secret)
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+        )
+        .build()
+        .unwrap();
+    let at = |ahead: i64| (chrono::Utc::now().timestamp() + ahead * 30) as u64;
+    dw.mfa()
+        .confirm_totp(&reg.user.id, &app.generate(at(0)).to_string())
+        .await
+        .unwrap();
+    let started = dw
+        .auth()
+        .request_sign_in("tia@example.com", None)
+        .await
+        .unwrap();
+    let (_, m) = mail_of(&dw, &started.flow_id).await;
+    let challenge = match dw
+        .auth()
+        .complete_sign_in(&m.flow_id, &m.code, None)
+        .await
+        .unwrap()
+    {
+        doorward::LoginResult::MfaRequired(c) => c,
+        doorward::LoginResult::Tokens(_) => {
+            panic!("the mailbox alone signed in past the second factor")
+        }
+    };
+    let tokens = dw
+        .auth()
+        .complete_mfa(
+            &challenge.flow_id,
+            "totp",
+            &app.generate(at(1)).to_string(),
+            None,
+        )
+        .await
+        .unwrap();
+    let me = dw.auth().verify_token(&tokens.access_token).await.unwrap();
+    // A mailbox and an authenticator are both things one has: level 1.
+    assert_eq!(
+        (me.amr, me.aal),
+        (vec!["email".to_string(), "otp".into()], 1)
+    );
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::time::Duration;
 
 use common::{ErrCode, PASSWORD};
@@ -37,13 +38,19 @@ async fn login_is_throttled_per_account_before_any_hashing() {
             dw.auth()
                 .login(attempt, "wrong password!", None)
                 .await
+                .signed_in()
                 .err_code(),
             ErrorCode::InvalidCredentials
         );
     }
     let hashes = dw.hash_operations();
     // Name spellings share one limit; even the right password waits.
-    let err = dw.auth().login("Ann", PASSWORD, None).await.unwrap_err();
+    let err = dw
+        .auth()
+        .login("Ann", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::RateLimited);
     let retry = err.retry_after().unwrap();
     assert!(
@@ -56,12 +63,14 @@ async fn login_is_throttled_per_account_before_any_hashing() {
         dw.auth()
             .login("nobody", "wrong password!", None)
             .await
+            .signed_in()
             .ok();
     }
     assert_eq!(
         dw.auth()
             .login("nobody", "wrong password!", None)
             .await
+            .signed_in()
             .err_code(),
         ErrorCode::RateLimited
     );
@@ -69,7 +78,11 @@ async fn login_is_throttled_per_account_before_any_hashing() {
         .register_user("bob", "bob@example.com", PASSWORD, None)
         .await
         .unwrap();
-    dw.auth().login("bob", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("bob", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -110,19 +123,26 @@ async fn login_and_registration_are_throttled_per_address() {
     dw.auth()
         .login("cyd", PASSWORD, from("10.0.0.9"))
         .await
+        .signed_in()
         .unwrap();
     dw.auth()
         .login("dee", PASSWORD, from("10.0.0.9"))
         .await
+        .signed_in()
         .unwrap();
     assert_eq!(
         dw.auth()
             .login("eve", PASSWORD, from("10.0.0.9"))
             .await
+            .signed_in()
             .err_code(),
         ErrorCode::RateLimited
     );
-    dw.auth().login("eve", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("eve", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -145,6 +165,7 @@ async fn repeated_failures_lock_the_account_with_a_growing_delay() {
             dw.auth()
                 .login("fay", "wrong password!", None)
                 .await
+                .signed_in()
                 .err_code(),
             ErrorCode::InvalidCredentials
         );
@@ -159,7 +180,12 @@ async fn repeated_failures_lock_the_account_with_a_growing_delay() {
     );
     // Locked: even the right password is refused, without argon2 work.
     let hashes = dw.hash_operations();
-    let err = dw.auth().login("fay", PASSWORD, None).await.unwrap_err();
+    let err = dw
+        .auth()
+        .login("fay", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::AccountLocked);
     assert!(err.retry_after().unwrap() > Duration::from_secs(55));
     assert_eq!(dw.hash_operations(), hashes);
@@ -172,7 +198,11 @@ async fn repeated_failures_lock_the_account_with_a_growing_delay() {
         "nothing left to clear"
     );
     assert_eq!(dw.users().get(&id).await.unwrap().locked_until, None);
-    dw.auth().login("fay", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("fay", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     assert_eq!(dw.users().get(&id).await.unwrap().failed_logins, 0);
 }
 
@@ -199,7 +229,11 @@ async fn lock_delay_doubles_with_each_failure_past_the_threshold() {
         )
     };
     for _ in 0..2 {
-        dw.auth().login("gus", "wrong password!", None).await.ok();
+        dw.auth()
+            .login("gus", "wrong password!", None)
+            .await
+            .signed_in()
+            .ok();
     }
     let (failures, ms) = locked_for().await;
     assert_eq!(failures, 2);
@@ -209,6 +243,7 @@ async fn lock_delay_doubles_with_each_failure_past_the_threshold() {
         dw.auth()
             .login("gus", "wrong password!", None)
             .await
+            .signed_in()
             .err_code(),
         ErrorCode::AccountLocked
     );
@@ -218,6 +253,7 @@ async fn lock_delay_doubles_with_each_failure_past_the_threshold() {
         dw.auth()
             .login("gus", "wrong password!", None)
             .await
+            .signed_in()
             .err_code(),
         ErrorCode::InvalidCredentials
     );
@@ -239,7 +275,11 @@ async fn host_limits_are_namespaced_and_validated() {
         .register_user("hal", "hal@example.com", PASSWORD, None)
         .await
         .unwrap();
-    dw.auth().login("hal", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("hal", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     assert_eq!(
         dw.limits().limit("", &quota).await.err_code(),
         ErrorCode::ValidationError
@@ -290,7 +330,7 @@ async fn per_address_limits_group_ipv6_networks_and_unmap_ipv4() {
     );
     let login = |ip: &'static str| {
         let dw = dw.clone();
-        async move { dw.auth().login("ivy", PASSWORD, from(ip)).await }
+        async move { dw.auth().login("ivy", PASSWORD, from(ip)).await.signed_in() }
     };
     login("2001:db8::1").await.unwrap();
     login("2001:db8::2").await.unwrap();
@@ -330,7 +370,11 @@ async fn the_ipv6_prefix_is_configurable() {
         .unwrap();
     // Each address is a client of its own.
     for ip in ["2001:db8::1", "2001:db8::2", "2001:db8::3"] {
-        dw.auth().login("kim", PASSWORD, from(ip)).await.unwrap();
+        dw.auth()
+            .login("kim", PASSWORD, from(ip))
+            .await
+            .signed_in()
+            .unwrap();
     }
     let dw = open_with(|c| {
         c.rate_limit_login_ip = "2/1h".into();
@@ -342,12 +386,17 @@ async fn the_ipv6_prefix_is_configurable() {
         .await
         .unwrap();
     for ip in ["2001:db8:0:1::1", "2001:db8:0:2::1"] {
-        dw.auth().login("kim", PASSWORD, from(ip)).await.unwrap();
+        dw.auth()
+            .login("kim", PASSWORD, from(ip))
+            .await
+            .signed_in()
+            .unwrap();
     }
     assert_eq!(
         dw.auth()
             .login("kim", PASSWORD, from("2001:db8:0:3::1"))
             .await
+            .signed_in()
             .err_code(),
         ErrorCode::RateLimited
     );
@@ -387,6 +436,7 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
                 dw.auth()
                     .login("ivy", "wrong password!", from("203.0.113.1"))
                     .await
+                    .signed_in()
                     .err_code(),
                 ErrorCode::InvalidCredentials,
                 "{url}"
@@ -397,6 +447,7 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
             dw.auth()
                 .login("ivy", PASSWORD, from("203.0.113.1"))
                 .await
+                .signed_in()
                 .err_code(),
             ErrorCode::AccountLocked,
             "{url}"
@@ -405,12 +456,14 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
         dw.auth()
             .login("ivy", PASSWORD, from("203.0.113.2"))
             .await
+            .signed_in()
             .unwrap();
         // Failures from many addresses add up to the account's lock ...
         for n in 10..17 {
             dw.auth()
                 .login("ivy", "wrong password!", from(&format!("192.0.2.{n}")))
                 .await
+                .signed_in()
                 .ok();
         }
         assert!(
@@ -425,6 +478,7 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
             dw.auth()
                 .login("ivy", PASSWORD, from("192.0.2.99"))
                 .await
+                .signed_in()
                 .err_code(),
             ErrorCode::AccountLocked,
             "{url}: a new address waits out the account's lock"
@@ -433,16 +487,19 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
         dw.auth()
             .login("ivy", PASSWORD, from("198.51.100.7"))
             .await
+            .signed_in()
             .unwrap();
         dw.auth()
             .login("ivy", PASSWORD, from("203.0.113.2"))
             .await
+            .signed_in()
             .unwrap();
         // An administrator's unlock clears the addresses' locks too.
         dw.users().unlock(&reg.user.id).await.unwrap();
         dw.auth()
             .login("ivy", PASSWORD, from("203.0.113.1"))
             .await
+            .signed_in()
             .unwrap();
     }
 }
@@ -464,6 +521,7 @@ async fn username_and_email_share_the_account_limit() {
             dw.auth()
                 .login(login, "wrong password!", from("203.0.113.5"))
                 .await
+                .signed_in()
                 .err_code(),
             ErrorCode::InvalidCredentials
         );
@@ -472,6 +530,7 @@ async fn username_and_email_share_the_account_limit() {
         dw.auth()
             .login("jay", PASSWORD, from("203.0.113.5"))
             .await
+            .signed_in()
             .err_code(),
         ErrorCode::RateLimited
     );

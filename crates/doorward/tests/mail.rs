@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -79,7 +80,11 @@ async fn registration_succeeds_while_the_mail_server_is_down_and_the_mail_follow
         .unwrap();
     // ...and the dispatcher's first attempt fails without stopping it.
     dw.events().flush().await.unwrap();
-    dw.auth().login("john", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("john", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     // The server comes back; the retry delivers.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
@@ -103,7 +108,11 @@ async fn the_template_is_the_hosts_and_mail_is_only_sent_to_new_users() {
         .register_user("john", "john@example.com", PASSWORD, None)
         .await
         .unwrap();
-    dw.auth().login("john", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("john", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     dw.events().flush().await.unwrap();
     let sent = dw.mail().sent().unwrap();
     assert_eq!(sent.len(), 1, "{sent:?}");

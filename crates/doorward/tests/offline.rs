@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::sync::{Arc, Mutex};
 
 use common::{ErrCode as _, PASSWORD, keys_dir};
@@ -201,12 +202,17 @@ async fn a_device_session_keeps_its_tokens_in_the_host_store() {
         session
             .login("ann", "wrong password here", None)
             .await
+            .signed_in()
             .err_code(),
         ErrorCode::InvalidCredentials
     );
     assert!(vault.pair.lock().unwrap().is_none());
 
-    let principal = session.login("ann", PASSWORD, None).await.unwrap();
+    let principal = session
+        .login("ann", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     assert_eq!(principal.user_id, user.id);
     let token = session.access_token().await.unwrap().unwrap();
     assert_eq!(
@@ -219,7 +225,11 @@ async fn a_device_session_keeps_its_tokens_in_the_host_store() {
     assert!(session.current().await.unwrap().is_none());
     assert!(vault.pair.lock().unwrap().is_none());
 
-    session.login("ann", PASSWORD, None).await.unwrap();
+    session
+        .login("ann", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     session.logout().await.unwrap();
     assert!(vault.pair.lock().unwrap().is_none());
     assert_eq!(
@@ -242,7 +252,11 @@ async fn an_expired_device_session_is_forgotten() {
         .unwrap();
     let vault = Arc::new(Vault::default());
     let session = DeviceSession::new(dw, vault.clone());
-    session.login("ann", PASSWORD, None).await.unwrap();
+    session
+        .login("ann", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert!(session.current().await.unwrap().is_none());
     assert!(vault.pair.lock().unwrap().is_none());

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use common::{ErrCode as _, PASSWORD, services};
 use doorward::{Config, Doorward, ErrorCode};
 
@@ -48,7 +49,12 @@ async fn plain_reads_go_to_replicas_and_read_after_write_paths_to_the_primary() 
         .register_user("ann", "ann@example.com", PASSWORD, None)
         .await
         .unwrap();
-    let pair = dw.auth().login("ann", PASSWORD, None).await.unwrap();
+    let pair = dw
+        .auth()
+        .login("ann", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     let principal = dw.auth().verify_token(&pair.access_token).await.unwrap();
     assert_eq!(principal.user_id, reg.user.id);
     dw.auth().refresh_token(&pair.refresh_token).await.unwrap();
@@ -257,7 +263,11 @@ async fn data_written_before_the_uniform_types_survives_migration_0007() {
     // The old refresh token still rotates, and the old password logs in.
     let pair = dw.auth().refresh_token(&refresh).await.unwrap();
     assert_ne!(pair.refresh_token, refresh);
-    dw.auth().login("old", PASSWORD, None).await.unwrap();
+    dw.auth()
+        .login("old", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     let user = dw.users().get("u1").await.unwrap();
     assert_eq!(user.failed_logins, 0);
     assert!(user.last_login_at.is_some());

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::time::Duration;
 
 use common::{ErrCode as _, PASSWORD, backends, config};
@@ -79,7 +80,7 @@ where
     let task = {
         let b = b.clone();
         let (login, password) = (login.to_string(), password.to_string());
-        tokio::spawn(async move { b.auth().login(&login, &password, None).await })
+        tokio::spawn(async move { b.auth().login(&login, &password, None).await.signed_in() })
     };
     tokio::time::sleep(Duration::from_millis(30)).await;
     change().await;
@@ -143,7 +144,11 @@ async fn a_login_in_flight_does_not_survive_a_password_change() {
             a.sessions().list(&user.id).await.unwrap().is_empty(),
             "{url}"
         );
-        a.auth().login("racer", NEW_PASSWORD, None).await.unwrap();
+        a.auth()
+            .login("racer", NEW_PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
     }
 }
 
@@ -170,9 +175,17 @@ async fn a_rehash_never_puts_an_old_password_back() {
         })
         .await;
         assert_refused_or_dead(&a, outcome, ErrorCode::InvalidCredentials, &url).await;
-        a.auth().login("racer", NEW_PASSWORD, None).await.unwrap();
+        a.auth()
+            .login("racer", NEW_PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
         assert_eq!(
-            a.auth().login("racer", PASSWORD, None).await.err_code(),
+            a.auth()
+                .login("racer", PASSWORD, None)
+                .await
+                .signed_in()
+                .err_code(),
             ErrorCode::InvalidCredentials,
             "{url}: the old password came back"
         );
@@ -387,6 +400,10 @@ async fn a_proven_password_change_does_not_overwrite_one_made_meanwhile() {
             ErrorCode::InvalidCredentials,
             "{url}"
         );
-        a.auth().login("racer", NEW_PASSWORD, None).await.unwrap();
+        a.auth()
+            .login("racer", NEW_PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::time::Duration;
 
 use common::{ErrCode, PASSWORD, proxy::Proxy, services};
@@ -87,7 +88,12 @@ async fn a_revocation_on_one_instance_is_seen_by_the_other_at_once() {
             .register_user("ann", "ann@example.com", PASSWORD, None)
             .await
             .unwrap();
-    let pair2 = p.b.auth().login("ann", PASSWORD, None).await.unwrap();
+    let pair2 =
+        p.b.auth()
+            .login("ann", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap();
     // Each instance accepts the other's session.
     p.b.auth()
         .verify_token(&reg.tokens.access_token)
@@ -286,10 +292,27 @@ async fn built_in_login_limits_are_shared() {
         .register_user("eve", "eve@example.com", PASSWORD, None)
         .await
         .unwrap();
-    p.a.auth().login("eve", "wrong password 1", None).await.ok();
-    p.b.auth().login("EVE", "wrong password 2", None).await.ok();
-    p.a.auth().login("eve", "wrong password 3", None).await.ok();
-    let err = p.b.auth().login("eve", PASSWORD, None).await.unwrap_err();
+    p.a.auth()
+        .login("eve", "wrong password 1", None)
+        .await
+        .signed_in()
+        .ok();
+    p.b.auth()
+        .login("EVE", "wrong password 2", None)
+        .await
+        .signed_in()
+        .ok();
+    p.a.auth()
+        .login("eve", "wrong password 3", None)
+        .await
+        .signed_in()
+        .ok();
+    let err =
+        p.b.auth()
+            .login("eve", PASSWORD, None)
+            .await
+            .signed_in()
+            .unwrap_err();
     assert_eq!(err.code(), ErrorCode::RateLimited);
     assert!(err.retry_after().unwrap() > Duration::from_secs(15));
 }
@@ -344,7 +367,12 @@ async fn without_redis_sessions_fail_closed_and_everything_heals() {
         .await
         .unwrap();
     // A revocation made while Redis is away is replayed when it returns.
-    let other = dw.auth().login("fay", PASSWORD, None).await.unwrap();
+    let other = dw
+        .auth()
+        .login("fay", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     dw.auth().logout(&other.access_token).await.unwrap();
     let stats = dw.cache().stats();
     assert!(!stats.redis_up);

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use common::capture::Capture;
 
 use common::{PASSWORD, SECRET, config};
@@ -43,9 +44,19 @@ async fn nothing_secret_in_debug_or_logs() {
     let _ = dw
         .auth()
         .login("walt", "a wrong password guess", None)
-        .await;
-    let _ = dw.auth().login(email, "a wrong password guess", None).await;
-    let pair = dw.auth().login(email, PASSWORD, None).await.unwrap();
+        .await
+        .signed_in();
+    let _ = dw
+        .auth()
+        .login(email, "a wrong password guess", None)
+        .await
+        .signed_in();
+    let pair = dw
+        .auth()
+        .login(email, PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     printed.push(format!("{pair:?}"));
     let p = dw.auth().verify_token(&pair.access_token).await.unwrap();
     printed.push(format!("{p:?}"));

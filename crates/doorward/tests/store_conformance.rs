@@ -59,6 +59,9 @@ fn session(user: &UserRecord, n: i64) -> (SessionRecord, RefreshRecord) {
         user_agent: Some("tests".into()),
         revoked_at: None,
         revoked_reason: None,
+        amr: vec!["mfa".into(), "otp".into(), "pwd".into()],
+        aal: 2,
+        auth_time: now() + Duration::seconds(n),
     };
     (s, refresh(&id, &user.id))
 }

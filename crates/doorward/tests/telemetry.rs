@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::SignedIn as _;
 use std::sync::{Arc, Mutex};
 
 use common::{PASSWORD, config};
@@ -33,12 +34,21 @@ async fn counters_histograms_and_gauges_render_as_prometheus_text() {
         .register_user("jane", "jane@example.com", PASSWORD, None)
         .await
         .unwrap();
-    let pair = dw.auth().login("jane", PASSWORD, None).await.unwrap();
+    let pair = dw
+        .auth()
+        .login("jane", PASSWORD, None)
+        .await
+        .signed_in()
+        .unwrap();
     for _ in 0..2 {
-        let _ = dw.auth().login("john", "not the password", None).await;
+        let _ = dw
+            .auth()
+            .login("john", "not the password", None)
+            .await
+            .signed_in();
     }
-    let _ = dw.auth().login("john", PASSWORD, None).await; // locked
-    let _ = dw.auth().login("john", PASSWORD, None).await; // rate limited
+    let _ = dw.auth().login("john", PASSWORD, None).await.signed_in(); // locked
+    let _ = dw.auth().login("john", PASSWORD, None).await.signed_in(); // rate limited
     dw.auth().refresh_token(&pair.refresh_token).await.unwrap();
     let _ = dw.auth().refresh_token(&pair.refresh_token).await; // reuse
     dw.auth()

@@ -11,18 +11,18 @@ val accountsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         val dw = Doorward.open(memoryConfig { it.copy(rateLimitLoginAccount = "off") })
         val reg = dw.registerUser("ann", "ann@example.com", PASSWORD)
         val mine = dw.verifyToken(reg.tokens.accessToken())
-        val elsewhere = dw.login("ann", PASSWORD)
+        val elsewhere = dw.login("ann", PASSWORD).expectTokens()
         throws<DoorwardException.InvalidCredentials> {
             dw.users().changePassword(reg.user.id, "not the password", NEW_PASSWORD)
         }
         eq(throws<DoorwardException.Validation> { dw.users().changePassword(reg.user.id, PASSWORD, "short") }.field, "password", "field")
-        dw.login("ann", PASSWORD) // refused changes changed nothing
+        dw.login("ann", PASSWORD).expectTokens() // refused changes changed nothing
 
         dw.users().changePassword(reg.user.id, PASSWORD, NEW_PASSWORD, keepSession = mine.sessionId)
         eq(dw.verifyToken(reg.tokens.accessToken()).sessionId, mine.sessionId, "the kept session")
         throws<DoorwardException.TokenRevoked> { dw.verifyToken(elsewhere.accessToken()) }
         throws<DoorwardException.InvalidCredentials> { dw.login("ann", PASSWORD) }
-        dw.verifyToken(dw.login("ann", NEW_PASSWORD).accessToken())
+        dw.verifyToken(dw.login("ann", NEW_PASSWORD).expectTokens().accessToken())
 
         // Without keepSession, every session ends, the caller's too.
         dw.users().changePassword(reg.user.id, NEW_PASSWORD, PASSWORD)
@@ -36,7 +36,7 @@ val accountsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         dw.users().setPassword(reg.user.id, NEW_PASSWORD)
         throws<DoorwardException.TokenRevoked> { dw.verifyToken(reg.tokens.accessToken()) }
         throws<DoorwardException.InvalidCredentials> { dw.login("bob", PASSWORD) }
-        eq(dw.verifyToken(dw.login("bob", NEW_PASSWORD).accessToken()).userId, reg.user.id, "logged in")
+        eq(dw.verifyToken(dw.login("bob", NEW_PASSWORD).expectTokens().accessToken()).userId, reg.user.id, "logged in")
         eq(throws<DoorwardException.Validation> { dw.users().setPassword(reg.user.id, "short") }.field, "password", "field")
         throws<DoorwardException.NotFound> { dw.users().setPassword("01234567-89ab-7def-8123-456789abcdef", NEW_PASSWORD) }
     },
@@ -50,7 +50,7 @@ val accountsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         check(dw.users().get(ann.id).lockedUntil != null) { "locked" }
         eq(dw.users().unlock(ann.id), true, "cleared")
         eq(dw.users().get(ann.id).failedLogins, 0u, "failed logins forgotten")
-        dw.login("ann", PASSWORD)
+        dw.login("ann", PASSWORD).expectTokens()
         eq(dw.users().unlock(ann.id), false, "nothing left to clear")
     },
 
@@ -80,7 +80,7 @@ val accountsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         val dw = Doorward.open(memoryConfig())
         val ann = dw.registerUser("ann", "ann@example.com", PASSWORD)
         val bob = dw.registerUser("bob", "bob@example.com", PASSWORD)
-        val pairs = listOf(ann.tokens, dw.login("ann", PASSWORD), dw.login("ann@example.com", PASSWORD))
+        val pairs = listOf(ann.tokens, dw.login("ann", PASSWORD).expectTokens(), dw.login("ann@example.com", PASSWORD).expectTokens())
         eq(dw.sessions().list(ann.user.id).size, 3, "live sessions")
         eq(dw.sessions().revokeAll(ann.user.id), 3uL, "revoked")
         for (pair in pairs) throws<DoorwardException.TokenRevoked> { dw.verifyToken(pair.accessToken()) }
@@ -88,7 +88,7 @@ val accountsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(dw.sessions().list(ann.user.id), emptyList<Session>(), "none left")
         eq(dw.sessions().revokeAll(ann.user.id), 0uL, "nothing more")
         eq(dw.verifyToken(bob.tokens.accessToken()).userId, bob.user.id, "other users keep theirs")
-        dw.login("ann", PASSWORD) // a new login still works
+        dw.login("ann", PASSWORD).expectTokens() // a new login still works
     },
 
     "every listing takes null for the default page and refuses a limit out of range" to {

@@ -3,7 +3,7 @@
 // the error mapping; files (FilesTest.kt), events, webhooks and the audit
 // log (EventsTest.kt), mail and metrics (MailTest.kt), account
 // administration and paging (AccountsTest.kt), the account flows
-// (FlowsTest.kt) and the API against
+// (FlowsTest.kt), second factors (MfaTest.kt) and the API against
 // tests/api.json (ParityTest.kt) run from the same main. Run by
 // scripts/kotlin (and so by scripts/test).
 
@@ -29,6 +29,24 @@ fun check(condition: Boolean, message: () -> String) {
 
 fun <T> eq(actual: T, expected: T, what: String) =
     check(actual == expected) { "$what: expected <$expected>, got <$actual>" }
+
+/** The tokens of a login that needed no second factor. */
+fun LoginResult.expectTokens(): TokenPair = when (this) {
+    is LoginResult.Tokens -> tokens
+    is LoginResult.MfaRequired -> throw AssertionError("expected tokens, got $this")
+}
+
+/** The challenge of a login that needs a second factor. */
+fun LoginResult.expectChallenge(): MfaChallenge = when (this) {
+    is LoginResult.MfaRequired -> challenge
+    is LoginResult.Tokens -> throw AssertionError("expected a second-factor challenge, got $this")
+}
+
+/** The user of a device login that needed no second factor. */
+fun DeviceLogin.expectSignedIn(): Principal = when (this) {
+    is DeviceLogin.SignedIn -> principal
+    is DeviceLogin.MfaRequired -> throw AssertionError("expected a signed-in user, got $this")
+}
 
 /** The exception `block` throws, which must be a `T`. */
 suspend inline fun <reified T : DoorwardException> throws(block: () -> Unit): T {
@@ -83,7 +101,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         val reg = dw.registerUser("john", "john@example.com", PASSWORD, ClientInfo(ip = "10.0.0.1", userAgent = "kotlin"))
         eq(reg.user.username, "john", "username")
         check(reg.user.createdAt.isBefore(Instant.now().plusSeconds(1))) { "createdAt is an Instant" }
-        val pair = dw.login("john", PASSWORD)
+        val pair = dw.login("john", PASSWORD).expectTokens()
         val principal = dw.verifyToken(pair.accessToken())
         eq(principal.userId, reg.user.id, "principal")
         eq(principal.roles, listOf("user"), "roles")
@@ -117,7 +135,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         dw.users().disable(reg.user.id)
         throws<DoorwardException.UserDisabled> { dw.login("john", PASSWORD) }
         dw.users().enable(reg.user.id)
-        dw.login("john", PASSWORD)
+        dw.login("john", PASSWORD).expectTokens()
     },
 
     "the error mapping carries the stable codes" to {
@@ -142,9 +160,9 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(throws<DoorwardException.Internal> { panicForTests("boom") }.code(), "internal", "panic")
         dw.users().getByUsername("ann") // still working after the panic
         val codes = errorCodes()
-        eq(codes.size, 19, "codes")
+        eq(codes.size, 20, "codes")
         check("token_reused" in codes) { "token_reused listed" }
-        for (code in listOf("flow_invalid", "flow_expired", "email_not_verified")) check(code in codes) { "$code listed" }
+        for (code in listOf("flow_invalid", "flow_expired", "email_not_verified", "step_up_required")) check(code in codes) { "$code listed" }
     },
 
     "an error's HTTP answer is the core's" to {
@@ -202,7 +220,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         val vault = Vault()
         val session = DeviceSession(dw, vault)
         check(session.current() == null) { "nobody signed in" }
-        val ann = session.login("ann", PASSWORD)
+        val ann = session.login("ann", PASSWORD).expectSignedIn()
         check(vault.pair != null && vault.saves == 1) { "saved to the vault" }
         check(!vault.pair.toString().contains(vault.pair!!.accessToken())) { "toString hides the token" }
         eq(session.current()?.userId, ann.userId, "current")
@@ -211,7 +229,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         dw.sessions().revoke(ann.sessionId)
         check(session.current() == null) { "revoked elsewhere" }
         check(vault.pair == null) { "forgotten" }
-        session.login("ann", PASSWORD)
+        session.login("ann", PASSWORD).expectSignedIn()
         session.logout()
         check(vault.pair == null) { "logout clears" }
         // A pair read back from storage.
@@ -231,7 +249,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + accountsTests + flowsTests + filesTests + eventsTests + mailTests + parityTests
+    val all = tests + accountsTests + flowsTests + mfaTests + filesTests + eventsTests + mailTests + parityTests
     for ((name, test) in all) {
         try {
             test()

@@ -88,7 +88,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
     "a password reset by link sets the password, ends every session and verifies the address" to {
         val dw = Doorward.open(flowsConfig { it.copy(rateLimitLoginAccount = "off") })
         val reg = dw.registerUser("cyd", "cyd@example.com", PASSWORD)
-        val other = dw.login("cyd", PASSWORD)
+        val other = dw.login("cyd", PASSWORD).expectTokens()
         val started = dw.requestPasswordReset("CYD@example.com", ClientInfo(ip = "203.0.113.5"))
         eq(started.expiresIn, 3_600uL, "reset_password_ttl")
         val (message, m) = mailOf(dw, started)
@@ -103,7 +103,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
             throws<DoorwardException.TokenRevoked> { dw.verifyToken(tokens.accessToken()) }
         }
         throws<DoorwardException.InvalidCredentials> { dw.login("cyd", PASSWORD) }
-        eq(dw.verifyToken(dw.login("cyd", FLOW_PASSWORD).accessToken()).userId, reg.user.id, "the new password")
+        eq(dw.verifyToken(dw.login("cyd", FLOW_PASSWORD).expectTokens().accessToken()).userId, reg.user.id, "the new password")
         check(dw.users().get(reg.user.id).emailVerifiedAt != null) { "the mail proved the address" }
         throws<DoorwardException.FlowInvalid> { dw.resetPassword(m.flowId, m.code, "another fine passphrase") }
     },
@@ -114,7 +114,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         dw.requestPasswordReset("dina@example.com")
         val (_, m) = mailed(dw, "dina@example.com", "Reset your password")
         dw.resetPassword(m.flowId, m.code, FLOW_PASSWORD)
-        dw.login("dina@example.com", FLOW_PASSWORD)
+        dw.login("dina@example.com", FLOW_PASSWORD).expectTokens()
     },
 
     "sign-in by email: the link starts a session; a new address may sign up" to {
@@ -126,7 +126,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(message.subject, "Your sign-in link", "subject")
         check(message.text.contains("$APP_URL/sign-in/email?flow=")) { "sign-in link" }
         check(message.text.contains("10 minutes")) { "lifetime in the mail" }
-        val tokens = dw.completeSignIn(m.flowId, m.secret, ClientInfo(ip = "198.51.100.7", userAgent = "kotlin"))
+        val tokens = dw.completeSignIn(m.flowId, m.secret, ClientInfo(ip = "198.51.100.7", userAgent = "kotlin")).expectTokens()
         check(!tokens.toString().contains(tokens.accessToken())) { "toString hides the tokens" }
         val who = dw.verifyToken(tokens.accessToken())
         eq(who.userId, reg.user.id, "signed in as hugh")
@@ -137,7 +137,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         val open = Doorward.open(flowsConfig { it.copy(signInCreatesUsers = true) })
         open.requestSignIn("New.Person@example.com")
         val (_, n) = mailed(open, "New.Person@example.com", "Your sign-in link")
-        val user = open.users().get(open.verifyToken(open.completeSignIn(n.flowId, n.code).accessToken()).userId)
+        val user = open.users().get(open.verifyToken(open.completeSignIn(n.flowId, n.code).expectTokens().accessToken()).userId)
         eq(listOf(user.username, user.email), listOf("New.Person", "New.Person@example.com"), "the new account")
         check(user.emailVerifiedAt != null) { "verified by signing in" }
     },
@@ -165,7 +165,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         val user = users.confirmEmailChange(m.flowId, m.code)
         eq(user.email, "Ivy@new.example", "the new address")
         check(user.emailVerifiedAt != null) { "the new address is verified" }
-        dw.login("ivy@new.example", PASSWORD)
+        dw.login("ivy@new.example", PASSWORD).expectTokens()
         throws<DoorwardException.InvalidCredentials> { dw.login("ivy@example.com", PASSWORD) }
         throws<DoorwardException.FlowInvalid> { users.confirmEmailChange(m.flowId, m.secret) }
     },
@@ -256,7 +256,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         check(answer.body.startsWith("{\"error\":{\"code\":\"email_not_verified\",")) { answer.body }
         val user = dw.users().markEmailVerified(reg.user.id)
         check(user.emailVerifiedAt != null) { "verified by an administrator" }
-        dw.login("kofi", PASSWORD)
+        dw.login("kofi", PASSWORD).expectTokens()
         throws<DoorwardException.NotFound> { dw.users().markEmailVerified("01234567-89ab-7def-8123-456789abcdef") }
     },
 
@@ -307,7 +307,7 @@ val flowsTests: List<Pair<String, suspend () -> Unit>> = listOf(
             check(body.contains("$APP_URL/reset?flow=")) { "reset link in the SMTP body" }
             val m = Mailed.parse(body)
             dw.resetPassword(m.flowId, m.secret, FLOW_PASSWORD)
-            dw.login("ole", FLOW_PASSWORD)
+            dw.login("ole", FLOW_PASSWORD).expectTokens()
         }
     },
 )

@@ -49,6 +49,17 @@ fn locked(until: chrono::DateTime<Utc>) -> Error {
     }
 }
 
+impl Gate {
+    /// A first factor that is not a password (an email link) passes no
+    /// gate; its success still makes the client known.
+    pub(crate) fn ungated(client: String) -> Gate {
+        Gate {
+            client,
+            known: false,
+        }
+    }
+}
+
 impl Core {
     /// The address lockout and the known-client check go by: the canonical
     /// client of the per-address rate limits (an IPv6 network counts as

@@ -3,7 +3,8 @@
 use serde_json::json;
 use tracing::field::Empty;
 
-use super::{Auth, ClientInfo, TokenPair, outcome};
+use super::assurance::Method;
+use super::{Auth, ClientInfo, LoginResult, outcome};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::password::Verdict;
@@ -33,12 +34,17 @@ impl Auth {
     /// With `require_verified_email_for_login` on, an account whose address
     /// is not verified answers `email_not_verified`, again only to the
     /// right password.
+    ///
+    /// An account with a second factor (or a role in
+    /// `mfa_required_for_roles`) gets [`LoginResult::MfaRequired`] instead
+    /// of tokens: finish with [`Auth::complete_mfa`]. Its failure counts
+    /// are reset only then.
     pub async fn login(
         &self,
         login: &str,
         password: &str,
         client: Option<ClientInfo>,
-    ) -> Result<TokenPair> {
+    ) -> Result<LoginResult> {
         let result = self
             .core
             .observe(operation!("auth.login", user_id = Empty), async {
@@ -153,12 +159,12 @@ impl Auth {
                 // The session is only stored if the account is still as
                 // read above: a disable or password change that committed
                 // during the argon2 work refuses it.
-                let tokens = match self
+                let result = match self
                     .core
-                    .start_session(&user, client.as_ref(), "password")
+                    .after_first_factor(&user, Method::Password, client.as_ref(), &gate)
                     .await
                 {
-                    Ok(tokens) => tokens,
+                    Ok(result) => result,
                     Err(Error::NotFound { .. }) => return Err(Error::InvalidCredentials),
                     Err(e) => {
                         tracing::info!(
@@ -168,9 +174,8 @@ impl Auth {
                         return Err(e);
                     }
                 };
-                self.core.login_succeeded(&user, &gate).await?;
-                tracing::info!(known_client = gate.known, "login succeeded");
-                Ok(tokens)
+                tracing::info!(known_client = gate.known, "password accepted");
+                Ok(result)
             })
             .await;
         self.core

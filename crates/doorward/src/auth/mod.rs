@@ -8,13 +8,18 @@ use serde::Serialize;
 use serde_json::json;
 use tracing::field::Empty;
 
-mod lockout;
+pub(crate) mod assurance;
+pub(crate) mod lockout;
 mod login;
 mod refresh;
+mod second_factor;
+
+pub use second_factor::{LoginResult, MfaChallenge};
 
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
+use assurance::{Assurance, Method};
 
 use crate::store::{UserRecord, now};
 use crate::telemetry::operation;
@@ -81,6 +86,35 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// When the access token expires.
     pub expires_at: DateTime<Utc>,
+    /// How the session was authenticated: RFC 8176 values (`pwd`, `otp`,
+    /// `hwk`, `swk`, `email`, and `mfa` at level 2).
+    pub amr: Vec<String>,
+    /// Authenticator assurance level: 1, or 2 after a second factor or a
+    /// passkey. See [`Auth::require_aal`].
+    pub aal: u8,
+    /// When the user last proved who they are (the login, or the latest
+    /// step-up). See [`Auth::require_recent_auth`].
+    pub auth_time: DateTime<Utc>,
+}
+
+impl From<crate::token::access::AccessClaims> for Principal {
+    fn from(claims: crate::token::access::AccessClaims) -> Self {
+        let auth_time = if claims.auth_time > 0 {
+            claims.auth_time
+        } else {
+            claims.iat
+        };
+        Principal {
+            aal: assurance::aal_of(&claims.acr),
+            amr: claims.amr,
+            auth_time: to_datetime(auth_time),
+            user_id: claims.sub,
+            username: claims.preferred_username,
+            session_id: claims.sid,
+            roles: claims.roles,
+            expires_at: to_datetime(claims.exp),
+        }
+    }
 }
 
 /// Where a login comes from, kept with the session.
@@ -148,7 +182,12 @@ impl Auth {
                 tracing::Span::current().record("user_id", user.id.as_str());
                 let tokens = self
                     .core
-                    .start_session(&user, client.as_ref(), "registration")
+                    .start_session(
+                        &user,
+                        client.as_ref(),
+                        "registration",
+                        Assurance::of(&[Method::Password]),
+                    )
                     .await?;
                 // Signing up is logging in: this client is known from now on.
                 self.core
@@ -201,13 +240,7 @@ impl Auth {
                         Some(_) => {}
                     }
                 }
-                Ok(Principal {
-                    user_id: claims.sub,
-                    username: claims.preferred_username,
-                    session_id: claims.sid,
-                    roles: claims.roles,
-                    expires_at: to_datetime(claims.exp),
-                })
+                Ok(Principal::from(claims))
             })
             .await
     }
@@ -303,7 +336,12 @@ impl Auth {
                     return Err(Error::UserDisabled);
                 }
                 self.core
-                    .start_session(&user, client.as_ref(), "issued")
+                    .start_session(
+                        &user,
+                        client.as_ref(),
+                        "issued",
+                        Assurance::of(&[Method::Issued]),
+                    )
                     .await
             })
             .await

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::field::Empty;
 
+use super::assurance::Assurance;
 use super::{Auth, TokenPair, outcome};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
@@ -85,8 +86,12 @@ impl Auth {
                         self.core
                             .successor_refresh(refresh_token, &session.id, &user.id)?;
                     let roles = store.user_roles(&user.id).await?;
-                    let (access_token, expires_in) =
-                        self.core.access_token(&user, &session.id, roles)?;
+                    let (access_token, expires_in) = self.core.access_token(
+                        &user,
+                        &session.id,
+                        roles,
+                        &Assurance::of_session(&session),
+                    )?;
                     let refreshed = [Event::by_user(
                         EventType::TokenRefreshed,
                         &user.id,
@@ -180,7 +185,9 @@ impl Auth {
         };
         let (session, user) = self.live(&next, at).await?;
         let roles = store.user_roles(&user.id).await?;
-        let (access_token, expires_in) = self.core.access_token(&user, &session.id, roles)?;
+        let (access_token, expires_in) =
+            self.core
+                .access_token(&user, &session.id, roles, &Assurance::of_session(&session))?;
         tracing::info!("refresh retried within the grace window: its successor again");
         Ok(TokenPair::new(access_token, successor, expires_in))
     }

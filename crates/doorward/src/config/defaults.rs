@@ -104,6 +104,11 @@ impl Default for Config {
             change_email_notice_text: "Hello {username},\n\nsomeone signed in to your account asked to move it to another address. If it was you, confirm from the new address within {expires_in}; if not, change your password.\n".into(),
             unknown_address_subject: "Someone used this address".into(),
             unknown_address_text: "Hello,\n\nsomeone asked to sign in or reset a password with this address, but it has no account at {app_url}. If it was not you, ignore this mail.\n".into(),
+            mfa_encryption_key: None,
+            mfa_issuer: "doorward".into(),
+            mfa_required_for_roles: Vec::new(),
+            mfa_login_ttl: 300,
+            fresh_auth_max_age: 600,
         }
     }
 }

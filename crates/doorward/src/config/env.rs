@@ -108,6 +108,11 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "change_email_notice_text",
     "unknown_address_subject",
     "unknown_address_text",
+    "mfa_encryption_key",
+    "mfa_issuer",
+    "mfa_required_for_roles",
+    "mfa_login_ttl",
+    "fresh_auth_max_age",
     "otel_endpoint",
     "otel_service_name",
 ];

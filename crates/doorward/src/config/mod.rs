@@ -8,6 +8,7 @@
 
 mod defaults;
 mod env;
+mod load;
 mod redact;
 mod validate;
 
@@ -15,12 +16,10 @@ pub use env::{NON_CONFIG_ENV, UnknownEnvVar, unknown_env_vars};
 pub use redact::redact_url;
 pub use validate::{MAX_DURATION_SECS, MAX_WAIT_SECS};
 
-use std::path::Path;
-
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use load::{flexible, flexible_list, flexible_secrets};
 
 /// The library's configuration.
 ///
@@ -386,6 +385,29 @@ pub struct Config {
     /// Body of that mail (`{app_url}`).
     pub unknown_address_text: String,
 
+    /// Key of the second factors (at least 32 bytes), kept out of the
+    /// database: TOTP secrets are sealed under it and recovery codes
+    /// stored as HMAC-SHA-256 under it. Unset, it is derived from
+    /// `flow_key`, else from `jwt_secret` (then changing that key makes
+    /// every enrolled authenticator app stop working).
+    #[serde(skip_serializing)]
+    pub mfa_encryption_key: Option<SecretString>,
+    /// The name authenticator apps show beside the account (the
+    /// `issuer` of the `otpauth://` URI).
+    pub mfa_issuer: String,
+    /// Roles whose holders must have a second factor: their logins answer
+    /// with an enrolment challenge until they have one.
+    #[serde(deserialize_with = "flexible_list")]
+    pub mfa_required_for_roles: Vec<String>,
+    /// Seconds a login whose password was right waits for its second
+    /// factor (`complete_mfa`).
+    #[serde(deserialize_with = "flexible")]
+    pub mfa_login_ttl: u64,
+    /// Seconds an authentication stays fresh enough to remove a second
+    /// factor or replace the recovery codes (older: `step_up_required`).
+    #[serde(deserialize_with = "flexible")]
+    pub fresh_auth_max_age: u64,
+
     /// Export the tracing spans to this OTLP/HTTP collector (its base URL,
     /// e.g. `http://127.0.0.1:4318`), installing a process-wide subscriber
     /// at `open`. Needs the `otel` feature.
@@ -418,140 +440,6 @@ pub struct VerificationKeyConfig {
     pub secret: Option<SecretString>,
     /// PEM text or path of the public key, for the others.
     pub public_key: Option<String>,
-}
-
-impl Config {
-    /// Parse TOML text.
-    pub fn from_toml_str(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Config(e.message().to_string()))
-    }
-
-    /// Read a TOML file.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-        Self::from_toml_str(&text)
-    }
-
-    /// The keys a TOML file sets, unchecked: for hosts that lay their own
-    /// values over a file before [`Config::from_json`] (a Python
-    /// `Doorward("doorward.toml", access_ttl=600)`).
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("doorward.toml");
-    /// std::fs::write(&path, "access_ttl = 600").unwrap();
-    /// let mut values = doorward::Config::file_values(&path).unwrap();
-    /// values.insert("refresh_ttl".into(), 3600.into());
-    /// let config = doorward::Config::from_json(values.into()).unwrap();
-    /// assert_eq!((config.access_ttl, config.refresh_ttl), (600, 3600));
-    /// ```
-    pub fn file_values(
-        path: impl AsRef<Path>,
-    ) -> Result<serde_json::Map<String, serde_json::Value>> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| Error::Config(e.message().to_string()))
-    }
-
-    /// Build from any serde map (a Python dict, a Node object, JSON), with the
-    /// same keys and the same strictness as the TOML file.
-    pub fn from_json(value: serde_json::Value) -> Result<Self> {
-        serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))
-    }
-
-    /// The `files_url` in force: the configured one, or the default that
-    /// follows `database_url` (see [`Config::files_url`]).
-    ///
-    /// ```
-    /// let mut config = doorward::Config::default();
-    /// config.database_url = "sqlite:///var/lib/app/doorward.db".into();
-    /// assert_eq!(config.resolved_files_url(), "file:///var/lib/app/doorward-files");
-    /// config.database_url = "sqlite::memory:".into();
-    /// assert_eq!(config.resolved_files_url(), "memory://");
-    /// config.files_url = Some("s3://uploads".into());
-    /// assert_eq!(config.resolved_files_url(), "s3://uploads");
-    /// ```
-    pub fn resolved_files_url(&self) -> String {
-        if let Some(url) = &self.files_url {
-            return url.clone();
-        }
-        let db = self.database_url.as_str();
-        if db == "memory://"
-            || db == "memory:"
-            || db.contains(":memory:")
-            || db.contains("mode=memory")
-        {
-            return "memory://".into();
-        }
-        if let Some(rest) = db.strip_prefix("sqlite:") {
-            let path = rest.strip_prefix("//").unwrap_or(rest);
-            let path = path.split('?').next().unwrap_or_default();
-            let dir = Path::new(path).parent().map(Path::to_path_buf);
-            return match dir {
-                Some(dir) if !dir.as_os_str().is_empty() => {
-                    format!("file://{}", dir.join("doorward-files").display())
-                }
-                _ => "file://./doorward-files".into(),
-            };
-        }
-        "file://./doorward-files".into()
-    }
-}
-
-/// Accepts a value in its own type or as text (`"900"`, `"true"`), so the
-/// same config deserialises from TOML, JSON and environment variables.
-fn flexible<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flexible<T> {
-        Native(T),
-        Text(String),
-    }
-    match Flexible::<T>::deserialize(deserializer)? {
-        Flexible::Native(value) => Ok(value),
-        Flexible::Text(text) => text.trim().parse().map_err(serde::de::Error::custom),
-    }
-}
-
-/// Accepts a list, or text with comma-separated items (from the environment).
-fn flexible_list<'de, D>(deserializer: D) -> std::result::Result<Vec<String>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum List {
-        Items(Vec<String>),
-        Text(String),
-    }
-    Ok(match List::deserialize(deserializer)? {
-        List::Items(items) => items,
-        List::Text(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-    })
-}
-
-/// Like [`flexible_list`], for secrets.
-fn flexible_secrets<'de, D>(deserializer: D) -> std::result::Result<Vec<SecretString>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    Ok(flexible_list(deserializer)?
-        .into_iter()
-        .map(SecretString::from)
-        .collect())
 }
 
 #[cfg(test)]

@@ -215,6 +215,11 @@ impl fmt::Debug for Config {
             change_email_notice_text,
             unknown_address_subject,
             unknown_address_text,
+            mfa_encryption_key,
+            mfa_issuer,
+            mfa_required_for_roles,
+            mfa_login_ttl,
+            fresh_auth_max_age,
             otel_endpoint,
             otel_service_name,
         } = self;
@@ -321,6 +326,11 @@ impl fmt::Debug for Config {
             .field("change_email_notice_text", change_email_notice_text)
             .field("unknown_address_subject", unknown_address_subject)
             .field("unknown_address_text", unknown_address_text)
+            .field("mfa_encryption_key", mfa_encryption_key)
+            .field("mfa_issuer", mfa_issuer)
+            .field("mfa_required_for_roles", mfa_required_for_roles)
+            .field("mfa_login_ttl", mfa_login_ttl)
+            .field("fresh_auth_max_age", fresh_auth_max_age)
             .field("otel_endpoint", &opt_url(otel_endpoint))
             .field("otel_service_name", otel_service_name)
             .finish()

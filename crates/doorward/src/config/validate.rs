@@ -26,7 +26,7 @@ pub const MAX_WAIT_SECS: u64 = 24 * 3600;
 impl Config {
     /// Every duration key with its value in seconds (milliseconds keys
     /// rounded up) and its ceiling.
-    fn durations(&self) -> [(&'static str, u64, u64); 22] {
+    fn durations(&self) -> [(&'static str, u64, u64); 24] {
         let ms = |v: u64| v.div_ceil(1000);
         let long = MAX_DURATION_SECS;
         let wait = MAX_WAIT_SECS;
@@ -44,6 +44,8 @@ impl Config {
             ("verify_email_ttl", self.verify_email_ttl, long),
             ("reset_password_ttl", self.reset_password_ttl, long),
             ("sign_in_ttl", self.sign_in_ttl, long),
+            ("mfa_login_ttl", self.mfa_login_ttl, long),
+            ("fresh_auth_max_age", self.fresh_auth_max_age, long),
             ("change_email_ttl", self.change_email_ttl, long),
             ("flow_resend_cooldown", self.flow_resend_cooldown, wait),
             (
@@ -219,6 +221,20 @@ impl Config {
             .is_some_and(|k| k.expose_secret().len() < crate::token::keys::MIN_SECRET_BYTES)
         {
             return Err(Error::Config("flow_key must be at least 32 bytes".into()));
+        }
+        if self
+            .mfa_encryption_key
+            .as_ref()
+            .is_some_and(|k| k.expose_secret().len() < crate::token::keys::MIN_SECRET_BYTES)
+        {
+            return Err(Error::Config(
+                "mfa_encryption_key must be at least 32 bytes".into(),
+            ));
+        }
+        if self.mfa_issuer.trim().is_empty() || self.mfa_issuer.contains(':') {
+            return Err(Error::Config(
+                "mfa_issuer must be a non-empty name without ':'".into(),
+            ));
         }
         Ok(())
     }

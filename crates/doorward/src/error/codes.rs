@@ -73,6 +73,9 @@ macro_rules! error_code_table {
             /// The password was right, but the account's email address is
             /// not verified and `require_verified_email_for_login` is on.
             EmailNotVerified("email_not_verified", 403),
+            /// The action needs a stronger or more recent authentication
+            /// (RFC 9470's `insufficient_user_authentication`): step up.
+            StepUpRequired("step_up_required", 401, bearer = "insufficient_user_authentication"),
             /// The user lacks the permission asked for.
             Forbidden("forbidden", 403),
             /// A rate limit was hit (the error says when to retry).

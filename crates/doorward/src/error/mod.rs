@@ -83,7 +83,6 @@ pub enum Error {
     /// family (session) has been revoked.
     #[error("refresh token was already used; its session has been revoked")]
     TokenReused,
-    /// The user lacks the permission asked for.
     /// An account flow's secret is wrong (`attempts_left` more may be
     /// tried) or was already used (`None`).
     #[error("this link or code is wrong or already used{}", attempts_left.map(|n| format!("; {n} attempts left")).unwrap_or_default())]
@@ -91,9 +90,20 @@ pub enum Error {
     /// An account flow past its lifetime or its attempts.
     #[error("this link or code has expired; ask for a new one")]
     FlowExpired,
+    /// The action needs a stronger or more recent authentication: a
+    /// step-up (`auth().step_up`) at level `aal`, within `max_age`
+    /// seconds when given.
+    #[error("this action needs a fresh authentication at level {aal}{}", max_age.map(|s| format!(" within {s}s")).unwrap_or_default())]
+    StepUpRequired {
+        /// The assurance level needed.
+        aal: u8,
+        /// How recent the authentication must be, in seconds.
+        max_age: Option<u64>,
+    },
     /// Login refused to the right password of an unverified address.
     #[error("this account's email address is not verified")]
     EmailNotVerified,
+    /// The user lacks the permission asked for.
     #[error("permission denied: {permission}")]
     Forbidden {
         /// The permission that was required.
@@ -142,6 +152,7 @@ impl Error {
             Error::FlowInvalid { .. } => ErrorCode::FlowInvalid,
             Error::FlowExpired => ErrorCode::FlowExpired,
             Error::EmailNotVerified => ErrorCode::EmailNotVerified,
+            Error::StepUpRequired { .. } => ErrorCode::StepUpRequired,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Config(_) => ErrorCode::ConfigError,

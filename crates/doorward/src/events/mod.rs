@@ -101,11 +101,23 @@ pub enum EventType {
     EmailChangeRequested,
     /// A change of address was confirmed from the new address.
     EmailChanged,
+    /// A right first factor of an account with a second factor: the login waits for it (`payload.flow_id`, `methods`, `enrolment_required`).
+    MfaChallenged,
+    /// A second factor was activated (`payload.factor`: `totp`).
+    MfaEnrolled,
+    /// A second factor was removed (`payload.factor`).
+    MfaRemoved,
+    /// A wrong second factor (`payload.method`, `during`: `login`, `step_up`, `enrolment`).
+    MfaFailed,
+    /// A recovery code was spent (`payload.left`: how many remain).
+    RecoveryCodeUsed,
+    /// The recovery codes were replaced by a new set.
+    RecoveryCodesRegenerated,
 }
 
 impl EventType {
     /// Every event type, in declaration order.
-    pub const ALL: [EventType; 26] = [
+    pub const ALL: [EventType; 32] = [
         EventType::UserRegistered,
         EventType::LoginSucceeded,
         EventType::LoginFailed,
@@ -132,6 +144,12 @@ impl EventType {
         EventType::SignInLinkRequested,
         EventType::EmailChangeRequested,
         EventType::EmailChanged,
+        EventType::MfaChallenged,
+        EventType::MfaEnrolled,
+        EventType::MfaRemoved,
+        EventType::MfaFailed,
+        EventType::RecoveryCodeUsed,
+        EventType::RecoveryCodesRegenerated,
     ];
 
     /// The stored and transmitted name.
@@ -170,6 +188,12 @@ impl EventType {
             EventType::SignInLinkRequested => "SignInLinkRequested",
             EventType::EmailChangeRequested => "EmailChangeRequested",
             EventType::EmailChanged => "EmailChanged",
+            EventType::MfaChallenged => "MfaChallenged",
+            EventType::MfaEnrolled => "MfaEnrolled",
+            EventType::MfaRemoved => "MfaRemoved",
+            EventType::MfaFailed => "MfaFailed",
+            EventType::RecoveryCodeUsed => "RecoveryCodeUsed",
+            EventType::RecoveryCodesRegenerated => "RecoveryCodesRegenerated",
         }
     }
 
@@ -178,7 +202,10 @@ impl EventType {
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            EventType::LoginFailed | EventType::TokenReuseDetected | EventType::AccountLocked
+            EventType::LoginFailed
+                | EventType::TokenReuseDetected
+                | EventType::AccountLocked
+                | EventType::MfaFailed
         )
     }
 }

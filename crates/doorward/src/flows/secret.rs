@@ -10,25 +10,17 @@
 //! the mail without the secrets ever lying in the database in the clear.
 
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac};
 use rand::{Rng, RngCore};
 use secrecy::ExposeSecret as _;
-use sha2::Sha256;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-
-type HmacSha256 = Hmac<Sha256>;
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::sealing::{B64, Keys};
 
 /// The keys of the flows. `Debug` shows neither.
 pub(crate) struct FlowKey {
-    mac: [u8; 32],
-    seal: [u8; 32],
+    keys: Keys,
     /// HMACs and seals computed: what the enumeration tests compare.
     operations: AtomicU64,
 }
@@ -79,17 +71,8 @@ impl FlowKey {
             ),
             (None, None) => return None,
         };
-        let derive = |purpose: &[u8]| {
-            let mut mac =
-                <HmacSha256 as Mac>::new_from_slice(root).expect("HMAC takes any key length");
-            mac.update(label);
-            mac.update(b"\0");
-            mac.update(purpose);
-            <[u8; 32]>::from(mac.finalize().into_bytes())
-        };
         Some(FlowKey {
-            mac: derive(b"hash"),
-            seal: derive(b"seal"),
+            keys: Keys::derive(root, label),
             operations: AtomicU64::new(0),
         })
     }
@@ -132,57 +115,22 @@ impl FlowKey {
     /// worth nothing outside its own flow.
     fn hash(&self, purpose: &str, flow_id: &str, kind: &str, secret: &str) -> String {
         self.operations.fetch_add(1, Ordering::Relaxed);
-        let mut mac =
-            <HmacSha256 as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
-        for part in [purpose, flow_id, kind, secret] {
-            mac.update(&(part.len() as u64).to_be_bytes());
-            mac.update(part.as_bytes());
-        }
-        hex::encode(mac.finalize().into_bytes())
+        self.keys.mac(&[purpose, flow_id, kind, secret])
     }
 
     /// Seal `secrets` for the mail of flow `flow_id` (the flow id is bound
     /// as associated data, so a sealed value cannot be moved to another row).
     pub(crate) fn seal(&self, flow_id: &str, secrets: &Secrets) -> Result<String> {
         self.operations.fetch_add(1, Ordering::Relaxed);
-        let cipher = XChaCha20Poly1305::new((&self.seal).into());
-        let mut nonce = [0u8; 24];
-        rand::thread_rng().fill_bytes(&mut nonce);
         let plain = format!("{}\n{}", secrets.link, secrets.code);
-        let sealed = cipher
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: plain.as_bytes(),
-                    aad: flow_id.as_bytes(),
-                },
-            )
-            .map_err(|_| Error::Internal("cannot seal a flow's secrets".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(B64.encode(out))
+        Ok(self.keys.seal(flow_id, plain.as_bytes()))
     }
 
     /// What [`FlowKey::seal`] sealed; `config_error` when it was sealed
     /// under another key (the flow key changed meanwhile).
     pub(crate) fn open(&self, flow_id: &str, sealed: &str) -> Result<Secrets> {
         let bad = || Error::Config("a flow was sealed under another flow_key".into());
-        let bytes = B64.decode(sealed).map_err(|_| bad())?;
-        if bytes.len() < 24 {
-            return Err(bad());
-        }
-        let (nonce, body) = bytes.split_at(24);
-        let nonce: [u8; 24] = nonce.try_into().map_err(|_| bad())?;
-        let cipher = XChaCha20Poly1305::new((&self.seal).into());
-        let plain = cipher
-            .decrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: body,
-                    aad: flow_id.as_bytes(),
-                },
-            )
-            .map_err(|_| bad())?;
+        let plain = self.keys.open(flow_id, sealed).map_err(|_| bad())?;
         let plain = String::from_utf8(plain).map_err(|_| bad())?;
         let (link, code) = plain.split_once('\n').ok_or_else(bad)?;
         Ok(Secrets {

@@ -4,7 +4,9 @@ use tracing::field::Empty;
 
 use super::Purpose;
 use crate::Auth;
-use crate::auth::{ClientInfo, TokenPair};
+use crate::auth::assurance::Method;
+use crate::auth::lockout::Gate;
+use crate::auth::{ClientInfo, LoginResult};
 use crate::error::{Error, Result};
 use crate::flows::FlowStarted;
 use crate::store::UserRecord;
@@ -40,7 +42,7 @@ impl Auth {
         flow_id: &str,
         secret: &str,
         client: Option<ClientInfo>,
-    ) -> Result<TokenPair> {
+    ) -> Result<LoginResult> {
         let result = self
             .core
             .observe(
@@ -74,15 +76,13 @@ impl Auth {
                         });
                     }
                     self.core.address_proven(&user, "sign_in").await?;
-                    let tokens = self
+                    let gate = Gate::ungated(self.core.client_of(client.as_ref()));
+                    let result = self
                         .core
-                        .start_session(&user, client.as_ref(), "email")
-                        .await?;
-                    self.core
-                        .client_known(&user.id, &self.core.client_of(client.as_ref()))
+                        .after_first_factor(&user, Method::Email, client.as_ref(), &gate)
                         .await?;
                     tracing::info!(user_id = %user.id, "signed in by email");
-                    Ok(tokens)
+                    Ok(result)
                 },
             )
             .await;

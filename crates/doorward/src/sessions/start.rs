@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use crate::auth::assurance::Assurance;
 use crate::auth::{ClientInfo, TokenPair};
 use crate::core::Core;
 use crate::error::{Error, Result};
@@ -16,7 +17,8 @@ const MAX_CLIENT_FIELD: usize = 512;
 impl Core {
     /// Log `user` in: a new session (refresh-token family) and a token pair,
     /// recorded as a LoginSucceeded event whose `method` says how
-    /// (`password`, `registration`, `issued`).
+    /// (`password`, `registration`, `issued`, `email`, `totp`, ...) and
+    /// whose `amr` and `aal` say what that proved.
     ///
     /// `user` is the account as the caller read it before its checks: the
     /// session is only stored if it is still enabled with the same
@@ -28,6 +30,7 @@ impl Core {
         user: &UserRecord,
         client: Option<&ClientInfo>,
         method: &str,
+        assurance: Assurance,
     ) -> Result<TokenPair> {
         let session_id = Uuid::now_v7().to_string();
         let (refresh_token, record) = self.new_refresh(&session_id, &user.id);
@@ -45,9 +48,12 @@ impl Core {
             user_agent: client.and_then(|c| clip(&c.user_agent)),
             revoked_at: None,
             revoked_reason: None,
+            amr: assurance.amr.clone(),
+            aal: assurance.aal,
+            auth_time: assurance.auth_time,
         };
         let roles = self.store.user_roles(&user.id).await?;
-        let (access_token, expires_in) = self.access_token(user, &session_id, roles)?;
+        let (access_token, expires_in) = self.access_token(user, &session_id, roles, &assurance)?;
         let event = Event::by_user(
             EventType::LoginSucceeded,
             &user.id,
@@ -55,7 +61,12 @@ impl Core {
             Event::user_payload(
                 &user.id,
                 &user.username,
-                serde_json::json!({ "session_id": session_id, "method": method }),
+                serde_json::json!({
+                    "session_id": session_id,
+                    "method": method,
+                    "amr": assurance.amr,
+                    "aal": assurance.aal,
+                }),
             ),
         );
         let started = self

@@ -117,8 +117,15 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     /// When it was ended, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
-    /// Why it was ended (`logout`, `revoked`, `reuse`, `disabled`, `password_changed`).
+    /// Why it was ended (`logout`, `revoked`, `reuse`, `disabled`,
+    /// `password_changed`, `step_up`).
     pub revoked_reason: Option<String>,
+    /// RFC 8176 methods that authenticated it, sorted.
+    pub amr: Vec<String>,
+    /// Authenticator assurance level (1 or 2).
+    pub aal: u8,
+    /// When the user last proved who they are.
+    pub auth_time: DateTime<Utc>,
 }
 
 /// A refresh token, known only by its SHA-256.

@@ -52,6 +52,17 @@ pub struct AccessClaims {
     pub exp: i64,
     /// Unique token id.
     pub jti: String,
+    /// RFC 8176 methods that authenticated the session (none in tokens
+    /// from before they were recorded).
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// `aal1` or `aal2`.
+    #[serde(default)]
+    pub acr: String,
+    /// When the user last proved who they are (seconds since the epoch);
+    /// 0 in tokens from before it was recorded, read as `iat`.
+    #[serde(default)]
+    pub auth_time: i64,
 }
 
 impl KeyRing {

@@ -6,6 +6,7 @@
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::auth::assurance::{Assurance, acr};
 use crate::core::Core;
 use crate::error::Result;
 use crate::store::{RefreshRecord, UserRecord, now};
@@ -18,6 +19,7 @@ impl Core {
         user: &UserRecord,
         session_id: &str,
         roles: Vec<String>,
+        assurance: &Assurance,
     ) -> Result<(String, u64)> {
         let iat = Utc::now().timestamp();
         let ttl = self.config.access_ttl;
@@ -32,6 +34,9 @@ impl Core {
             nbf: iat,
             exp: iat.saturating_add(ttl as i64),
             jti: Uuid::new_v4().to_string(),
+            amr: assurance.amr.clone(),
+            acr: acr(assurance.aal),
+            auth_time: assurance.auth_time.timestamp(),
         };
         Ok((self.keys()?.sign(&claims)?, ttl))
     }

@@ -15,7 +15,7 @@ use std::sync::RwLock;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::access::{to_datetime, verify_with};
+use super::access::verify_with;
 use super::keys::VerifyingKey;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -91,13 +91,7 @@ impl TokenVerifier {
     pub fn verify(&self, access_token: &str) -> Result<Principal> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         let claims = verify_with(&keys, access_token, &self.issuer, &self.audience, true)?;
-        Ok(Principal {
-            user_id: claims.sub,
-            username: claims.preferred_username,
-            session_id: claims.sid,
-            roles: claims.roles,
-            expires_at: to_datetime(claims.exp),
-        })
+        Ok(Principal::from(claims))
     }
 
     /// Whether the principal's roles (as its token states them) grant

@@ -68,3 +68,29 @@ impl<T: std::fmt::Debug> ErrCode for doorward::Result<T> {
         self.expect_err("expected an error").code()
     }
 }
+
+/// A login's outcome in tests of accounts without a second factor:
+/// `dw.auth().login(..).await.signed_in()`.
+pub trait SignedIn {
+    type Output;
+    fn signed_in(self) -> doorward::Result<Self::Output>;
+}
+
+impl SignedIn for doorward::Result<doorward::LoginResult> {
+    type Output = doorward::TokenPair;
+    fn signed_in(self) -> doorward::Result<doorward::TokenPair> {
+        self.map(|r| r.tokens().expect("a second factor was asked for"))
+    }
+}
+
+impl SignedIn for doorward::Result<doorward::device::DeviceLogin> {
+    type Output = doorward::Principal;
+    fn signed_in(self) -> doorward::Result<doorward::Principal> {
+        self.map(|r| match r {
+            doorward::device::DeviceLogin::SignedIn(p) => p,
+            doorward::device::DeviceLogin::MfaRequired(_) => {
+                panic!("a second factor was asked for")
+            }
+        })
+    }
+}

@@ -29,8 +29,14 @@ print("store: \(local.backend())")
 
 _ = try await local.users().create(username: "maria", email: "maria@example.com", password: "a long offline passphrase")
 let session = DeviceSession(doorward: local, store: Keychain())
-let me = try await session.login(login: "maria", password: "a long offline passphrase", client: nil)
-print("signed in as \(me.username)")
+let login = try await session.login(login: "maria", password: "a long offline passphrase", client: nil)
+guard case .signedIn(let me) = login else {
+    // With an authenticator enrolled (local.mfa().startTotp / confirmTotp) the
+    // answer is .mfaRequired(challenge): ask for the code, then
+    // session.completeMfa(flowId: challenge.flowId, method: "totp", proof: code).
+    fatalError("maria has no second factor yet: \(login)")
+}
+print("signed in as \(me.username) (level \(me.aal), \(me.amr))")
 
 // The profile picture, stored beside the app's database and read back.
 let avatar = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])

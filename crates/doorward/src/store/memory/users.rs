@@ -129,7 +129,9 @@ impl UserStore for MemoryStore {
         user.password_hash = password_hash.to_string();
         user.updated_at = now;
         user.credentials_version += 1;
-        st.cancel_flows(user_id, "reset_password", now);
+        for purpose in ["reset_password", "mfa_password", "mfa_email"] {
+            st.cancel_flows(user_id, purpose, now);
+        }
         st.emit(events);
         Ok(match end {
             EndSessions::AllExcept(keep) => st.revoke_where(now, "password_changed", |s| {

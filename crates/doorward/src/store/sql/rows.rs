@@ -91,7 +91,7 @@ pub(crate) const USER_COLUMNS: &str = "id, username, username_key, email, email_
      password_hash, disabled, created_at, updated_at, last_login_at, failed_logins, \
      locked_until, credentials_version, email_verified_at";
 pub(crate) const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, \
-     last_refreshed_at, ip, user_agent, revoked_at, revoked_reason";
+     last_refreshed_at, ip, user_agent, revoked_at, revoked_reason, amr, aal, auth_time";
 pub(crate) const REFRESH_COLUMNS: &str =
     "token_hash, session_id, user_id, created_at, expires_at, used_at";
 pub(crate) const ROLE_COLUMNS: &str = "name, description, permissions, builtin, created_at";
@@ -126,6 +126,11 @@ pub(crate) fn session_from<R: Columns>(row: &R) -> Result<SessionRecord> {
         user_agent: row.opt_text("user_agent")?,
         revoked_at: opt_time(row, "revoked_at")?,
         revoked_reason: row.opt_text("revoked_reason")?,
+        amr: serde_json::from_str(&row.text("amr")?)
+            .map_err(|e| Error::Storage(format!("session amr is not a JSON list: {e}")))?,
+        aal: u8::try_from(row.int("aal")?)
+            .map_err(|_| Error::Storage("session aal out of range".into()))?,
+        auth_time: time(row, "auth_time")?,
     })
 }
 

@@ -74,7 +74,7 @@ macro_rules! sql_sessions {
                     }
                     sqlx::query(&format!(
                         "INSERT INTO sessions ({SESSION_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                     ))
                     .bind(&session.id)
                     .bind(&session.user_id)
@@ -85,6 +85,11 @@ macro_rules! sql_sessions {
                     .bind(&session.user_agent)
                     .bind(session.revoked_at.map(to_micros))
                     .bind(&session.revoked_reason)
+                    .bind(serde_json::to_string(&session.amr).map_err(|e| {
+                        Error::Internal(format!("cannot encode a session's amr: {e}"))
+                    })?)
+                    .bind(i64::from(session.aal))
+                    .bind(to_micros(session.auth_time))
                     .execute(&mut *tx)
                     .await
                     .map_err(<$store as Dialect>::violation)?;

@@ -237,10 +237,12 @@ macro_rules! sql_users {
                         }
                         EndSessions::None => Vec::new(),
                     };
-                    // A reset link mailed before the change must not undo it.
+                    // A reset link mailed before the change must not undo
+                    // it, nor a login proven by the old password finish.
                     sqlx::query(
                         "UPDATE one_time_secrets SET consumed_at = $1 \
-                         WHERE user_id = $2 AND purpose = 'reset_password' \
+                         WHERE user_id = $2 \
+                           AND purpose IN ('reset_password', 'mfa_password', 'mfa_email') \
                            AND consumed_at IS NULL",
                     )
                     .bind(to_micros(now))
