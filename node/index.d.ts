@@ -20,6 +20,7 @@ export { Webhooks } from './lib/webhooks'
 export { Audit } from './lib/audit'
 export { Mail } from './lib/mail'
 export { Mfa } from './lib/mfa'
+export { Passkeys } from './lib/passkeys'
 export { PasswordHasher } from './lib/password'
 export { DoorwardError, errorCodes } from './lib/errors'
 
@@ -47,6 +48,7 @@ export type {
   MfaChallenge,
   MfaStatus,
   Page,
+  PasskeyInfo,
   Principal,
   RecoveryCodes,
   Registration,
@@ -126,11 +128,88 @@ export type EventType =
  */
 export type LoginResult = TokenPair | MfaChallenge
 
-/** A second factor that completes a login (`completeMfa`) or proves a step-up. */
-export type MfaMethod = 'totp' | 'recovery_code'
+/**
+ * A second factor that completes a login (`completeMfa`) or proves a
+ * step-up. For `passkey` the proof is the browser's `credential.toJSON()`
+ * as JSON text, answering `passkeys.startAuthentication(username)`.
+ */
+export type MfaMethod = 'totp' | 'recovery_code' | 'passkey'
 
 /** What `stepUp` accepts as proof: the password, or a second factor. */
 export type StepUpMethod = 'password' | MfaMethod
+
+/** How a WebAuthn option names a credential: its id in base64url. */
+export interface PasskeyDescriptor {
+  type: 'public-key'
+  id: string
+  /** As the authenticator reported them: `usb`, `nfc`, `ble`, `internal`, `hybrid`... */
+  transports?: string[]
+}
+
+/** Whether the authenticator must verify its user (doorward asks for `required`). */
+export type UserVerification = 'required' | 'preferred' | 'discouraged'
+
+/**
+ * What `passkeys.startRegistration` answers. In the browser:
+ * `navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey) })`.
+ * Binary values (`challenge`, `user.id`, credential ids) are base64url.
+ */
+export interface PasskeyCreationOptions {
+  publicKey: {
+    rp: { id: string; name: string }
+    user: { id: string; name: string; displayName: string }
+    challenge: string
+    pubKeyCredParams: { type: 'public-key'; alg: number }[]
+    /** Milliseconds. */
+    timeout?: number
+    /** The account's passkeys already registered, not to be created again. */
+    excludeCredentials?: PasskeyDescriptor[]
+    authenticatorSelection?: {
+      authenticatorAttachment?: 'platform' | 'cross-platform'
+      residentKey?: 'discouraged' | 'preferred' | 'required'
+      requireResidentKey: boolean
+      userVerification: UserVerification
+    }
+    hints?: ('security-key' | 'client-device' | 'hybrid')[]
+    attestation?: 'none' | 'indirect' | 'direct'
+    attestationFormats?: string[]
+    extensions?: Record<string, unknown>
+  }
+}
+
+/**
+ * What `passkeys.startAuthentication` answers. In the browser:
+ * `navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey) })`.
+ * `allowCredentials` is empty for a discoverable credential (no username).
+ */
+export interface PasskeyRequestOptions {
+  publicKey: {
+    challenge: string
+    /** Milliseconds. */
+    timeout?: number
+    rpId: string
+    allowCredentials: PasskeyDescriptor[]
+    userVerification: UserVerification
+    hints?: ('security-key' | 'client-device' | 'hybrid')[]
+    extensions?: Record<string, unknown>
+  }
+  mediation?: 'conditional'
+}
+
+/**
+ * The browser's answer, `credential.toJSON()` of what
+ * `navigator.credentials.create()` or `.get()` returned (a
+ * RegistrationResponseJSON or an AuthenticationResponseJSON), as posted to
+ * the server. The core checks everything in it.
+ */
+export interface PasskeyCredentialJSON {
+  id: string
+  rawId: string
+  type: string
+  response: { clientDataJSON: string }
+  authenticatorAttachment?: string | null
+  clientExtensionResults?: object
+}
 
 /** Where a webhook delivery stands. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead'
@@ -284,8 +363,14 @@ export interface Config {
   mfaRequiredForRoles?: string[] | string
   /** Seconds a login whose first factor was right waits for its second (default 300). */
   mfaLoginTtl?: number
-  /** Seconds an authentication stays fresh enough to remove a factor or replace the recovery codes (default 600). */
+  /** Seconds an authentication stays fresh enough to remove a factor or a passkey, or replace the recovery codes (default 600). */
   freshAuthMaxAge?: number
+  /** The WebAuthn relying party id: the domain passkeys are bound to (`example.com` serves `app.example.com` too). Default: the host of `appUrl`. */
+  webauthnRpId?: string
+  /** The name browsers show when creating a passkey (default `doorward`). */
+  webauthnRpName?: string
+  /** Origins allowed to use passkeys (`https://app.example.com`; a list, or comma-separated text). Default: the origin of `appUrl`. */
+  webauthnOrigins?: string[] | string
   /** OTLP/HTTP collector base URL (e.g. `http://127.0.0.1:4318`): the spans of every operation are exported there; what is buffered goes out at exit. */
   otelEndpoint?: string
   /** The exported `service.name` (default `doorward`). */

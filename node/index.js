@@ -23,6 +23,7 @@ module.exports = {
   Audit: require('./lib/audit.js').Audit,
   Mail: require('./lib/mail.js').Mail,
   Mfa: require('./lib/mfa.js').Mfa,
+  Passkeys: require('./lib/passkeys.js').Passkeys,
   PasswordHasher: require('./lib/password.js').PasswordHasher,
   DoorwardError,
   errorCodes,

@@ -18,6 +18,7 @@ export const {
   Audit,
   Mail,
   Mfa,
+  Passkeys,
   PasswordHasher,
   DoorwardError,
   errorCodes,

@@ -4,7 +4,9 @@
 // profile, address, avatar and authenticator app, step-up, an admin-only
 // listing, Prometheus metrics at /metrics, the account pages of accounts.js
 // (verify an address, forgot and reset a password, sign in by email,
-// confirm a new address) and the second-factor pages of mfa.js.
+// confirm a new address), the second-factor pages of mfa.js, and the
+// browser's pages: signing in with a password (signin.js) or a passkey,
+// and adding passkeys (passkeys.js), on the session cookie of session.js.
 // doorward keeps the users, sessions, roles and files and sends the account
 // mails; its middleware authenticates requests and errorHandler() answers
 // every doorward error with its HTTP status.
@@ -17,6 +19,8 @@ const express = require('express')
 const { Doorward, authenticate, errorHandler, requirePermission, tokenResponse } = require('doorward')
 const { accountPages } = require('./accounts.js')
 const { enrolmentPage, keepPendingLogin, secondFactorPages } = require('./mfa.js')
+const { passkeyRoutes } = require('./passkeys.js')
+const { signInPages } = require('./signin.js')
 
 /** Where a login comes from, as doorward keeps it with the session. */
 function clientInfo(req) {
@@ -229,9 +233,12 @@ function createApp(dw) {
     res.set('Content-Type', METRICS_TYPE).end(text)
   })
 
-  // HTML pages for browsers, answering their own errors as pages.
+  // HTML pages for browsers, answering their own errors as pages (the
+  // passkey pages' JSON calls answer theirs with errorHandler below).
   app.use(secondFactorPages(dw, clientInfo))
   app.use(accountPages(dw, clientInfo))
+  app.use(signInPages(dw, clientInfo))
+  app.use(passkeyRoutes(dw, clientInfo))
 
   // Last: every doorward error as its status and { error: { code, message, field } }.
   app.use(errorHandler())
@@ -244,8 +251,10 @@ function createApp(dw) {
  * working directory), DOORWARD_JWT_SECRET, DOORWARD_REDIS_URL, and for the
  * account mails DOORWARD_MAIL_URL (`smtp://host:port`; without it the
  * account pages answer 500 config_error), DOORWARD_MAIL_FROM and
- * DOORWARD_APP_URL (the public URL their links point at; default the
- * address this process listens on).
+ * DOORWARD_APP_URL: the public URL the mailed links point at, and the
+ * origin passkeys are bound to (its host is the WebAuthn relying party
+ * id). By default, the address this process listens on, with a loopback
+ * address named `localhost`: WebAuthn allows plain http on localhost only.
  */
 function configFromEnv(env = process.env) {
   if (env.DOORWARD_CONFIG) return env.DOORWARD_CONFIG
@@ -260,8 +269,13 @@ function configFromEnv(env = process.env) {
     redisUrl: env.DOORWARD_REDIS_URL || undefined,
     mailUrl: env.DOORWARD_MAIL_URL || undefined,
     mailFrom: env.DOORWARD_MAIL_FROM || undefined,
-    appUrl: env.DOORWARD_APP_URL || `http://${env.HOST || '127.0.0.1'}:${env.PORT || 3000}`,
+    appUrl: env.DOORWARD_APP_URL || `http://${publicHost(env.HOST || '127.0.0.1')}:${env.PORT || 3000}`,
   }
+}
+
+/** The name a browser uses for `host`: `localhost` for a loopback address. */
+function publicHost(host) {
+  return ['127.0.0.1', '::1', '[::1]', 'localhost'].includes(host) ? 'localhost' : host
 }
 
 async function main() {
@@ -272,6 +286,7 @@ async function main() {
   const server = app.listen(port, host, () => {
     const { address, port: bound } = server.address()
     console.log(`doorward example (${dw.backend}) listening on http://${address}:${bound}`)
+    console.log(`sign in at http://${publicHost(address)}:${bound}/login/password (passkeys need this host name)`)
   })
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => server.close(() => process.exit(0)))
 }

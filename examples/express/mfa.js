@@ -12,13 +12,14 @@
 // and the code into the session's tokens.
 //
 //   keepPendingLogin(req, res, challenge)  sets that cookie
-//   secondFactorPage(res)                  the code form
+//   secondFactorPage(res, { browser })     the code form
 //   enrolmentPage(res, enrolment)          the QR code page
 //   secondFactorPages(dw, clientInfo)      GET and POST /login/mfa
 
 const express = require('express')
 const { tokenResponse } = require('doorward')
-const { PAGE_CSP, escape, form, page, pageError, text } = require('./pages.js')
+const { PAGE_CSP, cookie, escape, form, page, pageError, text } = require('./pages.js')
+const { ACCOUNT_PAGE, startSession } = require('./session.js')
 
 /** The cookie that keeps a pending login, and the only path it is sent to. */
 const PENDING_COOKIE = 'doorward_mfa'
@@ -42,22 +43,19 @@ function keepPendingLogin(req, res, challenge) {
 
 /** The pending login's flow id from the cookie, or '' (which doorward refuses as flow_invalid). */
 function pendingLogin(req) {
-  for (const part of (req.get('cookie') || '').split(';')) {
-    const [name, ...value] = part.trim().split('=')
-    if (name !== PENDING_COOKIE) continue
-    try {
-      return decodeURIComponent(value.join('='))
-    } catch {
-      return ''
-    }
-  }
-  return ''
+  return cookie(req, PENDING_COOKIE)
 }
 
-/** The code form: a code from the authenticator app, or a recovery code. */
-function secondFactorPage(res) {
-  const totp = form(PENDING_PATH, { method: 'totp' }, [['code', 'text']], 'Sign in')
-  const recovery = form(PENDING_PATH, { method: 'recovery_code' }, [['code', 'text']], 'Use a recovery code')
+/**
+ * The code form: a code from the authenticator app, or a recovery code.
+ * `browser`: the login came from the password page (signin.js), so the
+ * form's POST starts the browser session and goes on to /account rather
+ * than answering the tokens.
+ */
+function secondFactorPage(res, { browser = false } = {}) {
+  const hidden = browser ? { session: 'browser' } : {}
+  const totp = form(PENDING_PATH, { method: 'totp', ...hidden }, [['code', 'text']], 'Sign in')
+  const recovery = form(PENDING_PATH, { method: 'recovery_code', ...hidden }, [['code', 'text']], 'Use a recovery code')
   page(
     res,
     'Enter your code',
@@ -91,12 +89,18 @@ function secondFactorPages(dw, clientInfo) {
 
   router.get(PENDING_PATH, (req, res) => secondFactorPage(res))
 
-  // The session's tokens, as /login gives them. A wrong code is a 401 page
-  // and the pending login stays (doorward allows a few attempts, each
-  // counted towards the lockout); a used or expired one is 400 / 410.
+  // The session's tokens, as /login gives them; or, for a login from the
+  // password page (`session=browser`), the browser session's cookie and
+  // the account page. A wrong code is a 401 page and the pending login
+  // stays (doorward allows a few attempts, each counted towards the
+  // lockout); a used or expired one is 400 / 410.
   router.post(PENDING_PATH, posted, async (req, res) => {
     const pair = await dw.completeMfa(pendingLogin(req), text(req.body, 'method'), text(req.body, 'code'), clientInfo(req))
     res.clearCookie(PENDING_COOKIE, pendingCookie(req))
+    if (text(req.body, 'session') === 'browser') {
+      startSession(req, res, pair)
+      return res.redirect(303, ACCOUNT_PAGE)
+    }
     res.set('Cache-Control', 'no-store').json(tokenResponse(pair))
   })
 

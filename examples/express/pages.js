@@ -1,7 +1,8 @@
 'use strict'
-// The HTML of the example's pages (accounts.js, mfa.js): minimal pages
-// with every value escaped, POST forms, and doorward errors answered as a
-// page with the status the core gives their code.
+// The HTML of the example's pages (accounts.js, mfa.js, signin.js,
+// passkeys.js): minimal pages with every value escaped, POST forms, the
+// request's cookies, and doorward errors answered as a page with the
+// status the core gives their code.
 
 const { DoorwardError, HTTP_STATUS } = require('doorward')
 
@@ -57,6 +58,20 @@ function text(source, name) {
   return typeof value === 'string' ? value : ''
 }
 
+/** The value of the request's cookie `name`, or '' (absent, or not URI-decodable). */
+function cookie(req, name) {
+  for (const part of (req.get('cookie') || '').split(';')) {
+    const [key, ...value] = part.trim().split('=')
+    if (key !== name) continue
+    try {
+      return decodeURIComponent(value.join('='))
+    } catch {
+      return ''
+    }
+  }
+  return ''
+}
+
 /**
  * A doorward error as a page with the core's status for its code (and
  * `Retry-After` on a 429); a server-side failure says no more than that.
@@ -71,4 +86,4 @@ function pageError(err, req, res, next) {
   page(res, 'That did not work', `<p>${escape(message)}</p>`, status)
 }
 
-module.exports = { PAGE_CSP, escape, form, page, pageError, text }
+module.exports = { PAGE_CSP, cookie, escape, form, page, pageError, text }

@@ -2,8 +2,10 @@
 factor when the account has one), token refresh, logout, the caller's
 profile and avatar, an admin-only user listing, Prometheus metrics at
 ``/metrics``, the account pages (verify an address, forgot and reset a
-password, sign in by email, change the address) and second factors (an
-enrolment page with a QR code, the code step of a login, step-up).
+password, sign in by email, change the address), second factors (an
+enrolment page with a QR code, the code step of a login, step-up) and
+passkeys (an enrolment page and a sign-in page, whose browser half is the
+static file ``static/passkeys.js``).
 
 ``uvicorn app:app`` serves the module-level ``app``, configured from the
 environment (see README.md); tests build their own with :func:`create_app`.
@@ -15,12 +17,14 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from html import escape
+from pathlib import Path
 from typing import Annotated, Any, Optional, Union
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi import APIRouter, Body, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
 import doorward
@@ -60,8 +64,12 @@ class CodeIn(BaseModel):
 
 
 class StepUpIn(BaseModel):
-    method: str  # password, totp or recovery_code
-    proof: str  # the password or the code
+    method: str  # password, totp, recovery_code or passkey
+    proof: str  # the password, the code, or a passkey assertion's JSON text
+
+
+class PasskeyOptionsIn(BaseModel):
+    username: Optional[str] = None  # none: the browser offers the site's passkeys
 
 
 # Responses, read straight from doorward's objects' attributes.
@@ -106,6 +114,16 @@ class MfaStatusOut(Out):
     totp: bool
     recovery_codes_left: int
     enabled: bool
+
+
+class PasskeyOut(Out):
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: Optional[datetime]
+    backup_eligible: bool  # may be synced to the user's other devices
+    backup_state: bool
+    sign_count: int
 
 
 class RegisteredOut(Out):
@@ -608,6 +626,110 @@ async def step_up(body: StepUpIn, token: AccessToken, dw: Dw, client: Client) ->
     return TokensOut.model_validate(await dw.step_up(token, body.method, body.proof, client))
 
 
+# Passkeys (WebAuthn). doorward makes the options and checks what the
+# browser answers; these routes forward JSON both ways. The pages' browser
+# half, navigator.credentials.create() and .get(), is the static file
+# static/passkeys.js: the pages' Content-Security-Policy runs script from
+# this origin only, never inline script. The relying party is the host of
+# app_url, and the pages work at the origins webauthn_origins names
+# (default: app_url's), so serve them there (see config_from_env).
+
+passkeys = APIRouter()
+
+#: Where static/passkeys.js is.
+STATIC = Path(__file__).resolve().parent / "static"
+
+#: The passkey pages: script and fetch() from this origin only (so no
+#: inline script, no other site's), no plugins, forms posting here.
+PASSKEY_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
+        " frame-ancestors 'none'"
+    ),
+}
+
+#: A browser's ``credential.toJSON()``, as posted by static/passkeys.js.
+Credential = Annotated[dict[str, Any], Body()]
+
+
+def passkey_page(title: str, body: str) -> HTMLResponse:
+    """A passkey page: its controls, a line for what happened, the script."""
+    return page(
+        title,
+        f"{body}<p id='passkey-status' role='status'></p>"
+        "<script src='/static/passkeys.js' defer></script>",
+        headers=PASSKEY_HEADERS,
+    )
+
+
+@passkeys.get("/me/passkeys")
+async def passkeys_page(principal: CurrentPrincipal, dw: Dw) -> HTMLResponse:
+    """The caller's passkeys, and a button that adds one."""
+    keys = await dw.passkeys.list(principal.user_id)
+    items = "".join(
+        f"<li>{escape(key.name)}, added {key.created_at:%Y-%m-%d}"
+        + (f", last used {key.last_used_at:%Y-%m-%d}" if key.last_used_at else "")
+        + "</li>"
+        for key in keys
+    )
+    body = (
+        f"<ul id='passkey-list'>{items or '<li>No passkey yet.</li>'}</ul>"
+        "<label>Name <input id='passkey-name' value='Passkey' maxlength='64' required></label>"
+        "<button type='button' id='add-passkey'>Add a passkey</button>"
+    )
+    return passkey_page("Your passkeys", body)
+
+
+@passkeys.post("/me/passkeys/options")
+async def passkey_creation_options(
+    principal: CurrentPrincipal, response: Response, dw: Dw
+) -> dict[str, Any]:
+    """``{"publicKey": ...}`` for ``PublicKeyCredential.parseCreationOptionsFromJSON``."""
+    response.headers["Cache-Control"] = "no-store"
+    return await dw.passkeys.start_registration(principal.user_id)
+
+
+@passkeys.post("/me/passkeys", status_code=status.HTTP_201_CREATED)
+async def add_passkey(
+    credential: Credential, principal: CurrentPrincipal, dw: Dw, name: str = ""
+) -> PasskeyOut:
+    """Register what ``navigator.credentials.create()`` made, as ``?name=``."""
+    info = await dw.passkeys.finish_registration(principal.user_id, credential, name)
+    return PasskeyOut.model_validate(info)
+
+
+@passkeys.get("/login/passkey")
+async def passkey_sign_in_page() -> HTMLResponse:
+    body = (
+        "<label>Username (optional) <input id='passkey-username'"
+        " autocomplete='username webauthn'></label>"
+        "<button type='button' id='sign-in-with-passkey'>Sign in with a passkey</button>"
+    )
+    return passkey_page("Sign in", body)
+
+
+@passkeys.post("/login/passkey/options")
+async def passkey_request_options(
+    response: Response, dw: Dw, body: Optional[PasskeyOptionsIn] = None
+) -> dict[str, Any]:
+    """``{"publicKey": ...}`` for ``PublicKeyCredential.parseRequestOptionsFromJSON``:
+    for a username's passkeys, or with none for any of the site's."""
+    response.headers["Cache-Control"] = "no-store"
+    return await dw.passkeys.start_authentication(body.username if body else None)
+
+
+@passkeys.post("/login/passkey")
+async def passkey_sign_in(
+    credential: Credential, response: Response, dw: Dw, client: Client
+) -> TokensOut:
+    """What ``navigator.credentials.get()`` answered, for a token pair like
+    ``/login``'s (a passkey is level 2 by itself: no code step)."""
+    tokens = await dw.passkeys.finish_authentication(credential, client)
+    response.headers["Cache-Control"] = "no-store"
+    return TokensOut.model_validate(tokens)
+
+
 # The application.
 
 
@@ -615,8 +737,10 @@ def config_from_env() -> dict[str, Any]:
     """doorward's configuration from ``DOORWARD_DATABASE_URL`` (default: the
     SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET``,
     ``DOORWARD_REDIS_URL``, ``DOORWARD_FILES_URL`` (default: the folder
-    ``doorward-files`` beside the SQLite file), ``DOORWARD_MAIL_URL`` and
-    ``DOORWARD_APP_URL``."""
+    ``doorward-files`` beside the SQLite file), ``DOORWARD_MAIL_URL``,
+    ``DOORWARD_APP_URL`` (default: ``http://localhost:8000``, where
+    ``uvicorn`` serves), ``DOORWARD_WEBAUTHN_RP_ID`` and
+    ``DOORWARD_WEBAUTHN_ORIGINS`` (comma-separated)."""
     secret = os.environ.get("DOORWARD_JWT_SECRET")
     if not secret:
         log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
@@ -624,10 +748,13 @@ def config_from_env() -> dict[str, Any]:
     config: dict[str, Any] = {
         "database_url": os.environ.get("DOORWARD_DATABASE_URL", "sqlite://doorward-example.db"),
         "jwt_secret": secret,
+        # The public URL: mails' links point at it, and passkeys belong to
+        # its host (the relying party) and work at its origin.
+        "app_url": os.environ.get("DOORWARD_APP_URL") or "http://localhost:8000",
     }
-    # Where account mails go (smtp://host:port) and the public URL their
-    # links point at.
-    for key in ("redis_url", "files_url", "mail_url", "app_url"):
+    # Where account mails go (smtp://host:port); the passkeys' relying
+    # party and origins when app_url's do not suit.
+    for key in ("redis_url", "files_url", "mail_url", "webauthn_rp_id", "webauthn_origins"):
         value = os.environ.get(f"DOORWARD_{key.upper()}")
         if value:
             config[key] = value
@@ -657,6 +784,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> FastAPI:
     app.include_router(router)
     app.include_router(accounts)
     app.include_router(mfa)
+    app.include_router(passkeys)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

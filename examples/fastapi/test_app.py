@@ -271,9 +271,13 @@ def test_login_rate_limit_is_429_with_retry_after(config: dict[str, Any]) -> Non
 def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOORWARD_DATABASE_URL", "sqlite::memory:")
     monkeypatch.setenv("DOORWARD_JWT_SECRET", SECRET)
-    monkeypatch.delenv("DOORWARD_REDIS_URL", raising=False)
-    monkeypatch.delenv("DOORWARD_FILES_URL", raising=False)
-    assert config_from_env() == {"database_url": "sqlite::memory:", "jwt_secret": SECRET}
+    for unset in ("REDIS_URL", "FILES_URL", "MAIL_URL", "APP_URL", "WEBAUTHN_ORIGINS"):
+        monkeypatch.delenv(f"DOORWARD_{unset}", raising=False)
+    assert config_from_env() == {
+        "database_url": "sqlite::memory:",
+        "jwt_secret": SECRET,
+        "app_url": "http://localhost:8000",  # where uvicorn serves: passkeys work there
+    }
     monkeypatch.delenv("DOORWARD_DATABASE_URL")
     monkeypatch.delenv("DOORWARD_JWT_SECRET")
     config = config_from_env()
@@ -281,6 +285,11 @@ def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(config["jwt_secret"]) >= 32  # a random one
     monkeypatch.setenv("DOORWARD_FILES_URL", "memory://")
     assert config_from_env()["files_url"] == "memory://"
+    monkeypatch.setenv("DOORWARD_APP_URL", "https://app.example.com")
+    monkeypatch.setenv("DOORWARD_WEBAUTHN_ORIGINS", "https://app.example.com,https://example.com")
+    config = config_from_env()
+    assert config["app_url"] == "https://app.example.com"
+    assert config["webauthn_origins"] == "https://app.example.com,https://example.com"
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))

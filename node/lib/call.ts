@@ -34,3 +34,15 @@ export function options<T>(value: T, what: string): T {
   }
   return value
 }
+
+/**
+ * `value`, a required object argument such as a browser's WebAuthn answer
+ * (`what`, for the message): N-API would read a string or an array as
+ * `{}`, and the core would then refuse it for the wrong reason.
+ */
+export function object<T>(value: T, what: string): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw argumentError(`${what} must be an object`)
+  }
+  return value
+}

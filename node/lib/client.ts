@@ -24,6 +24,7 @@ import * as hide from './hide'
 import { Limits } from './limits'
 import { Mail } from './mail'
 import { Mfa } from './mfa'
+import { Passkeys } from './passkeys'
 import { Roles } from './roles'
 import { Sessions } from './sessions'
 import { Users } from './users'
@@ -84,6 +85,10 @@ export class Doorward implements NativeDoorward {
 
   get mfa(): Mfa {
     return new Mfa(this.#native.mfa)
+  }
+
+  get passkeys(): Passkeys {
+    return new Passkeys(this.#native.passkeys)
   }
 
   get backend(): string {

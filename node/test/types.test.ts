@@ -17,6 +17,7 @@ import {
   Limits,
   Mail,
   Mfa,
+  Passkeys,
   PasswordHasher,
   Roles,
   Sessions,
@@ -57,6 +58,11 @@ import {
   type MfaStatus,
   type Middleware,
   type Page,
+  type PasskeyCreationOptions,
+  type PasskeyCredentialJSON,
+  type PasskeyDescriptor,
+  type PasskeyInfo,
+  type PasskeyRequestOptions,
   type PreviousKey,
   type Principal,
   type RecoveryCodes,
@@ -68,6 +74,7 @@ import {
   type TotpEnrolment,
   type User,
   type UserUpdate,
+  type UserVerification,
   type Webhook,
   type WebhookTest,
 } from 'doorward'
@@ -177,6 +184,9 @@ const config: Config = {
   mfaRequiredForRoles: ['admin'],
   mfaLoginTtl: 300,
   freshAuthMaxAge: 600,
+  webauthnRpId: 'example.com',
+  webauthnRpName: 'Example',
+  webauthnOrigins: ['https://app.example.com', 'https://admin.example.com'],
 }
 const asymmetric: Config = { jwtAlgorithm: 'EdDSA', jwtPrivateKey: '/keys/ed.pem', jwtPublicKey: '/keys/ed.pub.pem' }
 const readUrlsAsText: Config = { databaseReadUrls: 'postgres://a/test,postgres://b/test' }
@@ -186,6 +196,12 @@ const mfaTtlFlag: Config = { mfaLoginTtl: true }
 // @ts-expect-error: the MFA keys are camelCase too
 const snakeMfa: Config = { mfa_issuer: 'Example' }
 void [mfaRolesAsText, mfaTtlFlag, snakeMfa]
+const originsAsText: Config = { webauthnOrigins: 'https://app.example.com,https://admin.example.com' }
+// @ts-expect-error: the relying party id is one domain, not a list
+const rpIdList: Config = { webauthnRpId: ['example.com'] }
+// @ts-expect-error: the WebAuthn keys are camelCase too
+const snakeWebauthn: Config = { webauthn_rp_name: 'Example' }
+void [originsAsText, rpIdList, snakeWebauthn]
 
 // @ts-expect-error: an unknown configuration key (a typo of jwtIssuer)
 const typo: Config = { jwtIsuer: 'doorward' }
@@ -252,6 +268,8 @@ async function everyMethod(): Promise<void> {
     pair = await dw.completeMfa(result.flowId, 'totp', '123456', client)
     await dw.completeMfa(result.flowId, 'recovery_code', 'abcde-fghij')
     await dw.completeMfa(result.flowId, 'totp', '123456', null)
+    // A passkey's assertion is JSON text.
+    await dw.completeMfa(result.flowId, 'passkey', JSON.stringify({ id: 'x' }))
     // @ts-expect-error: a password is no second factor
     await dw.completeMfa(result.flowId, 'password', 'correct horse battery')
     // @ts-expect-error: the proof comes before the client
@@ -282,6 +300,9 @@ async function everyMethod(): Promise<void> {
   const stepped: TokenPair = await dw.stepUp(pair.accessToken, 'password', 'correct horse battery', client)
   await dw.stepUp(stepped.accessToken, 'totp', '123456')
   await dw.stepUp(stepped.accessToken, 'recovery_code', 'abcde-fghij', null)
+  await dw.stepUp(stepped.accessToken, 'passkey', '{"id":"x"}')
+  const methods: MfaMethod[] = ['totp', 'recovery_code', 'passkey']
+  void methods
   const stepMethod: StepUpMethod = 'password'
   const secondFactor: MfaMethod = 'recovery_code'
   void [stepMethod, secondFactor]
@@ -454,6 +475,57 @@ async function everyMethod(): Promise<void> {
   await mfa.confirmTotp(user.id)
   // @ts-expect-error: removing a factor takes the access token, not a principal
   await mfa.disableTotp(principal)
+
+  // Passkeys: options out as plain objects, the browser's answers in as objects
+  const passkeys: Passkeys = dw.passkeys
+  const creation: PasskeyCreationOptions = await passkeys.startRegistration(user.id)
+  const rp: { id: string; name: string } = creation.publicKey.rp
+  const userName: string = creation.publicKey.user.name
+  const challenge: string = creation.publicKey.challenge
+  const excluded: PasskeyDescriptor[] | undefined = creation.publicKey.excludeCredentials
+  const uv: UserVerification | undefined = creation.publicKey.authenticatorSelection?.userVerification
+  void [rp, userName, challenge, excluded, uv]
+  // What the browser's credential.toJSON() gives, as a host receives it in a request body.
+  const posted: unknown = JSON.parse('{}')
+  const answer = posted as PasskeyCredentialJSON
+  const passkey: PasskeyInfo = await passkeys.finishRegistration(user.id, answer, 'laptop')
+  const passkeyFields: [string, string, Date, Date | undefined, boolean, boolean, number] = [
+    passkey.id,
+    passkey.name,
+    passkey.createdAt,
+    passkey.lastUsedAt,
+    passkey.backupEligible,
+    passkey.backupState,
+    passkey.signCount,
+  ]
+  void passkeyFields
+  const anyBody: any = {}
+  await passkeys.finishRegistration(user.id, anyBody, 'laptop')
+  await passkeys.finishRegistration(user.id, { id: 'x', rawId: 'x', type: 'public-key', response: { clientDataJSON: 'e30' } }, 'key')
+  // @ts-expect-error: the answer is an object, not its JSON text
+  await passkeys.finishRegistration(user.id, '{"id":"x"}', 'laptop')
+  // @ts-expect-error: a passkey needs a name
+  await passkeys.finishRegistration(user.id, answer)
+  const request: PasskeyRequestOptions = await passkeys.startAuthentication()
+  await passkeys.startAuthentication('john')
+  await passkeys.startAuthentication(null)
+  const allow: PasskeyDescriptor[] = request.publicKey.allowCredentials
+  const rpId: string = request.publicKey.rpId
+  const mediation: 'conditional' | undefined = request.mediation
+  void [allow, rpId, mediation]
+  const byPasskey: TokenPair = await passkeys.finishAuthentication(answer, client)
+  await passkeys.finishAuthentication(anyBody)
+  await passkeys.finishAuthentication(answer, null)
+  // @ts-expect-error: a passkey sign-in answers tokens, never a challenge
+  void byPasskey.flowId
+  // @ts-expect-error: the client is an object
+  await passkeys.finishAuthentication(answer, 'client')
+  const passkeyList: PasskeyInfo[] = await passkeys.list(user.id)
+  const renamed: void = await passkeys.rename(user.id, passkey.id, 'work laptop')
+  const removed: void = await passkeys.remove(stepped.accessToken, passkey.id)
+  void [passkeyList, renamed, removed]
+  // @ts-expect-error: removing a passkey takes the access token, then the passkey's id
+  await passkeys.remove(passkey.id)
 
   // PasswordHasher
   const options: HasherOptions = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 2 }
@@ -730,8 +802,8 @@ assertType<Equals<ReturnType<Doorward['requireAal']>, void>>()
 assertType<Equals<ReturnType<Doorward['requireRecentAuth']>, void>>()
 assertType<Equals<Parameters<Doorward['requireAal']>, [principal: Principal, aal: number]>>()
 assertType<Equals<Parameters<Doorward['requireRecentAuth']>, [principal: Principal, maxAge: number]>>()
-assertType<Equals<MfaMethod, 'totp' | 'recovery_code'>>()
-assertType<Equals<StepUpMethod, 'password' | 'totp' | 'recovery_code'>>()
+assertType<Equals<MfaMethod, 'totp' | 'recovery_code' | 'passkey'>>()
+assertType<Equals<StepUpMethod, 'password' | 'totp' | 'recovery_code' | 'passkey'>>()
 assertType<Equals<TokenPair['mfaRequired'], false>>()
 assertType<Equals<MfaChallenge['mfaRequired'], true>>()
 assertType<
@@ -750,6 +822,27 @@ assertType<Equals<Awaited<ReturnType<Doorward['resetPassword']>>, void>>()
 assertType<Equals<Awaited<ReturnType<Users['confirmEmailChange']>>, User>>()
 assertType<Equals<Awaited<ReturnType<Users['markEmailVerified']>>, User>>()
 assertType<Equals<FlowStarted, { flowId: string; expiresIn: number }>>()
+assertType<
+  Equals<
+    PasskeyInfo,
+    {
+      id: string
+      name: string
+      createdAt: Date
+      lastUsedAt?: Date
+      backupEligible: boolean
+      backupState: boolean
+      signCount: number
+    }
+  >
+>()
+assertType<Equals<Awaited<ReturnType<Passkeys['startRegistration']>>, PasskeyCreationOptions>>()
+assertType<Equals<Awaited<ReturnType<Passkeys['startAuthentication']>>, PasskeyRequestOptions>>()
+assertType<Equals<Awaited<ReturnType<Passkeys['finishRegistration']>>, PasskeyInfo>>()
+assertType<Equals<Awaited<ReturnType<Passkeys['finishAuthentication']>>, TokenPair>>()
+assertType<Equals<Awaited<ReturnType<Passkeys['list']>>, PasskeyInfo[]>>()
+assertType<Equals<Awaited<ReturnType<Passkeys['remove']>>, void>>()
+assertType<Equals<Parameters<Passkeys['startAuthentication']>, [username?: string | null]>>()
 
 // Middleware, on plain node:http.
 async function middleware(): Promise<void> {

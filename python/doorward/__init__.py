@@ -19,7 +19,7 @@ a stable ``code``. Beyond accounts: ``dw.files`` (objects in a folder,
 memory or S3), ``dw.events`` (subscriptions and streams of domain events),
 ``dw.webhooks`` (signed HTTP delivery), ``dw.audit`` (the hash-chained
 log), ``dw.mail`` (outgoing mail and the welcome mail), ``dw.mfa``
-(TOTP authenticators and recovery codes) and
+(TOTP authenticators and recovery codes), ``dw.passkeys`` (WebAuthn) and
 ``dw.metrics_text()`` (Prometheus text for a ``/metrics`` route). Web
 frameworks: :mod:`doorward.fastapi`, :mod:`doorward.flask`,
 :mod:`doorward.django`.
@@ -36,6 +36,7 @@ from doorward._native import (
     AsyncLimits,
     AsyncMail,
     AsyncMfa,
+    AsyncPasskeys,
     AsyncRoles,
     AsyncSessions,
     AsyncUsers,
@@ -62,6 +63,8 @@ from doorward._native import (
     MfaChallenge,
     MfaStatus,
     Page,
+    PasskeyInfo,
+    Passkeys,
     PasswordHasher,
     Principal,
     RecoveryCodes,
@@ -94,6 +97,7 @@ __all__ = [
     "AsyncLimits",
     "AsyncMail",
     "AsyncMfa",
+    "AsyncPasskeys",
     "AsyncRoles",
     "AsyncSessions",
     "AsyncUsers",
@@ -121,6 +125,8 @@ __all__ = [
     "MfaChallenge",
     "MfaStatus",
     "Page",
+    "PasskeyInfo",
+    "Passkeys",
     "PasswordHasher",
     "Permission",
     "Principal",

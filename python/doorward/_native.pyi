@@ -31,6 +31,7 @@ __all__ = [
     "AsyncLimits",
     "AsyncMail",
     "AsyncMfa",
+    "AsyncPasskeys",
     "AsyncRoles",
     "AsyncSessions",
     "AsyncUsers",
@@ -58,6 +59,8 @@ __all__ = [
     "MfaChallenge",
     "MfaStatus",
     "Page",
+    "PasskeyInfo",
+    "Passkeys",
     "PasswordHasher",
     "Principal",
     "RecoveryCodes",
@@ -224,7 +227,8 @@ class MfaChallenge:
     user_id: Final[str]
     """Whose login it is."""
     methods: Final[builtins.list[str]]
-    """The factors that can complete it: ``totp``, ``recovery_code``."""
+    """The factors that can complete it: ``totp``, ``recovery_code``, and
+    ``passkey`` when the account has one."""
     enrolment_required: Final[bool]
     """The account has no factor yet but one of its roles is in
     ``mfa_required_for_roles``: enrol (``mfa.start_totp``,
@@ -260,10 +264,11 @@ class Principal:
     """When the access token expires."""
     amr: Final[builtins.list[str]]
     """How the session was authenticated, as RFC 8176 values, sorted:
-    ``pwd``, ``otp``, ``email``, and ``mfa`` at level 2."""
+    ``pwd``, ``otp``, ``email``, a passkey's ``hwk`` (device-bound) or
+    ``swk`` (synced) with ``user``, and ``mfa`` at level 2."""
     aal: Final[int]
     """Authenticator assurance level: 1, or 2 after a password and a second
-    factor (``require_aal`` checks it)."""
+    factor, or a passkey (``require_aal`` checks it)."""
     auth_time: Final[datetime]
     """When the user last proved who they are: the login, or the latest
     step-up (``require_recent_auth`` checks it)."""
@@ -550,6 +555,30 @@ class MfaStatus:
     """Unused recovery codes."""
     enabled: Final[bool]
     """Whether logins ask for a second factor."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class PasskeyInfo:
+    """A registered passkey, as ``passkeys.list`` and
+    ``passkeys.finish_registration`` give it: nothing secret (the public key
+    stays in the store). Compared and hashed by value."""
+
+    id: Final[str]
+    """The credential id (base64url): what ``rename`` and ``remove`` take."""
+    name: Final[str]
+    """The user's name for it (``laptop``, ``phone``)."""
+    created_at: Final[datetime]
+    """When it was registered."""
+    last_used_at: Final[Optional[datetime]]
+    """When it last signed in or proved a second factor; None until then."""
+    backup_eligible: Final[bool]
+    """It may be synced to the user's other devices (its sign-ins are
+    ``amr`` ``swk``, else ``hwk``)."""
+    backup_state: Final[bool]
+    """It is backed up now."""
+    sign_count: Final[int]
+    """The authenticator's signature counter (0 when it keeps none)."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -1189,6 +1218,128 @@ class Mfa:
         """
 
 @final
+class Passkeys:
+    """Passkeys (WebAuthn): ``dw.passkeys``. The host forwards JSON between
+    the browser and doorward: the options of a ``start_*`` call are a dict
+    to send as the response body, for
+    ``PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey)``
+    (or ``parseRequestOptionsFromJSON``), and the browser's
+    ``credential.toJSON()`` comes back to a ``finish_*`` call as a dict (or
+    its JSON text). Each ceremony works once, for five minutes, and its
+    state stays in the store, so any process finishes what another started.
+
+    The relying party is ``webauthn_rp_id`` (default: the host of
+    ``app_url``) for the origins ``webauthn_origins`` (default: the origin
+    of ``app_url``). A passkey verifies its user, so signing in with one is
+    level 2 by itself; it is also a second factor for ``complete_mfa`` and
+    ``step_up`` (method ``passkey``, the assertion's JSON text as proof).
+    """
+
+    def start_registration(self, user_id: str) -> dict[str, Any]:
+        """Options for ``navigator.credentials.create()`` to add a passkey to
+        the account: ``{"publicKey": {"rp": {"id", "name"}, "user": {"id",
+        "name", "displayName"}, "challenge", ...}}``, preferring a
+        discoverable credential and excluding the account's passkeys.
+
+        Raises:
+            NotFoundError: No such user.
+            ConfigError: The WebAuthn settings do not describe a relying
+                party (``webauthn_rp_id`` not a suffix of an origin's host),
+                or no key to seal the ceremony with.
+        """
+    def finish_registration(
+        self, user_id: str, response: Union[Mapping[str, Any], str], name: str
+    ) -> PasskeyInfo:
+        """Register the passkey the browser created for the options of
+        :meth:`start_registration`.
+
+        Args:
+            user_id: The account that asked for the options.
+            response: The browser's ``credential.toJSON()``, as a dict or as
+                JSON text.
+            name: The user's name for the passkey: 1 to 64 printable
+                characters (trimmed).
+
+        Raises:
+            ValidationError: ``response`` is not a WebAuthn answer, or the
+                relying party refuses it (another origin, no user
+                verification, a passkey registered already): ``field`` is
+                ``response``; or a bad ``name``.
+            FlowInvalidError: No open ceremony of this account matches it
+                (never started, or finished already).
+            FlowExpiredError: The ceremony is older than five minutes.
+            NotFoundError: No such user.
+        """
+    def start_authentication(self, username: Optional[str] = None) -> dict[str, Any]:
+        """Options for ``navigator.credentials.get()``:
+        ``{"publicKey": {"rpId", "challenge", "allowCredentials", ...}}``.
+
+        Args:
+            username: A username or an address: the options name that
+                account's passkeys. Without one (and for an unknown name,
+                or one with no passkey, alike) the browser offers any
+                passkey it holds for the site.
+
+        Raises:
+            ValidationError: A ``username`` longer than 320 characters.
+            ConfigError: No usable relying party, as for
+                :meth:`start_registration`.
+        """
+    def finish_authentication(
+        self, response: Union[Mapping[str, Any], str], client: Optional[ClientInfo] = None
+    ) -> TokenPair:
+        """Sign in with the browser's answer to :meth:`start_authentication`:
+        the tokens of a session at level 2 (``amr`` ``hwk`` or ``swk``,
+        ``user``, ``mfa``).
+
+        Args:
+            response: The browser's ``credential.toJSON()``, as a dict or as
+                JSON text.
+            client: Where the request comes from, for the session.
+
+        Raises:
+            InvalidCredentialsError: The assertion is refused (an unknown
+                passkey, a bad signature, another origin, a counter that
+                went back).
+            FlowInvalidError: No open ceremony matches it (never started,
+                or finished already: an assertion works once).
+            FlowExpiredError: The ceremony is older than five minutes.
+            ValidationError: ``response`` is not a WebAuthn answer.
+            UserDisabledError: The account is disabled.
+        """
+    def list(self, user_id: str) -> builtins.list[PasskeyInfo]:
+        """The account's passkeys, oldest first, for a security settings
+        page.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def rename(self, user_id: str, passkey_id: str, name: str) -> None:
+        """Rename one of the account's passkeys.
+
+        Raises:
+            NotFoundError: The account has no passkey with this id.
+            ValidationError: A ``name`` that is not 1 to 64 printable
+                characters.
+        """
+    def remove(self, access_token: str, passkey_id: str) -> None:
+        """Remove one of the caller's passkeys. The password (or a reset by
+        mail) stays a way in, so no passkey is ever the last.
+
+        Args:
+            access_token: The user's own token, authenticated within
+                ``fresh_auth_max_age`` seconds.
+
+        Raises:
+            StepUpRequiredError: The authentication is older than
+                ``fresh_auth_max_age``: ``step_up`` first.
+            NotFoundError: The account has no passkey with this id.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+
+@final
 class Audit:
     """The hash-chained audit log: ``dw.audit``. Every event is a row whose
     hash covers the previous row's, so an edit or a deletion shows."""
@@ -1284,6 +1435,9 @@ class Doorward:
     def mfa(self) -> Mfa:
         """Second factors: TOTP authenticators and recovery codes."""
     @property
+    def passkeys(self) -> Passkeys:
+        """Passkeys (WebAuthn): registration, sign-in, and management."""
+    @property
     def backend(self) -> str:
         """The store in use: ``sqlite``, ``postgres`` or ``memory``."""
     def jwks(self) -> dict[str, Any]:
@@ -1361,22 +1515,29 @@ class Doorward:
         self, flow_id: str, method: str, proof: str, client: Optional[ClientInfo] = None
     ) -> TokenPair:
         """Finish a login that answered an :class:`MfaChallenge`: the tokens
-        of a session at level 2 (``amr`` ``mfa``, ``otp``, ``pwd``). A wrong
-        code leaves the pending login usable for its remaining attempts.
+        of a session at level 2 (``amr`` ``mfa``, ``pwd`` and ``otp``, or a
+        passkey's). A wrong code leaves the pending login usable for its
+        remaining attempts.
 
         Args:
             flow_id: The challenge's ``flow_id``.
-            method: ``totp`` (a code from the app) or ``recovery_code``.
-            proof: The code the user typed (spaces and dashes are ignored).
+            method: ``totp`` (a code from the app), ``recovery_code`` or
+                ``passkey``.
+            proof: The code the user typed (spaces and dashes are ignored),
+                or for ``passkey`` the JSON text of the browser's answer to
+                ``passkeys.start_authentication`` (``json.dumps`` of the
+                dict).
             client: Where the request comes from.
 
         Raises:
-            InvalidCredentialsError: A wrong or already used code (counted
-                towards the lockout).
-            FlowInvalidError: An unknown, forged or used ``flow_id``.
+            InvalidCredentialsError: A wrong or already used code, or a
+                refused assertion (counted towards the lockout).
+            FlowInvalidError: An unknown, forged or used ``flow_id``, or an
+                assertion that answers no open passkey ceremony.
             FlowExpiredError: Past ``mfa_login_ttl`` or its five attempts:
                 log in again.
-            ValidationError: An unknown ``method``.
+            ValidationError: An unknown ``method``, or a ``passkey`` proof
+                that is not a WebAuthn answer (``field`` is ``proof``).
             AccountLockedError: Too many wrong passwords or codes.
             UserDisabledError: The account was disabled meanwhile.
         """
@@ -1391,14 +1552,18 @@ class Doorward:
 
         Args:
             access_token: The caller's current access token.
-            method: ``password``, ``totp`` or ``recovery_code``.
-            proof: The password or the code.
+            method: ``password``, ``totp``, ``recovery_code`` or ``passkey``.
+            proof: The password, the code, or for ``passkey`` the JSON text
+                of the browser's answer to ``passkeys.start_authentication``.
             client: Where the request comes from, for the new session.
 
         Raises:
             InvalidCredentialsError: A wrong proof (counted towards the
                 lockout).
-            ValidationError: An unknown ``method``.
+            FlowInvalidError: A passkey assertion that answers no open
+                ceremony.
+            ValidationError: An unknown ``method``, or a ``passkey`` proof
+                that is not a WebAuthn answer.
             TokenInvalidError: A malformed or forged token.
             TokenExpiredError: Past its lifetime.
             TokenRevokedError: Its session has ended.
@@ -2079,6 +2244,125 @@ class AsyncMfa:
         """
 
 @final
+class AsyncPasskeys:
+    """Passkeys (WebAuthn): ``dw.passkeys``. The host forwards JSON between
+    the browser and doorward: the options of a ``start_*`` call are a dict
+    to send as the response body, for
+    ``PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey)``
+    (or ``parseRequestOptionsFromJSON``), and the browser's
+    ``credential.toJSON()`` comes back to a ``finish_*`` call as a dict (or
+    its JSON text). Each ceremony works once, for five minutes, and its
+    state stays in the store, so any process finishes what another started.
+
+    The awaitable twin of :class:`Passkeys`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns.
+    """
+
+    def start_registration(self, user_id: str) -> Awaitable[dict[str, Any]]:
+        """Options for ``navigator.credentials.create()`` to add a passkey to
+        the account: ``{"publicKey": {"rp": {"id", "name"}, "user": {"id",
+        "name", "displayName"}, "challenge", ...}}``, preferring a
+        discoverable credential and excluding the account's passkeys.
+
+        Raises:
+            NotFoundError: No such user.
+            ConfigError: The WebAuthn settings do not describe a relying
+                party (``webauthn_rp_id`` not a suffix of an origin's host),
+                or no key to seal the ceremony with.
+        """
+    def finish_registration(
+        self, user_id: str, response: Union[Mapping[str, Any], str], name: str
+    ) -> Awaitable[PasskeyInfo]:
+        """Register the passkey the browser created for the options of
+        :meth:`start_registration`.
+
+        Args:
+            user_id: The account that asked for the options.
+            response: The browser's ``credential.toJSON()``, as a dict or as
+                JSON text.
+            name: The user's name for the passkey: 1 to 64 printable
+                characters (trimmed).
+
+        Raises:
+            ValidationError: ``response`` is not a WebAuthn answer, or the
+                relying party refuses it (another origin, no user
+                verification, a passkey registered already): ``field`` is
+                ``response``; or a bad ``name``.
+            FlowInvalidError: No open ceremony of this account matches it
+                (never started, or finished already).
+            FlowExpiredError: The ceremony is older than five minutes.
+            NotFoundError: No such user.
+        """
+    def start_authentication(self, username: Optional[str] = None) -> Awaitable[dict[str, Any]]:
+        """Options for ``navigator.credentials.get()``:
+        ``{"publicKey": {"rpId", "challenge", "allowCredentials", ...}}``.
+
+        Args:
+            username: A username or an address: the options name that
+                account's passkeys. Without one (and for an unknown name,
+                or one with no passkey, alike) the browser offers any
+                passkey it holds for the site.
+
+        Raises:
+            ValidationError: A ``username`` longer than 320 characters.
+            ConfigError: No usable relying party, as for
+                :meth:`start_registration`.
+        """
+    def finish_authentication(
+        self, response: Union[Mapping[str, Any], str], client: Optional[ClientInfo] = None
+    ) -> Awaitable[TokenPair]:
+        """Sign in with the browser's answer to :meth:`start_authentication`:
+        the tokens of a session at level 2 (``amr`` ``hwk`` or ``swk``,
+        ``user``, ``mfa``).
+
+        Args:
+            response: The browser's ``credential.toJSON()``, as a dict or as
+                JSON text.
+            client: Where the request comes from, for the session.
+
+        Raises:
+            InvalidCredentialsError: The assertion is refused (an unknown
+                passkey, a bad signature, another origin, a counter that
+                went back).
+            FlowInvalidError: No open ceremony matches it (never started,
+                or finished already: an assertion works once).
+            FlowExpiredError: The ceremony is older than five minutes.
+            ValidationError: ``response`` is not a WebAuthn answer.
+            UserDisabledError: The account is disabled.
+        """
+    def list(self, user_id: str) -> Awaitable[builtins.list[PasskeyInfo]]:
+        """The account's passkeys, oldest first, for a security settings
+        page.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def rename(self, user_id: str, passkey_id: str, name: str) -> Awaitable[None]:
+        """Rename one of the account's passkeys.
+
+        Raises:
+            NotFoundError: The account has no passkey with this id.
+            ValidationError: A ``name`` that is not 1 to 64 printable
+                characters.
+        """
+    def remove(self, access_token: str, passkey_id: str) -> Awaitable[None]:
+        """Remove one of the caller's passkeys. The password (or a reset by
+        mail) stays a way in, so no passkey is ever the last.
+
+        Args:
+            access_token: The user's own token, authenticated within
+                ``fresh_auth_max_age`` seconds.
+
+        Raises:
+            StepUpRequiredError: The authentication is older than
+                ``fresh_auth_max_age``: ``step_up`` first.
+            NotFoundError: The account has no passkey with this id.
+            TokenInvalidError: A malformed or forged token.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
+
+@final
 class AsyncAudit:
     """The hash-chained audit log: ``dw.audit``. Every event is a row whose
     hash covers the previous row's, so an edit or a deletion shows.
@@ -2180,6 +2464,9 @@ class AsyncDoorward:
     def mfa(self) -> AsyncMfa:
         """Second factors: TOTP authenticators and recovery codes."""
     @property
+    def passkeys(self) -> AsyncPasskeys:
+        """Passkeys (WebAuthn): registration, sign-in, and management."""
+    @property
     def backend(self) -> str:
         """The store in use: ``sqlite``, ``postgres`` or ``memory``."""
     def jwks(self) -> dict[str, Any]:
@@ -2257,22 +2544,29 @@ class AsyncDoorward:
         self, flow_id: str, method: str, proof: str, client: Optional[ClientInfo] = None
     ) -> Awaitable[TokenPair]:
         """Finish a login that answered an :class:`MfaChallenge`: the tokens
-        of a session at level 2 (``amr`` ``mfa``, ``otp``, ``pwd``). A wrong
-        code leaves the pending login usable for its remaining attempts.
+        of a session at level 2 (``amr`` ``mfa``, ``pwd`` and ``otp``, or a
+        passkey's). A wrong code leaves the pending login usable for its
+        remaining attempts.
 
         Args:
             flow_id: The challenge's ``flow_id``.
-            method: ``totp`` (a code from the app) or ``recovery_code``.
-            proof: The code the user typed (spaces and dashes are ignored).
+            method: ``totp`` (a code from the app), ``recovery_code`` or
+                ``passkey``.
+            proof: The code the user typed (spaces and dashes are ignored),
+                or for ``passkey`` the JSON text of the browser's answer to
+                ``passkeys.start_authentication`` (``json.dumps`` of the
+                dict).
             client: Where the request comes from.
 
         Raises:
-            InvalidCredentialsError: A wrong or already used code (counted
-                towards the lockout).
-            FlowInvalidError: An unknown, forged or used ``flow_id``.
+            InvalidCredentialsError: A wrong or already used code, or a
+                refused assertion (counted towards the lockout).
+            FlowInvalidError: An unknown, forged or used ``flow_id``, or an
+                assertion that answers no open passkey ceremony.
             FlowExpiredError: Past ``mfa_login_ttl`` or its five attempts:
                 log in again.
-            ValidationError: An unknown ``method``.
+            ValidationError: An unknown ``method``, or a ``passkey`` proof
+                that is not a WebAuthn answer (``field`` is ``proof``).
             AccountLockedError: Too many wrong passwords or codes.
             UserDisabledError: The account was disabled meanwhile.
         """
@@ -2287,14 +2581,18 @@ class AsyncDoorward:
 
         Args:
             access_token: The caller's current access token.
-            method: ``password``, ``totp`` or ``recovery_code``.
-            proof: The password or the code.
+            method: ``password``, ``totp``, ``recovery_code`` or ``passkey``.
+            proof: The password, the code, or for ``passkey`` the JSON text
+                of the browser's answer to ``passkeys.start_authentication``.
             client: Where the request comes from, for the new session.
 
         Raises:
             InvalidCredentialsError: A wrong proof (counted towards the
                 lockout).
-            ValidationError: An unknown ``method``.
+            FlowInvalidError: A passkey assertion that answers no open
+                ceremony.
+            ValidationError: An unknown ``method``, or a ``passkey`` proof
+                that is not a WebAuthn answer.
             TokenInvalidError: A malformed or forged token.
             TokenExpiredError: Past its lifetime.
             TokenRevokedError: Its session has ended.

@@ -12,6 +12,7 @@ use crate::files::Files;
 use crate::limits::Limits;
 use crate::mail::Mail;
 use crate::mfa::Mfa;
+use crate::passkeys::Passkeys;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
 use crate::types::{
@@ -123,6 +124,14 @@ impl Doorward {
         }
     }
 
+    /// Passkeys (WebAuthn): registration, sign-in and management.
+    #[napi(getter)]
+    pub fn passkeys(&self) -> Passkeys {
+        Passkeys {
+            dw: self.dw.clone(),
+        }
+    }
+
     /// The store backend in use: `sqlite`, `postgres` or `memory`.
     #[napi(getter)]
     pub fn backend(&self) -> &'static str {
@@ -172,7 +181,9 @@ impl Doorward {
     }
 
     /// Finish a login that answered an `MfaChallenge`: `method` `totp` (a
-    /// code from the app) or `recovery_code`. A wrong code is
+    /// code from the app), `recovery_code`, or `passkey` (`proof` is then
+    /// the browser's `credential.toJSON()` as JSON text, for options from
+    /// `passkeys.startAuthentication(username)`). A wrong code is
     /// `invalid_credentials` (counted towards the lockout; the challenge
     /// stays usable for its remaining attempts); a used, unknown or worn-out
     /// one is `flow_invalid` or `flow_expired`.
@@ -197,7 +208,8 @@ impl Doorward {
     }
 
     /// Prove who you are again within a session, for a sensitive action:
-    /// `method` `password`, `totp` or `recovery_code`. The answer is a new
+    /// `method` `password`, `totp`, `recovery_code` or `passkey` (its
+    /// assertion as JSON text, as for `completeMfa`). The answer is a new
     /// session's tokens (`authTime` now, the method added to `amr`); the
     /// old session ends. A wrong proof is `invalid_credentials`.
     #[napi(

@@ -207,10 +207,11 @@ pub struct Principal {
     pub roles: Vec<String>,
     pub expires_at: DateTime<Utc>,
     /// How the session was authenticated: RFC 8176 values (`pwd`, `otp`,
-    /// `email`, and `mfa` at level 2), sorted.
+    /// `email`, `hwk` or `swk` with `user` for a passkey, and `mfa` at
+    /// level 2), sorted.
     pub amr: Vec<String>,
     /// Authenticator assurance level: 1, or 2 after a password and a second
-    /// factor. See `requireAal`.
+    /// factor, or a passkey. See `requireAal`.
     pub aal: u8,
     /// When the user last proved who they are (the login, or the latest
     /// step-up). See `requireRecentAuth`.

@@ -13,6 +13,7 @@ use crate::handle::Handle;
 use crate::limits::{AsyncLimits, Limits};
 use crate::mail::{AsyncMail, Mail};
 use crate::mfa::{AsyncMfa, Mfa};
+use crate::passkeys::{AsyncPasskeys, Passkeys};
 use crate::roles::{AsyncRoles, Roles};
 use crate::sessions::{AsyncSessions, Sessions};
 use crate::types::{
@@ -60,7 +61,8 @@ macro_rules! accessors {
         $webhooks:ident,
         $audit:ident,
         $mail:ident,
-        $mfa:ident
+        $mfa:ident,
+        $passkeys:ident
     ) => {
         #[pymethods]
         impl $class {
@@ -159,6 +161,14 @@ macro_rules! accessors {
                 }
             }
 
+            /// Passkeys (WebAuthn): registration, sign-in, and management.
+            #[getter]
+            fn passkeys(&self) -> $passkeys {
+                $passkeys {
+                    handle: self.handle.clone(),
+                }
+            }
+
             /// The store backend in use: `sqlite`, `postgres` or `memory`.
             #[getter]
             fn backend(&self, py: Python<'_>) -> PyResult<&'static str> {
@@ -219,7 +229,7 @@ macro_rules! accessors {
 }
 
 accessors!(
-    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit, Mail, Mfa
+    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit, Mail, Mfa, Passkeys
 );
 accessors!(
     AsyncDoorward,
@@ -232,7 +242,8 @@ accessors!(
     AsyncWebhooks,
     AsyncAudit,
     AsyncMail,
-    AsyncMfa
+    AsyncMfa,
+    AsyncPasskeys
 );
 
 twins! {
@@ -261,7 +272,7 @@ twins! {
     }
 
     /// Finish a login that answered an `MfaChallenge` with a second factor
-    /// (`totp` or `recovery_code`).
+    /// (`totp`, `recovery_code`, or `passkey` with the assertion's JSON text).
     #[pyo3(signature = (flow_id, method, proof, client = None))]
     fn complete_mfa(
         dw,
@@ -275,8 +286,9 @@ twins! {
             .await
     }
 
-    /// Prove who you are again within a session (`password`, `totp` or
-    /// `recovery_code`): a new session's tokens; the old session ends.
+    /// Prove who you are again within a session (`password`, `totp`,
+    /// `recovery_code` or `passkey`): a new session's tokens; the old
+    /// session ends.
     #[pyo3(signature = (access_token, method, proof, client = None))]
     fn step_up(
         dw,

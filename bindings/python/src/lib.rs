@@ -22,6 +22,7 @@ mod limits;
 mod mail;
 mod mfa;
 mod outbox;
+mod passkeys;
 mod password;
 mod roles;
 mod runtime;
@@ -50,6 +51,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mail::AsyncMail>()?;
     m.add_class::<mfa::Mfa>()?;
     m.add_class::<mfa::AsyncMfa>()?;
+    m.add_class::<passkeys::Passkeys>()?;
+    m.add_class::<passkeys::AsyncPasskeys>()?;
     m.add_class::<files::Files>()?;
     m.add_class::<files::AsyncFiles>()?;
     m.add_class::<events::Events>()?;
@@ -74,6 +77,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mfa::TotpEnrolment>()?;
     m.add_class::<mfa::RecoveryCodes>()?;
     m.add_class::<mfa::MfaStatus>()?;
+    m.add_class::<passkeys::PasskeyInfo>()?;
     m.add_class::<files::FileInfo>()?;
     m.add_class::<files::FilePage>()?;
     m.add_class::<outbox::Event>()?;

@@ -12,6 +12,7 @@ use crate::files::Files;
 use crate::limits::Limits;
 use crate::mail::Mail;
 use crate::mfa::Mfa;
+use crate::passkeys::Passkeys;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
 use crate::types::{
@@ -87,6 +88,11 @@ export! {
             Arc::new(Mfa { dw: self.dw.clone() })
         }
 
+        /// Passkeys (WebAuthn): registration, sign-in, management.
+        pub fn passkeys(&self) -> Arc<Passkeys> {
+            Arc::new(Passkeys { dw: self.dw.clone() })
+        }
+
         /// This instance's counters, latency histograms and gauges
         /// (outbox backlog, active sessions) as Prometheus text.
         pub async fn metrics_text(&self) -> Result<String, DoorwardError> {
@@ -136,7 +142,9 @@ export! {
         }
 
         /// Finish a login that answered `MfaRequired`: `method` `totp` (a
-        /// code from the app) or `recovery_code`. A wrong code is
+        /// code from the app), `recovery_code`, or `passkey` (`proof`: the
+        /// JSON text of an assertion for `passkeys().startAuthentication`'s
+        /// options). A wrong code is
         /// `InvalidCredentials` (counted like a wrong password; the flow
         /// stays usable for its remaining attempts); a used or unknown flow
         /// `FlowInvalid`, a spent one `FlowExpired`.
@@ -155,7 +163,8 @@ export! {
         }
 
         /// Prove who you are again within a session, for a sensitive
-        /// action: `method` `password`, `totp` or `recovery_code`. The
+        /// action: `method` `password`, `totp`, `recovery_code` or
+        /// `passkey` (an assertion's JSON text). The
         /// tokens of a new session with the method added (level 2 after a
         /// password and a second factor) and `authTime` now; the old
         /// session ends.

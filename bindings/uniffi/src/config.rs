@@ -245,6 +245,15 @@ config_record! {
     /// Seconds an authentication stays fresh enough to remove a factor or
     /// replace the recovery codes (older: `StepUpRequired`).
     fresh_auth_max_age: u64,
+    /// The WebAuthn relying party id: the domain passkeys are bound to
+    /// (`example.com` serves `app.example.com` too); the host of
+    /// `app_url` when unset.
+    webauthn_rp_id: String,
+    /// The name platforms show when creating a passkey.
+    webauthn_rp_name: String,
+    /// Origins allowed to use passkeys (`https://app.example.com`); the
+    /// origin of `app_url` when unset.
+    webauthn_origins: Vec<String>,
 }
 
 impl TryFrom<Config> for doorward::Config {

@@ -92,8 +92,8 @@ export! {
             call(self.inner.login(&login, &password, client)).await.map(DeviceLogin::from)
         }
 
-        /// Finish a login that answered `MfaRequired` (`method` `totp` or
-        /// `recovery_code`) and keep the tokens in the store.
+        /// Finish a login that answered `MfaRequired` (`method` `totp`,
+        /// `recovery_code` or `passkey`) and keep the tokens in the store.
         #[uniffi::method(default(client = None))]
         pub async fn complete_mfa(&self, flow_id: String, method: String, proof: String, client: Option<ClientInfo>) -> Result<Principal, DoorwardError> {
             let client = client.map(Into::into);

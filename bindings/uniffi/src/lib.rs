@@ -39,6 +39,7 @@ mod limits;
 mod mail;
 mod mfa;
 mod offline;
+mod passkeys;
 mod roles;
 mod sessions;
 mod types;
@@ -58,6 +59,7 @@ pub use limits::Limits;
 pub use mail::{Mail, Message};
 pub use mfa::{Mfa, MfaStatus, RecoveryCodes, TotpEnrolment};
 pub use offline::TokenVerifier;
+pub use passkeys::{PasskeyInfo, Passkeys};
 pub use roles::Roles;
 pub use sessions::Sessions;
 pub use types::{

@@ -248,7 +248,8 @@ pub struct MfaChallenge {
     pub flow_id: String,
     /// Whose login it is.
     pub user_id: String,
-    /// The factors that can complete it: `totp`, `recovery_code`.
+    /// The factors that can complete it: `totp`, `recovery_code`,
+    /// `passkey`.
     pub methods: Vec<String>,
     /// The account has no factor yet but a role requires one: enrol
     /// (`mfa().startTotp`, `mfa().confirmTotp`) and complete with the code

@@ -12,6 +12,8 @@
 //!   and for one without: the two must cost the same
 //! - a login of an account with a second factor up to its challenge, and
 //!   completing one with a recovery code (SQLite, cheapest argon2)
+//! - a passkey sign-in's verification (SQLite, a software authenticator;
+//!   the ceremony's start and the authenticator's signing are not timed)
 
 use std::path::Path;
 use std::time::Duration;
@@ -286,6 +288,71 @@ fn mfa(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the relying party does to finish a passkey sign-in: the ceremony
+/// consumed, the assertion verified (ES256), the counter recorded and a
+/// session started.
+fn passkeys(c: &mut Criterion) {
+    use webauthn_authenticator_rs::WebauthnAuthenticator as _;
+    use webauthn_authenticator_rs::prelude::Url;
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    let rt = Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("passkeys.db").display());
+    let origin = Url::parse("https://app.example.com").unwrap();
+    let (dw, reg) = open(
+        &rt,
+        Config {
+            app_url: origin.to_string(),
+            events_dispatch: false,
+            ..base(&url)
+        },
+    );
+    let mut device = SoftPasskey::new(true);
+    rt.block_on(async {
+        let options = dw
+            .passkeys()
+            .start_registration(&reg.user.id)
+            .await
+            .unwrap();
+        let created = device
+            .do_registration(origin.clone(), serde_json::from_value(options).unwrap())
+            .unwrap();
+        dw.passkeys()
+            .finish_registration(
+                &reg.user.id,
+                &serde_json::to_value(created).unwrap(),
+                "bench",
+            )
+            .await
+            .unwrap();
+    });
+    c.bench_function("passkeys/finish_authentication_sqlite", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let options = dw
+                        .passkeys()
+                        .start_authentication(Some("bench"))
+                        .await
+                        .unwrap();
+                    let assertion = device
+                        .do_authentication(origin.clone(), serde_json::from_value(options).unwrap())
+                        .unwrap();
+                    let assertion = serde_json::to_value(assertion).unwrap();
+                    let start = std::time::Instant::now();
+                    dw.passkeys()
+                        .finish_authentication(&assertion, None)
+                        .await
+                        .unwrap();
+                    spent += start.elapsed();
+                }
+                spent
+            })
+        })
+    });
+}
+
 criterion_group!(
     benches,
     verify,
@@ -295,6 +362,7 @@ criterion_group!(
     login,
     login_without_hash,
     flows,
-    mfa
+    mfa,
+    passkeys
 );
 criterion_main!(benches);

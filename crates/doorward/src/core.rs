@@ -33,6 +33,8 @@ pub(crate) struct Core {
     pub flow_key: Option<Arc<crate::flows::secret::FlowKey>>,
     /// The second factors' keys, when the configuration gives them.
     pub mfa_keys: Option<crate::sealing::Keys>,
+    /// The WebAuthn relying party, or why the configuration gives none.
+    pub webauthn: std::result::Result<webauthn_rs::Webauthn, String>,
     /// The files store, opened on first use.
     #[cfg(feature = "files")]
     pub files: crate::files::Lazy,
@@ -98,6 +100,7 @@ impl Core {
         Ok(Core {
             flow_key: crate::flows::secret::FlowKey::from_config(&config).map(Arc::new),
             mfa_keys: crate::mfa::keys_from(&config),
+            webauthn: crate::passkeys::ceremony::relying_party(&config),
             hub,
             metrics: crate::telemetry::Metrics::new(),
             mail,

@@ -36,6 +36,7 @@
 //! | [`Doorward::webhooks`] | `add`, `list`, `remove`, `test`: Standard Webhooks endpoints |
 //! | [`Doorward::audit`] | `list`, `export` (JSON Lines), `verify` (hash chain) |
 //! | [`Doorward::mfa`] | `start_totp`, `confirm_totp`, `disable_totp`, `regenerate_recovery_codes`, `status`: second factors |
+//! | [`Doorward::passkeys`] | `start_registration`, `finish_registration`, `start_authentication`, `finish_authentication`, `list`, `rename`, `remove`: WebAuthn |
 //! | [`Doorward::mail`] | `send`, `set_mailer`, `sent`: the welcome mail on registration (SMTP with feature `mail`) |
 //! | `Doorward::files` | `put`, `get`, `head`, `delete`, `list`, `presign_get` / `presign_put` (feature `files`; see [`files`]) |
 //! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
@@ -75,6 +76,7 @@ pub mod flows;
 pub mod mail;
 pub mod mfa;
 pub mod page;
+pub mod passkeys;
 pub mod password;
 pub mod ratelimit;
 pub mod rbac;
@@ -100,6 +102,7 @@ pub use flows::{FlowStarted, Purpose};
 pub use mail::Mail;
 pub use mfa::{Mfa, MfaStatus, RecoveryCodes, TotpEnrolment};
 pub use page::{Page, PageRequest};
+pub use passkeys::{PasskeyInfo, Passkeys};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
@@ -126,6 +129,7 @@ pub struct Doorward {
     audit: Audit,
     mail: Mail,
     mfa: Mfa,
+    passkeys: Passkeys,
     #[cfg(feature = "files")]
     files: Files,
 }
@@ -146,6 +150,7 @@ impl Doorward {
         Ok(Doorward {
             mail: Mail { core: core.clone() },
             mfa: Mfa { core: core.clone() },
+            passkeys: Passkeys { core: core.clone() },
             events: Events { core: core.clone() },
             webhooks: Webhooks { core: core.clone() },
             audit: Audit { core: core.clone() },
@@ -186,6 +191,11 @@ impl Doorward {
     /// Second factors: TOTP authenticators and recovery codes.
     pub fn mfa(&self) -> &Mfa {
         &self.mfa
+    }
+
+    /// Passkeys (WebAuthn): registration, sign-in, and management.
+    pub fn passkeys(&self) -> &Passkeys {
+        &self.passkeys
     }
 
     /// Registration, login, tokens and permission checks.

@@ -9,6 +9,8 @@ mod common;
 mod flows;
 #[path = "conformance/mfa.rs"]
 mod mfa;
+#[path = "conformance/passkeys.rs"]
+mod passkeys;
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use doorward::store::{EndSessions, RefreshRecord, Rotation, SessionRecord, Store
 use doorward::{ErrorCode, Role};
 pub use flows::*;
 pub use mfa::*;
+pub use passkeys::*;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + seconds, 123_456_000).unwrap()
@@ -932,7 +935,7 @@ macro_rules! store_conformance {
                 flows_are_consumed_once, flows_expire_and_run_out_of_attempts,
                 racing_consumers_have_one_winner, password_changes_cancel_reset_flows,
                 addresses_are_verified_and_changed, totp_steps_are_accepted_once,
-                recovery_codes_are_spent_once);
+                recovery_codes_are_spent_once, passkey_counters_only_move_forward);
         }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

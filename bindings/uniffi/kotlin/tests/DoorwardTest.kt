@@ -3,8 +3,9 @@
 // the error mapping; files (FilesTest.kt), events, webhooks and the audit
 // log (EventsTest.kt), mail and metrics (MailTest.kt), account
 // administration and paging (AccountsTest.kt), the account flows
-// (FlowsTest.kt), second factors (MfaTest.kt) and the API against
-// tests/api.json (ParityTest.kt) run from the same main. Run by
+// (FlowsTest.kt), second factors (MfaTest.kt), passkeys (PasskeysTest.kt)
+// and the API against tests/api.json (ParityTest.kt) run from the same
+// main. Run by
 // scripts/kotlin (and so by scripts/test).
 
 import doorward.*
@@ -249,7 +250,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + accountsTests + flowsTests + mfaTests + filesTests + eventsTests + mailTests + parityTests
+    val all = tests + accountsTests + flowsTests + mfaTests + passkeysTests + filesTests + eventsTests + mailTests + parityTests
     for ((name, test) in all) {
         try {
             test()

@@ -31,7 +31,10 @@ pub(crate) enum Method {
     Totp,
     /// A recovery code.
     RecoveryCode,
-    /// No proof: tokens an administrator issued, or a registration.
+    /// A passkey that verified its user; `synced` when it may live on
+    /// several devices (backup eligible).
+    Passkey { synced: bool },
+    /// No proof: tokens an administrator issued.
     Issued,
 }
 
@@ -42,18 +45,22 @@ impl Method {
             Method::Password => &["pwd"],
             Method::Email => &["email"],
             Method::Totp | Method::RecoveryCode => &["otp"],
+            Method::Passkey { synced: true } => &["swk", "user"],
+            Method::Passkey { synced: false } => &["hwk", "user"],
             Method::Issued => &[],
         }
     }
 
-    /// The method named by a host (`totp`, `recovery_code`, `password`).
+    /// The second factor named by a host (`totp`, `recovery_code`,
+    /// `passkey`; whether a passkey is synced is learnt from its use).
     pub(crate) fn parse_second(name: &str) -> Result<Method> {
         match name {
             "totp" => Ok(Method::Totp),
             "recovery_code" => Ok(Method::RecoveryCode),
+            "passkey" => Ok(Method::Passkey { synced: false }),
             _ => Err(Error::validation(
                 "method",
-                "must be `totp` or `recovery_code`",
+                "must be `totp`, `recovery_code` or `passkey`",
             )),
         }
     }
@@ -65,6 +72,7 @@ impl Method {
             Method::Email => "email",
             Method::Totp => "totp",
             Method::RecoveryCode => "recovery_code",
+            Method::Passkey { .. } => "passkey",
             Method::Issued => "issued",
         }
     }
@@ -213,6 +221,11 @@ mod tests {
             (vec!["email".into(), "otp".into()], 1)
         );
         assert_eq!(of(&[Method::Issued]), (vec![], 1));
+        assert_eq!(
+            of(&[Method::Passkey { synced: true }]),
+            (vec!["mfa".into(), "swk".into(), "user".into()], 2)
+        );
+        assert_eq!(of(&[Method::Passkey { synced: false }]).1, 2);
         let stepped = Assurance::of(&[Method::Password]).and(Method::RecoveryCode);
         assert_eq!(stepped.aal, 2);
         let again = stepped.and(Method::Password);

@@ -183,6 +183,18 @@ impl Core {
             .any(|r| self.config.mfa_required_for_roles.contains(r)))
     }
 
+    /// Count a second factor or passkey presented.
+    pub(crate) fn mfa_verified(&self, method: Method, during: &str, outcome: &str) {
+        self.metrics.count(
+            "doorward_mfa_verifications_total",
+            &[
+                ("method", method.as_str()),
+                ("during", during),
+                ("outcome", outcome),
+            ],
+        );
+    }
+
     /// A wrong second factor: an `MfaFailed` event, counted like a wrong
     /// password.
     pub(crate) async fn second_factor_failed(
@@ -203,13 +215,7 @@ impl Core {
                 json!({ "method": method.as_str(), "during": during }),
             ),
         );
-        self.metrics.count(
-            "doorward_mfa_verifications_total",
-            &[
-                ("method", method.as_str()),
-                ("outcome", "invalid_credentials"),
-            ],
-        );
+        self.mfa_verified(method, during, "invalid_credentials");
         self.login_failed(user, gate, event, client).await
     }
 }
@@ -247,6 +253,8 @@ impl Auth {
                         .core
                         .prove_second(&user, method, proof, Some(flow.created_at))
                         .await?;
+                    let method = proven.unwrap_or(method);
+                    let proven = proven.is_some();
                     let consumed = self
                         .core
                         .store
@@ -281,10 +289,7 @@ impl Auth {
                         )
                         .await?;
                     self.core.login_succeeded(&user, &gate).await?;
-                    self.core.metrics.count(
-                        "doorward_mfa_verifications_total",
-                        &[("method", method.as_str()), ("outcome", "success")],
-                    );
+                    self.core.mfa_verified(method, "login", "success");
                     Ok(tokens)
                 },
             )
@@ -361,7 +366,10 @@ impl Auth {
                 let method = match method {
                     "password" => Method::Password,
                     other => Method::parse_second(other).map_err(|_| {
-                        Error::validation("method", "must be `password`, `totp` or `recovery_code`")
+                        Error::validation(
+                            "method",
+                            "must be `password`, `totp`, `recovery_code` or `passkey`",
+                        )
                     })?,
                 };
                 let session = self
@@ -372,20 +380,31 @@ impl Auth {
                     .filter(|s| s.revoked_at.is_none())
                     .ok_or(Error::TokenRevoked)?;
                 let user = self.core.user_record(&principal.user_id).await?;
-                if method == Method::Password {
+                let method = if method == Method::Password {
                     self.core.prove_password(&user, proof, "step_up").await?;
+                    method
                 } else {
                     let gate = self
                         .core
                         .login_gate(Some(&user), "", client.as_ref())
                         .await?;
-                    if !self.core.prove_second(&user, method, proof, None).await? {
-                        self.core
-                            .second_factor_failed(&user, &gate, method, "step_up", client.as_ref())
-                            .await?;
-                        return Err(Error::InvalidCredentials);
+                    match self.core.prove_second(&user, method, proof, None).await? {
+                        Some(proven) => proven,
+                        None => {
+                            self.core
+                                .second_factor_failed(
+                                    &user,
+                                    &gate,
+                                    method,
+                                    "step_up",
+                                    client.as_ref(),
+                                )
+                                .await?;
+                            return Err(Error::InvalidCredentials);
+                        }
                     }
-                }
+                };
+                self.core.mfa_verified(method, "step_up", "success");
                 let assurance = Assurance::of_session(&session).and(method);
                 let tokens = self
                     .core

@@ -109,6 +109,9 @@ impl Default for Config {
             mfa_required_for_roles: Vec::new(),
             mfa_login_ttl: 300,
             fresh_auth_max_age: 600,
+            webauthn_rp_id: None,
+            webauthn_rp_name: "doorward".into(),
+            webauthn_origins: Vec::new(),
         }
     }
 }

@@ -113,6 +113,9 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "mfa_required_for_roles",
     "mfa_login_ttl",
     "fresh_auth_max_age",
+    "webauthn_rp_id",
+    "webauthn_rp_name",
+    "webauthn_origins",
     "otel_endpoint",
     "otel_service_name",
 ];

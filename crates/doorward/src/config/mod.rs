@@ -407,6 +407,16 @@ pub struct Config {
     /// factor or replace the recovery codes (older: `step_up_required`).
     #[serde(deserialize_with = "flexible")]
     pub fresh_auth_max_age: u64,
+    /// The WebAuthn relying party id: the domain passkeys are bound to
+    /// (`example.com` serves `app.example.com` too). Unset, the host of
+    /// `app_url`.
+    pub webauthn_rp_id: Option<String>,
+    /// The name browsers show when creating a passkey.
+    pub webauthn_rp_name: String,
+    /// Origins allowed to use passkeys (`https://app.example.com`); unset,
+    /// the origin of `app_url`.
+    #[serde(deserialize_with = "flexible_list")]
+    pub webauthn_origins: Vec<String>,
 
     /// Export the tracing spans to this OTLP/HTTP collector (its base URL,
     /// e.g. `http://127.0.0.1:4318`), installing a process-wide subscriber

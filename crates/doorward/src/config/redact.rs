@@ -220,6 +220,9 @@ impl fmt::Debug for Config {
             mfa_required_for_roles,
             mfa_login_ttl,
             fresh_auth_max_age,
+            webauthn_rp_id,
+            webauthn_rp_name,
+            webauthn_origins,
             otel_endpoint,
             otel_service_name,
         } = self;
@@ -331,6 +334,9 @@ impl fmt::Debug for Config {
             .field("mfa_required_for_roles", mfa_required_for_roles)
             .field("mfa_login_ttl", mfa_login_ttl)
             .field("fresh_auth_max_age", fresh_auth_max_age)
+            .field("webauthn_rp_id", webauthn_rp_id)
+            .field("webauthn_rp_name", webauthn_rp_name)
+            .field("webauthn_origins", webauthn_origins)
             .field("otel_endpoint", &opt_url(otel_endpoint))
             .field("otel_service_name", otel_service_name)
             .finish()

@@ -107,7 +107,10 @@ impl Core {
         })
     }
 
-    /// The second factors `user_id` can use now: `totp`, `recovery_code`.
+    /// The second factors `user_id` can use now: `totp`, `recovery_code`,
+    /// `passkey`. A confirmed TOTP turns them on; passkeys alone do not
+    /// (they sign in by themselves, and a password login without a second
+    /// factor stays level 1).
     pub(crate) async fn second_factors(&self, user_id: &str) -> Result<Vec<&'static str>> {
         let mut methods = Vec::new();
         if self
@@ -120,16 +123,53 @@ impl Core {
             if self.store.recovery_codes_left(user_id).await? > 0 {
                 methods.push("recovery_code");
             }
+            if !self.store.passkeys(user_id).await?.is_empty() {
+                methods.push("passkey");
+            }
         }
         Ok(methods)
     }
 
-    /// Whether `proof` is a right, unused `method` code of `user`, using
-    /// it up if so. `enrolled_since`: a TOTP code already accepted when
-    /// the factor was confirmed after that moment is accepted once more,
-    /// so the code that enrolled a factor during a login also completes
-    /// that login (whose flow is then used up).
+    /// The live user behind `access_token` if it authenticated recently
+    /// enough to change factors (`fresh_auth_max_age`).
+    pub(crate) async fn fresh_user(self: &Arc<Self>, access_token: &str) -> Result<UserRecord> {
+        let auth = crate::Auth { core: self.clone() };
+        let principal = auth.verify_token(access_token).await?;
+        tracing::Span::current().record("user_id", principal.user_id.as_str());
+        auth.require_recent_auth(&principal, self.config.fresh_auth_max_age)?;
+        self.user_record(&principal.user_id).await
+    }
+
+    /// The method proven if `proof` is a right, unused `method` proof of
+    /// `user` (a code, or a passkey assertion as JSON text), using it up;
+    /// `None` if it is wrong. `enrolled_since`: a TOTP code already accepted
+    /// when the factor was confirmed after that moment is accepted once
+    /// more, so the code that enrolled a factor during a login also
+    /// completes that login (whose flow is then used up).
     pub(crate) async fn prove_second(
+        &self,
+        user: &UserRecord,
+        method: Method,
+        proof: &str,
+        enrolled_since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Option<Method>> {
+        if let Method::Passkey { .. } = method {
+            let response: serde_json::Value = serde_json::from_str(proof).map_err(|e| {
+                Error::validation("proof", format!("is not a WebAuthn response: {e}"))
+            })?;
+            return match self.verify_passkey(&response, Some(&user.id)).await {
+                Ok(assertion) => Ok(Some(Method::Passkey {
+                    synced: assertion.synced,
+                })),
+                Err(Error::InvalidCredentials) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        let proven = self.prove_code(user, method, proof, enrolled_since).await?;
+        Ok(proven.then_some(method))
+    }
+
+    async fn prove_code(
         &self,
         user: &UserRecord,
         method: Method,
@@ -173,7 +213,7 @@ impl Core {
                 }
                 Ok(used)
             }
-            Method::Password | Method::Email | Method::Issued => {
+            Method::Password | Method::Email | Method::Issued | Method::Passkey { .. } => {
                 Err(Error::validation("method", "is not a second factor"))
             }
         }
@@ -299,7 +339,7 @@ impl Mfa {
     pub async fn disable_totp(&self, access_token: &str) -> Result<()> {
         self.core
             .observe(operation!("mfa.disable_totp", user_id = Empty), async {
-                let user = self.fresh_user(access_token).await?;
+                let user = self.core.fresh_user(access_token).await?;
                 let event = Event::by_user(
                     EventType::MfaRemoved,
                     &user.id,
@@ -325,7 +365,7 @@ impl Mfa {
                 operation!("mfa.regenerate_recovery_codes", user_id = Empty),
                 async {
                     let keys = self.core.mfa_keys()?;
-                    let user = self.fresh_user(access_token).await?;
+                    let user = self.core.fresh_user(access_token).await?;
                     if self.core.second_factors(&user.id).await?.is_empty() {
                         return Err(Error::not_found("second factor"));
                     }
@@ -374,17 +414,5 @@ impl Mfa {
                 })
             })
             .await
-    }
-
-    /// The live user behind `access_token` if it authenticated recently
-    /// enough to change factors.
-    async fn fresh_user(&self, access_token: &str) -> Result<UserRecord> {
-        let auth = crate::Auth {
-            core: self.core.clone(),
-        };
-        let principal = auth.verify_token(access_token).await?;
-        tracing::Span::current().record("user_id", principal.user_id.as_str());
-        auth.require_recent_auth(&principal, self.core.config.fresh_auth_max_age)?;
-        self.core.user_record(&principal.user_id).await
     }
 }

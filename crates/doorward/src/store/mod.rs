@@ -34,6 +34,7 @@ pub mod login_clients;
 pub mod memory;
 pub mod mfa;
 pub(crate) mod outbox;
+pub mod passkeys;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -184,6 +185,7 @@ pub use outbox::{
     AttemptOutcome, AuditFilter, AuditRecord, ConsumerState, DeliveryJob, DeliveryRecord,
     DeliveryStatus, EventStore, Lease, WebhookRecord,
 };
+pub use passkeys::{PasskeyRecord, PasskeyStore, PasskeyUse};
 
 /// Where listing resumes: after this `(created_at, id)`.
 pub type ListAfter = (DateTime<Utc>, String);
@@ -349,6 +351,7 @@ pub trait Store:
     + LoginClientStore
     + FlowStore
     + MfaStore
+    + PasskeyStore
     + std::fmt::Debug
     + 'static
 {

@@ -45,6 +45,14 @@ const COUNTERS: &[(&str, &str)] = &[
         "Rotated refresh tokens presented again (their session was revoked).",
     ),
     (
+        "doorward_mfa_verifications_total",
+        "Second factors and passkeys presented, by method, by when (login, step_up, sign_in, enrolment) and by outcome.",
+    ),
+    (
+        "doorward_mfa_enrolments_total",
+        "Second factors enrolled, by factor (totp, passkey).",
+    ),
+    (
         "doorward_rate_limited_total",
         "Calls refused by a rate limit, by operation.",
     ),

@@ -9,7 +9,7 @@ use doorward::store::Store;
 use super::{at, seeded, user};
 
 /// `n` calls of `call` started together; how many returned true.
-async fn racing<F, Fut>(n: usize, call: F) -> usize
+pub(crate) async fn racing<F, Fut>(n: usize, call: F) -> usize
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool> + Send + 'static,

@@ -21,6 +21,7 @@ mod events;
 mod flows;
 mod login_clients;
 mod mfa;
+mod passkeys;
 mod roles;
 mod sessions;
 mod users;
@@ -56,6 +57,8 @@ struct State {
     totp: HashMap<String, super::TotpRecord>,
     /// Recovery codes by user id: keyed hash → when it was spent.
     recovery: HashMap<String, HashMap<String, Option<DateTime<Utc>>>>,
+    /// Passkeys by credential id.
+    passkeys: HashMap<String, super::PasskeyRecord>,
 }
 
 #[derive(Debug)]

@@ -229,6 +229,7 @@ impl UserStore for MemoryStore {
             .retain(|_, f| f.user_id.as_deref() != Some(user_id));
         st.totp.remove(user_id);
         st.recovery.remove(user_id);
+        st.passkeys.retain(|_, p| p.user_id != user_id);
         st.emit(events);
         Ok(Some(live))
     }
