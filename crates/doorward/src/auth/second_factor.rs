@@ -25,8 +25,8 @@ use super::{Auth, ClientInfo, TokenPair, outcome};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
-use crate::flows::MAX_ATTEMPTS;
 use crate::flows::secret::random_token;
+use crate::flows::{MAX_ATTEMPTS, single_secret_flow};
 use crate::store::{Consumption, FlowRecord, UserRecord, now};
 use crate::telemetry::operation;
 
@@ -131,22 +131,8 @@ impl Core {
         let secret = random_token();
         let purpose = purpose_of(first);
         let hashes = key.hashes(purpose, &id, &secret);
-        let created_at = now();
         let ttl = self.config.mfa_login_ttl;
-        let flow = FlowRecord {
-            id: id.clone(),
-            purpose: purpose.into(),
-            user_id: Some(user.id.clone()),
-            address: String::new(),
-            link_hash: hashes.link,
-            // Never matches: only the flow secret's link hash is accepted.
-            code_hash: random_token(),
-            sealed: None,
-            created_at,
-            expires_at: created_at + chrono::Duration::seconds(ttl as i64),
-            consumed_at: None,
-            attempts: 0,
-        };
+        let flow = single_secret_flow(id.clone(), purpose, Some(&user.id), hashes.link, None, ttl);
         let event = Event::by_user(
             EventType::MfaChallenged,
             &user.id,

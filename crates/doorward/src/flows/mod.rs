@@ -253,22 +253,7 @@ impl Core {
                 MAX_ATTEMPTS,
             )
             .await?;
-        let result = match consumed {
-            Consumption::Consumed(flow) => Ok(flow),
-            Consumption::Wrong { attempts } if attempts >= MAX_ATTEMPTS => Err(Error::FlowExpired),
-            Consumption::Wrong { attempts } => Err(Error::FlowInvalid {
-                attempts_left: Some(MAX_ATTEMPTS - attempts),
-            }),
-            Consumption::Unusable(Some(flow))
-                if flow.purpose == purpose.as_str() && flow.consumed_at.is_none() =>
-            {
-                // Expired, or out of attempts.
-                Err(Error::FlowExpired)
-            }
-            Consumption::Unusable(_) => Err(Error::FlowInvalid {
-                attempts_left: None,
-            }),
-        };
+        let result = consumed_or_why(consumed, purpose.as_str());
         let outcome = match &result {
             Ok(_) => "success",
             Err(e) => e.code().as_str(),
@@ -367,6 +352,53 @@ pub(crate) fn human_duration(secs: u64) -> String {
         (secs, "second")
     };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The flow a consumption used up, or the error that tells why not.
+pub(crate) fn consumed_or_why(consumed: Consumption, purpose: &str) -> Result<FlowRecord> {
+    match consumed {
+        Consumption::Consumed(flow) => Ok(flow),
+        Consumption::Wrong { attempts } if attempts >= MAX_ATTEMPTS => Err(Error::FlowExpired),
+        Consumption::Wrong { attempts } => Err(Error::FlowInvalid {
+            attempts_left: Some(MAX_ATTEMPTS - attempts),
+        }),
+        Consumption::Unusable(Some(flow))
+            if flow.purpose == purpose && flow.consumed_at.is_none() =>
+        {
+            // Expired, or out of attempts.
+            Err(Error::FlowExpired)
+        }
+        Consumption::Unusable(_) => Err(Error::FlowInvalid {
+            attempts_left: None,
+        }),
+    }
+}
+
+/// A flow proven by one secret only (a login waiting for its second
+/// factor, a WebAuthn ceremony): no address, and a code hash nothing
+/// matches, so only `link_hash` uses it up.
+pub(crate) fn single_secret_flow(
+    id: String,
+    purpose: &str,
+    user_id: Option<&str>,
+    link_hash: String,
+    sealed: Option<String>,
+    ttl_secs: u64,
+) -> FlowRecord {
+    let created_at = now();
+    FlowRecord {
+        id,
+        purpose: purpose.into(),
+        user_id: user_id.map(str::to_string),
+        address: String::new(),
+        link_hash,
+        code_hash: secret::random_token(),
+        sealed,
+        created_at,
+        expires_at: created_at + Duration::seconds(ttl_secs as i64),
+        consumed_at: None,
+        attempts: 0,
+    }
 }
 
 #[cfg(test)]

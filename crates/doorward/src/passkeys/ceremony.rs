@@ -10,7 +10,6 @@
 //! instances at once, finds its ceremony used.
 
 use base64::Engine as _;
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use webauthn_rs::prelude::{
@@ -22,13 +21,12 @@ use webauthn_rs::prelude::{
 use crate::config::Config;
 use crate::core::Core;
 use crate::error::{Error, Result};
-use crate::flows::MAX_ATTEMPTS;
-use crate::flows::secret::random_token;
+use crate::flows::{MAX_ATTEMPTS, consumed_or_why, single_secret_flow};
 use crate::sealing::B64;
-use crate::store::{Consumption, FlowRecord, PasskeyUse, UserRecord, now};
+use crate::store::{PasskeyUse, UserRecord, now};
 
 /// Seconds a ceremony may take (WebAuthn's recommended timeout).
-const CEREMONY_SECS: i64 = 300;
+const CEREMONY_SECS: u64 = 300;
 pub(crate) const REGISTRATION: &str = "passkey_registration";
 pub(crate) const AUTHENTICATION: &str = "passkey_authentication";
 
@@ -121,20 +119,15 @@ impl Core {
         let id = keys.mac(&["webauthn ceremony", purpose, &challenge]);
         let state = serde_json::to_vec(state)
             .map_err(|e| Error::Internal(format!("cannot keep a WebAuthn state: {e}")))?;
-        let created_at = now();
-        let flow = FlowRecord {
-            link_hash: keys.mac(&["webauthn challenge", purpose, &challenge]),
-            code_hash: random_token(),
-            sealed: Some(keys.seal(&id, &state)),
+        let sealed = keys.seal(&id, &state);
+        let flow = single_secret_flow(
             id,
-            purpose: purpose.into(),
-            user_id: user_id.map(str::to_string),
-            address: String::new(),
-            created_at,
-            expires_at: created_at + Duration::seconds(CEREMONY_SECS),
-            consumed_at: None,
-            attempts: 0,
-        };
+            purpose,
+            user_id,
+            keys.mac(&["webauthn challenge", purpose, &challenge]),
+            Some(sealed),
+            CEREMONY_SECS,
+        );
         self.store.create_flow(&flow, &[]).await
     }
 
@@ -160,21 +153,11 @@ impl Core {
                 });
             }
         }
-        let flow = match self
+        let consumed = self
             .store
             .consume_flow(&id, purpose, &hash, "", now(), MAX_ATTEMPTS)
-            .await?
-        {
-            Consumption::Consumed(flow) => flow,
-            Consumption::Unusable(Some(f)) if f.consumed_at.is_none() => {
-                return Err(Error::FlowExpired);
-            }
-            _ => {
-                return Err(Error::FlowInvalid {
-                    attempts_left: None,
-                });
-            }
-        };
+            .await?;
+        let flow = consumed_or_why(consumed, purpose)?;
         let sealed = flow.sealed.as_deref().unwrap_or_default();
         let state = keys.open(&flow.id, sealed).map_err(|_| {
             Error::Config("a WebAuthn ceremony was sealed under another key".into())
