@@ -21,6 +21,7 @@ export { Audit } from './lib/audit'
 export { Mail } from './lib/mail'
 export { Mfa } from './lib/mfa'
 export { Passkeys } from './lib/passkeys'
+export { OAuth } from './lib/oauth'
 export { PasswordHasher } from './lib/password'
 export { DoorwardError, errorCodes } from './lib/errors'
 
@@ -31,6 +32,7 @@ export type {
   AuditPage,
   AuditRecord,
   AuditVerification,
+  AuthorizationStart,
   ClientInfo,
   Decision,
   DeliveryListOptions,
@@ -44,12 +46,16 @@ export type {
   FilePage,
   FlowStarted,
   HasherOptions,
+  Identity,
   Message,
   MfaChallenge,
   MfaStatus,
+  OAuthCompletion,
   Page,
   PasskeyInfo,
   Principal,
+  ProviderInfo,
+  ProviderTokens,
   RecoveryCodes,
   Registration,
   Role,
@@ -80,6 +86,9 @@ export type ErrorCode =
   | 'flow_expired'
   | 'email_not_verified'
   | 'step_up_required'
+  | 'oauth_state_invalid'
+  | 'oauth_provider_error'
+  | 'account_exists'
   | 'forbidden'
   | 'rate_limited'
   | 'config_error'
@@ -120,6 +129,8 @@ export type EventType =
   | 'MfaFailed'
   | 'RecoveryCodeUsed'
   | 'RecoveryCodesRegenerated'
+  | 'IdentityLinked'
+  | 'IdentityUnlinked'
 
 /**
  * What `login` and `completeSignIn` answer: the session's tokens, or a
@@ -223,6 +234,44 @@ export interface PreviousKey {
   algorithm: 'HS256' | 'EdDSA' | 'RS256' | 'ES256'
   secret?: string
   publicKey?: string
+}
+
+/** What an OAuth provider speaks, and the defaults that go with it. */
+export type ProviderKind = 'oidc' | 'google' | 'microsoft' | 'apple' | 'github'
+
+/**
+ * One entry of `oauthProviders`: a provider users can sign in with. Unknown
+ * keys are a `config_error`; `clientSecret` never shows in a message.
+ */
+export interface OAuthProviderConfig {
+  /** Its id in doorward's API and in linked identities (`google`, `corp`): lowercase letters, digits, `-` and `_`. */
+  id: string
+  /** `oidc` (the default: any OpenID provider, by its `issuer`), `google`, `microsoft`, `apple`, `github`. */
+  kind?: ProviderKind
+  /** The name sign-in buttons show; unset, from the kind or the id. */
+  name?: string
+  /** The OpenID issuer (`https://login.example.com`): required for `oidc`, fixed by the other kinds. */
+  issuer?: string
+  /** The Microsoft tenant (a tenant id, or `consumers`). */
+  tenant?: string
+  /** The client id registered at the provider. */
+  clientId: string
+  /** The client secret; unset for a public client, which PKCE alone protects. Apple: the JWT Apple asks for. */
+  clientSecret?: string
+  /** Scopes to ask for (a list, or comma-separated text); unset, what the kind needs (`openid email profile`; GitHub `read:user user:email`). */
+  scopes?: string[] | string
+  /** Whether a verified address at the provider links the account with that verified address (unset: yes, except Microsoft). */
+  trustEmail?: boolean
+  /** Whether a first sign-in with an unknown identity creates an account (default yes). */
+  allowSignUp?: boolean
+  /** Keep the provider's access and refresh tokens, sealed, for `oauth.providerTokens` (off by default). */
+  storeProviderTokens?: boolean
+  /** GitHub: the authorization endpoint (GitHub Enterprise). */
+  authorizationEndpoint?: string
+  /** GitHub: the token endpoint. */
+  tokenEndpoint?: string
+  /** GitHub: the REST API's base URL. */
+  apiUrl?: string
 }
 
 /**
@@ -371,6 +420,8 @@ export interface Config {
   webauthnRpName?: string
   /** Origins allowed to use passkeys (`https://app.example.com`; a list, or comma-separated text). Default: the origin of `appUrl`. */
   webauthnOrigins?: string[] | string
+  /** Providers users can sign in with (OAuth 2.0 / OpenID Connect): `dw.oauth`. Not settable from the environment. */
+  oauthProviders?: OAuthProviderConfig[]
   /** OTLP/HTTP collector base URL (e.g. `http://127.0.0.1:4318`): the spans of every operation are exported there; what is buffered goes out at exit. */
   otelEndpoint?: string
   /** The exported `service.name` (default `doorward`). */

@@ -24,6 +24,7 @@ module.exports = {
   Mail: require('./lib/mail.js').Mail,
   Mfa: require('./lib/mfa.js').Mfa,
   Passkeys: require('./lib/passkeys.js').Passkeys,
+  OAuth: require('./lib/oauth.js').OAuth,
   PasswordHasher: require('./lib/password.js').PasswordHasher,
   DoorwardError,
   errorCodes,

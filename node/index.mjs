@@ -19,6 +19,7 @@ export const {
   Mail,
   Mfa,
   Passkeys,
+  OAuth,
   PasswordHasher,
   DoorwardError,
   errorCodes,

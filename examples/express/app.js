@@ -5,8 +5,10 @@
 // listing, Prometheus metrics at /metrics, the account pages of accounts.js
 // (verify an address, forgot and reset a password, sign in by email,
 // confirm a new address), the second-factor pages of mfa.js, and the
-// browser's pages: signing in with a password (signin.js) or a passkey,
-// and adding passkeys (passkeys.js), on the session cookie of session.js.
+// browser's pages: signing in with a password (signin.js), a passkey
+// (passkeys.js) or a provider such as Google or a company's OpenID
+// provider (oauth.js), adding passkeys and linking providers, on the
+// session cookie of session.js.
 // doorward keeps the users, sessions, roles and files and sends the account
 // mails; its middleware authenticates requests and errorHandler() answers
 // every doorward error with its HTTP status.
@@ -19,6 +21,7 @@ const express = require('express')
 const { Doorward, authenticate, errorHandler, requirePermission, tokenResponse } = require('doorward')
 const { accountPages } = require('./accounts.js')
 const { enrolmentPage, keepPendingLogin, secondFactorPages } = require('./mfa.js')
+const { oauthPages } = require('./oauth.js')
 const { passkeyRoutes } = require('./passkeys.js')
 const { signInPages } = require('./signin.js')
 
@@ -239,6 +242,7 @@ function createApp(dw) {
   app.use(accountPages(dw, clientInfo))
   app.use(signInPages(dw, clientInfo))
   app.use(passkeyRoutes(dw, clientInfo))
+  app.use(oauthPages(dw, clientInfo))
 
   // Last: every doorward error as its status and { error: { code, message, field } }.
   app.use(errorHandler())

@@ -8,10 +8,18 @@
 // enrolment page, sign out, sign in again with "Sign in with a passkey"
 // and no username (a discoverable credential), and see the account page
 // name the user; its screenshot goes to test-output/passkey-signed-in.png.
+// And a sign-in with the test OpenID provider (tests/oidc) on 127.0.0.1,
+// another site than the app's localhost: "Sign in with Corp SSO", the
+// provider's login page, the account page, whose session cookie then
+// works; and a password account linking the provider from its account
+// page. Those two prove what a scripted client cannot: that the pages'
+// SameSite=Strict session cookie and form-action 'self' let the dance
+// through in a real browser.
 //
-// Without /usr/bin/chromium the test is skipped, saying so; with
-// DOORWARD_REQUIRE_SERVICES=1 (CI) it fails instead. scripts/services
-// --install installs Chromium from the distribution.
+// Without /usr/bin/chromium (or, for the second, the provider) a test is
+// skipped, saying so; with DOORWARD_REQUIRE_SERVICES=1 (CI) it fails
+// instead. scripts/services --install installs Chromium from the
+// distribution, and scripts/services starts the provider.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
@@ -24,20 +32,31 @@ const { createApp } = require('./app.js')
 
 const CHROMIUM = '/usr/bin/chromium'
 const REQUIRED = process.env.DOORWARD_REQUIRE_SERVICES === '1'
+const OIDC_URL = process.env.DOORWARD_TEST_OIDC_URL || 'http://127.0.0.1:9400'
 const PASSWORD = 'correct horse battery staple'
 const SCREENSHOT = path.join(__dirname, 'test-output', 'passkey-signed-in.png')
 
-/** The app on a free loopback port, reached as http://localhost:<port>, with doorward's appUrl set to that origin. */
-async function serve(t) {
+/**
+ * The app on a free loopback port, reached as http://localhost:<port>, with
+ * doorward's appUrl set to that origin and `more(base)` laid over the
+ * configuration; null (and `t` skipped) when `more` says a service is missing.
+ */
+async function serve(t, more = async () => ({})) {
   const server = http.createServer()
   await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
   const base = `http://localhost:${server.address().port}`
+  const extra = await more(base)
+  if (!extra) {
+    server.close()
+    return null
+  }
   const dw = await Doorward.open({
     databaseUrl: 'memory://',
     jwtSecret: 'express-example-browser-test-secret-32-bytes',
     argon2MemoryKib: 64, // cheap hashing: the test is about the pages
     argon2Iterations: 1,
     appUrl: base,
+    ...extra,
   })
   server.on('request', createApp(dw))
   t.after(() => {
@@ -47,13 +66,21 @@ async function serve(t) {
   return { dw, base }
 }
 
+/** False (and `t` skipped, saying `message`); a failure instead under DOORWARD_REQUIRE_SERVICES=1. */
+function missing(t, message) {
+  if (REQUIRED) throw new Error(`required by DOORWARD_REQUIRE_SERVICES=1, but ${message}`)
+  t.skip(`${message}: the browser test is skipped`)
+  return false
+}
+
+/** Whether Chromium is there to drive. */
+function chromiumThere(t) {
+  if (fs.existsSync(CHROMIUM)) return true
+  return missing(t, `Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or scripts/services --install)`)
+}
+
 test('Chromium: password sign-in, add a passkey, sign out, sign in with the passkey and no username', { timeout: 120_000 }, async (t) => {
-  if (!fs.existsSync(CHROMIUM)) {
-    const message = `Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or scripts/services --install)`
-    if (REQUIRED) throw new Error(`required by DOORWARD_REQUIRE_SERVICES=1, but ${message}`)
-    t.skip(`${message}: the browser test is skipped`)
-    return
-  }
+  if (!chromiumThere(t)) return
   const { chromium } = require('playwright-core')
   const { dw, base } = await serve(t)
 
@@ -148,5 +175,102 @@ test('Chromium: password sign-in, add a passkey, sign out, sign in with the pass
   fs.rmSync(SCREENSHOT, { force: true })
   await page.screenshot({ path: SCREENSHOT, fullPage: true })
   assert.ok(fs.statSync(SCREENSHOT).size > 0, `${SCREENSHOT} is not empty`)
+  assert.deepEqual(problems, [], 'no CSP violation or script error on the pages')
+})
+
+test('Chromium: sign in with an OpenID provider, then link it to a password account from the account page', { timeout: 120_000 }, async (t) => {
+  if (!chromiumThere(t)) return
+  // The provider listens on 127.0.0.1, another site than the app's
+  // localhost: the redirects between them cross sites, as in production.
+  const served = await serve(t, async (base) => {
+    let answer
+    try {
+      answer = await fetch(`${OIDC_URL}/issuers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          clients: [{ client_id: 'browser', client_secret: 'browser-secret', redirect_uris: [`${base}/auth/corp/callback`] }],
+        }),
+        signal: AbortSignal.timeout(5000),
+      })
+    } catch (err) {
+      return missing(t, `the test OpenID provider is not reachable at ${OIDC_URL} (scripts/services starts it): ${err.cause?.code || err.message}`)
+    }
+    assert.equal(answer.status, 201)
+    const { issuer, id } = await answer.json()
+    t.after(() => fetch(`${OIDC_URL}/issuers/${id}`, { method: 'DELETE' }).catch(() => {}))
+    return {
+      oauthProviders: [{ id: 'corp', name: 'Corp SSO', issuer, clientId: 'browser', clientSecret: 'browser-secret' }],
+    }
+  })
+  if (!served) return
+  const { dw, base } = served
+  const { chromium } = require('playwright-core')
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] })
+  t.after(() => browser.close())
+  // Anything a page's Content-Security-Policy blocks (a form's redirect
+  // under form-action, say) fails the test.
+  const problems = []
+  const watch = (page) => {
+    page.on('console', (message) => {
+      if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text())
+    })
+    page.on('pageerror', (err) => problems.push(String(err)))
+  }
+  /** Signs in on the provider's login page the browser is on. */
+  async function providerLogin(page, account) {
+    await page.waitForSelector('input[name="login"]')
+    assert.ok(page.url().startsWith('http://127.0.0.1:'), page.url())
+    await page.fill('input[name="login"]', account)
+    await page.fill('input[name="password"]', 'anything')
+    await page.click('button[type="submit"]')
+  }
+
+  // A new user: "Sign in with Corp SSO" on the sign-in page, the
+  // provider's login page, and back to the account page.
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  watch(page)
+  await page.goto(`${base}/login/password`)
+  await page.click('a:has-text("Sign in with Corp SSO")')
+  await providerLogin(page, 'chrome@example.org')
+  await page.waitForSelector('#username')
+  assert.ok(page.url().startsWith(`${base}/auth/corp/callback?`), page.url())
+  assert.equal(await page.textContent('#username'), 'chrome')
+  assert.equal(await page.textContent('#signed-in-with'), 'Welcome! Your account was created with Corp SSO.')
+  const session = (await context.cookies()).find((c) => c.name === 'doorward_session')
+  assert.ok(session && session.httpOnly && session.sameSite === 'Strict', 'the browser session')
+  assert.equal((await context.cookies()).find((c) => c.name === 'doorward_oauth'), undefined, 'the state cookie is gone')
+  // The session works from here on: the account page by a link of this site.
+  await page.click('a:has-text("Your passkeys")')
+  await page.waitForURL(`${base}/me/passkeys`)
+  await page.goto(`${base}/account`)
+  assert.equal(await page.textContent('#username'), 'chrome')
+
+  // A password account links the provider from its account page, in a
+  // browser of its own (no session at the provider yet).
+  const registered = await fetch(`${base}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'bob', email: 'bob@example.com', password: PASSWORD }),
+  })
+  assert.equal(registered.status, 201)
+  const userId = (await registered.json()).user.id
+  const other = await (await browser.newContext()).newPage()
+  watch(other)
+  await other.goto(`${base}/login/password`)
+  await other.fill('input[name="login"]', 'bob')
+  await other.fill('input[name="password"]', PASSWORD)
+  await other.click('button:has-text("Sign in")')
+  await other.waitForURL(`${base}/account`)
+  await other.click('button:has-text("Link Corp SSO")')
+  await providerLogin(other, 'bob-at-work@example.org')
+  await other.waitForSelector('#linked')
+  assert.equal(await other.textContent('h1'), 'Corp SSO is linked')
+  const identities = await dw.users.identities(userId)
+  assert.deepEqual(identities.map((i) => [i.provider, i.email]), [['corp', 'bob-at-work@example.org']])
+  await other.click('a:has-text("Your account")')
+  await other.waitForURL(`${base}/account`)
+  assert.match(await other.textContent('#providers'), /Corp SSO: linked as bob-at-work@example\.org\./)
   assert.deepEqual(problems, [], 'no CSP violation or script error on the pages')
 })

@@ -4,20 +4,24 @@
 // session.js (an HttpOnly cookie with the access token); passkeys.js
 // starts the same session from a passkey.
 //
-//   GET  /login/password  the form (login, password)
+//   GET  /login/password  the form (login, password), and a "Sign in with ..."
+//                         link per configured provider (oauth.js)
 //   POST /login/password  the session cookie, then 303 to /account; for an
 //                         account with a second factor, the code form of
 //                         mfa.js, whose POST does the same
 //   GET  /account         "Signed in as <username>": how (amr, aal), links
-//                         to the passkey page, a sign-out button
+//                         to the passkey page, the sign-in providers to link
+//                         or unlink, a sign-out button (account-page.js)
 //   POST /sign-out        logout, the cookie cleared, a "Signed out" page
 //
 //   signInPages(dw, clientInfo)  an Express router with these pages
 
 const express = require('express')
 const { DoorwardError } = require('doorward')
-const { escape, form, page, pageError, text } = require('./pages.js')
+const { accountPage } = require('./account-page.js')
+const { form, page, pageError, text } = require('./pages.js')
 const { keepPendingLogin, secondFactorPage } = require('./mfa.js')
+const { providerLinks } = require('./oauth.js')
 const {
   ACCOUNT_PAGE,
   SIGN_IN_LINKS,
@@ -37,7 +41,8 @@ function signInPages(dw, clientInfo) {
       res,
       'Sign in',
       form('/login/password', {}, [['login', 'text'], ['password', 'password']], 'Sign in') +
-        '<p>Or <a href="/login/passkey">sign in with a passkey</a>.</p>',
+        '<p>Or <a href="/login/passkey">sign in with a passkey</a>.</p>' +
+        providerLinks(dw),
     )
   })
 
@@ -51,17 +56,7 @@ function signInPages(dw, clientInfo) {
     res.redirect(303, ACCOUNT_PAGE)
   })
 
-  router.get(ACCOUNT_PAGE, signedIn(dw), (req, res) => {
-    const { username, amr, aal } = req.principal
-    page(
-      res,
-      'Your account',
-      `<p id="who">Signed in as <strong id="username">${escape(username)}</strong>.</p>` +
-        `<p>This session: ${escape(amr.join(', ') || 'issued')}, level ${escape(aal)}.</p>` +
-        '<p><a href="/me/passkeys">Your passkeys</a></p>' +
-        form('/sign-out', {}, [], 'Sign out'),
-    )
-  })
+  router.get(ACCOUNT_PAGE, signedIn(dw), (req, res) => accountPage(res, dw, req.principal))
 
   // Ends the session; a token already expired or revoked has none to end.
   // The cookie goes either way.

@@ -3,14 +3,16 @@ factor when the account has one), token refresh, logout, the caller's
 profile and avatar, an admin-only user listing, Prometheus metrics at
 ``/metrics``, the account pages (verify an address, forgot and reset a
 password, sign in by email, change the address), second factors (an
-enrolment page with a QR code, the code step of a login, step-up) and
+enrolment page with a QR code, the code step of a login, step-up),
 passkeys (an enrolment page and a sign-in page, whose browser half is the
-static file ``static/passkeys.js``).
+static file ``static/passkeys.js``) and sign-in with OAuth 2.0 / OpenID
+Connect providers (the redirect, the callback, linking and unlinking).
 
 ``uvicorn app:app`` serves the module-level ``app``, configured from the
 environment (see README.md); tests build their own with :func:`create_app`.
 """
 
+import json
 import logging
 import os
 import secrets
@@ -23,7 +25,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
@@ -35,7 +37,7 @@ from doorward.fastapi import (
     install,
     require_permission,
 )
-from doorward.web import error_body, http_status
+from doorward.web import error_body, error_response, http_status
 
 log = logging.getLogger(__name__)
 
@@ -730,6 +732,160 @@ async def passkey_sign_in(
     return TokensOut.model_validate(tokens)
 
 
+# Sign in with a provider (OAuth 2.0 / OpenID Connect). doorward keeps
+# each sign-in's state, PKCE verifier and nonce, trades the code and checks
+# the ID token; these routes only redirect the browser and hand the
+# callback over. GET /auth/{provider} sends the browser to the provider
+# with the sign-in's state in an HttpOnly cookie; the provider sends it
+# back to GET /auth/{provider}/callback (register that URL at the
+# provider), which answers like /login: the token pair, or the code step.
+# A signed-in user links a provider with POST /auth/{provider}/link and the
+# same callback. The providers are configured with DOORWARD_OAUTH_PROVIDERS
+# (see config_from_env).
+
+oauth = APIRouter()
+
+#: The cookie holding a sign-in's state from the redirect to its callback:
+#: HttpOnly, SameSite=Lax (the callback is a top-level navigation from the
+#: provider's site, which Strict would leave without it), under /auth only.
+OAUTH_COOKIE = "doorward_oauth_state"
+OAUTH_PATH = "/auth"
+
+
+class ProviderOut(Out):
+    id: str
+    name: str  # for a "Sign in with ..." button
+    kind: str
+
+
+class IdentityOut(Out):
+    provider: str
+    subject: str
+    email: Optional[str]
+    email_verified: bool
+    created_at: datetime
+    last_used_at: Optional[datetime]
+
+
+def oauth_callback_url(request: Request, provider: str) -> str:
+    """This app's callback for ``provider``, as an absolute URL."""
+    return str(request.url_for("oauth_callback", provider=provider))
+
+
+def to_provider(
+    request: Request, start: doorward.AuthorizationStart, status_code: int = 302
+) -> RedirectResponse:
+    """Send the browser to the provider, keeping the sign-in's state in it."""
+    response = RedirectResponse(
+        start.url, status_code=status_code, headers={"Cache-Control": "no-store"}
+    )
+    response.set_cookie(
+        OAUTH_COOKIE,
+        start.state,
+        max_age=start.expires_in,
+        path=OAUTH_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+def error_json(err: doorward.DoorwardError) -> JSONResponse:
+    """doorward's error as install() answers it: the core's status,
+    headers and body."""
+    answer = error_response(err)
+    return JSONResponse(answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+
+@oauth.get("/auth")
+async def oauth_providers(dw: Dw) -> list[ProviderOut]:
+    """The providers to offer (reading the configuration: not awaited)."""
+    return [ProviderOut.model_validate(p) for p in dw.oauth.providers()]
+
+
+@oauth.get("/auth/{provider}")
+async def oauth_sign_in(provider: str, request: Request, dw: Dw) -> RedirectResponse:
+    start = await dw.oauth.authorization_url(provider, oauth_callback_url(request, provider))
+    return to_provider(request, start)
+
+
+@oauth.post("/auth/{provider}/link")
+async def oauth_link(
+    provider: str, request: Request, principal: CurrentPrincipal, dw: Dw
+) -> RedirectResponse:
+    """Link ``provider`` to the caller's account: the same dance, whose
+    callback links instead of signing in."""
+    start = await dw.oauth.link(principal.user_id, provider, oauth_callback_url(request, provider))
+    return to_provider(request, start, status.HTTP_303_SEE_OTHER)
+
+
+@oauth.get("/auth/{provider}/callback", name="oauth_callback", response_model=None)
+async def oauth_callback(provider: str, request: Request, dw: Dw) -> Response:
+    # No cookie, no sign-in: a callback this browser did not start (login
+    # CSRF) is refused.
+    expected = request.cookies.get(OAUTH_COOKIE, "")
+    return await finish_oauth(provider, str(request.url), expected, request, dw)
+
+
+@oauth.post("/auth/{provider}/callback", response_model=None)
+async def oauth_form_post_callback(provider: str, request: Request, dw: Dw) -> Response:
+    """Apple posts its callback as a form (``response_mode=form_post``): the
+    body is the callback. That cross-site POST carries no SameSite=Lax
+    cookie, so its state (single-use, ten minutes) is checked alone."""
+    callback = (await request.body()).decode("utf-8", "replace")
+    expected = request.cookies.get(OAUTH_COOKIE)
+    return await finish_oauth(provider, callback, expected, request, dw)
+
+
+async def finish_oauth(
+    provider: str, callback: str, expected: Optional[str], request: Request, dw: Dw
+) -> Response:
+    """Hand the callback to doorward, and answer like /login (or, for a
+    link, with what was linked); the state cookie goes either way."""
+    response: Response
+    try:
+        done = await dw.oauth.complete(callback, expected, client_info(request))
+    except doorward.AccountExistsError as err:
+        # The address (or identity) is an account's that may not be reached
+        # this way: sign in with its password, then link from there.
+        body = error_response(err).body
+        body["hint"] = (
+            f"Sign in with your password, then link {err.provider or provider} to your account"
+            f" (POST /auth/{err.provider or provider}/link)."
+        )
+        response = JSONResponse(body, status_code=status.HTTP_409_CONFLICT)
+    except doorward.DoorwardError as err:
+        response = error_json(err)
+    else:
+        if done.login is None:  # the callback of a link
+            response = JSONResponse(
+                {"linked": done.linked, "provider": done.provider, "user_id": done.user_id}
+            )
+        elif isinstance(done.login, doorward.MfaChallenge):
+            # As /login: the code form at /login/mfa finishes it.
+            response = JSONResponse(MfaRequiredOut.model_validate(done.login).model_dump())
+            keep_pending_login(request, response, done.login)
+        else:
+            response = JSONResponse(done.login.to_dict())
+    response.headers["Cache-Control"] = "no-store"
+    response.delete_cookie(OAUTH_COOKIE, path=OAUTH_PATH)
+    return response
+
+
+@oauth.get("/me/identities")
+async def identities(principal: CurrentPrincipal, dw: Dw) -> list[IdentityOut]:
+    """The providers linked to the caller's account."""
+    found = await dw.users.identities(principal.user_id)
+    return [IdentityOut.model_validate(i) for i in found]
+
+
+@oauth.delete("/me/identities/{provider}", status_code=status.HTTP_204_NO_CONTENT)
+async def unlink(provider: str, principal: CurrentPrincipal, dw: Dw) -> None:
+    """Unlink a provider (422 when it is the account's last way in)."""
+    await dw.oauth.unlink(principal.user_id, provider)
+
+
 # The application.
 
 
@@ -739,8 +895,11 @@ def config_from_env() -> dict[str, Any]:
     ``DOORWARD_REDIS_URL``, ``DOORWARD_FILES_URL`` (default: the folder
     ``doorward-files`` beside the SQLite file), ``DOORWARD_MAIL_URL``,
     ``DOORWARD_APP_URL`` (default: ``http://localhost:8000``, where
-    ``uvicorn`` serves), ``DOORWARD_WEBAUTHN_RP_ID`` and
-    ``DOORWARD_WEBAUTHN_ORIGINS`` (comma-separated)."""
+    ``uvicorn`` serves), ``DOORWARD_WEBAUTHN_RP_ID``,
+    ``DOORWARD_WEBAUTHN_ORIGINS`` (comma-separated) and
+    ``DOORWARD_OAUTH_PROVIDERS`` (a JSON array of provider tables:
+    ``[{"id": "google", "kind": "google", "client_id": "...",
+    "client_secret": "..."}]``)."""
     secret = os.environ.get("DOORWARD_JWT_SECRET")
     if not secret:
         log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
@@ -758,6 +917,11 @@ def config_from_env() -> dict[str, Any]:
         value = os.environ.get(f"DOORWARD_{key.upper()}")
         if value:
             config[key] = value
+    # The providers to sign in with: a list of tables, which doorward reads
+    # from no environment variable of its own.
+    providers = os.environ.get("DOORWARD_OAUTH_PROVIDERS")
+    if providers:
+        config["oauth_providers"] = json.loads(providers)
     return config
 
 
@@ -785,6 +949,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> FastAPI:
     app.include_router(accounts)
     app.include_router(mfa)
     app.include_router(passkeys)
+    app.include_router(oauth)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

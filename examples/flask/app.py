@@ -1,14 +1,17 @@
 """A small Flask service on doorward: registration, login (with the code
 step of an account that has a second factor), token refresh, logout, the
 caller's profile and avatar, an admin-only user listing, Prometheus metrics
-at ``/metrics``, and the account pages (verify an address, forgot and reset
-a password, sign in by email, change the address).
+at ``/metrics``, the account pages (verify an address, forgot and reset
+a password, sign in by email, change the address), and sign-in with OAuth
+2.0 / OpenID Connect providers (the redirect, the callback, linking and
+unlinking).
 
 ``flask --app app run`` finds :func:`create_app` and calls it without
 arguments, so the configuration comes from the environment (see README.md);
 tests pass their own.
 """
 
+import json
 import logging
 import os
 import secrets
@@ -17,7 +20,17 @@ from datetime import datetime
 from html import escape
 from typing import Any, Optional
 
-from flask import Blueprint, Flask, Response, make_response, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    after_this_request,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
 
 import doorward
 from doorward.flask import (
@@ -431,6 +444,146 @@ def confirm_email_change() -> Page:
     return page("Address changed", f"<p>Your address is now {escape(user.email)}.</p>")
 
 
+# Sign in with a provider (OAuth 2.0 / OpenID Connect). doorward keeps
+# each sign-in's state, PKCE verifier and nonce, trades the code and checks
+# the ID token; these routes only redirect the browser and hand the
+# callback over. GET /auth/<provider> sends the browser to the provider
+# with the sign-in's state in an HttpOnly cookie; the provider sends it
+# back to GET /auth/<provider>/callback (register that URL at the
+# provider), which answers like /login: the token pair, or the code step.
+# A signed-in user links a provider with POST /auth/<provider>/link and the
+# same callback. The providers are configured with DOORWARD_OAUTH_PROVIDERS
+# (see config_from_env).
+
+oauth = Blueprint("oauth", __name__)
+
+#: The cookie holding a sign-in's state from the redirect to its callback:
+#: HttpOnly, SameSite=Lax (the callback is a top-level navigation from the
+#: provider's site, which Strict would leave without it), under /auth only.
+OAUTH_COOKIE = "doorward_oauth_state"
+OAUTH_PATH = "/auth"
+
+
+def oauth_callback_url(provider: str) -> str:
+    """This app's callback for ``provider``, as an absolute URL."""
+    return url_for("oauth.callback", provider=provider, _external=True)
+
+
+def to_provider(start: doorward.AuthorizationStart, status: int = 302) -> BaseResponse:
+    """Send the browser to the provider, keeping the sign-in's state in it."""
+    response = redirect(start.url, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(
+        OAUTH_COOKIE,
+        start.state,
+        max_age=start.expires_in,
+        path=OAUTH_PATH,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@oauth.get("/auth")
+def providers() -> list[dict[str, str]]:
+    """The providers to offer, for "Sign in with ..." buttons."""
+    found = doorward_instance().oauth.providers()
+    return [{"id": p.id, "name": p.name, "kind": p.kind} for p in found]
+
+
+@oauth.get("/auth/<provider>")
+def sign_in(provider: str) -> BaseResponse:
+    start = doorward_instance().oauth.authorization_url(provider, oauth_callback_url(provider))
+    return to_provider(start)
+
+
+@oauth.post("/auth/<provider>/link")
+@login_required
+def link(provider: str) -> BaseResponse:
+    """Link ``provider`` to the caller's account: the same dance, whose
+    callback links instead of signing in."""
+    user_id = current_principal().user_id
+    start = doorward_instance().oauth.link(user_id, provider, oauth_callback_url(provider))
+    return to_provider(start, 303)
+
+
+@oauth.route("/auth/<provider>/callback", methods=["GET", "POST"])
+def callback(provider: str) -> Any:
+    @after_this_request
+    def forget_state(response: Response) -> Response:
+        # Spent or refused, the state is of no more use. This runs on
+        # errors' answers too (init_app's handler makes them).
+        response.headers["Cache-Control"] = "no-store"
+        response.delete_cookie(OAUTH_COOKIE, path=OAUTH_PATH)
+        return response
+
+    expected: Optional[str]
+    if request.method == "POST":
+        # Apple posts its callback as a form (response_mode=form_post): the
+        # body is the callback. That cross-site POST carries no SameSite=Lax
+        # cookie, so its state (single-use, ten minutes) is checked alone.
+        received = request.get_data(as_text=True)
+        expected = request.cookies.get(OAUTH_COOKIE)
+    else:
+        received = request.url
+        # No cookie, no sign-in: a callback this browser did not start
+        # (login CSRF) is refused.
+        expected = request.cookies.get(OAUTH_COOKIE, "")
+    try:
+        done = doorward_instance().oauth.complete(received, expected, client_info())
+    except doorward.AccountExistsError as err:
+        # The address (or identity) is an account's that may not be reached
+        # this way: sign in with its password, then link from there.
+        name = escape(err.provider or provider)
+        return page(
+            "Sign in with your password",
+            f"<p>{escape(err.message)}</p><p>Sign in with your password, then link {name}"
+            f" to your account (<code>POST /auth/{name}/link</code>).</p>",
+            409,
+        )
+    if done.login is None:  # the callback of a link
+        return {"linked": done.linked, "provider": done.provider, "user_id": done.user_id}
+    if isinstance(done.login, doorward.MfaChallenge):
+        # As /login: the code form at /login/mfa finishes it.
+        challenge = done.login
+        response = make_response(
+            {
+                "mfa_required": True,
+                "methods": challenge.methods,
+                "enrolment_required": challenge.enrolment_required,
+                "expires_in": challenge.expires_in,
+            }
+        )
+        return keep_pending_login(response, challenge)
+    return done.login.to_dict()
+
+
+@oauth.get("/me/identities")
+@login_required
+def identities() -> list[dict[str, Any]]:
+    """The providers linked to the caller's account."""
+    return [
+        {
+            "provider": i.provider,
+            "subject": i.subject,
+            "email": i.email,
+            "email_verified": i.email_verified,
+            "created_at": iso(i.created_at),
+            "last_used_at": iso(i.last_used_at),
+        }
+        for i in doorward_instance().users.identities(current_principal().user_id)
+    ]
+
+
+@oauth.delete("/me/identities/<provider>")
+@login_required
+def unlink(provider: str) -> tuple[str, int]:
+    """Unlink a provider (422 when it is the account's last way in)."""
+    doorward_instance().oauth.unlink(current_principal().user_id, provider)
+    return "", 204
+
+
 # The application.
 
 
@@ -438,8 +591,10 @@ def config_from_env() -> dict[str, Any]:
     """doorward's configuration from ``DOORWARD_DATABASE_URL`` (default: the
     SQLite file ``doorward-example.db``), ``DOORWARD_JWT_SECRET``,
     ``DOORWARD_REDIS_URL``, ``DOORWARD_FILES_URL`` (default: the folder
-    ``doorward-files`` beside the SQLite file), ``DOORWARD_MAIL_URL`` and
-    ``DOORWARD_APP_URL``."""
+    ``doorward-files`` beside the SQLite file), ``DOORWARD_MAIL_URL``,
+    ``DOORWARD_APP_URL`` and ``DOORWARD_OAUTH_PROVIDERS`` (a JSON array of
+    provider tables: ``[{"id": "google", "kind": "google", "client_id":
+    "...", "client_secret": "..."}]``)."""
     secret = os.environ.get("DOORWARD_JWT_SECRET")
     if not secret:
         log.warning("DOORWARD_JWT_SECRET is not set: tokens will not outlive this process")
@@ -454,6 +609,11 @@ def config_from_env() -> dict[str, Any]:
         value = os.environ.get(f"DOORWARD_{key.upper()}")
         if value:
             config[key] = value
+    # The providers to sign in with: a list of tables, which doorward reads
+    # from no environment variable of its own.
+    providers = os.environ.get("DOORWARD_OAUTH_PROVIDERS")
+    if providers:
+        config["oauth_providers"] = json.loads(providers)
     return config
 
 
@@ -464,4 +624,5 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     init_app(app, doorward.Doorward(config_from_env() if config is None else config))
     app.register_blueprint(bp)
     app.register_blueprint(accounts)
+    app.register_blueprint(oauth)
     return app

@@ -22,6 +22,45 @@ class SecureStorage : TokenStore {
     }
 }
 
+/** The app's redirect URI: its own scheme, registered at the provider. */
+const val REDIRECT_URI = "com.example.app:/oauth/callback"
+
+/**
+ * "Sign in with Corp": the app is a public client of the provider (no
+ * client secret; PKCE protects the code), configured as
+ * `OAuthProviderConfig(id = "corp", clientId = ..., issuer = ...)`.
+ * `openBrowserTab` opens the URL in a Custom Tab and answers the
+ * `com.example.app:/oauth/callback?...` URL the app's intent filter
+ * receives. Signed in, the tokens go to the app's secure storage, where
+ * the device session finds them. Not run here: it needs the provider (the
+ * Kotlin tests run this flow against a real one).
+ */
+suspend fun signInWithProvider(
+    dw: Doorward,
+    storage: TokenStore,
+    provider: String,
+    openBrowserTab: suspend (String) -> String,
+): LoginResult? {
+    val start = dw.oauth().authorizationUrl(provider, REDIRECT_URI)
+    // start.state stays in memory until the callback; start.url goes to the tab.
+    val callback = openBrowserTab(start.url)
+    val done = try {
+        dw.oauth().complete(callback, start.state, ClientInfo(userAgent = "example-app/1.0"))
+    } catch (e: DoorwardException.OAuthProvider) {
+        // The user cancelled (access_denied) or the provider refused.
+        println("$provider did not sign you in: ${e.oauthError}")
+        return null
+    } catch (e: DoorwardException.AccountExists) {
+        // An account has this address: sign in with its password, then
+        // link the provider from the account screen (dw.oauth().link).
+        println("sign in with your password, then link $provider from your account")
+        return null
+    }
+    (done.login as? LoginResult.Tokens)?.let { storage.save(it.tokens) }
+    // MfaRequired: ask for the code, then DeviceSession.completeMfa.
+    return done.login
+}
+
 fun main(args: Array<String>) = runBlocking {
     val dataDir = Path.of(args.firstOrNull() ?: ".")
     val keys = Path.of(System.getProperty("doorward.keys") ?: "tests/keys")

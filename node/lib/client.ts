@@ -24,6 +24,7 @@ import * as hide from './hide'
 import { Limits } from './limits'
 import { Mail } from './mail'
 import { Mfa } from './mfa'
+import { OAuth } from './oauth'
 import { Passkeys } from './passkeys'
 import { Roles } from './roles'
 import { Sessions } from './sessions'
@@ -89,6 +90,10 @@ export class Doorward implements NativeDoorward {
 
   get passkeys(): Passkeys {
     return new Passkeys(this.#native.passkeys)
+  }
+
+  get oauth(): OAuth {
+    return new OAuth(this.#native.oauth)
   }
 
   get backend(): string {

@@ -14,15 +14,35 @@ export class DoorwardError extends Error {
   declare readonly field?: string
   /** Seconds to wait, on `rate_limited` and `account_locked`. */
   declare readonly retryAfter?: number
+  /** The OAuth provider's id, on `oauth_provider_error` and `account_exists`. */
+  declare readonly provider?: string
+  /**
+   * The provider's OAuth `error` on `oauth_provider_error` (`access_denied`
+   * when the user cancelled, `invalid_grant`, ...), or doorward's verdict
+   * on its answer (`invalid_id_token`, `invalid_response`, `unreachable`,
+   * `email_required`).
+   */
+  declare readonly oauthError?: string
+  /** What the provider (or doorward) said of that `error`, when anything was said. */
+  declare readonly description?: string
 
-  constructor(message: string, code: ErrorCode, field?: string, retryAfter?: number) {
+  constructor(
+    message: string,
+    code: ErrorCode,
+    field?: string,
+    retryAfter?: number,
+    oauth?: { provider?: string; oauthError?: string; description?: string },
+  ) {
     super(message)
-    // The fields above are declarations only, so an absent field or
-    // retryAfter is no property at all.
+    // The fields above are declarations only, so an absent field,
+    // retryAfter or OAuth detail is no property at all.
     this.name = 'DoorwardError'
     this.code = code
     if (field != null) this.field = field
     if (retryAfter != null) this.retryAfter = retryAfter
+    if (oauth?.provider != null) this.provider = oauth.provider
+    if (oauth?.oauthError != null) this.oauthError = oauth.oauthError
+    if (oauth?.description != null) this.description = oauth.description
   }
 }
 
@@ -50,15 +70,29 @@ const ARGUMENT_ERRORS = new Set([
 const MARKER = '{"doorward":'
 
 interface Transported {
-  doorward: { code: ErrorCode; message: string; field?: string | null; retryAfter?: number | null }
+  doorward: {
+    code: ErrorCode
+    message: string
+    field?: string | null
+    retryAfter?: number | null
+    provider?: string | null
+    oauthError?: string | null
+    description?: string | null
+  }
 }
 
 /** The error a caller should see for an error of the addon. */
 export function convert(err: unknown): unknown {
   if (!(err instanceof Error)) return err
   if (err.message.startsWith(MARKER)) {
-    const { code, message, field, retryAfter } = (JSON.parse(err.message) as Transported).doorward
-    return new DoorwardError(message, code, field ?? undefined, retryAfter ?? undefined)
+    const { code, message, field, retryAfter, provider, oauthError, description } = (
+      JSON.parse(err.message) as Transported
+    ).doorward
+    return new DoorwardError(message, code, field ?? undefined, retryAfter ?? undefined, {
+      provider: provider ?? undefined,
+      oauthError: oauthError ?? undefined,
+      description: description ?? undefined,
+    })
   }
   if (ARGUMENT_ERRORS.has((err as { code?: unknown }).code as string)) return argumentError(err.message)
   return err

@@ -6,8 +6,12 @@
 import { inspect, type InspectOptionsStylized } from 'node:util'
 
 import type {
+  AuthorizationStart,
+  Identity,
   MfaChallenge,
   Message,
+  OAuthCompletion,
+  ProviderTokens,
   RecoveryCodes,
   Registration,
   TokenPair,
@@ -93,4 +97,38 @@ export function secret(webhook: Webhook): Webhook {
 /** A mail message whose recipient and body util.inspect leaves out. */
 export function message(m: Message): Message {
   return showAs(m, 'Message', (shown) => ({ ...shown, to: '[hidden]', text: '[hidden]' }))
+}
+
+/** An authorization's start whose URL and state show nowhere: JSON, spreads, util.inspect. */
+export function authorization(start: AuthorizationStart): AuthorizationStart {
+  unlist(start, ['url', 'state'])
+  return showAs(start, 'AuthorizationStart', (s) => ({ url: '[hidden]', state: '[hidden]', expiresIn: s.expiresIn }))
+}
+
+/** A callback's outcome: its sign-in (tokens or challenge) hidden as `login` answers are. */
+export function completion(done: OAuthCompletion): OAuthCompletion {
+  if (done.login) loginResult(done.login)
+  return done
+}
+
+/** A provider's tokens that show nowhere: JSON, spreads, util.inspect. */
+export function providerTokens(t: ProviderTokens): ProviderTokens {
+  unlist(t, ['accessToken', 'refreshToken'])
+  return showAs(t, 'ProviderTokens', (shown) => ({
+    accessToken: '[hidden]',
+    ...(shown.refreshToken === undefined ? {} : { refreshToken: '[hidden]' }),
+    expiresAt: shown.expiresAt,
+    scopes: shown.scopes,
+  }))
+}
+
+/**
+ * An identity whose email address util.inspect leaves out, as a User's;
+ * it stays enumerable.
+ */
+export function identity(i: Identity): Identity {
+  return showAs(i, 'Identity', (shown) => {
+    const { email: _, ...rest } = shown
+    return shown.email === undefined ? rest : { ...rest, email: '[hidden]' }
+  })
 }

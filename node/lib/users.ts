@@ -1,7 +1,7 @@
-// `dw.users`: accounts. Every User it returns keeps its email address out
-// of util.inspect (hide.ts).
+// `dw.users`: accounts. Every User and Identity it returns keeps its email
+// address out of util.inspect (hide.ts).
 
-import type { FlowStarted, Page, User, UserUpdate, Users as NativeUsers } from '../binding'
+import type { FlowStarted, Identity, Page, User, UserUpdate, Users as NativeUsers } from '../binding'
 import { call, options } from './call'
 import * as hide from './hide'
 
@@ -88,5 +88,11 @@ export class Users implements NativeUsers {
 
   delete(userId: string): Promise<void> {
     return call(() => this.#native.delete(userId))
+  }
+
+  async identities(userId: string): Promise<Identity[]> {
+    const found = await call(() => this.#native.identities(userId))
+    found.forEach(hide.identity)
+    return found
   }
 }

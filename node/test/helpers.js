@@ -1,7 +1,8 @@
 'use strict'
 // Shared set-up for the tests: cheap instances, assertions on doorward
 // errors, tokens re-signed by hand, a loopback webhook receiver, a loopback
-// SMTP server and the reading of account mails, and the test services (PostgreSQL, Redis, S3) by the project's rule: used when
+// SMTP server and the reading of account mails, and the test services (PostgreSQL, Redis, S3,
+// the OpenID provider of tests/oidc) by the project's rule: used when
 // reachable, skipped when not, and failing instead under
 // DOORWARD_REQUIRE_SERVICES=1.
 //
@@ -16,6 +17,7 @@ const http = require('node:http')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
+const { pathToFileURL } = require('node:url')
 const { inspect } = require('node:util')
 
 const doorward = require('../index.js')
@@ -33,6 +35,7 @@ const CHEAP = Object.freeze({
 const POSTGRES_URL = process.env.DOORWARD_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
 const REDIS_URL = process.env.DOORWARD_TEST_REDIS_URL || 'redis://127.0.0.1:6379'
 const S3_ENDPOINT = process.env.DOORWARD_TEST_S3_ENDPOINT || 'http://127.0.0.1:9000'
+const OIDC_URL = process.env.DOORWARD_TEST_OIDC_URL || 'http://127.0.0.1:9400'
 const REQUIRED = process.env.DOORWARD_REQUIRE_SERVICES === '1'
 
 /** A Doorward on the cheap in-memory defaults, `overrides` laid over them. */
@@ -392,6 +395,49 @@ async function receiver(t, statuses = []) {
   return { url: `http://127.0.0.1:${server.address().port}/hooks`, requests }
 }
 
+/**
+ * A fresh issuer of the test OpenID provider (tests/oidc, started by
+ * scripts/services) with `clients` (`client_id`, `client_secret` unless
+ * public, `redirect_uris`): `{ issuer, id }`, closed after the test. Null
+ * (and `t` skipped) when its control server is unreachable.
+ */
+async function oidcIssuer(t, clients) {
+  let res
+  try {
+    res = await fetch(`${OIDC_URL}/issuers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clients }),
+      signal: AbortSignal.timeout(5000),
+    })
+  } catch (err) {
+    const why = err.cause ? `${err.cause.code || err.cause.name}: ${err.cause.message}` : `${err.name}: ${err.message}`
+    return unavailable(t, 'the test OpenID provider', OIDC_URL, why)
+  }
+  const body = await res.text()
+  if (res.status !== 201) throw new Error(`the test OpenID provider refused an issuer: ${res.status} ${body}`)
+  const { issuer, id } = JSON.parse(body)
+  t.after(() => fetch(`${OIDC_URL}/issuers/${id}`, { method: 'DELETE' }).then((r) => r.arrayBuffer(), () => {}))
+  return { issuer, id: String(id) }
+}
+
+/** A new signing key for the issuer `id`; the old one leaves its key set. */
+async function oidcRotate(id) {
+  const res = await fetch(`${OIDC_URL}/issuers/${id}/rotate`, { method: 'POST' })
+  assert.equal(res.status, 200, await res.clone().text())
+  return (await res.json()).kid
+}
+
+/**
+ * A scripted user at a browser (tests/oidc/login.mjs): follows redirects
+ * from `url` with cookies per host, signs in on the provider's page as
+ * `options.account` (or cancels), and stops at `options.stopAt`.
+ */
+async function browse(url, options) {
+  const login = await import(pathToFileURL(path.resolve(__dirname, '..', '..', 'tests', 'oidc', 'login.mjs')).href)
+  return login.browse(url, options)
+}
+
 // --- mail -----------------------------------------------------------------------
 
 /** A message body in its Content-Transfer-Encoding, decoded to text. */
@@ -533,6 +579,7 @@ async function eventually(check, ms = 5000) {
 module.exports = {
   CHEAP,
   KEYS,
+  OIDC_URL,
   PASSWORD,
   POSTGRES_URL,
   REDIS_URL,
@@ -542,9 +589,12 @@ module.exports = {
   child,
   decodeJwt,
   awaitMail,
+  browse,
   eventually,
   flowMail,
   httpRequest,
+  oidcIssuer,
+  oidcRotate,
   open,
   postgresProblem,
   postgresUrl,
@@ -577,5 +627,8 @@ if (require.main === module) {
   })
   test('services: S3 (moto) is reachable, or skipped by the rule', async (t) => {
     await s3Config(t)
+  })
+  test('services: the test OpenID provider is reachable, or skipped by the rule', async (t) => {
+    await oidcIssuer(t, [{ client_id: 'probe', redirect_uris: ['http://127.0.0.1:1/callback'] }])
   })
 }

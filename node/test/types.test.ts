@@ -17,6 +17,7 @@ import {
   Limits,
   Mail,
   Mfa,
+  OAuth,
   Passkeys,
   PasswordHasher,
   Roles,
@@ -35,6 +36,7 @@ import {
   type AuditRecord,
   type AuditVerification,
   type AuthenticatedRequest,
+  type AuthorizationStart,
   type ClientInfo,
   type Config,
   type Decision,
@@ -51,12 +53,15 @@ import {
   type FilePage,
   type FlowStarted,
   type HasherOptions,
+  type Identity,
   type LoginResult,
   type Message,
   type MfaChallenge,
   type MfaMethod,
   type MfaStatus,
   type Middleware,
+  type OAuthCompletion,
+  type OAuthProviderConfig,
   type Page,
   type PasskeyCreationOptions,
   type PasskeyCredentialJSON,
@@ -65,6 +70,9 @@ import {
   type PasskeyRequestOptions,
   type PreviousKey,
   type Principal,
+  type ProviderInfo,
+  type ProviderKind,
+  type ProviderTokens,
   type RecoveryCodes,
   type Registration,
   type Role,
@@ -187,6 +195,30 @@ const config: Config = {
   webauthnRpId: 'example.com',
   webauthnRpName: 'Example',
   webauthnOrigins: ['https://app.example.com', 'https://admin.example.com'],
+  oauthProviders: [
+    { id: 'google', kind: 'google', clientId: '1234.apps.googleusercontent.com', clientSecret: 'from-the-console' },
+    {
+      id: 'corp',
+      kind: 'oidc',
+      name: 'Corp SSO',
+      issuer: 'https://login.example.com',
+      clientId: 'doorward',
+      clientSecret: 's3cret',
+      scopes: ['openid', 'email', 'profile'],
+      trustEmail: false,
+      allowSignUp: true,
+      storeProviderTokens: true,
+    },
+    { id: 'entra', kind: 'microsoft', tenant: 'consumers', clientId: 'app-id', scopes: 'openid,email' },
+    {
+      id: 'ghe',
+      kind: 'github',
+      clientId: 'gh',
+      authorizationEndpoint: 'https://github.example.com/login/oauth/authorize',
+      tokenEndpoint: 'https://github.example.com/login/oauth/access_token',
+      apiUrl: 'https://github.example.com/api/v3',
+    },
+  ],
 }
 const asymmetric: Config = { jwtAlgorithm: 'EdDSA', jwtPrivateKey: '/keys/ed.pem', jwtPublicKey: '/keys/ed.pub.pem' }
 const readUrlsAsText: Config = { databaseReadUrls: 'postgres://a/test,postgres://b/test' }
@@ -202,6 +234,16 @@ const rpIdList: Config = { webauthnRpId: ['example.com'] }
 // @ts-expect-error: the WebAuthn keys are camelCase too
 const snakeWebauthn: Config = { webauthn_rp_name: 'Example' }
 void [originsAsText, rpIdList, snakeWebauthn]
+const appleProvider: OAuthProviderConfig = { id: 'apple', kind: 'apple', clientId: 'com.example.web', clientSecret: 'a JWT' }
+// @ts-expect-error: a provider needs its client id
+const noClientId: OAuthProviderConfig = { id: 'corp', issuer: 'https://login.example.com' }
+// @ts-expect-error: not one of the kinds
+const unknownKind: OAuthProviderConfig = { id: 'x', kind: 'facebook', clientId: 'x' }
+// @ts-expect-error: the provider keys are camelCase too
+const snakeProvider: OAuthProviderConfig = { id: 'x', client_id: 'x' }
+// @ts-expect-error: the providers are a list of tables, not one
+const oneProvider: Config = { oauthProviders: appleProvider }
+void [noClientId, unknownKind, snakeProvider, oneProvider]
 
 // @ts-expect-error: an unknown configuration key (a typo of jwtIssuer)
 const typo: Config = { jwtIsuer: 'doorward' }
@@ -527,6 +569,68 @@ async function everyMethod(): Promise<void> {
   // @ts-expect-error: removing a passkey takes the access token, then the passkey's id
   await passkeys.remove(passkey.id)
 
+  // OAuth sign-in: the URL to send the browser to, then its callback
+  const signIns: OAuth = dw.oauth
+  const buttons: ProviderInfo[] = signIns.providers()
+  const button: ProviderInfo | undefined = buttons[0]
+  if (button) {
+    const buttonFields: [string, string, ProviderKind] = [button.id, button.name, button.kind]
+    void buttonFields
+  }
+  // @ts-expect-error: synchronous, not a Promise
+  await signIns.providers().then(() => {})
+  const start: AuthorizationStart = await signIns.authorizationUrl('corp', 'https://app.example.com/auth/corp/callback')
+  const startFields: [string, string, number] = [start.url, start.state, start.expiresIn]
+  void startFields
+  const done: OAuthCompletion = await signIns.complete('https://app.example.com/auth/corp/callback?code=c&state=s', start.state, client)
+  await signIns.complete('code=c&state=s')
+  await signIns.complete('code=c&state=s', null, null)
+  const doneFields: [string, string, boolean, boolean] = [done.provider, done.userId, done.newUser, done.linked]
+  void doneFields
+  // @ts-expect-error: absent after a link, so not narrowed yet
+  void done.login.mfaRequired
+  const viaProvider: LoginResult | undefined = done.login
+  if (done.login && !done.login.mfaRequired) {
+    const fedPair: TokenPair = done.login
+    void fedPair
+  } else if (done.login) {
+    const fedChallenge: MfaChallenge = done.login
+    void fedChallenge
+  }
+  void viaProvider
+  // @ts-expect-error: the client comes third, after the expected state
+  await signIns.complete('code=c&state=s', client)
+  const linking: AuthorizationStart = await signIns.link(user.id, 'corp', 'https://app.example.com/auth/corp/callback')
+  const unlinked: void = await signIns.unlink(user.id, 'corp')
+  const kept: ProviderTokens | null = await signIns.providerTokens(user.id, 'corp')
+  if (kept) {
+    const keptFields: [string, string | undefined, Date | undefined, string[]] = [
+      kept.accessToken,
+      kept.refreshToken,
+      kept.expiresAt,
+      kept.scopes,
+    ]
+    void keptFields
+  }
+  // @ts-expect-error: it may be null: none kept
+  void (await signIns.providerTokens(user.id, 'corp')).accessToken
+  void [linking, unlinked]
+  // @ts-expect-error: linking needs the account, then the provider
+  await signIns.link('corp', 'https://app.example.com/auth/corp/callback')
+  const identities: Identity[] = await dw.users.identities(user.id)
+  const identity: Identity | undefined = identities[0]
+  if (identity) {
+    const identityFields: [string, string, string | undefined, boolean, Date, Date | undefined] = [
+      identity.provider,
+      identity.subject,
+      identity.email,
+      identity.emailVerified,
+      identity.createdAt,
+      identity.lastUsedAt,
+    ]
+    void identityFields
+  }
+
   // PasswordHasher
   const options: HasherOptions = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 2 }
   const hasher = new PasswordHasher(options)
@@ -719,6 +823,8 @@ async function integrations(dw: Doorward): Promise<void> {
     'RecoveryCodesRegenerated',
   ]
   await events.subscribe(() => {}, { types: mfaEvents })
+  const identityEvents: EventType[] = ['IdentityLinked', 'IdentityUnlinked']
+  await events.subscribe(() => {}, { types: identityEvents })
   void types
 }
 
@@ -743,6 +849,12 @@ function describe(err: unknown): string {
       return 'confirm your address first'
     case 'step_up_required':
       return 'prove who you are again (stepUp)'
+    case 'oauth_state_invalid':
+      return 'start the sign-in again'
+    case 'oauth_provider_error':
+      return `${err.provider ?? 'the provider'} said ${err.oauthError ?? 'no'}${err.description ? `: ${err.description}` : ''}`
+    case 'account_exists':
+      return `sign in with your password, then link ${err.provider ?? 'the provider'} from your account`
     case 'rate_limited':
     case 'account_locked':
       return `retry in ${err.retryAfter ?? 0}s`
@@ -772,6 +884,14 @@ function errorTypes(err: DoorwardError): void {
   const name: 'DoorwardError' = err.name
   const field: string | undefined = err.field
   const retryAfter: number | undefined = err.retryAfter
+  const oauthDetails: [string | undefined, string | undefined, string | undefined] = [
+    err.provider,
+    err.oauthError,
+    err.description,
+  ]
+  void oauthDetails
+  // @ts-expect-error: the provider's error is read-only
+  err.oauthError = 'access_denied'
   const asError: Error = err
   const codes: ErrorCode[] = errorCodes()
   void [name, field, retryAfter, asError, codes, describe(err)]
@@ -843,6 +963,34 @@ assertType<Equals<Awaited<ReturnType<Passkeys['finishAuthentication']>>, TokenPa
 assertType<Equals<Awaited<ReturnType<Passkeys['list']>>, PasskeyInfo[]>>()
 assertType<Equals<Awaited<ReturnType<Passkeys['remove']>>, void>>()
 assertType<Equals<Parameters<Passkeys['startAuthentication']>, [username?: string | null]>>()
+assertType<Equals<ReturnType<OAuth['providers']>, ProviderInfo[]>>()
+assertType<Equals<ProviderInfo, { id: string; name: string; kind: ProviderKind }>>()
+assertType<Equals<ProviderKind, 'oidc' | 'google' | 'microsoft' | 'apple' | 'github'>>()
+assertType<Equals<AuthorizationStart, { url: string; state: string; expiresIn: number }>>()
+assertType<Equals<Awaited<ReturnType<OAuth['authorizationUrl']>>, AuthorizationStart>>()
+assertType<Equals<Awaited<ReturnType<OAuth['link']>>, AuthorizationStart>>()
+assertType<
+  Equals<
+    OAuthCompletion,
+    { provider: string; userId: string; newUser: boolean; linked: boolean; login?: TokenPair | MfaChallenge }
+  >
+>()
+assertType<Equals<Awaited<ReturnType<OAuth['complete']>>, OAuthCompletion>>()
+assertType<
+  Equals<Parameters<OAuth['complete']>, [callback: string, expectedState?: string | null, client?: ClientInfo | null]>
+>()
+assertType<Equals<Awaited<ReturnType<OAuth['unlink']>>, void>>()
+assertType<
+  Equals<ProviderTokens, { accessToken: string; refreshToken?: string; expiresAt?: Date; scopes: string[] }>
+>()
+assertType<Equals<Awaited<ReturnType<OAuth['providerTokens']>>, ProviderTokens | null>>()
+assertType<
+  Equals<
+    Identity,
+    { provider: string; subject: string; email?: string; emailVerified: boolean; createdAt: Date; lastUsedAt?: Date }
+  >
+>()
+assertType<Equals<Awaited<ReturnType<Users['identities']>>, Identity[]>>()
 
 // Middleware, on plain node:http.
 async function middleware(): Promise<void> {

@@ -31,6 +31,7 @@ __all__ = [
     "AsyncLimits",
     "AsyncMail",
     "AsyncMfa",
+    "AsyncOAuth",
     "AsyncPasskeys",
     "AsyncRoles",
     "AsyncSessions",
@@ -40,6 +41,7 @@ __all__ = [
     "AuditPage",
     "AuditRecord",
     "AuditVerification",
+    "AuthorizationStart",
     "ClientInfo",
     "Decision",
     "DeliveryRecord",
@@ -52,17 +54,22 @@ __all__ = [
     "Files",
     "FlowStarted",
     "HttpErrorResponse",
+    "Identity",
     "Limits",
     "Mail",
     "Message",
     "Mfa",
     "MfaChallenge",
     "MfaStatus",
+    "OAuth",
+    "OAuthCompletion",
     "Page",
     "PasskeyInfo",
     "Passkeys",
     "PasswordHasher",
     "Principal",
+    "ProviderInfo",
+    "ProviderTokens",
     "RecoveryCodes",
     "Registration",
     "Role",
@@ -583,6 +590,101 @@ class PasskeyInfo:
     def __hash__(self) -> int: ...
 
 @final
+class ProviderInfo:
+    """A provider users can sign in with, as ``oauth.providers()`` lists
+    them: for a page's "Sign in with ..." buttons. Compared and hashed by
+    value."""
+
+    id: Final[str]
+    """Its id in ``oauth_providers``: what ``authorization_url`` takes."""
+    name: Final[str]
+    """The name to show (``name``, else the kind's, else the id)."""
+    kind: Final[str]
+    """``oidc``, ``google``, ``microsoft``, ``apple`` or ``github``."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class AuthorizationStart:
+    """What ``oauth.authorization_url`` and ``oauth.link`` answer: where to
+    send the browser, and the state to keep in it. Its ``repr`` shows
+    neither."""
+
+    url: Final[str]
+    """The provider's authorization URL: redirect the browser there (an
+    app: open it in a browser tab)."""
+    state: Final[str]
+    """Keep it in an ``HttpOnly`` cookie (an app: in memory) and pass it to
+    ``oauth.complete`` as ``expected_state``, so a callback started in
+    another browser is refused."""
+    expires_in: Final[int]
+    """Seconds the authorization may take (the cookie's ``max_age``)."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class OAuthCompletion:
+    """What ``oauth.complete`` did with a callback: the account signed in
+    (or linked to), whether this sign-in made it or linked the identity,
+    and the sign-in itself. Compared and hashed by value."""
+
+    provider: Final[str]
+    """The provider's id."""
+    user_id: Final[str]
+    """The account signed in, or linked to."""
+    new_user: Final[bool]
+    """The account was created by this sign-in."""
+    linked: Final[bool]
+    """The identity was linked to the account by this callback: a sign-up,
+    a link by verified address, or a link the user asked for."""
+    login: Final[Optional[Union[TokenPair, MfaChallenge]]]
+    """The session's :class:`TokenPair` (``amr`` ``fed``, level 1), or an
+    :class:`MfaChallenge` when the account has a second factor, as
+    ``login`` answers; None for the callback of ``oauth.link``, which signs
+    nobody in."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ProviderTokens:
+    """A provider's tokens, kept sealed for the host when the provider has
+    ``store_provider_tokens``: for calling its API. Its ``repr`` hides the
+    tokens."""
+
+    access_token: Final[str]
+    """The provider's access token, as of the identity's last sign-in."""
+    refresh_token: Final[Optional[str]]
+    """Its refresh token, if it gave one."""
+    expires_at: Final[Optional[datetime]]
+    """When the access token expires, if the provider said."""
+    scopes: Final[builtins.list[str]]
+    """The scopes granted, if the provider said."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Identity:
+    """An identity at an OAuth 2.0 / OpenID Connect provider that signs the
+    account in, as ``users.identities`` lists them. Its ``repr`` leaves the
+    email address and the subject (some providers' is an address) out.
+    Compared and hashed by value."""
+
+    provider: Final[str]
+    """The provider's id in ``oauth_providers``."""
+    subject: Final[str]
+    """The provider's id of the user (``sub``)."""
+    email: Final[Optional[str]]
+    """The address the provider gave at the last sign-in."""
+    email_verified: Final[bool]
+    """Whether the provider said it verified that address."""
+    created_at: Final[datetime]
+    """When it was linked."""
+    last_used_at: Final[Optional[datetime]]
+    """When it last signed in; None until then."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
 class AuditRecord:
     """One row of the audit log, with its place in the hash chain. Unique by
     its hash."""
@@ -833,6 +935,13 @@ class Users:
         """
     def delete(self, user_id: str) -> None:
         """Delete an account with its sessions and grants.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def identities(self, user_id: str) -> builtins.list[Identity]:
+        """The account's identities at OAuth providers, oldest first, for a
+        "connected accounts" page.
 
         Raises:
             NotFoundError: No such user.
@@ -1340,6 +1449,103 @@ class Passkeys:
         """
 
 @final
+class OAuth:
+    """Sign-in with OAuth 2.0 / OpenID Connect providers: ``dw.oauth``.
+    doorward is the relying party: it keeps each sign-in's state, PKCE
+    verifier (S256) and nonce in the store for ten minutes, trades the code
+    and checks the ID token; the host only redirects the browser and
+    forwards the callback. The providers are ``oauth_providers``, a list of
+    dicts (``id``, ``kind``, ``issuer``, ``client_id``, ``client_secret``,
+    ``scopes``, ``trust_email``, ``allow_sign_up``, ``store_provider_tokens``
+    ...).
+
+    A web sign-in is two routes: one sends the browser to
+    ``authorization_url(provider, callback_url).url`` with the ``state`` in
+    an ``HttpOnly`` cookie, and the callback hands its URL and that cookie
+    to :meth:`complete`. A sign-in is at level 1 (``amr`` ``fed``); an
+    account with a second factor still answers an :class:`MfaChallenge`.
+    """
+
+    def providers(self) -> builtins.list[ProviderInfo]:
+        """The configured providers, in id order, for sign-in buttons. Reads
+        the configuration: no I/O, so it stays synchronous on
+        :class:`AsyncOAuth` too."""
+    def authorization_url(self, provider: str, redirect_uri: str) -> AuthorizationStart:
+        """Start a sign-in with ``provider``: the URL to redirect the browser
+        to, and the state to keep in it. The provider is discovered on
+        first use.
+
+        Args:
+            provider: The provider's id in ``oauth_providers``.
+            redirect_uri: Where the provider sends the browser back (this
+                app's callback route, registered at the provider).
+
+        Raises:
+            ValidationError: No such provider (``field`` is ``provider``),
+                or a ``redirect_uri`` over 2048 characters.
+            OAuthProviderError: The provider's discovery failed
+                (``oauth_error`` ``unreachable`` or ``invalid_response``).
+            ConfigError: No key to seal the sign-in's state with.
+        """
+    def complete(
+        self,
+        callback: str,
+        expected_state: Optional[str] = None,
+        client: Optional[ClientInfo] = None,
+    ) -> OAuthCompletion:
+        """Finish what :meth:`authorization_url` or :meth:`link` started: the
+        matched, linked or created account, signed in (or, for a link,
+        linked). Each state works once.
+
+        Args:
+            callback: The callback's URL, its query string, or (Apple's form
+                post) its body.
+            expected_state: The ``state`` the browser kept (the cookie); a
+                callback with another is refused.
+            client: Where the request comes from, for the session.
+
+        Raises:
+            OAuthStateInvalidError: An unknown, used, expired or another
+                browser's state.
+            OAuthProviderError: The provider's ``error`` (``access_denied``
+                when the user cancelled), or a refused code or ID token.
+            AccountExistsError: An account has the identity or its address
+                and may not be reached through it here (see
+                :class:`AccountExistsError`).
+            NotFoundError: The provider allows no sign-up and no account
+                has the identity.
+            UserDisabledError: The account is disabled.
+        """
+    def link(self, user_id: str, provider: str, redirect_uri: str) -> AuthorizationStart:
+        """Start linking ``provider`` to the signed-in account ``user_id``:
+        an authorization like :meth:`authorization_url`'s, whose callback
+        links instead of signing in (``OAuthCompletion.login`` is None).
+
+        Raises:
+            NotFoundError: No such user.
+            UserDisabledError: The account is disabled.
+            ValidationError: No such provider.
+        """
+    def unlink(self, user_id: str, provider: str) -> None:
+        """Unlink the account's identity at ``provider``.
+
+        Raises:
+            NotFoundError: No such user, or no identity at ``provider``.
+            ValidationError: It is the account's last way to sign in (no
+                password of its own, no passkey, no other identity):
+                ``field`` is ``provider``.
+        """
+    def provider_tokens(self, user_id: str, provider: str) -> Optional[ProviderTokens]:
+        """The provider's tokens kept for the account's identity at
+        ``provider`` (a provider with ``store_provider_tokens``), as of its
+        last sign-in; None when none are kept.
+
+        Raises:
+            NotFoundError: The account has no identity at ``provider``.
+            ConfigError: The tokens were sealed under another key.
+        """
+
+@final
 class Audit:
     """The hash-chained audit log: ``dw.audit``. Every event is a row whose
     hash covers the previous row's, so an edit or a deletion shows."""
@@ -1437,6 +1643,9 @@ class Doorward:
     @property
     def passkeys(self) -> Passkeys:
         """Passkeys (WebAuthn): registration, sign-in, and management."""
+    @property
+    def oauth(self) -> OAuth:
+        """Sign-in with OAuth 2.0 / OpenID Connect providers, and linking."""
     @property
     def backend(self) -> str:
         """The store in use: ``sqlite``, ``postgres`` or ``memory``."""
@@ -1825,6 +2034,13 @@ class AsyncUsers:
         """
     def delete(self, user_id: str) -> Awaitable[None]:
         """Delete an account with its sessions and grants.
+
+        Raises:
+            NotFoundError: No such user.
+        """
+    def identities(self, user_id: str) -> Awaitable[builtins.list[Identity]]:
+        """The account's identities at OAuth providers, oldest first, for a
+        "connected accounts" page.
 
         Raises:
             NotFoundError: No such user.
@@ -2363,6 +2579,101 @@ class AsyncPasskeys:
         """
 
 @final
+class AsyncOAuth:
+    """Sign-in with OAuth 2.0 / OpenID Connect providers: ``dw.oauth``.
+    doorward is the relying party: it keeps each sign-in's state, PKCE
+    verifier (S256) and nonce in the store for ten minutes, trades the code
+    and checks the ID token; the host only redirects the browser and
+    forwards the callback. The providers are ``oauth_providers``, a list of
+    dicts (``id``, ``kind``, ``issuer``, ``client_id``, ``client_secret``,
+    ``scopes``, ``trust_email``, ``allow_sign_up``, ``store_provider_tokens``
+    ...).
+
+    The awaitable twin of :class:`OAuth`, for asyncio: each method returns an
+    awaitable of what the method of the same name there returns. ``providers``
+    stays synchronous: it reads the configuration.
+    """
+
+    def providers(self) -> builtins.list[ProviderInfo]:
+        """The configured providers, in id order, for sign-in buttons. Reads
+        the configuration: no I/O, so it stays synchronous on
+        :class:`AsyncOAuth` too."""
+    def authorization_url(self, provider: str, redirect_uri: str) -> Awaitable[AuthorizationStart]:
+        """Start a sign-in with ``provider``: the URL to redirect the browser
+        to, and the state to keep in it. The provider is discovered on
+        first use.
+
+        Args:
+            provider: The provider's id in ``oauth_providers``.
+            redirect_uri: Where the provider sends the browser back (this
+                app's callback route, registered at the provider).
+
+        Raises:
+            ValidationError: No such provider (``field`` is ``provider``),
+                or a ``redirect_uri`` over 2048 characters.
+            OAuthProviderError: The provider's discovery failed
+                (``oauth_error`` ``unreachable`` or ``invalid_response``).
+            ConfigError: No key to seal the sign-in's state with.
+        """
+    def complete(
+        self,
+        callback: str,
+        expected_state: Optional[str] = None,
+        client: Optional[ClientInfo] = None,
+    ) -> Awaitable[OAuthCompletion]:
+        """Finish what :meth:`authorization_url` or :meth:`link` started: the
+        matched, linked or created account, signed in (or, for a link,
+        linked). Each state works once.
+
+        Args:
+            callback: The callback's URL, its query string, or (Apple's form
+                post) its body.
+            expected_state: The ``state`` the browser kept (the cookie); a
+                callback with another is refused.
+            client: Where the request comes from, for the session.
+
+        Raises:
+            OAuthStateInvalidError: An unknown, used, expired or another
+                browser's state.
+            OAuthProviderError: The provider's ``error`` (``access_denied``
+                when the user cancelled), or a refused code or ID token.
+            AccountExistsError: An account has the identity or its address
+                and may not be reached through it here (see
+                :class:`AccountExistsError`).
+            NotFoundError: The provider allows no sign-up and no account
+                has the identity.
+            UserDisabledError: The account is disabled.
+        """
+    def link(self, user_id: str, provider: str, redirect_uri: str) -> Awaitable[AuthorizationStart]:
+        """Start linking ``provider`` to the signed-in account ``user_id``:
+        an authorization like :meth:`authorization_url`'s, whose callback
+        links instead of signing in (``OAuthCompletion.login`` is None).
+
+        Raises:
+            NotFoundError: No such user.
+            UserDisabledError: The account is disabled.
+            ValidationError: No such provider.
+        """
+    def unlink(self, user_id: str, provider: str) -> Awaitable[None]:
+        """Unlink the account's identity at ``provider``.
+
+        Raises:
+            NotFoundError: No such user, or no identity at ``provider``.
+            ValidationError: It is the account's last way to sign in (no
+                password of its own, no passkey, no other identity):
+                ``field`` is ``provider``.
+        """
+    def provider_tokens(self, user_id: str, provider: str) -> Awaitable[Optional[ProviderTokens]]:
+        """The provider's tokens kept for the account's identity at
+        ``provider`` (a provider with ``store_provider_tokens``), as of its
+        last sign-in; None when none are kept.
+
+        Raises:
+            NotFoundError: The account has no identity at ``provider``.
+            ConfigError: The tokens were sealed under another key.
+        """
+
+@final
 class AsyncAudit:
     """The hash-chained audit log: ``dw.audit``. Every event is a row whose
     hash covers the previous row's, so an edit or a deletion shows.
@@ -2466,6 +2777,9 @@ class AsyncDoorward:
     @property
     def passkeys(self) -> AsyncPasskeys:
         """Passkeys (WebAuthn): registration, sign-in, and management."""
+    @property
+    def oauth(self) -> AsyncOAuth:
+        """Sign-in with OAuth 2.0 / OpenID Connect providers, and linking."""
     @property
     def backend(self) -> str:
         """The store in use: ``sqlite``, ``postgres`` or ``memory``."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 __all__ = [
+    "AccountExistsError",
     "AccountLockedError",
     "ConfigError",
     "DoorwardError",
@@ -25,6 +26,8 @@ __all__ = [
     "InternalError",
     "InvalidCredentialsError",
     "NotFoundError",
+    "OAuthProviderError",
+    "OAuthStateInvalidError",
     "RateLimitedError",
     "StepUpRequiredError",
     "StorageError",
@@ -52,6 +55,9 @@ ErrorCode = Literal[
     "flow_expired",
     "email_not_verified",
     "step_up_required",
+    "oauth_state_invalid",
+    "oauth_provider_error",
+    "account_exists",
     "forbidden",
     "rate_limited",
     "config_error",
@@ -188,6 +194,49 @@ class StepUpRequiredError(DoorwardError):
     code: ErrorCode = "step_up_required"
 
 
+class OAuthStateInvalidError(DoorwardError):
+    """An OAuth callback whose ``state`` names no sign-in started here: an
+    unknown one, one answered already, one older than ten minutes, or not
+    the state this browser kept (``expected_state``). Start again."""
+
+    code: ErrorCode = "oauth_state_invalid"
+
+
+class OAuthProviderError(DoorwardError):
+    """The provider did not sign the user in. ``provider`` is its id,
+    ``oauth_error`` its OAuth ``error`` (``access_denied`` when the user
+    cancelled, ``invalid_grant``...) or doorward's verdict on its answer
+    (``invalid_id_token``, ``invalid_response``, ``unreachable``,
+    ``email_required``), and ``description`` the provider's text, if any."""
+
+    code: ErrorCode = "oauth_provider_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: Optional[str] = None,
+        oauth_error: Optional[str] = None,
+        description: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.oauth_error = oauth_error
+        self.description = description
+
+
+class AccountExistsError(DoorwardError):
+    """An account already has this ``provider`` identity, or the address the
+    provider gave, and may not be reached through it here: the user signs
+    in another way (their password) and links the provider from there."""
+
+    code: ErrorCode = "account_exists"
+
+    def __init__(self, message: str, *, provider: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
 class ForbiddenError(DoorwardError, PermissionError):
     """The user lacks the permission."""
 
@@ -221,8 +270,16 @@ _BY_CODE: dict[str, type[DoorwardError]] = {
 }
 
 
+#: An OAuth error's provider, its ``error`` and its description.
+_OAuthDetails = tuple[str, Optional[str], Optional[str]]
+
+
 def _from_native(
-    code: str, message: str, field: Optional[str], retry_after: Optional[float]
+    code: str,
+    message: str,
+    field: Optional[str],
+    retry_after: Optional[float],
+    oauth: Optional[_OAuthDetails] = None,
 ) -> DoorwardError:
     """The exception for an error of the core (called by ``doorward._native``)."""
     cls = _BY_CODE.get(code)
@@ -235,4 +292,9 @@ def _from_native(
         return cls(message, field=field)
     if issubclass(cls, _TryLaterError):
         return cls(message, retry_after=retry_after)
+    provider, oauth_error, description = oauth or (None, None, None)
+    if issubclass(cls, OAuthProviderError):
+        return cls(message, provider=provider, oauth_error=oauth_error, description=description)
+    if issubclass(cls, AccountExistsError):
+        return cls(message, provider=provider)
     return cls(message)

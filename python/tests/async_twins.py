@@ -36,6 +36,7 @@ SYNCHRONOUS = {
     ("Doorward", "require_aal"): "it reads the principal alone",
     ("Doorward", "require_recent_auth"): "it reads the principal alone",
     ("Mail", "sent"): "it reads the in-memory mailer",
+    ("OAuth", "providers"): "it reads the configuration",
 }
 
 #: Methods whose twin differs by more than its result, and how: written out.

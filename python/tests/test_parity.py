@@ -41,8 +41,13 @@ def expected(api: str) -> set[str]:
     return names
 
 
+#: Class names that are not the api's name in title case: OAuth is spelled
+#: as the protocol is (and as the core's type is).
+CLASS_NAMES = {"oauth": "OAuth"}
+
+
 def class_name(api: str) -> str:
-    return "".join(part.title() for part in api.split("_"))
+    return CLASS_NAMES.get(api) or "".join(part.title() for part in api.split("_"))
 
 
 def surfaces() -> list[tuple[str, str]]:

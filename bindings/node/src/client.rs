@@ -12,6 +12,7 @@ use crate::files::Files;
 use crate::limits::Limits;
 use crate::mail::Mail;
 use crate::mfa::Mfa;
+use crate::oauth::OAuth;
 use crate::passkeys::Passkeys;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
@@ -128,6 +129,14 @@ impl Doorward {
     #[napi(getter)]
     pub fn passkeys(&self) -> Passkeys {
         Passkeys {
+            dw: self.dw.clone(),
+        }
+    }
+
+    /// Sign-in with OAuth 2.0 / OpenID Connect providers, and linking.
+    #[napi(getter)]
+    pub fn oauth(&self) -> OAuth {
+        OAuth {
             dw: self.dw.clone(),
         }
     }

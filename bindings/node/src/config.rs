@@ -18,7 +18,7 @@ fn snake(key: &str) -> String {
 }
 
 /// Object keys in snake_case, nested objects and lists included
-/// (`jwtPreviousKeys: [{ publicKey }]`).
+/// (`jwtPreviousKeys: [{ publicKey }]`, `oauthProviders: [{ clientId }]`).
 fn snake_keys(value: serde_json::Value) -> serde_json::Value {
     match value {
         serde_json::Value::Object(map) => map
@@ -56,12 +56,25 @@ mod tests {
             "databaseUrl": "memory://",
             "jwtPreviousKeys": [{ "kid": "a", "publicKey": "k" }],
             "redisUrl": null,
+            "oauthProviders": [{
+                "id": "corp",
+                "clientId": "doorward",
+                "clientSecret": "s",
+                "storeProviderTokens": true,
+                "apiUrl": null,
+            }],
         });
         assert_eq!(
             snake_keys(value),
             serde_json::json!({
                 "database_url": "memory://",
                 "jwt_previous_keys": [{ "kid": "a", "public_key": "k" }],
+                "oauth_providers": [{
+                    "id": "corp",
+                    "client_id": "doorward",
+                    "client_secret": "s",
+                    "store_provider_tokens": true,
+                }],
             })
         );
     }

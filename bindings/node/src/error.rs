@@ -1,11 +1,12 @@
 //! `doorward::Error` as a rejected Promise the JavaScript layer can read.
 //!
 //! N-API errors carry a fixed status as `code`, so the stable doorward code,
-//! the field and the retry-after travel as a small JSON document in the
-//! message; `node/lib/errors.ts` turns it into a `DoorwardError` with `.code`,
-//! `.field` and `.retryAfter` before any caller sees it. The way back: the
-//! middleware hands a `DoorwardError` to `httpErrorResponse` for the core's
-//! HTTP answer to it.
+//! the field, the retry-after and an OAuth failure's provider, `error` and
+//! description travel as a small JSON document in the message;
+//! `node/lib/errors.ts` turns it into a `DoorwardError` with `.code`,
+//! `.field`, `.retryAfter`, `.provider`, `.oauthError` and `.description`
+//! before any caller sees it. The way back: the middleware hands a
+//! `DoorwardError` to `httpErrorResponse` for the core's HTTP answer to it.
 
 use napi::{Error, Status};
 use std::collections::HashMap;
@@ -15,12 +16,30 @@ use std::future::Future;
 const PREFIX: &str = "{\"doorward\":";
 
 pub(crate) fn to_js(err: doorward::Error) -> Error {
+    // What an OAuth failure says beyond its code: the provider, and the
+    // provider's own `error` and description.
+    let (provider, oauth_error, description) = match &err {
+        doorward::Error::OAuthProviderError {
+            provider,
+            error,
+            description,
+        } => (
+            Some(provider.as_str()),
+            Some(error.as_str()),
+            description.as_deref(),
+        ),
+        doorward::Error::AccountExists { provider } => (Some(provider.as_str()), None, None),
+        _ => (None, None, None),
+    };
     let payload = serde_json::json!({
         "doorward": {
             "code": err.code().as_str(),
             "message": err.to_string(),
             "field": err.field(),
             "retryAfter": err.retry_after().map(|d| d.as_secs_f64()),
+            "provider": provider,
+            "oauthError": oauth_error,
+            "description": description,
         }
     });
     debug_assert!(payload.to_string().starts_with(PREFIX));

@@ -19,6 +19,7 @@ pub mod files;
 pub mod limits;
 pub mod mail;
 pub mod mfa;
+pub mod oauth;
 pub mod passkeys;
 pub mod password;
 pub mod roles;

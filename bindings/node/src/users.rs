@@ -3,7 +3,8 @@
 use napi_derive::napi;
 
 use crate::error::guarded;
-use crate::types::{FlowStarted, Page, User, UserUpdate};
+use crate::oauth::Identity;
+use crate::types::{FlowStarted, Page, User, UserUpdate, each};
 
 /// Accounts: `dw.users`.
 #[napi]
@@ -168,5 +169,14 @@ impl Users {
     #[napi]
     pub async fn delete(&self, user_id: String) -> napi::Result<()> {
         guarded(self.dw.users().delete(&user_id)).await
+    }
+
+    /// The account's identities at OAuth providers, oldest first;
+    /// `not_found` if there is no such account.
+    #[napi]
+    pub async fn identities(&self, user_id: String) -> napi::Result<Vec<Identity>> {
+        guarded(self.dw.users().identities(&user_id))
+            .await
+            .map(each)
     }
 }

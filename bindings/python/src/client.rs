@@ -13,6 +13,7 @@ use crate::handle::Handle;
 use crate::limits::{AsyncLimits, Limits};
 use crate::mail::{AsyncMail, Mail};
 use crate::mfa::{AsyncMfa, Mfa};
+use crate::oauth::{AsyncOAuth, OAuth};
 use crate::passkeys::{AsyncPasskeys, Passkeys};
 use crate::roles::{AsyncRoles, Roles};
 use crate::sessions::{AsyncSessions, Sessions};
@@ -62,7 +63,8 @@ macro_rules! accessors {
         $audit:ident,
         $mail:ident,
         $mfa:ident,
-        $passkeys:ident
+        $passkeys:ident,
+        $oauth:ident
     ) => {
         #[pymethods]
         impl $class {
@@ -169,6 +171,14 @@ macro_rules! accessors {
                 }
             }
 
+            /// Sign-in with OAuth 2.0 / OpenID Connect providers, and linking.
+            #[getter]
+            fn oauth(&self) -> $oauth {
+                $oauth {
+                    handle: self.handle.clone(),
+                }
+            }
+
             /// The store backend in use: `sqlite`, `postgres` or `memory`.
             #[getter]
             fn backend(&self, py: Python<'_>) -> PyResult<&'static str> {
@@ -229,7 +239,8 @@ macro_rules! accessors {
 }
 
 accessors!(
-    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit, Mail, Mfa, Passkeys
+    Doorward, Users, Roles, Sessions, Limits, Files, Events, Webhooks, Audit, Mail, Mfa, Passkeys,
+    OAuth
 );
 accessors!(
     AsyncDoorward,
@@ -243,7 +254,8 @@ accessors!(
     AsyncAudit,
     AsyncMail,
     AsyncMfa,
-    AsyncPasskeys
+    AsyncPasskeys,
+    AsyncOAuth
 );
 
 twins! {

@@ -2,8 +2,9 @@
 //!
 //! The classes live in Python (`doorward/errors.py`), where a class can be
 //! both a `DoorwardError` and a `ValueError` or `PermissionError`; this side
-//! only hands over the code, the message, the field and the retry-after,
-//! and hands back the core's HTTP answer to such an error for `doorward.web`.
+//! only hands over the code, the message, the field, the retry-after and
+//! an OAuth error's provider, `error` and description, and hands back the
+//! core's HTTP answer to such an error for `doorward.web`.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -27,6 +28,7 @@ pub(crate) fn to_py_err(err: doorward::Error) -> PyErr {
                 err.to_string(),
                 err.field(),
                 retry_after,
+                oauth_details(&err),
             ))?;
             Ok(PyErr::from_value(exc))
         };
@@ -38,6 +40,21 @@ pub(crate) fn to_py_err(err: doorward::Error) -> PyErr {
             ))
         })
     })
+}
+
+/// The fields an OAuth error carries besides its message, by the names
+/// every language gives them: `provider`, `oauth_error` (the provider's
+/// `error`) and `description`; None for any other error.
+fn oauth_details(err: &doorward::Error) -> Option<(&str, Option<&str>, Option<&str>)> {
+    match err {
+        doorward::Error::OAuthProviderError {
+            provider,
+            error,
+            description,
+        } => Some((provider, Some(error), description.as_deref())),
+        doorward::Error::AccountExists { provider } => Some((provider, None, None)),
+        _ => None,
+    }
 }
 
 /// Every stable error code, in documentation order: what the Python

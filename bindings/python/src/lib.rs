@@ -21,6 +21,7 @@ mod handle;
 mod limits;
 mod mail;
 mod mfa;
+mod oauth;
 mod outbox;
 mod passkeys;
 mod password;
@@ -53,6 +54,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mfa::AsyncMfa>()?;
     m.add_class::<passkeys::Passkeys>()?;
     m.add_class::<passkeys::AsyncPasskeys>()?;
+    m.add_class::<oauth::OAuth>()?;
+    m.add_class::<oauth::AsyncOAuth>()?;
     m.add_class::<files::Files>()?;
     m.add_class::<files::AsyncFiles>()?;
     m.add_class::<events::Events>()?;
@@ -78,6 +81,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mfa::RecoveryCodes>()?;
     m.add_class::<mfa::MfaStatus>()?;
     m.add_class::<passkeys::PasskeyInfo>()?;
+    m.add_class::<oauth::ProviderInfo>()?;
+    m.add_class::<oauth::AuthorizationStart>()?;
+    m.add_class::<oauth::OAuthCompletion>()?;
+    m.add_class::<oauth::ProviderTokens>()?;
+    m.add_class::<oauth::Identity>()?;
     m.add_class::<files::FileInfo>()?;
     m.add_class::<files::FilePage>()?;
     m.add_class::<outbox::Event>()?;

@@ -133,7 +133,7 @@ pub struct TokenPair {
 
 #[pymethods]
 impl TokenPair {
-    fn __repr__(&self) -> String {
+    pub(crate) fn __repr__(&self) -> String {
         format!(
             "TokenPair(token_type={}, expires_in={}, access_token=<hidden>, refresh_token=<hidden>)",
             q(&self.token_type),
@@ -185,7 +185,7 @@ pub struct MfaChallenge {
 
 #[pymethods]
 impl MfaChallenge {
-    fn __repr__(&self) -> String {
+    pub(crate) fn __repr__(&self) -> String {
         format!(
             "MfaChallenge(user_id={}, methods={}, enrolment_required={}, expires_in={}, flow_id=<hidden>)",
             q(&self.user_id),
@@ -217,6 +217,7 @@ impl From<doorward::MfaChallenge> for MfaChallenge {
 
 /// What `login` and `complete_sign_in` answer: a `TokenPair`, or an
 /// `MfaChallenge` (Python sees one or the other).
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum LoginResult {
     Tokens(TokenPair),
     MfaRequired(MfaChallenge),

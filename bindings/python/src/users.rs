@@ -1,6 +1,7 @@
 //! `dw.users`: accounts.
 
-use crate::types::{Done, FlowStarted, Page, User};
+use crate::oauth::Identity;
+use crate::types::{Done, FlowStarted, Page, User, each};
 
 sub_api!(
     /// Accounts: `dw.users`.
@@ -113,5 +114,10 @@ twins! {
     /// Delete an account with its sessions and grants.
     fn delete(dw, user_id: String) -> Done {
         dw.users().delete(&user_id).await
+    }
+
+    /// The account's identities at OAuth providers.
+    fn identities(dw, user_id: String) -> Vec<Identity> {
+        dw.users().identities(&user_id).await.map(each)
     }
 }

@@ -12,6 +12,7 @@ use crate::files::Files;
 use crate::limits::Limits;
 use crate::mail::Mail;
 use crate::mfa::Mfa;
+use crate::oauth::OAuth;
 use crate::passkeys::Passkeys;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
@@ -91,6 +92,11 @@ export! {
         /// Passkeys (WebAuthn): registration, sign-in, management.
         pub fn passkeys(&self) -> Arc<Passkeys> {
             Arc::new(Passkeys { dw: self.dw.clone() })
+        }
+
+        /// Sign-in with OAuth 2.0 / OpenID Connect providers, and linking.
+        pub fn oauth(&self) -> Arc<OAuth> {
+            Arc::new(OAuth { dw: self.dw.clone() })
         }
 
         /// This instance's counters, latency histograms and gauges

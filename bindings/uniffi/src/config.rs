@@ -4,17 +4,126 @@
 
 use serde_json::{Map, Value};
 
-/// A key that still verifies tokens after it stopped signing them.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct PreviousKey {
-    pub kid: String,
-    /// `HS256`, `EdDSA`, `RS256` or `ES256`.
-    pub algorithm: String,
-    #[uniffi(default = None)]
-    pub secret: Option<String>,
-    /// PEM text or a file path.
-    #[uniffi(default = None)]
-    pub public_key: Option<String>,
+/// Writes a record of the configuration's list items and its JSON table
+/// from one list of keys: the required ones, then (after `;`) the optional
+/// ones, left out of the table when absent so the core's defaults apply.
+macro_rules! table_record {
+    (
+        $(#[$meta:meta])*
+        $record:ident {
+            $($(#[$rdoc:meta])* $required:ident: $rty:ty,)*
+            ;
+            $($(#[$doc:meta])* $name:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $record {
+            $(
+                $(#[$rdoc])*
+                pub $required: $rty,
+            )*
+            $(
+                $(#[$doc])*
+                #[uniffi(default = None)]
+                pub $name: Option<$ty>,
+            )*
+        }
+
+        impl $record {
+            fn to_json(&self) -> Value {
+                let mut map = Map::new();
+                $(map.insert(stringify!($required).into(), Value::from(self.$required.clone()));)*
+                $(
+                    if let Some(v) = &self.$name {
+                        map.insert(stringify!($name).into(), Value::from(v.clone()));
+                    }
+                )*
+                Value::Object(map)
+            }
+        }
+    };
+}
+
+table_record! {
+    /// A key that still verifies tokens after it stopped signing them.
+    #[derive(Debug, Clone, uniffi::Record)]
+    PreviousKey {
+        kid: String,
+        /// `HS256`, `EdDSA`, `RS256` or `ES256`.
+        algorithm: String,
+        ;
+        secret: String,
+        /// PEM text or a file path.
+        public_key: String,
+    }
+}
+
+table_record! {
+    /// A provider users can sign in with (`Config.oauthProviders`): any
+    /// OpenID provider by its `issuer`, or a preset `kind`. An app is a
+    /// public client: no `clientSecret`, PKCE protects its codes. Printing
+    /// it shows no `clientSecret`.
+    #[derive(Clone, uniffi::Record)]
+    #[uniffi::export(Debug, Display)]
+    OAuthProviderConfig {
+        /// The provider's id in doorward's API and in linked identities
+        /// (`google`, `corp`): lowercase letters, digits, `-` and `_`.
+        id: String,
+        /// The client id registered at the provider.
+        client_id: String,
+        ;
+        /// `oidc` (the default), `google`, `microsoft`, `apple` or `github`.
+        kind: String,
+        /// The name sign-in buttons show; from the kind or the id when unset.
+        name: String,
+        /// The OpenID issuer (`https://login.example.com`): required for
+        /// `oidc`, fixed by the other kinds (settable for tests).
+        issuer: String,
+        /// The Microsoft tenant (a tenant id, or `consumers`).
+        tenant: String,
+        /// The client secret (a secret, never printed); unset for a public
+        /// client such as an app.
+        client_secret: String,
+        /// Scopes to ask for; what the kind needs for a user's id and
+        /// address when unset.
+        scopes: Vec<String>,
+        /// Whether a verified address from the provider may link the
+        /// identity to the account with that (verified) address; unset: yes,
+        /// except for Microsoft.
+        trust_email: bool,
+        /// Whether a first sign-in creates an account (default yes).
+        allow_sign_up: bool,
+        /// Keep the provider's tokens, sealed, for `oauth().providerTokens`.
+        store_provider_tokens: bool,
+        /// GitHub: the authorization endpoint (GitHub Enterprise, tests).
+        authorization_endpoint: String,
+        /// GitHub: the token endpoint.
+        token_endpoint: String,
+        /// GitHub: the REST API's base URL.
+        api_url: String,
+    }
+}
+
+impl std::fmt::Debug for OAuthProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthProviderConfig")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// `toString()` (Kotlin) and `description` (Swift): the redacting `Debug`.
+impl std::fmt::Display for OAuthProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -36,17 +145,23 @@ impl std::fmt::Debug for Config {
 /// The record's `toString()` (Kotlin) and `description` (Swift) come
 /// from this redacting `Debug` rather than printing every field, since
 /// several are secrets (`jwt_secret`, `files_s3_secret_access_key`,
-/// `mail_password`, `audit_key`, `flow_key`, `mfa_encryption_key`) and URLs
-/// may carry a password.
+/// `mail_password`, `audit_key`, `flow_key`, `mfa_encryption_key`, the
+/// providers' `client_secret`) and URLs may carry a password.
 impl std::fmt::Display for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
     }
 }
 
-/// Generates the record and its conversion from one list of keys.
+/// Generates the record and its conversion from one list of keys: the
+/// scalar keys, then (after `;`) the keys that are lists of records, each
+/// record giving its own JSON table.
 macro_rules! config_record {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
+    (
+        $($(#[$doc:meta])* $name:ident: $ty:ty,)*
+        ;
+        $($(#[$ldoc:meta])* $list:ident: [$item:ty],)*
+    ) => {
         /// doorward's configuration; see the README for each key.
         #[derive(Clone, Default, uniffi::Record)]
         #[uniffi::export(Debug, Display)]
@@ -56,8 +171,11 @@ macro_rules! config_record {
                 #[uniffi(default = None)]
                 pub $name: Option<$ty>,
             )*
-            #[uniffi(default = None)]
-            pub jwt_previous_keys: Option<Vec<PreviousKey>>,
+            $(
+                $(#[$ldoc])*
+                #[uniffi(default = None)]
+                pub $list: Option<Vec<$item>>,
+            )*
         }
 
         impl Config {
@@ -68,24 +186,12 @@ macro_rules! config_record {
                         map.insert(stringify!($name).into(), Value::from(v.clone()));
                     }
                 )*
-                if let Some(keys) = &self.jwt_previous_keys {
-                    let keys = keys
-                        .iter()
-                        .map(|k| {
-                            let mut key = Map::new();
-                            key.insert("kid".into(), k.kid.clone().into());
-                            key.insert("algorithm".into(), k.algorithm.clone().into());
-                            if let Some(s) = &k.secret {
-                                key.insert("secret".into(), s.clone().into());
-                            }
-                            if let Some(p) = &k.public_key {
-                                key.insert("public_key".into(), p.clone().into());
-                            }
-                            Value::Object(key)
-                        })
-                        .collect();
-                    map.insert("jwt_previous_keys".into(), Value::Array(keys));
-                }
+                $(
+                    if let Some(items) = &self.$list {
+                        let items = items.iter().map(<$item>::to_json).collect();
+                        map.insert(stringify!($list).into(), Value::Array(items));
+                    }
+                )*
                 Value::Object(map)
             }
         }
@@ -254,6 +360,11 @@ config_record! {
     /// Origins allowed to use passkeys (`https://app.example.com`); the
     /// origin of `app_url` when unset.
     webauthn_origins: Vec<String>,
+    ;
+    /// Keys that still verify tokens after they stopped signing them.
+    jwt_previous_keys: [PreviousKey],
+    /// Providers users can sign in with (OAuth 2.0 / OpenID Connect).
+    oauth_providers: [OAuthProviderConfig],
 }
 
 impl TryFrom<Config> for doorward::Config {

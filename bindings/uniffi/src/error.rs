@@ -4,8 +4,8 @@
 //! The cases are built from the core's error-code table
 //! (`doorward::error_code_table!`), so a new code reaches Kotlin and Swift
 //! without an edit here; only a code whose case carries more than its
-//! `reason` (a field, a wait) or is named apart from its code needs a line
-//! in `doorward_error!`.
+//! `reason` (a field, a wait, the provider of an OAuth failure) or is
+//! named apart from its code needs a line in `doorward_error!`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -61,6 +61,12 @@ macro_rules! doorward_error {
     (@shape [$($done:tt)*] $(#[doc = $doc:literal])* RateLimited($($spec:tt)*), $($rest:tt)*) => {
         doorward_error!(@shape [$($done)* (RateLimited, RateLimited, [$(#[doc = $doc])*], [retry_after_ms: u64 = retry_after_ms])] $($rest)*);
     };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* OAuthProviderError($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* (OAuthProvider, OAuthProviderError, [$(#[doc = $doc])*], [provider: String = provider_of, oauth_error: String = oauth_error_of, description: Option<String> = description_of])] $($rest)*);
+    };
+    (@shape [$($done:tt)*] $(#[doc = $doc:literal])* AccountExists($($spec:tt)*), $($rest:tt)*) => {
+        doorward_error!(@shape [$($done)* (AccountExists, AccountExists, [$(#[doc = $doc])*], [provider: String = provider_of])] $($rest)*);
+    };
     (@shape [$($done:tt)*] $(#[doc = $doc:literal])* ConfigError($($spec:tt)*), $($rest:tt)*) => {
         doorward_error!(@shape [$($done)* (Config, ConfigError, [$(#[doc = $doc])*], [])] $($rest)*);
     };
@@ -99,6 +105,32 @@ impl DoorwardError {
 
 fn field_of(err: &doorward::Error) -> String {
     err.field().unwrap_or_default().to_string()
+}
+
+/// The provider's id, for `OAuthProvider` and `AccountExists`.
+fn provider_of(err: &doorward::Error) -> String {
+    match err {
+        doorward::Error::OAuthProviderError { provider, .. }
+        | doorward::Error::AccountExists { provider } => provider.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The provider's OAuth `error` (`access_denied`, `invalid_grant`, ...)
+/// or doorward's verdict on its answer (`invalid_id_token`, ...).
+fn oauth_error_of(err: &doorward::Error) -> String {
+    match err {
+        doorward::Error::OAuthProviderError { error, .. } => error.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The provider's `error_description`, when it gave one.
+fn description_of(err: &doorward::Error) -> Option<String> {
+    match err {
+        doorward::Error::OAuthProviderError { description, .. } => description.clone(),
+        _ => None,
+    }
 }
 
 fn retry_after_ms(err: &doorward::Error) -> u64 {
@@ -150,10 +182,17 @@ pub struct HttpErrorResponse {
 }
 
 /// A core call, its error converted and a panic caught as `Internal`.
-pub(crate) async fn call<T>(
-    fut: impl Future<Output = doorward::Result<T>>,
-) -> Result<T, DoorwardError> {
-    doorward::error::catch_panics(fut).await.map_err(Into::into)
+///
+/// The call goes to the heap at once, so the futures around it (the
+/// export's, uniffi's) hold a pointer rather than a copy of it: an
+/// unoptimised build otherwise copies a large core future (the OAuth
+/// callback's) through every layer's stack frame, past the 1 MiB stack of
+/// the JVM thread that polls it.
+pub(crate) fn call<T>(
+    fut: impl Future<Output = doorward::Result<T>> + Send,
+) -> impl Future<Output = Result<T, DoorwardError>> + Send {
+    let fut = Box::pin(doorward::error::catch_panics(fut));
+    async move { fut.await.map_err(Into::into) }
 }
 
 export! {

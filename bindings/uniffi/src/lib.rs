@@ -38,6 +38,7 @@ mod files;
 mod limits;
 mod mail;
 mod mfa;
+mod oauth;
 mod offline;
 mod passkeys;
 mod roles;
@@ -48,7 +49,7 @@ mod webhooks;
 
 pub use audit::{Audit, AuditPage, AuditRecord, AuditVerification};
 pub use client::Doorward;
-pub use config::{Config, PreviousKey};
+pub use config::{Config, OAuthProviderConfig, PreviousKey};
 pub use device::{DeviceLogin, DeviceSession, TokenStore};
 pub use error::{DoorwardError, HttpErrorResponse};
 pub use events::{
@@ -58,6 +59,7 @@ pub use files::{FileContent, FileInfo, FilePage, Files};
 pub use limits::Limits;
 pub use mail::{Mail, Message};
 pub use mfa::{Mfa, MfaStatus, RecoveryCodes, TotpEnrolment};
+pub use oauth::{AuthorizationStart, OAuth, OAuthCompletion, ProviderInfo, ProviderTokens};
 pub use offline::TokenVerifier;
 pub use passkeys::{PasskeyInfo, Passkeys};
 pub use roles::Roles;
@@ -66,5 +68,5 @@ pub use types::{
     ClientInfo, Decision, FlowStarted, LoginResult, MfaChallenge, Page, Principal, Registration,
     Role, Session, TokenPair, User,
 };
-pub use users::Users;
+pub use users::{Identity, Users};
 pub use webhooks::{Webhook, WebhookTest, Webhooks};

@@ -1,7 +1,51 @@
 //! Accounts: `doorward.users()`.
 
+use std::time::SystemTime;
+
 use crate::error::{DoorwardError, call};
-use crate::types::{FlowStarted, Page, User};
+use crate::types::{FlowStarted, Page, User, each, time};
+
+/// An identity at an OAuth 2.0 / OpenID Connect provider that signs the
+/// account in (`users().identities`).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Identity {
+    /// The provider's id in the configuration.
+    pub provider: String,
+    /// The provider's id of the user.
+    pub subject: String,
+    /// The address the provider gave at the last sign-in.
+    pub email: Option<String>,
+    /// Whether the provider said it verified that address.
+    pub email_verified: bool,
+    /// When it was linked.
+    pub created_at: SystemTime,
+    /// When it last signed in.
+    pub last_used_at: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // No address in a debug print, as for `User`.
+        f.debug_struct("Identity")
+            .field("provider", &self.provider)
+            .field("subject", &self.subject)
+            .field("email_verified", &self.email_verified)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<doorward::Identity> for Identity {
+    fn from(i: doorward::Identity) -> Self {
+        Identity {
+            provider: i.provider,
+            subject: i.subject,
+            email: i.email,
+            email_verified: i.email_verified,
+            created_at: time(i.created_at),
+            last_used_at: i.last_used_at.map(time),
+        }
+    }
+}
 
 /// Accounts: `doorward.users()`.
 #[derive(Debug, uniffi::Object)]
@@ -93,6 +137,12 @@ export! {
         /// Lift a lockout; whether there was anything to clear.
         pub async fn unlock(&self, user_id: String) -> Result<bool, DoorwardError> {
             call(self.dw.users().unlock(&user_id)).await
+        }
+
+        /// The account's identities at OAuth providers, oldest first
+        /// (`NotFound` if there is no such account).
+        pub async fn identities(&self, user_id: String) -> Result<Vec<Identity>, DoorwardError> {
+            call(self.dw.users().identities(&user_id)).await.map(each)
         }
 
         /// Delete an account with its sessions and grants.

@@ -14,6 +14,10 @@
 //!   completing one with a recovery code (SQLite, cheapest argon2)
 //! - a passkey sign-in's verification (SQLite, a software authenticator;
 //!   the ceremony's start and the authenticator's signing are not timed)
+//! - an OpenID sign-in's callback against the local test provider
+//!   (`tests/oidc/`, when it runs): the state spent, the code traded over
+//!   loopback, the ID token checked, the session started (SQLite; the
+//!   user's visit to the provider's page is not timed), and starting one
 
 use std::path::Path;
 use std::time::Duration;
@@ -353,6 +357,79 @@ fn passkeys(c: &mut Criterion) {
     });
 }
 
+/// The test OpenID provider and the scripted user of the tests.
+#[cfg(feature = "oauth")]
+#[path = "../tests/common/oidc.rs"]
+mod oidc;
+#[cfg(feature = "oauth")]
+#[path = "../tests/common/services.rs"]
+mod services;
+
+#[cfg(feature = "oauth")]
+fn oauth(c: &mut Criterion) {
+    const CALLBACK: &str = "http://127.0.0.1:1/callback";
+    let rt = Runtime::new().unwrap();
+    let clients = serde_json::json!([{
+        "client_id": "bench",
+        "client_secret": "a-client-secret",
+        "redirect_uris": [CALLBACK],
+    }]);
+    let Some((issuer, _)) = rt.block_on(oidc::issuer(clients)) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let (dw, _) = open(
+        &rt,
+        Config {
+            events_dispatch: false,
+            oauth_providers: vec![doorward::config::OAuthProviderConfig {
+                id: "corp".into(),
+                issuer: Some(issuer),
+                client_id: "bench".into(),
+                client_secret: Some("a-client-secret".into()),
+                ..Default::default()
+            }],
+            ..base(&url)
+        },
+    );
+    let mut group = c.benchmark_group("oauth");
+    group.sample_size(10);
+    group.bench_function("authorization_url_sqlite", |b| {
+        b.iter(|| {
+            rt.block_on(dw.oauth().authorization_url("corp", CALLBACK))
+                .unwrap()
+        })
+    });
+    group.bench_function("complete_sqlite", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = dw
+                        .oauth()
+                        .authorization_url("corp", CALLBACK)
+                        .await
+                        .unwrap();
+                    let callback =
+                        oidc::browse(&start.url, "bench@example.org", CALLBACK, false).await;
+                    let timed = std::time::Instant::now();
+                    dw.oauth()
+                        .complete(&callback, Some(&start.state), None)
+                        .await
+                        .unwrap();
+                    spent += timed.elapsed();
+                }
+                spent
+            })
+        })
+    });
+    group.finish();
+}
+
+#[cfg(not(feature = "oauth"))]
+fn oauth(_: &mut Criterion) {}
+
 criterion_group!(
     benches,
     verify,
@@ -363,6 +440,7 @@ criterion_group!(
     login_without_hash,
     flows,
     mfa,
-    passkeys
+    passkeys,
+    oauth
 );
 criterion_main!(benches);

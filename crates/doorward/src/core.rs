@@ -33,6 +33,12 @@ pub(crate) struct Core {
     pub flow_key: Option<Arc<crate::flows::secret::FlowKey>>,
     /// The second factors' keys, when the configuration gives them.
     pub mfa_keys: Option<crate::sealing::Keys>,
+    /// The OAuth flows' and provider tokens' keys.
+    #[cfg(feature = "oauth")]
+    pub oauth_keys: Option<crate::sealing::Keys>,
+    /// The OAuth providers.
+    #[cfg(feature = "oauth")]
+    pub oauth: crate::oauth::Providers,
     /// The WebAuthn relying party, or why the configuration gives none.
     pub webauthn: std::result::Result<webauthn_rs::Webauthn, String>,
     /// The files store, opened on first use.
@@ -95,11 +101,21 @@ impl Core {
             }
             Arc::new(cache)
         };
+        #[cfg(not(feature = "oauth"))]
+        if !config.oauth_providers.is_empty() {
+            return Err(Error::Config(
+                "oauth_providers is set but doorward was built without the `oauth` feature".into(),
+            ));
+        }
         let hub = Arc::new(Hub::new(&config)?);
         let mail = Arc::new(crate::mail::Slot::from_config(&config)?);
         Ok(Core {
             flow_key: crate::flows::secret::FlowKey::from_config(&config).map(Arc::new),
             mfa_keys: crate::mfa::keys_from(&config),
+            #[cfg(feature = "oauth")]
+            oauth_keys: crate::sealing::Keys::from_config(&config, "oauth"),
+            #[cfg(feature = "oauth")]
+            oauth: crate::oauth::Providers::from_config(&config)?,
             webauthn: crate::passkeys::ceremony::relying_party(&config),
             hub,
             metrics: crate::telemetry::Metrics::new(),

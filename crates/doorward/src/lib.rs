@@ -37,6 +37,7 @@
 //! | [`Doorward::audit`] | `list`, `export` (JSON Lines), `verify` (hash chain) |
 //! | [`Doorward::mfa`] | `start_totp`, `confirm_totp`, `disable_totp`, `regenerate_recovery_codes`, `status`: second factors |
 //! | [`Doorward::passkeys`] | `start_registration`, `finish_registration`, `start_authentication`, `finish_authentication`, `list`, `rename`, `remove`: WebAuthn |
+//! | `Doorward::oauth` | `providers`, `authorization_url`, `complete`, `link`, `unlink`, `provider_tokens`: sign-in with OAuth 2.0 / OpenID Connect providers (feature `oauth`; see `oauth`) |
 //! | [`Doorward::mail`] | `send`, `set_mailer`, `sent`: the welcome mail on registration (SMTP with feature `mail`) |
 //! | `Doorward::files` | `put`, `get`, `head`, `delete`, `list`, `presign_get` / `presign_put` (feature `files`; see [`files`]) |
 //! | [`device::DeviceSession`] | an app's signed-in user, tokens in the host's secure storage |
@@ -51,6 +52,7 @@
 //! | `webhooks` | yes | delivery of events to signed webhooks over HTTP(S) (reqwest) |
 //! | `redis` | no | `redis_url`: sessions in Redis, the shared L2 cache with pub/sub invalidation, shared rate limits |
 //! | `files` | yes | `Doorward::files()`: objects in a local folder (`file:///dir`, beside the SQLite file by default) or in memory |
+//! | `oauth` | yes | `oauth_providers`: sign-in with OpenID Connect and OAuth 2.0 providers (openidconnect, oauth2) |
 //! | `s3` | no | `files_url = "s3://bucket"`: S3 and S3-compatible servers, presigned URLs |
 //!
 //! Without default features the in-memory store (`memory://`) still works;
@@ -75,6 +77,8 @@ pub mod files;
 pub mod flows;
 pub mod mail;
 pub mod mfa;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 pub mod page;
 pub mod passkeys;
 pub mod password;
@@ -101,12 +105,14 @@ pub use files::{FileInfo, FilePage, Files};
 pub use flows::{FlowStarted, Purpose};
 pub use mail::Mail;
 pub use mfa::{Mfa, MfaStatus, RecoveryCodes, TotpEnrolment};
+#[cfg(feature = "oauth")]
+pub use oauth::{AuthorizationStart, OAuth, OAuthCompletion, ProviderInfo, ProviderTokens};
 pub use page::{Page, PageRequest};
 pub use passkeys::{PasskeyInfo, Passkeys};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
-pub use users::{User, UserUpdate, Users};
+pub use users::{Identity, User, UserUpdate, Users};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -130,6 +136,8 @@ pub struct Doorward {
     mail: Mail,
     mfa: Mfa,
     passkeys: Passkeys,
+    #[cfg(feature = "oauth")]
+    oauth: OAuth,
     #[cfg(feature = "files")]
     files: Files,
 }
@@ -151,6 +159,8 @@ impl Doorward {
             mail: Mail { core: core.clone() },
             mfa: Mfa { core: core.clone() },
             passkeys: Passkeys { core: core.clone() },
+            #[cfg(feature = "oauth")]
+            oauth: OAuth { core: core.clone() },
             events: Events { core: core.clone() },
             webhooks: Webhooks { core: core.clone() },
             audit: Audit { core: core.clone() },
@@ -196,6 +206,12 @@ impl Doorward {
     /// Passkeys (WebAuthn): registration, sign-in, and management.
     pub fn passkeys(&self) -> &Passkeys {
         &self.passkeys
+    }
+
+    /// Sign-in with OAuth 2.0 / OpenID Connect providers, and linking.
+    #[cfg(feature = "oauth")]
+    pub fn oauth(&self) -> &OAuth {
+        &self.oauth
     }
 
     /// Registration, login, tokens and permission checks.

@@ -20,6 +20,29 @@ use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
+/// What a stored hash starts with when the account has no password of its
+/// own (it signed up through a provider): nothing verifies against it, so
+/// a password login fails as a wrong password would, after the same work,
+/// until a reset sets one. Django's `set_unusable_password` does the same.
+pub const UNUSABLE_PREFIX: &str = "!";
+
+/// The stored value of a password nobody has: the prefix and random bytes,
+/// so no two accounts store the same value.
+///
+/// ```
+/// let stored = doorward::password::unusable();
+/// assert!(stored.starts_with(doorward::password::UNUSABLE_PREFIX));
+/// assert_ne!(stored, doorward::password::unusable());
+/// ```
+pub fn unusable() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{UNUSABLE_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
 /// Largest memory cost accepted from a stored hash: 1 GiB.
 pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
 /// Largest iteration count accepted from a stored hash.
@@ -150,6 +173,14 @@ impl Hasher {
     /// caps allow, is an `internal` error, not a wrong password: it needs an
     /// operator, not a retry.
     pub async fn verify(&self, password: &str, phc: &str) -> Result<Verdict> {
+        if phc.starts_with(UNUSABLE_PREFIX) {
+            self.verify_dummy(password).await?;
+            return Ok(Verdict::Invalid);
+        }
+        self.verify_phc(password, phc).await
+    }
+
+    async fn verify_phc(&self, password: &str, phc: &str) -> Result<Verdict> {
         let stored = PasswordHash::new(phc)
             .map_err(|_| Error::Internal("stored password hash is not a PHC string".into()))?;
         let stored_params = check_stored(&stored)?;
@@ -176,7 +207,7 @@ impl Hasher {
     /// account does not exist.
     pub async fn verify_dummy(&self, password: &str) -> Result<()> {
         let dummy = self.dummy.clone();
-        self.verify(password, &dummy).await.map(|_| ())
+        self.verify_phc(password, &dummy).await.map(|_| ())
     }
 
     fn is_current(&self, stored: &PasswordHash<'_>, params: HashParams) -> bool {
@@ -378,5 +409,17 @@ mod tests {
         let hasher = Hasher::new(FAST, 1).unwrap();
         hasher.verify_dummy("anything").await.unwrap();
         assert_eq!(hasher.operations(), 1);
+    }
+
+    #[tokio::test]
+    async fn unusable_passwords_never_verify_and_cost_one_verification() {
+        let hasher = Hasher::new(FAST, 1).unwrap();
+        let stored = unusable();
+        assert_eq!(
+            hasher.verify(&stored, &stored).await.unwrap(),
+            Verdict::Invalid
+        );
+        assert_eq!(hasher.verify("", &stored).await.unwrap(), Verdict::Invalid);
+        assert_eq!(hasher.operations(), 2);
     }
 }

@@ -53,6 +53,25 @@ impl Keys {
         }
     }
 
+    /// The keys of `purpose` (`mfa`, `oauth`): from `mfa_encryption_key`,
+    /// else `flow_key`, else `jwt_secret`, each under its own label, so no
+    /// two purposes and no two roots share a key.
+    pub(crate) fn from_config(config: &crate::config::Config, purpose: &str) -> Option<Keys> {
+        use secrecy::ExposeSecret as _;
+        let (root, from) = match (
+            &config.mfa_encryption_key,
+            &config.flow_key,
+            &config.jwt_secret,
+        ) {
+            (Some(key), _, _) => (key.expose_secret(), ""),
+            (None, Some(key), _) => (key.expose_secret(), " from flow_key"),
+            (None, None, Some(key)) => (key.expose_secret(), " from jwt_secret"),
+            (None, None, None) => return None,
+        };
+        let label = format!("doorward {purpose}{from}");
+        Some(Keys::derive(root.as_bytes(), label.as_bytes()))
+    }
+
     /// Hex HMAC-SHA-256 of `parts`, each length-prefixed so no two lists
     /// of parts hash alike.
     pub(crate) fn mac(&self, parts: &[&str]) -> String {

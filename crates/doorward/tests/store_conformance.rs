@@ -7,6 +7,8 @@
 mod common;
 #[path = "conformance/flows.rs"]
 mod flows;
+#[path = "conformance/identities.rs"]
+mod identities;
 #[path = "conformance/mfa.rs"]
 mod mfa;
 #[path = "conformance/passkeys.rs"]
@@ -19,6 +21,7 @@ use common::ErrCode as _;
 use doorward::store::{EndSessions, RefreshRecord, Rotation, SessionRecord, Store, UserRecord};
 use doorward::{ErrorCode, Role};
 pub use flows::*;
+pub use identities::*;
 pub use mfa::*;
 pub use passkeys::*;
 
@@ -935,7 +938,9 @@ macro_rules! store_conformance {
                 flows_are_consumed_once, flows_expire_and_run_out_of_attempts,
                 racing_consumers_have_one_winner, password_changes_cancel_reset_flows,
                 addresses_are_verified_and_changed, totp_steps_are_accepted_once,
-                recovery_codes_are_spent_once, passkey_counters_only_move_forward);
+                recovery_codes_are_spent_once, passkey_counters_only_move_forward,
+                identities_link_once_per_subject_and_provider,
+                racing_first_sign_ins_create_one_account, unlinking_keeps_a_way_in);
         }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -3,9 +3,9 @@
 // the error mapping; files (FilesTest.kt), events, webhooks and the audit
 // log (EventsTest.kt), mail and metrics (MailTest.kt), account
 // administration and paging (AccountsTest.kt), the account flows
-// (FlowsTest.kt), second factors (MfaTest.kt), passkeys (PasskeysTest.kt)
-// and the API against tests/api.json (ParityTest.kt) run from the same
-// main. Run by
+// (FlowsTest.kt), second factors (MfaTest.kt), passkeys (PasskeysTest.kt),
+// sign-in with an OpenID provider (OAuthTest.kt) and the API against
+// tests/api.json (ParityTest.kt) run from the same main. Run by
 // scripts/kotlin (and so by scripts/test).
 
 import doorward.*
@@ -161,9 +161,9 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(throws<DoorwardException.Internal> { panicForTests("boom") }.code(), "internal", "panic")
         dw.users().getByUsername("ann") // still working after the panic
         val codes = errorCodes()
-        eq(codes.size, 20, "codes")
+        eq(codes.size, 23, "codes")
         check("token_reused" in codes) { "token_reused listed" }
-        for (code in listOf("flow_invalid", "flow_expired", "email_not_verified", "step_up_required")) check(code in codes) { "$code listed" }
+        for (code in listOf("flow_invalid", "flow_expired", "email_not_verified", "step_up_required", "oauth_state_invalid", "oauth_provider_error", "account_exists")) check(code in codes) { "$code listed" }
     },
 
     "an error's HTTP answer is the core's" to {
@@ -250,7 +250,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + accountsTests + flowsTests + mfaTests + passkeysTests + filesTests + eventsTests + mailTests + parityTests
+    val all = tests + accountsTests + flowsTests + mfaTests + passkeysTests + oauthTests + filesTests + eventsTests + mailTests + parityTests
     for ((name, test) in all) {
         try {
             test()

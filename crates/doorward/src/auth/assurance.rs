@@ -34,6 +34,10 @@ pub(crate) enum Method {
     /// A passkey that verified its user; `synced` when it may live on
     /// several devices (backup eligible).
     Passkey { synced: bool },
+    /// An OAuth 2.0 / OpenID Connect provider vouched for the user
+    /// (`fed`, as Microsoft names a federated sign-in; no RFC 8176 value
+    /// exists). Level 1: what the provider checked is its own business.
+    Federated,
     /// No proof: tokens an administrator issued.
     Issued,
 }
@@ -47,6 +51,7 @@ impl Method {
             Method::Totp | Method::RecoveryCode => &["otp"],
             Method::Passkey { synced: true } => &["swk", "user"],
             Method::Passkey { synced: false } => &["hwk", "user"],
+            Method::Federated => &["fed"],
             Method::Issued => &[],
         }
     }
@@ -73,6 +78,7 @@ impl Method {
             Method::Totp => "totp",
             Method::RecoveryCode => "recovery_code",
             Method::Passkey { .. } => "passkey",
+            Method::Federated => "oauth",
             Method::Issued => "issued",
         }
     }
@@ -221,6 +227,10 @@ mod tests {
             (vec!["email".into(), "otp".into()], 1)
         );
         assert_eq!(of(&[Method::Issued]), (vec![], 1));
+        assert_eq!(
+            of(&[Method::Federated, Method::Totp]),
+            (vec!["fed".into(), "otp".into()], 1)
+        );
         assert_eq!(
             of(&[Method::Passkey { synced: true }]),
             (vec!["mfa".into(), "swk".into(), "user".into()], 2)

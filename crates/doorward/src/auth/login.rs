@@ -161,7 +161,7 @@ impl Auth {
                 // during the argon2 work refuses it.
                 let result = match self
                     .core
-                    .after_first_factor(&user, Method::Password, client.as_ref(), &gate)
+                    .after_first_factor(&user, Method::Password, "password", client.as_ref(), &gate)
                     .await
                 {
                     Ok(result) => result,

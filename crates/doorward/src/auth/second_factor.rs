@@ -94,6 +94,7 @@ impl std::fmt::Debug for MfaChallenge {
 fn purpose_of(first: Method) -> &'static str {
     match first {
         Method::Email => "mfa_email",
+        Method::Federated => "mfa_oauth",
         _ => "mfa_password",
     }
 }
@@ -102,18 +103,21 @@ fn first_of(purpose: &str) -> Option<Method> {
     match purpose {
         "mfa_password" => Some(Method::Password),
         "mfa_email" => Some(Method::Email),
+        "mfa_oauth" => Some(Method::Federated),
         _ => None,
     }
 }
 
 impl Core {
     /// After a right first factor: tokens, or a pending login when the
-    /// account has (or must have) a second factor. `gate` is the login's
-    /// lockout state, cleared only when tokens are issued.
+    /// account has (or must have) a second factor. `label` names the
+    /// method in `LoginSucceeded` (`password`, `oauth:google`). `gate` is
+    /// the login's lockout state, cleared only when tokens are issued.
     pub(crate) async fn after_first_factor(
         &self,
         user: &UserRecord,
         first: Method,
+        label: &str,
         client: Option<&ClientInfo>,
         gate: &Gate,
     ) -> Result<LoginResult> {
@@ -121,7 +125,7 @@ impl Core {
         let enrolment_required = methods.is_empty() && self.mfa_required_for(&user.id).await?;
         if methods.is_empty() && !enrolment_required {
             let tokens = self
-                .start_session(user, client, first.as_str(), Assurance::of(&[first]))
+                .start_session(user, client, label, Assurance::of(&[first]))
                 .await?;
             self.login_succeeded(user, gate).await?;
             return Ok(LoginResult::Tokens(tokens));

@@ -112,6 +112,7 @@ impl Default for Config {
             webauthn_rp_id: None,
             webauthn_rp_name: "doorward".into(),
             webauthn_origins: Vec::new(),
+            oauth_providers: Vec::new(),
         }
     }
 }

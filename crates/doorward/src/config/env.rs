@@ -13,7 +13,8 @@ use super::Config;
 use crate::error::{Error, Result};
 
 /// The keys that can be set from `DOORWARD_<KEY>` environment variables
-/// (every scalar key; `jwt_previous_keys` needs a file or a dict).
+/// (every scalar key; `jwt_previous_keys` and `oauth_providers` need a
+/// file or a dict).
 pub(crate) const ENV_KEYS: &[&str] = &[
     "database_url",
     "database_read_urls",
@@ -335,6 +336,7 @@ impl Config {
             config.audit_previous_keys = self.audit_previous_keys;
         }
         config.jwt_previous_keys = self.jwt_previous_keys;
+        config.oauth_providers = self.oauth_providers;
         Ok(config)
     }
 
@@ -361,7 +363,7 @@ mod tests {
             .split('`')
             .skip(3)
             .step_by(2)
-            .filter(|k| *k != "jwt_previous_keys")
+            .filter(|k| !["jwt_previous_keys", "oauth_providers"].contains(k))
             .collect();
         listed.sort_unstable();
         let mut keys = ENV_KEYS.to_vec();

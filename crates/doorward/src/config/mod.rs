@@ -9,10 +9,12 @@
 mod defaults;
 mod env;
 mod load;
+mod providers;
 mod redact;
 mod validate;
 
 pub use env::{NON_CONFIG_ENV, UnknownEnvVar, unknown_env_vars};
+pub use providers::{OAuthProviderConfig, ProviderKind};
 pub use redact::redact_url;
 pub use validate::{MAX_DURATION_SECS, MAX_WAIT_SECS};
 
@@ -389,7 +391,9 @@ pub struct Config {
     /// database: TOTP secrets are sealed under it and recovery codes
     /// stored as HMAC-SHA-256 under it. Unset, it is derived from
     /// `flow_key`, else from `jwt_secret` (then changing that key makes
-    /// every enrolled authenticator app stop working).
+    /// every enrolled authenticator app stop working). Under its own
+    /// label it also seals OAuth requests in flight and kept provider
+    /// tokens.
     #[serde(skip_serializing)]
     pub mfa_encryption_key: Option<SecretString>,
     /// The name authenticator apps show beside the account (the
@@ -417,6 +421,11 @@ pub struct Config {
     /// the origin of `app_url`.
     #[serde(deserialize_with = "flexible_list")]
     pub webauthn_origins: Vec<String>,
+
+    /// Providers users can sign in with (OAuth 2.0 / OpenID Connect), each
+    /// with an id (see [`OAuthProviderConfig`]): a list of tables in TOML,
+    /// of dicts or objects from the bindings (not from the environment).
+    pub oauth_providers: Vec<OAuthProviderConfig>,
 
     /// Export the tracing spans to this OTLP/HTTP collector (its base URL,
     /// e.g. `http://127.0.0.1:4318`), installing a process-wide subscriber

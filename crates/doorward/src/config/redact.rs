@@ -223,6 +223,7 @@ impl fmt::Debug for Config {
             webauthn_rp_id,
             webauthn_rp_name,
             webauthn_origins,
+            oauth_providers,
             otel_endpoint,
             otel_service_name,
         } = self;
@@ -337,6 +338,7 @@ impl fmt::Debug for Config {
             .field("webauthn_rp_id", webauthn_rp_id)
             .field("webauthn_rp_name", webauthn_rp_name)
             .field("webauthn_origins", webauthn_origins)
+            .field("oauth_providers", oauth_providers)
             .field("otel_endpoint", &opt_url(otel_endpoint))
             .field("otel_service_name", otel_service_name)
             .finish()

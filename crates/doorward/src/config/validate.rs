@@ -144,6 +144,7 @@ impl Config {
             ));
         }
         self.validate_flows()?;
+        super::providers::validate_all(&self.oauth_providers)?;
         if self.files_max_bytes == 0 {
             return Err(Error::Config("files_max_bytes must be positive".into()));
         }

@@ -76,6 +76,18 @@ macro_rules! error_code_table {
             /// The action needs a stronger or more recent authentication
             /// (RFC 9470's `insufficient_user_authentication`): step up.
             StepUpRequired("step_up_required", 401, bearer = "insufficient_user_authentication"),
+            /// An OAuth callback whose `state` names no sign-in started
+            /// here (unknown, used once already, expired, or started by
+            /// another browser): start again.
+            OAuthStateInvalid("oauth_state_invalid", 400),
+            /// The OAuth provider refused or failed (the user cancelled,
+            /// the code was refused, the ID token did not verify); the
+            /// error carries the provider's `error`.
+            OAuthProviderError("oauth_provider_error", 400),
+            /// An account already has this provider identity or its
+            /// address, and may not be signed in (or linked) through it
+            /// here: sign in another way and link the provider there.
+            AccountExists("account_exists", 409),
             /// The user lacks the permission asked for.
             Forbidden("forbidden", 403),
             /// A rate limit was hit (the error says when to retry).

@@ -103,6 +103,34 @@ pub enum Error {
     /// Login refused to the right password of an unverified address.
     #[error("this account's email address is not verified")]
     EmailNotVerified,
+    /// An OAuth callback that answers no authorization this instance
+    /// started: an unknown, used or expired `state`, or one the browser
+    /// did not start.
+    #[error("this sign-in was not started here, was used already or has expired; start again")]
+    OAuthStateInvalid,
+    /// The provider refused or failed: its `error` (`access_denied` when
+    /// the user cancelled, `invalid_grant`, ...) or doorward's verdict on
+    /// its answer (`invalid_id_token`, `invalid_response`, `unreachable`,
+    /// `email_required`).
+    #[error("{provider} did not sign the user in: {error}{}", description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    OAuthProviderError {
+        /// The provider's id in the configuration.
+        provider: String,
+        /// The OAuth `error` code.
+        error: String,
+        /// The provider's description, when it gave one (bounded).
+        description: Option<String>,
+    },
+    /// The provider's identity belongs to, or its address matches, an
+    /// account it may not sign in by itself: the user signs in another way
+    /// and links the provider from there.
+    #[error(
+        "an account with this {provider} identity or address exists; sign in to it and link {provider} there"
+    )]
+    AccountExists {
+        /// The provider's id in the configuration.
+        provider: String,
+    },
     /// The user lacks the permission asked for.
     #[error("permission denied: {permission}")]
     Forbidden {
@@ -153,6 +181,9 @@ impl Error {
             Error::FlowExpired => ErrorCode::FlowExpired,
             Error::EmailNotVerified => ErrorCode::EmailNotVerified,
             Error::StepUpRequired { .. } => ErrorCode::StepUpRequired,
+            Error::OAuthStateInvalid => ErrorCode::OAuthStateInvalid,
+            Error::OAuthProviderError { .. } => ErrorCode::OAuthProviderError,
+            Error::AccountExists { .. } => ErrorCode::AccountExists,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Config(_) => ErrorCode::ConfigError,

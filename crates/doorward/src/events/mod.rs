@@ -113,11 +113,16 @@ pub enum EventType {
     RecoveryCodeUsed,
     /// The recovery codes were replaced by a new set.
     RecoveryCodesRegenerated,
+    /// An identity at an OAuth provider was linked to the account
+    /// (`payload.provider`, `how`: `sign_up`, `verified_email`, `link`).
+    IdentityLinked,
+    /// An identity at an OAuth provider was unlinked (`payload.provider`).
+    IdentityUnlinked,
 }
 
 impl EventType {
     /// Every event type, in declaration order.
-    pub const ALL: [EventType; 32] = [
+    pub const ALL: [EventType; 34] = [
         EventType::UserRegistered,
         EventType::LoginSucceeded,
         EventType::LoginFailed,
@@ -150,6 +155,8 @@ impl EventType {
         EventType::MfaFailed,
         EventType::RecoveryCodeUsed,
         EventType::RecoveryCodesRegenerated,
+        EventType::IdentityLinked,
+        EventType::IdentityUnlinked,
     ];
 
     /// The stored and transmitted name.
@@ -194,6 +201,8 @@ impl EventType {
             EventType::MfaFailed => "MfaFailed",
             EventType::RecoveryCodeUsed => "RecoveryCodeUsed",
             EventType::RecoveryCodesRegenerated => "RecoveryCodesRegenerated",
+            EventType::IdentityLinked => "IdentityLinked",
+            EventType::IdentityUnlinked => "IdentityUnlinked",
         }
     }
 

@@ -79,7 +79,7 @@ impl Auth {
                     let gate = Gate::ungated(self.core.client_of(client.as_ref()));
                     let result = self
                         .core
-                        .after_first_factor(&user, Method::Email, client.as_ref(), &gate)
+                        .after_first_factor(&user, Method::Email, "email", client.as_ref(), &gate)
                         .await?;
                     tracing::info!(user_id = %user.id, "signed in by email");
                     Ok(result)
@@ -97,24 +97,9 @@ impl Auth {
     /// address (made unique with digits if taken) and a random password
     /// nobody knows, which a reset can replace.
     async fn sign_up(&self, address: &str, client: Option<&ClientInfo>) -> Result<UserRecord> {
-        let local = address.split('@').next().unwrap_or("user");
-        let base: String = local
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            .take(24)
-            .collect();
-        let base = if base.len() < 3 {
-            format!("user{base}")
-        } else {
-            base
-        };
         let password = super::secret::random_token();
         for attempt in 0..5 {
-            let username = if attempt == 0 {
-                base.clone()
-            } else {
-                format!("{base}{}", rand::random::<u16>() % 10_000)
-            };
+            let username = crate::users::username_candidate(address, attempt);
             let registering = Registering {
                 by_self: true,
                 client,

@@ -81,21 +81,9 @@ pub struct Mfa {
     pub(crate) core: Arc<Core>,
 }
 
-/// The MFA keys of a configuration: from `mfa_encryption_key`, else
-/// `flow_key`, else `jwt_secret`, each under its own label.
+/// The MFA keys of a configuration (see [`Keys::from_config`]).
 pub(crate) fn keys_from(config: &crate::config::Config) -> Option<Keys> {
-    use secrecy::ExposeSecret as _;
-    let (root, label): (&str, &[u8]) = match (
-        &config.mfa_encryption_key,
-        &config.flow_key,
-        &config.jwt_secret,
-    ) {
-        (Some(key), _, _) => (key.expose_secret(), b"doorward mfa"),
-        (None, Some(key), _) => (key.expose_secret(), b"doorward mfa from flow_key"),
-        (None, None, Some(key)) => (key.expose_secret(), b"doorward mfa from jwt_secret"),
-        (None, None, None) => return None,
-    };
-    Some(Keys::derive(root.as_bytes(), label))
+    Keys::from_config(config, "mfa")
 }
 
 impl Core {
@@ -213,9 +201,11 @@ impl Core {
                 }
                 Ok(used)
             }
-            Method::Password | Method::Email | Method::Issued | Method::Passkey { .. } => {
-                Err(Error::validation("method", "is not a second factor"))
-            }
+            Method::Password
+            | Method::Email
+            | Method::Issued
+            | Method::Federated
+            | Method::Passkey { .. } => Err(Error::validation("method", "is not a second factor")),
         }
     }
 

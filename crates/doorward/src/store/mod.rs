@@ -30,6 +30,7 @@ use crate::events::Event;
 use crate::rbac::Role;
 
 pub mod flows;
+pub mod identities;
 pub mod login_clients;
 pub mod memory;
 pub mod mfa;
@@ -179,6 +180,7 @@ pub enum EndSessions<'a> {
 }
 
 pub use flows::{Consumption, FlowRecord, FlowStore};
+pub use identities::{IdentityRecord, IdentityStore, Linking, Unlinking};
 pub use login_clients::{LoginClient, LoginClientStore};
 pub use mfa::{MfaStore, TotpRecord};
 pub use outbox::{
@@ -352,6 +354,7 @@ pub trait Store:
     + FlowStore
     + MfaStore
     + PasskeyStore
+    + IdentityStore
     + std::fmt::Debug
     + 'static
 {

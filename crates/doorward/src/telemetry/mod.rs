@@ -33,6 +33,10 @@ const LATENCY_BUCKETS: &[f64] = &[
 const COUNTERS: &[(&str, &str)] = &[
     ("doorward_registrations_total", "Users registered."),
     (
+        "doorward_oauth_callbacks_total",
+        "OAuth callbacks completed, by provider and outcome.",
+    ),
+    (
         "doorward_logins_total",
         "Login attempts, by outcome (success or the error code).",
     ),

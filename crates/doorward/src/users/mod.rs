@@ -23,9 +23,11 @@ use crate::rbac::DEFAULT_ROLE;
 use crate::store::{EndSessions, ListAfter, UserRecord, now};
 use crate::telemetry::operation;
 
+mod identity;
 mod user;
 pub mod validate;
 
+pub use identity::Identity;
 pub use user::{User, UserUpdate};
 
 use validate::{email_key, username_key};
@@ -63,23 +65,7 @@ pub(crate) async fn create_user(
         Ok::<_, Error>((name, mail, password))
     })?;
     let password_hash = core.hasher.hash(&password).await?;
-    let at = now();
-    let user = UserRecord {
-        id: Uuid::now_v7().to_string(),
-        username: name.display,
-        username_key: name.key,
-        email: mail.display,
-        email_key: mail.key,
-        password_hash,
-        disabled: false,
-        created_at: at,
-        updated_at: at,
-        last_login_at: None,
-        failed_logins: 0,
-        credentials_version: 0,
-        locked_until: None,
-        email_verified_at: None,
-    };
+    let user = new_record(name, mail, password_hash);
     core.store
         .create_user(
             &user,
@@ -96,6 +82,53 @@ pub(crate) async fn create_user(
         .await?;
     tracing::info!(user_id = %user.id, "user registered");
     Ok(user)
+}
+
+/// A new account's row: active, unverified, never logged in.
+pub(crate) fn new_record(
+    name: validate::Username,
+    mail: validate::Email,
+    password_hash: String,
+) -> UserRecord {
+    let at = now();
+    UserRecord {
+        id: Uuid::now_v7().to_string(),
+        username: name.display,
+        username_key: name.key,
+        email: mail.display,
+        email_key: mail.key,
+        password_hash,
+        disabled: false,
+        created_at: at,
+        updated_at: at,
+        last_login_at: None,
+        failed_logins: 0,
+        credentials_version: 0,
+        locked_until: None,
+        email_verified_at: None,
+    }
+}
+
+/// The `attempt`th username to try for an account named after `hint` (a
+/// provider's username, or an address's local part): the hint's safe
+/// characters, then with digits when taken.
+pub(crate) fn username_candidate(hint: &str, attempt: u32) -> String {
+    let local = hint.split('@').next().unwrap_or("user");
+    let base: String = local
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .take(24)
+        .collect();
+    let base = if base.len() < 3 {
+        format!("user{base}")
+    } else {
+        base
+    };
+    if attempt == 0 {
+        base
+    } else {
+        format!("{base}{}", rand::random::<u16>() % 10_000)
+    }
 }
 
 /// The cache key of an account.
@@ -212,6 +245,27 @@ impl Users {
                 )
                 .await
                 .map(|u| User::from(&u))
+            })
+            .await
+    }
+
+    /// The account's identities at OAuth providers, oldest first;
+    /// `not_found` if there is no such account.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let reg = dw.auth().register_user("ann", "ann@example.com", "correct horse battery", None).await?;
+    /// assert!(dw.users().identities(&reg.user.id).await?.is_empty());
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn identities(&self, user_id: &str) -> Result<Vec<Identity>> {
+        self.core
+            .observe(operation!("users.identities", %user_id), async {
+                let user = self.core.user_record(user_id).await?;
+                let found = self.core.store.identities(&user.id).await?;
+                Ok(found.into_iter().map(Identity::from).collect())
             })
             .await
     }

@@ -2,6 +2,10 @@
 #![allow(dead_code)]
 
 pub mod capture;
+#[cfg(feature = "oauth")]
+pub mod github;
+#[cfg(feature = "oauth")]
+pub mod oidc;
 pub mod proxy;
 pub mod receiver;
 pub mod services;

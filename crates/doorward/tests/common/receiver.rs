@@ -29,31 +29,9 @@ pub async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Received>>) {
             let r = r.clone();
             let statuses = statuses.clone();
             tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                let (head_len, content_length) = loop {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .map_or(0, |v| v.trim().parse().unwrap());
-                        break (end + 4, len);
-                    }
+                let Some((head, body)) = read_request(&mut socket).await else {
+                    return;
                 };
-                while buf.len() < head_len + content_length {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                let head = String::from_utf8_lossy(&buf[..head_len]).to_string();
                 let header = |name: &str| {
                     head.lines()
                         .find_map(|l| {
@@ -62,8 +40,6 @@ pub async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Received>>) {
                         })
                         .unwrap_or_default()
                 };
-                let body =
-                    String::from_utf8_lossy(&buf[head_len..head_len + content_length]).to_string();
                 let status = statuses.lock().unwrap().next().unwrap_or(200);
                 if status == 0 {
                     r.lock().unwrap().hung += 1;
@@ -83,4 +59,36 @@ pub async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Received>>) {
         }
     });
     (url, received)
+}
+
+/// One HTTP/1.1 request read from `socket`: its head (request line and
+/// headers) and its body, or `None` if the peer closed early.
+pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let (head_len, content_length) = loop {
+        let n = socket.read(&mut chunk).await.unwrap_or(0);
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            break (end + 4, len);
+        }
+    };
+    while buf.len() < head_len + content_length {
+        let n = socket.read(&mut chunk).await.unwrap_or(0);
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf[..head_len]).to_string();
+    let body = String::from_utf8_lossy(&buf[head_len..head_len + content_length]).to_string();
+    Some((head, body))
 }

@@ -10,7 +10,7 @@ fn required() -> bool {
     std::env::var("DOORWARD_REQUIRE_SERVICES").as_deref() == Ok("1")
 }
 
-fn unreachable<T>(service: &str, url: &str) -> Option<T> {
+pub(crate) fn unreachable<T>(service: &str, url: &str) -> Option<T> {
     if required() {
         panic!("{service} is required (DOORWARD_REQUIRE_SERVICES=1) but not reachable at {url}");
     }

@@ -19,6 +19,7 @@ use crate::rbac::Role;
 
 mod events;
 mod flows;
+mod identities;
 mod login_clients;
 mod mfa;
 mod passkeys;
@@ -59,6 +60,8 @@ struct State {
     recovery: HashMap<String, HashMap<String, Option<DateTime<Utc>>>>,
     /// Passkeys by credential id.
     passkeys: HashMap<String, super::PasskeyRecord>,
+    /// Linked identities by `(provider, subject)`.
+    identities: HashMap<(String, String), super::IdentityRecord>,
 }
 
 #[derive(Debug)]

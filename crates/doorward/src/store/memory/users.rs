@@ -12,26 +12,8 @@ use crate::store::{EndSessions, ListAfter, UserRecord, UserStore};
 impl UserStore for MemoryStore {
     async fn create_user(&self, user: &UserRecord, roles: &[&str], events: &[Event]) -> Result<()> {
         let mut st = self.lock();
-        if st.by_email.contains_key(&user.email_key) {
-            return Err(Error::DuplicateEmail);
-        }
-        if st.by_username.contains_key(&user.username_key) {
-            return Err(Error::DuplicateUsername);
-        }
-        if let Some(missing) = roles.iter().find(|r| !st.roles.contains_key(**r)) {
-            return Err(Error::Internal(format!(
-                "initial role `{missing}` does not exist"
-            )));
-        }
-        st.by_email.insert(user.email_key.clone(), user.id.clone());
-        st.by_username
-            .insert(user.username_key.clone(), user.id.clone());
-        st.by_created.insert((user.created_at, user.id.clone()));
-        st.grants.insert(
-            user.id.clone(),
-            roles.iter().map(|r| r.to_string()).collect(),
-        );
-        st.users.insert(user.id.clone(), user.clone());
+        st.check_new_user(user, roles)?;
+        st.insert_user(user, roles);
         st.emit(events);
         Ok(())
     }
@@ -230,7 +212,40 @@ impl UserStore for MemoryStore {
         st.totp.remove(user_id);
         st.recovery.remove(user_id);
         st.passkeys.retain(|_, p| p.user_id != user_id);
+        st.identities.retain(|_, i| i.user_id != user_id);
         st.emit(events);
         Ok(Some(live))
+    }
+}
+
+impl super::State {
+    /// Refuse a new account that the unique indexes would.
+    pub(super) fn check_new_user(&self, user: &UserRecord, roles: &[&str]) -> Result<()> {
+        if self.by_email.contains_key(&user.email_key) {
+            return Err(Error::DuplicateEmail);
+        }
+        if self.by_username.contains_key(&user.username_key) {
+            return Err(Error::DuplicateUsername);
+        }
+        if let Some(missing) = roles.iter().find(|r| !self.roles.contains_key(**r)) {
+            return Err(Error::Internal(format!(
+                "initial role `{missing}` does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Insert a checked new account with its initial roles.
+    pub(super) fn insert_user(&mut self, user: &UserRecord, roles: &[&str]) {
+        self.by_email
+            .insert(user.email_key.clone(), user.id.clone());
+        self.by_username
+            .insert(user.username_key.clone(), user.id.clone());
+        self.by_created.insert((user.created_at, user.id.clone()));
+        self.grants.insert(
+            user.id.clone(),
+            roles.iter().map(|r| r.to_string()).collect(),
+        );
+        self.users.insert(user.id.clone(), user.clone());
     }
 }

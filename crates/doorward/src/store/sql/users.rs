@@ -53,6 +53,44 @@ macro_rules! sql_users {
                         .is_some())
                 }
 
+                /// Insert a user and its initial roles in `tx`.
+                async fn insert_user(tx: &mut Tx, user: &UserRecord, roles: &[&str]) -> Result<()> {
+                    sqlx::query(&format!(
+                        "INSERT INTO users ({USER_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                    ))
+                    .bind(&user.id)
+                    .bind(&user.username)
+                    .bind(&user.username_key)
+                    .bind(&user.email)
+                    .bind(&user.email_key)
+                    .bind(&user.password_hash)
+                    .bind(user.disabled)
+                    .bind(to_micros(user.created_at))
+                    .bind(to_micros(user.updated_at))
+                    .bind(user.last_login_at.map(to_micros))
+                    .bind(i64::from(user.failed_logins))
+                    .bind(user.locked_until.map(to_micros))
+                    .bind(user.credentials_version)
+                    .bind(user.email_verified_at.map(to_micros))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(<$store as Dialect>::violation)?;
+                    for role in roles {
+                        sqlx::query(
+                            "INSERT INTO user_roles (user_id, role, granted_at) \
+                             VALUES ($1, $2, $3)",
+                        )
+                        .bind(&user.id)
+                        .bind(role)
+                        .bind(to_micros(user.created_at))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(<$store as Dialect>::violation)?;
+                    }
+                    Ok(())
+                }
+
                 /// End every live session of a user but `except`; the ids
                 /// it ended, sorted.
                 async fn revoke_sessions_in(
@@ -88,39 +126,7 @@ macro_rules! sql_users {
                     events: &[Event],
                 ) -> Result<()> {
                     let mut tx = self.begin().await?;
-                    sqlx::query(&format!(
-                        "INSERT INTO users ({USER_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-                    ))
-                    .bind(&user.id)
-                    .bind(&user.username)
-                    .bind(&user.username_key)
-                    .bind(&user.email)
-                    .bind(&user.email_key)
-                    .bind(&user.password_hash)
-                    .bind(user.disabled)
-                    .bind(to_micros(user.created_at))
-                    .bind(to_micros(user.updated_at))
-                    .bind(user.last_login_at.map(to_micros))
-                    .bind(i64::from(user.failed_logins))
-                    .bind(user.locked_until.map(to_micros))
-                    .bind(user.credentials_version)
-                    .bind(user.email_verified_at.map(to_micros))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(<$store as Dialect>::violation)?;
-                    for role in roles {
-                        sqlx::query(
-                            "INSERT INTO user_roles (user_id, role, granted_at) \
-                             VALUES ($1, $2, $3)",
-                        )
-                        .bind(&user.id)
-                        .bind(role)
-                        .bind(to_micros(user.created_at))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(<$store as Dialect>::violation)?;
-                    }
+                    Self::insert_user(&mut tx, user, roles).await?;
                     Self::commit_with(tx, events).await?;
                     Ok(())
                 }
