@@ -23,6 +23,7 @@
 
 mod change_email;
 mod reset;
+pub(crate) mod sealed;
 pub(crate) mod secret;
 mod sign_in;
 mod verify;

@@ -43,11 +43,11 @@ use provider::{Provider, ProviderTokenSet};
 use state::{AUTHORIZATION_SECS, Callback, Pending};
 
 /// The configured providers and the client that reaches them, built once
-/// at open.
+/// at open; with no provider, no client (its TLS set-up is not free).
 #[derive(Debug)]
 pub(crate) struct Providers {
     by_id: BTreeMap<String, Provider>,
-    http: http::Http,
+    http: Option<http::Http>,
 }
 
 impl Providers {
@@ -58,14 +58,23 @@ impl Providers {
                 .iter()
                 .map(|p| (p.id.clone(), Provider::new(p.clone())))
                 .collect(),
-            http: http::Http::new()?,
+            http: if config.oauth_providers.is_empty() {
+                None
+            } else {
+                Some(http::Http::new()?)
+            },
         })
     }
 
-    fn get(&self, id: &str) -> Result<&Provider> {
-        self.by_id.get(id).ok_or_else(|| {
-            Error::validation("provider", format!("no provider `{id}` is configured"))
-        })
+    /// Provider `id` and the client that reaches it.
+    fn get(&self, id: &str) -> Result<(&Provider, &http::Http)> {
+        match (self.by_id.get(id), &self.http) {
+            (Some(provider), Some(http)) => Ok((provider, http)),
+            _ => Err(Error::validation(
+                "provider",
+                format!("no provider `{id}` is configured"),
+            )),
+        }
     }
 }
 
@@ -235,8 +244,7 @@ impl OAuth {
         link_to: Option<&str>,
     ) -> Result<AuthorizationStart> {
         self.core.oauth_keys()?;
-        let providers = &self.core.oauth;
-        let found = providers.get(provider)?;
+        let (found, http) = self.core.oauth.get(provider)?;
         if redirect_uri.len() > 2048 {
             return Err(Error::validation("redirect_uri", "is too long"));
         }
@@ -244,7 +252,7 @@ impl OAuth {
         let state = random_token();
         let nonce = random_token();
         let url = found
-            .authorization_url(&providers.http, redirect_uri, &state, &nonce, challenge)
+            .authorization_url(http, redirect_uri, &state, &nonce, challenge)
             .await?;
         let pending = Pending {
             provider: provider.to_string(),
@@ -292,8 +300,9 @@ impl OAuth {
                         .await?;
                     provider_id = pending.provider.clone();
                     tracing::Span::current().record("provider", pending.provider.as_str());
-                    let providers = &self.core.oauth;
-                    let provider = providers
+                    let (provider, http) = self
+                        .core
+                        .oauth
                         .get(&pending.provider)
                         .map_err(|_| Error::OAuthStateInvalid)?;
                     self.check_issuer(provider, callback.iss.as_deref())?;
@@ -317,7 +326,7 @@ impl OAuth {
                         })?;
                     let claims = provider
                         .exchange(
-                            &providers.http,
+                            http,
                             &pending.redirect_uri,
                             code,
                             &pending.verifier,

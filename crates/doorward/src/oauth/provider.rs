@@ -64,6 +64,17 @@ impl std::fmt::Debug for ProviderTokenSet {
     }
 }
 
+/// What `CoreClient::from_provider_metadata` builds: an authorization
+/// endpoint, maybe a token and a userinfo endpoint.
+type OidcClient = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 struct Discovered {
     metadata: CoreProviderMetadata,
     at: Instant,
@@ -174,6 +185,15 @@ impl Provider {
             .map(|s| ClientSecret::new(s.expose_secret().to_string()))
     }
 
+    /// A client of this provider as `metadata` describes it.
+    fn oidc_client(&self, metadata: CoreProviderMetadata) -> OidcClient {
+        CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.config.client_id.clone()),
+            self.secret(),
+        )
+    }
+
     fn redirect(&self, redirect_uri: &str) -> Result<RedirectUrl> {
         RedirectUrl::new(redirect_uri.to_string())
             .map_err(|e| Error::validation("redirect_uri", format!("is not a URL: {e}")))
@@ -254,12 +274,7 @@ impl Provider {
             return Ok(url.to_string());
         }
         let metadata = self.metadata(http).await?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(self.config.client_id.clone()),
-            self.secret(),
-        )
-        .set_redirect_uri(redirect);
+        let client = self.oidc_client(metadata).set_redirect_uri(redirect);
         let (state, nonce) = (state.to_string(), nonce.to_string());
         let mut request = client
             .authorize_url(
@@ -293,12 +308,9 @@ impl Provider {
         }
         let mut metadata = self.metadata(http).await?;
         let redirect = self.redirect(redirect_uri)?;
-        let client = CoreClient::from_provider_metadata(
-            metadata.clone(),
-            ClientId::new(self.config.client_id.clone()),
-            self.secret(),
-        )
-        .set_redirect_uri(redirect.clone());
+        let client = self
+            .oidc_client(metadata.clone())
+            .set_redirect_uri(redirect);
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| Error::Config(format!("oauth provider `{}`: {e}", self.id())))?
@@ -316,11 +328,7 @@ impl Provider {
         };
         let mut attempt = 0;
         let (claims, signing): (CoreIdTokenClaims, _) = loop {
-            let client = CoreClient::from_provider_metadata(
-                metadata.clone(),
-                ClientId::new(self.config.client_id.clone()),
-                self.secret(),
-            );
+            let client = self.oidc_client(metadata.clone());
             let verifier = client.id_token_verifier();
             match id_token.claims(&verifier, &nonce) {
                 Ok(claims) => {
@@ -364,11 +372,7 @@ impl Provider {
             ),
         };
         if found.email.is_none() && metadata.userinfo_endpoint().is_some() {
-            let client = CoreClient::from_provider_metadata(
-                metadata,
-                ClientId::new(self.config.client_id.clone()),
-                self.secret(),
-            );
+            let client = self.oidc_client(metadata);
             let info: CoreUserInfoClaims = client
                 .user_info(
                     response.access_token().clone(),

@@ -4,17 +4,15 @@
 //! statement, also when two callbacks race), and nothing that proves the
 //! flow (the PKCE verifier, the nonce) ever leaves the store unsealed.
 //!
-//! The flow's id and the hash it is consumed with are HMACs of the state
-//! under the OAuth key; the pending authorization is sealed in its row.
+//! The flow is a sealed one-time flow named by the state, under the OAuth
+//! key (see `flows/sealed.rs`).
 
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
 use crate::core::Core;
 use crate::error::{Error, Result};
-use crate::flows::{MAX_ATTEMPTS, consumed_or_why, single_secret_flow};
 use crate::sealing::Keys;
-use crate::store::now;
 
 /// Seconds an authorization may take: ten minutes.
 pub(crate) const AUTHORIZATION_SECS: u64 = 600;
@@ -89,19 +87,15 @@ impl Core {
         user_id: Option<&str>,
         pending: &Pending,
     ) -> Result<()> {
-        let keys = self.oauth_keys()?;
-        let id = keys.mac(&["oauth flow", state]);
-        let plain = serde_json::to_vec(pending).map_err(|e| Error::Internal(e.to_string()))?;
-        let sealed = keys.seal(&id, &plain);
-        let flow = single_secret_flow(
-            id,
+        self.keep_sealed(
+            self.oauth_keys()?,
             PURPOSE,
+            state,
             user_id,
-            keys.mac(&["oauth state", state]),
-            Some(sealed),
+            pending,
             AUTHORIZATION_SECS,
-        );
-        self.store.create_flow(&flow, &[]).await
+        )
+        .await
     }
 
     /// Use up the authorization of `state`: its pending request and the
@@ -122,23 +116,12 @@ impl Core {
         {
             return Err(Error::OAuthStateInvalid);
         }
-        let id = keys.mac(&["oauth flow", state]);
-        let hash = keys.mac(&["oauth state", state]);
-        let consumed = self
-            .store
-            .consume_flow(&id, PURPOSE, &hash, "", now(), MAX_ATTEMPTS)
-            .await?;
-        let flow = consumed_or_why(consumed, PURPOSE).map_err(|e| match e {
-            Error::FlowInvalid { .. } | Error::FlowExpired => Error::OAuthStateInvalid,
-            other => other,
-        })?;
-        let sealed = flow.sealed.as_deref().unwrap_or_default();
-        let plain = keys.open(&flow.id, sealed).map_err(|_| {
-            Error::Config("an OAuth authorization was sealed under another key".into())
-        })?;
-        let pending = serde_json::from_slice(&plain)
-            .map_err(|e| Error::Internal(format!("cannot read an OAuth authorization: {e}")))?;
-        Ok((pending, flow.user_id))
+        self.take_sealed(keys, PURPOSE, state)
+            .await
+            .map_err(|e| match e {
+                Error::FlowInvalid { .. } | Error::FlowExpired => Error::OAuthStateInvalid,
+                other => other,
+            })
     }
 }
 

@@ -1,9 +1,8 @@
 //! WebAuthn ceremonies through `webauthn-rs`, with their state kept by
 //! doorward so any instance can finish a ceremony another started.
 //!
-//! A ceremony's state is stored as a one-time flow keyed by its challenge:
-//! the flow id and the hash it is consumed with are HMACs of the challenge
-//! under the MFA key, and the state itself is sealed in the flow's row.
+//! A ceremony's state is stored as a sealed one-time flow named by its
+//! challenge, under the MFA key (see `flows/sealed.rs`).
 //! The browser's response carries the challenge (in `clientDataJSON`), so
 //! finishing needs nothing but the response, and consuming the flow is one
 //! conditional statement: an assertion presented twice, or by two
@@ -21,7 +20,7 @@ use webauthn_rs::prelude::{
 use crate::config::Config;
 use crate::core::Core;
 use crate::error::{Error, Result};
-use crate::flows::{MAX_ATTEMPTS, consumed_or_why, single_secret_flow};
+use crate::flows::sealed::sealed_flow_id;
 use crate::sealing::B64;
 use crate::store::{PasskeyUse, UserRecord, now};
 
@@ -114,21 +113,16 @@ impl Core {
         user_id: Option<&str>,
         state: &State,
     ) -> Result<()> {
-        let keys = self.mfa_keys()?;
         let challenge = B64.encode(challenge);
-        let id = keys.mac(&["webauthn ceremony", purpose, &challenge]);
-        let state = serde_json::to_vec(state)
-            .map_err(|e| Error::Internal(format!("cannot keep a WebAuthn state: {e}")))?;
-        let sealed = keys.seal(&id, &state);
-        let flow = single_secret_flow(
-            id,
+        self.keep_sealed(
+            self.mfa_keys()?,
             purpose,
+            &challenge,
             user_id,
-            keys.mac(&["webauthn challenge", purpose, &challenge]),
-            Some(sealed),
+            state,
             CEREMONY_SECS,
-        );
-        self.store.create_flow(&flow, &[]).await
+        )
+        .await
     }
 
     /// Use up the ceremony a response answers and give back its state and
@@ -143,9 +137,8 @@ impl Core {
     ) -> Result<(State, Option<String>)> {
         let keys = self.mfa_keys()?;
         let challenge = challenge_of(client_data_json)?;
-        let id = keys.mac(&["webauthn ceremony", purpose, &challenge]);
-        let hash = keys.mac(&["webauthn challenge", purpose, &challenge]);
         if let Some(owner) = owner {
+            let id = sealed_flow_id(keys, purpose, &challenge);
             let flow = self.store.flow(&id).await?;
             if flow.is_none_or(|f| f.user_id.as_deref() != Some(owner)) {
                 return Err(Error::FlowInvalid {
@@ -153,18 +146,7 @@ impl Core {
                 });
             }
         }
-        let consumed = self
-            .store
-            .consume_flow(&id, purpose, &hash, "", now(), MAX_ATTEMPTS)
-            .await?;
-        let flow = consumed_or_why(consumed, purpose)?;
-        let sealed = flow.sealed.as_deref().unwrap_or_default();
-        let state = keys.open(&flow.id, sealed).map_err(|_| {
-            Error::Config("a WebAuthn ceremony was sealed under another key".into())
-        })?;
-        let state = serde_json::from_slice(&state)
-            .map_err(|e| Error::Internal(format!("cannot read a WebAuthn state: {e}")))?;
-        Ok((state, flow.user_id))
+        self.take_sealed(keys, purpose, &challenge).await
     }
 
     /// Creation options for a new passkey of `user`, none of its

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::Users;
+use crate::error::Result;
 use crate::store::IdentityRecord;
+use crate::telemetry::operation;
 
 /// An identity at an OAuth 2.0 / OpenID Connect provider that signs in
 /// the account.
@@ -33,5 +36,28 @@ impl From<IdentityRecord> for Identity {
             created_at: r.created_at,
             last_used_at: r.last_used_at,
         }
+    }
+}
+
+impl Users {
+    /// The account's identities at OAuth providers, oldest first;
+    /// `not_found` if there is no such account.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let reg = dw.auth().register_user("ann", "ann@example.com", "correct horse battery", None).await?;
+    /// assert!(dw.users().identities(&reg.user.id).await?.is_empty());
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn identities(&self, user_id: &str) -> Result<Vec<Identity>> {
+        self.core
+            .observe(operation!("users.identities", %user_id), async {
+                let user = self.core.user_record(user_id).await?;
+                let found = self.core.store.identities(&user.id).await?;
+                Ok(found.into_iter().map(Identity::from).collect())
+            })
+            .await
     }
 }

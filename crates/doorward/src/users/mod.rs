@@ -9,24 +9,25 @@ use std::sync::Arc;
 use base64::Engine as _;
 use chrono::DateTime;
 use serde_json::json;
-use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::auth::ClientInfo;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 pub use crate::page::Page;
 use crate::page::PageRequest;
 use crate::password::Verdict;
-use crate::rbac::DEFAULT_ROLE;
 use crate::store::{EndSessions, ListAfter, UserRecord, now};
 use crate::telemetry::operation;
 
+mod create;
 mod identity;
 mod user;
 pub mod validate;
 
+#[cfg(feature = "oauth")]
+pub(crate) use create::new_record;
+pub(crate) use create::{Registering, create_user, username_candidate};
 pub use identity::Identity;
 pub use user::{User, UserUpdate};
 
@@ -36,100 +37,6 @@ use validate::{email_key, username_key};
 /// [`PageRequest::MAX_LIMIT`], as it has been since the first release
 /// (hosts pass it on from query strings and rely on the bound).
 pub const MAX_PAGE: u32 = 500;
-
-/// Who creates an account: its owner signing up (the event's actor is the
-/// new user, from the client given), or the host (no actor).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Registering<'a> {
-    pub by_self: bool,
-    pub client: Option<&'a ClientInfo>,
-}
-
-/// Validate, hash and store a new user with the default role.
-pub(crate) async fn create_user(
-    core: &Core,
-    username: &str,
-    email: &str,
-    password: &str,
-    registration: Registering<'_>,
-) -> Result<UserRecord> {
-    let (name, mail, password) = tracing::info_span!("validate_input").in_scope(|| {
-        let name = validate::username(username)?;
-        let mail = validate::email(email)?;
-        let local = mail.display.split('@').next().unwrap_or("");
-        let password = validate::password(
-            password,
-            core.config.password_min_length,
-            &[&name.display, &mail.display, local],
-        )?;
-        Ok::<_, Error>((name, mail, password))
-    })?;
-    let password_hash = core.hasher.hash(&password).await?;
-    let user = new_record(name, mail, password_hash);
-    core.store
-        .create_user(
-            &user,
-            &[DEFAULT_ROLE],
-            &[Event::new(
-                EventType::UserRegistered,
-                registration.by_self.then_some(user.id.as_str()),
-                Some(&user.id),
-                registration.client,
-                Event::user_payload(&user.id, &user.username, json!({})),
-            )],
-        )
-        .instrument(tracing::info_span!("create_user"))
-        .await?;
-    tracing::info!(user_id = %user.id, "user registered");
-    Ok(user)
-}
-
-/// A new account's row: active, unverified, never logged in.
-pub(crate) fn new_record(
-    name: validate::Username,
-    mail: validate::Email,
-    password_hash: String,
-) -> UserRecord {
-    let at = now();
-    UserRecord {
-        id: Uuid::now_v7().to_string(),
-        username: name.display,
-        username_key: name.key,
-        email: mail.display,
-        email_key: mail.key,
-        password_hash,
-        disabled: false,
-        created_at: at,
-        updated_at: at,
-        last_login_at: None,
-        failed_logins: 0,
-        credentials_version: 0,
-        locked_until: None,
-        email_verified_at: None,
-    }
-}
-
-/// The `attempt`th username to try for an account named after `hint` (a
-/// provider's username, or an address's local part): the hint's safe
-/// characters, then with digits when taken.
-pub(crate) fn username_candidate(hint: &str, attempt: u32) -> String {
-    let local = hint.split('@').next().unwrap_or("user");
-    let base: String = local
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        .take(24)
-        .collect();
-    let base = if base.len() < 3 {
-        format!("user{base}")
-    } else {
-        base
-    };
-    if attempt == 0 {
-        base
-    } else {
-        format!("{base}{}", rand::random::<u16>() % 10_000)
-    }
-}
 
 /// The cache key of an account.
 pub(crate) fn user_key(user_id: &str) -> String {
@@ -245,27 +152,6 @@ impl Users {
                 )
                 .await
                 .map(|u| User::from(&u))
-            })
-            .await
-    }
-
-    /// The account's identities at OAuth providers, oldest first;
-    /// `not_found` if there is no such account.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let reg = dw.auth().register_user("ann", "ann@example.com", "correct horse battery", None).await?;
-    /// assert!(dw.users().identities(&reg.user.id).await?.is_empty());
-    /// # Ok::<(), doorward::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn identities(&self, user_id: &str) -> Result<Vec<Identity>> {
-        self.core
-            .observe(operation!("users.identities", %user_id), async {
-                let user = self.core.user_record(user_id).await?;
-                let found = self.core.store.identities(&user.id).await?;
-                Ok(found.into_iter().map(Identity::from).collect())
             })
             .await
     }
