@@ -47,6 +47,10 @@ export type {
   FlowStarted,
   HasherOptions,
   Identity,
+  ImportFailure,
+  ImportOptions,
+  ImportReport,
+  ImportedUser,
   Message,
   MfaChallenge,
   MfaStatus,
@@ -64,6 +68,9 @@ export type {
   TokenPair,
   TotpEnrolment,
   User,
+  UserExportOptions,
+  UserRow,
+  UserRowPage,
   UserUpdate,
   Webhook,
   WebhookTest,
@@ -131,6 +138,7 @@ export type EventType =
   | 'RecoveryCodesRegenerated'
   | 'IdentityLinked'
   | 'IdentityUnlinked'
+  | 'UsersImported'
 
 /**
  * What `login` and `completeSignIn` answer: the session's tokens, or a

@@ -46,3 +46,13 @@ export function object<T>(value: T, what: string): T {
   }
   return value
 }
+
+/**
+ * `value`, a required array argument such as the rows of an import (`what`,
+ * for the message): N-API's own refusal of anything else says nothing of
+ * which argument it was.
+ */
+export function array<T>(value: readonly T[], what: string): readonly T[] {
+  if (!Array.isArray(value)) throw argumentError(`${what} must be an array`)
+  return value
+}

@@ -17,6 +17,7 @@ import type {
   TokenPair,
   TotpEnrolment,
   User,
+  UserRow,
   Webhook,
 } from '../binding'
 
@@ -131,4 +132,18 @@ export function identity(i: Identity): Identity {
     const { email: _, ...rest } = shown
     return shown.email === undefined ? rest : { ...rest, email: '[hidden]' }
   })
+}
+
+/**
+ * An exported row whose email address and password hash util.inspect
+ * leaves out; both stay enumerable, since the row is written out (JSON
+ * Lines, say) to be imported elsewhere.
+ */
+export function userRow(row: UserRow): UserRow {
+  return showAs(row, 'UserRow', (shown) => ({
+    ...shown,
+    email: '[hidden]',
+    ...(shown.password === undefined ? {} : { password: '[hidden]' }),
+    ...(shown.passwordHash === undefined ? {} : { passwordHash: '[hidden]' }),
+  }))
 }

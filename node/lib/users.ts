@@ -1,8 +1,21 @@
 // `dw.users`: accounts. Every User and Identity it returns keeps its email
-// address out of util.inspect (hide.ts).
+// address out of util.inspect, and every exported UserRow its address and
+// hash too (hide.ts).
 
-import type { FlowStarted, Identity, Page, User, UserUpdate, Users as NativeUsers } from '../binding'
-import { call, options } from './call'
+import type {
+  FlowStarted,
+  Identity,
+  ImportOptions,
+  ImportReport,
+  Page,
+  User,
+  UserExportOptions,
+  UserRow,
+  UserRowPage,
+  UserUpdate,
+  Users as NativeUsers,
+} from '../binding'
+import { array, call, options } from './call'
 import * as hide from './hide'
 
 /**
@@ -37,6 +50,33 @@ export class Users implements NativeUsers {
   async list(cursor?: string | null, limit?: number | null): Promise<Page> {
     const page = await call(() => this.#native.list(cursor, limit))
     page.items.forEach(hide.email)
+    return page
+  }
+
+  async search(query: string, cursor?: string | null, limit?: number | null): Promise<Page> {
+    const page = await call(() => this.#native.search(query, cursor, limit))
+    page.items.forEach(hide.email)
+    return page
+  }
+
+  importUsers(rows: readonly UserRow[], importOptions?: ImportOptions | null): Promise<ImportReport> {
+    return call(() =>
+      this.#native.importUsers(
+        array(rows, 'argument 1 of importUsers'),
+        options(importOptions, 'argument 2 of importUsers'),
+      ),
+    )
+  }
+
+  async exportUsers(
+    cursor?: string | null,
+    limit?: number | null,
+    exportOptions?: UserExportOptions | null,
+  ): Promise<UserRowPage> {
+    const page = await call(() =>
+      this.#native.exportUsers(cursor, limit, options(exportOptions, 'argument 3 of exportUsers')),
+    )
+    page.items.forEach(hide.userRow)
     return page
   }
 

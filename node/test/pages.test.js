@@ -15,6 +15,8 @@ const DEFAULT = 50
 /** Each listing by its name: its largest page, and a call with a limit. */
 const LISTINGS = {
   'users.list': [500, (dw, limit) => dw.users.list(undefined, limit)],
+  'users.search': [500, (dw, limit) => dw.users.search('user', undefined, limit)],
+  'users.exportUsers': [500, (dw, limit) => dw.users.exportUsers(undefined, limit)],
   'events.list': [1000, (dw, limit) => dw.events.list({ limit })],
   'events.deliveries': [1000, (dw, limit) => dw.events.deliveries({ limit })],
   'audit.list': [1000, (dw, limit) => dw.audit.list({ limit })],
@@ -42,6 +44,12 @@ test('no limit is the default page of every listing', async () => {
   const users = await dw.users.list()
   assert.equal(users.items.length, DEFAULT)
   assert.ok(users.nextCursor)
+  const found = await dw.users.search('user')
+  assert.equal(found.items.length, DEFAULT)
+  assert.ok(found.nextCursor)
+  const exported = await dw.users.exportUsers()
+  assert.equal(exported.items.length, DEFAULT)
+  assert.ok(exported.nextCursor)
   const files = await dw.files.list({ prefix: 'f' })
   assert.equal(files.items.length, DEFAULT)
   assert.equal(files.nextCursor, `f/0${DEFAULT - 1}`)

@@ -54,6 +54,10 @@ import {
   type FlowStarted,
   type HasherOptions,
   type Identity,
+  type ImportFailure,
+  type ImportOptions,
+  type ImportReport,
+  type ImportedUser,
   type LoginResult,
   type Message,
   type MfaChallenge,
@@ -81,6 +85,9 @@ import {
   type TokenPair,
   type TotpEnrolment,
   type User,
+  type UserExportOptions,
+  type UserRow,
+  type UserRowPage,
   type UserUpdate,
   type UserVerification,
   type Webhook,
@@ -452,6 +459,56 @@ async function everyMethod(): Promise<void> {
   await users.list(undefined, '5')
   // @ts-expect-error: UserUpdate has no password
   await users.update(created.id, { password: 'x' })
+
+  // Accounts in bulk: rows in, a report out; rows out, fit to go back in.
+  const rows: UserRow[] = [
+    { email: 'ann@example.com', passwordHash: 'pbkdf2_sha256$1000000$salt$hash' },
+    { email: 'bob@example.com', password: 'correct horse battery', roles: ['admin'], emailVerified: true },
+    { id: created.id, username: 'cyd', email: 'cyd@example.com', disabled: true, createdAt: '2020-01-02T03:04:05Z' },
+    { email: 'dee@example.com', createdAt: new Date() },
+  ]
+  const report: ImportReport = await users.importUsers(rows)
+  await users.importUsers(rows, { dryRun: true })
+  await users.importUsers(rows, { atomic: true, dryRun: false })
+  await users.importUsers(rows, null)
+  const frozen: readonly UserRow[] = rows
+  await users.importUsers(frozen)
+  const importOptions: ImportOptions = { atomic: true }
+  await users.importUsers([], importOptions)
+  const reportFields: [boolean, number, ImportedUser[], ImportFailure[]] = [
+    report.dryRun,
+    report.total,
+    report.created,
+    report.failed,
+  ]
+  const importedUser: ImportedUser | undefined = report.created[0]
+  const failure: ImportFailure | undefined = report.failed[0]
+  const failureCode: ErrorCode | undefined = failure?.code
+  const failureField: string | undefined = failure?.field
+  void [reportFields, importedUser, failureCode, failureField]
+  const exportedPage: UserRowPage = await users.exportUsers()
+  await users.exportUsers(exportedPage.nextCursor, 100, { withHashes: true })
+  const exportOptions: UserExportOptions = { withHashes: false }
+  await users.exportUsers(null, null, exportOptions)
+  const exportedRows: UserRow[] = exportedPage.items
+  await users.importUsers(exportedPage.items)
+  const found: Page = await users.search('ann')
+  await users.search('ann', found.nextCursor, 10)
+  void exportedRows
+  // @ts-expect-error: rows are camelCase, like every key
+  await users.importUsers([{ email: 'ann@example.com', password_hash: 'x' }])
+  // @ts-expect-error: a row needs its address
+  await users.importUsers([{ username: 'ann' }])
+  // @ts-expect-error: the rows are a list
+  await users.importUsers(rows[0])
+  // @ts-expect-error: a dry run is a flag
+  await users.importUsers(rows, { dryRun: 'yes' })
+  // @ts-expect-error: createdAt is an ISO string or a Date, not a number
+  await users.importUsers([{ email: 'ann@example.com', createdAt: 1_700_000_000_000 }])
+  // @ts-expect-error: withHashes is an option, not a third positional flag
+  await users.exportUsers(null, null, true)
+  // @ts-expect-error: a search needs its query
+  await users.search()
 
   // Roles
   const rolesApi: Roles = dw.roles
@@ -825,6 +882,7 @@ async function integrations(dw: Doorward): Promise<void> {
   await events.subscribe(() => {}, { types: mfaEvents })
   const identityEvents: EventType[] = ['IdentityLinked', 'IdentityUnlinked']
   await events.subscribe(() => {}, { types: identityEvents })
+  await events.subscribe(() => {}, { types: ['UsersImported'] })
   void types
 }
 
@@ -991,6 +1049,37 @@ assertType<
   >
 >()
 assertType<Equals<Awaited<ReturnType<Users['identities']>>, Identity[]>>()
+assertType<Equals<Awaited<ReturnType<Users['search']>>, Page>>()
+assertType<Equals<Awaited<ReturnType<Users['importUsers']>>, ImportReport>>()
+assertType<Equals<Awaited<ReturnType<Users['exportUsers']>>, UserRowPage>>()
+assertType<
+  Equals<
+    Parameters<Users['exportUsers']>,
+    [cursor?: string | null, limit?: number | null, exportOptions?: UserExportOptions | null]
+  >
+>()
+assertType<
+  Equals<
+    UserRow,
+    {
+      id?: string
+      username?: string
+      email: string
+      password?: string
+      passwordHash?: string
+      roles?: string[]
+      emailVerified?: boolean
+      disabled?: boolean
+      createdAt?: string | Date
+    }
+  >
+>()
+assertType<Equals<UserRowPage, { items: UserRow[]; nextCursor?: string }>>()
+assertType<Equals<ImportOptions, { dryRun?: boolean; atomic?: boolean }>>()
+assertType<Equals<UserExportOptions, { withHashes?: boolean }>>()
+assertType<Equals<ImportReport, { dryRun: boolean; total: number; created: ImportedUser[]; failed: ImportFailure[] }>>()
+assertType<Equals<ImportedUser, { index: number; id: string; username: string }>>()
+assertType<Equals<ImportFailure, { index: number; code: ErrorCode; field?: string; message: string }>>()
 
 // Middleware, on plain node:http.
 async function middleware(): Promise<void> {

@@ -18,9 +18,12 @@ import builtins
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from os import PathLike
-from typing import Any, Final, Literal, Optional, Union, final
+from typing import Any, Final, Literal, Optional, TypedDict, Union, final, type_check_only
+
+from typing_extensions import NotRequired
 
 from doorward._streams import AsyncEventStream, EventStream
+from doorward.errors import ErrorCode
 
 __version__: str
 __all__ = [
@@ -55,6 +58,9 @@ __all__ = [
     "FlowStarted",
     "HttpErrorResponse",
     "Identity",
+    "ImportFailure",
+    "ImportReport",
+    "ImportedUser",
     "Limits",
     "Mail",
     "Message",
@@ -80,6 +86,7 @@ __all__ = [
     "TokenPair",
     "TotpEnrolment",
     "User",
+    "UserRowPage",
     "Users",
     "Webhook",
     "WebhookTest",
@@ -95,6 +102,41 @@ _Config = Union[Mapping[str, Any], str, PathLike[str], None]
 _Path = Union[str, PathLike[str]]
 _Data = Union[bytes, bytearray, memoryview]
 _Handler = Callable[[Event], object]
+
+@type_check_only
+class UserRow(TypedDict):
+    """One account as ``users.import_users`` takes it and
+    ``users.export_users`` gives it: a plain dict, of which only ``email``
+    is required. For annotations only (it does not exist at run time):
+    ``if TYPE_CHECKING: from doorward._native import UserRow``.
+    """
+
+    id: NotRequired[str]
+    """A doorward id (a UUID) to keep, as when moving between doorward
+    stores; a new one when absent."""
+    username: NotRequired[str]
+    """Made from the address's local part (with digits when taken) when absent."""
+    email: str
+    """The address: unique, validated as at registration."""
+    password: NotRequired[str]
+    """A password in clear, checked by the password rules and hashed with
+    argon2id (slow: prefer ``password_hash``). Never exported."""
+    password_hash: NotRequired[str]
+    """The old system's hash (argon2, bcrypt, Django's hashers, passlib's
+    PBKDF2 and scrypt), kept until the owner's next login replaces it with
+    argon2id, or an unusable password (``!...``). With neither this nor
+    ``password``, the account has no password until a reset sets one.
+    Exported only with ``with_hashes``."""
+    roles: NotRequired[builtins.list[str]]
+    """Roles to grant; they must exist. Empty or absent: ``user``."""
+    email_verified: NotRequired[bool]
+    """Whether the address is known to be verified."""
+    disabled: NotRequired[bool]
+    """Whether the account starts disabled."""
+    created_at: NotRequired[Union[datetime, str]]
+    """When the account was created in the old system: an aware
+    ``datetime`` or RFC 3339 text (exported as an aware ``datetime``); now
+    when absent."""
 
 def error_codes() -> builtins.list[str]:
     """Every stable error code, in the order of ``docs/errors.md``.
@@ -321,6 +363,73 @@ class Page:
     """Pass it back as ``cursor`` for the next page; None on the last one."""
     def __len__(self) -> int:
         """How many items this page holds."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class UserRowPage:
+    """One page of accounts as import rows, in creation order;
+    ``len(page)`` counts them. Its ``repr`` shows neither addresses nor
+    hashes."""
+
+    @property
+    def items(self) -> builtins.list[UserRow]:
+        """The rows as plain dicts, new ones on each read, which
+        ``users.import_users`` takes back as they are."""
+    next_cursor: Final[Optional[str]]
+    """Pass it back as ``cursor`` for the next page; None on the last one."""
+    def __len__(self) -> int:
+        """How many rows this page holds."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class ImportedUser:
+    """An account an import created (or, in a dry run, would create).
+
+    Compared and hashed by value."""
+
+    index: Final[int]
+    """The row's position in the input, from 0."""
+    id: Final[str]
+    """Its id (in a dry run, the one it would have had)."""
+    username: Final[str]
+    """As given, or as made from the address."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ImportFailure:
+    """A row an import refused, and why: what registering it would have
+    raised. The message never holds a password or a hash.
+
+    Compared and hashed by value."""
+
+    index: Final[int]
+    """The row's position in the input, from 0."""
+    code: Final[ErrorCode]
+    """``validation_error``, ``duplicate_email``, ``duplicate_username``..."""
+    field: Final[Optional[str]]
+    """The key at fault, when one is (``email``, ``password_hash``, ``roles``...)."""
+    message: Final[str]
+    """Why, in words."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ImportReport:
+    """What ``users.import_users`` did (or, in a dry run, would do).
+
+    Compared and hashed by value."""
+
+    dry_run: Final[bool]
+    """Whether nothing was written."""
+    total: Final[int]
+    """Rows given."""
+    created: Final[builtins.list[ImportedUser]]
+    """Accounts created (or that would be, in a dry run), by row."""
+    failed: Final[builtins.list[ImportFailure]]
+    """Rows refused, by row; in an atomic import, any here means nothing
+    was written."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -843,6 +952,67 @@ class Users:
         Args:
             cursor: The ``next_cursor`` of the previous page; None for the first.
             limit: The most accounts a page holds, 1 to 500; None for 50.
+
+        Raises:
+            ValidationError: A cursor this listing did not return, or a limit
+                out of its range (``field`` says which).
+        """
+    def search(self, query: str, cursor: Optional[str] = None, limit: Optional[int] = None) -> Page:
+        """Accounts whose email address or username starts with ``query``,
+        ignoring case, in creation order, a page at a time: what an
+        administrator's search box asks.
+
+        Args:
+            query: The start of an address or a username.
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most accounts a page holds, 1 to 500; None for 50.
+
+        Raises:
+            ValidationError: An empty query (``field`` is ``query``), a cursor
+                this listing did not return, or a limit out of its range.
+        """
+    def import_users(
+        self, rows: Sequence[UserRow], *, dry_run: bool = False, atomic: bool = False
+    ) -> ImportReport:
+        """Import accounts from another system, one dict per account (a
+        :class:`UserRow`): each row is checked as registration would check
+        it, and all are checked before anything is written. Password hashes
+        of the old system are kept as they are and replaced by argon2id at
+        the owner's next login. Emits one ``UsersImported`` event, not a
+        ``UserRegistered`` per account.
+
+        Args:
+            rows: The accounts; ``created_at`` as an aware ``datetime`` or
+                RFC 3339 text.
+            dry_run: Check and report, write nothing.
+            atomic: All rows or none: one refused row writes nothing.
+
+        Returns:
+            The accounts created and the rows refused, each by its position:
+            a refused row (a bad address, a taken username, a hash in no
+            known format or with a hostile cost) is in ``failed``, not raised.
+
+        Raises:
+            ValidationError: A row that is not a dict of the ``UserRow`` keys
+                and values (an unknown key, a value of the wrong type):
+                ``field`` is ``rows`` and the message names the row and the
+                key, never the value.
+        """
+    def export_users(
+        self,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
+        *,
+        with_hashes: bool = False,
+    ) -> UserRowPage:
+        """Accounts as import rows, in creation order, a page at a time:
+        what ``import_users`` takes back, into this instance or another.
+
+        Args:
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most rows a page holds, 1 to 500; None for 50.
+            with_hashes: Include each account's password hash (never its
+                password); treat such a page as a secret.
 
         Raises:
             ValidationError: A cursor this listing did not return, or a limit
@@ -1944,6 +2114,69 @@ class AsyncUsers:
         Args:
             cursor: The ``next_cursor`` of the previous page; None for the first.
             limit: The most accounts a page holds, 1 to 500; None for 50.
+
+        Raises:
+            ValidationError: A cursor this listing did not return, or a limit
+                out of its range (``field`` says which).
+        """
+    def search(
+        self, query: str, cursor: Optional[str] = None, limit: Optional[int] = None
+    ) -> Awaitable[Page]:
+        """Accounts whose email address or username starts with ``query``,
+        ignoring case, in creation order, a page at a time: what an
+        administrator's search box asks.
+
+        Args:
+            query: The start of an address or a username.
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most accounts a page holds, 1 to 500; None for 50.
+
+        Raises:
+            ValidationError: An empty query (``field`` is ``query``), a cursor
+                this listing did not return, or a limit out of its range.
+        """
+    def import_users(
+        self, rows: Sequence[UserRow], *, dry_run: bool = False, atomic: bool = False
+    ) -> Awaitable[ImportReport]:
+        """Import accounts from another system, one dict per account (a
+        :class:`UserRow`): each row is checked as registration would check
+        it, and all are checked before anything is written. Password hashes
+        of the old system are kept as they are and replaced by argon2id at
+        the owner's next login. Emits one ``UsersImported`` event, not a
+        ``UserRegistered`` per account.
+
+        Args:
+            rows: The accounts; ``created_at`` as an aware ``datetime`` or
+                RFC 3339 text.
+            dry_run: Check and report, write nothing.
+            atomic: All rows or none: one refused row writes nothing.
+
+        Returns:
+            The accounts created and the rows refused, each by its position:
+            a refused row (a bad address, a taken username, a hash in no
+            known format or with a hostile cost) is in ``failed``, not raised.
+
+        Raises:
+            ValidationError: A row that is not a dict of the ``UserRow`` keys
+                and values (an unknown key, a value of the wrong type):
+                ``field`` is ``rows`` and the message names the row and the
+                key, never the value.
+        """
+    def export_users(
+        self,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
+        *,
+        with_hashes: bool = False,
+    ) -> Awaitable[UserRowPage]:
+        """Accounts as import rows, in creation order, a page at a time:
+        what ``import_users`` takes back, into this instance or another.
+
+        Args:
+            cursor: The ``next_cursor`` of the previous page; None for the first.
+            limit: The most rows a page holds, 1 to 500; None for 50.
+            with_hashes: Include each account's password hash (never its
+                password); treat such a page as a secret.
 
         Raises:
             ValidationError: A cursor this listing did not return, or a limit

@@ -22,6 +22,21 @@ def config() -> dict[str, Any]:
     }
 
 
+def configure_django() -> None:
+    """Django configured once per process (unless something already did):
+    for the Django integration's tests, and for the import tests, which make
+    password hashes with Django's hashers."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            DOORWARD=config(),
+            ALLOWED_HOSTS=["testserver"],
+        )
+        django.setup()
+
+
 def call(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` from synchronous test code, for a Doorward's method or
     an AsyncDoorward's (which needs a running loop: one of its own here)."""

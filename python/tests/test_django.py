@@ -8,17 +8,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import django
 import pytest
 from asgiref.sync import iscoroutinefunction as asgiref_iscoroutinefunction
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test import AsyncClient as DjangoAsyncClient
 from django.test import Client as DjangoClient
 from django.test import RequestFactory, override_settings
 from django.urls import path as django_path
-from frameworks import NO_VALID_TOKEN, PASSWORD, SECRET, Users, assert_error, config
+from frameworks import (
+    NO_VALID_TOKEN,
+    PASSWORD,
+    SECRET,
+    Users,
+    assert_error,
+    config,
+    configure_django,
+)
 
 import doorward
 import doorward.django
@@ -27,12 +33,7 @@ import doorward.django
 @pytest.fixture(scope="module")
 def django_settings() -> None:
     """Django configured once per process (unless something already did)."""
-    if not settings.configured:
-        settings.configure(
-            DOORWARD=config(),
-            ALLOWED_HOSTS=["testserver"],
-        )
-        django.setup()
+    configure_django()
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ Listing = Callable[[Client, Any], Union[Any, Awaitable[Any]]]
 #: Each listing by its name, with its largest page.
 LISTINGS: dict[str, tuple[int, Listing]] = {
     "users.list": (500, lambda c, n: c.users.list(limit=n)),
+    "users.search": (500, lambda c, n: c.users.search("user", limit=n)),
+    "users.export_users": (500, lambda c, n: c.users.export_users(limit=n)),
     "events.list": (1000, lambda c, n: c.events.list(limit=n)),
     "events.deliveries": (1000, lambda c, n: c.events.deliveries(limit=n)),
     "audit.list": (1000, lambda c, n: c.audit.list(limit=n)),

@@ -23,6 +23,7 @@ pub mod oauth;
 pub mod passkeys;
 pub mod password;
 pub mod roles;
+mod rows;
 pub mod sessions;
 pub mod telemetry;
 pub mod types;

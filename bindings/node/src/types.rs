@@ -316,6 +316,173 @@ impl From<doorward::Page<doorward::User>> for Page {
     }
 }
 
+/// One account as `users.importUsers` takes it and `users.exportUsers`
+/// gives it, so an export feeds an import. Only `email` is required:
+/// `passwordHash` is the old system's hash (kept until the owner's next
+/// login replaces it with argon2id), `password` one in clear (never
+/// exported), `roles` empty for the default role, `createdAt` an ISO
+/// string or a Date (an export gives a Date). The package keeps the
+/// address and the hash out of `util.inspect`.
+#[napi(object, object_from_js = false)]
+pub struct UserRow {
+    pub id: Option<String>,
+    pub username: Option<String>,
+    pub email: String,
+    pub password: Option<String>,
+    pub password_hash: Option<String>,
+    pub roles: Option<Vec<String>>,
+    pub email_verified: Option<bool>,
+    pub disabled: Option<bool>,
+    #[napi(ts_type = "string | Date")]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<doorward::UserRow> for UserRow {
+    fn from(r: doorward::UserRow) -> Self {
+        UserRow {
+            id: r.id,
+            username: r.username,
+            email: r.email,
+            password: r.password,
+            password_hash: r.password_hash,
+            roles: Some(r.roles),
+            email_verified: Some(r.email_verified),
+            disabled: Some(r.disabled),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// One page of `users.exportUsers` and where the next one starts.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct UserRowPage {
+    pub items: Vec<UserRow>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<doorward::Page<doorward::UserRow>> for UserRowPage {
+    fn from(p: doorward::Page<doorward::UserRow>) -> Self {
+        UserRowPage {
+            items: each(p.items),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+/// How `users.importUsers` imports.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct ImportOptions {
+    /// Check and report, write nothing.
+    pub dry_run: Option<bool>,
+    /// All rows or none: one refused row writes nothing.
+    pub atomic: Option<bool>,
+}
+
+impl From<ImportOptions> for doorward::ImportOptions {
+    fn from(o: ImportOptions) -> Self {
+        doorward::ImportOptions {
+            dry_run: o.dry_run.unwrap_or(false),
+            atomic: o.atomic.unwrap_or(false),
+            progress: None,
+        }
+    }
+}
+
+/// What `users.exportUsers` gives beside the page.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct UserExportOptions {
+    /// Include each account's password hash (`passwordHash`), for an
+    /// import elsewhere (off by default).
+    pub with_hashes: Option<bool>,
+}
+
+/// An account an import created (or, in a dry run, would create).
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct ImportedUser {
+    /// The row's position in the input, from 0.
+    pub index: f64,
+    /// Its id (in a dry run, the id it would have had).
+    pub id: String,
+    /// Its username, as given or as made from the address.
+    pub username: String,
+}
+
+impl From<doorward::ImportedUser> for ImportedUser {
+    fn from(u: doorward::ImportedUser) -> Self {
+        ImportedUser {
+            index: u.index as f64,
+            id: u.id,
+            username: u.username,
+        }
+    }
+}
+
+/// A row an import refused, and why.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct ImportFailure {
+    /// The row's position in the input, from 0.
+    pub index: f64,
+    /// The code a registration would have failed with
+    /// (`validation_error`, `duplicate_email`, ...).
+    #[napi(ts_type = "import('./index').ErrorCode")]
+    pub code: String,
+    /// The field at fault, when one is: the core's name, as a
+    /// `DoorwardError`'s `field` (`email`, `password_hash`, `roles`...).
+    pub field: Option<String>,
+    /// Why, in words (never the password or the hash).
+    pub message: String,
+}
+
+impl From<doorward::ImportFailure> for ImportFailure {
+    fn from(f: doorward::ImportFailure) -> Self {
+        ImportFailure {
+            index: f.index as f64,
+            code: f.code.as_str().to_owned(),
+            field: f.field,
+            message: f.message,
+        }
+    }
+}
+
+/// What an import did.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct ImportReport {
+    /// Whether this was a dry run (nothing written).
+    pub dry_run: bool,
+    /// Rows given.
+    pub total: f64,
+    /// Accounts created (or that would be, in a dry run).
+    pub created: Vec<ImportedUser>,
+    /// Rows refused; with `atomic`, any here means nothing was written.
+    pub failed: Vec<ImportFailure>,
+}
+
+impl From<doorward::ImportReport> for ImportReport {
+    fn from(r: doorward::ImportReport) -> Self {
+        ImportReport {
+            dry_run: r.dry_run,
+            total: r.total as f64,
+            created: each(r.created),
+            failed: each(r.failed),
+        }
+    }
+}
+
 /// What an admitted rate-limited call may still do.
 #[napi(object)]
 #[derive(Debug)]

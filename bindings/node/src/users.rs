@@ -1,10 +1,15 @@
 //! `dw.users`: accounts.
 
+use napi::Env;
+use napi::bindgen_prelude::{Array, PromiseRaw};
 use napi_derive::napi;
 
 use crate::error::guarded;
 use crate::oauth::Identity;
-use crate::types::{FlowStarted, Page, User, UserUpdate, each};
+use crate::types::{
+    FlowStarted, ImportOptions, ImportReport, Page, User, UserExportOptions, UserRowPage,
+    UserUpdate, each,
+};
 
 /// Accounts: `dw.users`.
 #[napi]
@@ -59,6 +64,76 @@ impl Users {
         guarded(self.dw.users().list(cursor.as_deref(), limit))
             .await
             .map(Page::from)
+    }
+
+    /// Accounts whose email address or username starts with `query`
+    /// (ignoring case), in creation order, paged like `list`. An empty
+    /// query is a `validation_error` on `query`.
+    #[napi]
+    pub async fn search(
+        &self,
+        query: String,
+        cursor: Option<String>,
+        limit: Option<f64>,
+    ) -> napi::Result<Page> {
+        let limit = crate::types::limit(limit);
+        guarded(self.dw.users().search(&query, cursor.as_deref(), limit))
+            .await
+            .map(Page::from)
+    }
+
+    /// Import accounts, as when moving from another system: each row is
+    /// checked as registration would check it, and its `passwordHash` (the
+    /// old system's bcrypt, PBKDF2, scrypt or argon2 hash) is kept until
+    /// its owner's next login replaces it with argon2id. Without `atomic`,
+    /// the good rows go in and `failed` lists the others by index; with
+    /// it, one refused row writes nothing; a dry run writes nothing. One
+    /// `UsersImported` event per import. A row that is no `UserRow` (not
+    /// an object, an unknown key, a value of the wrong type) is a
+    /// `validation_error` on `rows` naming its index and key.
+    #[napi(
+        ts_args_type = "rows: ReadonlyArray<UserRow>, options?: ImportOptions | undefined | null",
+        ts_return_type = "Promise<ImportReport>"
+    )]
+    pub fn import_users<'env>(
+        &self,
+        env: &'env Env,
+        rows: Array<'_>,
+        options: Option<ImportOptions>,
+    ) -> napi::Result<PromiseRaw<'env, ImportReport>> {
+        // Read here, on the JavaScript thread; imported on the runtime.
+        let rows = crate::rows::read(&rows)?;
+        let dw = self.dw.clone();
+        let options = options.unwrap_or_default().into();
+        env.spawn_future(async move {
+            guarded(async move {
+                let rows = crate::rows::checked(rows)?;
+                dw.users().import_users(rows, options).await
+            })
+            .await
+            .map(ImportReport::from)
+        })
+    }
+
+    /// Accounts as `importUsers` rows, in creation order, `limit` (1 to
+    /// 500, default 50) at a time; pass `nextCursor` back for the next
+    /// page. `passwordHash` only with `withHashes`; `password` never.
+    #[napi]
+    pub async fn export_users(
+        &self,
+        cursor: Option<String>,
+        limit: Option<f64>,
+        options: Option<UserExportOptions>,
+    ) -> napi::Result<UserRowPage> {
+        let limit = crate::types::limit(limit);
+        let with_hashes = options.unwrap_or_default().with_hashes.unwrap_or(false);
+        guarded(
+            self.dw
+                .users()
+                .export_users(cursor.as_deref(), limit, with_hashes),
+        )
+        .await
+        .map(UserRowPage::from)
     }
 
     /// How many accounts there are, disabled ones included (a number: exact

@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod files;
 mod handle;
+mod imports;
 mod limits;
 mod mail;
 mod mfa;
@@ -76,6 +77,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Page>()?;
     m.add_class::<types::Decision>()?;
     m.add_class::<types::FlowStarted>()?;
+    m.add_class::<imports::ImportedUser>()?;
+    m.add_class::<imports::ImportFailure>()?;
+    m.add_class::<imports::ImportReport>()?;
+    m.add_class::<imports::UserRowPage>()?;
     m.add_class::<mail::Message>()?;
     m.add_class::<mfa::TotpEnrolment>()?;
     m.add_class::<mfa::RecoveryCodes>()?;

@@ -66,7 +66,7 @@ pub use roles::Roles;
 pub use sessions::Sessions;
 pub use types::{
     ClientInfo, Decision, FlowStarted, LoginResult, MfaChallenge, Page, Principal, Registration,
-    Role, Session, TokenPair, User,
+    Role, Session, TokenPair, User, UserRow, UserRowPage,
 };
-pub use users::{Identity, Users};
+pub use users::{Identity, ImportFailure, ImportReport, ImportedUser, Users};
 pub use webhooks::{Webhook, WebhookTest, Webhooks};

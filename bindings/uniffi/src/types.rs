@@ -394,6 +394,123 @@ impl From<doorward::Page<doorward::User>> for Page {
     }
 }
 
+/// One account as `users().importUsers` takes it and `users().exportUsers`
+/// gives it, so an export feeds an import. Only `email` is required.
+///
+/// Printing it (`toString()` in Kotlin, `description` in Swift) shows
+/// neither `password` nor `passwordHash` (nor the address, as for `User`):
+/// both come from the redacting Rust `Debug` below, not from every field.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct UserRow {
+    /// A doorward id (a UUID) to keep, as when moving between doorward
+    /// stores; a new one when `null`.
+    #[uniffi(default = None)]
+    pub id: Option<String>,
+    /// When `null`, made from the address's local part (with digits when
+    /// taken).
+    #[uniffi(default = None)]
+    pub username: Option<String>,
+    /// The address; unique, validated as at registration.
+    pub email: String,
+    /// A password in clear, checked by the password policy and hashed
+    /// (slow: prefer `passwordHash`). Never exported.
+    #[uniffi(default = None)]
+    pub password: Option<String>,
+    /// The old system's hash (argon2, bcrypt, Django, passlib, scrypt), or
+    /// an unusable password (`!…`); replaced by argon2id at the next login.
+    #[uniffi(default = None)]
+    pub password_hash: Option<String>,
+    /// Roles to grant; they must exist. Empty: the default role (`user`).
+    #[uniffi(default = [])]
+    pub roles: Vec<String>,
+    /// Whether the address is known to be verified.
+    #[uniffi(default = false)]
+    pub email_verified: bool,
+    /// Whether the account starts disabled.
+    #[uniffi(default = false)]
+    pub disabled: bool,
+    /// When the account was created in the old system; now when `null`.
+    #[uniffi(default = None)]
+    pub created_at: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "[redacted]"),
+            )
+            .field("roles", &self.roles)
+            .field("email_verified", &self.email_verified)
+            .field("disabled", &self.disabled)
+            .field(
+                "created_at",
+                &self.created_at.map(chrono::DateTime::<chrono::Utc>::from),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// `toString()` (Kotlin) and `description` (Swift): the redacting `Debug`.
+impl std::fmt::Display for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl From<doorward::UserRow> for UserRow {
+    fn from(r: doorward::UserRow) -> Self {
+        UserRow {
+            id: r.id,
+            username: r.username,
+            email: r.email,
+            password: r.password,
+            password_hash: r.password_hash,
+            roles: r.roles,
+            email_verified: r.email_verified,
+            disabled: r.disabled,
+            created_at: r.created_at.map(time),
+        }
+    }
+}
+
+impl From<UserRow> for doorward::UserRow {
+    fn from(r: UserRow) -> Self {
+        doorward::UserRow {
+            id: r.id,
+            username: r.username,
+            email: r.email,
+            password: r.password,
+            password_hash: r.password_hash,
+            roles: r.roles,
+            email_verified: r.email_verified,
+            disabled: r.disabled,
+            created_at: r.created_at.map(Into::into),
+        }
+    }
+}
+
+/// One page of exported accounts and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UserRowPage {
+    pub items: Vec<UserRow>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<doorward::Page<doorward::UserRow>> for UserRowPage {
+    fn from(p: doorward::Page<doorward::UserRow>) -> Self {
+        UserRowPage {
+            items: p.items.into_iter().map(UserRow::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
 /// What an admitted rate-limited call may still do.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Decision {

@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use crate::error::{DoorwardError, call};
-use crate::types::{FlowStarted, Page, User, each, time};
+use crate::types::{FlowStarted, Page, User, UserRow, UserRowPage, each, time};
 
 /// An identity at an OAuth 2.0 / OpenID Connect provider that signs the
 /// account in (`users().identities`).
@@ -47,6 +47,76 @@ impl From<doorward::Identity> for Identity {
     }
 }
 
+/// An account an import created (or, in a dry run, would create).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportedUser {
+    /// The row's position in the input, from 0.
+    pub index: u64,
+    /// Its id (in a dry run, the id it would have had).
+    pub id: String,
+    /// Its username, as given or as made from the address.
+    pub username: String,
+}
+
+impl From<doorward::ImportedUser> for ImportedUser {
+    fn from(u: doorward::ImportedUser) -> Self {
+        ImportedUser {
+            index: u.index,
+            id: u.id,
+            username: u.username,
+        }
+    }
+}
+
+/// A row an import refused, and why (never with its password or hash).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportFailure {
+    /// The row's position in the input, from 0.
+    pub index: u64,
+    /// The stable error code a registration would have had
+    /// (`validation_error`, `duplicate_email`, ...).
+    pub code: String,
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+    /// Why, in words.
+    pub message: String,
+}
+
+impl From<doorward::ImportFailure> for ImportFailure {
+    fn from(f: doorward::ImportFailure) -> Self {
+        ImportFailure {
+            index: f.index,
+            code: f.code.as_str().to_string(),
+            field: f.field,
+            message: f.message,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportReport {
+    /// Whether this was a dry run (nothing written).
+    pub dry_run: bool,
+    /// Rows given.
+    pub total: u64,
+    /// Accounts created (or that would be, in a dry run).
+    pub created: Vec<ImportedUser>,
+    /// Rows refused; with `atomic`, any here means nothing was written.
+    pub failed: Vec<ImportFailure>,
+}
+
+impl From<doorward::ImportReport> for ImportReport {
+    fn from(r: doorward::ImportReport) -> Self {
+        ImportReport {
+            dry_run: r.dry_run,
+            total: r.total,
+            created: each(r.created),
+            failed: each(r.failed),
+        }
+    }
+}
+
 /// Accounts: `doorward.users()`.
 #[derive(Debug, uniffi::Object)]
 pub struct Users {
@@ -80,6 +150,35 @@ export! {
         #[uniffi::method(default(cursor = None, limit = None))]
         pub async fn list(&self, cursor: Option<String>, limit: Option<u32>) -> Result<Page, DoorwardError> {
             call(self.dw.users().list(cursor.as_deref(), limit)).await.map(Page::from)
+        }
+
+        /// Accounts whose email or username starts with `query`, whatever
+        /// the case, in creation order, `limit` (1 to 500; `null` for the
+        /// default, 50) at a time; an empty `query` is a `Validation` error
+        /// on `query`.
+        #[uniffi::method(default(cursor = None, limit = None))]
+        pub async fn search(&self, query: String, cursor: Option<String>, limit: Option<u32>) -> Result<Page, DoorwardError> {
+            call(self.dw.users().search(&query, cursor.as_deref(), limit)).await.map(Page::from)
+        }
+
+        /// Import accounts from another system (or another doorward): each
+        /// row is checked as registration would check it, and a
+        /// `passwordHash` is kept until the owner's next login replaces it
+        /// with argon2id. Bad rows are reported by index in `failed`; with
+        /// `atomic`, one bad row writes nothing; `dryRun` checks and writes
+        /// nothing. One `UsersImported` event for the batch.
+        #[uniffi::method(default(dry_run = false, atomic = false))]
+        pub async fn import_users(&self, rows: Vec<UserRow>, dry_run: bool, atomic: bool) -> Result<ImportReport, DoorwardError> {
+            let options = doorward::ImportOptions { dry_run, atomic, progress: None };
+            call(self.dw.users().import_users(each(rows), options)).await.map(ImportReport::from)
+        }
+
+        /// Accounts as `importUsers` rows, in creation order, `limit` (1 to
+        /// 500; `null` for the default, 50) at a time; password hashes only
+        /// with `withHashes`, a password never.
+        #[uniffi::method(default(cursor = None, limit = None, with_hashes = false))]
+        pub async fn export_users(&self, cursor: Option<String>, limit: Option<u32>, with_hashes: bool) -> Result<UserRowPage, DoorwardError> {
+            call(self.dw.users().export_users(cursor.as_deref(), limit, with_hashes)).await.map(UserRowPage::from)
         }
 
         /// How many accounts there are, disabled ones included.

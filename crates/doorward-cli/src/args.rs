@@ -158,6 +158,94 @@ pub enum UserCommand {
         #[arg(value_name = "USER")]
         user: OsString,
     },
+    /// Create accounts from JSON Lines or CSV, keeping the password hashes
+    /// of the system they come from (argon2, bcrypt, Django's and
+    /// passlib's PBKDF2 and scrypt): each is replaced by argon2id at the
+    /// owner's next login.
+    ///
+    /// One account per line (CSV: a header row naming the columns): email,
+    /// and optionally username, password_hash (or password, in clear),
+    /// roles (CSV: separated by `;`), email_verified, disabled, created_at,
+    /// id. Every row is checked before any is written; without --atomic the
+    /// good rows go in and the others are reported by line (exit 1).
+    Import(ImportArgs),
+    /// Write every account as JSON Lines, the import's format.
+    Export {
+        /// Include the password hashes (handle the output as a secret).
+        #[arg(long)]
+        with_hashes: bool,
+    },
+    /// Disable, enable, delete or grant a role to many accounts: those
+    /// listed in a file, or those a search matches.
+    #[command(subcommand)]
+    Bulk(BulkCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file, or `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The file's format; by default CSV for a `.csv` file, else JSON Lines.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Check every row and report what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// All rows or none: one bad row writes nothing.
+    #[arg(long)]
+    pub atomic: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated, with a header row.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BulkCommand {
+    /// Disable the accounts (their sessions end now).
+    Disable(BulkTarget),
+    /// Enable the accounts.
+    Enable(BulkTarget),
+    /// Delete the accounts with their sessions and grants (needs --yes).
+    Delete {
+        #[command(flatten)]
+        target: BulkTarget,
+        /// Really delete.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Grant a role to the accounts.
+    Grant {
+        #[arg(value_name = "ROLE")]
+        role: OsString,
+        #[command(flatten)]
+        target: BulkTarget,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BulkTarget {
+    /// A file of accounts, one id, email address or username per line
+    /// (`-` for standard input; blank lines and `#` comments skipped).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "filter",
+        conflicts_with = "filter"
+    )]
+    pub ids: Option<PathBuf>,
+    /// Every account whose email address or username starts with this
+    /// (ignoring case).
+    #[arg(long, value_name = "PREFIX")]
+    pub filter: Option<OsString>,
+    /// List the accounts it would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +282,20 @@ pub enum RoleCommand {
         #[arg(value_name = "ROLE")]
         role: OsString,
     },
+    /// Create the roles a JSON Lines file lists (`{"name", "permissions",
+    /// "description"}` per line, as `role export` writes); a role that
+    /// exists with the same permissions is left as it is, one with others
+    /// is reported (exit 1).
+    Import {
+        /// The file, or `-` for standard input.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write every role as JSON Lines.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]

@@ -89,12 +89,12 @@ pub fn error_object(err: &doorward::Error) -> serde_json::Value {
     })
 }
 
-fn json_line<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+pub fn json_line<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
     out.write_all(b"\n")
 }
 
-fn write_error(err: io::Error) -> doorward::Error {
+pub fn write_error(err: io::Error) -> doorward::Error {
     doorward::Error::Internal(format!("cannot write output: {err}"))
 }
 

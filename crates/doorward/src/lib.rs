@@ -112,7 +112,10 @@ pub use passkeys::{PasskeyInfo, Passkeys};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
-pub use users::{Identity, User, UserUpdate, Users};
+pub use users::{
+    Identity, ImportFailure, ImportOptions, ImportProgress, ImportReport, ImportedUser, User,
+    UserRow, UserUpdate, Users,
+};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -38,6 +38,28 @@ pub struct Role {
     pub created_at: DateTime<Utc>,
 }
 
+/// What [`Roles::create`] checks before writing: a valid name, valid
+/// permissions, a description of at most 1024 bytes without NUL. For
+/// tools that report on a role without creating it (`role import --dry-run`).
+///
+/// ```
+/// assert!(doorward::rbac::check_role("editor", &["posts:*"], "").is_ok());
+/// assert!(doorward::rbac::check_role("editor", &["posts"], "").is_err());
+/// ```
+pub fn check_role(name: &str, permissions: &[&str], description: &str) -> Result<()> {
+    validate_role_name(name)?;
+    for p in permissions {
+        validate_permission(p)?;
+    }
+    if description.len() > 1024 || description.contains('\0') {
+        return Err(Error::validation(
+            "description",
+            "must be at most 1024 bytes, without NUL",
+        ));
+    }
+    Ok(())
+}
+
 /// The roles every store starts with.
 pub fn seeded_roles() -> Vec<Role> {
     let at = DateTime::<Utc>::UNIX_EPOCH;
@@ -257,16 +279,7 @@ impl Roles {
     ) -> Result<Role> {
         self.core
             .observe(operation!("roles.create", %name), async {
-                validate_role_name(name)?;
-                for p in permissions {
-                    validate_permission(p)?;
-                }
-                if description.len() > 1024 || description.contains('\0') {
-                    return Err(Error::validation(
-                        "description",
-                        "must be at most 1024 bytes, without NUL",
-                    ));
-                }
+                check_role(name, permissions, description)?;
                 let role = Role {
                     name: name.to_string(),
                     description: description.to_string(),

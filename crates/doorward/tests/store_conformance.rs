@@ -9,6 +9,8 @@ mod common;
 mod flows;
 #[path = "conformance/identities.rs"]
 mod identities;
+#[path = "conformance/imports.rs"]
+mod imports;
 #[path = "conformance/mfa.rs"]
 mod mfa;
 #[path = "conformance/passkeys.rs"]
@@ -22,6 +24,7 @@ use doorward::store::{EndSessions, RefreshRecord, Rotation, SessionRecord, Store
 use doorward::{ErrorCode, Role};
 pub use flows::*;
 pub use identities::*;
+pub use imports::*;
 pub use mfa::*;
 pub use passkeys::*;
 
@@ -128,7 +131,7 @@ pub async fn duplicates_are_typed(store: Arc<dyn Store>) {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::DuplicateUsername);
     // Nothing half-written: the failed users left no rows and no grants.
-    assert_eq!(store.list_users(None, 10).await.unwrap().len(), 1);
+    assert_eq!(store.list_users(None, None, 10).await.unwrap().len(), 1);
     assert!(store.user_roles(&same_email.id).await.unwrap().is_empty());
 }
 
@@ -137,12 +140,12 @@ pub async fn listing_pages_by_creation(store: Arc<dyn Store>) {
     for n in [3, 1, 2, 5, 4] {
         store.create_user(&user(n), &[], &[]).await.unwrap();
     }
-    let first = store.list_users(None, 2).await.unwrap();
+    let first = store.list_users(None, None, 2).await.unwrap();
     let names: Vec<_> = first.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, ["User1", "User2"]);
     let last = first.last().unwrap();
     let rest = store
-        .list_users(Some(&(last.created_at, last.id.clone())), 10)
+        .list_users(Some(&(last.created_at, last.id.clone())), None, 10)
         .await
         .unwrap();
     let names: Vec<_> = rest.iter().map(|u| u.username.as_str()).collect();
@@ -816,7 +819,7 @@ pub async fn racing_creates_leave_one_row(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(ok, 1);
-    assert_eq!(store.list_users(None, 100).await.unwrap().len(), 1);
+    assert_eq!(store.list_users(None, None, 100).await.unwrap().len(), 1);
 }
 
 pub async fn lockout_state_round_trips(store: Arc<dyn Store>) {
@@ -940,7 +943,8 @@ macro_rules! store_conformance {
                 addresses_are_verified_and_changed, totp_steps_are_accepted_once,
                 recovery_codes_are_spent_once, passkey_counters_only_move_forward,
                 identities_link_once_per_subject_and_provider,
-                racing_first_sign_ins_create_one_account, unlinking_keeps_a_way_in);
+                racing_first_sign_ins_create_one_account, unlinking_keeps_a_way_in,
+                bulk_inserts_are_all_or_nothing, searches_match_prefixes_literally);
         }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -2,11 +2,12 @@
 // from JWKS, the device session over an app-implemented TokenStore, and
 // the error mapping; files (FilesTest.kt), events, webhooks and the audit
 // log (EventsTest.kt), mail and metrics (MailTest.kt), account
-// administration and paging (AccountsTest.kt), the account flows
-// (FlowsTest.kt), second factors (MfaTest.kt), passkeys (PasskeysTest.kt),
-// sign-in with an OpenID provider (OAuthTest.kt) and the API against
-// tests/api.json (ParityTest.kt) run from the same main. Run by
-// scripts/kotlin (and so by scripts/test).
+// administration and paging (AccountsTest.kt), import, export and search
+// (ImportTest.kt), the account flows (FlowsTest.kt), second factors
+// (MfaTest.kt), passkeys (PasskeysTest.kt), sign-in with an OpenID
+// provider (OAuthTest.kt) and the API against tests/api.json
+// (ParityTest.kt) run from the same main. Run by scripts/kotlin (and so by
+// scripts/test).
 
 import doorward.*
 import java.nio.file.Files
@@ -250,7 +251,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + accountsTests + flowsTests + mfaTests + passkeysTests + oauthTests + filesTests + eventsTests + mailTests + parityTests
+    val all = tests + accountsTests + importTests + flowsTests + mfaTests + passkeysTests + oauthTests + filesTests + eventsTests + mailTests + parityTests
     for ((name, test) in all) {
         try {
             test()

@@ -2,6 +2,7 @@
 //! configuration, opening the store and finding a user from what an
 //! administrator types.
 
+mod bulk;
 mod cache;
 mod demo;
 mod events;
@@ -11,6 +12,7 @@ mod metrics;
 mod migrate;
 mod role;
 mod token;
+mod transfer;
 mod user;
 
 use std::ffi::OsString;
@@ -125,8 +127,8 @@ pub async fn run(cli: Cli, out: Output) -> Result<Outcome> {
     )?;
     let done = match cli.command {
         Command::Migrate => migrate::run(&ctx).await,
-        Command::User(command) => user::run(&ctx, command).await,
-        Command::Role(command) => role::run(&ctx, command).await,
+        Command::User(command) => return user::run(&ctx, command).await,
+        Command::Role(command) => return role::run(&ctx, command).await,
         Command::Token(command) => token::run(&ctx, command).await,
         Command::Cache(command) => return cache::run(&ctx, command).await,
         Command::Events(command) => events::run_events(&ctx, command).await,

@@ -3,7 +3,7 @@
 use doorward::{Result, Role};
 use serde::Serialize;
 
-use super::{Ctx, resolve_user};
+use super::{Ctx, Outcome, resolve_user, transfer};
 use crate::args::{RoleCommand, utf8, utf8_opt};
 use crate::output::table;
 
@@ -25,8 +25,12 @@ struct GrantChange {
     roles: Vec<String>,
 }
 
-pub async fn run(ctx: &Ctx, command: RoleCommand) -> Result<()> {
-    match command {
+pub async fn run(ctx: &Ctx, command: RoleCommand) -> Result<Outcome> {
+    let done = match command {
+        RoleCommand::Import { file, dry_run } => {
+            return transfer::import_roles(ctx, &file, dry_run).await;
+        }
+        RoleCommand::Export => transfer::export_roles(ctx).await,
         RoleCommand::List => {
             let dw = ctx.open().await?;
             let roles = dw.roles().list().await?;
@@ -90,7 +94,8 @@ pub async fn run(ctx: &Ctx, command: RoleCommand) -> Result<()> {
         }
         RoleCommand::Grant { user, role } => change(ctx, user, role, true).await,
         RoleCommand::Revoke { user, role } => change(ctx, user, role, false).await,
-    }
+    };
+    done.map(|()| Outcome::Done)
 }
 
 async fn change(

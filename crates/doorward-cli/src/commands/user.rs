@@ -6,7 +6,7 @@ use chrono::Utc;
 use doorward::{Doorward, Result, Session, User};
 use serde::Serialize;
 
-use super::{Ctx, resolve_user};
+use super::{Ctx, Outcome, bulk, resolve_user, transfer};
 use crate::args::{UserCommand, utf8, utf8_opt};
 use crate::output::{table, time, time_opt};
 use crate::secrets;
@@ -57,10 +57,13 @@ struct Deleted {
     user: User,
 }
 
-pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
+pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<Outcome> {
     // Arguments are checked before the store is opened, so bad input never
     // creates or migrates a database.
-    match command {
+    let done = match command {
+        UserCommand::Import(args) => return transfer::import_users(ctx, args).await,
+        UserCommand::Export { with_hashes } => transfer::export_users(ctx, with_hashes).await,
+        UserCommand::Bulk(command) => return bulk::bulk(ctx, command).await,
         UserCommand::Add { username, email } => {
             let username = utf8("username", username)?;
             let email = utf8("email", email)?;
@@ -253,7 +256,8 @@ pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
                 )
             })
         }
-    }
+    };
+    done.map(|()| Outcome::Done)
 }
 
 async fn open_and_resolve(ctx: &Ctx, user: std::ffi::OsString) -> Result<(Doorward, User)> {

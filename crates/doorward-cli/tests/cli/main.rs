@@ -20,4 +20,5 @@ mod migrate;
 mod output;
 mod roles;
 mod tokens;
+mod transfer;
 mod users;

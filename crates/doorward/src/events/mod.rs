@@ -118,11 +118,15 @@ pub enum EventType {
     IdentityLinked,
     /// An identity at an OAuth provider was unlinked (`payload.provider`).
     IdentityUnlinked,
+    /// Accounts were imported in bulk (`payload.created`, `failed`): one
+    /// event for the batch, not one `UserRegistered` per account, so an
+    /// import does not send 100,000 welcome mails.
+    UsersImported,
 }
 
 impl EventType {
     /// Every event type, in declaration order.
-    pub const ALL: [EventType; 34] = [
+    pub const ALL: [EventType; 35] = [
         EventType::UserRegistered,
         EventType::LoginSucceeded,
         EventType::LoginFailed,
@@ -157,6 +161,7 @@ impl EventType {
         EventType::RecoveryCodesRegenerated,
         EventType::IdentityLinked,
         EventType::IdentityUnlinked,
+        EventType::UsersImported,
     ];
 
     /// The stored and transmitted name.
@@ -203,6 +208,7 @@ impl EventType {
             EventType::RecoveryCodesRegenerated => "RecoveryCodesRegenerated",
             EventType::IdentityLinked => "IdentityLinked",
             EventType::IdentityUnlinked => "IdentityUnlinked",
+            EventType::UsersImported => "UsersImported",
         }
     }
 

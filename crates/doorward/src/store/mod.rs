@@ -31,6 +31,7 @@ use crate::rbac::Role;
 
 pub mod flows;
 pub mod identities;
+pub mod imports;
 pub mod login_clients;
 pub mod memory;
 pub mod mfa;
@@ -181,6 +182,7 @@ pub enum EndSessions<'a> {
 
 pub use flows::{Consumption, FlowRecord, FlowStore};
 pub use identities::{IdentityRecord, IdentityStore, Linking, Unlinking};
+pub use imports::{ImportStore, NewUser, TakenKeys};
 pub use login_clients::{LoginClient, LoginClientStore};
 pub use mfa::{MfaStore, TotpRecord};
 pub use outbox::{
@@ -204,8 +206,15 @@ pub trait UserStore: Send + Sync {
     async fn user_by_email_key(&self, email_key: &str) -> Result<Option<UserRecord>>;
     /// By lowercased username.
     async fn user_by_username_key(&self, username_key: &str) -> Result<Option<UserRecord>>;
-    /// Up to `limit` users ordered by `(created_at, id)`, after `after`.
-    async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>>;
+    /// Up to `limit` users ordered by `(created_at, id)`, after `after`;
+    /// with `matching` (lowercase), only those whose email key or username
+    /// key starts with it.
+    async fn list_users(
+        &self,
+        after: Option<&ListAfter>,
+        matching: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<UserRecord>>;
     /// How many accounts there are, disabled ones included.
     async fn count_users(&self) -> Result<u64>;
     /// Replace username and email (both forms); `not_found` when absent.
@@ -355,6 +364,7 @@ pub trait Store:
     + MfaStore
     + PasskeyStore
     + IdentityStore
+    + ImportStore
     + std::fmt::Debug
     + 'static
 {

@@ -22,6 +22,7 @@ use crate::telemetry::operation;
 
 mod create;
 mod identity;
+mod import;
 mod user;
 pub mod validate;
 
@@ -29,6 +30,9 @@ pub mod validate;
 pub(crate) use create::new_record;
 pub(crate) use create::{Registering, create_user, username_candidate};
 pub use identity::Identity;
+pub use import::{
+    ImportFailure, ImportOptions, ImportProgress, ImportReport, ImportedUser, UserRow,
+};
 pub use user::{User, UserUpdate};
 
 use validate::{email_key, username_key};
@@ -112,7 +116,7 @@ pub(crate) fn login_key(login: &str) -> String {
     }
 }
 
-fn encode_cursor(after: &ListAfter) -> String {
+pub(super) fn encode_cursor(after: &ListAfter) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
         "{}:{}",
         after.0.timestamp_micros(),
@@ -120,7 +124,7 @@ fn encode_cursor(after: &ListAfter) -> String {
     ))
 }
 
-fn decode_cursor(cursor: &str) -> Result<ListAfter> {
+pub(super) fn decode_cursor(cursor: &str) -> Result<ListAfter> {
     let bad = || Error::validation("cursor", "is not a cursor this listing returned");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
@@ -252,31 +256,74 @@ impl Users {
     ) -> Result<Page<User>> {
         let limit = limit.into();
         self.core
-            .observe(operation!("users.list"), async {
-                let page = PageRequest::new(cursor, limit);
-                let limit = page.limit_within(MAX_PAGE)?;
-                let after = page.cursor.map(decode_cursor).transpose()?;
-                // One extra row says whether another page exists.
-                let mut rows = self
-                    .core
-                    .store
-                    .for_reads()
-                    .list_users(after.as_ref(), limit + 1)
-                    .await?;
-                let more = rows.len() > limit as usize;
-                rows.truncate(limit as usize);
-                let next_cursor = if more {
-                    rows.last()
-                        .map(|u| encode_cursor(&(u.created_at, u.id.clone())))
-                } else {
-                    None
-                };
-                Ok(Page {
-                    items: rows.iter().map(User::from).collect(),
-                    next_cursor,
-                })
-            })
+            .observe(operation!("users.list"), self.page(cursor, None, limit))
             .await
+    }
+
+    /// Accounts whose email address or username starts with `query`
+    /// (ignoring case), in creation order, paged like [`Users::list`]:
+    /// what an administrator's search box asks.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// dw.users().create("ann", "ann@example.com", "correct horse battery").await.unwrap();
+    /// dw.users().create("bob", "annie@example.org", "correct horse battery").await.unwrap();
+    /// dw.users().create("cyd", "cyd@example.com", "correct horse battery").await.unwrap();
+    /// let found = dw.users().search("ANN", None, 10).await.unwrap();
+    /// assert_eq!(found.items.len(), 2);
+    /// # });
+    /// ```
+    pub async fn search(
+        &self,
+        query: &str,
+        cursor: Option<&str>,
+        limit: impl Into<Option<u32>>,
+    ) -> Result<Page<User>> {
+        let limit = limit.into();
+        let query = query.trim().to_lowercase();
+        if query.is_empty() || query.len() > 254 || query.contains('\0') {
+            return Err(Error::validation(
+                "query",
+                "give the start of an email address or username",
+            ));
+        }
+        self.core
+            .observe(
+                operation!("users.search"),
+                self.page(cursor, Some(&query), limit),
+            )
+            .await
+    }
+
+    async fn page(
+        &self,
+        cursor: Option<&str>,
+        matching: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<User>> {
+        let page = PageRequest::new(cursor, limit);
+        let limit = page.limit_within(MAX_PAGE)?;
+        let after = page.cursor.map(decode_cursor).transpose()?;
+        // One extra row says whether another page exists.
+        let mut rows = self
+            .core
+            .store
+            .for_reads()
+            .list_users(after.as_ref(), matching, limit + 1)
+            .await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last()
+                .map(|u| encode_cursor(&(u.created_at, u.id.clone())))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.iter().map(User::from).collect(),
+            next_cursor,
+        })
     }
 
     /// Change username and/or email, validated and kept unique as at registration.

@@ -20,6 +20,7 @@ use crate::rbac::Role;
 mod events;
 mod flows;
 mod identities;
+mod imports;
 mod login_clients;
 mod mfa;
 mod passkeys;

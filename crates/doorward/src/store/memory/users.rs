@@ -40,7 +40,12 @@ impl UserStore for MemoryStore {
             .cloned())
     }
 
-    async fn list_users(&self, after: Option<&ListAfter>, limit: u32) -> Result<Vec<UserRecord>> {
+    async fn list_users(
+        &self,
+        after: Option<&ListAfter>,
+        matching: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<UserRecord>> {
         let st = self.lock();
         let range: Box<dyn Iterator<Item = &ListAfter>> = match after {
             Some(after) => Box::new(st.by_created.range((
@@ -50,8 +55,12 @@ impl UserStore for MemoryStore {
             None => Box::new(st.by_created.iter()),
         };
         Ok(range
+            .filter_map(|(_, id)| st.users.get(id))
+            .filter(|u| {
+                matching.is_none_or(|p| u.email_key.starts_with(p) || u.username_key.starts_with(p))
+            })
             .take(limit as usize)
-            .filter_map(|(_, id)| st.users.get(id).cloned())
+            .cloned()
             .collect())
     }
 

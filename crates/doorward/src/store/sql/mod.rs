@@ -11,7 +11,7 @@
 //! ids is bound, how the outbox is kept in commit order and how constraint
 //! violations map to domain errors. [`sql_store!`] then writes every store
 //! trait for it, from one macro per concern ([`users`], [`sessions`],
-//! [`roles`], [`events`], [`login_clients`], [`flows`], [`mfa`], [`passkeys`], [`identities`]). A macro rather than generic
+//! [`roles`], [`events`], [`login_clients`], [`flows`], [`mfa`], [`passkeys`], [`identities`], [`imports`]). A macro rather than generic
 //! code, because sqlx's executor traits make a store generic over its
 //! database a wall of bounds; expanded, each body is plain sqlx for one
 //! database.
@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 pub(crate) mod events;
 pub(crate) mod flows;
 pub(crate) mod identities;
+pub(crate) mod imports;
 pub(crate) mod login_clients;
 pub(crate) mod mfa;
 pub(crate) mod passkeys;
@@ -150,6 +151,7 @@ macro_rules! sql_store {
         $crate::store::sql::mfa::sql_mfa!($store);
         $crate::store::sql::passkeys::sql_passkeys!($store);
         $crate::store::sql::identities::sql_identities!($store);
+        $crate::store::sql::imports::sql_imports!($store);
 
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {

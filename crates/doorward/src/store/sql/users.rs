@@ -7,6 +7,10 @@
 //! follows so no two transactions wait on each other; on SQLite the write
 //! lock `BEGIN IMMEDIATE` already holds.
 
+/// Users per multi-row `INSERT` (an import's chunk is written with a few):
+/// 14 columns each, well under SQLite's parameter bound.
+pub(crate) const USERS_PER_STATEMENT: usize = 500;
+
 /// Implements [`crate::store::UserStore`] for a [`super::Dialect`].
 macro_rules! sql_users {
     ($store:ty) => {
@@ -15,10 +19,25 @@ macro_rules! sql_users {
             use $crate::error::{Error, Result};
             use $crate::events::Event;
             use $crate::store::sql::Dialect;
+            use $crate::store::sql::users::USERS_PER_STATEMENT;
             use $crate::store::sql::rows::{USER_COLUMNS, to_micros, user_from};
             use $crate::store::{EndSessions, ListAfter, UserRecord, UserStore};
 
             type Tx = sqlx::Transaction<'static, <$store as Dialect>::Db>;
+
+            /// A `LIKE` pattern for keys starting with `prefix`, taken
+            /// literally (`%`, `_` and `\` escaped).
+            fn like_prefix(prefix: &str) -> String {
+                let mut pattern = String::with_capacity(prefix.len() + 1);
+                for c in prefix.chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+                pattern.push('%');
+                pattern
+            }
 
             impl $store {
                 /// The user whose `column` (a fixed, indexed column name)
@@ -55,38 +74,59 @@ macro_rules! sql_users {
 
                 /// Insert a user and its initial roles in `tx`.
                 async fn insert_user(tx: &mut Tx, user: &UserRecord, roles: &[&str]) -> Result<()> {
-                    sqlx::query(&format!(
-                        "INSERT INTO users ({USER_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-                    ))
-                    .bind(&user.id)
-                    .bind(&user.username)
-                    .bind(&user.username_key)
-                    .bind(&user.email)
-                    .bind(&user.email_key)
-                    .bind(&user.password_hash)
-                    .bind(user.disabled)
-                    .bind(to_micros(user.created_at))
-                    .bind(to_micros(user.updated_at))
-                    .bind(user.last_login_at.map(to_micros))
-                    .bind(i64::from(user.failed_logins))
-                    .bind(user.locked_until.map(to_micros))
-                    .bind(user.credentials_version)
-                    .bind(user.email_verified_at.map(to_micros))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(<$store as Dialect>::violation)?;
-                    for role in roles {
-                        sqlx::query(
-                            "INSERT INTO user_roles (user_id, role, granted_at) \
-                             VALUES ($1, $2, $3)",
-                        )
-                        .bind(&user.id)
-                        .bind(role)
-                        .bind(to_micros(user.created_at))
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(<$store as Dialect>::violation)?;
+                    Self::insert_users_in(tx, &[(user, roles)]).await
+                }
+
+                /// Insert users and their initial roles in `tx`, with
+                /// multi-row statements in slices that stay under SQLite's
+                /// 32,766 bound parameters.
+                async fn insert_users_in(tx: &mut Tx, users: &[(&UserRecord, &[&str])]) -> Result<()> {
+                    for slice in users.chunks(USERS_PER_STATEMENT) {
+                        let mut query = sqlx::QueryBuilder::<<$store as Dialect>::Db>::new(
+                            format!("INSERT INTO users ({USER_COLUMNS}) "),
+                        );
+                        query.push_values(slice, |mut row, (user, _)| {
+                            row.push_bind(&user.id)
+                                .push_bind(&user.username)
+                                .push_bind(&user.username_key)
+                                .push_bind(&user.email)
+                                .push_bind(&user.email_key)
+                                .push_bind(&user.password_hash)
+                                .push_bind(user.disabled)
+                                .push_bind(to_micros(user.created_at))
+                                .push_bind(to_micros(user.updated_at))
+                                .push_bind(user.last_login_at.map(to_micros))
+                                .push_bind(i64::from(user.failed_logins))
+                                .push_bind(user.locked_until.map(to_micros))
+                                .push_bind(user.credentials_version)
+                                .push_bind(user.email_verified_at.map(to_micros));
+                        });
+                        query
+                            .build()
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(<$store as Dialect>::violation)?;
+                        let grants: Vec<(&str, &str, i64)> = slice
+                            .iter()
+                            .flat_map(|(user, roles)| {
+                                roles.iter().map(move |role| {
+                                    (user.id.as_str(), *role, to_micros(user.created_at))
+                                })
+                            })
+                            .collect();
+                        for grants in grants.chunks(USERS_PER_STATEMENT * 4) {
+                            let mut query = sqlx::QueryBuilder::<<$store as Dialect>::Db>::new(
+                                "INSERT INTO user_roles (user_id, role, granted_at) ",
+                            );
+                            query.push_values(grants, |mut row, (user_id, role, at)| {
+                                row.push_bind(*user_id).push_bind(*role).push_bind(*at);
+                            });
+                            query
+                                .build()
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(<$store as Dialect>::violation)?;
+                        }
                     }
                     Ok(())
                 }
@@ -149,16 +189,25 @@ macro_rules! sql_users {
                 async fn list_users(
                     &self,
                     after: Option<&ListAfter>,
+                    matching: Option<&str>,
                     limit: u32,
                 ) -> Result<Vec<UserRecord>> {
                     let limit = i64::from(limit);
+                    // $1 is always bound, so the numbering holds with or
+                    // without a filter.
+                    let filter = match matching {
+                        Some(_) => "(email_key LIKE $1 ESCAPE '\\' OR username_key LIKE $1 ESCAPE '\\')",
+                        None => "CAST($1 AS TEXT) IS NULL",
+                    };
+                    let pattern = matching.map(like_prefix);
                     let rows = match after {
                         Some((at, id)) => {
                             sqlx::query(&format!(
                                 "SELECT {USER_COLUMNS} FROM users \
-                                 WHERE (created_at, id) > ($1, $2) \
-                                 ORDER BY created_at, id LIMIT $3"
+                                 WHERE {filter} AND (created_at, id) > ($2, $3) \
+                                 ORDER BY created_at, id LIMIT $4"
                             ))
+                            .bind(pattern)
                             .bind(to_micros(*at))
                             .bind(id)
                             .bind(limit)
@@ -167,9 +216,10 @@ macro_rules! sql_users {
                         }
                         None => {
                             sqlx::query(&format!(
-                                "SELECT {USER_COLUMNS} FROM users \
-                                 ORDER BY created_at, id LIMIT $1"
+                                "SELECT {USER_COLUMNS} FROM users WHERE {filter} \
+                                 ORDER BY created_at, id LIMIT $2"
                             ))
+                            .bind(pattern)
                             .bind(limit)
                             .fetch_all(self.reads())
                             .await?

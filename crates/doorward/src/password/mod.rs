@@ -1,4 +1,6 @@
-//! Argon2id password hashing.
+//! Argon2id password hashing, and verification of the hashes other systems
+//! made (bcrypt, PBKDF2, scrypt: see [`check_importable`]), which a login
+//! replaces with argon2id.
 //!
 //! Hashing is deliberately expensive, so it never runs on the async threads:
 //! each hash takes a permit from a semaphore and runs on tokio's blocking
@@ -19,6 +21,11 @@ use base64::Engine as _;
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
+
+mod legacy;
+
+use legacy::Legacy;
+pub use legacy::{MAX_BCRYPT_COST, MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_PARALLELISM};
 
 /// What a stored hash starts with when the account has no password of its
 /// own (it signed up through a provider): nothing verifies against it, so
@@ -177,7 +184,25 @@ impl Hasher {
             self.verify_dummy(password).await?;
             return Ok(Verdict::Invalid);
         }
-        self.verify_phc(password, phc).await
+        if phc.starts_with("$argon2") {
+            return self.verify_phc(password, phc).await;
+        }
+        if let Some(wrapped) = django_argon2(phc) {
+            // Django's own wrapping is replaced by a plain PHC string.
+            return Ok(match self.verify_phc(password, wrapped).await? {
+                Verdict::Invalid => Verdict::Invalid,
+                _ => Verdict::ValidNeedsRehash,
+            });
+        }
+        let legacy = Legacy::parse(phc)
+            .map_err(|why| Error::Internal(format!("stored password hash: {why}")))?;
+        let password = password.to_owned();
+        let matched = self.run(move || Ok(legacy.verify(&password))).await?;
+        Ok(if matched {
+            Verdict::ValidNeedsRehash
+        } else {
+            Verdict::Invalid
+        })
     }
 
     async fn verify_phc(&self, password: &str, phc: &str) -> Result<Verdict> {
@@ -254,6 +279,43 @@ fn to_argon2_params(p: HashParams) -> Result<Params> {
     }
     Params::new(p.memory_kib, p.iterations, p.parallelism, Some(32))
         .map_err(|e| Error::Config(format!("invalid argon2 parameters: {e}")))
+}
+
+/// Whether a hash brought from another system can be stored as an
+/// account's password: a PHC argon2 string, bcrypt (`$2a$`/`$2b$`/`$2y$`),
+/// Django's `pbkdf2_sha256$`, `pbkdf2_sha1$`, `argon2$`, `bcrypt$`,
+/// `bcrypt_sha256$` and `scrypt$`, passlib's `$pbkdf2-sha256$`, `$scrypt$`,
+/// or an unusable password (`!…`, Django's too), each within the cost caps.
+/// The login that next verifies it replaces it with argon2id.
+///
+/// ```
+/// use doorward::password::check_importable;
+/// assert!(check_importable("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW").is_ok());
+/// let hostile = check_importable("$2b$31$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW");
+/// assert_eq!(hostile.unwrap_err().field(), Some("password_hash"));
+/// ```
+pub fn check_importable(stored: &str) -> Result<()> {
+    let refused = |why: String| Error::validation("password_hash", why);
+    if stored.starts_with(UNUSABLE_PREFIX) {
+        return Ok(());
+    }
+    let phc = django_argon2(stored).unwrap_or(stored);
+    if phc.starts_with("$argon2") {
+        let parsed =
+            PasswordHash::new(phc).map_err(|_| refused("not a valid argon2 PHC string".into()))?;
+        return match check_stored(&parsed) {
+            Err(Error::Internal(why)) => Err(refused(why)),
+            other => other.map(|_| ()),
+        };
+    }
+    Legacy::parse(stored).map(|_| ()).map_err(refused)
+}
+
+/// The PHC string inside Django's `argon2$argon2id$…`.
+fn django_argon2(stored: &str) -> Option<&str> {
+    stored
+        .strip_prefix("argon2")
+        .filter(|rest| rest.starts_with("$argon2"))
 }
 
 /// Reads and bounds the parameters a stored hash asks for.
