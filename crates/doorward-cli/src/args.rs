@@ -94,6 +94,15 @@ pub enum Command {
     /// random HS256 secret made for the run unless the configuration has
     /// keys.
     Demo(DemoArgs),
+    /// Serve the admin console (a web page and its JSON API) on its own
+    /// origin, until stopped. Only accounts with `console:read` (reading),
+    /// `console:write` (changing) or `admin:*` sign in.
+    Console {
+        /// The address to listen on; keep it on loopback unless a TLS
+        /// proxy fronts it.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7700")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]

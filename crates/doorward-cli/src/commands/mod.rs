@@ -4,6 +4,7 @@
 
 mod bulk;
 mod cache;
+mod console;
 mod demo;
 mod events;
 #[cfg(feature = "files")]
@@ -89,6 +90,12 @@ impl Ctx {
         config.otel_endpoint = None;
         Doorward::open(config).await
     }
+
+    /// Open as a long-running instance does (`doorward console`): events
+    /// are delivered, so the console's own actions reach the audit log.
+    async fn open_serving(&self) -> Result<Doorward> {
+        Doorward::open(self.config()?).await
+    }
 }
 
 /// `Config::with_env` skips a variable that is not valid UTF-8, which would
@@ -136,6 +143,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<Outcome> {
         Command::Audit(command) => return events::run_audit(&ctx, command).await,
         Command::Metrics => metrics::run(&ctx).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
+        Command::Console { listen } => console::run(&ctx, listen).await,
         #[cfg(feature = "files")]
         Command::Files(command) => files::run(&ctx, command).await,
         #[cfg(not(feature = "files"))]

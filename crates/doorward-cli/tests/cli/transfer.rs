@@ -215,3 +215,44 @@ fn bulk_actions_over_a_file_or_a_search() {
     let usage = env.run(["user", "bulk", "disable"]);
     assert_eq!(usage.status.code(), Some(2), "a target is required");
 }
+
+#[test]
+fn console_serves_its_page_on_its_own_origin() {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    let env = Env::new();
+    let mut child = env
+        .cmd(["--json", "console", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn doorward console");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url: Value = serde_json::from_str(&first).unwrap();
+    let addr = url["console"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(
+            format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'self'"),
+        "{answer}"
+    );
+    assert!(answer.contains("/assets/app-"), "{answer}");
+}

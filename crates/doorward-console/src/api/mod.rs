@@ -1,0 +1,57 @@
+//! The JSON admin API the app calls, one module per page. Every route
+//! takes an [`Admin`](crate::session::Admin): reads need `console:read`,
+//! changes `console:write` and the CSRF token.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{any, delete, get, post};
+
+use crate::Console;
+use crate::session;
+
+mod audit;
+mod roles;
+mod users;
+
+pub(crate) fn routes() -> Router<Arc<Console>> {
+    Router::new()
+        .route(
+            "/session",
+            get(session::current)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
+        .route("/session/mfa", post(session::second_factor))
+        .route("/session/refresh", post(session::refresh))
+        .route("/users", get(users::list))
+        .route("/users/{id}", get(users::detail).delete(users::remove))
+        .route("/users/{id}/roles", post(users::grant))
+        .route("/users/{id}/roles/{role}", delete(users::revoke))
+        .route("/users/{id}/sessions", delete(users::end_sessions))
+        .route("/users/{id}/sessions/{session}", delete(users::end_session))
+        .route("/users/{id}/unlock", post(users::unlock))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/users/{id}/password", post(users::set_password))
+        .route("/users/{id}/reset", post(users::send_reset))
+        .route("/roles", get(roles::list).post(roles::create))
+        .route("/roles/{name}", delete(roles::remove))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .route("/audit/export", get(audit::export))
+        // A route, not a fallback: a fallback does not survive the host
+        // nesting this router in its own.
+        .route("/{*rest}", any(not_found))
+        .method_not_allowed_fallback(wrong_method)
+}
+
+/// A method the route does not take.
+async fn wrong_method() -> crate::ApiError {
+    crate::ApiError::invalid("method", "this route does not take this method")
+}
+
+/// An API path that does not exist: the same JSON error as the rest.
+async fn not_found() -> crate::ApiError {
+    crate::ApiError(doorward::Error::NotFound { what: "route" })
+}

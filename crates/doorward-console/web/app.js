@@ -1,0 +1,351 @@
+// The doorward console: a page per hash route, drawn with DOM calls
+// (textContent, never innerHTML), talking only to this origin's api/.
+
+// Where the console is mounted (`/`, `/admin/`): the page says.
+const base = document.querySelector('meta[name="doorward-console-base"]').content;
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+let session = null;
+
+// --- the API --------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    const detail = (body && body.error) || {};
+    super(detail.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = detail.code || 'http_error';
+    this.field = detail.field || null;
+  }
+}
+
+async function call(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (session && method !== 'GET') headers['X-CSRF-Token'] = session.csrf_token;
+  const response = await fetch(`${base}api/${path}`, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const type = response.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await response.json() : await response.text();
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+let refreshing = null;
+
+// One refresh at a time: two would present one refresh token twice, which
+// the core treats as theft and answers by ending the session.
+async function api(method, path, body) {
+  try {
+    return await call(method, path, body);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'token_expired' || !session) throw err;
+    refreshing = refreshing || call('POST', 'session/refresh').finally(() => { refreshing = null; });
+    await refreshing;
+    return call(method, path, body);
+  }
+}
+
+// --- drawing --------------------------------------------------------------
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key === 'class') el.className = value;
+    else el.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : '–';
+}
+
+function problem(err) {
+  return h('p', { class: 'error', role: 'alert' }, `${err.code}: ${err.message}`);
+}
+
+// Runs an action and redraws; errors appear where `where` says.
+function action(fn, where) {
+  return async (event) => {
+    if (event) event.preventDefault();
+    try {
+      await fn(event);
+      await route();
+    } catch (err) {
+      if (where) where.replaceChildren(problem(err));
+      else show(problem(err));
+    }
+  };
+}
+
+// --- signing in -----------------------------------------------------------
+
+function signInPage(message) {
+  nav.hidden = true;
+  who.replaceChildren();
+  const status = h('div', {}, message ? problem(message) : null);
+  const form = h('form', { class: 'card', id: 'sign-in' },
+    h('h1', {}, 'Sign in to the console'),
+    h('input', { name: 'login', placeholder: 'username or email', autocomplete: 'username', required: true }),
+    h('input', { name: 'password', type: 'password', placeholder: 'password', autocomplete: 'current-password', required: true }),
+    h('button', { class: 'primary', type: 'submit' }, 'Sign in'),
+    status);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    try {
+      const answer = await call('POST', 'session', { login: data.get('login'), password: data.get('password') });
+      if (answer.mfa_required) return secondFactorPage(answer);
+      session = answer;
+      await route();
+    } catch (err) {
+      status.replaceChildren(problem(err));
+    }
+  });
+  show(form);
+}
+
+function secondFactorPage(challenge) {
+  const status = h('div');
+  const methods = challenge.methods.filter((m) => m !== 'passkey');
+  const form = h('form', { class: 'card', id: 'second-factor' },
+    h('h1', {}, 'Second factor'),
+    h('select', { name: 'method' }, methods.map((m) => h('option', { value: m }, m))),
+    h('input', { name: 'code', placeholder: 'code', autocomplete: 'one-time-code', required: true }),
+    h('button', { class: 'primary', type: 'submit' }, 'Continue'),
+    status);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    try {
+      session = await call('POST', 'session/mfa', { flow_id: challenge.flow_id, method: data.get('method'), code: data.get('code') });
+      await route();
+    } catch (err) {
+      status.replaceChildren(problem(err));
+    }
+  });
+  show(form);
+}
+
+function header() {
+  nav.hidden = false;
+  const page = location.hash.split('/')[1] || 'users';
+  for (const link of nav.querySelectorAll('a')) {
+    link.classList.toggle('active', link.getAttribute('href') === `#/${page}`);
+  }
+  who.replaceChildren(
+    h('span', {}, session.username, session.can_write ? '' : ' (read only)'),
+    h('button', { id: 'sign-out', onclick: action(async () => { await api('DELETE', 'session'); session = null; }) }, 'Sign out'));
+}
+
+// --- Users ----------------------------------------------------------------
+
+async function usersPage(params) {
+  const q = params.get('q') || '';
+  const cursor = params.get('cursor');
+  const query = new URLSearchParams({ limit: '50' });
+  if (q) query.set('q', q);
+  if (cursor) query.set('cursor', cursor);
+  const page = await api('GET', `users?${query}`);
+  const search = h('form', { class: 'inline', id: 'user-search' },
+    h('input', { name: 'q', value: q, placeholder: 'start of a name or address' }),
+    h('button', { type: 'submit' }, 'Search'));
+  search.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = new FormData(search).get('q');
+    location.hash = value ? `#/users?q=${encodeURIComponent(value)}` : '#/users';
+  });
+  const rows = page.items.map((u) => {
+    const row = h('tr', { class: 'link', 'data-user': u.id },
+      h('td', {}, u.username),
+      h('td', {}, u.email),
+      h('td', {}, u.disabled ? h('span', { class: 'flag bad' }, 'disabled') : '',
+        u.email_verified_at ? h('span', { class: 'flag' }, 'verified') : ''),
+      h('td', {}, when(u.created_at)));
+    row.addEventListener('click', () => { location.hash = `#/users/${u.id}`; });
+    return row;
+  });
+  const more = page.next_cursor
+    ? h('p', {}, h('a', { href: `#/users?${new URLSearchParams({ q, cursor: page.next_cursor })}` }, 'Next page'))
+    : null;
+  show(h('h1', {}, 'Users'), search,
+    h('table', { id: 'users' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Username'), h('th', {}, 'Email'), h('th', {}, 'State'), h('th', {}, 'Created'))),
+      h('tbody', {}, rows)),
+    rows.length ? null : h('p', { class: 'muted' }, 'No account matches.'),
+    more);
+}
+
+async function userPage(id) {
+  const d = await api('GET', `users/${encodeURIComponent(id)}`);
+  const [roles, status] = [await api('GET', 'roles'), h('div', { id: 'status' })];
+  const u = d.user;
+  const path = `users/${encodeURIComponent(u.id)}`;
+  const write = session.can_write;
+  const info = h('div', { class: 'grid' },
+    h('span', { class: 'muted' }, 'id'), h('code', {}, u.id),
+    h('span', { class: 'muted' }, 'email'), h('span', {}, u.email, u.email_verified_at ? ' (verified)' : ' (not verified)'),
+    h('span', { class: 'muted' }, 'created'), h('span', {}, when(u.created_at)),
+    h('span', { class: 'muted' }, 'last login'), h('span', {}, when(u.last_login_at)),
+    h('span', { class: 'muted' }, 'state'), h('span', {}, u.disabled ? 'disabled' : 'active',
+      u.locked_until ? ` · locked until ${when(u.locked_until)}` : '',
+      u.failed_logins ? ` · ${u.failed_logins} failed logins` : ''));
+  const actions = write ? h('div', { class: 'actions' },
+    u.disabled
+      ? h('button', { id: 'enable', onclick: action(() => api('POST', `${path}/enable`), status) }, 'Enable')
+      : h('button', { id: 'disable', onclick: action(() => api('POST', `${path}/disable`), status) }, 'Disable'),
+    h('button', { id: 'unlock', onclick: action(() => api('POST', `${path}/unlock`), status) }, 'Unlock'),
+    h('button', { id: 'send-reset', onclick: action(() => api('POST', `${path}/reset`), status) }, 'Send a password reset'),
+    h('button', {
+      id: 'delete', class: 'danger',
+      onclick: action(async () => {
+        const typed = prompt(`Type ${u.username} to delete this account for good.`);
+        if (typed === null) return;
+        await api('DELETE', path, { confirm: typed });
+        location.hash = '#/users';
+      }, status),
+    }, 'Delete')) : null;
+  const grant = h('form', { class: 'inline', id: 'grant' },
+    h('select', { name: 'role' }, roles.filter((r) => !d.roles.includes(r.name)).map((r) => h('option', { value: r.name }, r.name))),
+    h('button', { type: 'submit' }, 'Grant'));
+  grant.addEventListener('submit', action(() => api('POST', `${path}/roles`, { role: new FormData(grant).get('role') }), status));
+  const roleRows = d.roles.map((r) => h('tr', {}, h('td', {}, r),
+    h('td', {}, write ? h('button', { 'data-revoke': r, onclick: action(() => api('DELETE', `${path}/roles/${encodeURIComponent(r)}`), status) }, 'Revoke') : '')));
+  const sessionRows = d.sessions.map((s) => h('tr', {}, h('td', {}, h('code', {}, s.id)), h('td', {}, when(s.created_at)),
+    h('td', {}, s.ip || '–'), h('td', {}, s.user_agent || '–'),
+    h('td', {}, write ? h('button', { 'data-session': s.id, onclick: action(() => api('DELETE', `${path}/sessions/${encodeURIComponent(s.id)}`), status) }, 'Revoke') : '')));
+  const auditRows = d.audit.slice().reverse().map((a) => h('tr', {},
+    h('td', {}, when(a.occurred_at)), h('td', {}, a.event_type), h('td', {}, a.outcome || ''), h('td', {}, a.ip || '')));
+  show(h('h1', {}, u.username), status, info, actions,
+    h('h2', {}, 'Roles'), h('table', { id: 'roles' }, h('tbody', {}, roleRows)), write ? grant : null,
+    h('h2', {}, 'Sessions'),
+    write && d.sessions.length ? h('button', { id: 'revoke-all', onclick: action(() => api('DELETE', `${path}/sessions`), status) }, 'Revoke all') : null,
+    h('table', { id: 'sessions' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Session'), h('th', {}, 'Started'), h('th', {}, 'Address'), h('th', {}, 'Agent'), h('th'))),
+      h('tbody', {}, sessionRows)),
+    d.sessions.length ? null : h('p', { class: 'muted' }, 'No live session.'),
+    h('h2', {}, 'Audit'),
+    h('table', { id: 'user-audit' }, h('tbody', {}, auditRows)));
+}
+
+// --- Roles ----------------------------------------------------------------
+
+async function rolesPage() {
+  const roles = await api('GET', 'roles');
+  const status = h('div', { id: 'status' });
+  const create = h('form', { class: 'inline', id: 'create-role' },
+    h('input', { name: 'name', placeholder: 'name', required: true }),
+    h('input', { name: 'permissions', placeholder: 'permissions, space separated (posts:*)' }),
+    h('input', { name: 'description', placeholder: 'description' }),
+    h('button', { type: 'submit' }, 'Create'));
+  create.addEventListener('submit', action(() => {
+    const data = new FormData(create);
+    const permissions = String(data.get('permissions') || '').split(/\s+/).filter(Boolean);
+    return api('POST', 'roles', { name: data.get('name'), permissions, description: data.get('description') });
+  }, status));
+  const rows = roles.map((r) => h('tr', {},
+    h('td', {}, r.name), h('td', {}, r.permissions.join(' ')), h('td', {}, r.description),
+    h('td', {}, r.builtin ? h('span', { class: 'muted' }, 'built-in')
+      : session.can_write ? h('button', { class: 'danger', 'data-delete': r.name, onclick: action(() => api('DELETE', `roles/${encodeURIComponent(r.name)}`), status) }, 'Delete') : '')));
+  show(h('h1', {}, 'Roles'), status, session.can_write ? create : null,
+    h('table', { id: 'roles' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Permissions'), h('th', {}, 'Description'), h('th'))),
+      h('tbody', {}, rows)));
+}
+
+// --- Audit ----------------------------------------------------------------
+
+async function auditPage(params) {
+  const query = new URLSearchParams({ limit: '100' });
+  for (const key of ['user_id', 'type', 'since', 'until', 'cursor']) {
+    const value = params.get(key);
+    if (value) query.set(key, key === 'since' || key === 'until' ? new Date(value).toISOString() : value);
+  }
+  const page = await api('GET', `audit?${query}`);
+  const verdict = h('div', { id: 'verdict' });
+  const filter = h('form', { class: 'inline', id: 'audit-filter' },
+    h('input', { name: 'user_id', placeholder: 'user id', value: params.get('user_id') || '' }),
+    h('input', { name: 'type', placeholder: 'event type', value: params.get('type') || '' }),
+    h('input', { name: 'since', type: 'datetime-local', value: params.get('since') || '' }),
+    h('input', { name: 'until', type: 'datetime-local', value: params.get('until') || '' }),
+    h('button', { type: 'submit' }, 'Filter'));
+  filter.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const chosen = new URLSearchParams();
+    for (const [key, value] of new FormData(filter)) if (value) chosen.set(key, value);
+    location.hash = `#/audit?${chosen}`;
+  });
+  const verify = h('button', {
+    id: 'verify',
+    onclick: async () => {
+      try {
+        const v = await api('GET', 'audit/verify');
+        verdict.replaceChildren(v.ok
+          ? h('p', { class: 'ok' }, `The chain holds: ${v.rows} rows verified.`)
+          : h('p', { class: 'error' }, `Broken at row ${v.first_bad_seq}: ${v.problem}`));
+      } catch (err) {
+        verdict.replaceChildren(problem(err));
+      }
+    },
+  }, 'Verify the chain');
+  const rows = page.items.map((a) => h('tr', {},
+    h('td', {}, String(a.seq)), h('td', {}, when(a.occurred_at)), h('td', {}, a.event_type),
+    h('td', {}, a.outcome || ''), h('td', {}, h('code', {}, a.actor || '')), h('td', {}, h('code', {}, a.subject || '')), h('td', {}, a.ip || '')));
+  const next = new URLSearchParams(params);
+  if (page.next_cursor) next.set('cursor', page.next_cursor);
+  show(h('h1', {}, 'Audit log'), filter,
+    h('div', { class: 'actions' }, verify, h('a', { href: `${base}api/audit/export`, download: 'audit.jsonl' }, 'Export JSON Lines')),
+    verdict,
+    h('table', { id: 'audit' },
+      h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'When'), h('th', {}, 'Type'), h('th', {}, 'Outcome'), h('th', {}, 'Actor'), h('th', {}, 'Subject'), h('th', {}, 'Address'))),
+      h('tbody', {}, rows)),
+    page.next_cursor ? h('p', {}, h('a', { href: `#/audit?${next}` }, 'Next page')) : null);
+}
+
+// --- routing --------------------------------------------------------------
+
+async function route() {
+  if (!session) {
+    try {
+      session = await call('GET', 'session');
+    } catch (err) {
+      return signInPage(err.status === 401 ? null : err);
+    }
+  }
+  header();
+  const [path, search] = (location.hash.slice(1) || '/users').split('?');
+  const params = new URLSearchParams(search || '');
+  const parts = path.split('/').filter(Boolean);
+  try {
+    if (parts[0] === 'users' && parts[1]) await userPage(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'roles') await rolesPage();
+    else if (parts[0] === 'audit') await auditPage(params);
+    else await usersPage(params);
+  } catch (err) {
+    if (err.status === 401) {
+      session = null;
+      return signInPage(err);
+    }
+    show(problem(err));
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
