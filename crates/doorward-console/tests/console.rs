@@ -563,13 +563,32 @@ async fn users_roles_and_sessions_are_managed() {
 }
 
 #[tokio::test]
-async fn the_audit_log_is_filtered_verified_and_exported() {
+async fn the_dashboard_sessions_and_audit_log() {
     let dw = open().await;
     let admin = user(&dw, "admin", Some("admin")).await;
     user(&dw, "ann", None).await;
     let mut b = Browser::new(&dw, "127.0.0.1");
     b.sign_in("admin").await;
     dw.events().flush().await.unwrap();
+
+    let d = b.get("api/dashboard").await.json();
+    assert_eq!(
+        (d["users_total"].as_u64(), d["active_sessions"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(d["users_per_day"].as_array().unwrap().len(), 30);
+    assert_eq!(d["users_per_day"][29]["count"], 2);
+    let hours = d["logins_per_hour"].as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    assert_eq!(hours[23]["succeeded"], 1);
+    let sessions = b.get("api/sessions").await.json();
+    let mine = sessions["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(sessions["items"][0]["user_id"], admin.as_str());
+    assert_eq!(
+        b.get("api/sessions?limit=0").await.code(),
+        "validation_error"
+    );
+
     let all = b.get("api/audit").await.json();
     assert!(all["items"].as_array().unwrap().len() >= 3, "{all}");
     let logins = b
@@ -592,6 +611,16 @@ async fn the_audit_log_is_filtered_verified_and_exported() {
     assert_eq!(
         export.text.lines().count(),
         all["items"].as_array().unwrap().len()
+    );
+    // Revoking a session from the list: here the admin's own, which ends
+    // this console session too.
+    let revoked = b
+        .send("DELETE", &format!("api/sessions/{mine}"), None, true)
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        b.get("api/dashboard").await.status,
+        StatusCode::UNAUTHORIZED
     );
 }
 

@@ -70,7 +70,7 @@ function h(tag, attrs, ...children) {
 }
 
 function show(...nodes) {
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
 }
 
 function when(iso) {
@@ -146,13 +146,91 @@ function secondFactorPage(challenge) {
 
 function header() {
   nav.hidden = false;
-  const page = location.hash.split('/')[1] || 'users';
+  const page = (location.hash.split('/')[1] || 'dashboard').split('?')[0];
   for (const link of nav.querySelectorAll('a')) {
     link.classList.toggle('active', link.getAttribute('href') === `#/${page}`);
   }
   who.replaceChildren(
     h('span', {}, session.username, session.can_write ? '' : ' (read only)'),
     h('button', { id: 'sign-out', onclick: action(async () => { await api('DELETE', 'session'); session = null; }) }, 'Sign out'));
+}
+
+// --- Dashboard --------------------------------------------------------------
+
+// The SVG namespace, as the HTML parser gives it (the files name no URL).
+const SVG = (() => {
+  const t = document.createElement('template');
+  t.innerHTML = '<svg></svg>';
+  return t.content.firstChild.namespaceURI;
+})();
+
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+  el.append(...children);
+  return el;
+}
+
+// Bars for each series, stacked; drawn here, with no chart library.
+function bars(id, title, points, series) {
+  const width = 720;
+  const height = 160;
+  const top = Math.max(1, ...points.map((p) => series.reduce((sum, s) => sum + p[s.key], 0)));
+  const step = width / points.length;
+  const chart = svg('svg', { id, viewBox: `0 0 ${width} ${height + 20}`, role: 'img', 'aria-label': title, class: 'chart' });
+  points.forEach((p, i) => {
+    let y = height;
+    for (const s of series) {
+      const size = (p[s.key] / top) * (height - 24);
+      if (size > 0) {
+        y -= size;
+        const bar = svg('rect', { x: i * step + 1, y, width: Math.max(1, step - 2), height: size, class: s.class });
+        bar.append(svg('title', {}, `${p.label}: ${p[s.key]} ${s.name}`));
+        chart.append(bar);
+      }
+    }
+  });
+  chart.append(svg('text', { x: 0, y: height + 16, class: 'axis' }, points[0].label),
+    svg('text', { x: width, y: height + 16, class: 'axis end' }, points[points.length - 1].label),
+    svg('text', { x: width, y: 12, class: 'axis end' }, `max ${top}`));
+  return h('figure', {}, h('figcaption', {}, title), chart);
+}
+
+async function dashboardPage() {
+  const d = await api('GET', 'dashboard');
+  const tile = (label, value, id) => h('div', { class: 'tile', id }, h('div', { class: 'value' }, String(value)), h('div', { class: 'muted' }, label));
+  const days = d.users_per_day.map((p) => ({ label: new Date(p.day).toLocaleDateString(), count: p.count }));
+  const hours = d.logins_per_hour.map((p) => ({ label: new Date(p.hour).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }), succeeded: p.succeeded, failed: p.failed }));
+  show(h('h1', {}, 'Dashboard'),
+    h('div', { class: 'tiles' },
+      tile('accounts', d.users_total, 'users-total'),
+      tile('live sessions', d.active_sessions, 'active-sessions'),
+      tile('locked out now', d.locked_accounts, 'locked'),
+      tile('outbox backlog', d.outbox_backlog, 'backlog'),
+      tile('deliveries waiting', d.pending_deliveries, 'pending'),
+      tile('dead letters', d.dead_letters, 'dead')),
+    bars('new-users', 'New accounts per day (30 days)', days, [{ key: 'count', name: 'accounts', class: 'bar' }]),
+    bars('logins', 'Logins per hour (24 hours): succeeded and failed', hours,
+      [{ key: 'succeeded', name: 'succeeded', class: 'bar' }, { key: 'failed', name: 'failed', class: 'bar bad' }]));
+}
+
+// --- Sessions -------------------------------------------------------------
+
+async function sessionsPage(params) {
+  const query = new URLSearchParams({ limit: '100' });
+  if (params.get('cursor')) query.set('cursor', params.get('cursor'));
+  const page = await api('GET', `sessions?${query}`);
+  const status = h('div', { id: 'status' });
+  const rows = page.items.map((s) => h('tr', {},
+    h('td', {}, h('a', { href: `#/users/${s.user_id}` }, h('code', {}, s.user_id))),
+    h('td', {}, when(s.created_at)), h('td', {}, when(s.expires_at)), h('td', {}, s.ip || '–'), h('td', {}, s.user_agent || '–'),
+    h('td', {}, session.can_write ? h('button', { 'data-session': s.id, onclick: action(() => api('DELETE', `sessions/${encodeURIComponent(s.id)}`), status) }, 'Revoke') : '')));
+  show(h('h1', {}, 'Sessions'), status,
+    h('table', { id: 'all-sessions' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Account'), h('th', {}, 'Started'), h('th', {}, 'Expires'), h('th', {}, 'Address'), h('th', {}, 'Agent'), h('th'))),
+      h('tbody', {}, rows)),
+    rows.length ? null : h('p', { class: 'muted' }, 'No live session.'),
+    page.next_cursor ? h('p', {}, h('a', { href: `#/sessions?cursor=${encodeURIComponent(page.next_cursor)}` }, 'Next page')) : null);
 }
 
 // --- Users ----------------------------------------------------------------
@@ -330,14 +408,16 @@ async function route() {
     }
   }
   header();
-  const [path, search] = (location.hash.slice(1) || '/users').split('?');
+  const [path, search] = (location.hash.slice(1) || '/dashboard').split('?');
   const params = new URLSearchParams(search || '');
   const parts = path.split('/').filter(Boolean);
   try {
     if (parts[0] === 'users' && parts[1]) await userPage(decodeURIComponent(parts[1]));
     else if (parts[0] === 'roles') await rolesPage();
     else if (parts[0] === 'audit') await auditPage(params);
-    else await usersPage(params);
+    else if (parts[0] === 'sessions') await sessionsPage(params);
+    else if (parts[0] === 'users') await usersPage(params);
+    else await dashboardPage();
   } catch (err) {
     if (err.status === 401) {
       session = null;

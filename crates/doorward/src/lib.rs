@@ -29,12 +29,13 @@
 //! | [`Doorward::auth`] | `register_user`, `login`, `verify_token`, `refresh_token`, `logout`, `can`, `require`, `jwks` |
 //! | [`Doorward::users`] | get / list / update / change password / disable / enable / delete |
 //! | [`Doorward::roles`] | create / delete / grant / revoke roles |
-//! | [`Doorward::sessions`] | list / revoke / revoke all of a user's sessions |
+//! | [`Doorward::sessions`] | list / revoke / revoke all of a user's sessions; `list_all` across accounts |
 //! | [`Doorward::limits`] | `limit(key, quota)`: GCRA rate limits for the host's own endpoints |
 //! | [`Doorward::cache`] | `memoize`, `get` / `set` / `delete`, `stats`, `flush` |
 //! | [`Doorward::events`] | `subscribe`, `list`, `flush`, `deliveries`, `dead`, `replay`: domain events from the outbox |
 //! | [`Doorward::webhooks`] | `add`, `list`, `remove`, `test`: Standard Webhooks endpoints |
 //! | [`Doorward::audit`] | `list`, `export` (JSON Lines), `verify` (hash chain) |
+//! | [`Doorward::stats`] | `dashboard`: accounts per day, logins per hour, sessions, lockouts, outbox and deliveries |
 //! | [`Doorward::mfa`] | `start_totp`, `confirm_totp`, `disable_totp`, `regenerate_recovery_codes`, `status`: second factors |
 //! | [`Doorward::passkeys`] | `start_registration`, `finish_registration`, `start_authentication`, `finish_authentication`, `list`, `rename`, `remove`: WebAuthn |
 //! | `Doorward::oauth` | `providers`, `authorization_url`, `complete`, `link`, `unlink`, `provider_tokens`: sign-in with OAuth 2.0 / OpenID Connect providers (feature `oauth`; see `oauth`) |
@@ -88,6 +89,7 @@ pub mod rbac;
 mod redis;
 mod sealing;
 pub mod sessions;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod token;
@@ -112,6 +114,7 @@ pub use passkeys::{PasskeyInfo, Passkeys};
 pub use ratelimit::{Decision, Limits, Quota};
 pub use rbac::{Role, Roles};
 pub use sessions::{Session, Sessions};
+pub use stats::{Dashboard, Stats};
 pub use users::{
     Identity, ImportFailure, ImportOptions, ImportProgress, ImportReport, ImportedUser, User,
     UserRow, UserUpdate, Users,
@@ -136,6 +139,7 @@ pub struct Doorward {
     events: Events,
     webhooks: Webhooks,
     audit: Audit,
+    stats: Stats,
     mail: Mail,
     mfa: Mfa,
     passkeys: Passkeys,
@@ -167,6 +171,7 @@ impl Doorward {
             events: Events { core: core.clone() },
             webhooks: Webhooks { core: core.clone() },
             audit: Audit { core: core.clone() },
+            stats: Stats { core: core.clone() },
             auth: Auth { core: core.clone() },
             users: Users { core: core.clone() },
             roles: Roles { core: core.clone() },
@@ -260,6 +265,11 @@ impl Doorward {
     /// The hash-chained audit log.
     pub fn audit(&self) -> &Audit {
         &self.audit
+    }
+
+    /// The numbers of an administrator's dashboard.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// Files: objects in the store `files_url` names (a local folder by

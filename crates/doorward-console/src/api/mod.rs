@@ -11,6 +11,7 @@ use crate::Console;
 use crate::session;
 
 mod audit;
+mod overview;
 mod roles;
 mod users;
 
@@ -24,6 +25,9 @@ pub(crate) fn routes() -> Router<Arc<Console>> {
         )
         .route("/session/mfa", post(session::second_factor))
         .route("/session/refresh", post(session::refresh))
+        .route("/dashboard", get(overview::dashboard))
+        .route("/sessions", get(overview::sessions))
+        .route("/sessions/{id}", delete(overview::revoke))
         .route("/users", get(users::list))
         .route("/users/{id}", get(users::detail).delete(users::remove))
         .route("/users/{id}/roles", post(users::grant))

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
+use crate::page::{Page, PageRequest};
 use crate::store::{SessionRecord, now};
 use crate::telemetry::operation;
 
@@ -85,6 +86,52 @@ impl Sessions {
                     .into_iter()
                     .map(Session::from)
                     .collect())
+            })
+            .await
+    }
+
+    /// Every account's live sessions, oldest first, `limit` (1 to 1000;
+    /// `None` for 50) at a time: what an administrator's session list
+    /// pages through. Read like [`Sessions::list`].
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// for name in ["ann", "bob"] {
+    ///     dw.auth().register_user(name, &format!("{name}@example.com"), "correct horse battery", None).await.unwrap();
+    /// }
+    /// let first = dw.sessions().list_all(None, 1).await.unwrap();
+    /// let rest = dw.sessions().list_all(first.next_cursor.as_deref(), 1).await.unwrap();
+    /// assert_ne!(first.items[0].user_id, rest.items[0].user_id);
+    /// # });
+    /// ```
+    pub async fn list_all(
+        &self,
+        cursor: Option<&str>,
+        limit: impl Into<Option<u32>>,
+    ) -> Result<Page<Session>> {
+        let limit = limit.into();
+        self.core
+            .observe(operation!("sessions.list_all"), async {
+                let page = PageRequest::new(cursor, limit);
+                let limit = page.limit_within(PageRequest::MAX_LIMIT)?;
+                let after = page.cursor.map(crate::users::decode_cursor).transpose()?;
+                let mut rows = self
+                    .core
+                    .store
+                    .for_reads()
+                    .all_live_sessions(now(), after.as_ref(), limit + 1)
+                    .await?;
+                let more = rows.len() > limit as usize;
+                rows.truncate(limit as usize);
+                let next_cursor = more
+                    .then(|| rows.last())
+                    .flatten()
+                    .map(|s| crate::users::encode_cursor(&(s.created_at, s.id.clone())));
+                Ok(Page {
+                    items: rows.into_iter().map(Session::from).collect(),
+                    next_cursor,
+                })
             })
             .await
     }

@@ -43,6 +43,7 @@ pub mod postgres;
 pub(crate) mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod stats;
 
 /// A user row, including its password hash. Never leaves the core: hosts see
 /// [`crate::User`].
@@ -190,6 +191,7 @@ pub use outbox::{
     DeliveryStatus, EventStore, Lease, WebhookRecord,
 };
 pub use passkeys::{PasskeyRecord, PasskeyStore, PasskeyUse};
+pub use stats::{LoginsInHour, StatsStore};
 
 /// Where listing resumes: after this `(created_at, id)`.
 pub type ListAfter = (DateTime<Utc>, String);
@@ -365,6 +367,7 @@ pub trait Store:
     + PasskeyStore
     + IdentityStore
     + ImportStore
+    + StatsStore
     + std::fmt::Debug
     + 'static
 {

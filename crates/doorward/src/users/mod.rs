@@ -116,7 +116,7 @@ pub(crate) fn login_key(login: &str) -> String {
     }
 }
 
-pub(super) fn encode_cursor(after: &ListAfter) -> String {
+pub(crate) fn encode_cursor(after: &ListAfter) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
         "{}:{}",
         after.0.timestamp_micros(),
@@ -124,7 +124,7 @@ pub(super) fn encode_cursor(after: &ListAfter) -> String {
     ))
 }
 
-pub(super) fn decode_cursor(cursor: &str) -> Result<ListAfter> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<ListAfter> {
     let bad = || Error::validation("cursor", "is not a cursor this listing returned");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)

@@ -26,6 +26,7 @@ mod mfa;
 mod passkeys;
 mod roles;
 mod sessions;
+mod stats;
 mod users;
 
 /// The in-memory backend (`database_url = "memory://"`).

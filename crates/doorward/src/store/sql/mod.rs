@@ -11,7 +11,7 @@
 //! ids is bound, how the outbox is kept in commit order and how constraint
 //! violations map to domain errors. [`sql_store!`] then writes every store
 //! trait for it, from one macro per concern ([`users`], [`sessions`],
-//! [`roles`], [`events`], [`login_clients`], [`flows`], [`mfa`], [`passkeys`], [`identities`], [`imports`]). A macro rather than generic
+//! [`roles`], [`events`], [`login_clients`], [`flows`], [`mfa`], [`passkeys`], [`identities`], [`imports`], [`stats`]). A macro rather than generic
 //! code, because sqlx's executor traits make a store generic over its
 //! database a wall of bounds; expanded, each body is plain sqlx for one
 //! database.
@@ -39,6 +39,7 @@ pub(crate) mod passkeys;
 pub(crate) mod roles;
 pub(crate) mod rows;
 pub(crate) mod sessions;
+pub(crate) mod stats;
 pub(crate) mod users;
 
 /// A store's pools: the primary, and where this view's plain reads go (the
@@ -152,6 +153,7 @@ macro_rules! sql_store {
         $crate::store::sql::passkeys::sql_passkeys!($store);
         $crate::store::sql::identities::sql_identities!($store);
         $crate::store::sql::imports::sql_imports!($store);
+        $crate::store::sql::stats::sql_stats!($store);
 
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {

@@ -1,4 +1,6 @@
-//! Importing accounts on every backend: other systems' hashes log in and
+//! An administrator's operations on every backend: the dashboard's numbers
+//! and sessions across accounts, and importing accounts: other systems'
+//! hashes log in and
 //! are replaced by argon2id; bad rows are named and never half-written;
 //! `atomic` and dry runs write nothing; made-up usernames never collide;
 //! one `UsersImported` event, no `UserRegistered`; export round-trips.
@@ -328,6 +330,59 @@ async fn search_finds_by_prefix_of_either_name() {
         assert_eq!(
             dw.users().search("", None, 10).await.err_code(),
             ErrorCode::ValidationError
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_from_the_store() {
+    for url in backends().await {
+        let dw = Doorward::open(doorward::Config {
+            lockout_account_threshold: 5,
+            ..common::config(&url)
+        })
+        .await
+        .unwrap();
+        for name in ["ann", "bob", "cyd"] {
+            dw.auth()
+                .register_user(name, &format!("{name}@example.com"), PASSWORD, None)
+                .await
+                .unwrap();
+        }
+        let _ = dw.auth().login("ann", "wrong password here", None).await;
+        dw.auth().login("bob", PASSWORD, None).await.unwrap();
+        let cyd = dw.users().get_by_username("cyd").await.unwrap();
+        for _ in 0..10 {
+            let _ = dw.auth().login("cyd", "wrong password here", None).await;
+        }
+        dw.events().flush().await.unwrap();
+        let d = dw.stats().dashboard().await.unwrap();
+        assert_eq!(d.users_total, 3, "{url}");
+        assert_eq!(
+            d.users_per_day.iter().map(|p| p.count).sum::<u64>(),
+            3,
+            "{url}"
+        );
+        assert_eq!(d.users_per_day.last().unwrap().count, 3, "{url}");
+        let hour = d.logins_per_hour.last().unwrap();
+        assert!(hour.succeeded >= 4 && hour.failed >= 1, "{url}: {hour:?}");
+        assert_eq!(d.locked_accounts, 1, "{url}");
+        assert_eq!(d.active_sessions, 4, "{url}");
+        // Every account's live sessions, paged oldest first.
+        let first = dw.sessions().list_all(None, 3).await.unwrap();
+        let rest = dw
+            .sessions()
+            .list_all(first.next_cursor.as_deref(), 3)
+            .await
+            .unwrap();
+        assert_eq!((first.items.len(), rest.items.len()), (3, 1), "{url}");
+        assert!(rest.next_cursor.is_none());
+        assert!(first.items[0].created_at <= rest.items[0].created_at);
+        dw.sessions().revoke_all(&cyd.id).await.unwrap();
+        assert_eq!(
+            dw.stats().dashboard().await.unwrap().active_sessions,
+            3,
+            "{url}"
         );
     }
 }
