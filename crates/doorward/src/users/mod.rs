@@ -23,6 +23,7 @@ use crate::telemetry::operation;
 mod create;
 mod identity;
 mod import;
+mod rows;
 mod user;
 pub mod validate;
 
@@ -30,9 +31,7 @@ pub mod validate;
 pub(crate) use create::new_record;
 pub(crate) use create::{Registering, create_user, username_candidate};
 pub use identity::Identity;
-pub use import::{
-    ImportFailure, ImportOptions, ImportProgress, ImportReport, ImportedUser, UserRow,
-};
+pub use rows::{ImportFailure, ImportOptions, ImportProgress, ImportReport, ImportedUser, UserRow};
 pub use user::{User, UserUpdate};
 
 use validate::{email_key, username_key};
