@@ -23,6 +23,7 @@ export { Mfa } from './lib/mfa'
 export { Passkeys } from './lib/passkeys'
 export { OAuth } from './lib/oauth'
 export { PasswordHasher } from './lib/password'
+export { Console } from './lib/console'
 export { DoorwardError, errorCodes } from './lib/errors'
 
 // The shapes the addon takes and returns, generated from the Rust source.
@@ -34,6 +35,8 @@ export type {
   AuditVerification,
   AuthorizationStart,
   ClientInfo,
+  ConsoleRequest,
+  ConsoleResponse,
   Decision,
   DeliveryListOptions,
   DeliveryRecord,
@@ -476,3 +479,13 @@ export declare function requirePermission(permission: string): Middleware
 
 /** Answers a `DoorwardError` with its HTTP status and a JSON body. */
 export declare function errorHandler(): ErrorMiddleware
+
+/**
+ * The admin console as Express / Connect middleware, answering every
+ * request under its mount: `app.use('/admin', consoleMiddleware(dw))`
+ * serves the console's page at `/admin/`, its files and its JSON API under
+ * `/admin/api/`. The body is read up to `Console.MAX_BODY` bytes (413 past
+ * it); one a body parser already read is taken from `req.body`. Throws a
+ * TypeError unless `dw` is an open `Doorward`.
+ */
+export declare function consoleMiddleware(dw: Doorward): Middleware

@@ -1,7 +1,8 @@
 'use strict'
 // The doorward package for Node.js: the native addon (binding.js, built by
 // `npm run build`) behind the wrapper classes of lib/ (TypeScript, compiled
-// by the same build), one per sub-API, and the Express/Connect middleware.
+// by the same build), one per sub-API, and the Express/Connect middleware,
+// the admin console's among them.
 
 require('./binding.js')._exportSpansAtExit()
 
@@ -26,6 +27,7 @@ module.exports = {
   Passkeys: require('./lib/passkeys.js').Passkeys,
   OAuth: require('./lib/oauth.js').OAuth,
   PasswordHasher: require('./lib/password.js').PasswordHasher,
+  Console: require('./lib/console.js').Console,
   DoorwardError,
   errorCodes,
   eventTypes,

@@ -92,4 +92,165 @@ function errorHandler() {
   }
 }
 
-module.exports = { HTTP_STATUS, authenticate, bearerToken, errorHandler, requirePermission }
+/** Consoles kept per mount path: a mount with a parameter keeps a bounded number. */
+const CONSOLES_KEPT = 16
+
+/**
+ * The admin console as Express / Connect middleware:
+ * `app.use('/admin', consoleMiddleware(dw))`. It answers every request
+ * under its mount (the page at `/admin/`, its files, its JSON API under
+ * `/admin/api/`): everything it does is the Rust router's, the one
+ * `doorward console` serves; this only carries the request over and
+ * writes the answer back.
+ *
+ * The mount path is `req.baseUrl` (Express; Connect's is worked out from
+ * `req.originalUrl`), the path the whole `req.originalUrl`, the headers
+ * `req.rawHeaders` as they came (the cookies' `Secure` and `__Host-` depend
+ * on `Host` and `X-Forwarded-Proto`), and the client's address `req.ip`
+ * (which follows Express's `trust proxy`) or the socket's. The body is
+ * read from the request, at most `Console.MAX_BODY` bytes (413 past it,
+ * the rest never kept); after a body parser (`express.json()`) has read
+ * it, its result is handed over instead, JSON again. A mount path the
+ * console cannot live under (not a plain path) is a 500 `config_error`.
+ */
+function consoleMiddleware(dw) {
+  // Loaded lazily, as index.js requires this file while it is being built;
+  // the Console checks `dw` itself.
+  const { Console } = require('./lib/console.js')
+  const consoles = new Map()
+  const consoleAt = (prefix) => {
+    let console_ = consoles.get(prefix)
+    if (!console_) {
+      console_ = new Console(dw, prefix)
+      if (consoles.size >= CONSOLES_KEPT) consoles.delete(consoles.keys().next().value)
+      consoles.set(prefix, console_)
+    }
+    return console_
+  }
+  consoleAt('')
+  return function doorwardConsole(req, res, next) {
+    const original = typeof req.originalUrl === 'string' ? req.originalUrl : req.url
+    const prefix = mountPath(req, original)
+    let console_
+    try {
+      console_ = consoleAt(prefix)
+    } catch (err) {
+      if (err && err.code === 'validation_error') {
+        return answerError(res, 500, 'config_error', 'the console cannot be mounted here')
+      }
+      return next(err)
+    }
+    const headers = []
+    if (Array.isArray(req.rawHeaders)) {
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]])
+    } else {
+      // A request object made by hand: its parsed headers.
+      for (const [name, value] of Object.entries(req.headers || {})) {
+        for (const one of [].concat(value)) headers.push([name, String(one)])
+      }
+    }
+    requestBody(req, headers, Console.MAX_BODY)
+      .then((body) => {
+        if (body === null) return tooLarge(res)
+        return console_
+          .handle({
+            method: req.method,
+            path: original,
+            headers,
+            body,
+            clientIp: typeof req.ip === 'string' ? req.ip : req.socket && req.socket.remoteAddress,
+          })
+          .then((answer) => {
+            const grouped = new Map()
+            for (const [name, value] of answer.headers) {
+              if (!grouped.has(name)) grouped.set(name, [])
+              grouped.get(name).push(value)
+            }
+            res.statusCode = answer.status
+            for (const [name, values] of grouped) {
+              res.setHeader(name, values.length === 1 && name !== 'set-cookie' ? values[0] : values)
+            }
+            res.end(answer.body)
+          })
+      })
+      .catch(next)
+  }
+}
+
+/** The path the console is mounted at, without a trailing slash. */
+function mountPath(req, original) {
+  if (typeof req.baseUrl === 'string') return req.baseUrl.replace(/\/+$/, '')
+  // Connect: its mount takes the prefix off `req.url`, not off `originalUrl`.
+  const whole = original.split('?')[0]
+  const rest = (req.url || '/').split('?')[0]
+  const prefix = rest !== '/' && whole.endsWith(rest) ? whole.slice(0, whole.length - rest.length) : whole
+  return prefix.replace(/\/+$/, '')
+}
+
+/**
+ * The request's body as a Buffer, or null when it is over `limit`: one
+ * whose Content-Length says so is not read at all, and of one sent in
+ * chunks nothing past the limit is kept. What a body parser already read is taken from `req.body`
+ * (a Buffer or a string as they were, anything else as JSON), and the
+ * headers then give its new length.
+ */
+function requestBody(req, headers, limit) {
+  if (req.readableEnded || req._body === true) {
+    const body = req.body
+    let bytes
+    if (body === undefined || body === null) bytes = Buffer.alloc(0)
+    else if (Buffer.isBuffer(body)) bytes = body
+    else if (typeof body === 'string') bytes = Buffer.from(body)
+    else bytes = Buffer.from(JSON.stringify(body))
+    const kept = headers.filter(([name]) => !['content-length', 'transfer-encoding'].includes(name.toLowerCase()))
+    headers.length = 0
+    headers.push(...kept, ['content-length', String(bytes.length)])
+    return Promise.resolve(bytes.length > limit ? null : bytes)
+  }
+  const declared = Number((req.headers || {})['content-length'])
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(null)
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    let size = 0
+    const finish = (value, err) => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      if (err) reject(err)
+      else resolve(value)
+    }
+    const onData = (chunk) => {
+      size += chunk.length
+      if (size > limit) {
+        finish(null)
+        // The rest is let through unkept, so the connection ends cleanly
+        // once the 413 is written (Connection: close) rather than reset.
+        return req.resume()
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => finish(Buffer.concat(chunks))
+    const onError = (err) => finish(undefined, err)
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+  })
+}
+
+/** 413 in the console's error shape; the connection closes rather than read the rest. */
+function tooLarge(res) {
+  res.setHeader('Connection', 'close')
+  answerError(res, 413, 'validation_error', 'the body is larger than the console reads', 'body')
+}
+
+/** An answer the console's router never saw, in its error shape. */
+function answerError(res, status, code, message, field) {
+  const answer = binding.httpErrorResponse({ code, message, field })
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json')
+  res.setHeader('Cache-Control', 'no-store')
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.end(answer.body)
+}
+
+module.exports = { HTTP_STATUS, authenticate, bearerToken, consoleMiddleware, errorHandler, requirePermission }

@@ -2,13 +2,13 @@
 // An Express application on doorward: registration, login (with a second
 // factor when the account has one), token refresh, logout, the caller's
 // profile, address, avatar and authenticator app, step-up, an admin-only
-// listing, Prometheus metrics at /metrics, the account pages of accounts.js
-// (verify an address, forgot and reset a password, sign in by email,
-// confirm a new address), the second-factor pages of mfa.js, and the
-// browser's pages: signing in with a password (signin.js), a passkey
-// (passkeys.js) or a provider such as Google or a company's OpenID
-// provider (oauth.js), adding passkeys and linking providers, on the
-// session cookie of session.js.
+// listing, the admin console at /admin/, Prometheus metrics at /metrics,
+// the account pages of accounts.js (verify an address, forgot and reset a
+// password, sign in by email, confirm a new address), the second-factor
+// pages of mfa.js, and the browser's pages: signing in with a password
+// (signin.js), a passkey (passkeys.js) or a provider such as Google or a
+// company's OpenID provider (oauth.js), adding passkeys and linking
+// providers, on the session cookie of session.js.
 // doorward keeps the users, sessions, roles and files and sends the account
 // mails; its middleware authenticates requests and errorHandler() answers
 // every doorward error with its HTTP status.
@@ -18,7 +18,7 @@
 
 const crypto = require('node:crypto')
 const express = require('express')
-const { Doorward, authenticate, errorHandler, requirePermission, tokenResponse } = require('doorward')
+const { Doorward, authenticate, consoleMiddleware, errorHandler, requirePermission, tokenResponse } = require('doorward')
 const { accountPages } = require('./accounts.js')
 const { enrolmentPage, keepPendingLogin, secondFactorPages } = require('./mfa.js')
 const { oauthPages } = require('./oauth.js')
@@ -243,6 +243,14 @@ function createApp(dw) {
   app.use(signInPages(dw, clientInfo))
   app.use(passkeyRoutes(dw, clientInfo))
   app.use(oauthPages(dw, clientInfo))
+
+  // The admin console at /admin/: the Rust router `doorward console`
+  // serves, with its own sign-in (accounts whose roles grant console:read
+  // or console:write, as admin's do), cookies and CSRF tokens. After the
+  // routes above, so GET /admin/users stays the API's; express.json() has
+  // read the console's JSON bodies by then, and the middleware hands over
+  // what it read.
+  app.use('/admin', consoleMiddleware(dw))
 
   // Last: every doorward error as its status and { error: { code, message, field } }.
   app.use(errorHandler())

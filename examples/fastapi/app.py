@@ -5,8 +5,9 @@ profile and avatar, an admin-only user listing, Prometheus metrics at
 password, sign in by email, change the address), second factors (an
 enrolment page with a QR code, the code step of a login, step-up),
 passkeys (an enrolment page and a sign-in page, whose browser half is the
-static file ``static/passkeys.js``) and sign-in with OAuth 2.0 / OpenID
-Connect providers (the redirect, the callback, linking and unlinking).
+static file ``static/passkeys.js``), sign-in with OAuth 2.0 / OpenID
+Connect providers (the redirect, the callback, linking and unlinking) and
+the admin console at ``/admin/`` (:mod:`doorward.console`).
 
 ``uvicorn app:app`` serves the module-level ``app``, configured from the
 environment (see README.md); tests build their own with :func:`create_app`.
@@ -30,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
 import doorward
+from doorward.console import asgi_app
 from doorward.fastapi import (
     access_token,
     current_principal,
@@ -931,7 +933,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> FastAPI:
     app = FastAPI(title="doorward FastAPI example")
     # Here, as the app is made: Starlette fixes its exception handlers when it
     # starts, so install() refuses to run later (in a lifespan function, say).
-    install(app, doorward.AsyncDoorward(config_from_env() if config is None else config))
+    dw = doorward.AsyncDoorward(config_from_env() if config is None else config)
+    install(app, dw)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -951,6 +954,11 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> FastAPI:
     app.include_router(passkeys)
     app.include_router(oauth)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The admin console at /admin/: the same Rust router `doorward console`
+    # serves, with its own sign-in (accounts granted console:read,
+    # console:write or admin), cookies and CSRF tokens. Mounted after the
+    # routers, so the API's own /admin/users stays theirs.
+    app.mount("/admin", asgi_app(dw), name="console")
     return app
 
 

@@ -31,9 +31,20 @@ import { Sessions } from './sessions'
 import { Users } from './users'
 import { Webhooks } from './webhooks'
 
+/**
+ * The addon's object behind an open doorward, for the package's own
+ * classes that the addon builds over it (`Console`); not exported by the
+ * package. Throws a TypeError for anything but a `Doorward`.
+ */
+export let nativeOf: (dw: Doorward) => NativeDoorward
+
 /** An open doorward: `await Doorward.open(config)`. */
 export class Doorward implements NativeDoorward {
   readonly #native: NativeDoorward
+
+  static {
+    nativeOf = (dw) => dw.#native
+  }
 
   /**
    * Open the store the configuration names, migrating it and seeding the

@@ -7,6 +7,7 @@ import { inspect, type InspectOptionsStylized } from 'node:util'
 
 import type {
   AuthorizationStart,
+  ConsoleResponse,
   Identity,
   MfaChallenge,
   Message,
@@ -145,5 +146,18 @@ export function userRow(row: UserRow): UserRow {
     email: '[hidden]',
     ...(shown.password === undefined ? {} : { password: '[hidden]' }),
     ...(shown.passwordHash === undefined ? {} : { passwordHash: '[hidden]' }),
+  }))
+}
+
+/**
+ * A console answer whose headers (the session cookies) and body (a
+ * sign-in's CSRF token) util.inspect leaves out; they stay enumerable,
+ * since they are written to the client.
+ */
+export function consoleResponse(r: ConsoleResponse): ConsoleResponse {
+  return showAs(r, 'ConsoleResponse', (shown) => ({
+    status: shown.status,
+    headers: `[${shown.headers.length} hidden]`,
+    body: `[${shown.body.length} bytes hidden]`,
   }))
 }

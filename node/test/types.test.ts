@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 
 import {
   Audit,
+  Console,
   Doorward,
   DoorwardError,
   EventStream,
@@ -27,6 +28,7 @@ import {
   Webhooks,
   authenticate,
   bearerToken,
+  consoleMiddleware,
   errorCodes,
   errorHandler,
   eventTypes,
@@ -39,6 +41,8 @@ import {
   type AuthorizationStart,
   type ClientInfo,
   type Config,
+  type ConsoleRequest,
+  type ConsoleResponse,
   type Decision,
   type DeliveryRecord,
   type DeliveryStatus,
@@ -1095,6 +1099,32 @@ async function middleware(): Promise<void> {
   authenticate({ databaseUrl: 'memory://' })
   // @ts-expect-error: requirePermission takes one permission string
   requirePermission(['admin:*'])
+
+  // The admin console: as middleware, and one request at a time.
+  const adminConsole: Middleware = consoleMiddleware(dw)
+  const console_ = new Console(dw, '/admin')
+  const prefix: string = console_.prefix
+  const maxBody: number = Console.MAX_BODY
+  const request: ConsoleRequest = {
+    method: 'POST',
+    path: '/admin/api/session?x=1',
+    headers: [['host', '127.0.0.1']],
+    body: new Uint8Array(0),
+    clientIp: '127.0.0.1',
+  }
+  const answer: ConsoleResponse = await console_.handle(request)
+  const status: number = answer.status
+  const cookies: string[] = answer.headers.filter(([name]) => name === 'set-cookie').map(([, value]) => value)
+  const body: Buffer = answer.body
+  await console_.handle({ method: 'GET', path: '/admin', headers: [] })
+  new Console(dw)
+  void [adminConsole, prefix, maxBody, status, cookies, body]
+  // @ts-expect-error: headers are [name, value] pairs, not an object
+  await console_.handle({ method: 'GET', path: '/admin', headers: { host: '127.0.0.1' } })
+  // @ts-expect-error: consoleMiddleware needs a Doorward
+  consoleMiddleware({ databaseUrl: 'memory://' })
+  // @ts-expect-error: a Console is made over a Doorward
+  new Console({ databaseUrl: 'memory://' }, '/admin')
 
   createServer((req: IncomingMessage, res: ServerResponse) => {
     const done = (err?: unknown): void => {

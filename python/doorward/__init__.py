@@ -23,7 +23,8 @@ log), ``dw.mail`` (outgoing mail and the welcome mail), ``dw.mfa``
 ``dw.oauth`` (sign-in with OAuth 2.0 / OpenID Connect providers) and
 ``dw.metrics_text()`` (Prometheus text for a ``/metrics`` route). Web
 frameworks: :mod:`doorward.fastapi`, :mod:`doorward.flask`,
-:mod:`doorward.django`.
+:mod:`doorward.django`; the admin console, mounted in an ASGI app:
+:mod:`doorward.console`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,17 @@ import builtins
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from os import PathLike
-from typing import Any, Final, Literal, Optional, TypedDict, Union, final, type_check_only
+from typing import (
+    Any,
+    ClassVar,
+    Final,
+    Literal,
+    Optional,
+    TypedDict,
+    Union,
+    final,
+    type_check_only,
+)
 
 from typing_extensions import NotRequired
 
@@ -46,6 +56,8 @@ __all__ = [
     "AuditVerification",
     "AuthorizationStart",
     "ClientInfo",
+    "Console",
+    "ConsoleResponse",
     "Decision",
     "DeliveryRecord",
     "Doorward",
@@ -913,6 +925,66 @@ class PasswordHasher:
             InternalError: ``hash`` cannot be parsed, or asks for more than
                 the caps allow.
         """
+
+@final
+class Console:
+    """The admin console under a path prefix, over a :class:`Doorward` or an
+    :class:`AsyncDoorward`: the Rust router ``doorward console`` serves, for a
+    host whose web layer is Python. :mod:`doorward.console` mounts it in an
+    ASGI app; this class only carries one request in and its answer out.
+
+    Sign-in, cookies, CSRF tokens, rights and pages are the router's own: a
+    request it cannot read (an unknown method, a malformed path or header, a
+    body over :attr:`MAX_BODY`) is answered 400 with an error code, never
+    raised. The session cookies are ``Secure`` and ``__Host-`` prefixed
+    unless the ``Host`` header is a loopback address over plain HTTP, so
+    pass the headers as they came.
+    """
+
+    MAX_BODY: ClassVar[int]
+    """The largest request body the console reads, in bytes (1 MiB)."""
+    prefix: Final[str]
+    """The path the console answers under (``""`` for the root)."""
+    def __new__(cls, dw: Union[Doorward, AsyncDoorward], prefix: str = "") -> Console:
+        """The console answering under ``prefix`` (``/admin``; ``""`` for the root).
+
+        Raises:
+            ValidationError: ``prefix`` is not a plain path such as ``/admin``.
+            TypeError: ``dw`` is neither a ``Doorward`` nor an ``AsyncDoorward``.
+        """
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: Sequence[tuple[str, str]],
+        body: Optional[_Data] = None,
+        client_ip: Optional[str] = None,
+    ) -> Awaitable[ConsoleResponse]:
+        """Answer one request, worked out off the event loop (GIL released).
+
+        Args:
+            method: ``GET``, ``POST``...
+            path: The whole path asked for, the prefix and the query
+                included (``/admin/api/users?q=ann``).
+            headers: Every header as a (name, value) pair, a repeated one
+                twice; ``Host`` and ``Cookie`` among them.
+            body: The request body, at most :attr:`MAX_BODY` bytes.
+            client_ip: The client's address, for the sign-in's
+                per-address limits.
+        """
+
+@final
+class ConsoleResponse:
+    """What the console answers. Its ``repr`` shows the status alone: the
+    headers carry the session cookies, and a sign-in's body its CSRF token."""
+
+    status: Final[int]
+    """The HTTP status."""
+    headers: Final[builtins.list[tuple[str, str]]]
+    """Every header as a (name, value) pair (``set-cookie`` may repeat), a
+    fresh list on each read."""
+    body: Final[bytes]
+    """The body."""
 
 @final
 class Users:

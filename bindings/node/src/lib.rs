@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod client;
 mod config;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod files;

@@ -27,14 +27,14 @@ use crate::webhooks::{AsyncWebhooks, Webhooks};
 /// works: for Django, Flask and scripts.
 #[pyclass(frozen, module = "doorward")]
 pub struct Doorward {
-    handle: Arc<Handle>,
+    pub(crate) handle: Arc<Handle>,
 }
 
 /// doorward with awaitable methods, driven by the binding's runtime: for
 /// asyncio, FastAPI and Starlette.
 #[pyclass(frozen, module = "doorward")]
 pub struct AsyncDoorward {
-    handle: Arc<Handle>,
+    pub(crate) handle: Arc<Handle>,
 }
 
 fn open(

@@ -70,10 +70,12 @@ pub(crate) fn from_python(
     overrides: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<doorward::Config> {
     let mut values = serde_json::Map::new();
+    let mut from_file = serde_json::Map::new();
     if let Some(config) = config.filter(|c| !c.is_none()) {
         if is_path(config)? {
             let path: std::path::PathBuf = config.extract()?;
-            values = doorward::Config::file_values(&path).map_err(to_py_err)?;
+            from_file = doorward::Config::file_values(&path).map_err(to_py_err)?;
+            values = from_file.clone();
         } else {
             lay_over(&mut values, config)?;
         }
@@ -81,5 +83,13 @@ pub(crate) fn from_python(
     if let Some(overrides) = overrides {
         lay_over(&mut values, overrides.as_any())?;
     }
-    doorward::Config::from_json(serde_json::Value::Object(values)).map_err(to_py_err)
+    let mut built = doorward::Config::from_json(serde_json::Value::Object(values.clone()))
+        .map_err(to_py_err)?;
+    // A key the file set and no keyword argument replaced came from the file.
+    for (key, value) in &from_file {
+        if values.get(key) == Some(value) {
+            built.sources.set(key, doorward::config::ConfigSource::File);
+        }
+    }
+    Ok(built)
 }

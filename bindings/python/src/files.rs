@@ -22,6 +22,13 @@ sub_api!(
 /// while the GIL is held, since the core keeps it past the call.
 pub struct Data(bytes::Bytes);
 
+impl Data {
+    /// The bytes, for a core call that takes a `Vec` (the console's body).
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        self.0.into()
+    }
+}
+
 impl<'a, 'py> FromPyObject<'a, 'py> for Data {
     type Error = PyErr;
 

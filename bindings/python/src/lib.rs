@@ -14,6 +14,7 @@ mod twins;
 mod audit;
 mod client;
 mod config;
+mod console;
 mod error;
 mod events;
 mod files;
@@ -66,6 +67,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<audit::Audit>()?;
     m.add_class::<audit::AsyncAudit>()?;
     m.add_class::<password::PasswordHasher>()?;
+    m.add_class::<console::Console>()?;
+    m.add_class::<console::ConsoleResponse>()?;
     m.add_class::<types::ClientInfo>()?;
     m.add_class::<types::User>()?;
     m.add_class::<types::TokenPair>()?;

@@ -13,7 +13,8 @@
 //! The session is a pair of `HttpOnly`, `SameSite=Strict` cookies
 //! (`__Host-` prefixed and `Secure` except on loopback over plain HTTP);
 //! every state-changing request carries the CSRF token the session
-//! answer gave; every page is served under a strict Content Security
+//! answer gave, and is recorded in the audit log with the administrator
+//! as its actor; every page is served under a strict Content Security
 //! Policy with no inline script or style.
 //!
 //! ```
@@ -34,10 +35,12 @@ use doorward::Doorward;
 mod api;
 mod assets;
 mod error;
+mod mount;
 mod session;
 
 pub use assets::{CSP, asset_paths};
 pub use error::ApiError;
+pub use mount::{MAX_BODY, Mount, MountRequest, MountResponse};
 
 /// What the handlers share.
 #[derive(Debug)]
@@ -51,7 +54,13 @@ pub fn router(dw: Doorward) -> Router {
     let console = Arc::new(Console { dw });
     Router::new()
         .merge(assets::routes())
-        .nest("/api", api::routes())
+        .nest(
+            "/api",
+            api::routes().layer(axum::middleware::from_fn_with_state(
+                console.clone(),
+                session::act_as_admin,
+            )),
+        )
         .layer(axum::middleware::map_response(assets::harden))
         .with_state(console)
 }

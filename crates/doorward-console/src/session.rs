@@ -13,10 +13,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{HOST, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use doorward::{ClientInfo, LoginResult, Principal, TokenPair};
@@ -99,7 +100,7 @@ fn set_cookie(response: &mut Response, name: String, value: String, secure: bool
 }
 
 /// A signed-in account that may use the console.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Admin {
     pub principal: Principal,
     pub can_write: bool,
@@ -132,6 +133,10 @@ impl FromRequestParts<Arc<Console>> for Admin {
         parts: &mut Parts,
         console: &Arc<Console>,
     ) -> Result<Self, Self::Rejection> {
+        // Already resolved for this request by `act_as_admin`.
+        if let Some(admin) = parts.extensions.remove::<Admin>() {
+            return Ok(admin);
+        }
         let token = read_cookie(&parts.headers, ACCESS).ok_or(NOT_SIGNED_IN)?;
         let principal = console.dw.auth().verify_token(&token).await?;
         let (read, write) = rights(console, &principal.user_id).await?;
@@ -146,6 +151,30 @@ impl FromRequestParts<Arc<Console>> for Admin {
             can_write: write,
         })
     }
+}
+
+/// Runs every change an administrator makes inside
+/// [`doorward::events::acting_as`] that administrator, so the events it
+/// causes, and so the audit log, name who made it. A request that is not
+/// a signed-in administrator's goes on unchanged, to be refused (or
+/// signed in) by its handler.
+pub(crate) async fn act_as_admin(
+    State(console): State<Arc<Console>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let Ok(admin) = Admin::from_request_parts(&mut parts, &console).await else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let actor = admin.principal.user_id.clone();
+    let client = client(&parts);
+    parts.extensions.insert(admin);
+    let request = Request::from_parts(parts, body);
+    doorward::events::acting_as(&actor, Some(client), next.run(request)).await
 }
 
 fn check_csrf(headers: &HeaderMap) -> ApiResult<()> {

@@ -397,6 +397,112 @@ async function auditPage(params) {
     page.next_cursor ? h('p', {}, h('a', { href: `#/audit?${next}` }, 'Next page')) : null);
 }
 
+// --- Webhooks and events --------------------------------------------------
+
+async function webhooksPage(params) {
+  const filter = params.get('status') || '';
+  const query = new URLSearchParams({ limit: '100' });
+  if (filter) query.set('status', filter);
+  if (params.get('cursor')) query.set('cursor', params.get('cursor'));
+  const [hooks, deliveries] = await Promise.all([api('GET', 'webhooks'), api('GET', `deliveries?${query}`)]);
+  const status = h('div', { id: 'status' });
+  const write = session.can_write;
+  const add = h('form', { class: 'inline', id: 'add-webhook' },
+    h('input', { name: 'url', type: 'url', placeholder: "the receiver's URL", required: true, size: 40 }),
+    h('input', { name: 'event_types', placeholder: 'event types, space separated (all when empty)', size: 36 }),
+    h('button', { type: 'submit' }, 'Add'));
+  add.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = new FormData(add);
+    const types = String(data.get('event_types') || '').split(/\s+/).filter(Boolean);
+    try {
+      const created = await api('POST', 'webhooks', { url: data.get('url'), event_types: types });
+      await route();
+      // The secret is shown this once: the receiver verifies signatures with it.
+      document.getElementById('status').replaceChildren(h('p', { class: 'ok', id: 'new-secret' },
+        `Added ${created.id}. Its signing secret, shown only now: `, h('code', {}, created.secret)));
+    } catch (err) {
+      status.replaceChildren(problem(err));
+    }
+  });
+  const test = (id) => async () => {
+    try {
+      const result = await api('POST', `webhooks/${encodeURIComponent(id)}/test`);
+      status.replaceChildren(result.ok
+        ? h('p', { class: 'ok' }, `The receiver of ${id} answered the test.`)
+        : h('p', { class: 'error' }, `The test to ${id} failed: ${result.error}`));
+    } catch (err) {
+      status.replaceChildren(problem(err));
+    }
+  };
+  const hookRows = hooks.map((w) => h('tr', {},
+    h('td', {}, h('code', {}, w.id)), h('td', {}, w.url), h('td', {}, w.event_types.length ? w.event_types.join(' ') : 'all'),
+    h('td', {}, when(w.created_at)),
+    h('td', {}, write ? h('div', { class: 'actions' },
+      h('button', { 'data-test': w.id, onclick: test(w.id) }, 'Send a test'),
+      h('button', { class: 'danger', 'data-remove': w.id, onclick: action(() => api('DELETE', `webhooks/${encodeURIComponent(w.id)}`), status) }, 'Remove')) : '')));
+  const tabs = h('div', { class: 'actions', id: 'delivery-filter' }, ['', 'pending', 'delivered', 'dead'].map((s) =>
+    h('a', { href: s ? `#/webhooks?status=${s}` : '#/webhooks', class: s === filter ? 'active' : null }, s || 'all')));
+  const deliveryRows = deliveries.items.map((d) => h('tr', {},
+    h('td', {}, String(d.id)), h('td', {}, h('code', {}, d.webhook_id)), h('td', {}, d.event_type),
+    h('td', {}, h('span', { class: d.status === 'dead' ? 'flag bad' : 'flag' }, d.status)), h('td', {}, String(d.attempts)),
+    h('td', {}, d.last_error || ''), h('td', {}, when(d.updated_at)),
+    h('td', {}, write && d.status === 'dead' ? h('button', { 'data-replay': d.id, onclick: action(() => api('POST', `deliveries/${d.id}/replay`), status) }, 'Replay') : '')));
+  const next = new URLSearchParams(params);
+  if (deliveries.next_cursor) next.set('cursor', deliveries.next_cursor);
+  show(h('h1', {}, 'Webhooks and events'), status, write ? add : null,
+    h('table', { id: 'webhooks' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Webhook'), h('th', {}, 'URL'), h('th', {}, 'Events'), h('th', {}, 'Added'), h('th'))),
+      h('tbody', {}, hookRows)),
+    hookRows.length ? null : h('p', { class: 'muted' }, 'No webhook.'),
+    h('h2', {}, 'Deliveries'), tabs,
+    h('table', { id: 'deliveries' },
+      h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Webhook'), h('th', {}, 'Event'), h('th', {}, 'Status'), h('th', {}, 'Attempts'), h('th', {}, 'Last error'), h('th', {}, 'Updated'), h('th'))),
+      h('tbody', {}, deliveryRows)),
+    deliveryRows.length ? null : h('p', { class: 'muted' }, 'No delivery.'),
+    deliveries.next_cursor ? h('p', {}, h('a', { href: `#/webhooks?${next}` }, 'Next page')) : null);
+}
+
+// --- Configuration --------------------------------------------------------
+
+async function configPage() {
+  const entries = await api('GET', 'config');
+  const shown = (e) => (e.value === null ? h('span', { class: 'muted' }, 'unset')
+    : typeof e.value === 'string' ? e.value : JSON.stringify(e.value));
+  const rows = entries.map((e) => h('tr', { 'data-key': e.key },
+    h('td', {}, h('code', {}, e.key)),
+    h('td', { class: e.secret ? 'muted' : null }, shown(e)),
+    h('td', {}, h('span', { class: `flag source-${e.source}` }, e.source))));
+  show(h('h1', {}, 'Configuration'),
+    h('p', { class: 'muted' }, 'What this instance runs with, read-only. Secrets are never shown; passwords in URLs are redacted.'),
+    h('table', { id: 'config' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Key'), h('th', {}, 'Value'), h('th', {}, 'From'))),
+      h('tbody', {}, rows)));
+}
+
+// --- Monitoring -----------------------------------------------------------
+
+async function monitoringPage() {
+  const m = await api('GET', 'metrics');
+  const ms = (v) => (v === null || v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+  const labels = (l) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(' ');
+  const operations = m.operations.filter((o) => o.calls > 0 || o.errors > 0).map((o) => h('tr', { 'data-operation': o.operation },
+    h('td', {}, h('code', {}, o.operation)), h('td', { class: 'num' }, String(o.calls)), h('td', { class: o.errors ? 'num error' : 'num' }, String(o.errors)),
+    h('td', { class: 'num' }, ms(o.mean_ms)), h('td', { class: 'num' }, ms(o.p50_ms)), h('td', { class: 'num' }, ms(o.p90_ms)), h('td', { class: 'num' }, ms(o.p99_ms))));
+  const series = m.series.map((s) => h('tr', {},
+    h('td', {}, h('code', {}, s.name), h('div', { class: 'muted' }, s.help)), h('td', {}, labels(s.labels)),
+    h('td', {}, s.kind), h('td', { class: 'num' }, String(s.value))));
+  show(h('h1', {}, 'Monitoring'),
+    h('h2', {}, 'Operations since start (milliseconds; percentiles estimated from the latency histogram)'),
+    h('table', { id: 'operations' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Operation'), h('th', {}, 'Calls'), h('th', {}, 'Errors'), h('th', {}, 'Mean'), h('th', {}, 'p50'), h('th', {}, 'p90'), h('th', {}, 'p99'))),
+      h('tbody', {}, operations)),
+    h('h2', {}, 'Counters and gauges'),
+    h('table', { id: 'series' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Metric'), h('th', {}, 'Labels'), h('th', {}, 'Kind'), h('th', {}, 'Value'))),
+      h('tbody', {}, series)));
+}
+
 // --- routing --------------------------------------------------------------
 
 async function route() {
@@ -416,6 +522,9 @@ async function route() {
     else if (parts[0] === 'roles') await rolesPage();
     else if (parts[0] === 'audit') await auditPage(params);
     else if (parts[0] === 'sessions') await sessionsPage(params);
+    else if (parts[0] === 'webhooks') await webhooksPage(params);
+    else if (parts[0] === 'config') await configPage();
+    else if (parts[0] === 'monitoring') await monitoringPage();
     else if (parts[0] === 'users') await usersPage(params);
     else await dashboardPage();
   } catch (err) {

@@ -279,6 +279,22 @@ impl Doorward {
         &self.files
     }
 
+    /// The configuration this instance runs with, every key with its
+    /// source and every secret redacted (see [`Config::describe`]): what
+    /// the admin console's Configuration page shows.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let entries = dw.describe_config();
+    /// let secret = entries.iter().find(|e| e.key == "jwt_secret").unwrap();
+    /// assert_eq!(secret.value, "[redacted]");
+    /// # });
+    /// ```
+    pub fn describe_config(&self) -> Vec<config::ConfigEntry> {
+        self.auth.core.config.describe()
+    }
+
     /// The store backend in use (`sqlite`, `postgres`, `memory`).
     pub fn backend(&self) -> &'static str {
         self.auth.core.store.backend()

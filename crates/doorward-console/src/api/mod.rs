@@ -1,6 +1,7 @@
 //! The JSON admin API the app calls, one module per page. Every route
 //! takes an [`Admin`](crate::session::Admin): reads need `console:read`,
-//! changes `console:write` and the CSRF token.
+//! changes `console:write` and the CSRF token, and run as that
+//! administrator (see [`session::act_as_admin`]).
 
 use std::sync::Arc;
 
@@ -11,9 +12,12 @@ use crate::Console;
 use crate::session;
 
 mod audit;
+mod monitoring;
 mod overview;
 mod roles;
+mod settings;
 mod users;
+mod webhooks;
 
 pub(crate) fn routes() -> Router<Arc<Console>> {
     Router::new()
@@ -44,6 +48,13 @@ pub(crate) fn routes() -> Router<Arc<Console>> {
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/export", get(audit::export))
+        .route("/webhooks", get(webhooks::list).post(webhooks::add))
+        .route("/webhooks/{id}", delete(webhooks::remove))
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/deliveries", get(webhooks::deliveries))
+        .route("/deliveries/{id}/replay", post(webhooks::replay))
+        .route("/config", get(settings::show))
+        .route("/metrics", get(monitoring::show))
         // A route, not a fallback: a fallback does not survive the host
         // nesting this router in its own.
         .route("/{*rest}", any(not_found))

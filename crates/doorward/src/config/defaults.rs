@@ -1,7 +1,7 @@
 //! The default of every key: what `Config::default()` and a file that
 //! leaves a key out get.
 
-use super::{Config, RedisSessionPolicy};
+use super::{Config, ConfigSources, RedisSessionPolicy};
 
 impl Default for Config {
     fn default() -> Self {
@@ -113,6 +113,7 @@ impl Default for Config {
             webauthn_rp_name: "doorward".into(),
             webauthn_origins: Vec::new(),
             oauth_providers: Vec::new(),
+            sources: ConfigSources::default(),
         }
     }
 }

@@ -9,7 +9,7 @@
 use std::ffi::OsStr;
 use std::fmt;
 
-use super::Config;
+use super::{Config, ConfigSource};
 use crate::error::{Error, Result};
 
 /// The keys that can be set from `DOORWARD_<KEY>` environment variables
@@ -287,7 +287,12 @@ impl Config {
         for unknown in unknown_env_vars(names) {
             tracing::warn!(variable = %unknown.name, "{unknown}");
         }
-        self.with_overrides(pairs)
+        let keys: Vec<&str> = pairs.iter().map(|(key, _)| *key).collect();
+        let mut config = self.with_overrides(pairs)?;
+        for key in keys {
+            config.sources.set(key, ConfigSource::Env);
+        }
+        Ok(config)
     }
 
     /// This configuration with some keys replaced by text values, parsed as
@@ -313,9 +318,14 @@ impl Config {
         let keep_mail_password = !overridden("mail_password");
         let keep_audit_key = !overridden("audit_key");
         let keep_audit_previous_keys = !overridden("audit_previous_keys");
+        let overridden_keys: Vec<String> = overrides.keys().cloned().collect();
         let mut base = self.to_json_map();
         base.extend(overrides);
         let mut config = Self::from_json(serde_json::Value::Object(base))?;
+        config.sources = self.sources.clone();
+        for key in overridden_keys {
+            config.sources.set(&key, ConfigSource::Host);
+        }
         // Secrets are never serialised: carry them over as they were.
         if keep_secret {
             config.jwt_secret = self.jwt_secret;
@@ -341,7 +351,7 @@ impl Config {
     }
 
     /// Every key and value but the secrets, which are never serialised.
-    fn to_json_map(&self) -> serde_json::Map<String, serde_json::Value> {
+    pub(super) fn to_json_map(&self) -> serde_json::Map<String, serde_json::Value> {
         match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => unreachable!("a Config serialises to a JSON object"),

@@ -7,13 +7,20 @@ use std::path::Path;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 
-use super::Config;
+use super::{Config, ConfigSource};
 use crate::error::{Error, Result};
 
 impl Config {
     /// Parse TOML text.
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Config(e.message().to_string()))
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| Error::Config(e.message().to_string()))?;
+        let keys: toml::Table =
+            toml::from_str(text).map_err(|e| Error::Config(e.message().to_string()))?;
+        for key in keys.keys() {
+            config.sources.set(key, ConfigSource::File);
+        }
+        Ok(config)
     }
 
     /// Read a TOML file.
@@ -49,7 +56,16 @@ impl Config {
     /// Build from any serde map (a Python dict, a Node object, JSON), with the
     /// same keys and the same strictness as the TOML file.
     pub fn from_json(value: serde_json::Value) -> Result<Self> {
-        serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))
+        let keys: Vec<String> = value
+            .as_object()
+            .map(|map| map.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut config: Config =
+            serde_json::from_value(value).map_err(|e| Error::Config(e.to_string()))?;
+        for key in keys {
+            config.sources.set(&key, ConfigSource::Host);
+        }
+        Ok(config)
     }
 
     /// The `files_url` in force: the configured one, or the default that

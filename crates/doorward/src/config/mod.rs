@@ -11,11 +11,13 @@ mod env;
 mod load;
 mod providers;
 mod redact;
+mod sources;
 mod validate;
 
 pub use env::{NON_CONFIG_ENV, UnknownEnvVar, unknown_env_vars};
 pub use providers::{OAuthProviderConfig, ProviderKind};
 pub use redact::redact_url;
+pub use sources::{ConfigEntry, ConfigSource, ConfigSources};
 pub use validate::{MAX_DURATION_SECS, MAX_WAIT_SECS};
 
 use secrecy::SecretString;
@@ -433,6 +435,11 @@ pub struct Config {
     pub otel_endpoint: Option<String>,
     /// The `service.name` the spans are exported under.
     pub otel_service_name: String,
+
+    /// Where each key's value came from (see [`Config::describe`]):
+    /// recorded by the loaders, never read from a file or serialised.
+    #[serde(skip)]
+    pub sources: ConfigSources,
 }
 
 /// What session checks do while Redis is unreachable.

@@ -226,6 +226,7 @@ impl fmt::Debug for Config {
             oauth_providers,
             otel_endpoint,
             otel_service_name,
+            sources: _,
         } = self;
         let read_urls: Vec<Cow<'_, str>> = database_read_urls
             .iter()

@@ -14,6 +14,7 @@
 //! order through the dispatcher task. Payloads are built here, from ids and names
 //! only: never a password, token, hash or key.
 
+mod actor;
 pub(crate) mod audit;
 pub(crate) mod dispatch;
 pub(crate) mod retention;
@@ -33,6 +34,7 @@ use serde_json::{Value, json};
 use crate::auth::ClientInfo;
 use crate::error::{Error, Result};
 
+pub use actor::acting_as;
 pub use audit::{Audit, AuditPage, AuditVerification};
 pub use dispatch::{DispatchPause, Handler, Subscription};
 pub use service::{EventPage, Events, Webhook, WebhookTest, Webhooks};
@@ -345,6 +347,15 @@ impl Event {
         client: Option<&ClientInfo>,
         payload: Value,
     ) -> Event {
+        // An administrator's scope fills in who acted, where the caller
+        // names no one (see `acting_as`).
+        let acting = if actor.is_none() {
+            actor::current()
+        } else {
+            None
+        };
+        let client = client.or(acting.as_ref().and_then(|a| a.client.as_ref()));
+        let actor = actor.or(acting.as_ref().map(|a| a.user_id.as_str()));
         Event {
             id: uuid::Uuid::now_v7().to_string(),
             seq: 0,
