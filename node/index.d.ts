@@ -142,6 +142,9 @@ export type EventType =
   | 'IdentityLinked'
   | 'IdentityUnlinked'
   | 'UsersImported'
+  | 'WebhookAdded'
+  | 'WebhookRemoved'
+  | 'DeliveryReplayed'
 
 /**
  * What `login` and `completeSignIn` answer: the session's tokens, or a

@@ -209,7 +209,10 @@ async def test_events_webhooks_and_audit(backend: tuple[str, dict[str, Any]], ma
     bodies.sort(key=lambda b: b["data"]["seq"])
     assert [b["data"]["payload"]["username"] for b in bodies] == ["ann", "bob"]
     page = await resolve(client.events.list())
-    assert [e.type for e in page.items] == ["UserRegistered", "LoginSucceeded"] * 2
+    # Adding the webhook is an event too, written with it.
+    registered = ["UserRegistered", "LoginSucceeded"] * 2
+    assert [e.type for e in page.items] == ["WebhookAdded", *registered]
+    assert page.items[0].subject == hook.id
     verification = await resolve(client.audit.verify())
-    assert (verification.ok, verification.rows) == (True, 4)
+    assert (verification.ok, verification.rows) == (True, 5)
     assert len((await resolve(client.audit.list(type="LoginSucceeded"))).items) == 2

@@ -37,7 +37,7 @@ async fn open_with_webhooks() -> Doorward {
 #[tokio::test]
 async fn webhooks_deliveries_and_replay() {
     let dw = open_with_webhooks().await;
-    user(&dw, "admin", Some("admin")).await;
+    let admin = user(&dw, "admin", Some("admin")).await;
     let mut b = Browser::new(&dw, "127.0.0.1");
     b.sign_in("admin").await;
 
@@ -111,6 +111,13 @@ async fn webhooks_deliveries_and_replay() {
         .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(b.get("api/webhooks").await.json(), json!([]));
+
+    // Each of those changes is in the audit log, made by the admin.
+    dw.events().flush().await.unwrap();
+    for kind in ["WebhookAdded", "DeliveryReplayed", "WebhookRemoved"] {
+        let page = b.get(&format!("api/audit?type={kind}")).await.json();
+        assert_eq!(page["items"][0]["actor"], admin.as_str(), "{kind}: {page}");
+    }
 }
 
 #[tokio::test]

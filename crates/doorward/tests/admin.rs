@@ -386,3 +386,90 @@ async fn the_dashboard_counts_from_the_store() {
         );
     }
 }
+
+/// Adding and removing a webhook and replaying a delivery are events
+/// written with the change (so the audit log has them, and an
+/// administrator's scope names who acted), on every backend. A webhook
+/// that asks for every type is not sent them; one that names them is.
+#[cfg(feature = "webhooks")]
+#[tokio::test]
+async fn webhook_administration_is_recorded() {
+    use doorward::events::acting_as;
+    for url in backends().await {
+        let dw = Doorward::open(doorward::Config {
+            webhook_allow_private: true,
+            events_dispatch: false,
+            events_max_attempts: 1,
+            webhook_timeout_ms: 500,
+            ..common::config(&url)
+        })
+        .await
+        .unwrap();
+        let (every, received) = common::receiver::receiver(Vec::new()).await;
+        let all = dw.webhooks().add(&every, &[]).await.unwrap();
+        let named = acting_as(
+            "admin-1",
+            None,
+            dw.webhooks().add(
+                "http://127.0.0.1:9/?token=hunter2",
+                &[EventType::WebhookRemoved],
+            ),
+        )
+        .await
+        .unwrap();
+        dw.events().flush().await.unwrap();
+        assert!(
+            received.lock().unwrap().requests.is_empty(),
+            "{url}: an every-type webhook is not told about webhooks"
+        );
+        acting_as("admin-1", None, dw.webhooks().remove(&all.id))
+            .await
+            .unwrap();
+        assert_eq!(
+            dw.webhooks().remove(&all.id).await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        dw.events().flush().await.unwrap();
+        // The named webhook's receiver (port 9) is down: its one attempt
+        // fails and the delivery is dead, to be replayed.
+        let dead = dw.events().dead().await.unwrap();
+        assert_eq!(dead.len(), 1, "{url}: {dead:?}");
+        assert_eq!(dead[0].webhook_id, named.id);
+        assert_eq!(dead[0].event_type, "WebhookRemoved");
+        dw.events().replay(dead[0].id).await.unwrap();
+        assert_eq!(
+            dw.events().replay(dead[0].id).await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        let events = dw.events().list(None, 100).await.unwrap().items;
+        let seen: Vec<(EventType, Option<&str>, Option<&str>)> = events
+            .iter()
+            .map(|e| (e.event_type, e.actor.as_deref(), e.subject.as_deref()))
+            .collect();
+        let replayed = dead[0].id.to_string();
+        assert_eq!(
+            seen,
+            [
+                (EventType::WebhookAdded, None, Some(all.id.as_str())),
+                (
+                    EventType::WebhookAdded,
+                    Some("admin-1"),
+                    Some(named.id.as_str())
+                ),
+                (
+                    EventType::WebhookRemoved,
+                    Some("admin-1"),
+                    Some(all.id.as_str())
+                ),
+                (EventType::DeliveryReplayed, None, Some(replayed.as_str())),
+            ],
+            "{url}"
+        );
+        let text = serde_json::to_string(&events).unwrap();
+        assert!(
+            !text.contains("hunter2"),
+            "{url}: no webhook URL in an event"
+        );
+        assert_eq!(events[1].payload["event_types"][0], "WebhookRemoved");
+    }
+}

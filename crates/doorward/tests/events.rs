@@ -766,8 +766,9 @@ async fn the_outbox_prunes_what_every_consumer_has_passed() {
             .add(&failing, &[EventType::RoleDeleted])
             .await
             .unwrap();
+        // Events 1 and 2: the two WebhookAdded, sent to neither webhook.
 
-        // A durable subscriber that takes events 1 to 3, then stops running.
+        // A durable subscriber that takes events 3 to 5, then stops running.
         let mailed = Arc::new(Mutex::new(0));
         let m = mailed.clone();
         let mailer = dw
@@ -778,13 +779,13 @@ async fn the_outbox_prunes_what_every_consumer_has_passed() {
             })
             .await
             .unwrap();
-        dw.roles().create("a", &["x:y"], "").await.unwrap(); // 1
-        dw.roles().delete("a").await.unwrap(); // 2: its delivery keeps failing
-        dw.roles().create("b", &["x:y"], "").await.unwrap(); // 3
+        dw.roles().create("a", &["x:y"], "").await.unwrap(); // 3
+        dw.roles().delete("a").await.unwrap(); // 4: its delivery keeps failing
+        dw.roles().create("b", &["x:y"], "").await.unwrap(); // 5
         wait_for("the mailer", || *mailed.lock().unwrap() == 3).await;
         mailer.close();
 
-        // A subscriber that cannot handle anything after 3 yet.
+        // A subscriber that cannot handle anything after 5 yet.
         let stuck = Arc::new(Mutex::new(true));
         let s = stuck.clone();
         let _waiting = dw
@@ -799,42 +800,43 @@ async fn the_outbox_prunes_what_every_consumer_has_passed() {
             })
             .await
             .unwrap();
-        dw.roles().create("c", &["x:y"], "").await.unwrap(); // 4
-        dw.roles().create("d", &["x:y"], "").await.unwrap(); // 5
+        dw.roles().create("c", &["x:y"], "").await.unwrap(); // 6
+        dw.roles().create("d", &["x:y"], "").await.unwrap(); // 7
         wait_for("the healthy receiver", || {
             delivered.lock().unwrap().requests.len() == 4
         })
         .await;
 
-        // 1 and 3 go; 2 waits for its delivery, 4 and 5 for the subscriber.
-        wait_for_outbox(&dw, &[2, 4, 5], &url).await;
+        // 1, 2, 3 and 5 go; 4 waits for its delivery, 6 and 7 for the
+        // subscriber.
+        wait_for_outbox(&dw, &[4, 6, 7], &url).await;
         // Past the mailer's idle limit (2 s), the stuck subscriber still holds.
         tokio::time::sleep(Duration::from_millis(2500)).await;
         dw.events().flush().await.unwrap();
-        assert_eq!(outbox_seqs(&dw).await, [2, 4, 5], "{url}");
+        assert_eq!(outbox_seqs(&dw).await, [4, 6, 7], "{url}");
 
-        // Unstuck: 4 goes. 5 stays as the newest, though every consumer
-        // has passed it; the idle mailer (at 3) holds nothing back.
+        // Unstuck: 6 goes. 7 stays as the newest, though every consumer
+        // has passed it; the idle mailer (at 5) holds nothing back.
         *stuck.lock().unwrap() = false;
-        wait_for_outbox(&dw, &[2, 5], &url).await;
+        wait_for_outbox(&dw, &[4, 7], &url).await;
 
         let deliveries = dw.events().deliveries(None, None, 100).await.unwrap();
         let kept: Vec<(u64, DeliveryStatus)> =
             deliveries.iter().map(|d| (d.event_seq, d.status)).collect();
         assert_eq!(
             kept,
-            [(2, DeliveryStatus::Pending), (5, DeliveryStatus::Delivered)],
+            [(4, DeliveryStatus::Pending), (7, DeliveryStatus::Delivered)],
             "{url}: delivered deliveries go with their events"
         );
         let audit = dw.audit().verify().await.unwrap();
-        assert!(audit.ok && audit.rows == 5, "{url}: {audit:?}");
+        assert!(audit.ok && audit.rows == 7, "{url}: {audit:?}");
         let metrics = dw.metrics_text().await.unwrap();
         assert!(
-            metrics.contains("doorward_events_pruned_total 3"),
+            metrics.contains("doorward_events_pruned_total 5"),
             "{url}: {metrics}"
         );
         // New events are numbered after the pruned ones.
         dw.roles().create("e", &["x:y"], "").await.unwrap();
-        assert_eq!(outbox_seqs(&dw).await.last(), Some(&6), "{url}");
+        assert_eq!(outbox_seqs(&dw).await.last(), Some(&8), "{url}");
     }
 }

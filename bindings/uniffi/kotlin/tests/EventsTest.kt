@@ -72,8 +72,8 @@ val eventsTests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(all.items.map { it.eventType }, listOf("UserRegistered", "LoginSucceeded", "UserRegistered"), "outbox")
         val first = dw.events().list(limit = 2u)
         eq(dw.events().list(cursor = first.nextCursor).items.map { it.seq }, listOf(all.items[2].seq), "next page")
-        eq(eventTypes().size, 35, "event types")
-        for (type in listOf("FileStored", "IdentityLinked", "IdentityUnlinked", "UsersImported")) check(type in eventTypes()) { "$type listed" }
+        eq(eventTypes().size, 38, "event types")
+        for (type in listOf("FileStored", "IdentityLinked", "IdentityUnlinked", "UsersImported", "WebhookAdded", "WebhookRemoved", "DeliveryReplayed")) check(type in eventTypes()) { "$type listed" }
         eq(throws<DoorwardException.Validation> { dw.events().subscribe(recorder, listOf("userRegistered")) }.field, "event_type", "unknown type")
         eq(throws<DoorwardException.Validation> { dw.events().subscribe(recorder, name = "no spaces") }.field, "name", "bad name")
         val quiet = Doorward.open(memoryConfig { it.copy(eventsDispatch = false) })

@@ -63,14 +63,15 @@ fn events_webhooks_and_the_audit_log() {
     env.json(&["events", "flush"]);
     let audit = env.json(&["audit", "ls", "--user", alice["id"].as_str().expect("id")]);
     assert_eq!(audit["items"].as_array().expect("items").len(), 2);
+    // Alice's two events, and the webhook's addition and removal.
     let verified = env.json(&["audit", "verify"]);
     assert_eq!(
         (verified["ok"].clone(), verified["rows"].clone()),
-        (true.into(), 2.into())
+        (true.into(), 4.into())
     );
     let export = env.run(["audit", "export"]);
     assert!(export.status.success());
-    assert_eq!(stdout(&export).lines().count(), 2);
+    assert_eq!(stdout(&export).lines().count(), 4);
     let bad = env.json_error(&["audit", "ls", "--since", "yesterday"], &[]);
     assert_eq!(bad["field"], "since");
     assert_eq!(env.json(&["events", "dead"]), serde_json::json!([]));

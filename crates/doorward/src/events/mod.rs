@@ -124,11 +124,19 @@ pub enum EventType {
     /// event for the batch, not one `UserRegistered` per account, so an
     /// import does not send 100,000 welcome mails.
     UsersImported,
+    /// A webhook endpoint was registered (`payload.webhook_id`,
+    /// `event_types`; not its URL, which may carry a credential).
+    WebhookAdded,
+    /// A webhook endpoint was removed with its queued deliveries
+    /// (`payload.webhook_id`).
+    WebhookRemoved,
+    /// A dead webhook delivery was queued again (`payload.delivery_id`).
+    DeliveryReplayed,
 }
 
 impl EventType {
     /// Every event type, in declaration order.
-    pub const ALL: [EventType; 35] = [
+    pub const ALL: [EventType; 38] = [
         EventType::UserRegistered,
         EventType::LoginSucceeded,
         EventType::LoginFailed,
@@ -164,6 +172,9 @@ impl EventType {
         EventType::IdentityLinked,
         EventType::IdentityUnlinked,
         EventType::UsersImported,
+        EventType::WebhookAdded,
+        EventType::WebhookRemoved,
+        EventType::DeliveryReplayed,
     ];
 
     /// The stored and transmitted name.
@@ -211,7 +222,28 @@ impl EventType {
             EventType::IdentityLinked => "IdentityLinked",
             EventType::IdentityUnlinked => "IdentityUnlinked",
             EventType::UsersImported => "UsersImported",
+            EventType::WebhookAdded => "WebhookAdded",
+            EventType::WebhookRemoved => "WebhookRemoved",
+            EventType::DeliveryReplayed => "DeliveryReplayed",
         }
+    }
+
+    /// Whether it reports a change to the webhooks themselves. A webhook
+    /// that asks for every type (an empty list) is not sent these: a
+    /// receiver is not told about receivers, and a new webhook's first
+    /// delivery is not the news of its own creation. One that names them
+    /// gets them; the audit log and host subscribers always do.
+    ///
+    /// ```
+    /// use doorward::events::EventType;
+    /// assert!(EventType::WebhookAdded.is_webhook_administration());
+    /// assert!(!EventType::RoleGranted.is_webhook_administration());
+    /// ```
+    pub fn is_webhook_administration(self) -> bool {
+        matches!(
+            self,
+            EventType::WebhookAdded | EventType::WebhookRemoved | EventType::DeliveryReplayed
+        )
     }
 
     /// Whether the change it reports was a refusal rather than a success:

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use serde::Serialize;
+use serde_json::json;
 
 use super::dispatch::{self, Handler, Subscription};
 use super::{Event, EventType, MAX_PAGE, seq_cursor};
@@ -229,10 +230,15 @@ impl Events {
     pub async fn replay(&self, delivery_id: u64) -> Result<()> {
         self.core
             .observe(operation!("events.replay", %delivery_id), async {
+                let replayed = Event::by_host(
+                    EventType::DeliveryReplayed,
+                    &delivery_id.to_string(),
+                    json!({ "delivery_id": delivery_id }),
+                );
                 if !self
                     .core
                     .store
-                    .replay_delivery(delivery_id, crate::store::now())
+                    .replay_delivery(delivery_id, crate::store::now(), &[replayed])
                     .await?
                 {
                     return Err(Error::not_found("dead delivery"));
@@ -317,7 +323,12 @@ impl Webhooks {
                     event_types: types,
                     created_at: crate::store::now(),
                 };
-                self.core.store.create_webhook(&record).await?;
+                let added = Event::by_host(
+                    EventType::WebhookAdded,
+                    &record.id,
+                    json!({ "webhook_id": record.id, "event_types": record.event_types }),
+                );
+                self.core.store.create_webhook(&record, &[added]).await?;
                 tracing::info!(webhook_id = %record.id, "webhook added");
                 Ok(record.into())
             })
@@ -344,7 +355,9 @@ impl Webhooks {
     pub async fn remove(&self, id: &str) -> Result<()> {
         self.core
             .observe(operation!("webhooks.remove", %id), async {
-                if !self.core.store.delete_webhook(id).await? {
+                let removed =
+                    Event::by_host(EventType::WebhookRemoved, id, json!({ "webhook_id": id }));
+                if !self.core.store.delete_webhook(id, &[removed]).await? {
                     return Err(Error::not_found("webhook"));
                 }
                 tracing::info!(webhook_id = id, "webhook removed");

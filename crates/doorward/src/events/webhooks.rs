@@ -35,7 +35,12 @@ pub(crate) async fn fan_out(core: &Core, events: &[Event], lease: &Lease) -> Res
     let mut queued = Vec::new();
     for e in events {
         for h in &hooks {
-            if h.event_types.is_empty() || h.event_types.contains(&e.event_type) {
+            let wanted = if h.event_types.is_empty() {
+                !e.event_type.is_webhook_administration()
+            } else {
+                h.event_types.contains(&e.event_type)
+            };
+            if wanted {
                 queued.push((h.id.clone(), e.clone()));
             }
         }

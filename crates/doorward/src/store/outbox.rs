@@ -244,12 +244,13 @@ pub trait EventStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<AuditRecord>>;
 
-    /// Register a webhook.
-    async fn create_webhook(&self, webhook: &WebhookRecord) -> Result<()>;
+    /// Register a webhook, with its events.
+    async fn create_webhook(&self, webhook: &WebhookRecord, events: &[Event]) -> Result<()>;
     /// Every webhook, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRecord>>;
-    /// Remove a webhook and its deliveries; false if absent.
-    async fn delete_webhook(&self, id: &str) -> Result<bool>;
+    /// Remove a webhook and its deliveries, with its events; false (and
+    /// no event) if absent.
+    async fn delete_webhook(&self, id: &str, events: &[Event]) -> Result<bool>;
     /// Queue deliveries (webhook id, event) and move the fan-out consumer,
     /// atomically; a pair already queued is left alone. False, writing
     /// nothing, if the lease was lost.
@@ -285,8 +286,9 @@ pub trait EventStore: Send + Sync {
         after: u64,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>>;
-    /// Put a dead delivery back in the queue, due now; false unless it was dead.
-    async fn replay_delivery(&self, id: u64, now: DateTime<Utc>) -> Result<bool>;
+    /// Put a dead delivery back in the queue, due now, with its events;
+    /// false (and no event) unless it was dead.
+    async fn replay_delivery(&self, id: u64, now: DateTime<Utc>, events: &[Event]) -> Result<bool>;
     /// Pending deliveries: the webhook backlog.
     async fn pending_deliveries(&self) -> Result<u64>;
     /// Every consumer, by name.

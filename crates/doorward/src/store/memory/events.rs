@@ -102,8 +102,10 @@ impl EventStore for MemoryStore {
             .collect())
     }
 
-    async fn create_webhook(&self, webhook: &WebhookRecord) -> Result<()> {
-        self.lock().webhooks.push(webhook.clone());
+    async fn create_webhook(&self, webhook: &WebhookRecord, events: &[Event]) -> Result<()> {
+        let mut st = self.lock();
+        st.webhooks.push(webhook.clone());
+        st.emit(events);
         Ok(())
     }
 
@@ -111,12 +113,16 @@ impl EventStore for MemoryStore {
         Ok(self.lock().webhooks.clone())
     }
 
-    async fn delete_webhook(&self, id: &str) -> Result<bool> {
+    async fn delete_webhook(&self, id: &str, events: &[Event]) -> Result<bool> {
         let mut st = self.lock();
         let before = st.webhooks.len();
         st.webhooks.retain(|w| w.id != id);
+        if st.webhooks.len() == before {
+            return Ok(false);
+        }
         st.deliveries.retain(|_, d| d.record.webhook_id != id);
-        Ok(st.webhooks.len() != before)
+        st.emit(events);
+        Ok(true)
     }
 
     async fn enqueue_deliveries(
@@ -273,7 +279,7 @@ impl EventStore for MemoryStore {
             .collect())
     }
 
-    async fn replay_delivery(&self, id: u64, now: DateTime<Utc>) -> Result<bool> {
+    async fn replay_delivery(&self, id: u64, now: DateTime<Utc>, events: &[Event]) -> Result<bool> {
         let mut st = self.lock();
         match st.deliveries.get_mut(&id) {
             Some(d) if d.record.status == DeliveryStatus::Dead => {
@@ -282,6 +288,7 @@ impl EventStore for MemoryStore {
                 d.record.next_attempt_at = now;
                 d.record.updated_at = now;
                 d.lease = None;
+                st.emit(events);
                 Ok(true)
             }
             _ => Ok(false),

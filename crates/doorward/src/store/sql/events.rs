@@ -245,7 +245,8 @@ macro_rules! sql_events {
                 .collect()
             }
 
-            async fn create_webhook(&self, webhook: &WebhookRecord) -> Result<()> {
+            async fn create_webhook(&self, webhook: &WebhookRecord, events: &[Event]) -> Result<()> {
+                let mut tx = self.begin().await?;
                 let types: Vec<&str> = webhook.event_types.iter().map(|t| t.as_str()).collect();
                 sqlx::query(
                     "INSERT INTO webhooks (id, url, secret, event_types, created_at) \
@@ -256,8 +257,9 @@ macro_rules! sql_events {
                 .bind(&webhook.secret)
                 .bind(list_text(&types))
                 .bind(to_micros(webhook.created_at))
-                .execute(self.writes())
+                .execute(&mut *tx)
                 .await?;
+                Self::commit_with(tx, events).await?;
                 Ok(())
             }
 
@@ -272,12 +274,13 @@ macro_rules! sql_events {
                 .collect()
             }
 
-            async fn delete_webhook(&self, id: &str) -> Result<bool> {
+            async fn delete_webhook(&self, id: &str, events: &[Event]) -> Result<bool> {
+                let mut tx = self.begin().await?;
                 let done = sqlx::query("DELETE FROM webhooks WHERE id = $1")
                     .bind(id)
-                    .execute(self.writes())
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() == 1)
+                Self::commit_one(tx, done.rows_affected(), events).await
             }
 
             async fn enqueue_deliveries(
@@ -429,7 +432,13 @@ macro_rules! sql_events {
                 .collect()
             }
 
-            async fn replay_delivery(&self, id: u64, now: DateTime<Utc>) -> Result<bool> {
+            async fn replay_delivery(
+                &self,
+                id: u64,
+                now: DateTime<Utc>,
+                events: &[Event],
+            ) -> Result<bool> {
+                let mut tx = self.begin().await?;
                 let done = sqlx::query(
                     "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, \
                      next_attempt_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL \
@@ -437,9 +446,9 @@ macro_rules! sql_events {
                 )
                 .bind(to_micros(now))
                 .bind(signed(id))
-                .execute(self.writes())
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Self::commit_one(tx, done.rows_affected(), events).await
             }
 
             async fn pending_deliveries(&self) -> Result<u64> {
