@@ -4,8 +4,9 @@
 // playwright-core, which downloads nothing). An administrator signs in,
 // creates a role, searches an account, grants it the role, revokes its
 // session (whose browser is then signed out), verifies the audit chain and
-// finds the grant recorded with the administrator as actor, and reads the
-// webhooks, configuration and monitoring pages. An account without a
+// finds the grant recorded with the administrator as actor, lists the
+// role's holders, and reads the webhooks, configuration and monitoring
+// pages. An account without a
 // console right is refused, a read-only one sees no write controls, and a
 // POST without the CSRF token is refused. A screenshot of each page goes to
 // test-output/.
@@ -159,7 +160,7 @@ test('the admin console in Chromium', { timeout: 180_000 }, async (t) => {
   await admin.fill('#create-role input[name=name]', 'editor')
   await admin.fill('#create-role input[name=permissions]', 'posts:write posts:read')
   await admin.click('#create-role button[type=submit]')
-  await admin.waitForSelector('table#roles td:text-is("editor")')
+  await admin.waitForSelector('table#roles a:text-is("editor")')
   await shot(admin, 'roles')
 
   // Users: search, open the account, grant the role, revoke its session.
@@ -177,7 +178,14 @@ test('the admin console in Chromium', { timeout: 180_000 }, async (t) => {
   await admin.waitForSelector('#sessions button[data-session]')
   await admin.click('#sessions button[data-session]')
   await admin.waitForSelector('text=No live session.')
+  assert.match(await admin.textContent('#factors'), /authenticator app\s*no/)
   await shot(admin, 'user')
+
+  // Who holds the role now.
+  await admin.goto(`${url}#/roles/editor`)
+  await admin.waitForSelector('table#holders tbody tr')
+  assert.equal(await admin.textContent('table#holders tbody tr td'), 'viewer')
+  await shot(admin, 'holders')
 
   // The viewer's session ended: its next request is refused, and the app
   // shows the sign-in page.

@@ -311,3 +311,95 @@ async fn a_mount_answers_under_its_prefix() {
         401
     );
 }
+
+#[tokio::test]
+async fn role_holders_and_an_accounts_factors() {
+    let dw = open_with_webhooks().await;
+    let admin = user(&dw, "admin", Some("admin")).await;
+    let ann = user(&dw, "ann", None).await;
+    let mut b = Browser::new(&dw, "127.0.0.1");
+    b.sign_in("admin").await;
+    let holders = b.get("api/roles/admin/holders").await.json();
+    assert_eq!(holders["items"][0]["id"], admin.as_str());
+    assert_eq!(holders["items"].as_array().unwrap().len(), 1);
+    assert_eq!(b.get("api/roles/nobody/holders").await.code(), "not_found");
+    assert_eq!(
+        b.get("api/roles/admin/holders?limit=0").await.code(),
+        "validation_error"
+    );
+    let detail = b.get(&format!("api/users/{ann}")).await.json();
+    assert_eq!(
+        detail["mfa"],
+        json!({"totp": false, "recovery_codes_left": 0, "enabled": false})
+    );
+    assert_eq!(detail["passkeys"], json!([]));
+    assert_eq!(detail["identities"], json!([]));
+}
+
+/// An authenticator app's code for `secret` (base32), `ahead` steps of 30
+/// seconds from now (a code once accepted is spent for its step).
+fn totp_code(secret: &str, ahead: i64) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret)
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_secret(bytes)
+        .build()
+        .unwrap();
+    totp.generate((chrono::Utc::now().timestamp() + ahead * 30) as u64)
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_admin_with_a_second_factor_signs_in_with_it() {
+    let dw = Doorward::open(Config {
+        mfa_encryption_key: Some("an-mfa-key-of-at-least-thirty-two-bytes".into()),
+        ..common::open_config()
+    })
+    .await
+    .unwrap();
+    let admin = user(&dw, "admin", Some("admin")).await;
+    let enrolment = dw.mfa().start_totp(&admin).await.unwrap();
+    dw.mfa()
+        .confirm_totp(&admin, &totp_code(&enrolment.secret, 0))
+        .await
+        .unwrap();
+    let mut b = Browser::new(&dw, "127.0.0.1");
+    let first = b.sign_in("admin").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let challenge = first.json();
+    assert_eq!(challenge["mfa_required"], true, "{challenge}");
+    assert!(b.cookies.is_empty(), "no session before the second factor");
+    assert_eq!(
+        b.get("api/dashboard").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let flow_id = challenge["flow_id"].as_str().unwrap().to_string();
+    let wrong = b
+        .send(
+            "POST",
+            "api/session/mfa",
+            Some(json!({"flow_id": flow_id, "method": "totp", "code": "000000"})),
+            false,
+        )
+        .await;
+    assert!(wrong.status.is_client_error(), "{}", wrong.text);
+    // A fresh login, a fresh flow; the code of the next step (this one's
+    // was spent by the enrolment).
+    let again = b.sign_in("admin").await.json();
+    let flow_id = again["flow_id"].as_str().unwrap().to_string();
+    let right = b
+        .send(
+            "POST",
+            "api/session/mfa",
+            Some(json!({"flow_id": flow_id, "method": "totp", "code": totp_code(&enrolment.secret, 1)})),
+            false,
+        )
+        .await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.text);
+    b.csrf = right.json()["csrf_token"].as_str().map(str::to_owned);
+    assert_eq!(right.json()["aal"], 2);
+    assert_eq!(b.get("api/dashboard").await.status, StatusCode::OK);
+}

@@ -300,6 +300,12 @@ async function userPage(id) {
         location.hash = '#/users';
       }, status),
     }, 'Delete')) : null;
+  // A new password for the account (every session of it ends); typed into
+  // a password field, never a prompt that would show it.
+  const setPassword = h('form', { class: 'inline', id: 'set-password' },
+    h('input', { name: 'password', type: 'password', placeholder: 'new password', autocomplete: 'new-password', required: true }),
+    h('button', { type: 'submit' }, 'Set the password'));
+  setPassword.addEventListener('submit', action(() => api('POST', `${path}/password`, { password: new FormData(setPassword).get('password') }), status));
   const grant = h('form', { class: 'inline', id: 'grant' },
     h('select', { name: 'role' }, roles.filter((r) => !d.roles.includes(r.name)).map((r) => h('option', { value: r.name }, r.name))),
     h('button', { type: 'submit' }, 'Grant'));
@@ -309,9 +315,17 @@ async function userPage(id) {
   const sessionRows = d.sessions.map((s) => h('tr', {}, h('td', {}, h('code', {}, s.id)), h('td', {}, when(s.created_at)),
     h('td', {}, s.ip || '–'), h('td', {}, s.user_agent || '–'),
     h('td', {}, write ? h('button', { 'data-session': s.id, onclick: action(() => api('DELETE', `${path}/sessions/${encodeURIComponent(s.id)}`), status) }, 'Revoke') : '')));
+  const factors = h('div', { class: 'grid', id: 'factors' },
+    h('span', { class: 'muted' }, 'second factor'), h('span', {}, d.mfa.enabled ? 'required at login' : 'none'),
+    h('span', { class: 'muted' }, 'authenticator app'), h('span', {}, d.mfa.totp ? `yes · ${d.mfa.recovery_codes_left} recovery codes left` : 'no'),
+    h('span', { class: 'muted' }, 'passkeys'), h('span', {}, d.passkeys.length
+      ? d.passkeys.map((p) => `${p.name} (added ${when(p.created_at)}, last used ${when(p.last_used_at)})`).join(' · ') : 'none'),
+    h('span', { class: 'muted' }, 'sign-in providers'), h('span', {}, d.identities.length
+      ? d.identities.map((i) => `${i.provider}${i.email ? ` (${i.email})` : ''}`).join(' · ') : 'none'));
   const auditRows = d.audit.slice().reverse().map((a) => h('tr', {},
     h('td', {}, when(a.occurred_at)), h('td', {}, a.event_type), h('td', {}, a.outcome || ''), h('td', {}, a.ip || '')));
-  show(h('h1', {}, u.username), status, info, actions,
+  show(h('h1', {}, u.username), status, info, actions, write ? setPassword : null,
+    h('h2', {}, 'Factors'), factors,
     h('h2', {}, 'Roles'), h('table', { id: 'roles' }, h('tbody', {}, roleRows)), write ? grant : null,
     h('h2', {}, 'Sessions'),
     write && d.sessions.length ? h('button', { id: 'revoke-all', onclick: action(() => api('DELETE', `${path}/sessions`), status) }, 'Revoke all') : null,
@@ -339,13 +353,30 @@ async function rolesPage() {
     return api('POST', 'roles', { name: data.get('name'), permissions, description: data.get('description') });
   }, status));
   const rows = roles.map((r) => h('tr', {},
-    h('td', {}, r.name), h('td', {}, r.permissions.join(' ')), h('td', {}, r.description),
+    h('td', {}, h('a', { href: `#/roles/${encodeURIComponent(r.name)}` }, r.name)), h('td', {}, r.permissions.join(' ')), h('td', {}, r.description),
     h('td', {}, r.builtin ? h('span', { class: 'muted' }, 'built-in')
       : session.can_write ? h('button', { class: 'danger', 'data-delete': r.name, onclick: action(() => api('DELETE', `roles/${encodeURIComponent(r.name)}`), status) }, 'Delete') : '')));
   show(h('h1', {}, 'Roles'), status, session.can_write ? create : null,
     h('table', { id: 'roles' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Permissions'), h('th', {}, 'Description'), h('th'))),
       h('tbody', {}, rows)));
+}
+
+async function holdersPage(name, params) {
+  const query = new URLSearchParams({ limit: '100' });
+  if (params.get('cursor')) query.set('cursor', params.get('cursor'));
+  const page = await api('GET', `roles/${encodeURIComponent(name)}/holders?${query}`);
+  const rows = page.items.map((u) => {
+    const row = h('tr', { class: 'link', 'data-user': u.id }, h('td', {}, u.username), h('td', {}, u.email), h('td', {}, when(u.created_at)));
+    row.addEventListener('click', () => { location.hash = `#/users/${u.id}`; });
+    return row;
+  });
+  show(h('h1', {}, `Holders of ${name}`), h('p', {}, h('a', { href: '#/roles' }, 'All roles')),
+    h('table', { id: 'holders' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Username'), h('th', {}, 'Email'), h('th', {}, 'Created'))),
+      h('tbody', {}, rows)),
+    rows.length ? null : h('p', { class: 'muted' }, 'Nobody holds this role.'),
+    page.next_cursor ? h('p', {}, h('a', { href: `#/roles/${encodeURIComponent(name)}?cursor=${encodeURIComponent(page.next_cursor)}` }, 'Next page')) : null);
 }
 
 // --- Audit ----------------------------------------------------------------
@@ -519,6 +550,7 @@ async function route() {
   const parts = path.split('/').filter(Boolean);
   try {
     if (parts[0] === 'users' && parts[1]) await userPage(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'roles' && parts[1]) await holdersPage(decodeURIComponent(parts[1]), params);
     else if (parts[0] === 'roles') await rolesPage();
     else if (parts[0] === 'audit') await auditPage(params);
     else if (parts[0] === 'sessions') await sessionsPage(params);

@@ -253,6 +253,41 @@ impl Roles {
             .await
     }
 
+    /// The accounts that hold `name`, in creation order, paged like
+    /// [`crate::Users::list`]; `not_found` if the role does not exist.
+    /// Read like [`Roles::list`].
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let dw = doorward::Doorward::open_in_memory_for_docs().await;
+    /// let ann = dw.users().create("ann", "ann@example.com", "correct horse battery").await?;
+    /// dw.users().create("bob", "bob@example.com", "correct horse battery").await?;
+    /// dw.roles().grant(&ann.id, "admin").await?;
+    /// let holders = dw.roles().holders("admin", None, None).await?;
+    /// assert_eq!(holders.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["ann"]);
+    /// assert!(dw.roles().holders("nobody", None, None).await.is_err());
+    /// # Ok::<(), doorward::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn holders(
+        &self,
+        name: &str,
+        cursor: Option<&str>,
+        limit: impl Into<Option<u32>>,
+    ) -> Result<crate::Page<crate::User>> {
+        let limit = limit.into();
+        self.core
+            .observe(operation!("roles.holders", %name), async {
+                role_in(self.core.store.for_reads(), name).await?;
+                let filter = crate::store::UserFilter {
+                    prefix: None,
+                    role: Some(name),
+                };
+                crate::users::page(&self.core, cursor, filter, limit).await
+            })
+            .await
+    }
+
     /// One role; `not_found` if absent. Read like [`Roles::list`].
     pub async fn get(&self, name: &str) -> Result<Role> {
         self.core

@@ -473,3 +473,55 @@ async fn webhook_administration_is_recorded() {
         assert_eq!(events[1].payload["event_types"][0], "WebhookRemoved");
     }
 }
+
+/// Who holds a role, paged in creation order, on every backend; a role
+/// that does not exist is `not_found`, one nobody holds an empty page.
+#[tokio::test]
+async fn a_role_lists_its_holders() {
+    for url in backends().await {
+        let dw = Doorward::open(common::config(&url)).await.unwrap();
+        dw.roles().create("editor", &["posts:*"], "").await.unwrap();
+        let mut granted = Vec::new();
+        for name in ["ann", "bob", "cyd", "dee", "eve"] {
+            let user = dw
+                .users()
+                .create(name, &format!("{name}@example.com"), PASSWORD)
+                .await
+                .unwrap();
+            if name != "cyd" {
+                dw.roles().grant(&user.id, "editor").await.unwrap();
+                granted.push(name);
+            }
+        }
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = dw
+                .roles()
+                .holders("editor", cursor.as_deref(), 3)
+                .await
+                .unwrap();
+            seen.extend(page.items.into_iter().map(|u| u.username));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, granted, "{url}");
+        let admins = dw.roles().holders("admin", None, None).await.unwrap();
+        assert!(admins.items.is_empty(), "{url}");
+        assert_eq!(
+            dw.roles().holders("nobody", None, None).await.err_code(),
+            ErrorCode::NotFound,
+            "{url}"
+        );
+        assert_eq!(
+            dw.roles()
+                .holders("editor", Some("not-a-cursor"), None)
+                .await
+                .err_code(),
+            ErrorCode::ValidationError,
+            "{url}"
+        );
+    }
+}

@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use common::ErrCode as _;
-use doorward::store::{EndSessions, RefreshRecord, Rotation, SessionRecord, Store, UserRecord};
+use doorward::store::{
+    EndSessions, RefreshRecord, Rotation, SessionRecord, Store, UserFilter, UserRecord,
+};
 use doorward::{ErrorCode, Role};
 pub use flows::*;
 pub use identities::*;
@@ -131,7 +133,14 @@ pub async fn duplicates_are_typed(store: Arc<dyn Store>) {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::DuplicateUsername);
     // Nothing half-written: the failed users left no rows and no grants.
-    assert_eq!(store.list_users(None, None, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_users(None, &UserFilter::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(store.user_roles(&same_email.id).await.unwrap().is_empty());
 }
 
@@ -140,12 +149,19 @@ pub async fn listing_pages_by_creation(store: Arc<dyn Store>) {
     for n in [3, 1, 2, 5, 4] {
         store.create_user(&user(n), &[], &[]).await.unwrap();
     }
-    let first = store.list_users(None, None, 2).await.unwrap();
+    let first = store
+        .list_users(None, &UserFilter::default(), 2)
+        .await
+        .unwrap();
     let names: Vec<_> = first.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, ["User1", "User2"]);
     let last = first.last().unwrap();
     let rest = store
-        .list_users(Some(&(last.created_at, last.id.clone())), None, 10)
+        .list_users(
+            Some(&(last.created_at, last.id.clone())),
+            &UserFilter::default(),
+            10,
+        )
         .await
         .unwrap();
     let names: Vec<_> = rest.iter().map(|u| u.username.as_str()).collect();
@@ -819,7 +835,14 @@ pub async fn racing_creates_leave_one_row(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(ok, 1);
-    assert_eq!(store.list_users(None, None, 100).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_users(None, &UserFilter::default(), 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 pub async fn lockout_state_round_trips(store: Arc<dyn Store>) {
@@ -944,7 +967,8 @@ macro_rules! store_conformance {
                 recovery_codes_are_spent_once, passkey_counters_only_move_forward,
                 identities_link_once_per_subject_and_provider,
                 racing_first_sign_ins_create_one_account, unlinking_keeps_a_way_in,
-                bulk_inserts_are_all_or_nothing, searches_match_prefixes_literally);
+                bulk_inserts_are_all_or_nothing, searches_match_prefixes_literally,
+                lists_filter_by_role);
         }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

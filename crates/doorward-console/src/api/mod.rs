@@ -19,6 +19,13 @@ mod settings;
 mod users;
 mod webhooks;
 
+/// `?cursor=&limit=` of a paged list.
+#[derive(serde::Deserialize)]
+pub(crate) struct Paging {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
 pub(crate) fn routes() -> Router<Arc<Console>> {
     Router::new()
         .route(
@@ -45,6 +52,7 @@ pub(crate) fn routes() -> Router<Arc<Console>> {
         .route("/users/{id}/reset", post(users::send_reset))
         .route("/roles", get(roles::list).post(roles::create))
         .route("/roles/{name}", delete(roles::remove))
+        .route("/roles/{name}/holders", get(roles::holders))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/export", get(audit::export))

@@ -7,8 +7,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use doorward::{Dashboard, Page, Session};
-use serde::Deserialize;
 
+use super::Paging;
 use crate::Console;
 use crate::error::{ApiResult, Params};
 use crate::session::Admin;
@@ -19,12 +19,6 @@ pub(crate) async fn dashboard(
     _admin: Admin,
 ) -> ApiResult<Json<Dashboard>> {
     Ok(Json(console.dw.stats().dashboard().await?))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct Paging {
-    cursor: Option<String>,
-    limit: Option<u32>,
 }
 
 /// GET `api/sessions`: live sessions of every account, oldest first.

@@ -1,16 +1,18 @@
-//! The Roles page: every role with its permissions; create and delete
-//! (the seeded roles cannot be deleted: the core refuses).
+//! The Roles page: every role with its permissions and who holds it;
+//! create and delete (the seeded roles cannot be deleted: the core
+//! refuses).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use doorward::Role;
+use doorward::{Page, Role, User};
 use serde::Deserialize;
 
+use super::Paging;
 use crate::Console;
-use crate::error::{ApiResult, Body};
+use crate::error::{ApiResult, Body, Params};
 use crate::session::Admin;
 
 /// GET `api/roles`.
@@ -55,4 +57,19 @@ pub(crate) async fn remove(
     admin.require_write()?;
     console.dw.roles().delete(&name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// GET `api/roles/{name}/holders?cursor=&limit=`: who holds the role.
+pub(crate) async fn holders(
+    State(console): State<Arc<Console>>,
+    _admin: Admin,
+    Path(name): Path<String>,
+    Params(paging): Params<Paging>,
+) -> ApiResult<Json<Page<User>>> {
+    let page = console
+        .dw
+        .roles()
+        .holders(&name, paging.cursor.as_deref(), paging.limit)
+        .await?;
+    Ok(Json(page))
 }

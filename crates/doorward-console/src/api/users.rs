@@ -6,8 +6,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use doorward::mfa::MfaStatus;
+use doorward::passkeys::PasskeyInfo;
 use doorward::store::AuditFilter;
-use doorward::{Page, Session, User};
+use doorward::{Identity, Page, Session, User};
 use serde::{Deserialize, Serialize};
 
 use crate::Console;
@@ -45,6 +47,11 @@ pub(crate) struct Detail {
     user: User,
     roles: Vec<String>,
     sessions: Vec<Session>,
+    /// Second factors: TOTP and recovery codes left, then passkeys.
+    mfa: MfaStatus,
+    passkeys: Vec<PasskeyInfo>,
+    /// Identities at OAuth providers that sign the account in.
+    identities: Vec<Identity>,
     /// The account's latest audit entries, newest last.
     audit: Vec<doorward::store::AuditRecord>,
 }
@@ -77,6 +84,9 @@ pub(crate) async fn detail(
     Ok(Json(Detail {
         roles: dw.roles().of_user(&user.id).await?,
         sessions: dw.sessions().list(&user.id).await?,
+        mfa: dw.mfa().status(&user.id).await?,
+        passkeys: dw.passkeys().list(&user.id).await?,
+        identities: dw.users().identities(&user.id).await?,
         user,
         audit,
     }))

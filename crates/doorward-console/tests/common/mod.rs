@@ -13,15 +13,18 @@ use tower::ServiceExt as _;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub async fn open() -> Doorward {
-    Doorward::open(Config {
+    Doorward::open(open_config()).await.unwrap()
+}
+
+/// An in-memory store with cheap hashing: the tests are about the routes.
+pub fn open_config() -> Config {
+    Config {
         database_url: "memory://".into(),
         jwt_secret: Some("console-test-secret-of-32-bytes-ok".into()),
         argon2_memory_kib: 64,
         argon2_iterations: 1,
         ..Config::default()
-    })
-    .await
-    .unwrap()
+    }
 }
 
 /// A browser of one origin: its cookies, and the CSRF token it was given.

@@ -196,6 +196,16 @@ pub use stats::{LoginsInHour, StatsStore};
 /// Where listing resumes: after this `(created_at, id)`.
 pub type ListAfter = (DateTime<Utc>, String);
 
+/// Which users a listing keeps: all by default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserFilter<'a> {
+    /// Only those whose email key or username key starts with it
+    /// (lowercase).
+    pub prefix: Option<&'a str>,
+    /// Only those granted this role.
+    pub role: Option<&'a str>,
+}
+
 /// Users and their credentials.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -208,13 +218,12 @@ pub trait UserStore: Send + Sync {
     async fn user_by_email_key(&self, email_key: &str) -> Result<Option<UserRecord>>;
     /// By lowercased username.
     async fn user_by_username_key(&self, username_key: &str) -> Result<Option<UserRecord>>;
-    /// Up to `limit` users ordered by `(created_at, id)`, after `after`;
-    /// with `matching` (lowercase), only those whose email key or username
-    /// key starts with it.
+    /// Up to `limit` users ordered by `(created_at, id)`, after `after`,
+    /// that pass `filter`.
     async fn list_users(
         &self,
         after: Option<&ListAfter>,
-        matching: Option<&str>,
+        filter: &UserFilter<'_>,
         limit: u32,
     ) -> Result<Vec<UserRecord>>;
     /// How many accounts there are, disabled ones included.

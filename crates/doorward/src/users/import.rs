@@ -105,7 +105,9 @@ impl Users {
             let limit = page.limit_within(MAX_PAGE)?;
             let after = page.cursor.map(decode_cursor).transpose()?;
             let store = core.store.for_reads();
-            let mut records = store.list_users(after.as_ref(), None, limit + 1).await?;
+            let mut records = store
+                .list_users(after.as_ref(), &Default::default(), limit + 1)
+                .await?;
             let more = records.len() > limit as usize;
             records.truncate(limit as usize);
             let mut items = Vec::with_capacity(records.len());

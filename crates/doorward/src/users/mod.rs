@@ -17,7 +17,7 @@ use crate::events::{Event, EventType};
 pub use crate::page::Page;
 use crate::page::PageRequest;
 use crate::password::Verdict;
-use crate::store::{EndSessions, ListAfter, UserRecord, now};
+use crate::store::{EndSessions, ListAfter, UserFilter, UserRecord, now};
 use crate::telemetry::operation;
 
 mod create;
@@ -255,7 +255,10 @@ impl Users {
     ) -> Result<Page<User>> {
         let limit = limit.into();
         self.core
-            .observe(operation!("users.list"), self.page(cursor, None, limit))
+            .observe(
+                operation!("users.list"),
+                page(&self.core, cursor, UserFilter::default(), limit),
+            )
             .await
     }
 
@@ -290,39 +293,17 @@ impl Users {
         self.core
             .observe(
                 operation!("users.search"),
-                self.page(cursor, Some(&query), limit),
+                page(
+                    &self.core,
+                    cursor,
+                    UserFilter {
+                        prefix: Some(&query),
+                        role: None,
+                    },
+                    limit,
+                ),
             )
             .await
-    }
-
-    async fn page(
-        &self,
-        cursor: Option<&str>,
-        matching: Option<&str>,
-        limit: Option<u32>,
-    ) -> Result<Page<User>> {
-        let page = PageRequest::new(cursor, limit);
-        let limit = page.limit_within(MAX_PAGE)?;
-        let after = page.cursor.map(decode_cursor).transpose()?;
-        // One extra row says whether another page exists.
-        let mut rows = self
-            .core
-            .store
-            .for_reads()
-            .list_users(after.as_ref(), matching, limit + 1)
-            .await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last()
-                .map(|u| encode_cursor(&(u.created_at, u.id.clone())))
-        } else {
-            None
-        };
-        Ok(Page {
-            items: rows.iter().map(User::from).collect(),
-            next_cursor,
-        })
     }
 
     /// Change username and/or email, validated and kept unique as at registration.
@@ -529,6 +510,37 @@ impl Users {
     async fn record(&self, user_id: &str) -> Result<UserRecord> {
         self.core.user_record(user_id).await
     }
+}
+
+/// One page of accounts that pass `filter`, in creation order: the
+/// listing, the search and a role's holders.
+pub(crate) async fn page(
+    core: &Core,
+    cursor: Option<&str>,
+    filter: UserFilter<'_>,
+    limit: Option<u32>,
+) -> Result<Page<User>> {
+    let page = PageRequest::new(cursor, limit);
+    let limit = page.limit_within(MAX_PAGE)?;
+    let after = page.cursor.map(decode_cursor).transpose()?;
+    // One extra row says whether another page exists.
+    let mut rows = core
+        .store
+        .for_reads()
+        .list_users(after.as_ref(), &filter, limit + 1)
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last()
+            .map(|u| encode_cursor(&(u.created_at, u.id.clone())))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.iter().map(User::from).collect(),
+        next_cursor,
+    })
 }
 
 #[cfg(test)]

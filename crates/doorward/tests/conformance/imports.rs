@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use doorward::ErrorCode;
-use doorward::store::Store;
+use doorward::store::{Store, UserFilter};
 
 use super::{seeded, user};
 use crate::common::ErrCode as _;
@@ -60,6 +60,13 @@ pub async fn bulk_inserts_are_all_or_nothing(store: Arc<dyn Store>) {
     );
 }
 
+fn prefix(start: &str) -> UserFilter<'_> {
+    UserFilter {
+        prefix: Some(start),
+        role: None,
+    }
+}
+
 pub async fn searches_match_prefixes_literally(store: Arc<dyn Store>) {
     seeded(&store).await;
     let mut percent = user(3);
@@ -72,41 +79,81 @@ pub async fn searches_match_prefixes_literally(store: Arc<dyn Store>) {
         rows.into_iter().map(|u| u.username_key).collect::<Vec<_>>()
     };
     assert_eq!(
-        found(store.list_users(None, Some("user1"), 10).await.unwrap()),
+        found(store.list_users(None, &prefix("user1"), 10).await.unwrap()),
         ["user1", "user11"]
     );
     assert_eq!(
-        found(store.list_users(None, Some("pct@"), 10).await.unwrap()),
+        found(store.list_users(None, &prefix("pct@"), 10).await.unwrap()),
         ["100%_real"]
     );
     // `%` and `_` are themselves, not wildcards.
     assert_eq!(
-        found(store.list_users(None, Some("100%_"), 10).await.unwrap()),
+        found(store.list_users(None, &prefix("100%_"), 10).await.unwrap()),
         ["100%_real"]
     );
     assert!(
         store
-            .list_users(None, Some("1%"), 10)
+            .list_users(None, &prefix("1%"), 10)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         store
-            .list_users(None, Some("user_"), 10)
+            .list_users(None, &prefix("user_"), 10)
             .await
             .unwrap()
             .is_empty()
     );
-    let first = store.list_users(None, Some("user"), 1).await.unwrap();
+    let first = store.list_users(None, &prefix("user"), 1).await.unwrap();
     let after = (first[0].created_at, first[0].id.clone());
     assert_eq!(
         found(
             store
-                .list_users(Some(&after), Some("user"), 10)
+                .list_users(Some(&after), &prefix("user"), 10)
                 .await
                 .unwrap()
         ),
         ["user2", "user11"]
     );
+}
+
+/// A role's holders: the role filter alone, with a prefix, and paged.
+pub async fn lists_filter_by_role(store: Arc<dyn Store>) {
+    seeded(&store).await;
+    for n in [1, 2, 3, 4] {
+        let roles: &[&str] = if n % 2 == 0 {
+            &["user", "admin"]
+        } else {
+            &["user"]
+        };
+        store.create_user(&user(n), roles, &[]).await.unwrap();
+    }
+    let names = |rows: Vec<doorward::store::UserRecord>| {
+        rows.into_iter().map(|u| u.username_key).collect::<Vec<_>>()
+    };
+    let admins = UserFilter {
+        prefix: None,
+        role: Some("admin"),
+    };
+    let all = store.list_users(None, &admins, 10).await.unwrap();
+    assert_eq!(names(all.clone()), ["user2", "user4"]);
+    let after = (all[0].created_at, all[0].id.clone());
+    assert_eq!(
+        names(store.list_users(Some(&after), &admins, 10).await.unwrap()),
+        ["user4"]
+    );
+    let both = UserFilter {
+        prefix: Some("user4"),
+        role: Some("admin"),
+    };
+    assert_eq!(
+        names(store.list_users(None, &both, 10).await.unwrap()),
+        ["user4"]
+    );
+    let none = UserFilter {
+        prefix: None,
+        role: Some("no-such-role"),
+    };
+    assert!(store.list_users(None, &none, 10).await.unwrap().is_empty());
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::MemoryStore;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::store::{EndSessions, ListAfter, UserRecord, UserStore};
+use crate::store::{EndSessions, ListAfter, UserFilter, UserRecord, UserStore};
 
 #[async_trait]
 impl UserStore for MemoryStore {
@@ -43,7 +43,7 @@ impl UserStore for MemoryStore {
     async fn list_users(
         &self,
         after: Option<&ListAfter>,
-        matching: Option<&str>,
+        filter: &UserFilter<'_>,
         limit: u32,
     ) -> Result<Vec<UserRecord>> {
         let st = self.lock();
@@ -57,7 +57,14 @@ impl UserStore for MemoryStore {
         Ok(range
             .filter_map(|(_, id)| st.users.get(id))
             .filter(|u| {
-                matching.is_none_or(|p| u.email_key.starts_with(p) || u.username_key.starts_with(p))
+                filter
+                    .prefix
+                    .is_none_or(|p| u.email_key.starts_with(p) || u.username_key.starts_with(p))
+            })
+            .filter(|u| {
+                filter
+                    .role
+                    .is_none_or(|role| st.grants.get(&u.id).is_some_and(|held| held.contains(role)))
             })
             .take(limit as usize)
             .cloned()

@@ -21,7 +21,7 @@ macro_rules! sql_users {
             use $crate::store::sql::Dialect;
             use $crate::store::sql::users::USERS_PER_STATEMENT;
             use $crate::store::sql::rows::{USER_COLUMNS, to_micros, user_from};
-            use $crate::store::{EndSessions, ListAfter, UserRecord, UserStore};
+            use $crate::store::{EndSessions, ListAfter, UserFilter, UserRecord, UserStore};
 
             type Tx = sqlx::Transaction<'static, <$store as Dialect>::Db>;
 
@@ -189,25 +189,30 @@ macro_rules! sql_users {
                 async fn list_users(
                     &self,
                     after: Option<&ListAfter>,
-                    matching: Option<&str>,
+                    filter: &UserFilter<'_>,
                     limit: u32,
                 ) -> Result<Vec<UserRecord>> {
                     let limit = i64::from(limit);
-                    // $1 is always bound, so the numbering holds with or
-                    // without a filter.
-                    let filter = match matching {
+                    // $1 and $2 are always bound, so the numbering holds
+                    // with or without each filter.
+                    let prefix = match filter.prefix {
                         Some(_) => "(email_key LIKE $1 ESCAPE '\\' OR username_key LIKE $1 ESCAPE '\\')",
                         None => "CAST($1 AS TEXT) IS NULL",
                     };
-                    let pattern = matching.map(like_prefix);
+                    let role = match filter.role {
+                        Some(_) => "id IN (SELECT user_id FROM user_roles WHERE role = $2)",
+                        None => "CAST($2 AS TEXT) IS NULL",
+                    };
+                    let pattern = filter.prefix.map(like_prefix);
                     let rows = match after {
                         Some((at, id)) => {
                             sqlx::query(&format!(
                                 "SELECT {USER_COLUMNS} FROM users \
-                                 WHERE {filter} AND (created_at, id) > ($2, $3) \
-                                 ORDER BY created_at, id LIMIT $4"
+                                 WHERE {prefix} AND {role} AND (created_at, id) > ($3, $4) \
+                                 ORDER BY created_at, id LIMIT $5"
                             ))
                             .bind(pattern)
+                            .bind(filter.role)
                             .bind(to_micros(*at))
                             .bind(id)
                             .bind(limit)
@@ -216,10 +221,11 @@ macro_rules! sql_users {
                         }
                         None => {
                             sqlx::query(&format!(
-                                "SELECT {USER_COLUMNS} FROM users WHERE {filter} \
-                                 ORDER BY created_at, id LIMIT $2"
+                                "SELECT {USER_COLUMNS} FROM users WHERE {prefix} AND {role} \
+                                 ORDER BY created_at, id LIMIT $3"
                             ))
                             .bind(pattern)
+                            .bind(filter.role)
                             .bind(limit)
                             .fetch_all(self.reads())
                             .await?
