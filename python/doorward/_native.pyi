@@ -135,7 +135,7 @@ class UserRow(TypedDict):
     argon2id (slow: prefer ``password_hash``). Never exported."""
     password_hash: NotRequired[str]
     """The old system's hash (argon2, bcrypt, Django's hashers, passlib's
-    PBKDF2 and scrypt), kept until the owner's next login replaces it with
+    PBKDF2 and scrypt, Firebase's scrypt), kept until the owner's next login replaces it with
     argon2id, or an unusable password (``!...``). With neither this nor
     ``password``, the account has no password until a reset sets one.
     Exported only with ``with_hashes``."""

@@ -417,7 +417,8 @@ pub struct UserRow {
     /// (slow: prefer `passwordHash`). Never exported.
     #[uniffi(default = None)]
     pub password: Option<String>,
-    /// The old system's hash (argon2, bcrypt, Django, passlib, scrypt), or
+    /// The old system's hash (argon2, bcrypt, Django, passlib, scrypt,
+    /// Firebase scrypt), or
     /// an unusable password (`!…`); replaced by argon2id at the next login.
     #[uniffi(default = None)]
     pub password_hash: Option<String>,

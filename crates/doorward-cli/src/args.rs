@@ -169,8 +169,8 @@ pub enum UserCommand {
     },
     /// Create accounts from JSON Lines or CSV, keeping the password hashes
     /// of the system they come from (argon2, bcrypt, Django's and
-    /// passlib's PBKDF2 and scrypt): each is replaced by argon2id at the
-    /// owner's next login.
+    /// passlib's PBKDF2 and scrypt, Firebase's scrypt): each is replaced
+    /// by argon2id at the owner's next login.
     ///
     /// One account per line (CSV: a header row naming the columns): email,
     /// and optionally username, password_hash (or password, in clear),

@@ -525,3 +525,60 @@ async fn a_role_lists_its_holders() {
         );
     }
 }
+
+/// A Firebase Authentication export: the example of Firebase's own scrypt
+/// tool (its project parameters, an account's salt and hash, and the
+/// password `user1password`), imported, logged in with and replaced by
+/// argon2id; a wrong password is refused without upgrading anything.
+#[tokio::test]
+async fn a_firebase_scrypt_hash_logs_in_and_becomes_argon2id() {
+    const FIREBASE: &str = "$fbscrypt$v=1,n=14,r=8,p=1,ss=Bw==,\
+        sk=jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==\
+        $42xEC+ixf3L2lw==\
+        $lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==";
+    let dw = common::open("memory://").await;
+    let report = dw
+        .users()
+        .import_users(
+            vec![UserRow {
+                username: Some("firebase".into()),
+                password_hash: Some(FIREBASE.into()),
+                ..row("fb@example.com")
+            }],
+            ImportOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let id = &report.created[0].id;
+    assert_eq!(
+        dw.auth().login("firebase", PASSWORD, None).await.err_code(),
+        ErrorCode::InvalidCredentials
+    );
+    assert_eq!(stored_hash(&dw, id).await, FIREBASE);
+    dw.auth()
+        .login("firebase", "user1password", None)
+        .await
+        .unwrap();
+    assert!(stored_hash(&dw, id).await.starts_with("$argon2id$"));
+    dw.auth()
+        .login("firebase", "user1password", None)
+        .await
+        .unwrap();
+
+    // A hostile cost is refused at import, naming the row, not the hash.
+    let hostile = FIREBASE.replace("n=14", "n=30");
+    let report = dw
+        .users()
+        .import_users(
+            vec![UserRow {
+                password_hash: Some(hostile),
+                ..row("fb2@example.com")
+            }],
+            ImportOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.failed[0].field.as_deref(), Some("password_hash"));
+    assert!(!report.failed[0].message.contains("jxspr8"));
+}

@@ -47,6 +47,20 @@ pub(crate) enum Legacy {
         salt: Vec<u8>,
         hash: Vec<u8>,
     },
+    /// Firebase Authentication's modified scrypt, written as
+    /// `$fbscrypt$v=1,n=<mem_cost>,r=<rounds>,p=1,ss=<salt separator>,
+    /// sk=<signer key>$<salt>$<hash>` (the string Supabase's importer
+    /// takes; every value base64 as Firebase exports it). The password's
+    /// scrypt key, over the salt and the separator, encrypts the project's
+    /// signer key with AES-256-CTR; the result is the stored hash.
+    FirebaseScrypt {
+        log_n: u8,
+        r: u32,
+        p: u32,
+        salt: Vec<u8>,
+        signer_key: Vec<u8>,
+        hash: Vec<u8>,
+    },
 }
 
 impl Legacy {
@@ -77,7 +91,10 @@ impl Legacy {
         if let Some(rest) = stored.strip_prefix("scrypt$") {
             return django_scrypt(rest);
         }
-        Err("not a format doorward knows (argon2, bcrypt, PBKDF2, scrypt)".into())
+        if let Some(rest) = stored.strip_prefix("$fbscrypt$") {
+            return firebase_scrypt(rest);
+        }
+        Err("not a format doorward knows (argon2, bcrypt, PBKDF2, scrypt, Firebase scrypt)".into())
     }
 
     /// Whether `password` is the one this hash was made from. CPU-bound:
@@ -124,6 +141,27 @@ impl Legacy {
                 let mut out = vec![0u8; hash.len()];
                 scrypt::scrypt(password.as_bytes(), salt, &params, &mut out).is_ok()
                     && bool::from(out.ct_eq(hash))
+            }
+            Legacy::FirebaseScrypt {
+                log_n,
+                r,
+                p,
+                salt,
+                signer_key,
+                hash,
+            } => {
+                use aes::cipher::{KeyIvInit as _, StreamCipher as _};
+                let Ok(params) = scrypt::Params::new(*log_n, *r, *p, 32) else {
+                    return false;
+                };
+                let mut key = [0u8; 32];
+                if scrypt::scrypt(password.as_bytes(), salt, &params, &mut key).is_err() {
+                    return false;
+                }
+                let mut out = signer_key.clone();
+                let mut cipher = ctr::Ctr128BE::<aes::Aes256>::new(&key.into(), &[0u8; 16].into());
+                cipher.apply_keystream(&mut out);
+                out.ct_eq(hash).into()
             }
         }
     }
@@ -289,6 +327,65 @@ fn scrypt_bounded(
     })
 }
 
+/// `v=1,n=<log2 N>,r=<r>,p=<p>,ss=<separator>,sk=<signer key>$<salt>$<hash>`.
+fn firebase_scrypt(rest: &str) -> Result<Legacy, String> {
+    let [params, salt, hash] = fields::<3>(rest)?;
+    let (mut version, mut log_n, mut r, mut p, mut separator, mut signer_key) =
+        (None, None, None, None, None, None);
+    for pair in params.split(',') {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or("Firebase scrypt parameters are name=value pairs")?;
+        let number = || {
+            value
+                .parse::<u32>()
+                .map_err(|_| format!("Firebase scrypt `{name}` is not a number"))
+        };
+        match name {
+            "v" => version = Some(number()?),
+            "n" => log_n = Some(number()?),
+            "r" => r = Some(number()?),
+            "p" => p = Some(number()?),
+            "ss" => separator = Some(value),
+            "sk" => signer_key = Some(value),
+            _ => return Err(format!("unknown Firebase scrypt parameter `{name}`")),
+        }
+    }
+    if version != Some(1) {
+        return Err("Firebase scrypt needs v=1".into());
+    }
+    let (Some(log_n), Some(r), Some(p), Some(separator), Some(signer_key)) =
+        (log_n, r, p, separator, signer_key)
+    else {
+        return Err("Firebase scrypt needs n, r, p, ss and sk".into());
+    };
+    let decode = |raw: &str, what: &str| {
+        ab64(raw).ok_or_else(|| format!("the Firebase scrypt {what} is not base64"))
+    };
+    let mut salted = decode(salt, "salt")?;
+    salted.extend(decode(separator, "salt separator")?);
+    let signer_key = decode(signer_key, "signer key")?;
+    let hash = decode(hash, "hash")?;
+    if hash.len() != signer_key.len() || !(16..=128).contains(&hash.len()) {
+        return Err("the Firebase scrypt signer key or hash has an unusual length".into());
+    }
+    // The same bounds as plain scrypt; the hash is checked above.
+    let Legacy::Scrypt {
+        log_n, r, p, salt, ..
+    } = scrypt_bounded(log_n, r, p, salted, vec![0; 32])?
+    else {
+        unreachable!("scrypt_bounded makes a Legacy::Scrypt")
+    };
+    Ok(Legacy::FirebaseScrypt {
+        log_n,
+        r,
+        p,
+        salt,
+        signer_key,
+        hash,
+    })
+}
+
 /// Exactly `N` `$`-separated fields.
 fn fields<const N: usize>(rest: &str) -> Result<[&str; N], String> {
     let parts: Vec<&str> = rest.split('$').collect();
@@ -344,6 +441,37 @@ mod tests {
             "",
         ] {
             assert!(Legacy::parse(stored).is_err(), "{stored}");
+        }
+    }
+
+    /// The example of Firebase's own scrypt tool (github.com/firebase/scrypt):
+    /// its project parameters, an exported account's salt and hash, and the
+    /// password that made them.
+    const FIREBASE: &str = "$fbscrypt$v=1,n=14,r=8,p=1,ss=Bw==,\
+        sk=jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==\
+        $42xEC+ixf3L2lw==\
+        $lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==";
+
+    #[test]
+    fn firebase_scrypt_verifies_firebases_own_example() {
+        let legacy = Legacy::parse(FIREBASE).unwrap();
+        assert!(legacy.verify("user1password"));
+        assert!(!legacy.verify("user1passwore"));
+        for hostile in [
+            // 16 GiB of memory, 4096 lanes, no version, a short hash.
+            FIREBASE.replace("n=14", "n=24"),
+            FIREBASE.replace("r=8", "r=100000"),
+            FIREBASE.replace("p=1", "p=4096"),
+            FIREBASE.replace("v=1,", ""),
+            FIREBASE.replace("v=1", "v=2"),
+            FIREBASE.replace("$lSrfV15cpx95", "$lSrf"),
+            FIREBASE.replace(",ss=Bw==", ""),
+            FIREBASE.replace("sk=", "sk=!!"),
+        ] {
+            let why = Legacy::parse(&hostile)
+                .err()
+                .unwrap_or_else(|| panic!("{hostile}"));
+            assert!(!why.contains("jxspr8"), "{why}");
         }
     }
 

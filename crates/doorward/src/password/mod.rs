@@ -1,5 +1,6 @@
 //! Argon2id password hashing, and verification of the hashes other systems
-//! made (bcrypt, PBKDF2, scrypt: see [`check_importable`]), which a login
+//! made (bcrypt, PBKDF2, scrypt, Firebase's scrypt: see
+//! [`check_importable`]), which a login
 //! replaces with argon2id.
 //!
 //! Hashing is deliberately expensive, so it never runs on the async threads:
@@ -285,7 +286,7 @@ fn to_argon2_params(p: HashParams) -> Result<Params> {
 /// account's password: a PHC argon2 string, bcrypt (`$2a$`/`$2b$`/`$2y$`),
 /// Django's `pbkdf2_sha256$`, `pbkdf2_sha1$`, `argon2$`, `bcrypt$`,
 /// `bcrypt_sha256$` and `scrypt$`, passlib's `$pbkdf2-sha256$`, `$scrypt$`,
-/// or an unusable password (`!…`, Django's too), each within the cost caps.
+/// Firebase's scrypt (`$fbscrypt$`), or an unusable password (`!…`, Django's too), each within the cost caps.
 /// The login that next verifies it replaces it with argon2id.
 ///
 /// ```
