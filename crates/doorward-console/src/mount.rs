@@ -170,14 +170,13 @@ impl Mount {
         if !request.path.starts_with('/') {
             return Err(ApiError::invalid("path", "must start with /"));
         }
-        let (path, query) = match request.path.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (request.path.as_str(), None),
-        };
-        let uri = match (&self.slashed, query) {
-            (Some(slashed), None) if path == slashed => slashed[..slashed.len() - 1].to_string(),
-            (Some(slashed), Some(query)) if path == slashed => {
-                format!("{}?{query}", &slashed[..slashed.len() - 1])
+        let path = request.path.split('?').next().unwrap_or_default();
+        let uri = match &self.slashed {
+            // Drop the one trailing slash, keeping any query after it.
+            Some(slashed) if path == slashed => {
+                request
+                    .path
+                    .replacen(slashed.as_str(), &slashed[..slashed.len() - 1], 1)
             }
             _ => request.path.clone(),
         };

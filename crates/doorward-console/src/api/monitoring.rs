@@ -86,17 +86,11 @@ pub(crate) fn read(text: &str) -> Monitoring {
                 sums.insert(operation, sum);
             }
             Value::Untyped(_) if sample.metric.starts_with(DURATION) => {}
-            Value::Counter(n) if sample.metric == ERRORS => {
-                stats_of(&mut operations, &operation).errors += n;
-                series.push(Series {
-                    help: scrape.docs.get(&sample.metric).cloned().unwrap_or_default(),
-                    name: sample.metric,
-                    kind: "counter",
-                    labels,
-                    value: n,
-                });
-            }
             Value::Counter(n) | Value::Gauge(n) | Value::Untyped(n) => {
+                // Failures count per operation too, and stay listed.
+                if sample.metric == ERRORS {
+                    stats_of(&mut operations, &operation).errors += n;
+                }
                 let kind = match sample.value {
                     Value::Counter(_) => "counter",
                     Value::Gauge(_) => "gauge",

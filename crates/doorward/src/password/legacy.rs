@@ -298,7 +298,23 @@ fn scrypt_bounded(
     salt: Vec<u8>,
     hash: Vec<u8>,
 ) -> Result<Legacy, String> {
-    // Memory is 128·r·N bytes, capped like argon2's; time grows with p too.
+    if !(16..=64).contains(&hash.len()) {
+        return Err("the scrypt salt or hash has an unusual length".into());
+    }
+    let log_n = scrypt_cost(log_n, r, p, &salt, hash.len())?;
+    Ok(Legacy::Scrypt {
+        log_n,
+        r,
+        p,
+        salt,
+        hash,
+    })
+}
+
+/// The bounds every scrypt variant shares, checked before any work:
+/// memory (128·r·N bytes) capped like argon2's, lanes (time grows with
+/// them), the salt's length; `log_n` as scrypt takes it.
+fn scrypt_cost(log_n: u32, r: u32, p: u32, salt: &[u8], key_len: usize) -> Result<u8, String> {
     let memory_kib = 128u64
         .checked_shl(log_n)
         .and_then(|bytes| bytes.checked_mul(u64::from(r)))
@@ -312,19 +328,13 @@ fn scrypt_bounded(
     if !(1..=MAX_SCRYPT_PARALLELISM).contains(&p) {
         return Err(format!("scrypt p must be 1 to {MAX_SCRYPT_PARALLELISM}"));
     }
-    if !(16..=64).contains(&hash.len()) || salt.is_empty() || salt.len() > 64 {
+    if salt.is_empty() || salt.len() > 64 {
         return Err("the scrypt salt or hash has an unusual length".into());
     }
     let log_n = u8::try_from(log_n).map_err(|_| "scrypt N is too large".to_string())?;
-    scrypt::Params::new(log_n, r, p, hash.len())
+    scrypt::Params::new(log_n, r, p, key_len)
         .map_err(|_| "scrypt parameters out of range".to_string())?;
-    Ok(Legacy::Scrypt {
-        log_n,
-        r,
-        p,
-        salt,
-        hash,
-    })
+    Ok(log_n)
 }
 
 /// `v=1,n=<log2 N>,r=<r>,p=<p>,ss=<separator>,sk=<signer key>$<salt>$<hash>`.
@@ -369,18 +379,13 @@ fn firebase_scrypt(rest: &str) -> Result<Legacy, String> {
     if hash.len() != signer_key.len() || !(16..=128).contains(&hash.len()) {
         return Err("the Firebase scrypt signer key or hash has an unusual length".into());
     }
-    // The same bounds as plain scrypt; the hash is checked above.
-    let Legacy::Scrypt {
-        log_n, r, p, salt, ..
-    } = scrypt_bounded(log_n, r, p, salted, vec![0; 32])?
-    else {
-        unreachable!("scrypt_bounded makes a Legacy::Scrypt")
-    };
+    // The same bounds as plain scrypt, for the 32-byte key it derives.
+    let log_n = scrypt_cost(log_n, r, p, &salted, 32)?;
     Ok(Legacy::FirebaseScrypt {
         log_n,
         r,
         p,
-        salt,
+        salt: salted,
         signer_key,
         hash,
     })
