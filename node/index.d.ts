@@ -302,6 +302,7 @@ export interface Config {
   redisPrefix?: string
   redisTimeoutMs?: number
   redisSessionPolicy?: 'fail_closed' | 'database'
+  redisWaitReplicas?: number
   cacheTtl?: number
   cacheMaxEntries?: number
   sessionCacheTtl?: number

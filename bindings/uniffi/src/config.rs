@@ -210,6 +210,8 @@ config_record! {
     redis_timeout_ms: u64,
     /// `fail_closed` or `database`.
     redis_session_policy: String,
+    /// Replicas a session revocation must reach on a Redis Cluster.
+    redis_wait_replicas: u32,
     cache_ttl: u64,
     cache_max_entries: u64,
     session_cache_ttl: u64,

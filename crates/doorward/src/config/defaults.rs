@@ -15,6 +15,7 @@ impl Default for Config {
             redis_prefix: "doorward:".into(),
             redis_timeout_ms: 500,
             redis_session_policy: RedisSessionPolicy::FailClosed,
+            redis_wait_replicas: 1,
             cache_ttl: 60,
             cache_max_entries: 100_000,
             session_cache_ttl: 0,

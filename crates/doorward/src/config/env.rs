@@ -25,6 +25,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "redis_prefix",
     "redis_timeout_ms",
     "redis_session_policy",
+    "redis_wait_replicas",
     "cache_ttl",
     "cache_max_entries",
     "session_cache_ttl",

@@ -74,7 +74,8 @@ pub struct Config {
     pub database_acquire_timeout: u64,
 
     /// Redis for sessions, the shared cache, cross-instance invalidation and
-    /// shared rate limits (`redis://host:port/db`, `rediss://` for TLS).
+    /// shared rate limits (`redis://host:port/db`), or a Redis Cluster by
+    /// some of its nodes (`redis+cluster://host:port,host:port`).
     /// Without it everything stays in process.
     pub redis_url: Option<String>,
     /// Prefix of every key and channel doorward uses in Redis, so several
@@ -89,6 +90,13 @@ pub struct Config {
     /// (default: `storage_error`, nobody gets in unchecked) or `database`
     /// (check the session in the database instead).
     pub redis_session_policy: RedisSessionPolicy,
+    /// On a Redis Cluster: how many replicas of a key's primary must hold a
+    /// session revocation before it counts as written (Redis `WAIT`), so a
+    /// failover cannot bring back a revoked session. One that reaches
+    /// fewer in `redis_timeout_ms` is kept and written again. 0 turns this
+    /// off (a cluster without replicas); a single server ignores it.
+    #[serde(deserialize_with = "flexible")]
+    pub redis_wait_replicas: u32,
 
     /// Seconds a cached user, role or permission set may live in the
     /// in-process (L1) and Redis (L2) caches: the staleness bound should an

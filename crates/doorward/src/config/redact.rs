@@ -130,6 +130,7 @@ impl fmt::Debug for Config {
             redis_prefix,
             redis_timeout_ms,
             redis_session_policy,
+            redis_wait_replicas,
             cache_ttl,
             cache_max_entries,
             session_cache_ttl,
@@ -243,6 +244,7 @@ impl fmt::Debug for Config {
             .field("redis_prefix", redis_prefix)
             .field("redis_timeout_ms", redis_timeout_ms)
             .field("redis_session_policy", redis_session_policy)
+            .field("redis_wait_replicas", redis_wait_replicas)
             .field("cache_ttl", cache_ttl)
             .field("cache_max_entries", cache_max_entries)
             .field("session_cache_ttl", session_cache_ttl)
@@ -360,6 +362,10 @@ mod tests {
             ),
             ("redis://:pw@h:6379/0", "redis://:[redacted]@h:6379/0"),
             ("rediss://user:pw@h", "rediss://user:[redacted]@h"),
+            (
+                "redis+cluster://:pw@h1:7000,h2:7001",
+                "redis+cluster://:[redacted]@h1:7000,h2:7001",
+            ),
             (
                 "smtps://m:pw@smtp.example.com",
                 "smtps://m:[redacted]@smtp.example.com",

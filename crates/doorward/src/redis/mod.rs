@@ -1,13 +1,19 @@
 //! The Redis connection every instance shares: sessions (`session:{id}`),
 //! the L2 cache, GCRA counters and the invalidation channel.
 //!
-//! One [`redis::aio::ConnectionManager`] multiplexes every command and
-//! reconnects by itself, so when Redis comes back nothing needs a restart.
+//! `redis_url` names one server (`redis://`) or a cluster
+//! (`redis+cluster://host:port,host:port`); [`connection`] hides which.
+//! Keys a script touches together share a hash tag, so every script runs on
+//! a cluster; scripts are sent by SHA and loaded on every node on
+//! `NOSCRIPT` ([`::redis::ScriptInvocation::invoke_async`]). One multiplexed
+//! connection reconnects by itself (and on a cluster follows failovers), so
+//! when Redis comes back nothing needs a restart.
 //! While it is away each failed command is logged and counted
 //! ([`Redis::errors`]) and the caller applies its fault policy: cache reads
 //! fall back to the store, rate limits to this process, session checks to
 //! `redis_session_policy`.
 
+mod connection;
 mod scripts;
 pub(crate) mod sessions;
 pub(crate) mod subscriber;
@@ -15,7 +21,6 @@ pub(crate) mod subscriber;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Client, RedisError};
 
 use crate::config::Config;
@@ -24,9 +29,14 @@ use crate::ratelimit::{Quota, Verdict, decision};
 
 /// A shared Redis, with the key prefix of this deployment.
 pub(crate) struct Redis {
-    client: Client,
-    conn: ConnectionManager,
+    conn: connection::Conn,
+    /// One client per seed node; the listener moves on to the next when
+    /// its node goes away.
+    pubsub: Vec<Client>,
     prefix: String,
+    /// Replicas a revocation must reach before it counts as written, on a
+    /// cluster (`redis_wait_replicas`).
+    wait_replicas: u32,
     timeout: Duration,
     errors: AtomicU64,
     up: AtomicBool,
@@ -48,20 +58,17 @@ impl Redis {
     /// is logged, and the connection is made on first use, so an application
     /// can start before its Redis and heal when Redis appears.
     pub(crate) async fn connect(url: &str, config: &Config) -> Result<Redis> {
-        let client = Client::open(url)
-            .map_err(|e| Error::Config(format!("invalid redis_url: {}", e.category())))?;
         let timeout = Duration::from_millis(config.redis_timeout_ms);
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
-            .map_err(|e| Error::Config(format!("cannot use redis_url: {}", e.category())))?;
+        let connected = connection::open(url, timeout)?;
+        let wait_replicas = if connected.conn.is_cluster() {
+            config.redis_wait_replicas
+        } else {
+            0
+        };
         let redis = Redis {
-            client,
-            conn,
+            conn: connected.conn,
+            pubsub: connected.pubsub,
+            wait_replicas,
             prefix: config.redis_prefix.clone(),
             timeout,
             errors: AtomicU64::new(0),
@@ -82,8 +89,8 @@ impl Redis {
         format!("{}{rest}", self.prefix)
     }
 
-    /// A connection handle (cheap: the manager multiplexes one socket).
-    pub(crate) fn conn(&self) -> ConnectionManager {
+    /// A connection handle (cheap: one multiplexed socket per node).
+    pub(crate) fn conn(&self) -> connection::Conn {
         self.conn.clone()
     }
 
@@ -91,8 +98,10 @@ impl Redis {
         &self.scripts
     }
 
-    pub(crate) fn client(&self) -> &Client {
-        &self.client
+    /// The client the listener's `attempt`-th connection uses: the seed
+    /// nodes in turn.
+    pub(crate) fn pubsub_client(&self, attempt: usize) -> &Client {
+        &self.pubsub[attempt % self.pubsub.len()]
     }
 
     pub(crate) fn timeout(&self) -> Duration {
@@ -181,60 +190,104 @@ impl Redis {
         })
     }
 
-    /// How many keys are under `prefix`.
+    /// How many keys are under `prefix`, on every primary.
     pub(crate) async fn count_matching(&self, prefix: &str) -> Result<u64> {
-        let pattern = format!("{}*", escape_glob(&self.key(prefix)));
-        let mut cursor: u64 = 0;
         let mut count = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = self
-                .run(
-                    ::redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(1000),
-                )
-                .await?;
+        self.scan(&self.glob(prefix), 1000, |keys| {
             count += keys.len() as u64;
-            if next == 0 {
-                return Ok(count);
-            }
-            cursor = next;
-        }
+            async { Ok(()) }
+        })
+        .await?;
+        Ok(count)
     }
 
-    /// Delete every key under `prefix` (SCAN, so the server never blocks on
-    /// a big keyspace); returns how many went.
-    pub(crate) async fn delete_matching(&self, prefix: &str) -> Result<u64> {
-        let pattern = format!("{}*", escape_glob(&self.key(prefix)));
-        let mut cursor: u64 = 0;
-        let mut deleted = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = self
-                .run(
-                    ::redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(500),
-                )
-                .await?;
-            if !keys.is_empty() {
-                deleted += self.run::<u64>(::redis::cmd("UNLINK").arg(&keys)).await?;
+    /// The SCAN pattern of every key under `prefix`.
+    pub(crate) fn glob(&self, prefix: &str) -> String {
+        format!("{}*", escape_glob(&self.key(prefix)))
+    }
+
+    /// Delete every key matching `pattern` (SCAN, so no server blocks on a
+    /// big keyspace); returns how many went.
+    pub(crate) async fn delete_matching(&self, pattern: &str) -> Result<u64> {
+        let deleted = AtomicU64::new(0);
+        self.scan(pattern, 500, |keys| {
+            let deleted = &deleted;
+            async move {
+                let n: u64 = self.run(::redis::cmd("UNLINK").arg(&keys)).await?;
+                deleted.fetch_add(n, Ordering::Relaxed);
+                Ok(())
             }
-            if next == 0 {
-                return Ok(deleted);
-            }
-            cursor = next;
+        })
+        .await?;
+        Ok(deleted.into_inner())
+    }
+
+    /// Mark `keys` written only once `wait_replicas` replicas of their
+    /// primaries hold them (on a cluster; a no-op on a single server): a
+    /// write a failover could lose is reported as failed, so the caller
+    /// keeps it to replay.
+    pub(crate) async fn replicated(&self, keys: &[String]) -> Result<()> {
+        if self.wait_replicas == 0 {
+            return Ok(());
         }
+        let waits = keys.iter().map(|key| async move {
+            let mut conn = self.conn();
+            let acked = conn
+                .wait_for_replicas(key, self.wait_replicas, self.timeout)
+                .await
+                .map_err(|e| self.failed(e))?;
+            if acked < self.wait_replicas {
+                tracing::warn!(
+                    acked,
+                    wanted = self.wait_replicas,
+                    "a write reached fewer redis replicas than redis_wait_replicas; it is kept to write again"
+                );
+                return Err(Error::Storage("redis replicas did not confirm a write".into()));
+            }
+            Ok(())
+        });
+        futures_util::future::try_join_all(waits).await?;
+        Ok(())
+    }
+
+    /// SCAN every primary for keys matching `pattern`, handing each batch
+    /// to `each`.
+    async fn scan<F, Fut>(&self, pattern: &str, batch: u32, mut each: F) -> Result<()>
+    where
+        F: FnMut(Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
+        let mut conn = self.conn();
+        let nodes = conn.primaries().await.map_err(|e| self.failed(e))?;
+        for node in nodes {
+            let mut cursor: u64 = 0;
+            loop {
+                let mut cmd = ::redis::cmd("SCAN");
+                cmd.arg(cursor)
+                    .arg("MATCH")
+                    .arg(pattern)
+                    .arg("COUNT")
+                    .arg(batch);
+                let (next, keys): (u64, Vec<String>) = conn
+                    .on_node(&node, &cmd)
+                    .await
+                    .map_err(|e| self.failed(e))?;
+                self.succeeded();
+                if !keys.is_empty() {
+                    each(keys).await?;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        Ok(())
     }
 }
 
 /// Escape the glob characters of a SCAN pattern.
-fn escape_glob(text: &str) -> String {
+pub(crate) fn escape_glob(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {

@@ -70,28 +70,23 @@ impl Redis {
         Ok(())
     }
 
-    /// Mark sessions ended, for `ttl_ms`.
+    /// Mark sessions ended, for `ttl_ms`. On a cluster this returns only
+    /// once the tombstones are on a replica too (`redis_wait_replicas`): a
+    /// failover that lost one would bring back the live entry it replaced.
     pub(crate) async fn sessions_revoked(&self, ids: &[String], ttl_ms: u64) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut pipe = ::redis::pipe();
-        for id in ids {
-            pipe.cmd("SET")
-                .arg(self.session_key(id))
-                .arg(REVOKED)
-                .arg("PX")
-                .arg(ttl_ms.max(1))
-                .ignore();
-        }
-        let mut conn = self.conn();
-        match pipe.query_async::<()>(&mut conn).await {
-            Ok(()) => {
-                self.succeeded();
-                Ok(())
-            }
-            Err(e) => Err(self.failed(e)),
-        }
+        // One command per key: on a cluster they live on different nodes
+        // (the multiplexed connection pipelines them anyway).
+        let keys: Vec<String> = ids.iter().map(|id| self.session_key(id)).collect();
+        let writes = keys.iter().map(|key| async move {
+            let mut cmd = ::redis::cmd("SET");
+            cmd.arg(key).arg(REVOKED).arg("PX").arg(ttl_ms.max(1));
+            self.run::<()>(&cmd).await
+        });
+        futures_util::future::try_join_all(writes).await?;
+        self.replicated(&keys).await
     }
 }
 

@@ -8,6 +8,10 @@
 //! pending: a write can fail while pub/sub stays up (a timeout, an ACL),
 //! and a revocation must not wait for a reconnection that never comes. The
 //! task ends when its `Doorward` is dropped.
+//!
+//! On a Redis Cluster a plain `PUBLISH` is forwarded to every node, so the
+//! listener subscribes to one seed node and, when that node fails, moves
+//! to the next: the reconnection's resync covers what it missed meanwhile.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -25,13 +29,15 @@ pub(crate) fn spawn(redis: Arc<Redis>, cache: Weak<Tiered>) {
     tokio::spawn(async move {
         let channel = redis.key("invalidate");
         let mut backoff = Duration::from_millis(50);
+        let mut attempt = 0;
         loop {
             if cache.strong_count() == 0 {
                 return;
             }
-            if listen(&redis, &cache, &channel).await == Stop::Dropped {
+            if listen(&redis, attempt, &cache, &channel).await == Stop::Dropped {
                 return;
             }
+            attempt += 1;
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
             if redis.is_up() {
@@ -49,8 +55,9 @@ enum Stop {
     Dropped,
 }
 
-async fn listen(redis: &Redis, cache: &Weak<Tiered>, channel: &str) -> Stop {
-    let connected = tokio::time::timeout(redis.timeout(), redis.client().get_async_pubsub()).await;
+async fn listen(redis: &Redis, attempt: usize, cache: &Weak<Tiered>, channel: &str) -> Stop {
+    let client = redis.pubsub_client(attempt);
+    let connected = tokio::time::timeout(redis.timeout(), client.get_async_pubsub()).await;
     let pubsub = match connected {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {

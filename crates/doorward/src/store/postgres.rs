@@ -12,9 +12,16 @@
 //! reads go to the next replica in turn; its writes still go to the primary.
 //! Every other read (login, refresh, session checks, permission and cache
 //! fills) stays on the primary, so it sees a write just made.
+//!
+//! Each replica is probed every [`PROBE_EVERY`]; one that does not answer
+//! is skipped, with a warning, until it answers again, and when none does
+//! the reads go to the primary. A read sent to a replica in the moment
+//! between its loss and the next probe can still fail with `storage_error`.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::{Postgres, Transaction};
@@ -34,7 +41,13 @@ pub struct PostgresStore {
     /// One view per replica, handed out in turn by [`Store::for_reads`](super::Store::for_reads).
     replicas: Vec<PostgresStore>,
     next_replica: AtomicUsize,
+    /// Whether this view's reads can be served (a replica's last probe
+    /// answered); always true for the primary.
+    reachable: Arc<AtomicBool>,
 }
+
+/// How often a replica is probed.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 impl PostgresStore {
     /// Connect to the primary `database_url` and to each of
@@ -45,8 +58,10 @@ impl PostgresStore {
     pub async fn connect(config: &Config) -> Result<Self> {
         let write = pool(&config.database_url, config).await?;
         let mut replicas = Vec::with_capacity(config.database_read_urls.len());
-        for url in &config.database_read_urls {
+        for (index, url) in config.database_read_urls.iter().enumerate() {
             let read = pool(url, config).await?;
+            let reachable = Arc::new(AtomicBool::new(true));
+            probe(index, read.clone(), Arc::downgrade(&reachable));
             replicas.push(PostgresStore {
                 pools: Pools {
                     write: write.clone(),
@@ -54,14 +69,44 @@ impl PostgresStore {
                 },
                 replicas: Vec::new(),
                 next_replica: AtomicUsize::new(0),
+                reachable,
             });
         }
         Ok(PostgresStore {
             pools: Pools::one(write),
             replicas,
             next_replica: AtomicUsize::new(0),
+            reachable: Arc::new(AtomicBool::new(true)),
         })
     }
+}
+
+/// Probe replica `index` until its store is dropped, keeping `reachable`
+/// up to date and logging each change once.
+fn probe(index: usize, pool: PgPool, reachable: std::sync::Weak<AtomicBool>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(PROBE_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let Some(flag) = reachable.upgrade() else {
+                return;
+            };
+            let answered =
+                tokio::time::timeout(PROBE_EVERY, sqlx::query("SELECT 1").execute(&pool))
+                    .await
+                    .is_ok_and(|r| r.is_ok());
+            let was = flag.swap(answered, Ordering::Relaxed);
+            if was && !answered {
+                tracing::warn!(
+                    replica = index,
+                    "a database read replica does not answer: its reads go to the primary"
+                );
+            } else if !was && answered {
+                tracing::info!(replica = index, "a database read replica answers again");
+            }
+        }
+    });
 }
 
 /// The advisory lock key that serialises outbox writers ("doorward" in
@@ -83,11 +128,15 @@ impl Dialect for PostgresStore {
     }
 
     fn read_view(&self) -> &Self {
-        if self.replicas.is_empty() {
+        let n = self.replicas.len();
+        if n == 0 {
             return self;
         }
-        let i = self.next_replica.fetch_add(1, Ordering::Relaxed) % self.replicas.len();
-        &self.replicas[i]
+        let start = self.next_replica.fetch_add(1, Ordering::Relaxed);
+        (0..n)
+            .map(|k| &self.replicas[(start + k) % n])
+            .find(|replica| replica.reachable.load(Ordering::Relaxed))
+            .unwrap_or(self)
     }
 
     /// A transaction-scoped advisory lock: `seq` is a sequence, assigned at

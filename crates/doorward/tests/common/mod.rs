@@ -8,6 +8,8 @@ pub mod github;
 pub mod oidc;
 pub mod proxy;
 pub mod receiver;
+#[cfg(feature = "redis")]
+pub mod redis_conn;
 pub mod services;
 pub mod smtp;
 

@@ -18,16 +18,21 @@ pub(crate) fn unreachable<T>(service: &str, url: &str) -> Option<T> {
     None
 }
 
-/// The Redis for tests (`DOORWARD_TEST_REDIS_URL`), if reachable.
+/// The Redis for tests (`DOORWARD_TEST_REDIS_URL`: one server, or a
+/// cluster as `redis+cluster://host:port,…`), if reachable.
 pub async fn redis_url() -> Option<String> {
     let url = std::env::var("DOORWARD_TEST_REDIS_URL")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
     let address = url
-        .trim_start_matches("redis://")
+        .split_once("://")
+        .map_or(url.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default()
         .rsplit('@')
         .next()
         .unwrap_or_default()
-        .split('/')
+        .split(',')
         .next()
         .unwrap_or_default()
         .to_string();
@@ -36,6 +41,11 @@ pub async fn redis_url() -> Option<String> {
         Ok(Ok(_)) => Some(url),
         _ => unreachable("Redis", &url),
     }
+}
+
+/// Whether a Redis URL names a cluster.
+pub fn is_cluster(url: &str) -> bool {
+    url.starts_with("redis+cluster://")
 }
 
 /// A fresh, empty schema in the test PostgreSQL
