@@ -36,6 +36,9 @@ mod services;
 
 const PASSWORD: &str = "correct horse battery staple";
 const POOL: usize = 1000;
+/// Most usernames the soak remembers to log in with; past it a new user
+/// replaces a random one, so the harness's own memory stays flat.
+const USERS: usize = 2000;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Op {
@@ -127,7 +130,14 @@ impl Soak {
             .await
         {
             Ok(reg) => {
-                self.users.lock().unwrap().push(name);
+                let mut users = self.users.lock().unwrap();
+                if users.len() < USERS {
+                    users.push(name);
+                } else {
+                    let i = rand::thread_rng().gen_range(0..USERS);
+                    users[i] = name;
+                }
+                drop(users);
                 self.put_session(reg.tokens);
             }
             Err(e) => self.unexpected(Op::Register, &e),
@@ -271,11 +281,26 @@ async fn soak(duration: Duration, rate: u64) -> bool {
         rate_limit_register_ip: "off".into(),
         ..Config::default()
     };
+    // Room for every latency up front, so the harness does not grow.
+    let expected = (duration.as_secs() * rate) as usize;
+    let mut tally = Tally::default();
+    for (op, share) in [
+        (Op::Register, 5),
+        (Op::Login, 20),
+        (Op::Verify, 60),
+        (Op::Refresh, 10),
+        (Op::Logout, 5),
+    ] {
+        tally.latencies.insert(
+            op,
+            Vec::with_capacity(expected * share / 100 * 12 / 10 + 1000),
+        );
+    }
     let soak = Arc::new(Soak {
         dw: Doorward::open(config).await.unwrap(),
-        users: Mutex::new(Vec::new()),
-        sessions: Mutex::new(VecDeque::new()),
-        tally: Mutex::new(Tally::default()),
+        users: Mutex::new(Vec::with_capacity(USERS)),
+        sessions: Mutex::new(VecDeque::with_capacity(POOL + 1)),
+        tally: Mutex::new(tally),
         next_user: AtomicU64::new(0),
         run,
     });
@@ -340,6 +365,13 @@ async fn soak(duration: Duration, rate: u64) -> bool {
     println!("| unexpected error codes | **{unexpected}** |");
     for (what, n) in &tally.unexpected {
         println!("| — {what} | {n} |");
+    }
+    let series: Vec<String> = rss_at
+        .iter()
+        .map(|(minute, kib)| format!("{minute}: {:.1}", *kib as f64 / 1024.0))
+        .collect();
+    if !series.is_empty() {
+        println!("| RSS by minute (MiB) | {} |", series.join(", "));
     }
     let rss_1 = rss_at.get(&1).copied();
     let rss_5 = rss_at.get(&5).copied();

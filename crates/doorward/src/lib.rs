@@ -76,6 +76,9 @@ pub mod events;
 #[cfg(feature = "files")]
 pub mod files;
 pub mod flows;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mail;
 pub mod mfa;
 #[cfg(feature = "oauth")]

@@ -5,8 +5,9 @@
 // administration and paging (AccountsTest.kt), import, export and search
 // (ImportTest.kt), the account flows (FlowsTest.kt), second factors
 // (MfaTest.kt), passkeys (PasskeysTest.kt), sign-in with an OpenID
-// provider (OAuthTest.kt) and the API against tests/api.json
-// (ParityTest.kt) run from the same main. Run by scripts/kotlin (and so by
+// provider (OAuthTest.kt), the API against tests/api.json
+// (ParityTest.kt) and the shared corpora of tests/vectors (VectorsTest.kt)
+// run from the same main. Run by scripts/kotlin (and so by
 // scripts/test).
 
 import doorward.*
@@ -251,7 +252,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
 fun main() = runBlocking {
     var failed = 0
     var skipped = 0
-    val all = tests + accountsTests + importTests + flowsTests + mfaTests + passkeysTests + oauthTests + filesTests + eventsTests + mailTests + parityTests
+    val all = tests + accountsTests + importTests + flowsTests + mfaTests + passkeysTests + oauthTests + filesTests + eventsTests + mailTests + parityTests + vectorsTests
     for ((name, test) in all) {
         try {
             test()

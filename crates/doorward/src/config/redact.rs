@@ -34,19 +34,26 @@ const REDACTED: &str = "[redacted]";
 /// );
 /// assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
 /// assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+/// // A mistyped URL keeps nothing that precedes its `@`.
+/// assert_eq!(redact_url("postgres//me:s3cret@db/app"), "[redacted]@db/app");
 /// ```
 pub fn redact_url(url: &str) -> Cow<'_, str> {
-    let Some(scheme_end) = url.find("://") else {
-        return Cow::Borrowed(url);
+    let scheme_end = url.find("://").filter(|&end| {
+        let scheme = &url[..end];
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    let Some(scheme_end) = scheme_end else {
+        // Not a URL this can read (a mistyped scheme, `postgres//u:pw@h`):
+        // whatever comes before an `@` may be credentials, so it is hidden
+        // whole.
+        return match url.rfind('@') {
+            Some(at) => Cow::Owned(format!("{REDACTED}{}", &url[at..])),
+            None => Cow::Borrowed(url),
+        };
     };
-    let scheme = &url[..scheme_end];
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    {
-        return Cow::Borrowed(url);
-    }
     let start = scheme_end + 3;
     let rest = &url[start..];
     let mut out = String::with_capacity(url.len());
@@ -352,6 +359,25 @@ impl fmt::Debug for Config {
 mod tests {
     use super::*;
 
+    /// Found by the `url` fuzz target: a string whose scheme is not a
+    /// plain scheme was returned whole, password and all.
+    #[test]
+    fn malformed_urls_lose_their_credentials() {
+        for (url, shown) in [
+            ("postgres//u:pw-123@h/db", "[redacted]@h/db"),
+            ("postgres ://u:pw-123@h/db", "[redacted]@h/db"),
+            ("::0.9tps://mailer:secret@s.1", "[redacted]@s.1"),
+            (
+                "redis:secret@ss://:pw@cache:6379/0",
+                "[redacted]@cache:6379/0",
+            ),
+            ("no credentials here", "no credentials here"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert_eq!(redact_url(&redact_url(url)), shown, "{url}, twice");
+        }
+    }
+
     #[test]
     fn passwords_in_userinfo_are_redacted() {
         for (url, shown) in [
@@ -415,7 +441,7 @@ mod tests {
             "redis://user@h",
             "redis://h:6379/0",
             "postgres://h/db?user=u&sslmode=require",
-            "not a url: at all @ really",
+            "not a url: at all, really",
             "",
         ] {
             assert!(matches!(redact_url(url), Cow::Borrowed(_)), "{url}");

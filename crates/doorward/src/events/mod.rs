@@ -40,6 +40,8 @@ pub use dispatch::{DispatchPause, Handler, Subscription};
 pub use service::{EventPage, Events, Webhook, WebhookTest, Webhooks};
 #[cfg(feature = "webhooks")]
 pub use webhooks::sign as sign_webhook;
+#[cfg(feature = "webhooks")]
+pub use webhooks::verify as verify_webhook;
 
 /// The kinds of change the core reports.
 ///

@@ -312,6 +312,14 @@ pub fn check_importable(stored: &str) -> Result<()> {
     Legacy::parse(stored).map(|_| ()).map_err(refused)
 }
 
+/// The costs an argon2 string (plain or Django's) asks for, if it is one
+/// within the caps.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn argon2_costs(stored: &str) -> Option<HashParams> {
+    let phc = django_argon2(stored).unwrap_or(stored);
+    check_stored(&PasswordHash::new(phc).ok()?).ok()
+}
+
 /// The PHC string inside Django's `argon2$argon2id$…`.
 fn django_argon2(stored: &str) -> Option<&str> {
     stored

@@ -82,10 +82,16 @@ impl Quota {
         self.period / self.burst
     }
 
-    /// A configuration value: a quota, or `off` for none.
+    /// A configuration value: a quota, or `off` for none. An empty value
+    /// is an error, not `off`: a variable a deployment template left empty
+    /// (`DOORWARD_RATE_LIMIT_LOGIN_ACCOUNT=`) must not turn a brute-force
+    /// limit off unseen.
     pub(crate) fn parse_setting(text: &str) -> Result<Option<Quota>> {
         match text.trim() {
-            "off" | "" => Ok(None),
+            "off" => Ok(None),
+            "" => Err(Error::Config(
+                "a rate limit is empty: give a quota such as 10/5m, or off".into(),
+            )),
             other => other.parse().map(Some),
         }
     }
@@ -326,6 +332,13 @@ mod tests {
     #[test]
     fn parses_settings() {
         assert_eq!(Quota::parse_setting("off").unwrap(), None);
+        // Empty is a mistake, never a silent `off`.
+        for empty in ["", "  "] {
+            assert_eq!(
+                Quota::parse_setting(empty).unwrap_err().code(),
+                crate::ErrorCode::ConfigError
+            );
+        }
         assert_eq!(
             Quota::parse_setting("5/30s").unwrap(),
             Some(Quota::new(5, Duration::from_secs(30)).unwrap())

@@ -13,7 +13,7 @@
 //! Every other read (login, refresh, session checks, permission and cache
 //! fills) stays on the primary, so it sees a write just made.
 //!
-//! Each replica is probed every [`PROBE_EVERY`]; one that does not answer
+//! Each replica is probed every second; one that does not answer
 //! is skipped, with a warning, until it answers again, and when none does
 //! the reads go to the primary. A read sent to a replica in the moment
 //! between its loss and the next probe can still fail with `storage_error`.
