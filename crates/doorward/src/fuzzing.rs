@@ -137,14 +137,29 @@ pub fn config(data: &[u8]) {
         loaded.push(config);
     }
     for config in loaded {
+        use secrecy::ExposeSecret as _;
         let _ = config.validate();
         let shown = format!("{config:?}");
+        // The same configuration without its secrets: a secret that is
+        // also a key name or a default value (`lockout_base_delay`) shows
+        // there as often, which is no leak.
+        let bare = format!(
+            "{:?}",
+            Config {
+                jwt_secret: None,
+                jwt_private_key: None,
+                ..config.clone()
+            }
+        );
         let secrets = [config.jwt_secret.as_ref(), config.jwt_private_key.as_ref()];
         for secret in secrets.into_iter().flatten() {
-            use secrecy::ExposeSecret as _;
             let secret = secret.expose_secret();
             if secret.len() >= 8 {
-                assert!(!shown.contains(secret), "a secret in Debug");
+                assert_eq!(
+                    shown.matches(secret).count(),
+                    bare.matches(secret).count(),
+                    "a secret in Debug"
+                );
             }
         }
     }
