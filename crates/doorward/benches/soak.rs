@@ -52,15 +52,25 @@ enum Op {
 impl Op {
     const ALL: [Op; 5] = [Op::Register, Op::Login, Op::Verify, Op::Refresh, Op::Logout];
 
-    /// The mix, in percent.
-    fn pick(roll: u32) -> Op {
-        match roll {
-            0..5 => Op::Register,
-            5..25 => Op::Login,
-            25..85 => Op::Verify,
-            85..95 => Op::Refresh,
-            _ => Op::Logout,
+    /// The mix: each operation's share, in percent (they add up to 100).
+    const MIX: [(Op, usize); 5] = [
+        (Op::Register, 5),
+        (Op::Login, 20),
+        (Op::Verify, 60),
+        (Op::Refresh, 10),
+        (Op::Logout, 5),
+    ];
+
+    /// The operation a roll in 0..100 picks, by the mix.
+    fn pick(roll: usize) -> Op {
+        let mut below = 0;
+        for (op, share) in Op::MIX {
+            below += share;
+            if roll < below {
+                return op;
+            }
         }
+        Op::Logout
     }
 
     fn name(self) -> &'static str {
@@ -284,13 +294,7 @@ async fn soak(duration: Duration, rate: u64) -> bool {
     // Room for every latency up front, so the harness does not grow.
     let expected = (duration.as_secs() * rate) as usize;
     let mut tally = Tally::default();
-    for (op, share) in [
-        (Op::Register, 5),
-        (Op::Login, 20),
-        (Op::Verify, 60),
-        (Op::Refresh, 10),
-        (Op::Logout, 5),
-    ] {
+    for (op, share) in Op::MIX {
         tally.latencies.insert(
             op,
             Vec::with_capacity(expected * share / 100 * 12 / 10 + 1000),
