@@ -399,6 +399,44 @@ async fn without_redis_sessions_fail_closed_and_everything_heals() {
     );
 }
 
+/// The subscription replays a revocation that missed Redis at its next
+/// ping. While that replay waits on a Redis that has stopped answering (or
+/// that is a replica promoted without the tombstone), the revoking instance
+/// keeps refusing the session from what it knows, instead of asking Redis.
+#[tokio::test]
+async fn a_revocation_being_replayed_is_still_refused_by_its_instance() {
+    let Some((dw, proxy, _dir)) = behind_proxy(RedisSessionPolicy::FailClosed).await else {
+        return;
+    };
+    let reg = dw
+        .auth()
+        .register_user("rae", "rae@example.com", PASSWORD, None)
+        .await
+        .unwrap();
+    let token = reg.tokens.access_token;
+    dw.auth().verify_token(&token).await.unwrap();
+    proxy.stall();
+    dw.auth().logout(&token).await.unwrap();
+    let errors = dw.cache().stats().redis_errors;
+    // The ping comes within 5 s; its replay then waits out the timeout.
+    let until = std::time::Instant::now() + Duration::from_secs(7);
+    let mut checks = 0;
+    while std::time::Instant::now() < until {
+        assert_eq!(
+            dw.auth().verify_token(&token).await.err_code(),
+            ErrorCode::TokenRevoked,
+            "check {checks}"
+        );
+        checks += 1;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        dw.cache().stats().redis_errors > errors,
+        "the subscription never pinged the stalled Redis"
+    );
+    proxy.resume();
+}
+
 #[tokio::test]
 async fn the_database_policy_checks_sessions_in_the_store_while_redis_is_away() {
     let Some((dw, proxy, _dir)) = behind_proxy(RedisSessionPolicy::Database).await else {

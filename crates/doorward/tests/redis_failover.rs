@@ -99,16 +99,30 @@ fn signal(signal: &str, pid: u32) {
     assert!(status.success(), "kill {signal} {pid}");
 }
 
-fn restart_node(port: u16) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/redis-cluster");
-    let status = std::process::Command::new(script)
-        .args(["restart-node", &port.to_string()])
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "scripts/redis-cluster restart-node {port} failed"
-    );
+/// Puts a killed node back (it rejoins as a replica) and thaws a frozen
+/// one when dropped, so that a failing test still leaves the next one a
+/// whole cluster.
+struct Revive {
+    port: u16,
+    frozen: Option<u32>,
+}
+
+impl Drop for Revive {
+    fn drop(&mut self) {
+        if let Some(pid) = self.frozen {
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &pid.to_string()])
+                .status();
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/redis-cluster");
+        let restarted = std::process::Command::new(script)
+            .args(["restart-node", &self.port.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !restarted && !std::thread::panicking() {
+            panic!("scripts/redis-cluster restart-node {} failed", self.port);
+        }
+    }
 }
 
 /// Two instances on the cluster and a shared database.
@@ -223,6 +237,7 @@ async fn a_primary_killed_mid_traffic_loses_no_acknowledged_session() {
     );
 
     let killed_at = Instant::now();
+    let _revive = Revive { port, frozen: None };
     signal("-KILL", pid);
 
     // Traffic through the failover: verify everything on both instances,
@@ -333,9 +348,6 @@ async fn a_primary_killed_mid_traffic_loses_no_acknowledged_session() {
     eprintln!(
         "{revoked_on_victim} revoked sessions lived on the killed primary; all still refused"
     );
-
-    // Put the node back, as a replica, for whatever runs next.
-    restart_node(port);
 }
 
 /// The loss a failover can cause, forced: the primary's replica is frozen
@@ -367,6 +379,10 @@ async fn a_revocation_a_failover_would_lose_is_written_again() {
     let replica = replica_of(&mut admin, primary).await;
     let replica_pid = pid_of(replica).await;
 
+    let _revive = Revive {
+        port: primary,
+        frozen: Some(replica_pid),
+    };
     signal("-STOP", replica_pid);
     a.auth().logout(&token).await.unwrap();
     signal("-KILL", primary_pid);
@@ -403,5 +419,4 @@ async fn a_revocation_a_failover_would_lose_is_written_again() {
         "a revocation the failover lost was written again and refused everywhere {:.1} s after the kill",
         refused_at.as_secs_f64()
     );
-    restart_node(primary);
 }

@@ -378,7 +378,18 @@ impl Tiered {
     /// again stays pending for the next reconnection.
     #[cfg(feature = "redis")]
     pub(crate) async fn replay_pending(&self) {
-        let pending = std::mem::take(&mut *self.pending());
+        // Tombstones stay pending until written: meanwhile this instance
+        // must keep refusing their sessions, whatever Redis (perhaps a
+        // replica promoted without them) says.
+        let pending = {
+            let mut current = self.pending();
+            Pending {
+                all: std::mem::take(&mut current.all),
+                namespaces: std::mem::take(&mut current.namespaces),
+                keys: std::mem::take(&mut current.keys),
+                tombstones: current.tombstones.clone(),
+            }
+        };
         if pending.is_empty() {
             return;
         }
@@ -403,9 +414,9 @@ impl Tiered {
                 if redis
                     .sessions_revoked(std::slice::from_ref(&id), ttl)
                     .await
-                    .is_err()
+                    .is_ok()
                 {
-                    again.tombstones.insert(id, ttl);
+                    self.pending().tombstones.remove(&id);
                 }
             }
         }
@@ -414,7 +425,6 @@ impl Tiered {
             current.all |= again.all;
             current.namespaces.extend(again.namespaces);
             current.keys.extend(again.keys);
-            current.tombstones.extend(again.tombstones);
         }
     }
 
