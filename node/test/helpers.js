@@ -87,10 +87,14 @@ async function rejectsWithTypeError(action) {
   return err
 }
 
-/** A temporary directory removed after the test. */
+/**
+ * A temporary directory removed after the test. An instance still open on
+ * a SQLite file there may create its `-wal` / `-shm` files while the
+ * directory is being emptied (ENOTEMPTY): the removal is retried.
+ */
 function tempDir(t) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doorward-node-'))
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }))
   return dir
 }
 
