@@ -101,6 +101,7 @@ export type ErrorCode =
   | 'account_exists'
   | 'forbidden'
   | 'rate_limited'
+  | 'would_block'
   | 'config_error'
   | 'storage_error'
   | 'internal'

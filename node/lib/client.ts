@@ -18,6 +18,7 @@ import {
 } from '../binding'
 import { Audit } from './audit'
 import { call, callSync, options } from './call'
+import { convert } from './errors'
 import { Events } from './events'
 import { Files } from './files'
 import * as hide from './hide'
@@ -38,8 +39,11 @@ import { Webhooks } from './webhooks'
  */
 export let nativeOf: (dw: Doorward) => NativeDoorward
 
+/** The addon's methods the wrapper calls but does not offer: its own fast paths. */
+type Internal = '_verifyTokenInMemory' | '_canInMemory'
+
 /** An open doorward: `await Doorward.open(config)`. */
-export class Doorward implements NativeDoorward {
+export class Doorward implements Omit<NativeDoorward, Internal> {
   readonly #native: NativeDoorward
 
   static {
@@ -173,8 +177,28 @@ export class Doorward implements NativeDoorward {
     callSync(() => this.#native.requireRecentAuth(principal, maxAge))
   }
 
+  /**
+   * Resolves at once, without the trip through the addon's runtime, when
+   * the answer needs no I/O (see `verifyTokenSync`).
+   */
   verifyToken(accessToken: string): Promise<Principal> {
+    try {
+      const principal = this.#native._verifyTokenInMemory(accessToken)
+      if (principal !== null) return Promise.resolve(principal)
+    } catch (err) {
+      return Promise.reject(convert(err))
+    }
     return call(() => this.#native.verifyToken(accessToken))
+  }
+
+  /**
+   * `verifyToken` on this thread: the same checks and answer when none
+   * needs I/O (`statelessVerify`, or a session this process caches,
+   * `sessionCacheTtl`); otherwise it throws `would_block` and
+   * `verifyToken` answers.
+   */
+  verifyTokenSync(accessToken: string): Principal {
+    return callSync(() => this.#native.verifyTokenSync(accessToken))
   }
 
   async refreshToken(refreshToken: string): Promise<TokenPair> {
@@ -185,8 +209,23 @@ export class Doorward implements NativeDoorward {
     return call(() => this.#native.logout(accessToken))
   }
 
+  /** Resolves at once when this process caches the user's permissions. */
   can(userId: string, permission: string): Promise<boolean> {
+    try {
+      const allowed = this.#native._canInMemory(userId, permission)
+      if (allowed !== null) return Promise.resolve(allowed)
+    } catch (err) {
+      return Promise.reject(convert(err))
+    }
     return call(() => this.#native.can(userId, permission))
+  }
+
+  /**
+   * `can` on this thread: the answer when this process caches the user's
+   * permissions; otherwise it throws `would_block` and `can` answers.
+   */
+  canSync(userId: string, permission: string): boolean {
+    return callSync(() => this.#native.canSync(userId, permission))
   }
 
   require(userId: string, permission: string): Promise<void> {

@@ -463,3 +463,41 @@ test('PasswordHasher: OWASP defaults, options, hash and verify', async () => {
   assert.equal(await new PasswordHasher({ memoryKib: 64, iterations: 1 }).verify(PASSWORD, hash), true)
   await rejectsWith(cheap.verify(PASSWORD, 'not a phc string'), 'internal')
 })
+
+test('verifyTokenSync and canSync answer from memory, or throw would_block', async () => {
+  const { DoorwardError } = require('../index.js')
+  const dw = await Doorward.open({ ...CHEAP, sessionCacheTtl: 30 })
+  const reg = await register(dw)
+  const token = reg.tokens.accessToken
+  const throwsCode = (op, code) =>
+    assert.throws(op, (e) => e instanceof DoorwardError && e.code === code, `expected ${code}`)
+
+  // Not looked up in this process yet: only the async call may answer.
+  throwsCode(() => dw.verifyTokenSync(token), 'would_block')
+  assert.equal((await dw.verifyToken(token)).userId, reg.user.id)
+  assert.equal(dw.verifyTokenSync(token).userId, reg.user.id)
+  throwsCode(() => dw.verifyTokenSync('not.a.token'), 'token_invalid')
+
+  throwsCode(() => dw.canSync(reg.user.id, 'users:read'), 'would_block')
+  assert.equal(await dw.can(reg.user.id, 'users:read'), true)
+  assert.equal(dw.canSync(reg.user.id, 'users:read'), true)
+  assert.equal(dw.canSync(reg.user.id, 'users:write'), false)
+  throwsCode(() => dw.canSync(reg.user.id, 'not a permission'), 'validation_error')
+
+  // Answered from memory, the async calls still return Promises, and a
+  // failure still rejects rather than throws.
+  const fast = dw.verifyToken('not.a.token')
+  assert.ok(fast instanceof Promise)
+  await rejectsWith(fast, 'token_invalid')
+  await rejectsWith(dw.require(reg.user.id, 'users:write'), 'forbidden')
+
+  // A logout drops the cached session: the sync call no longer knows.
+  await dw.logout(token)
+  throwsCode(() => dw.verifyTokenSync(token), 'would_block')
+  await rejectsWith(dw.verifyToken(token), 'token_revoked')
+
+  // Stateless tokens never need I/O.
+  const stateless = await Doorward.open({ ...CHEAP, statelessVerify: true })
+  const other = await register(stateless, 'jane')
+  assert.equal(stateless.verifyTokenSync(other.tokens.accessToken).username, 'jane')
+})

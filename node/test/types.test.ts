@@ -930,6 +930,7 @@ function describe(err: unknown): string {
     case 'token_revoked':
     case 'token_reused':
     case 'forbidden':
+    case 'would_block':
     case 'config_error':
     case 'storage_error':
     case 'internal':
@@ -968,6 +969,8 @@ function errorTypes(err: DoorwardError): void {
 assertType<Equals<(typeof HTTP_STATUS)[ErrorCode], number>>()
 assertType<Equals<ReturnType<typeof errorCodes>, ErrorCode[]>>()
 assertType<Equals<Awaited<ReturnType<Doorward['verifyToken']>>, Principal>>()
+assertType<Equals<ReturnType<Doorward['verifyTokenSync']>, Principal>>()
+assertType<Equals<ReturnType<Doorward['canSync']>, boolean>>()
 assertType<Equals<Awaited<ReturnType<Users['list']>>, Page>>()
 assertType<Equals<Awaited<ReturnType<Limits['limit']>>, Decision>>()
 assertType<Equals<Awaited<ReturnType<Doorward['requestEmailVerification']>>, FlowStarted>>()

@@ -2029,6 +2029,18 @@ class Doorward:
             TokenExpiredError: Past its lifetime.
             TokenRevokedError: Its session has ended.
         """
+    def verify_token_sync(self, access_token: str) -> Principal:
+        """``verify_token`` without waiting on I/O: the same checks and
+        answer when none needs the database or Redis (``stateless_verify``,
+        or a session this process caches, ``session_cache_ttl``).
+
+        Raises:
+            WouldBlockError: The answer needs the database or Redis: call
+                ``verify_token``.
+            TokenInvalidError: Malformed, forged or not for this issuer.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
     def refresh_token(self, refresh_token: str) -> TokenPair:
         """A new token pair for a refresh token, which stops working.
 
@@ -2051,6 +2063,14 @@ class Doorward:
         and ``*`` grant by wildcard).
 
         Raises:
+            ValidationError: A permission that is not ``resource:action``.
+        """
+    def can_sync(self, user_id: str, permission: str) -> bool:
+        """``can`` without waiting on I/O: the answer when this process
+        caches the user's permissions (the cache TTL bounds how stale).
+
+        Raises:
+            WouldBlockError: The permissions are not cached here: call ``can``.
             ValidationError: A permission that is not ``resource:action``.
         """
     def require(self, user_id: str, permission: str) -> None:
@@ -3030,8 +3050,10 @@ class AsyncDoorward:
     The awaitable twin of :class:`Doorward`, for asyncio: each method returns an
     awaitable of what the method of the same name there returns. ``jwks`` stays
     synchronous: it reads keys held in memory. ``require_aal`` stays
-    synchronous: it reads the principal alone. ``require_recent_auth`` stays
-    synchronous: it reads the principal alone.
+    synchronous: it reads the principal alone. ``verify_token_sync`` stays
+    synchronous: it answers from memory or raises WouldBlockError. ``can_sync``
+    stays synchronous: it answers from memory or raises WouldBlockError.
+    ``require_recent_auth`` stays synchronous: it reads the principal alone.
     """
 
     def __new__(cls, config: _Config = None, **overrides: Any) -> AsyncDoorward:
@@ -3226,6 +3248,18 @@ class AsyncDoorward:
             TokenExpiredError: Past its lifetime.
             TokenRevokedError: Its session has ended.
         """
+    def verify_token_sync(self, access_token: str) -> Principal:
+        """``verify_token`` without waiting on I/O: the same checks and
+        answer when none needs the database or Redis (``stateless_verify``,
+        or a session this process caches, ``session_cache_ttl``).
+
+        Raises:
+            WouldBlockError: The answer needs the database or Redis: call
+                ``verify_token``.
+            TokenInvalidError: Malformed, forged or not for this issuer.
+            TokenExpiredError: Past its lifetime.
+            TokenRevokedError: Its session has ended.
+        """
     def refresh_token(self, refresh_token: str) -> Awaitable[TokenPair]:
         """A new token pair for a refresh token, which stops working.
 
@@ -3248,6 +3282,14 @@ class AsyncDoorward:
         and ``*`` grant by wildcard).
 
         Raises:
+            ValidationError: A permission that is not ``resource:action``.
+        """
+    def can_sync(self, user_id: str, permission: str) -> bool:
+        """``can`` without waiting on I/O: the answer when this process
+        caches the user's permissions (the cache TTL bounds how stale).
+
+        Raises:
+            WouldBlockError: The permissions are not cached here: call ``can``.
             ValidationError: A permission that is not ``resource:action``.
         """
     def require(self, user_id: str, permission: str) -> Awaitable[None]:

@@ -37,6 +37,7 @@ __all__ = [
     "TokenRevokedError",
     "UserDisabledError",
     "ValidationError",
+    "WouldBlockError",
 ]
 
 ErrorCode = Literal[
@@ -60,6 +61,7 @@ ErrorCode = Literal[
     "account_exists",
     "forbidden",
     "rate_limited",
+    "would_block",
     "config_error",
     "storage_error",
     "internal",
@@ -241,6 +243,13 @@ class ForbiddenError(DoorwardError, PermissionError):
     """The user lacks the permission."""
 
     code: ErrorCode = "forbidden"
+
+
+class WouldBlockError(DoorwardError):
+    """A ``_sync`` call (``verify_token_sync``, ``can_sync``) whose answer
+    needs the database or Redis: make the ordinary call instead."""
+
+    code: ErrorCode = "would_block"
 
 
 class ConfigError(DoorwardError):

@@ -34,6 +34,8 @@ LINE = 100
 SYNCHRONOUS = {
     ("Doorward", "jwks"): "it reads keys held in memory",
     ("Doorward", "require_aal"): "it reads the principal alone",
+    ("Doorward", "verify_token_sync"): "it answers from memory or raises WouldBlockError",
+    ("Doorward", "can_sync"): "it answers from memory or raises WouldBlockError",
     ("Doorward", "require_recent_auth"): "it reads the principal alone",
     ("Mail", "sent"): "it reads the in-memory mailer",
     ("OAuth", "providers"): "it reads the configuration",

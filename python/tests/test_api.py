@@ -448,3 +448,55 @@ async def test_methods_without_a_result_return_none(client: Client) -> None:
     results = {name: await resolve(call()) for name, call in calls}
     wrong = {name: value for name, value in results.items() if value is not None}
     assert not wrong, f"{type(client).__name__} methods returned non-None: {wrong!r}"
+
+
+async def test_the_sync_answers_come_from_memory_or_would_block(make: Opener) -> None:
+    client = make(session_cache_ttl=30)
+    reg = await register(client)
+    token = reg.tokens.access_token
+    user_id = reg.user.id
+
+    # Not looked up in this process yet: only the ordinary call may answer.
+    with pytest.raises(doorward.WouldBlockError) as err:
+        client.verify_token_sync(token)
+    assert err.value.code == "would_block"
+    assert (await resolve(client.verify_token(token))).user_id == user_id
+    assert client.verify_token_sync(token).user_id == user_id
+    with pytest.raises(doorward.TokenInvalidError):
+        client.verify_token_sync("not.a.token")
+
+    with pytest.raises(doorward.WouldBlockError):
+        client.can_sync(user_id, "users:read")
+    assert await resolve(client.can(user_id, "users:read"))
+    assert client.can_sync(user_id, "users:read")
+    assert not client.can_sync(user_id, "users:write")
+    with pytest.raises(doorward.ValidationError):
+        client.can_sync(user_id, "not a permission")
+
+    # Answered from memory, the ordinary calls behave as before: a value, or
+    # an error raised where the answer is taken (awaited, for AsyncDoorward).
+    if isinstance(client, doorward.AsyncDoorward):
+        answer = client.verify_token("not.a.token")
+        with pytest.raises(doorward.TokenInvalidError):
+            await answer
+    with pytest.raises(doorward.ForbiddenError):
+        await resolve(client.require(user_id, "users:write"))
+    await resolve(client.require(user_id, "users:read"))
+
+    # A logout drops the cached session: the sync call no longer knows.
+    await resolve(client.logout(token))
+    with pytest.raises(doorward.WouldBlockError):
+        client.verify_token_sync(token)
+    with pytest.raises(doorward.TokenRevokedError):
+        await resolve(client.verify_token(token))
+
+
+async def test_a_done_awaitable_is_awaited_once(make: Opener) -> None:
+    client = make(stateless_verify=True)
+    if not isinstance(client, doorward.AsyncDoorward):
+        pytest.skip("AsyncDoorward only")
+    reg = await register(client)
+    answer = client.verify_token(reg.tokens.access_token)
+    assert (await answer).username == "john"
+    with pytest.raises(RuntimeError):
+        await answer

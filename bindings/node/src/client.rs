@@ -6,7 +6,7 @@ use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 
 use crate::audit::Audit;
-use crate::error::{guarded, to_js};
+use crate::error::{guarded, guarded_sync, in_memory, to_js};
 use crate::events::Events;
 use crate::files::Files;
 use crate::limits::Limits;
@@ -271,6 +271,28 @@ impl Doorward {
             .map(Principal::from)
     }
 
+    /// `verifyToken` on the calling thread, without the hand-off to the
+    /// runtime: the answer when it needs no I/O (stateless tokens, or a
+    /// session this process caches), else `would_block`.
+    #[napi]
+    pub fn verify_token_sync(&self, access_token: String) -> napi::Result<Principal> {
+        guarded_sync(|| self.dw.auth().verify_token_sync(&access_token)).map(Principal::from)
+    }
+
+    /// What `verifyToken` resolves to when no I/O is needed and the check
+    /// is cheap (HS256 keys), `null` otherwise: the wrapper then makes the
+    /// async call. Spares the Promise a trip through the runtime, and a
+    /// would-block answer a thrown error; a public-key signature stays off
+    /// the event loop.
+    #[napi(js_name = "_verifyTokenInMemory")]
+    pub fn verify_token_in_memory(&self, access_token: String) -> napi::Result<Option<Principal>> {
+        if !self.dw.auth().verifies_inline() {
+            return Ok(None);
+        }
+        in_memory(|| self.dw.auth().verify_token_sync(&access_token))
+            .map(|p| p.map(Principal::from))
+    }
+
     /// A new pair for a refresh token, which stops working; using it again
     /// revokes its whole family (`token_reused`).
     #[napi]
@@ -291,6 +313,19 @@ impl Doorward {
     #[napi]
     pub async fn can(&self, user_id: String, permission: String) -> napi::Result<bool> {
         guarded(self.dw.auth().can(&user_id, &permission)).await
+    }
+
+    /// `can` on the calling thread: the answer when this process caches
+    /// the user's permissions, else `would_block`.
+    #[napi]
+    pub fn can_sync(&self, user_id: String, permission: String) -> napi::Result<bool> {
+        guarded_sync(|| self.dw.auth().can_sync(&user_id, &permission))
+    }
+
+    /// What `can` resolves to when no I/O is needed, `null` when it is.
+    #[napi(js_name = "_canInMemory")]
+    pub fn can_in_memory(&self, user_id: String, permission: String) -> napi::Result<Option<bool>> {
+        in_memory(|| self.dw.auth().can_sync(&user_id, &permission))
     }
 
     /// Like `can`, but a missing permission rejects with `forbidden`.

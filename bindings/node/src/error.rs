@@ -52,6 +52,22 @@ pub(crate) async fn guarded<T>(fut: impl Future<Output = doorward::Result<T>>) -
     doorward::error::catch_panics(fut).await.map_err(to_js)
 }
 
+/// Runs a synchronous core call, turning its error (and a panic, as
+/// `internal`) into the error above.
+pub(crate) fn guarded_sync<T>(call: impl FnOnce() -> doorward::Result<T>) -> napi::Result<T> {
+    doorward::error::catch_panics_sync(call).map_err(to_js)
+}
+
+/// A synchronous core call with `would_block` as `None`: the caller then
+/// makes the async call.
+pub(crate) fn in_memory<T>(call: impl FnOnce() -> doorward::Result<T>) -> napi::Result<Option<T>> {
+    match doorward::error::catch_panics_sync(call) {
+        Ok(value) => Ok(Some(value)),
+        Err(doorward::Error::WouldBlock) => Ok(None),
+        Err(e) => Err(to_js(e)),
+    }
+}
+
 /// Every stable error code, in documentation order: what the TypeScript
 /// `ErrorCode` union is checked against.
 #[napi_derive::napi]

@@ -314,12 +314,6 @@ twins! {
             .await
     }
 
-    /// Who an access token speaks for; fails at once after logout,
-    /// revocation or disabling.
-    fn verify_token(dw, access_token: String) -> Principal {
-        dw.auth().verify_token(&access_token).await.map(Principal::from)
-    }
-
     /// A new token pair for a refresh token, which stops working; using it
     /// again revokes its whole family (`TokenReusedError`).
     fn refresh_token(dw, refresh_token: String) -> TokenPair {
@@ -329,17 +323,6 @@ twins! {
     /// End the session an access token belongs to.
     fn logout(dw, access_token: String) -> Done {
         dw.auth().logout(&access_token).await
-    }
-
-    /// Whether a user holds a permission (`users:write`; `admin:*` and `*`
-    /// grant by wildcard).
-    fn can(dw, user_id: String, permission: String) -> bool {
-        dw.auth().can(&user_id, &permission).await
-    }
-
-    /// Like `can`, but a missing permission raises `ForbiddenError`.
-    fn require(dw, user_id: String, permission: String) -> Done {
-        dw.auth().require(&user_id, &permission).await
     }
 
     /// Start a session without a password (administrators, a verified

@@ -19,6 +19,7 @@ mod error;
 mod events;
 mod files;
 mod handle;
+mod hot;
 mod imports;
 mod limits;
 mod mail;

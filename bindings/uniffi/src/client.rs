@@ -209,6 +209,14 @@ export! {
                 .map(Principal::from)
         }
 
+        /// `verify_token` without suspending: the answer when no I/O is
+        /// needed (stateless tokens, or a session this process caches),
+        /// else `WouldBlock`.
+        pub fn verify_token_sync(&self, access_token: String) -> Result<Principal, DoorwardError> {
+            Ok(doorward::error::catch_panics_sync(|| self.dw.auth().verify_token_sync(&access_token))
+                .map(Principal::from)?)
+        }
+
         /// A new pair for a refresh token, which stops working; using it
         /// again revokes its whole family (`TokenReused`).
         pub async fn refresh_token(&self, refresh_token: String) -> Result<Arc<TokenPair>, DoorwardError> {
@@ -226,6 +234,12 @@ export! {
         /// wildcard).
         pub async fn can(&self, user_id: String, permission: String) -> Result<bool, DoorwardError> {
             call(self.dw.auth().can(&user_id, &permission)).await
+        }
+
+        /// `can` without suspending: the answer when this process caches
+        /// the user's permissions, else `WouldBlock`.
+        pub fn can_sync(&self, user_id: String, permission: String) -> Result<bool, DoorwardError> {
+            Ok(doorward::error::catch_panics_sync(|| self.dw.auth().can_sync(&user_id, &permission))?)
         }
 
         /// Like `can`, but a missing permission throws `Forbidden`.

@@ -1,10 +1,7 @@
-//! `cargo bench -p doorward`: the costs docs/BENCHMARKS.md reports.
+//! `cargo bench -p doorward --bench core`: the costs docs/BENCHMARKS.md
+//! reports, beside the hot paths of `benches/hot.rs`.
 //!
-//! - verify, stateless (HS256, EdDSA): signature and claims only
-//! - verify, stateful (SQLite): plus the session lookup
-//! - verify with the session found in this process's cache (L1 hit)
 //! - a rate-limit check in memory
-//! - can: a permission check with the user's permissions cached
 //! - hash / verify at the default argon2id parameters
 //! - login end to end on SQLite, to compare with one argon2 verification
 //! - login on SQLite with the cheapest argon2: what a login costs besides it
@@ -19,7 +16,6 @@
 //!   loopback, the ID token checked, the session started (SQLite; the
 //!   user's visit to the provider's page is not timed), and starting one
 
-use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -28,14 +24,6 @@ use doorward::{Config, Doorward};
 use tokio::runtime::Runtime;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn keys(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/keys")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 fn base(url: &str) -> Config {
     Config {
@@ -59,59 +47,6 @@ fn open(rt: &Runtime, config: Config) -> (Doorward, doorward::Registration) {
     })
 }
 
-fn verify(c: &mut Criterion) {
-    let rt = Runtime::new().unwrap();
-    let mut group = c.benchmark_group("verify_token");
-    let stateless = [
-        (
-            "stateless_hs256",
-            Config {
-                stateless_verify: true,
-                ..base("memory://")
-            },
-        ),
-        (
-            "stateless_eddsa",
-            Config {
-                stateless_verify: true,
-                jwt_secret: None,
-                jwt_algorithm: "EdDSA".into(),
-                jwt_private_key: Some(keys("ed25519.pem").into()),
-                jwt_public_key: Some(keys("ed25519.pub.pem")),
-                ..base("memory://")
-            },
-        ),
-    ];
-    for (name, config) in stateless {
-        let (dw, reg) = open(&rt, config);
-        let token = reg.tokens.access_token;
-        group.bench_function(name, |b| {
-            b.to_async(&rt)
-                .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
-        });
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let (dw, reg) = open(&rt, base(&url));
-    let token = reg.tokens.access_token;
-    group.bench_function("stateful_sqlite", |b| {
-        b.to_async(&rt)
-            .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
-    });
-    let cached = Config {
-        session_cache_ttl: 300,
-        ..base(&format!("sqlite://{}", dir.path().join("l1.db").display()))
-    };
-    let (dw, reg) = open(&rt, cached);
-    let token = reg.tokens.access_token;
-    rt.block_on(dw.auth().verify_token(&token)).unwrap();
-    group.bench_function("session_l1_hit", |b| {
-        b.to_async(&rt)
-            .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
-    });
-    group.finish();
-}
-
 fn rate_limit(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
     let dw = rt.block_on(Doorward::open(base("memory://"))).unwrap();
@@ -121,19 +56,6 @@ fn rate_limit(c: &mut Criterion) {
     group.bench_function("memory", |b| {
         b.to_async(&rt)
             .iter(|| async { dw.limits().limit("bench", &quota).await.unwrap() })
-    });
-    group.finish();
-}
-
-fn can(c: &mut Criterion) {
-    let rt = Runtime::new().unwrap();
-    let (dw, reg) = open(&rt, base("memory://"));
-    let id = reg.user.id;
-    rt.block_on(async { dw.auth().can(&id, "users:read").await.unwrap() });
-    let mut group = c.benchmark_group("rbac");
-    group.bench_function("can_cached", |b| {
-        b.to_async(&rt)
-            .iter(|| async { dw.auth().can(&id, "users:write").await.unwrap() })
     });
     group.finish();
 }
@@ -432,8 +354,6 @@ fn oauth(_: &mut Criterion) {}
 
 criterion_group!(
     benches,
-    verify,
-    can,
     rate_limit,
     argon2,
     login,

@@ -96,6 +96,24 @@ async fn counters_histograms_and_gauges_render_as_prometheus_text() {
         value("doorward_operation_duration_seconds_count{operation=\"auth.login\"}"),
         5.0
     );
+    // The first check waited on the store; the second was answered from
+    // the cache, counted without a span or a latency sample.
+    assert_eq!(
+        value("doorward_operation_duration_seconds_count{operation=\"auth.can\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("doorward_fast_path_total{operation=\"auth.can\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("doorward_operation_duration_seconds_count{operation=\"auth.verify_token\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("doorward_fast_path_total{operation=\"auth.verify_token\"}"),
+        0.0
+    );
     assert!(text.contains(
         "doorward_operation_duration_seconds_bucket{operation=\"auth.register_user\",le=\"0.005\"}"
     ));

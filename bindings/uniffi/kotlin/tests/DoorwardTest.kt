@@ -141,6 +141,23 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         dw.login("john", PASSWORD).expectTokens()
     },
 
+    "verifyTokenSync and canSync answer from memory, or throw WouldBlock" to {
+        val dw = Doorward.open(sqliteConfig { it.copy(sessionCacheTtl = 30uL) })
+        val reg = dw.registerUser("ann", "ann@example.com", PASSWORD)
+        val token = reg.tokens.accessToken()
+        eq(throws<DoorwardException.WouldBlock> { dw.verifyTokenSync(token) }.code(), "would_block", "code")
+        dw.verifyToken(token)
+        eq(dw.verifyTokenSync(token).userId, reg.user.id, "from memory")
+        throws<DoorwardException.TokenInvalid> { dw.verifyTokenSync("not.a.token") }
+        throws<DoorwardException.WouldBlock> { dw.canSync(reg.user.id, "users:read") }
+        check(dw.can(reg.user.id, "users:read")) { "users can read" }
+        check(dw.canSync(reg.user.id, "users:read")) { "cached: users can read" }
+        check(!dw.canSync(reg.user.id, "users:write")) { "cached: users cannot write" }
+        dw.logout(token)
+        throws<DoorwardException.WouldBlock> { dw.verifyTokenSync(token) }
+        throws<DoorwardException.TokenRevoked> { dw.verifyToken(token) }
+    },
+
     "the error mapping carries the stable codes" to {
         val dw = Doorward.open(sqliteConfig { it.copy(lockoutThreshold = 2u, rateLimitLoginAccount = "off") })
         dw.registerUser("ann", "ann@example.com", PASSWORD)
@@ -163,7 +180,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
         eq(throws<DoorwardException.Internal> { panicForTests("boom") }.code(), "internal", "panic")
         dw.users().getByUsername("ann") // still working after the panic
         val codes = errorCodes()
-        eq(codes.size, 23, "codes")
+        eq(codes.size, 24, "codes")
         check("token_reused" in codes) { "token_reused listed" }
         for (code in listOf("flow_invalid", "flow_expired", "email_not_verified", "step_up_required", "oauth_state_invalid", "oauth_provider_error", "account_exists")) check(code in codes) { "$code listed" }
     },

@@ -9,6 +9,7 @@ use serde_json::json;
 use tracing::field::Empty;
 
 pub(crate) mod assurance;
+mod hot;
 pub(crate) mod lockout;
 mod login;
 mod refresh;
@@ -217,34 +218,6 @@ impl Auth {
             .await
     }
 
-    /// Check an access token and say whom it speaks for.
-    ///
-    /// Signature, algorithm, `typ`, `iss`, `aud`, `exp`, `nbf` and `iat` are
-    /// checked, then (unless `stateless_verify` is on) that the session is
-    /// still live, so logout, revocation and disabling take effect at once.
-    pub async fn verify_token(&self, access_token: &str) -> Result<Principal> {
-        self.core
-            .observe(operation!("auth.verify_token"), async {
-                let config = &self.core.config;
-                let claims = self.core.keys()?.verify(
-                    access_token,
-                    &config.jwt_issuer,
-                    &config.jwt_audience,
-                    true,
-                )?;
-                if !config.stateless_verify {
-                    match self.core.live_session(&claims.sid).await? {
-                        None => return Err(Error::TokenRevoked),
-                        Some(s) if s.user_id != claims.sub => return Err(Error::TokenRevoked),
-                        Some(s) if s.expires_at <= now() => return Err(Error::TokenExpired),
-                        Some(_) => {}
-                    }
-                }
-                Ok(Principal::from(claims))
-            })
-            .await
-    }
-
     /// End the session an access token belongs to. Works with an expired
     /// access token too, and ending an already-ended session is not an error.
     pub async fn logout(&self, access_token: &str) -> Result<()> {
@@ -283,40 +256,6 @@ impl Auth {
                 }
                 tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
                 Ok(())
-            })
-            .await
-    }
-
-    /// Whether `user_id` holds `permission` through any of its roles. A
-    /// disabled or unknown user holds nothing.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// # let dw = doorward::Doorward::open_in_memory_for_docs().await;
-    /// let reg = dw.auth().register_user("jane", "jane@example.com", "correct horse battery", None).await.unwrap();
-    /// assert!(dw.auth().can(&reg.user.id, "users:read").await.unwrap());
-    /// assert!(!dw.auth().can(&reg.user.id, "users:write").await.unwrap());
-    /// # });
-    /// ```
-    pub async fn can(&self, user_id: &str, permission: &str) -> Result<bool> {
-        self.core
-            .observe(operation!("auth.can", %user_id, %permission), async {
-                self.core.can(user_id, permission).await
-            })
-            .await
-    }
-
-    /// Like [`Auth::can`], but a missing permission is the `forbidden` error.
-    pub async fn require(&self, user_id: &str, permission: &str) -> Result<()> {
-        self.core
-            .observe(operation!("auth.require", %user_id, %permission), async {
-                if self.core.can(user_id, permission).await? {
-                    Ok(())
-                } else {
-                    Err(Error::Forbidden {
-                        permission: permission.to_string(),
-                    })
-                }
             })
             .await
     }

@@ -1,18 +1,17 @@
 //! The in-process cache (L1): moka, with a TTL per entry and the decoded
-//! value kept beside the bytes, so a hit on the hot path (`can`) costs a
-//! hash lookup and a downcast, not a parse.
+//! value kept beside the bytes, so a hit costs a lookup and a downcast,
+//! not a parse; the decoded values are also in [`Index`], for the reads
+//! made on every request.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use super::index::{Decoded, Index};
 use super::{Cache, Lookup, Ticket, namespace_of};
 use crate::error::Result;
-
-type Decoded = Arc<dyn Any + Send + Sync>;
 
 #[derive(Clone)]
 struct Entry {
@@ -58,6 +57,7 @@ impl moka::Expiry<String, Entry> for PerEntryTtl {
 #[derive(Clone)]
 pub struct MemoryCache {
     entries: moka::sync::Cache<String, Entry>,
+    index: Arc<Index>,
     /// Bumped by every invalidation; a fill must carry the value it saw.
     generation: Arc<AtomicU64>,
 }
@@ -79,6 +79,7 @@ impl MemoryCache {
                 .expire_after(PerEntryTtl)
                 .support_invalidation_closures()
                 .build(),
+            index: Arc::new(Index::new(max_entries)),
             generation: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -108,13 +109,70 @@ impl MemoryCache {
         T: Send + Sync + 'static,
         D: FnOnce(&[u8]) -> Option<T>,
     {
-        let entry = self.entries.get(key)?;
-        if let Some(done) = entry.decoded.get() {
-            return done.clone().downcast::<T>().ok();
+        if let Some(hit) = self.index.get(key) {
+            return hit.downcast::<T>().ok();
         }
-        let value: Arc<T> = Arc::new(decode(&entry.bytes)?);
-        let _ = entry.decoded.set(value.clone());
+        self.decoded_from_moka(key, decode)?.downcast::<T>().ok()
+    }
+
+    /// `f` applied to the decoded value under `key`, borrowed, not cloned:
+    /// the read on every request (`can`, a cached session).
+    pub(crate) fn read_typed<T, D, R>(
+        &self,
+        key: &str,
+        decode: D,
+        f: impl FnOnce(&T) -> R,
+    ) -> Option<R>
+    where
+        T: Send + Sync + 'static,
+        D: FnOnce(&[u8]) -> Option<T>,
+    {
+        // `f` is taken by whichever read finds the value.
+        let mut f = Some(f);
+        if let Some(answer) = self.index.read(key, |v: &T| f.take().map(|f| f(v))) {
+            return answer;
+        }
+        let value = self.decoded_from_moka(key, decode)?;
+        (*value)
+            .downcast_ref::<T>()
+            .and_then(|v| f.take().map(|f| f(v)))
+    }
+
+    /// The decoded value of moka's entry under `key`, decoded now if it was
+    /// not yet, and put in the index.
+    fn decoded_from_moka<T, D>(&self, key: &str, decode: D) -> Option<Decoded>
+    where
+        T: Send + Sync + 'static,
+        D: FnOnce(&[u8]) -> Option<T>,
+    {
+        let ticket = self.ticket();
+        let entry = self.entries.get(key)?;
+        let value = match entry.decoded.get() {
+            Some(done) => done.clone(),
+            None => {
+                let value: Decoded = Arc::new(decode(&entry.bytes)?);
+                entry.decoded.get_or_init(|| value).clone()
+            }
+        };
+        // As a fill would: not if an invalidation came since the lookup.
+        self.index_put(key, value.clone(), entry.ttl, &ticket);
         Some(value)
+    }
+
+    /// Put a decoded value in the index unless an invalidation happened
+    /// since `ticket` was taken; one that slips in after the check is undone.
+    fn index_put(&self, key: &str, value: Decoded, ttl: Duration, ticket: &Ticket) {
+        if !self.current(ticket) {
+            return;
+        }
+        self.index.put(key, value, ttl);
+        if !self.current(ticket) {
+            self.index.remove(key);
+        }
+    }
+
+    fn current(&self, ticket: &Ticket) -> bool {
+        ticket.0 == self.generation.load(Ordering::Acquire).to_string()
     }
 
     /// Fill with bytes and their decoded value, unless an invalidation
@@ -127,8 +185,9 @@ impl MemoryCache {
         ttl: Duration,
         ticket: &Ticket,
     ) -> bool {
+        let value = value as Decoded;
         let decoded = OnceLock::new();
-        let _ = decoded.set(value as Decoded);
+        let _ = decoded.set(value.clone());
         self.fill_entry(
             key,
             Entry {
@@ -136,19 +195,33 @@ impl MemoryCache {
                 ttl,
                 decoded: Arc::new(decoded),
             },
+            Some(value),
             ticket,
         )
     }
 
-    fn fill_entry(&self, key: &str, entry: Entry, ticket: &Ticket) -> bool {
-        if ticket.0 != self.generation.load(Ordering::Acquire).to_string() {
+    fn fill_entry(
+        &self,
+        key: &str,
+        entry: Entry,
+        decoded: Option<Decoded>,
+        ticket: &Ticket,
+    ) -> bool {
+        if !self.current(ticket) {
             return false;
         }
+        let ttl = entry.ttl;
         self.entries.insert(key.to_string(), entry);
+        match decoded {
+            Some(value) => self.index.put(key, value, ttl),
+            // Bytes alone: the index's value, if any, is the old one.
+            None => self.index.remove(key),
+        }
         // An invalidation may have slipped in between the check and the
         // insert: undo rather than keep a value it meant to remove.
-        if ticket.0 != self.generation.load(Ordering::Acquire).to_string() {
+        if !self.current(ticket) {
             self.entries.invalidate(key);
+            self.index.remove(key);
             return false;
         }
         true
@@ -158,12 +231,14 @@ impl MemoryCache {
         self.bump();
         for key in keys {
             self.entries.invalidate(key);
+            self.index.remove(key);
         }
     }
 
     pub(crate) fn invalidate_namespace_now(&self, namespace: &str) {
         self.bump();
         let prefix = format!("{namespace}:");
+        self.index.remove_prefix(&prefix);
         if self
             .entries
             .invalidate_entries_if(move |k, _| k.starts_with(&prefix))
@@ -176,6 +251,7 @@ impl MemoryCache {
     pub(crate) fn clear_now(&self) {
         self.bump();
         self.entries.invalidate_all();
+        self.index.clear();
     }
 }
 
@@ -203,12 +279,14 @@ impl Cache for MemoryCache {
                 ttl,
                 decoded: Arc::new(OnceLock::new()),
             },
+            None,
             ticket,
         ))
     }
 
     async fn set(&self, key: &str, value: Arc<[u8]>, ttl: Duration) -> Result<()> {
         self.bump();
+        self.index.remove(key);
         self.entries.insert(
             key.to_string(),
             Entry {

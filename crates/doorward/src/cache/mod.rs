@@ -14,6 +14,7 @@
 //! refused on both levels (tickets, below), so a slow reader cannot put
 //! back a value a writer just removed.
 
+mod index;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -133,6 +134,21 @@ pub(crate) struct Counters {
     pub(crate) resyncs: AtomicU64,
 }
 
+/// `prefix` followed by `id`, in a buffer this thread keeps: the key of a
+/// lookup on the hot path, which would otherwise allocate one per call.
+/// `f` must not call `with_key` itself.
+pub(crate) fn with_key<R>(prefix: &str, id: &str, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    KEY.with_borrow_mut(|key| {
+        key.clear();
+        key.push_str(prefix);
+        key.push_str(id);
+        f(key)
+    })
+}
+
 pub(crate) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
@@ -215,6 +231,18 @@ impl Tiered {
 
     /// The value under `key`: L1, else L2, else `load()`, filling the levels
     /// that missed. A failing L2 is skipped (and counted), never fatal.
+    /// `f` applied to the value under `key` if this process holds it: the
+    /// answer a `_sync` call may give without I/O. Only a hit is counted; a
+    /// miss is counted by the lookup that goes further.
+    pub(crate) fn read_local<T, R>(&self, key: &str, f: impl FnOnce(&T) -> R) -> Option<R>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let answer = self.l1.read_typed::<T, _, _>(key, decode, f)?;
+        bump(&self.counters.l1_hits);
+        Some(answer)
+    }
+
     pub(crate) async fn get_or_load<T, F, Fut>(
         &self,
         key: &str,

@@ -92,6 +92,10 @@ macro_rules! error_code_table {
             Forbidden("forbidden", 403),
             /// A rate limit was hit (the error says when to retry).
             RateLimited("rate_limited", 429),
+            /// A `_sync` call (`verify_token_sync`, `can_sync`) whose
+            /// answer needs the store or Redis: nothing was decided; ask
+            /// the async call, which will.
+            WouldBlock("would_block", 500),
             /// The configuration cannot work (missing key, bad URL, unknown
             /// option).
             ConfigError("config_error", 500),

@@ -143,6 +143,10 @@ pub enum Error {
         /// How long until the call may be retried.
         retry_after: Duration,
     },
+    /// A `_sync` call whose answer needs I/O (the store or Redis); the
+    /// async call answers it.
+    #[error("this answer needs the store or Redis: make the async call")]
+    WouldBlock,
     /// The configuration cannot work (missing key, bad URL, unknown option).
     #[error("configuration error: {0}")]
     Config(String),
@@ -186,6 +190,7 @@ impl Error {
             Error::AccountExists { .. } => ErrorCode::AccountExists,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::WouldBlock => ErrorCode::WouldBlock,
             Error::Config(_) => ErrorCode::ConfigError,
             Error::Storage(_) => ErrorCode::StorageError,
             Error::Internal(_) => ErrorCode::Internal,
@@ -264,17 +269,31 @@ impl From<object_store::Error> for Error {
 /// ```
 pub async fn catch_panics<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     use futures_util::FutureExt as _;
-    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(result) => result,
-        Err(panic) => {
-            let detail = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".into());
-            Err(Error::Internal(format!("doorward panicked: {detail}")))
-        }
-    }
+    std::panic::AssertUnwindSafe(fut)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(panicked(panic)))
+}
+
+/// [`catch_panics`] for a synchronous call (the `_sync` operations).
+///
+/// ```
+/// let err = doorward::error::catch_panics_sync(|| -> doorward::Result<()> { panic!("boom") })
+///     .unwrap_err();
+/// assert_eq!(err.code(), doorward::ErrorCode::Internal);
+/// ```
+pub fn catch_panics_sync<T>(call: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+        .unwrap_or_else(|panic| Err(panicked(panic)))
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    Error::Internal(format!("doorward panicked: {detail}"))
 }
 
 impl From<tokio::task::JoinError> for Error {

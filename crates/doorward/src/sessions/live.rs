@@ -44,6 +44,21 @@ impl Core {
         self.session_from_redis_or_store(session_id).await
     }
 
+    /// The live session this process caches, if it does: what
+    /// `verify_token` may answer from without I/O. A session revoked
+    /// anywhere is dropped from every instance's cache at once (the
+    /// invalidation above), so a hit is as fresh as the cache allows.
+    pub(crate) fn with_cached_session<R>(
+        &self,
+        session_id: &str,
+        f: impl FnOnce(&LiveSession) -> R,
+    ) -> Option<R> {
+        if self.config.session_cache_ttl == 0 {
+            return None;
+        }
+        crate::cache::with_key("session:", session_id, |key| self.cache.read_local(key, f))
+    }
+
     async fn session_from_redis_or_store(&self, session_id: &str) -> Result<Option<LiveSession>> {
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.redis {
@@ -155,4 +170,14 @@ impl Core {
 
 fn session_key(session_id: &str) -> String {
     format!("session:{session_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_cached_lookup_builds_the_same_key() {
+        crate::cache::with_key("session:", "s1", |key| {
+            assert_eq!(key, super::session_key("s1"));
+        });
+    }
 }

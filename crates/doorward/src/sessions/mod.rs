@@ -18,6 +18,8 @@ use crate::telemetry::operation;
 mod live;
 mod start;
 
+pub(crate) use live::LiveSession;
+
 /// A live login session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {

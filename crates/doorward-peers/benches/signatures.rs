@@ -1,0 +1,159 @@
+//! `cargo bench -p doorward-peers --bench signatures`: the signature check
+//! inside a token verification, through each backend `jsonwebtoken` can be
+//! built with, on one doorward access token.
+//!
+//! - `jsonwebtoken_rust_crypto`: `jsonwebtoken::crypto::verify`, what
+//!   doorward calls (RustCrypto: `ed25519-dalek`, `hmac`): the key is
+//!   parsed again on every call.
+//! - `dalek_parsed` / `hmac_keyed`: the same crates with the key parsed
+//!   (or the HMAC keyed) once.
+//! - `aws_lc_unparsed` / `aws_lc_parsed`: AWS-LC (`aws-lc-rs`, the
+//!   `aws_lc_rs` backend), the key parsed per call and once.
+//!
+//! The base64url decoding of the signature is in every case.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use criterion::{Criterion, criterion_group, criterion_main};
+use doorward::{Config, Doorward};
+
+const SECRET: &str = "benchmark-secret-of-at-least-32-bytes";
+
+fn keys(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// An access token of an instance with `config`'s keys.
+fn token(config: Config) -> String {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let dw = Doorward::open(Config {
+            database_url: "memory://".into(),
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..config
+        })
+        .await
+        .unwrap();
+        dw.auth()
+            .register_user("bench", "bench@example.com", "correct horse battery", None)
+            .await
+            .unwrap()
+            .tokens
+            .access_token
+    })
+}
+
+/// The raw 32 bytes of an Ed25519 SubjectPublicKeyInfo PEM.
+fn raw_public_key(pem: &str) -> [u8; 32] {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    der[der.len() - 32..].try_into().unwrap()
+}
+
+fn split(token: &str) -> (&str, &str) {
+    token.rsplit_once('.').unwrap()
+}
+
+fn eddsa(c: &mut Criterion) {
+    let pem = std::fs::read_to_string(keys("ed25519.pub.pem")).unwrap();
+    let token = token(Config {
+        jwt_algorithm: "EdDSA".into(),
+        jwt_private_key: Some(keys("ed25519.pem").into()),
+        jwt_public_key: Some(pem.clone()),
+        ..Config::default()
+    });
+    let (message, signature) = split(&token);
+    let raw = raw_public_key(&pem);
+    let decoding = jsonwebtoken::DecodingKey::from_ed_pem(pem.as_bytes()).unwrap();
+    let dalek = ed25519_dalek::VerifyingKey::from_bytes(&raw).unwrap();
+    let aws_parsed =
+        aws_lc_rs::signature::ParsedPublicKey::new(&aws_lc_rs::signature::ED25519, raw).unwrap();
+
+    let mut group = c.benchmark_group("ed25519_verify");
+    group.bench_function("jsonwebtoken_rust_crypto", |b| {
+        b.iter(|| {
+            assert!(
+                jsonwebtoken::crypto::verify(
+                    signature,
+                    message.as_bytes(),
+                    &decoding,
+                    jsonwebtoken::Algorithm::EdDSA
+                )
+                .unwrap()
+            )
+        })
+    });
+    group.bench_function("dalek_parsed", |b| {
+        b.iter(|| {
+            let sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+            dalek.verify_strict(message.as_bytes(), &sig).unwrap()
+        })
+    });
+    group.bench_function("aws_lc_unparsed", |b| {
+        b.iter(|| {
+            let sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, &raw)
+                .verify(message.as_bytes(), &sig)
+                .unwrap()
+        })
+    });
+    group.bench_function("aws_lc_parsed", |b| {
+        b.iter(|| {
+            let sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            aws_parsed.verify_sig(message.as_bytes(), &sig).unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn hs256(c: &mut Criterion) {
+    use hmac::Mac as _;
+    let token = token(Config {
+        jwt_secret: Some(SECRET.into()),
+        ..Config::default()
+    });
+    let (message, signature) = split(&token);
+    let decoding = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    let keyed = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    let aws_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET.as_bytes());
+
+    let mut group = c.benchmark_group("hs256_verify");
+    group.bench_function("jsonwebtoken_rust_crypto", |b| {
+        b.iter(|| {
+            assert!(
+                jsonwebtoken::crypto::verify(
+                    signature,
+                    message.as_bytes(),
+                    &decoding,
+                    jsonwebtoken::Algorithm::HS256
+                )
+                .unwrap()
+            )
+        })
+    });
+    group.bench_function("hmac_keyed", |b| {
+        b.iter(|| {
+            let sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            let mut mac = keyed.clone();
+            mac.update(message.as_bytes());
+            mac.verify_slice(&sig).unwrap()
+        })
+    });
+    group.bench_function("aws_lc_parsed", |b| {
+        b.iter(|| {
+            let sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            aws_lc_rs::hmac::verify(&aws_key, message.as_bytes(), &sig).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, eddsa, hs256);
+criterion_main!(benches);
