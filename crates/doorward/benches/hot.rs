@@ -69,6 +69,18 @@ fn validation(alg: jsonwebtoken::Algorithm) -> jsonwebtoken::Validation {
     v
 }
 
+/// An instance with `config` and the access token of its one account.
+fn open(rt: &Runtime, config: Config) -> (Doorward, String) {
+    let dw = rt.block_on(Doorward::open(config)).unwrap();
+    let reg = rt
+        .block_on(
+            dw.auth()
+                .register_user("bench", "bench@example.com", PASSWORD, None),
+        )
+        .unwrap();
+    (dw, reg.tokens.access_token)
+}
+
 fn verify(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
     let mut group = c.benchmark_group("verify_token");
@@ -95,19 +107,13 @@ fn verify(c: &mut Criterion) {
         ),
     ];
     for (name, config, key, alg) in cases {
-        let dw = rt
-            .block_on(Doorward::open(Config {
+        let (dw, token) = open(
+            &rt,
+            Config {
                 stateless_verify: true,
                 ..config
-            }))
-            .unwrap();
-        let reg = rt
-            .block_on(
-                dw.auth()
-                    .register_user("bench", "bench@example.com", PASSWORD, None),
-            )
-            .unwrap();
-        let token = reg.tokens.access_token;
+            },
+        );
         let validation = validation(alg);
         jsonwebtoken::decode::<Claims>(&token, &key, &validation).unwrap();
         group.bench_function(format!("{name}/jsonwebtoken_decode"), |b| {
@@ -121,38 +127,26 @@ fn verify(c: &mut Criterion) {
                 .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
         });
     }
-    let dw = rt
-        .block_on(Doorward::open(Config {
+    let (dw, token) = open(
+        &rt,
+        Config {
             session_cache_ttl: 300,
             ..base()
-        }))
-        .unwrap();
-    let reg = rt
-        .block_on(
-            dw.auth()
-                .register_user("bench", "bench@example.com", PASSWORD, None),
-        )
-        .unwrap();
-    let token = reg.tokens.access_token;
+        },
+    );
     rt.block_on(dw.auth().verify_token(&token)).unwrap();
     group.bench_function("hs256/session_l1_hit_sync", |b| {
         b.iter(|| dw.auth().verify_token_sync(&token).unwrap())
     });
     // The slow road: the session read from a SQLite file on every call.
     let dir = tempfile::tempdir().unwrap();
-    let dw = rt
-        .block_on(Doorward::open(Config {
+    let (dw, token) = open(
+        &rt,
+        Config {
             database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
             ..base()
-        }))
-        .unwrap();
-    let reg = rt
-        .block_on(
-            dw.auth()
-                .register_user("bench", "bench@example.com", PASSWORD, None),
-        )
-        .unwrap();
-    let token = reg.tokens.access_token;
+        },
+    );
     group.bench_function("hs256/stateful_sqlite_async", |b| {
         b.to_async(&rt)
             .iter(|| async { dw.auth().verify_token(&token).await.unwrap() })
