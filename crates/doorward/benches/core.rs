@@ -2,7 +2,6 @@
 //! reports, beside the hot paths of `benches/hot.rs`.
 //!
 //! - a rate-limit check in memory
-//! - hash / verify at the default argon2id parameters
 //! - login end to end on SQLite, to compare with one argon2 verification
 //! - login on SQLite with the cheapest argon2: what a login costs besides it
 //! - asking for a password reset on SQLite, for an address with an account
@@ -19,7 +18,6 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use doorward::password::{HashParams, Hasher};
 use doorward::{Config, Doorward};
 use tokio::runtime::Runtime;
 
@@ -56,21 +54,6 @@ fn rate_limit(c: &mut Criterion) {
     group.bench_function("memory", |b| {
         b.to_async(&rt)
             .iter(|| async { dw.limits().limit("bench", &quota).await.unwrap() })
-    });
-    group.finish();
-}
-
-fn argon2(c: &mut Criterion) {
-    let rt = Runtime::new().unwrap();
-    let hasher = Hasher::new(HashParams::default(), 1).unwrap();
-    let phc = rt.block_on(hasher.hash(PASSWORD)).unwrap();
-    let mut group = c.benchmark_group("argon2id_default");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(8));
-    group.bench_function("hash", |b| b.to_async(&rt).iter(|| hasher.hash(PASSWORD)));
-    group.bench_function("verify", |b| {
-        b.to_async(&rt).iter(|| hasher.verify(PASSWORD, &phc))
     });
     group.finish();
 }
@@ -355,7 +338,6 @@ fn oauth(_: &mut Criterion) {}
 criterion_group!(
     benches,
     rate_limit,
-    argon2,
     login,
     login_without_hash,
     flows,

@@ -6,7 +6,8 @@
 //! Hashing is deliberately expensive, so it never runs on the async threads:
 //! each hash takes a permit from a semaphore and runs on tokio's blocking
 //! pool. The permit count bounds memory to `hash_concurrency × m_cost`
-//! however many logins arrive at once.
+//! however many logins arrive at once, and the memory itself is kept
+//! between hashes rather than allocated for each (`pool.rs`).
 //!
 //! Stored hashes are input too. A PHC string read from the database names its
 //! own cost, so parameters are capped before verifying: one imported hash
@@ -15,18 +16,20 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use argon2::password_hash::PasswordHash;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Params, Version};
 use base64::Engine as _;
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
 mod legacy;
+mod pool;
 
 use legacy::Legacy;
 pub use legacy::{MAX_BCRYPT_COST, MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_PARALLELISM};
+use pool::Pool;
 
 /// What a stored hash starts with when the account has no password of its
 /// own (it signed up through a provider): nothing verifies against it, so
@@ -112,8 +115,10 @@ pub enum Verdict {
 #[derive(Clone)]
 pub struct Hasher {
     params: HashParams,
-    argon2: Argon2<'static>,
+    argon2_params: Params,
     permits: Arc<Semaphore>,
+    /// The argon2 memory, one buffer per permit at most.
+    pool: Arc<Pool>,
     /// A hash of nothing with the current parameters: verifying against it
     /// costs what a real verification costs, so unknown logins take as long
     /// as wrong passwords.
@@ -138,12 +143,12 @@ impl Hasher {
     /// A hasher with these parameters, running at most `concurrency` hashes at once.
     pub fn new(params: HashParams, concurrency: usize) -> Result<Self> {
         let argon2_params = to_argon2_params(params)?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params);
         Ok(Hasher {
             params,
-            argon2,
+            pool: Arc::new(Pool::new(&argon2_params)?),
+            dummy: pool::dummy(&argon2_params)?.into(),
+            argon2_params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            dummy: dummy_phc(params).into(),
             operations: Arc::new(AtomicU64::new(0)),
             running: Arc::new(AtomicU64::new(0)),
             peak: Arc::new(AtomicU64::new(0)),
@@ -164,15 +169,9 @@ impl Hasher {
     /// Hash a password into a PHC string.
     pub async fn hash(&self, password: &str) -> Result<String> {
         let password = password.to_owned();
-        let argon2 = self.argon2.clone();
-        self.run(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| Error::Internal(format!("hashing failed: {e}")))
-        })
-        .await
+        let (pool, params) = (self.pool.clone(), self.argon2_params.clone());
+        self.run(move || pool.hash(&params, password.as_bytes()))
+            .await
     }
 
     /// Verify a password against a stored PHC string.
@@ -213,14 +212,9 @@ impl Hasher {
         let current = self.is_current(&stored, stored_params);
         let password = password.to_owned();
         let phc = phc.to_owned();
+        let pool = self.pool.clone();
         let matched = self
-            .run(move || {
-                let stored = PasswordHash::new(&phc)
-                    .map_err(|_| Error::Internal("stored password hash changed".into()))?;
-                Ok(Argon2::default()
-                    .verify_password(password.as_bytes(), &stored)
-                    .is_ok())
-            })
+            .run(move || pool.verify(password.as_bytes(), &phc))
             .await?;
         Ok(match (matched, current) {
             (false, _) => Verdict::Invalid,
@@ -368,26 +362,11 @@ fn check_stored(stored: &PasswordHash<'_>) -> Result<HashParams> {
     Ok(params)
 }
 
-/// A well-formed PHC string with random salt and output: it matches no
-/// password, and verifying against it costs one full argon2 computation.
-fn dummy_phc(p: HashParams) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
-    let mut salt = [0u8; 16];
-    let mut output = [0u8; 32];
-    OsRng.fill_bytes(&mut salt);
-    OsRng.fill_bytes(&mut output);
-    format!(
-        "$argon2id$v=19$m={},t={},p={}${}${}",
-        p.memory_kib,
-        p.iterations,
-        p.parallelism,
-        b64.encode(salt),
-        b64.encode(output)
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    use argon2::Argon2;
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+
     use super::*;
 
     const FAST: HashParams = HashParams {
@@ -473,6 +452,43 @@ mod tests {
             hasher.peak_concurrency()
         );
         assert!(hasher.peak_concurrency() >= 1);
+        // Memory came from the pool: one buffer per hash in flight at most.
+        let buffers = hasher.pool.allocated();
+        assert!((1..=2).contains(&buffers), "{buffers} buffers");
+    }
+
+    #[tokio::test]
+    async fn memory_is_allocated_on_first_use_and_kept() {
+        let hasher = Hasher::new(FAST, 4).unwrap();
+        assert_eq!(hasher.pool.allocated(), 0);
+        let phc = hasher.hash("pw-one-two-three").await.unwrap();
+        hasher.verify("pw-one-two-three", &phc).await.unwrap();
+        hasher.verify_dummy("pw-one-two-three").await.unwrap();
+        assert_eq!(hasher.pool.allocated(), 1);
+        // A stored hash asking for more memory than configured gets its own.
+        let bigger = Hasher::new(
+            HashParams {
+                memory_kib: 128,
+                ..FAST
+            },
+            1,
+        )
+        .unwrap();
+        let phc = bigger.hash("pw").await.unwrap();
+        assert_eq!(
+            hasher.verify("pw", &phc).await.unwrap(),
+            Verdict::ValidNeedsRehash
+        );
+        assert_eq!(hasher.pool.allocated(), 1);
+    }
+
+    #[test]
+    fn the_dummy_is_a_current_argon2id_string() {
+        let hasher = Hasher::new(FAST, 1).unwrap();
+        assert!(hasher.dummy.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        let parsed = PasswordHash::new(&hasher.dummy).unwrap();
+        assert_eq!(parsed.hash.unwrap().len(), 32);
+        assert!(hasher.is_current(&parsed, check_stored(&parsed).unwrap()));
     }
 
     #[tokio::test]
