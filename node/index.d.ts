@@ -26,6 +26,12 @@ export { PasswordHasher } from './lib/password'
 export { Console } from './lib/console'
 export { DoorwardError, errorCodes } from './lib/errors'
 
+/**
+ * The package's version (its package.json's): the same as the Rust crates',
+ * the Python package's `doorward.__version__` and `doorward --version`.
+ */
+export declare const version: string
+
 // The shapes the addon takes and returns, generated from the Rust source.
 export type {
   AuditExportOptions,

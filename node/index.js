@@ -32,6 +32,8 @@ module.exports = {
   errorCodes,
   eventTypes,
   tokenResponse,
+  // The package's version, the one every doorward package shares (scripts/version).
+  version: require('./package.json').version,
   _panicForTests,
   ...require('./middleware.js'),
 }

@@ -32,6 +32,7 @@ export const {
   consoleMiddleware,
   errorHandler,
   requirePermission,
+  version,
   _panicForTests,
 } = doorward
 export default doorward

@@ -34,6 +34,7 @@ import {
   eventTypes,
   requirePermission,
   tokenResponse,
+  version,
   type AuditPage,
   type AuditRecord,
   type AuditVerification,
@@ -966,6 +967,7 @@ function errorTypes(err: DoorwardError): void {
   void HTTP_STATUS.teapot
 }
 
+assertType<Equals<typeof version, string>>()
 assertType<Equals<(typeof HTTP_STATUS)[ErrorCode], number>>()
 assertType<Equals<ReturnType<typeof errorCodes>, ErrorCode[]>>()
 assertType<Equals<Awaited<ReturnType<Doorward['verifyToken']>>, Principal>>()

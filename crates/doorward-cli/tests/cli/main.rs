@@ -22,3 +22,4 @@ mod roles;
 mod tokens;
 mod transfer;
 mod users;
+mod version;
