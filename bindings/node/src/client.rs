@@ -17,8 +17,8 @@ use crate::passkeys::Passkeys;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
 use crate::types::{
-    ClientInfo, FlowStarted, MfaChallenge, Principal, Registration, TokenPair, User, level,
-    login_result, seconds,
+    ClientInfo, FlowStarted, MfaChallenge, Principal, PrincipalParts, Registration, TokenPair,
+    User, level, login_result, principal_parts, seconds,
 };
 use crate::users::Users;
 use crate::webhooks::Webhooks;
@@ -263,20 +263,21 @@ impl Doorward {
     }
 
     /// Who an access token speaks for; fails at once after logout,
-    /// revocation or disabling.
-    #[napi]
-    pub async fn verify_token(&self, access_token: String) -> napi::Result<Principal> {
+    /// revocation or disabling. The wrapper's `verifyToken` makes the
+    /// `Principal` of these values.
+    #[napi(js_name = "_verifyToken")]
+    pub async fn verify_token(&self, access_token: String) -> napi::Result<PrincipalParts> {
         guarded(self.dw.auth().verify_token(&access_token))
             .await
-            .map(Principal::from)
+            .map(principal_parts)
     }
 
     /// `verifyToken` on the calling thread, without the hand-off to the
     /// runtime: the answer when it needs no I/O (stateless tokens, or a
     /// session this process caches), else `would_block`.
-    #[napi]
-    pub fn verify_token_sync(&self, access_token: String) -> napi::Result<Principal> {
-        guarded_sync(|| self.dw.auth().verify_token_sync(&access_token)).map(Principal::from)
+    #[napi(js_name = "_verifyTokenSync")]
+    pub fn verify_token_sync(&self, access_token: String) -> napi::Result<PrincipalParts> {
+        guarded_sync(|| self.dw.auth().verify_token_sync(&access_token)).map(principal_parts)
     }
 
     /// What `verifyToken` resolves to when no I/O is needed and the check
@@ -285,12 +286,15 @@ impl Doorward {
     /// would-block answer a thrown error; a public-key signature stays off
     /// the event loop.
     #[napi(js_name = "_verifyTokenInMemory")]
-    pub fn verify_token_in_memory(&self, access_token: String) -> napi::Result<Option<Principal>> {
+    pub fn verify_token_in_memory(
+        &self,
+        access_token: String,
+    ) -> napi::Result<Option<PrincipalParts>> {
         if !self.dw.auth().verifies_inline() {
             return Ok(None);
         }
         in_memory(|| self.dw.auth().verify_token_sync(&access_token))
-            .map(|p| p.map(Principal::from))
+            .map(|p| p.map(principal_parts))
     }
 
     /// A new pair for a refresh token, which stops working; using it again
