@@ -61,46 +61,38 @@ M, T, P = 19456, 2, 1
 TIMES = "\N{MULTIPLICATION SIGN}"
 
 
-def rate(op: Callable[[], Any], seconds: float) -> float:
-    """Operations per second: the best of ``RUNS`` runs of ``seconds`` each."""
-    best = 0.0
-    for _ in range(RUNS):
-        n, start = 0, time.perf_counter()
-        deadline = start + seconds
-        while True:
-            for _ in range(16):
-                op()
-            n += 16
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-        best = max(best, n / (now - start))
-    return best
+def calls_until(op: Callable[[], Any], deadline: float) -> int:
+    """Calls of ``op``, 16 at a time, until ``deadline``."""
+    n = 0
+    while time.perf_counter() < deadline:
+        for _ in range(16):
+            op()
+        n += 16
+    return n
 
 
-def rate_threads(op: Callable[[], Any], seconds: float, threads: int = THREADS) -> float:
-    """``rate`` of ``op`` called by ``threads`` threads at once: the
-    operations all of them finished a second, the best of ``RUNS`` runs."""
+def rate(op: Callable[[], Any], seconds: float, threads: int = 1) -> float:
+    """Operations per second of ``op`` called by ``threads`` threads at once
+    (all of theirs together), the best of ``RUNS`` runs of ``seconds`` each."""
     best = 0.0
     for _ in range(RUNS):
-        counts = [0] * threads
         start = time.perf_counter()
         deadline = start + seconds
+        if threads == 1:
+            n = calls_until(op, deadline)
+        else:
+            counts = [0] * threads
 
-        def work(i: int, counts: list[int] = counts, deadline: float = deadline) -> None:
-            n = 0
-            while time.perf_counter() < deadline:
-                for _ in range(16):
-                    op()
-                n += 16
-            counts[i] = n
+            def work(i: int, counts: list[int] = counts, deadline: float = deadline) -> None:
+                counts[i] = calls_until(op, deadline)
 
-        pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join()
-        best = max(best, sum(counts) / (time.perf_counter() - start))
+            pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+            n = sum(counts)
+        best = max(best, n / (time.perf_counter() - start))
     return best
 
 
@@ -219,7 +211,7 @@ def verify_rows(report: Report, case: TokenCase, aim: float, seconds: float) -> 
         """The library in its better mode: one thread or ``THREADS``."""
         one = report.measured(operation, library, call, rate(op, seconds))
         many = report.measured(
-            operation, library, f"{call}, {THREADS} threads", rate_threads(op, seconds)
+            operation, library, f"{call}, {THREADS} threads", rate(op, seconds, THREADS)
         )
         return (one, "") if one >= many else (many, f", {THREADS} threads")
 

@@ -218,21 +218,6 @@ pub struct Principal {
     pub auth_time: DateTime<Utc>,
 }
 
-impl From<doorward::Principal> for Principal {
-    fn from(p: doorward::Principal) -> Self {
-        Principal {
-            user_id: p.user_id,
-            username: p.username,
-            session_id: p.session_id,
-            roles: p.roles,
-            expires_at: p.expires_at,
-            amr: p.amr,
-            aal: p.aal,
-            auth_time: p.auth_time,
-        }
-    }
-}
-
 /// A `Principal` as the array of its values, in field order, which the
 /// wrapper turns into the `Principal` object (`principal` in node/lib/client.ts), the
 /// times in milliseconds. N-API builds an object one property at a time,

@@ -115,7 +115,6 @@ pub enum Verdict {
 #[derive(Clone)]
 pub struct Hasher {
     params: HashParams,
-    argon2_params: Params,
     permits: Arc<Semaphore>,
     /// The argon2 memory, one buffer per permit at most.
     pool: Arc<Pool>,
@@ -142,12 +141,11 @@ impl std::fmt::Debug for Hasher {
 impl Hasher {
     /// A hasher with these parameters, running at most `concurrency` hashes at once.
     pub fn new(params: HashParams, concurrency: usize) -> Result<Self> {
-        let argon2_params = to_argon2_params(params)?;
+        let pool = Pool::new(&to_argon2_params(params)?)?;
         Ok(Hasher {
             params,
-            pool: Arc::new(Pool::new(&argon2_params)?),
-            dummy: pool::dummy(&argon2_params)?.into(),
-            argon2_params,
+            dummy: pool.dummy()?.into(),
+            pool: Arc::new(pool),
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             operations: Arc::new(AtomicU64::new(0)),
             running: Arc::new(AtomicU64::new(0)),
@@ -169,9 +167,8 @@ impl Hasher {
     /// Hash a password into a PHC string.
     pub async fn hash(&self, password: &str) -> Result<String> {
         let password = password.to_owned();
-        let (pool, params) = (self.pool.clone(), self.argon2_params.clone());
-        self.run(move || pool.hash(&params, password.as_bytes()))
-            .await
+        let pool = self.pool.clone();
+        self.run(move || pool.hash(password.as_bytes())).await
     }
 
     /// Verify a password against a stored PHC string.

@@ -35,8 +35,10 @@ const SALT_LEN: usize = 16;
 
 /// Engines with their arenas, at most one per hash permit.
 pub(crate) struct Pool {
-    /// The configured parameters' block count: the largest arena kept.
-    blocks: u32,
+    /// The configured parameters: those of new hashes and of the dummy.
+    params: Params,
+    /// Their engine, whose block count is the largest arena kept.
+    engine: argon2_rust::Argon2,
     free: Mutex<Vec<argon2_rust::Hasher>>,
     /// Arenas allocated so far, for the tests' evidence that reuse happens.
     allocated: AtomicUsize,
@@ -45,19 +47,20 @@ pub(crate) struct Pool {
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pool")
-            .field("blocks", &self.blocks)
+            .field("params", &self.params)
             .field("allocated", &self.allocated.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
 impl Pool {
-    /// An empty pool for arenas sized to `params`.
+    /// An empty pool hashing under `params`, its arenas sized to them.
     pub(crate) fn new(params: &Params) -> Result<Pool> {
         let engine = engine(Algorithm::Argon2id, Version::V0x13, params)
             .map_err(|e| Error::Config(format!("invalid argon2 parameters: {e}")))?;
         Ok(Pool {
-            blocks: engine.params().memory_blocks(),
+            params: params.clone(),
+            engine,
             free: Mutex::new(Vec::new()),
             allocated: AtomicUsize::new(0),
         })
@@ -80,7 +83,7 @@ impl Pool {
         salt: &[u8],
         out: &mut [u8],
     ) -> std::result::Result<(), argon2_rust::Error> {
-        if engine.params().memory_blocks() > self.blocks {
+        if engine.params().memory_blocks() > self.engine.params().memory_blocks() {
             return engine.hash_into(password, salt, out);
         }
         // A poisoned lock only means a hash panicked elsewhere; the list of
@@ -108,21 +111,20 @@ impl Pool {
         result
     }
 
-    /// A new argon2id PHC string for `password` under `params`, with a
-    /// random salt.
-    pub(crate) fn hash(&self, params: &Params, password: &[u8]) -> Result<String> {
+    /// A new argon2id PHC string for `password` under the configured
+    /// parameters, with a random salt.
+    pub(crate) fn hash(&self, password: &[u8]) -> Result<String> {
         let failed = |e: &dyn std::fmt::Display| Error::Internal(format!("hashing failed: {e}"));
         let mut salt = [0u8; SALT_LEN];
         OsRng.fill_bytes(&mut salt);
-        let engine = engine(Algorithm::Argon2id, Version::V0x13, params).map_err(|e| failed(&e))?;
         let mut out = [0u8; Output::MAX_LENGTH];
         let out = out
-            .get_mut(..engine.params().tag_len_bytes())
+            .get_mut(..self.engine.params().tag_len_bytes())
             .ok_or_else(|| failed(&"output too long"))?;
-        self.compute(engine, password, &salt, out)
+        self.compute(self.engine, password, &salt, out)
             .map_err(|e| failed(&e))?;
         let salt = SaltString::encode_b64(&salt).map_err(|e| failed(&e))?;
-        argon2id_phc(params, &salt, out)
+        argon2id_phc(&self.params, &salt, out)
     }
 
     /// Whether `password` is the one `phc` (an argon2 PHC string whose
@@ -145,18 +147,11 @@ impl Pool {
                 .map(Version::try_from)
                 .transpose()?
                 .unwrap_or_default();
+            // The stored output's length included.
             let params = Params::try_from(&stored)?;
             Ok::<_, argon2::password_hash::Error>((algorithm, version, params))
         })();
         let Ok((algorithm, version, params)) = recipe else {
-            return Ok(false);
-        };
-        let Ok(params) = Params::new(
-            params.m_cost(),
-            params.t_cost(),
-            params.p_cost(),
-            Some(expected.len()),
-        ) else {
             return Ok(false);
         };
         let Ok(engine) = engine(algorithm, version, &params) else {
@@ -170,6 +165,19 @@ impl Pool {
         let out = &mut out[..expected.len()];
         let computed = self.compute(engine, password, salt, out);
         Ok(computed.is_ok() && bool::from(expected.as_bytes().ct_eq(out)))
+    }
+
+    /// A well-formed argon2id PHC string under the configured parameters,
+    /// with a random salt and output: it matches no password, and verifying
+    /// against it costs one full computation, which is what logins of
+    /// unknown accounts spend.
+    pub(crate) fn dummy(&self) -> Result<String> {
+        let mut output = [0u8; Output::MAX_LENGTH];
+        let output = output
+            .get_mut(..self.engine.params().tag_len_bytes())
+            .ok_or_else(|| Error::Internal("argon2 output too long".into()))?;
+        OsRng.fill_bytes(output);
+        argon2id_phc(&self.params, &SaltString::generate(&mut OsRng), output)
     }
 }
 
@@ -197,19 +205,6 @@ fn engine(
         ))
         .build()?;
     Ok(argon2_rust::Argon2::new(algorithm, version, params))
-}
-
-/// A well-formed argon2id PHC string under `params` with a random salt and
-/// output: it matches no password, and verifying against it costs one full
-/// computation, which is what logins of unknown accounts spend.
-pub(crate) fn dummy(params: &Params) -> Result<String> {
-    let mut output = [0u8; Output::MAX_LENGTH];
-    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let output = output
-        .get_mut(..len)
-        .ok_or_else(|| Error::Internal("argon2 output too long".into()))?;
-    OsRng.fill_bytes(output);
-    argon2id_phc(params, &SaltString::generate(&mut OsRng), output)
 }
 
 /// `$argon2id$v=19$m=…,t=…,p=…$salt$output`, as `argon2`'s own
@@ -241,7 +236,7 @@ mod tests {
     fn hashes_are_argon2s_own_strings_and_verify_both_ways() {
         let p = params(64, 2);
         let pool = Pool::new(&p).unwrap();
-        let phc = pool.hash(&p, b"correct horse").unwrap();
+        let phc = pool.hash(b"correct horse").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=2,p=1$"), "{phc}");
         let parsed = PasswordHash::new(&phc).unwrap();
         assert!(
