@@ -28,8 +28,13 @@ struct Slot {
     expires: coarsetime::Instant,
 }
 
+/// A key held in the map's entry itself up to 48 bytes (`perms:` and a
+/// UUID take 42): comparing it reads the line the entry is on, where a
+/// boxed key is one more dependent load from elsewhere in memory.
+type Key = smallstr::SmallString<[u8; 48]>;
+
 pub(super) struct Index {
-    map: papaya::HashMap<Box<str>, Slot, foldhash::fast::RandomState>,
+    map: papaya::HashMap<Key, Slot, foldhash::fast::RandomState>,
     max: usize,
 }
 

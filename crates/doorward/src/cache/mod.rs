@@ -30,6 +30,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
+use crate::telemetry::Tally;
 
 pub use memory::MemoryCache;
 #[cfg(feature = "redis")]
@@ -124,7 +125,7 @@ pub struct RedisUsage {
 
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    l1_hits: AtomicU64,
+    l1_hits: Tally,
     l1_misses: AtomicU64,
     l2_hits: AtomicU64,
     l2_misses: AtomicU64,
@@ -239,7 +240,7 @@ impl Tiered {
         T: DeserializeOwned + Send + Sync + 'static,
     {
         let answer = self.l1.read_typed::<T, _, _>(key, decode, f)?;
-        bump(&self.counters.l1_hits);
+        self.counters.l1_hits.bump();
         Some(answer)
     }
 
@@ -255,7 +256,7 @@ impl Tiered {
         Fut: Future<Output = Result<T>>,
     {
         if let Some(hit) = self.l1.get_typed::<T, _>(key, decode) {
-            bump(&self.counters.l1_hits);
+            self.counters.l1_hits.bump();
             return Ok(hit);
         }
         bump(&self.counters.l1_misses);
@@ -488,7 +489,7 @@ impl Tiered {
         let (redis, redis_up, redis_errors) = (false, false, 0);
         CacheStats {
             l1_entries: self.l1.len(),
-            l1_hits: load(&c.l1_hits),
+            l1_hits: c.l1_hits.total(),
             l1_misses: load(&c.l1_misses),
             l2_hits: load(&c.l2_hits),
             l2_misses: load(&c.l2_misses),

@@ -12,8 +12,10 @@
 mod operation;
 #[cfg(feature = "otel")]
 pub mod otel;
+mod tally;
 
 pub(crate) use operation::{Operation, operation, span_name};
+pub(crate) use tally::Tally;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -123,7 +125,7 @@ pub(crate) struct Metrics {
     /// Latencies recorded since the last upkeep.
     pending: AtomicU64,
     /// Successful in-memory answers of each [`Hot`] operation.
-    fast: [AtomicU64; Hot::ALL.len()],
+    fast: [Tally; Hot::ALL.len()],
 }
 
 /// The operations a host calls on every request, answered from memory in
@@ -205,7 +207,7 @@ impl Metrics {
     pub(crate) fn fast<T>(&self, op: Hot, result: crate::Result<T>) -> crate::Result<T> {
         match &result {
             Ok(_) => {
-                self.fast[op as usize].fetch_add(1, Ordering::Relaxed);
+                self.fast[op as usize].bump();
             }
             Err(crate::Error::WouldBlock) => {}
             Err(e) => self.failed(op.name(), e),
@@ -305,7 +307,7 @@ impl Drop for Timer<'_> {
 pub(crate) async fn render(core: &crate::core::Core) -> crate::Result<String> {
     let metrics = &core.metrics;
     for op in Hot::ALL {
-        let answered = metrics.fast[op as usize].load(Ordering::Relaxed);
+        let answered = metrics.fast[op as usize].total();
         metrics.total(
             "doorward_fast_path_total",
             &[("operation", op.name())],

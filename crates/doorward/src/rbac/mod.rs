@@ -10,7 +10,6 @@
 //! change invalidates it here at once and on other instances through Redis
 //! pub/sub, or at the latest after `cache_ttl`.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +21,10 @@ use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::store::{Store, now};
 use crate::telemetry::operation;
+
+mod permission_set;
+
+pub use permission_set::PermissionSet;
 
 /// A role: a named set of permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -100,18 +103,21 @@ pub const DEFAULT_ROLE: &str = "user";
 /// assert!(validate_permission("us*rs:read").is_err());
 /// ```
 pub fn validate_permission(permission: &str) -> Result<()> {
-    let part_ok = |p: &str| {
-        p == "*"
+    // Bytes, not `str::split_once`: this runs on every `can`, where the
+    // generic searcher was a twentieth of the time.
+    let part_ok = |p: &[u8]| {
+        p == b"*"
             || (!p.is_empty()
                 && p.len() <= 64
-                && p.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+                && p.iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
     };
-    if permission == "*" {
+    let bytes = permission.as_bytes();
+    if bytes == b"*" {
         return Ok(());
     }
-    match permission.split_once(':') {
-        Some((resource, action)) if part_ok(resource) && part_ok(action) => Ok(()),
+    match bytes.iter().position(|&b| b == b':') {
+        Some(at) if part_ok(&bytes[..at]) && part_ok(&bytes[at + 1..]) => Ok(()),
         _ => Err(Error::validation(
             "permission",
             "must be `resource:action` (letters, digits, _ . -; `*` as a wildcard part)",
@@ -132,89 +138,6 @@ fn validate_role_name(name: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// A user's permissions, compiled for matching in a few hash lookups.
-///
-/// ```
-/// use doorward::rbac::PermissionSet;
-/// let set = PermissionSet::new(["users:read", "posts:*"]);
-/// assert!(set.allows("users:read"));
-/// assert!(set.allows("posts:delete"));
-/// assert!(!set.allows("users:write"));
-/// assert!(PermissionSet::new(["*"]).allows("anything:at-all"));
-/// ```
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-#[serde(from = "Vec<String>", into = "Vec<String>")]
-pub struct PermissionSet {
-    /// The grants as given, which is what caches store.
-    granted: Vec<String>,
-    all: bool,
-    exact: Names,
-    any_action: Names,
-    any_resource: Names,
-}
-
-/// Permission names, hashed with foldhash: `can` hashes one or two short
-/// strings per call, where SipHash's flooding resistance buys nothing (the
-/// set is built from the store, not from requests) and costs the most.
-type Names = HashSet<String, foldhash::fast::RandomState>;
-
-impl PermissionSet {
-    /// Compile a list of granted permissions; malformed ones grant nothing.
-    pub fn new<I, S>(granted: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let mut set = PermissionSet::default();
-        for p in granted {
-            let p = p.as_ref();
-            if validate_permission(p).is_err() {
-                continue;
-            }
-            set.granted.push(p.to_string());
-            match p.split_once(':') {
-                None => set.all = true,
-                Some(("*", "*")) => set.all = true,
-                Some((resource, "*")) => {
-                    set.any_action.insert(resource.to_string());
-                }
-                Some(("*", action)) => {
-                    set.any_resource.insert(action.to_string());
-                }
-                Some(_) => {
-                    set.exact.insert(p.to_string());
-                }
-            }
-        }
-        set
-    }
-
-    /// Whether `permission` is granted.
-    pub fn allows(&self, permission: &str) -> bool {
-        if self.all || self.exact.contains(permission) {
-            return true;
-        }
-        match permission.split_once(':') {
-            Some((resource, action)) => {
-                self.any_action.contains(resource) || self.any_resource.contains(action)
-            }
-            None => false,
-        }
-    }
-}
-
-impl From<Vec<String>> for PermissionSet {
-    fn from(granted: Vec<String>) -> Self {
-        PermissionSet::new(granted)
-    }
-}
-
-impl From<PermissionSet> for Vec<String> {
-    fn from(set: PermissionSet) -> Self {
-        set.granted
-    }
 }
 
 /// The cache key of a user's resolved permissions.
@@ -450,28 +373,5 @@ mod tests {
     #[test]
     fn the_cached_lookup_builds_the_same_key() {
         crate::cache::with_key("perms:", "u1", |key| assert_eq!(key, permissions_key("u1")));
-    }
-
-    #[test]
-    fn wildcards_match_literally() {
-        let admin = PermissionSet::new(["admin:*", "*"]);
-        assert!(admin.allows("admin:*"));
-        assert!(admin.allows("billing:refund"));
-        let scoped = PermissionSet::new(["admin:*"]);
-        assert!(scoped.allows("admin:users"));
-        assert!(scoped.allows("admin:*"));
-        assert!(!scoped.allows("users:read"));
-        let reader = PermissionSet::new(["*:read"]);
-        assert!(reader.allows("posts:read"));
-        assert!(!reader.allows("posts:write"));
-        let one = PermissionSet::new(["admin:read"]);
-        assert!(!one.allows("admin:*"));
-    }
-
-    #[test]
-    fn malformed_grants_grant_nothing() {
-        let set = PermissionSet::new(["", "users", "a:b:c", "us*:read"]);
-        assert!(!set.allows("users:read"));
-        assert!(!set.allows("a:b:c"));
     }
 }
