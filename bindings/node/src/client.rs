@@ -2,7 +2,7 @@
 //! properties. Every operation returns a Promise and runs on the addon's
 //! runtime, never on the event loop.
 
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, Unknown};
 use napi_derive::napi;
 
 use crate::audit::Audit;
@@ -17,8 +17,8 @@ use crate::passkeys::Passkeys;
 use crate::roles::Roles;
 use crate::sessions::Sessions;
 use crate::types::{
-    ClientInfo, FlowStarted, MfaChallenge, Principal, PrincipalParts, Registration, TokenPair,
-    User, level, login_result, principal_parts, seconds,
+    ClientInfo, FlowStarted, MfaChallenge, Principal, PrincipalBuilder, PrincipalParts,
+    Registration, TokenPair, User, level, login_result, principal_parts, seconds,
 };
 use crate::users::Users;
 use crate::webhooks::Webhooks;
@@ -276,8 +276,13 @@ impl Doorward {
     /// runtime: the answer when it needs no I/O (stateless tokens, or a
     /// session this process caches), else `would_block`.
     #[napi(js_name = "_verifyTokenSync")]
-    pub fn verify_token_sync(&self, access_token: String) -> napi::Result<PrincipalParts> {
-        guarded_sync(|| self.dw.auth().verify_token_sync(&access_token)).map(principal_parts)
+    pub fn verify_token_sync<'a>(
+        &self,
+        access_token: String,
+        build: PrincipalBuilder<'a>,
+    ) -> napi::Result<Unknown<'a>> {
+        let principal = guarded_sync(|| self.dw.auth().verify_token_sync(&access_token))?;
+        build.call(principal_parts(principal).into())
     }
 
     /// What `verifyToken` resolves to when no I/O is needed and the check
@@ -286,15 +291,18 @@ impl Doorward {
     /// would-block answer a thrown error; a public-key signature stays off
     /// the event loop.
     #[napi(js_name = "_verifyTokenInMemory")]
-    pub fn verify_token_in_memory(
+    pub fn verify_token_in_memory<'a>(
         &self,
         access_token: String,
-    ) -> napi::Result<Option<PrincipalParts>> {
+        build: PrincipalBuilder<'a>,
+    ) -> napi::Result<Option<Unknown<'a>>> {
         if !self.dw.auth().verifies_inline() {
             return Ok(None);
         }
-        in_memory(|| self.dw.auth().verify_token_sync(&access_token))
-            .map(|p| p.map(principal_parts))
+        match in_memory(|| self.dw.auth().verify_token_sync(&access_token))? {
+            Some(principal) => build.call(principal_parts(principal).into()).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// A new pair for a refresh token, which stops working; using it again

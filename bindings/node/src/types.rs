@@ -4,7 +4,7 @@
 //! `util.inspect`, by shape.
 
 use chrono::{DateTime, Utc};
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, FnArgs, Function, Unknown};
 use napi_derive::napi;
 
 /// Where a login comes from.
@@ -235,6 +235,29 @@ pub type PrincipalParts = (
     u8,
     f64,
 );
+
+/// The function the wrapper passes to a synchronous verification, which
+/// makes the `Principal` object of `PrincipalParts` given as its arguments:
+/// one call into JavaScript in place of an array filled one element at a
+/// time, each element a call through N-API's generic property store (a
+/// sixth of `verifyTokenSync`).
+#[napi]
+pub type PrincipalBuilder<'a> = Function<
+    'a,
+    // `PrincipalParts` spelled out: through the alias, the generated
+    // TypeScript would take one array argument, not eight.
+    FnArgs<(
+        String,
+        String,
+        String,
+        Vec<String>,
+        f64,
+        Vec<String>,
+        u8,
+        f64,
+    )>,
+    Unknown<'a>,
+>;
 
 /// The values of `p`, in `Principal`'s field order.
 pub fn principal_parts(p: doorward::Principal) -> PrincipalParts {
