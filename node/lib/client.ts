@@ -41,7 +41,7 @@ import { Webhooks } from './webhooks'
 export let nativeOf: (dw: Doorward) => NativeDoorward
 
 /** The addon's methods the wrapper calls but does not offer: its own fast paths. */
-type Internal = '_verifyToken' | '_verifyTokenSync' | '_verifyTokenInMemory' | '_canInMemory'
+type Internal = '_verifyToken' | '_verifyTokenSync' | '_verifyTokenInMemory' | '_verifyTokenPooled' | '_canInMemory'
 
 /**
  * The `Principal` of the values the addon gives (bindings/node/src/types.rs,
@@ -213,12 +213,21 @@ export class Doorward implements Omit<NativeDoorward, Internal> {
 
   /**
    * Resolves at once, without the trip through the addon's runtime, when
-   * the answer needs no I/O (see `verifyTokenSync`).
+   * the answer needs no I/O and the keys are HS256 (see `verifyTokenSync`).
+   * A public-key signature with `statelessVerify` is checked on Node's
+   * thread pool; anything else in the addon's runtime.
    */
   verifyToken(accessToken: string): Promise<Principal> {
     try {
       const answer = this.#native._verifyTokenInMemory(accessToken, principalOf)
       if (answer !== null) return Promise.resolve(answer as Principal)
+      const pooled = this.#native._verifyTokenPooled(accessToken)
+      if (pooled !== null) {
+        return pooled.then(
+          (parts) => principal(parts as PrincipalParts),
+          (err) => Promise.reject(convert(err)),
+        )
+      }
     } catch (err) {
       return Promise.reject(convert(err))
     }

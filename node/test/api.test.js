@@ -198,6 +198,36 @@ test('jwks: empty for HS256, the public key for EdDSA', async () => {
   assert.equal((await ed.verifyToken(reg.tokens.accessToken)).userId, reg.user.id)
 })
 
+test('verifyToken with public keys: the thread-pool road (statelessVerify) and the runtime road agree', async () => {
+  const keyed = {
+    jwtSecret: undefined,
+    jwtAlgorithm: 'EdDSA',
+    jwtPrivateKey: fs.readFileSync(path.join(KEYS, 'ed25519.pem'), 'utf8'),
+    jwtPublicKey: path.join(KEYS, 'ed25519.pub.pem'),
+  }
+  const pooled = await open({ ...keyed, statelessVerify: true })
+  const reg = await register(pooled)
+  const token = reg.tokens.accessToken
+  const principal = await pooled.verifyToken(token)
+  assert.equal(principal.userId, reg.user.id)
+  assert.ok(principal.expiresAt instanceof Date)
+  assert.deepEqual(principal, pooled.verifyTokenSync(token))
+  // Many in flight at once, as a server has them.
+  const all = await Promise.all(Array.from({ length: 32 }, () => pooled.verifyToken(token)))
+  assert.ok(all.every((p) => p.userId === reg.user.id))
+  // A failure rejects with the typed error, not a raw addon error.
+  const [head, payload, signature] = token.split('.')
+  const forged = `${head}.${payload}.${signature.slice(0, -4)}AAAA`
+  await rejectsWith(pooled.verifyToken(forged), 'token_invalid')
+  await rejectsWith(pooled.verifyToken('not a token'), 'token_invalid')
+  // Stateful: the runtime road, which looks the session up.
+  const stateful = await open(keyed)
+  const own = await register(stateful)
+  assert.equal((await stateful.verifyToken(own.tokens.accessToken)).userId, own.user.id)
+  await stateful.logout(own.tokens.accessToken)
+  await rejectsWith(stateful.verifyToken(own.tokens.accessToken), 'token_revoked')
+})
+
 test('backend names the store', async (t) => {
   assert.equal((await open()).backend, 'memory')
   assert.equal((await open({ databaseUrl: 'sqlite::memory:' })).backend, 'sqlite')

@@ -2,7 +2,7 @@
 //! properties. Every operation returns a Promise and runs on the addon's
 //! runtime, never on the event loop.
 
-use napi::bindgen_prelude::{Either, Unknown};
+use napi::bindgen_prelude::{AsyncTask, Either, Unknown};
 use napi_derive::napi;
 
 use crate::audit::Audit;
@@ -14,11 +14,14 @@ use crate::mail::Mail;
 use crate::mfa::Mfa;
 use crate::oauth::OAuth;
 use crate::passkeys::Passkeys;
+use crate::principal::{
+    PooledVerify, Principal, PrincipalBuilder, PrincipalParts, principal_parts,
+};
 use crate::roles::Roles;
 use crate::sessions::Sessions;
 use crate::types::{
-    ClientInfo, FlowStarted, MfaChallenge, Principal, PrincipalBuilder, PrincipalParts,
-    Registration, TokenPair, User, level, login_result, principal_parts, seconds,
+    ClientInfo, FlowStarted, MfaChallenge, Registration, TokenPair, User, level, login_result,
+    seconds,
 };
 use crate::users::Users;
 use crate::webhooks::Webhooks;
@@ -303,6 +306,20 @@ impl Doorward {
             Some(principal) => build.call(principal_parts(principal).into()).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// `verifyToken` on Node's thread pool, when the instance's keys are
+    /// public (not answered inline) and no check needs I/O; `null`
+    /// otherwise, and the wrapper makes the async call.
+    #[napi(js_name = "_verifyTokenPooled")]
+    pub fn verify_token_pooled(&self, access_token: String) -> Option<AsyncTask<PooledVerify>> {
+        let auth = self.dw.auth();
+        (!auth.verifies_inline() && auth.verifies_without_io()).then(|| {
+            AsyncTask::new(PooledVerify {
+                dw: self.dw.clone(),
+                token: access_token,
+            })
+        })
     }
 
     /// A new pair for a refresh token, which stops working; using it again

@@ -23,6 +23,7 @@ pub mod mfa;
 pub mod oauth;
 pub mod passkeys;
 pub mod password;
+pub mod principal;
 pub mod roles;
 mod rows;
 pub mod sessions;

@@ -4,7 +4,7 @@
 //! `util.inspect`, by shape.
 
 use chrono::{DateTime, Utc};
-use napi::bindgen_prelude::{Either, FnArgs, Function, Unknown};
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 
 /// Where a login comes from.
@@ -193,98 +193,6 @@ impl From<doorward::Registration> for Registration {
         Registration {
             user: r.user.into(),
             tokens: r.tokens.into(),
-        }
-    }
-}
-
-/// Who an access token speaks for.
-#[napi(object)]
-#[derive(Debug)]
-pub struct Principal {
-    pub user_id: String,
-    pub username: String,
-    pub session_id: String,
-    pub roles: Vec<String>,
-    pub expires_at: DateTime<Utc>,
-    /// How the session was authenticated: RFC 8176 values (`pwd`, `otp`,
-    /// `email`, `hwk` or `swk` with `user` for a passkey, and `mfa` at
-    /// level 2), sorted.
-    pub amr: Vec<String>,
-    /// Authenticator assurance level: 1, or 2 after a password and a second
-    /// factor, or a passkey. See `requireAal`.
-    pub aal: u8,
-    /// When the user last proved who they are (the login, or the latest
-    /// step-up). See `requireRecentAuth`.
-    pub auth_time: DateTime<Utc>,
-}
-
-/// A `Principal` as the array of its values, in field order, which the
-/// wrapper turns into the `Principal` object (`principal` in node/lib/client.ts), the
-/// times in milliseconds. N-API builds an object one property at a time,
-/// each a hidden-class transition and an interned key; that cost more than
-/// the HS256 check itself, where an array of values and an object literal
-/// in JavaScript cost a fraction of it.
-#[napi]
-pub type PrincipalParts = (
-    String,
-    String,
-    String,
-    Vec<String>,
-    f64,
-    Vec<String>,
-    u8,
-    f64,
-);
-
-/// The function the wrapper passes to a synchronous verification, which
-/// makes the `Principal` object of `PrincipalParts` given as its arguments:
-/// one call into JavaScript in place of an array filled one element at a
-/// time, each element a call through N-API's generic property store (a
-/// sixth of `verifyTokenSync`).
-#[napi]
-pub type PrincipalBuilder<'a> = Function<
-    'a,
-    // `PrincipalParts` spelled out: through the alias, the generated
-    // TypeScript would take one array argument, not eight.
-    FnArgs<(
-        String,
-        String,
-        String,
-        Vec<String>,
-        f64,
-        Vec<String>,
-        u8,
-        f64,
-    )>,
-    Unknown<'a>,
->;
-
-/// The values of `p`, in `Principal`'s field order.
-pub fn principal_parts(p: doorward::Principal) -> PrincipalParts {
-    (
-        p.user_id,
-        p.username,
-        p.session_id,
-        p.roles,
-        p.expires_at.timestamp_millis() as f64,
-        p.amr,
-        p.aal,
-        p.auth_time.timestamp_millis() as f64,
-    )
-}
-
-/// The way back, for `requireAal` and `requireRecentAuth`.
-impl From<Principal> for doorward::Principal {
-    fn from(p: Principal) -> Self {
-        doorward::Principal {
-            user_id: p.user_id,
-            username: p.username,
-            session_id: p.session_id,
-            roles: p.roles,
-            expires_at: p.expires_at,
-            amr: p.amr,
-            aal: p.aal,
-            auth_time: p.auth_time,
         }
     }
 }

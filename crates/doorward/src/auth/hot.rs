@@ -101,6 +101,14 @@ impl Auth {
         })
     }
 
+    /// Whether [`Auth::verify_token_sync`] never answers `would_block`
+    /// here (`stateless_verify`: no session is looked up), so a binding
+    /// may run it off the host's thread without an async fallback.
+    #[doc(hidden)]
+    pub fn verifies_without_io(&self) -> bool {
+        self.core.config.stateless_verify
+    }
+
     fn verify_in_memory(&self, access_token: &str) -> Result<InMemory> {
         let config = &self.core.config;
         let claims = self.core.keys()?.verify(

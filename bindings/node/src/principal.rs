@@ -1,0 +1,133 @@
+//! A verified access token's `Principal`, and the roads it takes to
+//! JavaScript: the conversions (each shaped by what N-API makes cheap) and
+//! the pooled verification of public-key tokens.
+
+use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::{FnArgs, Function, Unknown};
+use napi::{Env, Task};
+use napi_derive::napi;
+
+use crate::error::guarded_sync;
+
+/// Who an access token speaks for.
+#[napi(object)]
+#[derive(Debug)]
+pub struct Principal {
+    pub user_id: String,
+    pub username: String,
+    pub session_id: String,
+    pub roles: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+    /// How the session was authenticated: RFC 8176 values (`pwd`, `otp`,
+    /// `email`, `hwk` or `swk` with `user` for a passkey, and `mfa` at
+    /// level 2), sorted.
+    pub amr: Vec<String>,
+    /// Authenticator assurance level: 1, or 2 after a password and a second
+    /// factor, or a passkey. See `requireAal`.
+    pub aal: u8,
+    /// When the user last proved who they are (the login, or the latest
+    /// step-up). See `requireRecentAuth`.
+    pub auth_time: DateTime<Utc>,
+}
+
+/// A `Principal` as the array of its values, in field order, which the
+/// wrapper turns into the `Principal` object (`principal` in node/lib/client.ts), the
+/// times in milliseconds. N-API builds an object one property at a time,
+/// each a hidden-class transition and an interned key; that cost more than
+/// the HS256 check itself, where an array of values and an object literal
+/// in JavaScript cost a fraction of it.
+#[napi]
+pub type PrincipalParts = (
+    String,
+    String,
+    String,
+    Vec<String>,
+    f64,
+    Vec<String>,
+    u8,
+    f64,
+);
+
+/// The function the wrapper passes to a synchronous verification, which
+/// makes the `Principal` object of `PrincipalParts` given as its arguments:
+/// one call into JavaScript in place of an array filled one element at a
+/// time, each element a call through N-API's generic property store (a
+/// sixth of `verifyTokenSync`).
+#[napi]
+pub type PrincipalBuilder<'a> = Function<
+    'a,
+    // `PrincipalParts` spelled out: through the alias, the generated
+    // TypeScript would take one array argument, not eight.
+    FnArgs<(
+        String,
+        String,
+        String,
+        Vec<String>,
+        f64,
+        Vec<String>,
+        u8,
+        f64,
+    )>,
+    Unknown<'a>,
+>;
+
+/// The values of `p`, in `Principal`'s field order.
+pub fn principal_parts(p: doorward::Principal) -> PrincipalParts {
+    (
+        p.user_id,
+        p.username,
+        p.session_id,
+        p.roles,
+        p.expires_at.timestamp_millis() as f64,
+        p.amr,
+        p.aal,
+        p.auth_time.timestamp_millis() as f64,
+    )
+}
+
+/// The way back, for `requireAal` and `requireRecentAuth`.
+impl From<Principal> for doorward::Principal {
+    fn from(p: Principal) -> Self {
+        doorward::Principal {
+            user_id: p.user_id,
+            username: p.username,
+            session_id: p.session_id,
+            roles: p.roles,
+            expires_at: p.expires_at,
+            amr: p.amr,
+            aal: p.aal,
+            auth_time: p.auth_time,
+        }
+    }
+}
+
+/// A public-key verification that needs no I/O (`statelessVerify`), on
+/// Node's thread pool. napi's `async fn` creates a thread-safe function for
+/// every call to come back to the event loop with; a pooled task comes back
+/// through libuv's one shared wake-up, as jose's WebCrypto calls do. At 64
+/// verifications in flight the per-call thread-safe function cost the event
+/// loop more than the Ed25519 check cost a core.
+pub struct PooledVerify {
+    pub(crate) dw: doorward::Doorward,
+    pub(crate) token: String,
+}
+
+/// Without the token, which is a secret.
+impl std::fmt::Debug for PooledVerify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PooledVerify").finish_non_exhaustive()
+    }
+}
+
+impl Task for PooledVerify {
+    type Output = doorward::Principal;
+    type JsValue = PrincipalParts;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guarded_sync(|| self.dw.auth().verify_token_sync(&self.token))
+    }
+
+    fn resolve(&mut self, _env: Env, principal: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(principal_parts(principal))
+    }
+}
