@@ -44,7 +44,7 @@ export let nativeOf: (dw: Doorward) => NativeDoorward
 type Internal = '_verifyToken' | '_verifyTokenSync' | '_verifyTokenInMemory' | '_verifyTokenPooled' | '_canInMemory'
 
 /**
- * The `Principal` of the values the addon gives (bindings/node/src/types.rs,
+ * The `Principal` of the values the addon gives (bindings/node/src/principal.rs,
  * `PrincipalParts`), as arguments: the synchronous roads call it from the
  * addon. An object literal here costs a fraction of an object built through
  * N-API, which was most of a stateless verification.

@@ -67,7 +67,7 @@ struct Many {
 /// set is built from the store, not from requests) and costs the most.
 type Names = HashSet<String, foldhash::fast::RandomState>;
 
-/// A valid grant, by what it matches.
+/// A grant, by what it matches.
 enum Grant<'a> {
     All,
     Exact(&'a str),
@@ -75,14 +75,14 @@ enum Grant<'a> {
     AnyResource(&'a str),
 }
 
-fn classify(p: &str) -> Option<Grant<'_>> {
-    validate_permission(p).ok()?;
-    Some(match p.split_once(':') {
+/// What a valid grant matches.
+fn classify(p: &str) -> Grant<'_> {
+    match p.split_once(':') {
         None | Some(("*", "*")) => Grant::All,
         Some((resource, "*")) => Grant::AnyAction(resource),
         Some(("*", action)) => Grant::AnyResource(action),
         Some(_) => Grant::Exact(p),
-    })
+    }
 }
 
 impl PermissionSet {
@@ -102,28 +102,29 @@ impl PermissionSet {
     {
         let granted: Vec<String> = granted
             .into_iter()
-            .filter(|p| classify(p.as_ref()).is_some())
             .map(|p| p.as_ref().to_string())
+            .filter(|p| validate_permission(p).is_ok())
             .collect();
-        let grants = || granted.iter().filter_map(|p| classify(p));
-        let matcher = if grants().any(|g| matches!(g, Grant::All)) {
+        let grants: Vec<Grant<'_>> = granted.iter().map(|p| classify(p)).collect();
+        let matcher = if grants.iter().any(|g| matches!(g, Grant::All)) {
             Matcher::All
         } else {
             // A valid permission is at most 129 bytes, so a length fits a byte.
+            let push = |into: &mut Vec<u8>, name: &str| {
+                into.push(name.len() as u8);
+                into.extend_from_slice(name.as_bytes());
+            };
             let (mut exact, mut wild) = (Vec::new(), Vec::new());
-            for grant in grants() {
-                match grant {
-                    Grant::Exact(p) => {
-                        exact.push(p.len() as u8);
-                        exact.extend_from_slice(p.as_bytes());
+            for grant in &grants {
+                match *grant {
+                    Grant::Exact(p) => push(&mut exact, p),
+                    Grant::AnyAction(resource) => {
+                        wild.push(ANY_ACTION);
+                        push(&mut wild, resource);
                     }
-                    Grant::AnyAction(part) | Grant::AnyResource(part) => {
-                        let kind = match grant {
-                            Grant::AnyAction(_) => ANY_ACTION,
-                            _ => ANY_RESOURCE,
-                        };
-                        wild.extend_from_slice(&[kind, part.len() as u8]);
-                        wild.extend_from_slice(part.as_bytes());
+                    Grant::AnyResource(action) => {
+                        wild.push(ANY_RESOURCE);
+                        push(&mut wild, action);
                     }
                     Grant::All => {}
                 }
@@ -137,7 +138,7 @@ impl PermissionSet {
                 }
             } else {
                 let mut many = Many::default();
-                for grant in grants() {
+                for grant in grants {
                     let (names, name) = match grant {
                         Grant::Exact(p) => (&mut many.exact, p),
                         Grant::AnyAction(r) => (&mut many.any_action, r),
