@@ -15,6 +15,7 @@
 # Run by scripts/test right after the check itself; cheap (a few seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tests/lib/path.sh
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -56,16 +57,7 @@ guard() {
 path() {
   local dir="$work/$1"
   shift
-  mkdir -p "$dir"
-  local entry
-  local IFS=:
-  for entry in $PATH; do
-    case "$entry" in /*) ;; *) continue ;; esac
-    [ -d "$entry" ] || continue
-    # An existing name is kept: the first folder of PATH wins, as in a lookup.
-    ln -s "$entry"/* "$dir"/ 2>/dev/null || true
-  done
-  unset IFS
+  link_path "$dir"
   for hidden in "$@"; do
     rm -f "$dir/$hidden"
     [ ! -e "$dir/$hidden" ] || fail "could not hide $hidden"
