@@ -1,6 +1,7 @@
 //! JWT access tokens (RFC 9068 shape: `typ: at+jwt`).
 //!
-//! `jsonwebtoken` checks the signature. Before it: a size cap, a header
+//! The key checks the signature (HMAC-SHA256 keyed once, or
+//! `jsonwebtoken` for a public key). Before it: a size cap, a header
 //! allow-list (`alg`, `typ`, `kid` only: no `jku`, `x5u`, `jwk`, `x5c`,
 //! `crit`), the `typ`, and the algorithm pinned to the key the `kid` names.
 //! After it: UTF-8 throughout the claims, the required claims, `exp`, `nbf`
@@ -13,10 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::Header;
-use jsonwebtoken::errors::ErrorKind;
 use serde::{Deserialize, Serialize};
 
-use super::keys::{KeyRing, VerifyingKey, algorithm_name};
+use super::keys::{KeyRing, MalformedSignature, VerifyingKey, algorithm_name};
 use crate::error::{Error, Result};
 
 /// Largest token accepted, in bytes; larger ones are refused unparsed.
@@ -92,11 +92,12 @@ impl KeyRing {
 /// of doorward's verification, shared by [`KeyRing`] and
 /// [`super::TokenVerifier`].
 ///
-/// Each part is decoded and parsed once: `jsonwebtoken` checks the
-/// signature (`crypto::verify`), and the claim checks `decode` would make
-/// with a `Validation` (`exp`, `nbf` with the leeway, `iss`, `aud`, the
-/// required claims, which the typed claims make required) are made here on
-/// the claims as parsed, instead of on a second parse of their own.
+/// Each part is decoded and parsed once: the key checks the signature
+/// ([`VerifyingKey::verifies`]), and the claim checks
+/// `jsonwebtoken::decode` would make with a `Validation` (`exp`, `nbf`
+/// with the leeway, `iss`, `aud`, the required claims, which the typed
+/// claims make required) are made here on the claims as parsed, instead of
+/// on a second parse of their own.
 pub(crate) fn verify_with(
     keys: &HashMap<String, VerifyingKey>,
     token: &str,
@@ -121,15 +122,10 @@ pub(crate) fn verify_with(
         return Err(Error::token_invalid("algorithm not allowed for this key"));
     }
     let signed = &token[..header.len() + 1 + payload.len()];
-    match jsonwebtoken::crypto::verify(signature, signed.as_bytes(), &key.key, key.alg) {
+    match key.verifies(signature, signed.as_bytes()) {
         Ok(true) => {}
         Ok(false) => return Err(Error::token_invalid("bad signature")),
-        Err(e) => {
-            return Err(match e.kind() {
-                ErrorKind::Base64(_) => Error::token_invalid("malformed"),
-                _ => Error::token_invalid("bad signature"),
-            });
-        }
+        Err(MalformedSignature) => return Err(Error::token_invalid("malformed")),
     }
     let claims = parse_claims(payload)?;
     let now = Utc::now().timestamp();

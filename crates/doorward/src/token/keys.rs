@@ -9,7 +9,10 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::{DecodeSliceError, Engine as _};
+use hmac::{Hmac, Mac as _};
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -29,9 +32,80 @@ pub(crate) struct SigningKey {
 
 pub(crate) struct VerifyingKey {
     pub alg: Algorithm,
-    pub key: DecodingKey,
+    check: Check,
     /// The public JWK, for asymmetric keys; shared secrets are never exported.
     pub jwk: Option<Value>,
+}
+
+/// How a key checks a signature.
+enum Check {
+    /// HS256: HMAC-SHA256 keyed once. Each check clones the keyed state
+    /// instead of keying anew from the secret, which hashes two padded key
+    /// blocks every time: a third of the work of checking a short token.
+    Hmac(Hmac<Sha256>),
+    /// A public key, checked by jsonwebtoken (on AWS-LC).
+    Public(DecodingKey),
+}
+
+/// A signature that is not base64url at all (as opposed to one that does
+/// not match).
+pub(crate) struct MalformedSignature;
+
+impl VerifyingKey {
+    fn shared_secret(secret: &[u8]) -> Result<VerifyingKey> {
+        let mac = Hmac::<Sha256>::new_from_slice(secret)
+            .map_err(|_| Error::Config("the secret is not usable as an HMAC key".into()))?;
+        Ok(VerifyingKey {
+            alg: Algorithm::HS256,
+            check: Check::Hmac(mac),
+            jwk: None,
+        })
+    }
+
+    pub(crate) fn public(alg: Algorithm, key: DecodingKey, jwk: Option<Value>) -> VerifyingKey {
+        VerifyingKey {
+            alg,
+            check: Check::Public(key),
+            jwk,
+        }
+    }
+
+    /// Whether `signature`, base64url as it stands in a token, signs
+    /// `message` with this key (compared in constant time).
+    pub(crate) fn verifies(
+        &self,
+        signature: &str,
+        message: &[u8],
+    ) -> std::result::Result<bool, MalformedSignature> {
+        match &self.check {
+            Check::Hmac(mac) => {
+                // Room for the 32-byte tag and base64's estimate of it (33).
+                let mut tag = [0u8; 48];
+                match URL_SAFE_NO_PAD.decode_slice(signature, &mut tag) {
+                    Ok(len) => Ok(mac
+                        .clone()
+                        .chain_update(message)
+                        .verify_slice(&tag[..len])
+                        .is_ok()),
+                    Err(DecodeSliceError::DecodeError(_)) => Err(MalformedSignature),
+                    // Too long for any HS256 tag: wrong, or not base64url.
+                    Err(DecodeSliceError::OutputSliceTooSmall) => {
+                        match URL_SAFE_NO_PAD.decode(signature) {
+                            Ok(_) => Ok(false),
+                            Err(_) => Err(MalformedSignature),
+                        }
+                    }
+                }
+            }
+            Check::Public(key) => {
+                match jsonwebtoken::crypto::verify(signature, message, key, self.alg) {
+                    Ok(ok) => Ok(ok),
+                    Err(e) if matches!(e.kind(), ErrorKind::Base64(_)) => Err(MalformedSignature),
+                    Err(_) => Ok(false),
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -102,18 +176,17 @@ fn pem_body(pem: &[u8]) -> Vec<u8> {
 /// the material as key and the purpose as message), so the signing key is
 /// never used twice for different things.
 fn derive_key(material: &[u8], purpose: &[u8]) -> Result<[u8; 32]> {
-    use hmac::Mac as _;
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(material)
+    let mut mac = Hmac::<Sha256>::new_from_slice(material)
         .map_err(|_| Error::Config("the signing key is not usable key material".into()))?;
     mac.update(purpose);
     Ok(mac.finalize().into_bytes().into())
 }
 
 fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn hmac_key(secret: &SecretString, what: &str) -> Result<(EncodingKey, DecodingKey)> {
+fn hmac_key(secret: &SecretString, what: &str) -> Result<(EncodingKey, VerifyingKey)> {
     let bytes = secret.expose_secret().as_bytes();
     if bytes.len() < MIN_SECRET_BYTES {
         return Err(Error::Config(format!(
@@ -122,7 +195,7 @@ fn hmac_key(secret: &SecretString, what: &str) -> Result<(EncodingKey, DecodingK
     }
     Ok((
         EncodingKey::from_secret(bytes),
-        DecodingKey::from_secret(bytes),
+        VerifyingKey::shared_secret(bytes)?,
     ))
 }
 
@@ -188,14 +261,7 @@ fn public_key(alg: Algorithm, pem: &[u8], kid: Option<&str>) -> Result<(String, 
     jwk["kid"] = json!(kid);
     jwk["alg"] = json!(algorithm_name(alg));
     jwk["use"] = json!("sig");
-    Ok((
-        kid,
-        VerifyingKey {
-            alg,
-            key,
-            jwk: Some(jwk),
-        },
-    ))
+    Ok((kid, VerifyingKey::public(alg, key, Some(jwk))))
 }
 
 pub(crate) fn algorithm_name(alg: Algorithm) -> &'static str {
@@ -248,14 +314,7 @@ impl KeyRing {
                         alg,
                         key: enc,
                     },
-                    (
-                        kid,
-                        VerifyingKey {
-                            alg,
-                            key: dec,
-                            jwk: None,
-                        },
-                    ),
+                    (kid, dec),
                     secret.expose_secret().as_bytes().to_vec(),
                 )
             }
@@ -294,11 +353,9 @@ impl KeyRing {
         for previous in &config.jwt_previous_keys {
             let alg = parse_algorithm(&previous.algorithm)?;
             let key = match (alg, &previous.secret, &previous.public_key) {
-                (Algorithm::HS256, Some(secret), None) => VerifyingKey {
-                    alg,
-                    key: hmac_key(secret, "a previous key's secret")?.1,
-                    jwk: None,
-                },
+                (Algorithm::HS256, Some(secret), None) => {
+                    hmac_key(secret, "a previous key's secret")?.1
+                }
                 (Algorithm::HS256, _, _) => {
                     return Err(Error::Config(format!(
                         "previous key `{}`: HS256 needs `secret` and no `public_key`",
@@ -342,9 +399,9 @@ impl KeyRing {
         let message = b"doorward key check";
         let signature = jsonwebtoken::crypto::sign(message, &self.signing.key, self.signing.alg)
             .map_err(|e| Error::Config(format!("signing key cannot sign: {e}")))?;
-        let verifier = &self.verifying[&self.signing.kid];
-        let ok = jsonwebtoken::crypto::verify(&signature, message, &verifier.key, verifier.alg)
-            .map_err(|e| Error::Config(format!("verification key cannot verify: {e}")))?;
+        let ok = self.verifying[&self.signing.kid]
+            .verifies(&signature, message)
+            .map_err(|_| Error::Config("the signing key's signature is not base64url".into()))?;
         if !ok {
             return Err(Error::Config(
                 "jwt_private_key and jwt_public_key are not a pair".into(),
@@ -363,5 +420,50 @@ impl KeyRing {
             .collect();
         keys.sort_by_key(|k| k["kid"].as_str().unwrap_or_default().to_string());
         json!({ "keys": keys })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"a-secret-of-at-least-thirty-two-bytes!";
+
+    fn sign(message: &[u8], secret: &[u8]) -> String {
+        jsonwebtoken::crypto::sign(message, &EncodingKey::from_secret(secret), Algorithm::HS256)
+            .unwrap()
+    }
+
+    fn verifies(signature: &str, message: &[u8]) -> Option<bool> {
+        VerifyingKey::shared_secret(SECRET)
+            .unwrap()
+            .verifies(signature, message)
+            .ok()
+    }
+
+    /// The keyed-once HMAC accepts exactly what jsonwebtoken's HS256 signs,
+    /// and tells a wrong signature from one that is not base64url.
+    #[test]
+    fn hmac_checks_what_jsonwebtoken_signs() {
+        let message = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ";
+        let good = sign(message, SECRET);
+        assert_eq!(verifies(&good, message), Some(true));
+        // The same key checks again: the keyed state is cloned, not used up.
+        assert_eq!(verifies(&good, message), Some(true));
+        assert_eq!(verifies(&good, b"another message"), Some(false));
+        let other = sign(message, b"another-secret-of-thirty-two-bytes!!");
+        assert_eq!(verifies(&other, message), Some(false));
+        // A tag cut short, one too long, an empty one.
+        assert_eq!(verifies(&good[..40], message), Some(false)); // 30 bytes
+        assert_eq!(
+            verifies(&URL_SAFE_NO_PAD.encode([7u8; 64]), message),
+            Some(false)
+        );
+        assert_eq!(verifies("", message), Some(false));
+        // Not base64url: the standard alphabet, padding, a space.
+        let standard = good.replace('-', "+").replace('_', "/");
+        assert_eq!(verifies(&format!("{standard}+"), message), None);
+        assert_eq!(verifies(&format!("{good}="), message), None);
+        assert_eq!(verifies(&format!("{good}{good} !"), message), None);
     }
 }
