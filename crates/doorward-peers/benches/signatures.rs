@@ -3,11 +3,11 @@
 //! built with, on one doorward access token.
 //!
 //! - `jsonwebtoken_aws_lc`: `jsonwebtoken::crypto::verify`, what doorward
-//!   calls, built with its `aws_lc_rs` backend: the key is parsed again on
-//!   every call.
+//!   calls for a public key, built with its `aws_lc_rs` backend: the key is
+//!   parsed again on every call.
 //! - `dalek_parsed` / `hmac_keyed`: RustCrypto (`ed25519-dalek`, `hmac`,
 //!   what the `rust_crypto` backend calls) with the key parsed (or the HMAC
-//!   keyed) once.
+//!   keyed) once; `hmac_keyed` is what doorward does for HS256.
 //! - `aws_lc_unparsed` / `aws_lc_parsed`: AWS-LC (`aws-lc-rs`) called
 //!   directly, the key parsed per call and once.
 //!
