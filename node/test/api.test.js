@@ -494,6 +494,31 @@ test('PasswordHasher: OWASP defaults, options, hash and verify', async () => {
   await rejectsWith(cheap.verify(PASSWORD, 'not a phc string'), 'internal')
 })
 
+test('role names and amr values reach JavaScript exactly, on every road', async () => {
+  // The addon joins names by spaces when it can (principal.rs, `Names`),
+  // and passes the array for names it cannot join: an HS256 token minted
+  // elsewhere with the same secret may carry either.
+  const crypto = require('node:crypto')
+  const dw = await Doorward.open({ ...CHEAP, statelessVerify: true })
+  const reg = await register(dw)
+  const [head] = reg.tokens.accessToken.split('.')
+  const { claims } = decodeJwt(reg.tokens.accessToken)
+  const sign = (extra) => {
+    const body = Buffer.from(JSON.stringify({ ...claims, ...extra })).toString('base64url')
+    const mac = crypto.createHmac('sha256', SECRET).update(`${head}.${body}`).digest('base64url')
+    return `${head}.${body}.${mac}`
+  }
+  const lists = [[], ['user'], ['user', 'admin', 'a.b-c_d'], ['two words'], [''], ['user', ''], [' lead', 'trail ']]
+  for (const roles of lists) {
+    for (const amr of [[], ['pwd'], ['pwd', 'otp', 'mfa'], ['a  b']]) {
+      const token = sign({ roles, amr })
+      const sync = dw.verifyTokenSync(token)
+      assert.deepEqual([sync.roles, sync.amr], [roles, amr])
+      assert.deepEqual(await dw.verifyToken(token), sync)
+    }
+  }
+})
+
 test('verifyTokenSync and canSync answer from memory, or throw would_block', async () => {
   const { DoorwardError } = require('../index.js')
   const dw = await Doorward.open({ ...CHEAP, sessionCacheTtl: 30 })

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use crate::config::Config;
 use crate::rbac::{PermissionSet, validate_permission};
-use crate::token::access::{LEEWAY_SECS, verify_with};
+use crate::token::access::{LEEWAY_SECS, checked_claims};
 use crate::token::keys::{KeyRing, VerifyingKey};
 
 /// The issuer and audience the token target's keys verify for.
@@ -63,14 +63,14 @@ fn text(data: &[u8]) -> String {
 /// audience, is not expired, and carries the algorithm of its key.
 pub fn token(data: &[u8]) {
     let token = text(data);
-    if let Ok(claims) = verify_with(&KEYS, &token, ISSUER, AUDIENCE, true) {
+    let _ = checked_claims(&KEYS, &token, ISSUER, AUDIENCE, true, |claims| {
         let now = chrono::Utc::now().timestamp();
         assert_eq!(claims.iss, ISSUER);
         assert_eq!(claims.aud, AUDIENCE);
         assert!(claims.exp + LEEWAY_SECS as i64 >= now);
         assert!(claims.nbf <= now + LEEWAY_SECS as i64);
         assert!(claims.iat <= now + LEEWAY_SECS as i64);
-    }
+    });
 }
 
 /// Stored password hashes: what an import checks before keeping one

@@ -15,13 +15,12 @@ use crate::error::{Error, Result};
 use crate::rbac::validate_permission;
 use crate::store::now;
 use crate::telemetry::{Hot, operation};
-use crate::token::access::AccessClaims;
 
 /// What the in-memory road made of a token.
 enum InMemory {
     Answered(Principal),
     /// Valid, but whether its session is live needs the store or Redis.
-    NeedsSession(AccessClaims),
+    NeedsSession(Principal),
 }
 
 impl Auth {
@@ -32,18 +31,18 @@ impl Auth {
     /// still live, so logout, revocation and disabling take effect at once.
     /// Answered without I/O when [`Auth::verify_token_sync`] can answer.
     pub async fn verify_token(&self, access_token: &str) -> Result<Principal> {
-        let claims = match self.verify_in_memory(access_token) {
+        let principal = match self.verify_in_memory(access_token) {
             Ok(InMemory::Answered(principal)) => {
                 return self.core.metrics.fast(Hot::VerifyToken, Ok(principal));
             }
-            Ok(InMemory::NeedsSession(claims)) => claims,
+            Ok(InMemory::NeedsSession(principal)) => principal,
             Err(e) => return self.core.metrics.fast(Hot::VerifyToken, Err(e)),
         };
         self.core
             .observe(operation!("auth.verify_token"), async {
-                let session = self.core.live_session(&claims.sid).await?;
-                check_session(session.as_ref(), &claims)?;
-                Ok(Principal::from(claims))
+                let session = self.core.live_session(&principal.session_id).await?;
+                check_session(session.as_ref(), &principal)?;
+                Ok(principal)
             })
             .await
     }
@@ -111,24 +110,25 @@ impl Auth {
 
     fn verify_in_memory(&self, access_token: &str) -> Result<InMemory> {
         let config = &self.core.config;
-        let claims = self.core.keys()?.verify(
+        let principal = self.core.keys()?.verify(
             access_token,
             &config.jwt_issuer,
             &config.jwt_audience,
             true,
         )?;
         if config.stateless_verify {
-            return Ok(InMemory::Answered(Principal::from(claims)));
+            return Ok(InMemory::Answered(principal));
         }
         match self
             .core
-            .with_cached_session(&claims.sid, |session| check_session(Some(session), &claims))
-        {
+            .with_cached_session(&principal.session_id, |session| {
+                check_session(Some(session), &principal)
+            }) {
             Some(checked) => {
                 checked?;
-                Ok(InMemory::Answered(Principal::from(claims)))
+                Ok(InMemory::Answered(principal))
             }
-            None => Ok(InMemory::NeedsSession(claims)),
+            None => Ok(InMemory::NeedsSession(principal)),
         }
     }
 
@@ -214,11 +214,11 @@ fn granted(can: Result<bool>, permission: &str) -> Result<()> {
 /// What a live-session lookup means for the token that named it.
 fn check_session(
     session: Option<&crate::sessions::LiveSession>,
-    claims: &AccessClaims,
+    principal: &Principal,
 ) -> Result<()> {
     match session {
         None => Err(Error::TokenRevoked),
-        Some(s) if s.user_id != claims.sub => Err(Error::TokenRevoked),
+        Some(s) if s.user_id != principal.user_id => Err(Error::TokenRevoked),
         Some(s) if s.expires_at <= now() => Err(Error::TokenExpired),
         Some(_) => Ok(()),
     }

@@ -24,7 +24,6 @@ use assurance::{Assurance, Method};
 
 use crate::store::{UserRecord, now};
 use crate::telemetry::operation;
-use crate::token::access::to_datetime;
 use crate::users::User;
 
 /// An access token and the refresh token that renews it.
@@ -96,26 +95,6 @@ pub struct Principal {
     /// When the user last proved who they are (the login, or the latest
     /// step-up). See [`Auth::require_recent_auth`].
     pub auth_time: DateTime<Utc>,
-}
-
-impl From<crate::token::access::AccessClaims> for Principal {
-    fn from(claims: crate::token::access::AccessClaims) -> Self {
-        let auth_time = if claims.auth_time > 0 {
-            claims.auth_time
-        } else {
-            claims.iat
-        };
-        Principal {
-            aal: assurance::aal_of(&claims.acr),
-            amr: claims.amr,
-            auth_time: to_datetime(auth_time),
-            user_id: claims.sub,
-            username: claims.preferred_username,
-            session_id: claims.sid,
-            roles: claims.roles,
-            expires_at: to_datetime(claims.exp),
-        }
-    }
 }
 
 /// Where a login comes from, kept with the session.
@@ -224,7 +203,7 @@ impl Auth {
         self.core
             .observe(operation!("auth.logout"), async {
                 let config = &self.core.config;
-                let claims = self.core.keys()?.verify(
+                let principal = self.core.keys()?.verify(
                     access_token,
                     &config.jwt_issuer,
                     &config.jwt_audience,
@@ -234,27 +213,27 @@ impl Auth {
                     .core
                     .store
                     .revoke_session(
-                        &claims.sid,
+                        &principal.session_id,
                         now(),
                         "logout",
                         &[Event::by_user(
                             EventType::LoggedOut,
-                            &claims.sub,
+                            &principal.user_id,
                             None,
                             Event::user_payload(
-                                &claims.sub,
-                                &claims.preferred_username,
-                                json!({ "session_id": claims.sid }),
+                                &principal.user_id,
+                                &principal.username,
+                                json!({ "session_id": principal.session_id }),
                             ),
                         )],
                     )
                     .await?
                 {
                     self.core
-                        .sessions_ended(std::slice::from_ref(&claims.sid))
+                        .sessions_ended(std::slice::from_ref(&principal.session_id))
                         .await;
                 }
-                tracing::info!(user_id = %claims.sub, session_id = %claims.sid, "logged out");
+                tracing::info!(user_id = %principal.user_id, session_id = %principal.session_id, "logged out");
                 Ok(())
             })
             .await

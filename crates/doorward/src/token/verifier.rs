@@ -90,8 +90,7 @@ impl TokenVerifier {
     /// token signed by one of the keys.
     pub fn verify(&self, access_token: &str) -> Result<Principal> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let claims = verify_with(&keys, access_token, &self.issuer, &self.audience, true)?;
-        Ok(Principal::from(claims))
+        verify_with(&keys, access_token, &self.issuer, &self.audience, true)
     }
 
     /// Whether the principal's roles (as its token states them) grant
