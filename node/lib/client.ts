@@ -12,7 +12,6 @@ import {
   type FlowStarted,
   type MfaChallenge,
   type Principal,
-  type PrincipalParts,
   type Registration,
   type TokenPair,
   type User,
@@ -28,6 +27,8 @@ import { Mail } from './mail'
 import { Mfa } from './mfa'
 import { OAuth } from './oauth'
 import { Passkeys } from './passkeys'
+import { PooledVerifier } from './pooled'
+import { principal, principalOf } from './principal'
 import { Roles } from './roles'
 import { Sessions } from './sessions'
 import { Users } from './users'
@@ -41,64 +42,19 @@ import { Webhooks } from './webhooks'
 export let nativeOf: (dw: Doorward) => NativeDoorward
 
 /** The addon's methods the wrapper calls but does not offer: its own fast paths. */
-type Internal = '_verifyToken' | '_verifyTokenSync' | '_verifyTokenInMemory' | '_verifyTokenPooled' | '_canInMemory'
-
-/**
- * The `Principal` of the values the addon gives (bindings/node/src/principal.rs,
- * `PrincipalParts`), as arguments: the synchronous roads call it from the
- * addon. An object literal here costs a fraction of an object built through
- * N-API, which was most of a stateless verification.
- */
-function principalOf(
-  userId: string,
-  username: string,
-  sessionId: string,
-  roles: string | string[],
-  expiresAt: number,
-  amr: string | string[],
-  aal: number,
-  authTime: number,
-): Principal {
-  return {
-    userId,
-    username,
-    sessionId,
-    roles: names(roles),
-    expiresAt: new Date(expiresAt),
-    amr: names(amr),
-    aal,
-    authTime: new Date(authTime),
-  }
-}
-
-/**
- * Role names or `amr` values as the addon gives them (`Names` in
- * bindings/node/src/principal.rs): joined by spaces when none is empty or
- * holds one, else the array.
- */
-function names(list: string | string[]): string[] {
-  if (typeof list !== 'string') return list
-  if (list === '') return []
-  // Not `split`, a call into the runtime that cost as much as the N-API
-  // array it replaced: this loop is compiled to a few instructions a name.
-  const out: string[] = []
-  let start = 0
-  for (let at = list.indexOf(' '); at >= 0; at = list.indexOf(' ', start)) {
-    out.push(list.slice(start, at))
-    start = at + 1
-  }
-  out.push(start === 0 ? list : list.slice(start))
-  return out
-}
-
-/** The same, of the values in one array (the async road). */
-function principal(parts: PrincipalParts): Principal {
-  return principalOf(...parts)
-}
+type Internal =
+  | '_verifyToken'
+  | '_verifyTokenSync'
+  | '_verifyTokenInMemory'
+  | '_verifiesPooled'
+  | '_verifyTokensPooled'
+  | '_canInMemory'
 
 /** An open doorward: `await Doorward.open(config)`. */
 export class Doorward implements Omit<NativeDoorward, Internal> {
   readonly #native: NativeDoorward
+  /** Set when `verifyToken` checks on the thread pool (public keys, `statelessVerify`). */
+  readonly #pooled: PooledVerifier | null
 
   static {
     nativeOf = (dw) => dw.#native
@@ -115,6 +71,7 @@ export class Doorward implements Omit<NativeDoorward, Internal> {
   /** Wraps the addon's object: `Doorward.open` makes one. */
   constructor(native: NativeDoorward) {
     this.#native = native
+    this.#pooled = native._verifiesPooled() ? new PooledVerifier(native) : null
   }
 
   get users(): Users {
@@ -235,19 +192,14 @@ export class Doorward implements Omit<NativeDoorward, Internal> {
    * Resolves at once, without the trip through the addon's runtime, when
    * the answer needs no I/O and the keys are HS256 (see `verifyTokenSync`).
    * A public-key signature with `statelessVerify` is checked on Node's
-   * thread pool; anything else in the addon's runtime.
+   * thread pool, with the others of the same turn (pooled.ts); anything
+   * else in the addon's runtime.
    */
   verifyToken(accessToken: string): Promise<Principal> {
     try {
       const answer = this.#native._verifyTokenInMemory(accessToken, principalOf)
       if (answer !== null) return Promise.resolve(answer as Principal)
-      const pooled = this.#native._verifyTokenPooled(accessToken)
-      if (pooled !== null) {
-        return pooled.then(
-          (parts) => principal(parts as PrincipalParts),
-          (err) => Promise.reject(convert(err)),
-        )
-      }
+      if (this.#pooled !== null) return this.#pooled.verify(accessToken)
     } catch (err) {
       return Promise.reject(convert(err))
     }

@@ -69,7 +69,7 @@ const ARGUMENT_ERRORS = new Set([
 // field and retry-after travel as JSON in the message.
 const MARKER = '{"doorward":'
 
-interface Transported {
+export interface Transported {
   doorward: {
     code: ErrorCode
     message: string
@@ -84,18 +84,19 @@ interface Transported {
 /** The error a caller should see for an error of the addon. */
 export function convert(err: unknown): unknown {
   if (!(err instanceof Error)) return err
-  if (err.message.startsWith(MARKER)) {
-    const { code, message, field, retryAfter, provider, oauthError, description } = (
-      JSON.parse(err.message) as Transported
-    ).doorward
-    return new DoorwardError(message, code, field ?? undefined, retryAfter ?? undefined, {
-      provider: provider ?? undefined,
-      oauthError: oauthError ?? undefined,
-      description: description ?? undefined,
-    })
-  }
+  if (err.message.startsWith(MARKER)) return transportedError(JSON.parse(err.message) as Transported)
   if (ARGUMENT_ERRORS.has((err as { code?: unknown }).code as string)) return argumentError(err.message)
   return err
+}
+
+/** The `DoorwardError` of an error as the addon transports it. */
+export function transportedError(transported: Transported): DoorwardError {
+  const { code, message, field, retryAfter, provider, oauthError, description } = transported.doorward
+  return new DoorwardError(message, code, field ?? undefined, retryAfter ?? undefined, {
+    provider: provider ?? undefined,
+    oauthError: oauthError ?? undefined,
+    description: description ?? undefined,
+  })
 }
 
 const CODES = Object.freeze(nativeErrorCodes() as ErrorCode[])

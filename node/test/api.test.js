@@ -220,6 +220,36 @@ test('verifyToken with public keys: the thread-pool road (statelessVerify) and t
   const forged = `${head}.${payload}.${signature.slice(0, -4)}AAAA`
   await rejectsWith(pooled.verifyToken(forged), 'token_invalid')
   await rejectsWith(pooled.verifyToken('not a token'), 'token_invalid')
+  // One turn's calls go out in batches (lib/pooled.ts): 200 at once, two
+  // users' tokens, forgeries, garbage and a non-string among them, and each
+  // call gets its own answer, whichever batch it went in.
+  const jane = await register(pooled, 'jane')
+  const cases = Array.from({ length: 200 }, (_, i) =>
+    [
+      [token, reg.user.id],
+      [jane.tokens.accessToken, jane.user.id],
+      [forged, 'token_invalid'],
+      [`${i}.x.y`, 'token_invalid'],
+    ][i % 4],
+  )
+  const settled = await Promise.allSettled(cases.map(([t]) => pooled.verifyToken(t)))
+  settled.forEach((outcome, i) => {
+    const expected = cases[i][1]
+    if (expected === 'token_invalid') {
+      assert.equal(outcome.status, 'rejected', `call ${i}`)
+      assert.equal(outcome.reason.code, 'token_invalid', `call ${i}`)
+      assert.equal(outcome.reason.name, 'DoorwardError', `call ${i}`)
+    } else {
+      assert.equal(outcome.status, 'fulfilled', `call ${i}`)
+      assert.equal(outcome.value.userId, expected, `call ${i}`)
+    }
+  })
+  // A non-string in the same turn fails its own call with the TypeError
+  // Node's APIs throw, and only its own.
+  const [wrong, right] = await Promise.allSettled([pooled.verifyToken(42), pooled.verifyToken(token)])
+  assert.equal(wrong.status, 'rejected')
+  assert.ok(wrong.reason instanceof TypeError)
+  assert.equal(right.status, 'fulfilled')
   // Stateful: the runtime road, which looks the session up.
   const stateful = await open(keyed)
   const own = await register(stateful)

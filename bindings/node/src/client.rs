@@ -308,18 +308,32 @@ impl Doorward {
         }
     }
 
-    /// `verifyToken` on Node's thread pool, when the instance's keys are
-    /// public (not answered inline) and no check needs I/O; `null`
-    /// otherwise, and the wrapper makes the async call.
-    #[napi(js_name = "_verifyTokenPooled")]
-    pub fn verify_token_pooled(&self, access_token: String) -> Option<AsyncTask<PooledVerify>> {
+    /// Whether `verifyToken` checks on Node's thread pool here: public
+    /// keys, and no check needs I/O (`statelessVerify`). Fixed for the
+    /// instance, whose keys are.
+    #[napi(js_name = "_verifiesPooled")]
+    pub fn verifies_pooled(&self) -> bool {
         let auth = self.dw.auth();
-        (!auth.verifies_inline() && auth.verifies_without_io()).then(|| {
-            AsyncTask::new(PooledVerify {
-                dw: self.dw.clone(),
-                token: access_token,
-            })
-        })
+        !auth.verifies_inline() && auth.verifies_without_io()
+    }
+
+    /// `verifyToken` of each of `tokens` on Node's thread pool, where
+    /// `_verifiesPooled`. Resolves to the JSON text `PooledVerify`
+    /// describes.
+    #[napi(js_name = "_verifyTokensPooled")]
+    pub fn verify_tokens_pooled(
+        &self,
+        tokens: Vec<String>,
+    ) -> napi::Result<AsyncTask<PooledVerify>> {
+        if !self.verifies_pooled() {
+            return Err(to_js(doorward::Error::Internal(
+                "verification on the thread pool needs public keys and statelessVerify".into(),
+            )));
+        }
+        Ok(AsyncTask::new(PooledVerify {
+            dw: self.dw.clone(),
+            tokens,
+        }))
     }
 
     /// A new pair for a refresh token, which stops working; using it again

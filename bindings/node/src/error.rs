@@ -16,9 +16,16 @@ use std::future::Future;
 const PREFIX: &str = "{\"doorward\":";
 
 pub(crate) fn to_js(err: doorward::Error) -> Error {
+    let payload = transported(&err);
+    debug_assert!(payload.to_string().starts_with(PREFIX));
+    Error::new(Status::GenericFailure, payload.to_string())
+}
+
+/// The JSON document an error travels as: `{"doorward": {...}}`.
+pub(crate) fn transported(err: &doorward::Error) -> serde_json::Value {
     // What an OAuth failure says beyond its code: the provider, and the
     // provider's own `error` and description.
-    let (provider, oauth_error, description) = match &err {
+    let (provider, oauth_error, description) = match err {
         doorward::Error::OAuthProviderError {
             provider,
             error,
@@ -31,7 +38,7 @@ pub(crate) fn to_js(err: doorward::Error) -> Error {
         doorward::Error::AccountExists { provider } => (Some(provider.as_str()), None, None),
         _ => (None, None, None),
     };
-    let payload = serde_json::json!({
+    serde_json::json!({
         "doorward": {
             "code": err.code().as_str(),
             "message": err.to_string(),
@@ -41,9 +48,7 @@ pub(crate) fn to_js(err: doorward::Error) -> Error {
             "oauthError": oauth_error,
             "description": description,
         }
-    });
-    debug_assert!(payload.to_string().starts_with(PREFIX));
-    Error::new(Status::GenericFailure, payload.to_string())
+    })
 }
 
 /// Runs a core future, turning its error (and a panic, as `internal`) into
