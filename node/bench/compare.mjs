@@ -239,6 +239,8 @@ function row(pathName, ours, oursLabel, peer, peerLabel, aim, minimum) {
     ratio_text: `${ratio.toFixed(ratio >= 10 ? 1 : 2)}× the speed`,
     aim: aim ?? '—',
     met: minimum === undefined ? null : ratio >= minimum,
+    minimum: minimum ?? null,
+    peer_rate: peer,
   })
 }
 const peerBest = (m) => `${m.name}, best: ${m.bestMode}`
