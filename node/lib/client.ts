@@ -196,10 +196,12 @@ export class Doorward implements Omit<NativeDoorward, Internal> {
    * else in the addon's runtime.
    */
   verifyToken(accessToken: string): Promise<Principal> {
+    // A pooled instance never answers inline (its keys are public): no
+    // call into the addon for that.
+    if (this.#pooled !== null) return this.#pooled.verify(accessToken)
     try {
       const answer = this.#native._verifyTokenInMemory(accessToken, principalOf)
       if (answer !== null) return Promise.resolve(answer as Principal)
-      if (this.#pooled !== null) return this.#pooled.verify(accessToken)
     } catch (err) {
       return Promise.reject(convert(err))
     }

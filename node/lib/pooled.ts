@@ -18,7 +18,7 @@
 
 import { availableParallelism } from 'node:os'
 import type { Doorward as NativeDoorward, Principal, PrincipalParts } from '../binding'
-import { convert, type Transported, transportedError } from './errors'
+import { argumentError, convert, type Transported, transportedError } from './errors'
 import { principal } from './principal'
 
 interface Waiting {
@@ -43,6 +43,11 @@ export class PooledVerifier {
 
   /** `verifyToken` of `token`, answered with the others of this turn. */
   verify(token: string): Promise<Principal> {
+    // Checked here, as N-API would check it: one bad argument must not fail
+    // the batch it would have joined.
+    if (typeof token !== 'string') {
+      return Promise.reject(argumentError('accessToken must be a string'))
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ token, resolve, reject })
       this.#schedule()

@@ -11,6 +11,13 @@
 //! - `aws_lc_unparsed` / `aws_lc_parsed`: AWS-LC (`aws-lc-rs`) called
 //!   directly, the key parsed per call and once.
 //!
+//! - `all_cores`: doorward's check (`jsonwebtoken_aws_lc`) on every core
+//!   at once, one thread each, the time given per check: 1 s over it is
+//!   the most checks a second this machine makes, the ceiling of any
+//!   binding's multi-threaded rate. On a virtual machine whose vCPUs are
+//!   hyperthreads of one core, or share a host, it is less than the cores
+//!   times the one-thread rate.
+//!
 //! The base64url decoding of the signature is in every case.
 
 use base64::Engine as _;
@@ -109,6 +116,40 @@ fn eddsa(c: &mut Criterion) {
         b.iter(|| {
             let sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
             aws_parsed.verify_sig(message.as_bytes(), &sig).unwrap()
+        })
+    });
+    let check = || {
+        jsonwebtoken::crypto::verify(
+            signature,
+            message.as_bytes(),
+            &decoding,
+            jsonwebtoken::Algorithm::EdDSA,
+        )
+        .unwrap()
+    };
+    group.bench_function("all_cores", |b| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        b.iter_custom(|iters| {
+            // Each thread makes `iters` checks from the same start; the wall
+            // time over all of them is the time a check takes when every
+            // core checks.
+            let start = std::sync::Barrier::new(cores + 1);
+            std::thread::scope(|scope| {
+                for _ in 0..cores {
+                    scope.spawn(|| {
+                        start.wait();
+                        for _ in 0..iters {
+                            assert!(check());
+                        }
+                    });
+                }
+                start.wait();
+                let began = std::time::Instant::now();
+                // The scope joins every thread before it returns.
+                began
+            })
+            .elapsed()
+                / cores as u32
         })
     });
     group.finish();
