@@ -65,13 +65,24 @@ pub type PrincipalBuilder<'a> = Function<
 
 /// The values of `p`, in `Principal`'s field order.
 pub fn principal_parts(p: doorward::Principal) -> PrincipalParts {
+    parts(p, names)
+}
+
+/// `PrincipalParts` with its lists of any type (napi's TypeScript generator
+/// reads only the concrete alias above).
+type Parts<L> = (String, String, String, L, f64, L, u8, f64);
+
+/// The values of `p` in `Principal`'s field order, the times in
+/// milliseconds, its lists as `list` makes them: the one place that order
+/// is written, for the calls and for the batch's JSON.
+fn parts<L>(p: doorward::Principal, list: impl Fn(Vec<String>) -> L) -> Parts<L> {
     (
         p.user_id,
         p.username,
         p.session_id,
-        names(p.roles),
+        list(p.roles),
         p.expires_at.timestamp_millis() as f64,
-        names(p.amr),
+        list(p.amr),
         p.aal,
         p.auth_time.timestamp_millis() as f64,
     )
@@ -129,20 +140,12 @@ impl std::fmt::Debug for PooledVerify {
     }
 }
 
-/// One token's answer as the batch's JSON carries it.
+/// One token's answer as the batch's JSON carries it: its parts (lists as
+/// arrays), or its error.
 #[derive(serde::Serialize)]
 #[serde(untagged)]
-enum Verdict<'a> {
-    Principal(
-        &'a str,
-        &'a str,
-        &'a str,
-        &'a [String],
-        f64,
-        &'a [String],
-        u8,
-        f64,
-    ),
+enum Verdict {
+    Principal(Parts<Vec<String>>),
     Error(serde_json::Value),
 }
 
@@ -152,25 +155,14 @@ impl Task for PooledVerify {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let auth = self.dw.auth();
-        let answers: Vec<_> = self
+        let verdicts: Vec<Verdict> = self
             .tokens
             .iter()
-            .map(|token| doorward::error::catch_panics_sync(|| auth.verify_token_sync(token)))
-            .collect();
-        let verdicts: Vec<Verdict<'_>> = answers
-            .iter()
-            .map(|answer| match answer {
-                Ok(p) => Verdict::Principal(
-                    &p.user_id,
-                    &p.username,
-                    &p.session_id,
-                    &p.roles,
-                    p.expires_at.timestamp_millis() as f64,
-                    &p.amr,
-                    p.aal,
-                    p.auth_time.timestamp_millis() as f64,
-                ),
-                Err(e) => Verdict::Error(transported(e)),
+            .map(|token| {
+                match doorward::error::catch_panics_sync(|| auth.verify_token_sync(token)) {
+                    Ok(principal) => Verdict::Principal(parts(principal, |list| list)),
+                    Err(e) => Verdict::Error(transported(&e)),
+                }
             })
             .collect();
         serde_json::to_string(&verdicts).map_err(|e| napi::Error::from_reason(e.to_string()))
