@@ -7,7 +7,7 @@ use napi::bindgen_prelude::{Either, FnArgs, Function, Unknown};
 use napi::{Env, Task};
 use napi_derive::napi;
 
-use crate::error::transported;
+use crate::error::{to_js, transported};
 
 /// Who an access token speaks for.
 #[napi(object)]
@@ -154,15 +154,15 @@ impl Task for PooledVerify {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let auth = self.dw.auth();
-        let verdicts: Vec<Verdict> = self
-            .tokens
-            .iter()
-            .map(|token| {
-                match doorward::error::catch_panics_sync(|| auth.verify_token_sync(token)) {
-                    Ok(principal) => Verdict::Principal(parts(principal, |list| list)),
-                    Err(e) => Verdict::Error(transported(&e)),
-                }
+        let answers = doorward::error::catch_panics_sync(|| {
+            Ok(self.dw.auth().verify_tokens_sync(&self.tokens))
+        })
+        .map_err(to_js)?;
+        let verdicts: Vec<Verdict> = answers
+            .into_iter()
+            .map(|answer| match answer {
+                Ok(principal) => Verdict::Principal(parts(principal, |list| list)),
+                Err(e) => Verdict::Error(transported(&e)),
             })
             .collect();
         serde_json::to_string(&verdicts).map_err(|e| napi::Error::from_reason(e.to_string()))

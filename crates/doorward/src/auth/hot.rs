@@ -76,7 +76,12 @@ impl Auth {
     /// # }).unwrap();
     /// ```
     pub fn verify_token_sync(&self, access_token: &str) -> Result<Principal> {
-        let answer = match self.verify_in_memory(access_token) {
+        self.sync_answer(self.verify_in_memory(access_token))
+    }
+
+    /// The answer of a `_sync` verification, counted.
+    fn sync_answer(&self, in_memory: Result<InMemory>) -> Result<Principal> {
+        let answer = match in_memory {
             Ok(InMemory::Answered(principal)) => Ok(principal),
             Ok(InMemory::NeedsSession(_)) => Err(Error::WouldBlock),
             Err(e) => Err(e),
@@ -108,6 +113,27 @@ impl Auth {
         self.core.config.stateless_verify
     }
 
+    /// [`Auth::verify_token_sync`] of each of `tokens`, in order, the
+    /// Ed25519 signatures among them checked as one batch: from eight up,
+    /// less than half the work of checking each alone (token/batch.rs). For
+    /// bindings that gather the verifications of many requests, as Node's
+    /// does on its thread pool.
+    #[doc(hidden)]
+    pub fn verify_tokens_sync<S: AsRef<str>>(&self, tokens: &[S]) -> Vec<Result<Principal>> {
+        let config = &self.core.config;
+        let Ok(ring) = self.core.keys() else {
+            // Each answers that there is no key.
+            return tokens
+                .iter()
+                .map(|token| self.verify_token_sync(token.as_ref()))
+                .collect();
+        };
+        ring.verify_many(tokens, &config.jwt_issuer, &config.jwt_audience)
+            .into_iter()
+            .map(|verified| self.sync_answer(verified.and_then(|p| self.in_memory_session(p))))
+            .collect()
+    }
+
     fn verify_in_memory(&self, access_token: &str) -> Result<InMemory> {
         let config = &self.core.config;
         let principal = self.core.keys()?.verify(
@@ -116,6 +142,12 @@ impl Auth {
             &config.jwt_audience,
             true,
         )?;
+        self.in_memory_session(principal)
+    }
+
+    /// What this process knows of a verified token's session.
+    fn in_memory_session(&self, principal: Principal) -> Result<InMemory> {
+        let config = &self.core.config;
         if config.stateless_verify {
             return Ok(InMemory::Answered(principal));
         }

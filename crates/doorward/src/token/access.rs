@@ -121,44 +121,93 @@ pub(crate) fn checked_claims<T>(
     check_exp: bool,
     then: impl FnOnce(ClaimsIn<'_>) -> T,
 ) -> Result<T> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(Error::token_invalid("too large"));
+    let signed = Signed::of(keys, token)?;
+    signed.check_signature()?;
+    signed.claims(issuer, audience, check_exp, then)
+}
+
+/// A token whose header has passed and whose key is known, its signature
+/// not yet checked. The steps of [`checked_claims`], apart, so that
+/// token/batch.rs can check the signatures of many as one.
+pub(crate) struct Signed<'t, 'k> {
+    pub key: &'k VerifyingKey,
+    /// `header.payload`, the bytes the signature signs.
+    pub message: &'t str,
+    pub signature: &'t str,
+    payload: &'t str,
+}
+
+impl<'t, 'k> Signed<'t, 'k> {
+    /// The checks before the signature: the size cap, the three parts, and
+    /// the header (see [`header_key`]).
+    pub(crate) fn of(keys: &'k HashMap<String, VerifyingKey>, token: &'t str) -> Result<Self> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Error::token_invalid("too large"));
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::token_invalid("not a JWS compact token"));
+        };
+        Ok(Signed {
+            key: header_key(keys, header)?,
+            message: &token[..header.len() + 1 + payload.len()],
+            signature,
+            payload,
+        })
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Error::token_invalid("not a JWS compact token"));
-    };
-    let key = header_key(keys, header)?;
-    let signed = &token[..header.len() + 1 + payload.len()];
-    match key.verifies(signature, signed.as_bytes()) {
-        Ok(true) => {}
-        Ok(false) => return Err(Error::token_invalid("bad signature")),
-        Err(MalformedSignature) => return Err(Error::token_invalid("malformed")),
+
+    /// The signature, checked by the key alone.
+    pub(crate) fn check_signature(&self) -> Result<()> {
+        match self.key.verifies(self.signature, self.message.as_bytes()) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::token_invalid("bad signature")),
+            Err(MalformedSignature) => Err(Error::token_invalid("malformed")),
+        }
     }
-    let (mut stack, mut heap) = ([MaybeUninit::uninit(); CLAIMS_BYTES], Vec::new());
-    let bytes =
-        decode(payload, &mut stack, &mut heap).ok_or_else(|| Error::token_invalid("malformed"))?;
-    let claims = parse_claims(bytes)?;
-    let now = Utc::now().timestamp();
-    let leeway = LEEWAY_SECS as i64;
-    if check_exp && claims.exp < now - leeway {
-        return Err(Error::TokenExpired);
+
+    /// The signature decoded into `out`, if it is canonical base64url of
+    /// exactly `out`'s length.
+    pub(crate) fn signature_bytes<const N: usize>(&self) -> Option<[u8; N]> {
+        let mut out = [MaybeUninit::uninit(); N];
+        let mut heap = Vec::new();
+        let bytes = decode(self.signature, &mut out, &mut heap)?;
+        bytes.try_into().ok()
     }
-    if claims.nbf > now + leeway {
-        return Err(Error::token_invalid("not valid yet"));
+
+    /// `then` of the claims once they pass every check, the signature
+    /// having passed.
+    pub(crate) fn claims<T>(
+        &self,
+        issuer: &str,
+        audience: &str,
+        check_exp: bool,
+        then: impl FnOnce(ClaimsIn<'_>) -> T,
+    ) -> Result<T> {
+        let (mut stack, mut heap) = ([MaybeUninit::uninit(); CLAIMS_BYTES], Vec::new());
+        let bytes = decode(self.payload, &mut stack, &mut heap)
+            .ok_or_else(|| Error::token_invalid("malformed"))?;
+        let claims = parse_claims(bytes)?;
+        let now = Utc::now().timestamp();
+        let leeway = LEEWAY_SECS as i64;
+        if check_exp && claims.exp < now - leeway {
+            return Err(Error::TokenExpired);
+        }
+        if claims.nbf > now + leeway {
+            return Err(Error::token_invalid("not valid yet"));
+        }
+        if claims.iss != issuer {
+            return Err(Error::token_invalid("wrong issuer"));
+        }
+        if claims.aud != audience {
+            return Err(Error::token_invalid("wrong audience"));
+        }
+        if claims.iat > now + leeway {
+            return Err(Error::token_invalid("issued in the future"));
+        }
+        Ok(then(claims))
     }
-    if claims.iss != issuer {
-        return Err(Error::token_invalid("wrong issuer"));
-    }
-    if claims.aud != audience {
-        return Err(Error::token_invalid("wrong audience"));
-    }
-    if claims.iat > now + leeway {
-        return Err(Error::token_invalid("issued in the future"));
-    }
-    Ok(then(claims))
 }
 
 /// The three header parameters doorward issues, and no other: an unknown

@@ -33,6 +33,9 @@ pub(crate) struct SigningKey {
 pub(crate) struct VerifyingKey {
     pub alg: Algorithm,
     check: Check,
+    /// An Ed25519 key once more, as ed25519-dalek holds it, for checking
+    /// several signatures as one batch (token/batch.rs).
+    ed25519: Option<ed25519_dalek::VerifyingKey>,
     /// The public JWK, for asymmetric keys; shared secrets are never exported.
     pub jwk: Option<Value>,
 }
@@ -58,16 +61,46 @@ impl VerifyingKey {
         Ok(VerifyingKey {
             alg: Algorithm::HS256,
             check: Check::Hmac(mac),
+            ed25519: None,
             jwk: None,
         })
     }
 
-    pub(crate) fn public(alg: Algorithm, key: DecodingKey, jwk: Option<Value>) -> VerifyingKey {
-        VerifyingKey {
+    /// A public key for `alg`. An Ed25519 key must be a point of the
+    /// curve's large prime-order group: with a key of small order (the
+    /// identity, or one of the seven others), `s·B = R + h·A` holds for
+    /// `R = s·B` whatever the message, so anyone could sign for it.
+    pub(crate) fn public(
+        alg: Algorithm,
+        key: DecodingKey,
+        jwk: Option<Value>,
+    ) -> std::result::Result<VerifyingKey, String> {
+        let ed25519 = match alg {
+            Algorithm::EdDSA => {
+                let raw: &[u8; 32] = key
+                    .as_bytes()
+                    .try_into()
+                    .map_err(|_| "not an Ed25519 key".to_string())?;
+                let point = ed25519_dalek::VerifyingKey::from_bytes(raw)
+                    .map_err(|_| "not a point of Ed25519".to_string())?;
+                if point.is_weak() {
+                    return Err("a key of small order, which anyone can sign for".into());
+                }
+                Some(point)
+            }
+            _ => None,
+        };
+        Ok(VerifyingKey {
             alg,
             check: Check::Public(key),
+            ed25519,
             jwk,
-        }
+        })
+    }
+
+    /// This key as ed25519-dalek's, if it is an Ed25519 key.
+    pub(crate) fn ed25519(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+        self.ed25519.as_ref()
     }
 
     /// Whether `signature`, base64url as it stands in a token, signs
@@ -124,6 +157,9 @@ pub(crate) struct KeyRing {
     /// [`crate::token::refresh::successor`]); drawn from the signing key's
     /// material, so every instance with the same key derives the same one.
     pub successor_key: [u8; 32],
+    /// Whether the next Ed25519 signatures are checked one by one, after a
+    /// batch failed (token/batch.rs).
+    pub cooldown: super::batch::Cooldown,
 }
 
 impl fmt::Debug for KeyRing {
@@ -261,7 +297,9 @@ fn public_key(alg: Algorithm, pem: &[u8], kid: Option<&str>) -> Result<(String, 
     jwk["kid"] = json!(kid);
     jwk["alg"] = json!(algorithm_name(alg));
     jwk["use"] = json!("sig");
-    Ok((kid, VerifyingKey::public(alg, key, Some(jwk))))
+    let key = VerifyingKey::public(alg, key, Some(jwk))
+        .map_err(|e| Error::Config(format!("jwt public key `{kid}`: {e}")))?;
+    Ok((kid, key))
 }
 
 pub(crate) fn algorithm_name(alg: Algorithm) -> &'static str {
@@ -388,6 +426,7 @@ impl KeyRing {
             signing,
             verifying,
             successor_key: derive_key(&material, b"doorward refresh successor v1")?,
+            cooldown: Default::default(),
         };
         ring.self_check()?;
         Ok(Some(ring))
@@ -465,5 +504,59 @@ mod tests {
         assert_eq!(verifies(&format!("{standard}+"), message), None);
         assert_eq!(verifies(&format!("{good}="), message), None);
         assert_eq!(verifies(&format!("{good}{good} !"), message), None);
+    }
+
+    /// An Ed25519 public key of small order verifies `R = s·B` for any
+    /// message, so anyone could sign for it: refused as a previous key and
+    /// in a JWKS document, where only public keys are given.
+    #[test]
+    fn ed25519_keys_of_small_order_are_refused() {
+        let mut minus_one = [0xff_u8; 32];
+        (minus_one[0], minus_one[31]) = (0xec, 0x7f);
+        let mut identity = [0_u8; 32];
+        identity[0] = 1;
+        // What the identity would accept: R = B and s = 1, on any message.
+        let mut forged = [0x66_u8; 64];
+        forged[0] = 0x58;
+        forged[32..].fill(0);
+        forged[32] = 1;
+        for message in [&b"any message"[..], b"another"] {
+            let key = DecodingKey::from_ed_der(&identity);
+            assert!(
+                jsonwebtoken::crypto::verify(&b64(&forged), message, &key, Algorithm::EdDSA)
+                    .unwrap()
+            );
+        }
+        for point in [identity, minus_one] {
+            let der = [
+                &[
+                    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+                ][..],
+                &point,
+            ]
+            .concat();
+            let pem = format!(
+                "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(&der)
+            );
+            let config = Config {
+                jwt_secret: Some("a-secret-of-at-least-thirty-two-bytes".to_string().into()),
+                jwt_previous_keys: vec![crate::config::VerificationKeyConfig {
+                    kid: "weak".into(),
+                    algorithm: "EdDSA".into(),
+                    secret: None,
+                    public_key: Some(pem),
+                }],
+                ..Config::default()
+            };
+            let err = KeyRing::from_config(&config).unwrap_err().to_string();
+            assert!(err.contains("small order"), "{err}");
+
+            let jwks = json!({"keys": [{
+                "kty": "OKP", "crv": "Ed25519", "kid": "weak", "x": b64(&point),
+            }]});
+            let err = crate::token::TokenVerifier::new(&jwks.to_string(), "i", "a").unwrap_err();
+            assert!(err.to_string().contains("small order"), "{err}");
+        }
     }
 }

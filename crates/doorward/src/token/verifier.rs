@@ -164,5 +164,5 @@ fn verifying_key(jwk: &Jwk) -> std::result::Result<VerifyingKey, String> {
         return Err("its alg does not fit its key type".into());
     }
     let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    Ok(VerifyingKey::public(alg, key, None))
+    VerifyingKey::public(alg, key, None)
 }
