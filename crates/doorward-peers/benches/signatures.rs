@@ -3,20 +3,26 @@
 //! built with, on one doorward access token.
 //!
 //! - `jsonwebtoken_aws_lc`: `jsonwebtoken::crypto::verify`, what doorward
-//!   calls for a public key, built with its `aws_lc_rs` backend: the key is
-//!   parsed again on every call.
-//! - `dalek_parsed` / `hmac_keyed`: RustCrypto (`ed25519-dalek`, `hmac`,
+//!   calls for RS256 and ES256, built with its `aws_lc_rs` backend: the key
+//!   is parsed again on every call.
+//! - `dalek_verify` / `hmac_keyed`: RustCrypto (`ed25519-dalek`, `hmac`,
 //!   what the `rust_crypto` backend calls) with the key parsed (or the HMAC
-//!   keyed) once; `hmac_keyed` is what doorward does for HS256.
+//!   keyed) once: what doorward does for Ed25519 and HS256.
+//!   `dalek_strict` is ed25519-dalek's `verify_strict`, which also refuses
+//!   keys and nonces of small order.
 //! - `aws_lc_unparsed` / `aws_lc_parsed`: AWS-LC (`aws-lc-rs`) called
 //!   directly, the key parsed per call and once.
+//! - `dalek_batch_16`: 16 signatures checked as one batch
+//!   (`verify_batch`, as doorward checks the tokens verified together), the
+//!   time given per signature.
 //!
-//! - `all_cores`: doorward's check (`jsonwebtoken_aws_lc`) on every core
+//! - `all_cores`: doorward's single check (`dalek_verify`) on every core
 //!   at once, one thread each, the time given per check: 1 s over it is
-//!   the most checks a second this machine makes, the ceiling of any
-//!   binding's multi-threaded rate. On a virtual machine whose vCPUs are
-//!   hyperthreads of one core, or share a host, it is less than the cores
-//!   times the one-thread rate.
+//!   the most checks a second this machine makes one signature at a time,
+//!   the ceiling of any binding's multi-threaded rate when each call brings
+//!   one token. On a virtual machine whose vCPUs are hyperthreads of one
+//!   core, or share a host, it is less than the cores times the one-thread
+//!   rate. `all_cores_batch_16`: the same with batches of 16.
 //!
 //! The base64url decoding of the signature is in every case.
 
@@ -82,6 +88,24 @@ fn eddsa(c: &mut Criterion) {
     let dalek = ed25519_dalek::VerifyingKey::from_bytes(&raw).unwrap();
     let aws_parsed =
         aws_lc_rs::signature::ParsedPublicKey::new(&aws_lc_rs::signature::ED25519, raw).unwrap();
+    let dalek_signature = || {
+        let sig: [u8; 64] = URL_SAFE_NO_PAD
+            .decode(signature)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        ed25519_dalek::Signature::from_bytes(&sig)
+    };
+    let single = || {
+        use ed25519_dalek::Verifier as _;
+        dalek.verify(message.as_bytes(), &dalek_signature()).is_ok()
+    };
+    const BATCH: usize = 16;
+    let batch = || {
+        let signatures: Vec<_> = (0..BATCH).map(|_| dalek_signature()).collect();
+        ed25519_dalek::verify_batch(&[message.as_bytes(); BATCH], &signatures, &[dalek; BATCH])
+            .is_ok()
+    };
 
     let mut group = c.benchmark_group("ed25519_verify");
     group.bench_function("jsonwebtoken_aws_lc", |b| {
@@ -97,11 +121,12 @@ fn eddsa(c: &mut Criterion) {
             )
         })
     });
-    group.bench_function("dalek_parsed", |b| {
+    group.bench_function("dalek_verify", |b| b.iter(|| assert!(single())));
+    group.bench_function("dalek_strict", |b| {
         b.iter(|| {
-            let sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
-            let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
-            dalek.verify_strict(message.as_bytes(), &sig).unwrap()
+            dalek
+                .verify_strict(message.as_bytes(), &dalek_signature())
+                .unwrap()
         })
     });
     group.bench_function("aws_lc_unparsed", |b| {
@@ -118,41 +143,45 @@ fn eddsa(c: &mut Criterion) {
             aws_parsed.verify_sig(message.as_bytes(), &sig).unwrap()
         })
     });
-    let check = || {
-        jsonwebtoken::crypto::verify(
-            signature,
-            message.as_bytes(),
-            &decoding,
-            jsonwebtoken::Algorithm::EdDSA,
-        )
-        .unwrap()
-    };
-    group.bench_function("all_cores", |b| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    group.bench_function("dalek_batch_16", |b| {
         b.iter_custom(|iters| {
-            // Each thread makes `iters` checks from the same start; the wall
-            // time over all of them is the time a check takes when every
-            // core checks.
-            let start = std::sync::Barrier::new(cores + 1);
-            std::thread::scope(|scope| {
-                for _ in 0..cores {
-                    scope.spawn(|| {
-                        start.wait();
-                        for _ in 0..iters {
-                            assert!(check());
-                        }
-                    });
-                }
-                start.wait();
-                let began = std::time::Instant::now();
-                // The scope joins every thread before it returns.
-                began
-            })
-            .elapsed()
-                / cores as u32
+            let began = std::time::Instant::now();
+            for _ in 0..iters {
+                assert!(batch());
+            }
+            began.elapsed() / BATCH as u32
         })
     });
+    group.bench_function("all_cores", |b| {
+        b.iter_custom(|iters| on_every_core(iters, || assert!(single())))
+    });
+    group.bench_function("all_cores_batch_16", |b| {
+        b.iter_custom(|iters| on_every_core(iters, || assert!(batch())) / BATCH as u32)
+    });
     group.finish();
+}
+
+/// The time `check` takes when every core runs it `iters` times from the
+/// same start: the wall time over all of them.
+fn on_every_core(iters: u64, check: impl Fn() + Sync) -> std::time::Duration {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let start = std::sync::Barrier::new(cores + 1);
+    std::thread::scope(|scope| {
+        for _ in 0..cores {
+            scope.spawn(|| {
+                start.wait();
+                for _ in 0..iters {
+                    check();
+                }
+            });
+        }
+        start.wait();
+        let began = std::time::Instant::now();
+        // The scope joins every thread before it returns.
+        began
+    })
+    .elapsed()
+        / cores as u32
 }
 
 fn hs256(c: &mut Criterion) {

@@ -115,7 +115,7 @@ impl Auth {
 
     /// [`Auth::verify_token_sync`] of each of `tokens`, in order, the
     /// Ed25519 signatures among them checked as one batch: from eight up,
-    /// less than half the work of checking each alone (token/batch.rs). For
+    /// less than 60% of the work of checking each alone (token/batch.rs). For
     /// bindings that gather the verifications of many requests, as Node's
     /// does on its thread pool.
     #[doc(hidden)]

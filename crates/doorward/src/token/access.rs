@@ -167,15 +167,6 @@ impl<'t, 'k> Signed<'t, 'k> {
         }
     }
 
-    /// The signature decoded into `out`, if it is canonical base64url of
-    /// exactly `out`'s length.
-    pub(crate) fn signature_bytes<const N: usize>(&self) -> Option<[u8; N]> {
-        let mut out = [MaybeUninit::uninit(); N];
-        let mut heap = Vec::new();
-        let bytes = decode(self.signature, &mut out, &mut heap)?;
-        bytes.try_into().ok()
-    }
-
     /// `then` of the claims once they pass every check, the signature
     /// having passed.
     pub(crate) fn claims<T>(
