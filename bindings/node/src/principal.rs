@@ -117,7 +117,9 @@ impl From<Principal> for doorward::Principal {
 
 /// Public-key verifications that need no I/O (`statelessVerify`), on
 /// Node's thread pool: the tokens the wrapper's `verifyToken` calls queued
-/// in one turn of the event loop, in a few batches (`node/lib/pooled.ts`).
+/// in one turn of the event loop, in a few batches (`node/lib/pooled.ts`),
+/// each verified by the core's `verify_tokens_sync`, which checks their
+/// Ed25519 signatures as one.
 ///
 /// A batch comes back as one JSON text, an array of each token's
 /// `PrincipalParts` or transported error (`crate::error::transported`):

@@ -73,6 +73,26 @@ pub fn token(data: &[u8]) {
     });
 }
 
+/// Tokens verified together (one per line, at most 16): each gets the
+/// answer it gets alone, however the batch of their Ed25519 signatures
+/// fares (token/batch.rs).
+pub fn token_batch(data: &[u8]) {
+    use crate::token::batch::{Cooldown, verify_many};
+    let text = text(data);
+    let tokens: Vec<&str> = text.split('\n').take(16).collect();
+    let together = verify_many(&KEYS, &Cooldown::default(), &tokens, ISSUER, AUDIENCE);
+    for (token, together) in tokens.iter().zip(together) {
+        let alone = checked_claims(&KEYS, token, ISSUER, AUDIENCE, true, |claims| {
+            crate::auth::Principal::from(claims)
+        });
+        match (together, alone) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("together {:?}, alone {:?}", a.is_ok(), b.is_ok()),
+        }
+    }
+}
+
 /// Stored password hashes: what an import checks before keeping one
 /// (the parsing verification does before any hashing). Never hashes: an
 /// argon2 string that passes names costs within the caps.
@@ -256,6 +276,7 @@ pub type Target = (&'static str, fn(&[u8]));
 /// Every target, by name.
 pub const TARGETS: &[Target] = &[
     ("token", token),
+    ("token_batch", token_batch),
     ("phc", phc),
     ("permission", permission),
     ("config", config),

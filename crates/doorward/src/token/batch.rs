@@ -88,7 +88,7 @@ enum Pending<'t, 'k> {
 /// Each token's principal, as [`super::access::verify_with`] answers
 /// for it (`exp` checked), in order; the Ed25519 signatures among them
 /// checked as one batch.
-fn verify_many<S: AsRef<str>>(
+pub(crate) fn verify_many<S: AsRef<str>>(
     keys: &HashMap<String, VerifyingKey>,
     cooldown: &Cooldown,
     tokens: &[S],

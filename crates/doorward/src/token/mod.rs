@@ -6,7 +6,7 @@
 //! token presented after it was rotated revokes the family.
 
 pub(crate) mod access;
-mod batch;
+pub(crate) mod batch;
 pub(crate) mod keys;
 mod mint;
 pub(crate) mod refresh;
