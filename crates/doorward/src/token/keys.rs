@@ -45,7 +45,7 @@ enum Check {
     Hmac(Hmac<Sha256>),
     /// Ed25519, by ed25519-dalek, which also checks several signatures as
     /// one batch (token/batch.rs). Its single check is AWS-LC's: the
-    /// cofactorless equation, with `s` and `R` canonical. It took 0.87x
+    /// cofactorless equation, with `s` and `R` canonical. It took 0.89x
     /// AWS-LC's time on an AMD EPYC host (criterion's `ed25519_verify`
     /// group in doorward-peers weighs them side by side).
     Ed25519(ed25519_dalek::VerifyingKey),
