@@ -82,7 +82,11 @@ impl KeyRing {
 enum Pending<'t, 'k> {
     Answered(Result<Principal>),
     /// Header passed; its Ed25519 signature waits for the batch.
-    Batched(Signed<'t, 'k>, ed25519_dalek::Signature),
+    Batched {
+        signed: Signed<'t, 'k>,
+        signature: ed25519_dalek::Signature,
+        point: &'k ed25519_dalek::VerifyingKey,
+    },
 }
 
 /// Each token's principal, as [`super::access::verify_with`] answers
@@ -113,9 +117,11 @@ pub(crate) fn verify_many<S: AsRef<str>>(
                 signed.key.ed25519(),
                 signature_bytes::<64>(signed.signature),
             ) {
-                (Some(_), Ok(Some(bytes))) => {
-                    Pending::Batched(signed, ed25519_dalek::Signature::from_bytes(&bytes))
-                }
+                (Some(point), Ok(Some(bytes))) => Pending::Batched {
+                    signed,
+                    signature: ed25519_dalek::Signature::from_bytes(&bytes),
+                    point,
+                },
                 _ => Pending::Answered(alone(&signed)),
             }
         })
@@ -125,10 +131,15 @@ pub(crate) fn verify_many<S: AsRef<str>>(
     let mut signatures = Vec::new();
     let mut points = Vec::new();
     for waiting in &pending {
-        if let Pending::Batched(signed, signature) = waiting {
+        if let Pending::Batched {
+            signed,
+            signature,
+            point,
+        } = waiting
+        {
             messages.push(signed.message.as_bytes());
             signatures.push(*signature);
-            points.extend(signed.key.ed25519().copied());
+            points.push(**point);
         }
     }
     let n = signatures.len();
@@ -146,8 +157,8 @@ pub(crate) fn verify_many<S: AsRef<str>>(
         .into_iter()
         .map(|waiting| match waiting {
             Pending::Answered(answer) => answer,
-            Pending::Batched(signed, _) if all_hold => principal(&signed),
-            Pending::Batched(signed, _) => alone(&signed),
+            Pending::Batched { signed, .. } if all_hold => principal(&signed),
+            Pending::Batched { signed, .. } => alone(&signed),
         })
         .collect()
 }
